@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "jifen",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "jifen", targets: ["jifen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.110.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.12.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.8.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.10.0"),
+        .package(url: "https://github.com/vapor/leaf.git", from: "4.4.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0" ..< "5.0.0"),
+    ],
+    targets: [
+        // The domain: pure Swift + Foundation. No Vapor, no database, no I/O.
+        .target(
+            name: "JifenCore",
+            swiftSettings: swiftSettings
+        ),
+        // Templates, public files and shipped data, found beside the binary at run time.
+        .target(
+            name: "JifenResources",
+            path: "Resources",
+            exclude: [],
+            sources: ["JifenResources.swift"],
+            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "JifenApp",
+            dependencies: [
+                "JifenCore",
+                "JifenResources",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "jifen",
+            dependencies: ["JifenApp", "JifenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JifenCoreTests",
+            dependencies: ["JifenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "JifenAppTests",
+            dependencies: [
+                "JifenApp",
+                .product(name: "XCTVapor", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+var swiftSettings: [SwiftSetting] {
+    [.enableUpcomingFeature("ExistentialAny")]
+}

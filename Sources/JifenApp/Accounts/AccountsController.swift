@@ -1,0 +1,295 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Sign-in, sign-out, citizen registration with a confirmation code, the language switch.
+enum AccountsController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("", access: .anyone) { req in
+            req.redirect(to: req.currentUser == nil ? Paths.login : Paths.home)
+        }
+        routes.get("login", access: .anyone, use: loginPage)
+        routes.post("login", access: .anyone, use: login)
+        routes.post("logout", access: .signedIn, use: logout)
+        routes.get("register", access: .signedOut, use: registerPage)
+        routes.post("register", access: .signedOut, use: registerCitizen)
+        routes.get("register", "verify", access: .signedOut, use: verifyPage)
+        routes.post("register", "verify", access: .signedOut, use: verify)
+        routes.get("lang", ":code", access: .anyone, use: switchLanguage)
+    }
+
+    // MARK: sign-in
+
+    struct LoginContent: Encodable {
+        var form: FormState
+        var next: String
+        var notice: String?
+        var registerLink = Paths.register
+        var action = Paths.login
+    }
+
+    struct LoginForm: Decodable {
+        var login: String?
+        var password: String?
+        var next: String?
+    }
+
+    static func loginPage(_ req: Request) async throws -> Response {
+        if req.currentUser != nil { return req.redirect(to: Paths.home) }
+        let next = safeLocalPath(req.query[String.self, at: "next"]) ?? ""
+        let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered") : nil
+        return try await req.render("login", title: "login_title", LoginContent(form: FormState(fields: ["login", "password"]), next: next, notice: notice))
+    }
+
+    static func login(_ req: Request) async throws -> Response {
+        let input = try req.content.decode(LoginForm.self)
+        let loginName = (input.login ?? "").trimmingCharacters(in: .whitespaces)
+        let password = input.password ?? ""
+        let next = safeLocalPath(input.next) ?? ""
+        var form = FormState(fields: ["login", "password"], values: ["login": loginName])
+        if loginName.isEmpty { form.fail("login", req.text("problem_required", ["field": req.text("field_login")])) }
+        if password.isEmpty { form.fail("password", req.text("problem_required", ["field": req.text("field_password")])) }
+        guard form.isValid else {
+            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .badRequest)
+        }
+
+        switch try await Throttle.check(login: loginName, on: req) {
+        case .allowed: break
+        case .refused(let until, _):
+            form.fail("password", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
+            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .tooManyRequests)
+        }
+
+        let user = try await User.find(login: loginName, on: req.db)
+        // Hash even for an unknown login, so the answer takes as long either way.
+        let verified = try await req.password.async.verify(password, created: user?.passwordHash ?? req.application.decoyHash)
+        guard let user, verified, user.status != .disabled else {
+            try await Throttle.record(login: loginName, succeeded: false, on: req)
+            form.fail("password", req.text("login_failed"))
+            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .unauthorized)
+        }
+        if user.status == .pending {
+            form.fail("login", req.text("login_pending"))
+            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .unauthorized)
+        }
+        try await Throttle.record(login: loginName, succeeded: true, on: req)
+        let response = req.redirect(to: next.isEmpty ? Paths.home : next)
+        try await SessionMiddleware.start(for: user, on: req, response: response)
+        try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
+                               by: Actor(id: user.id, login: user.login, address: req.clientAddress), at: req.now, on: req.db)
+        return response
+    }
+
+    static func logout(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let response = req.redirect(to: Paths.login)
+        try await SessionMiddleware.end(on: req, response: response)
+        try await Audit.record("signOut", entity: "user", id: user.id.uuidString, by: req.actor, at: req.now, on: req.db)
+        return response
+    }
+
+    // MARK: registration
+
+    struct RegisterContent: Encodable {
+        var form: FormState
+        var action = Paths.register
+        var loginLink = Paths.login
+    }
+
+    struct RegisterForm: Decodable {
+        var phone: String?
+        var displayName: String?
+        var password: String?
+        var passwordConfirm: String?
+    }
+
+    static let registerFields = ["phone", "displayName", "password", "passwordConfirm"]
+
+    static func registerPage(_ req: Request) async throws -> Response {
+        try await req.render("register", title: "register_title", RegisterContent(form: FormState(fields: registerFields)))
+    }
+
+    static func registerCitizen(_ req: Request) async throws -> Response {
+        let input = try req.content.decode(RegisterForm.self)
+        let phone = (input.phone ?? "").trimmingCharacters(in: .whitespaces)
+        let displayName = (input.displayName ?? "").trimmingCharacters(in: .whitespaces)
+        let password = input.password ?? ""
+        var form = FormState(fields: registerFields, values: ["phone": phone, "displayName": displayName])
+        let catalog = req.application.catalog
+        if let problem = AccountRules.checkPhone(phone) { form.fail("phone", catalog.problem(problem, field: "phone", req.language)) }
+        if displayName.isEmpty {
+            form.fail("displayName", catalog.problem(.required, field: "displayName", req.language))
+        } else if displayName.count > 30 {
+            form.fail("displayName", req.text("problem_tooLong", ["field": req.text("field_displayName"), "max": "30"]))
+        }
+        if let problem = AccountRules.checkPassword(password) { form.fail("password", catalog.problem(problem, field: "password", req.language)) }
+        if password != (input.passwordConfirm ?? "") { form.fail("passwordConfirm", catalog.problem(.passwordMismatch, field: "passwordConfirm", req.language)) }
+        if form.isValid, let existing = try await User.find(login: phone, on: req.db), existing.status != .pending {
+            form.fail("phone", req.text("register_phone_taken"))
+        }
+        guard form.isValid else {
+            return try await req.render("register", title: "register_title", RegisterContent(form: form), status: .badRequest)
+        }
+
+        let hash = try await req.password.async.hash(password)
+        let code = req.effects.verificationCode()
+        let now = req.now
+        let keys = req.application.keys
+        let notifier = req.effects.notifier
+        let actor = req.actor
+        let logger = req.logger
+        try await req.db.transaction { db in
+            // A pending registration for the same number is replaced: the person starts again.
+            let user: User
+            if let pending = try await User.find(login: phone, on: db) {
+                pending.passwordHash = hash
+                pending.displayName = displayName
+                pending.updatedAt = now
+                try await pending.save(on: db)
+                try await VerificationCode.query(on: db).filter(\.$user.$id == pending.requireID()).delete()
+                user = pending
+            } else {
+                user = User(login: phone, passwordHash: hash, displayName: displayName, role: .citizen, status: .pending, phone: phone, at: now)
+                try await user.create(on: db)
+                try await Audit.record("register", entity: "user", id: try user.requireID().uuidString, after: user.auditSnapshot, by: actor, at: now, on: db)
+            }
+            try await VerificationCode(userID: try user.requireID(), codeHash: keys.mac("code", code), purpose: "register",
+                                       now: now, expiresAt: now.addingTimeInterval(VerificationCode.lifetime)).create(on: db)
+            let body = catalog.text("sms_code", .zh, ["code": code, "minutes": String(Int(VerificationCode.lifetime / 60))])
+            try await notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "verificationCode", body: body), on: db, at: now, logger: logger)
+        }
+        return req.redirect(to: Paths.verify + "?phone=" + phone)
+    }
+
+    struct VerifyContent: Encodable {
+        var form: FormState
+        var action = Paths.verify
+        var registerLink = Paths.register
+    }
+
+    struct VerifyForm: Decodable {
+        var phone: String?
+        var code: String?
+    }
+
+    static func verifyPage(_ req: Request) async throws -> Response {
+        let phone = req.query[String.self, at: "phone"] ?? ""
+        let form = FormState(fields: ["phone", "code"], values: ["phone": AccountRules.checkPhone(phone) == nil ? phone : ""])
+        return try await req.render("verify", title: "verify_title", VerifyContent(form: form))
+    }
+
+    static func verify(_ req: Request) async throws -> Response {
+        let input = try req.content.decode(VerifyForm.self)
+        let phone = (input.phone ?? "").trimmingCharacters(in: .whitespaces)
+        let code = (input.code ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["phone", "code"], values: ["phone": phone, "code": code])
+        let catalog = req.application.catalog
+        if let problem = AccountRules.checkPhone(phone) { form.fail("phone", catalog.problem(problem, field: "phone", req.language)) }
+        if let problem = AccountRules.checkCode(code) { form.fail("code", catalog.problem(problem, field: "code", req.language)) }
+        guard form.isValid else {
+            return try await req.render("verify", title: "verify_title", VerifyContent(form: form), status: .badRequest)
+        }
+        let now = req.now
+        let keys = req.application.keys
+        let address = req.clientAddress
+        // The outcome is decided inside one transaction: a wrong try is counted even though
+        // nothing else changes.
+        enum Outcome { case activated(User), wrong, expired, unknown }
+        let outcome: Outcome = try await req.db.transaction { db in
+            guard let user = try await User.find(login: phone, on: db), user.status == .pending else { return .unknown }
+            guard let pending = try await VerificationCode.query(on: db)
+                .filter(\.$user.$id == user.requireID()).filter(\.$consumedAt == nil)
+                .sort(\.$createdAt, .descending).first()
+            else { return .unknown }
+            if pending.expiresAt <= now || pending.attempts >= VerificationCode.maxAttempts { return .expired }
+            guard constantTimeEqual(pending.codeHash, keys.mac("code", code)) else {
+                pending.attempts += 1
+                try await pending.save(on: db)
+                return .wrong
+            }
+            let before = user.auditSnapshot
+            pending.consumedAt = now
+            try await pending.save(on: db)
+            user.status = .active
+            user.updatedAt = now
+            try await user.save(on: db)
+            try await Audit.record("confirmPhone", entity: "user", id: try user.requireID().uuidString, before: before, after: user.auditSnapshot,
+                                   by: Actor(id: user.id, login: user.login, address: address), at: now, on: db)
+            return .activated(user)
+        }
+        switch outcome {
+        case .activated(let user):
+            let response = req.redirect(to: Paths.home)
+            try await SessionMiddleware.start(for: user, on: req, response: response)
+            return response
+        case .wrong:
+            form.fail("code", req.text("verify_wrong"))
+        case .expired:
+            form.fail("code", req.text("verify_expired"))
+        case .unknown:
+            form.fail("phone", req.text("verify_unknown"))
+        }
+        return try await req.render("verify", title: "verify_title", VerifyContent(form: form), status: .badRequest)
+    }
+
+    // MARK: language
+
+    static func switchLanguage(_ req: Request) async throws -> Response {
+        let language = Catalog.Language(rawValue: req.parameters.get("code") ?? "") ?? .zh
+        let back = safeLocalPath(req.query[String.self, at: "back"]) ?? Paths.root
+        let response = req.redirect(to: back)
+        response.cookies["jifen_lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
+                                                           isSecure: req.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
+        return response
+    }
+}
+
+/// Per-account and per-address throttling of sign-in, on the rule in `JifenCore.LoginThrottle`.
+enum Throttle {
+    static let rule = LoginThrottle()
+
+    static func check(login: String, on req: Request) async throws -> LoginThrottle.Verdict {
+        let now = req.now
+        let since = now.addingTimeInterval(-rule.window)
+        let lastSuccess = try await LoginAttempt.query(on: req.db)
+            .filter(\.$login == login).filter(\.$succeeded == true).filter(\.$at > since)
+            .sort(\.$at, .descending).first()?.at
+        let accountFailures = try await LoginAttempt.query(on: req.db)
+            .filter(\.$login == login).filter(\.$succeeded == false).filter(\.$at > (lastSuccess ?? since))
+            .all(\.$at)
+        let addressFailures = try await LoginAttempt.query(on: req.db)
+            .filter(\.$address == req.clientAddress).filter(\.$succeeded == false).filter(\.$at > since)
+            .all(\.$at)
+        return rule.verdict(accountFailures: accountFailures, addressFailures: addressFailures, now: now)
+    }
+
+    static func record(login: String, succeeded: Bool, on req: Request) async throws {
+        try await LoginAttempt(login: String(login.prefix(64)), address: req.clientAddress, succeeded: succeeded, at: req.now).create(on: req.db)
+    }
+}
+
+/// Times shown to people are Asia/Shanghai.
+enum ShanghaiTime {
+    static let zone = TimeZone(identifier: "Asia/Shanghai")!
+
+    static func format(_ date: Date, _ pattern: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = pattern
+        return formatter.string(from: date)
+    }
+
+    static func clock(_ date: Date) -> String { format(date, "HH:mm") }
+    static func dateTime(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm:ss") }
+
+    /// The instant a `yyyy-MM-dd` day starts in Shanghai.
+    static func startOfDay(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.isLenient = false
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+
+/// Every setting Jifen reads, read in one place. A bad value stops the start with a message that
+/// names the setting (see the README's settings table, which lists exactly these).
+public struct AppConfig: Sendable {
+    public enum DatabaseKind: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var database: DatabaseKind
+    public var dataDirectory: String
+    /// 32 bytes: the key for encrypting personal data at rest and for keyed hashes (CSRF tokens,
+    /// verification codes, look-up hashes).
+    public var secretKey: [UInt8]
+    /// True when the demo made its own key (stored in the data directory) instead of reading one.
+    public var secretKeyGenerated: Bool
+    public var hostname: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    public var bcryptCost: Int
+    public var secureCookies: Bool
+    public var sessionIdleMinutes: Int
+
+    public struct Problem: Error, CustomStringConvertible, Equatable {
+        public let setting: String
+        public let message: String
+        public var description: String { "配置错误 / configuration error: \(setting): \(message)" }
+    }
+
+    /// Reads the settings from `environment`. With `demo`, a missing secret key is generated once
+    /// and kept in the data directory so restarts can still read what was encrypted.
+    public static func load(environment env: [String: String], demo: Bool) throws -> AppConfig {
+        func value(_ name: String) -> String? {
+            guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+
+        let dataDirectory = value("JIFEN_DATA_DIR") ?? "./jifen-data"
+
+        let database: DatabaseKind
+        if let url = value("DATABASE_URL") {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"),
+                  let parsed = URL(string: url), parsed.host != nil
+            else {
+                throw Problem(setting: "DATABASE_URL", message: "应为 postgres://用户:密码@主机:端口/数据库；不设置则使用数据目录中的 SQLite / expected postgres://user:password@host:port/database, or unset for SQLite")
+            }
+            database = .postgres(url: url)
+        } else {
+            database = .sqlite(path: (dataDirectory as NSString).appendingPathComponent("jifen.sqlite"))
+        }
+
+        var secretKeyGenerated = false
+        let secretKey: [UInt8]
+        if let raw = value("JIFEN_SECRET_KEY") {
+            guard let key = decodeKey(raw) else {
+                throw Problem(setting: "JIFEN_SECRET_KEY", message: "应为 32 字节的密钥：64 个十六进制字符或 base64 / expected 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)")
+            }
+            secretKey = key
+        } else if demo {
+            secretKey = try demoKey(dataDirectory: dataDirectory)
+            secretKeyGenerated = true
+        } else {
+            throw Problem(setting: "JIFEN_SECRET_KEY", message: "未设置；生成方法：openssl rand -hex 32 / not set; make one with: openssl rand -hex 32")
+        }
+
+        let hostname = value("JIFEN_HOST") ?? "127.0.0.1"
+        let port: Int
+        if let raw = value("JIFEN_PORT") {
+            guard let p = Int(raw), (1...65535).contains(p) else {
+                throw Problem(setting: "JIFEN_PORT", message: "应为 1–65535 之间的整数，实际为 “\(raw)” / expected an integer from 1 to 65535")
+            }
+            port = p
+        } else {
+            port = 8080
+        }
+
+        let logLevel: Logger.Level
+        if let raw = value("JIFEN_LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) else {
+                throw Problem(setting: "JIFEN_LOG_LEVEL", message: "应为 trace、debug、info、notice、warning、error、critical 之一 / expected one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = level
+        } else {
+            logLevel = .info
+        }
+
+        let bcryptCost: Int
+        if let raw = value("JIFEN_BCRYPT_COST") {
+            guard let c = Int(raw), (4...16).contains(c) else {
+                throw Problem(setting: "JIFEN_BCRYPT_COST", message: "应为 4–16 之间的整数 / expected an integer from 4 to 16")
+            }
+            bcryptCost = c
+        } else {
+            bcryptCost = 12
+        }
+
+        let secureCookies: Bool
+        switch value("JIFEN_SECURE_COOKIES")?.lowercased() {
+        case nil, "false", "0", "no": secureCookies = false
+        case "true", "1", "yes": secureCookies = true
+        case let other?:
+            throw Problem(setting: "JIFEN_SECURE_COOKIES", message: "应为 true 或 false，实际为 “\(other)” / expected true or false")
+        }
+
+        let idle: Int
+        if let raw = value("JIFEN_SESSION_IDLE_MINUTES") {
+            guard let m = Int(raw), (5...1440).contains(m) else {
+                throw Problem(setting: "JIFEN_SESSION_IDLE_MINUTES", message: "应为 5–1440 之间的整数 / expected an integer from 5 to 1440")
+            }
+            idle = m
+        } else {
+            idle = 120
+        }
+
+        return AppConfig(
+            database: database, dataDirectory: dataDirectory, secretKey: secretKey,
+            secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
+            bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle
+        )
+    }
+
+    static func decodeKey(_ raw: String) -> [UInt8]? {
+        if raw.count == 64, raw.allSatisfy(\.isHexDigit) {
+            var bytes: [UInt8] = []
+            var index = raw.startIndex
+            while index < raw.endIndex {
+                let next = raw.index(index, offsetBy: 2)
+                guard let byte = UInt8(raw[index..<next], radix: 16) else { return nil }
+                bytes.append(byte)
+                index = next
+            }
+            return bytes
+        }
+        if let data = Data(base64Encoded: raw), data.count == 32 { return Array(data) }
+        return nil
+    }
+
+    /// The demo's own key: made once, kept (mode 0600) in the data directory.
+    static func demoKey(dataDirectory: String) throws -> [UInt8] {
+        let fm = FileManager.default
+        let path = (dataDirectory as NSString).appendingPathComponent("demo-secret.key")
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+           let key = decodeKey(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return key
+        }
+        do {
+            try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw Problem(setting: "JIFEN_DATA_DIR", message: "无法创建目录 \(dataDirectory) / cannot create the directory: \(error.localizedDescription)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let hex = key.map { String(format: "%02x", $0) }.joined()
+        guard fm.createFile(atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Problem(setting: "JIFEN_DATA_DIR", message: "无法写入 \(path) / cannot write the demo key")
+        }
+        return key
+    }
+}

@@ -1,0 +1,89 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// The audit log, filtered and paged, for center admins and auditors.
+enum AuditController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("audit", access: .roles([.centerAdmin, .auditor]), use: list)
+    }
+
+    struct Filter: Equatable {
+        var entity = ""
+        var action = ""
+        var actor = ""
+        var from: Date?
+        var to: Date?
+        var page: Int?
+    }
+
+    struct Row: Encodable {
+        let at: String
+        let actor: String
+        let action: String
+        let entity: String
+        let entityID: String
+        let before: String
+        let after: String
+    }
+
+    struct Content: Encodable {
+        let form: FormState
+        let rows: [Row]
+        let total: Int
+        let page: Int
+        let pageCount: Int
+        let previous: String?
+        let next: String?
+        let action: String
+    }
+
+    /// The query on its own, so a test can call it without HTTP.
+    static func fetch(_ filter: Filter, on db: any Database) async throws -> (entries: [AuditEntry], paging: Paging) {
+        func base() -> QueryBuilder<AuditEntry> {
+            let q = AuditEntry.query(on: db)
+            if !filter.entity.isEmpty { q.filter(\.$entity == filter.entity) }
+            if !filter.action.isEmpty { q.filter(\.$action == filter.action) }
+            if !filter.actor.isEmpty { q.filter(\.$actorLogin == filter.actor) }
+            if let from = filter.from { q.filter(\.$at >= from) }
+            if let to = filter.to { q.filter(\.$at < to) }
+            return q
+        }
+        let paging = Paging(page: filter.page, perPage: 50, total: try await base().count())
+        let entries = try await base().sort(\.$at, .descending).sort(\.$id).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        return (entries, paging)
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let fields = ["entity", "action", "actor", "from", "to"]
+        var values: [String: String] = [:]
+        for field in fields { values[field] = String((req.query[String.self, at: field] ?? "").trimmingCharacters(in: .whitespaces).prefix(64)) }
+        var form = FormState(fields: fields, values: values)
+        var filter = Filter(entity: values["entity"]!, action: values["action"]!, actor: values["actor"]!, page: req.query[Int.self, at: "page"])
+        for field in ["from", "to"] where !(values[field] ?? "").isEmpty {
+            guard let day = ShanghaiTime.startOfDay(values[field]!) else {
+                form.fail(field, req.text("problem_date", ["field": req.text("field_" + field)]))
+                continue
+            }
+            if field == "from" { filter.from = day } else { filter.to = day.addingTimeInterval(24 * 3600) }
+        }
+        let (entries, paging) = try await fetch(filter, on: req.db)
+        func link(_ page: Int) -> String {
+            var items = fields.compactMap { f in values[f].flatMap { $0.isEmpty ? nil : f + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } }
+            items.append("page=\(page)")
+            return Paths.audit + "?" + items.joined(separator: "&")
+        }
+        let content = Content(
+            form: form,
+            rows: entries.map {
+                Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: $0.action, entity: $0.entity,
+                    entityID: $0.entityID, before: $0.before ?? "", after: $0.after ?? "")
+            },
+            total: paging.total, page: paging.page, pageCount: paging.pageCount,
+            previous: paging.hasPrevious ? link(paging.page - 1) : nil,
+            next: paging.hasNext ? link(paging.page + 1) : nil,
+            action: Paths.audit
+        )
+        return try await req.render("audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)
+    }
+}

@@ -1,0 +1,92 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// One state change: who, when, what, and the record before and after.
+final class AuditEntry: Model, @unchecked Sendable {
+    static let schema = "audit_entries"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "at") var at: Date
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    /// The actor's login at the time, kept so the entry reads the same after a rename.
+    @Field(key: "actor_login") var actorLogin: String
+    @Field(key: "action") var action: String
+    @Field(key: "entity") var entity: String
+    @Field(key: "entity_id") var entityID: String
+    @OptionalField(key: "before") var before: String?
+    @OptionalField(key: "after") var after: String?
+    @OptionalField(key: "address") var address: String?
+
+    init() {}
+}
+
+struct CreateAuditEntry: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AuditEntry.schema)
+            .id()
+            .field("at", .datetime, .required)
+            .field("actor_id", .uuid)
+            .field("actor_login", .string, .required)
+            .field("action", .string, .required)
+            .field("entity", .string, .required)
+            .field("entity_id", .string, .required)
+            .field("before", .string)
+            .field("after", .string)
+            .field("address", .string)
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.create(index: "audit_entries_at").on(AuditEntry.schema).column("at").run()
+        try await sql.create(index: "audit_entries_entity").on(AuditEntry.schema).column("entity").column("entity_id").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AuditEntry.schema).delete()
+    }
+}
+
+/// Who is acting: a signed-in user, the system itself (demo loader, jobs), or a CLI operator.
+struct Actor: Sendable {
+    let id: UUID?
+    let login: String
+    let address: String?
+
+    static let system = Actor(id: nil, login: "system", address: nil)
+}
+
+enum Audit {
+    /// Records a change. Call it on the transaction that makes the change, so both or neither land.
+    static func record(
+        _ action: String, entity: String, id: String, before: [String: String]? = nil, after: [String: String]? = nil,
+        by actor: Actor, at: Date, on db: any Database
+    ) async throws {
+        let entry = AuditEntry()
+        entry.at = at
+        entry.actorID = actor.id
+        entry.actorLogin = actor.login
+        entry.action = action
+        entry.entity = entity
+        entry.entityID = id
+        entry.before = before.map(encode)
+        entry.after = after.map(encode)
+        entry.address = actor.address
+        try await entry.create(on: db)
+    }
+
+    private static func encode(_ snapshot: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(snapshot)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+extension Request {
+    var actor: Actor {
+        Actor(id: currentUser?.id, login: currentUser?.login ?? "anonymous", address: clientAddress)
+    }
+
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}

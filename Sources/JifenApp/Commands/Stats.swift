@@ -1,0 +1,36 @@
+import Fluent
+import Vapor
+
+/// `jifen stats`: counts in the configured database, one `name value` per line (DESIGN §5).
+enum Stats {
+    /// The contract's names in the contract's order, then the foundation's own tables. A name
+    /// whose feature has no table yet counts 0: no such record can exist.
+    static func counts(on db: any Database) async throws -> [(String, Int)] {
+        [
+            ("residents", 0),
+            ("residence_registrations", 0),
+            ("rental_houses", 0),
+            ("permits", 0),
+            ("points_archives", 0),
+            ("applications", 0),
+            ("schools", 0),
+            ("seats", 0),
+            ("users", try await User.query(on: db).count()),
+            ("jurisdictions", try await Jurisdiction.query(on: db).count()),
+            ("departments", try await Department.query(on: db).count()),
+            ("audit_entries", try await AuditEntry.query(on: db).count()),
+        ]
+    }
+}
+
+struct StatsCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+    var help: String { "Counts in the configured database, one `name value` per line." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await prepareDatabase(context.application)
+        for (name, value) in try await Stats.counts(on: context.application.db) {
+            context.console.output("\(name) \(value)".consoleText())
+        }
+    }
+}

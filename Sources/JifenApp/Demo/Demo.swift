@@ -1,0 +1,95 @@
+import Fluent
+import Foundation
+import JifenCore
+import JifenResources
+import Vapor
+
+/// The demo organisation, shaped after Zhangjiagang (`Resources/Demo/organisation.json`).
+public enum Demo {
+    struct Organisation: Decodable {
+        struct Place: Decodable { let code: String; let name: String }
+        struct Town: Decodable { let segment: String; let name: String; let communities: [Community] }
+        struct Community: Decodable { let name: String; let grids: [String] }
+        struct Account: Decodable {
+            let login: String
+            let displayName: String
+            let role: Role
+            let jurisdiction: String?
+            let department: String?
+            let phone: String?
+        }
+        let city: Place
+        let towns: [Town]
+        let departments: [Place]
+        let password: String
+        let accounts: [Account]
+    }
+
+    public struct Account: Sendable {
+        public let login: String
+        public let password: String
+        public let role: Role
+        public let displayName: String
+    }
+
+    static func organisation() throws -> Organisation {
+        let url = URL(fileURLWithPath: JifenResources.directory("Demo") + "organisation.json")
+        return try JSONDecoder().decode(Organisation.self, from: Data(contentsOf: url))
+    }
+
+    /// The demo accounts and their password, as printed at start and listed in the README.
+    public static func accounts() throws -> [Account] {
+        let org = try organisation()
+        return org.accounts.map { Account(login: $0.login, password: org.password, role: $0.role, displayName: $0.displayName) }
+    }
+
+    /// Loads the demo organisation when the database holds no jurisdiction and no account.
+    /// Returns false (and changes nothing) when it is not empty.
+    @discardableResult
+    public static func loadIfEmpty(_ app: Application) async throws -> Bool {
+        let db = app.db
+        guard try await Jurisdiction.query(on: db).count() == 0, try await User.query(on: db).count() == 0 else { return false }
+        let org = try organisation()
+        let now = app.effects.now()
+        let hash = try await app.password.async.hash(org.password)
+        try await db.transaction { db in
+            var ids: [String: UUID] = [:]
+            func add(_ code: JurisdictionCode, _ name: String) async throws {
+                let place = Jurisdiction(code: code, name: name, parentID: code.parent.flatMap { ids[$0.rawValue] })
+                try await place.create(on: db)
+                ids[code.rawValue] = try place.requireID()
+            }
+            guard let city = JurisdictionCode(org.city.code) else { throw Abort(.internalServerError, reason: "bad city code in demo data") }
+            try await add(city, org.city.name)
+            for town in org.towns {
+                guard let townCode = city.child(town.segment) else { continue }
+                try await add(townCode, town.name)
+                for (c, community) in town.communities.enumerated() {
+                    guard let communityCode = townCode.child(String(format: "%02d", c + 1)) else { continue }
+                    try await add(communityCode, community.name)
+                    for (g, grid) in community.grids.enumerated() {
+                        guard let gridCode = communityCode.child(String(format: "%02d", g + 1)) else { continue }
+                        try await add(gridCode, community.name + grid)
+                    }
+                }
+            }
+            var departments: [String: UUID] = [:]
+            for place in org.departments {
+                let department = Department(code: place.code, name: place.name)
+                try await department.create(on: db)
+                departments[place.code] = try department.requireID()
+            }
+            for account in org.accounts {
+                let user = User(login: account.login, passwordHash: hash, displayName: account.displayName, role: account.role,
+                                status: .active, phone: account.phone,
+                                jurisdictionID: account.jurisdiction.flatMap { ids[$0] },
+                                departmentID: account.department.flatMap { departments[$0] }, at: now)
+                try await user.create(on: db)
+            }
+            try await Audit.record("loadDemo", entity: "system", id: "demo", after: [
+                "jurisdictions": String(ids.count), "departments": String(departments.count), "accounts": String(org.accounts.count),
+            ], by: .system, at: now, on: db)
+        }
+        return true
+    }
+}

@@ -1,0 +1,96 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// `/home`: the landing page of each role after sign-in.
+enum HomeController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("home", access: .signedIn, use: home)
+    }
+
+    struct Card: Encodable {
+        let label: String
+        let value: String
+        let href: String?
+    }
+
+    struct Link: Encodable {
+        let label: String
+        let href: String
+    }
+
+    struct Content: Encodable {
+        let role: String
+        let roleName: String
+        let greeting: String
+        let intro: String
+        let place: String?
+        let cards: [Card]
+        let links: [Link]
+        let children: [Link]
+        let childrenHeading: String?
+    }
+
+    /// The figures and links of one user's home page: its own function so a test can call it
+    /// without HTTP.
+    static func content(for user: CurrentUser, on req: Request) async throws -> Content {
+        let db = req.db
+        var cards: [Card] = []
+        var links: [Link] = []
+        var children: [Link] = []
+        var childrenHeading: String?
+
+        if let scope = user.scope {
+            let here = try await Jurisdiction.find(code: scope.rawValue, on: db)
+            if let here {
+                let kids = try await Jurisdiction.query(on: db).filter(\.$parent.$id == here.requireID()).sort(\.$code).all()
+                children = kids.map { Link(label: $0.name, href: Paths.org($0.code)) }
+                if let level = scope.level.child { childrenHeading = req.text("home_children_" + level.rawValue) }
+            }
+            let inScope = try await Jurisdiction.within(scope, on: db).count()
+            cards.append(Card(label: req.text("home_card_jurisdictions"), value: String(inScope), href: Paths.org(scope.rawValue)))
+            let staffInScope = try await User.query(on: db)
+                .join(Jurisdiction.self, on: \User.$jurisdiction.$id == \Jurisdiction.$id)
+                .group(.or) { $0.filter(Jurisdiction.self, \.$code == scope.rawValue).filter(Jurisdiction.self, \.$code, .custom("LIKE"), scope.rawValue + "-%") }
+                .count()
+            cards.append(Card(label: req.text("home_card_staff"), value: String(staffInScope), href: user.role == .centerAdmin ? Paths.adminUsers : nil))
+        }
+
+        switch user.role {
+        case .centerAdmin:
+            let citizens = try await User.query(on: db).filter(\.$role == .citizen).filter(\.$status == .active).count()
+            let departments = try await Department.query(on: db).count()
+            cards.append(Card(label: req.text("home_card_citizens"), value: String(citizens), href: Paths.adminUsers + "?role=citizen"))
+            cards.append(Card(label: req.text("home_card_departments"), value: String(departments), href: nil))
+            links.append(Link(label: req.text("home_link_new_user"), href: Paths.adminUserNew))
+            links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
+        case .auditor:
+            let since = req.now.addingTimeInterval(-24 * 3600)
+            let changes = try await AuditEntry.query(on: db).filter(\.$at > since).count()
+            cards.append(Card(label: req.text("home_card_changes_24h"), value: String(changes), href: Paths.audit))
+            links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
+        case .departmentReviewer:
+            if let name = user.departmentName {
+                cards.append(Card(label: req.text("home_card_department"), value: name, href: nil))
+            }
+        case .citizen:
+            cards.append(Card(label: req.text("home_card_account"), value: req.text("status_active"), href: nil))
+        case .gridWorker, .windowClerk, .educationOfficer:
+            break
+        }
+
+        return Content(
+            role: user.role.rawValue,
+            roleName: req.text("role_" + user.role.rawValue),
+            greeting: req.text("home_greeting", ["name": user.displayName]),
+            intro: req.text("home_intro_" + user.role.rawValue),
+            place: user.jurisdictionName,
+            cards: cards, links: links, children: children, childrenHeading: childrenHeading
+        )
+    }
+
+    static func home(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        return try await req.render("home", title: "home_title", try await content(for: user, on: req))
+    }
+}

@@ -1,0 +1,20 @@
+import Fluent
+import Vapor
+
+/// Append-only: a shipped migration is never edited, a change is a new migration at the end.
+func registerMigrations(_ app: Application) {
+    do { // Migration 001 – the organisation: jurisdictions and member departments
+        app.migrations.add(CreateJurisdiction())
+        app.migrations.add(CreateDepartment())
+    }
+    do { // Migration 002 – accounts, sessions, login throttling, verification codes
+        app.migrations.add(CreateUser())
+        app.migrations.add(CreateUserSession())
+        app.migrations.add(CreateLoginAttempt())
+        app.migrations.add(CreateVerificationCode())
+    }
+    do { // Migration 003 – the notification outbox and the audit log
+        app.migrations.add(CreateOutboxMessage())
+        app.migrations.add(CreateAuditEntry())
+    }
+}

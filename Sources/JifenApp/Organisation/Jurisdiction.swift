@@ -1,0 +1,57 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// A node of city → town/district → community → grid. Staff accounts and records belong to one.
+final class Jurisdiction: Model, @unchecked Sendable {
+    static let schema = "jurisdictions"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "code") var code: String
+    @Field(key: "name") var name: String
+    @Field(key: "level") var level: String
+    @OptionalParent(key: "parent_id") var parent: Jurisdiction?
+
+    init() {}
+
+    init(id: UUID? = nil, code: JurisdictionCode, name: String, parentID: UUID?) {
+        self.id = id
+        self.code = code.rawValue
+        self.name = name
+        self.level = code.level.rawValue
+        self.$parent.id = parentID
+    }
+
+    var jurisdictionCode: JurisdictionCode? { JurisdictionCode(code) }
+}
+
+extension Jurisdiction {
+    static func find(code: String, on db: any Database) async throws -> Jurisdiction? {
+        try await query(on: db).filter(\.$code == code).first()
+    }
+
+    /// This node and everything under it.
+    static func within(_ scope: JurisdictionCode, on db: any Database) -> QueryBuilder<Jurisdiction> {
+        query(on: db).group(.or) { $0.filter(\.$code == scope.rawValue).filter(\.$code, .custom("LIKE"), scope.rawValue + "-%") }
+    }
+}
+
+struct CreateJurisdiction: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Jurisdiction.schema)
+            .id()
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("level", .string, .required)
+            .field("parent_id", .uuid, .references(Jurisdiction.schema, .id, onDelete: .restrict))
+            .unique(on: "code")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(Jurisdiction.schema).delete()
+    }
+}

@@ -1,0 +1,99 @@
+import JifenCore
+import Vapor
+
+/// Who may use a route. Every route declares one when it is registered; a route without one is
+/// refused by `AccessMiddleware` (deny by default), and a test walks the route table to prove
+/// none is missing.
+public enum Access: Sendable, Hashable, CustomStringConvertible {
+    /// Anyone, signed in or not (login page, public lists, health checks).
+    case anyone
+    /// Only visitors who are not signed in (registration).
+    case signedOut
+    /// Any signed-in account.
+    case signedIn
+    /// Signed-in accounts with one of these roles.
+    case roles(Set<Role>)
+
+    public static let staff: Access = .roles(Set(Role.staff))
+
+    public var description: String {
+        switch self {
+        case .anyone: "anyone"
+        case .signedOut: "signedOut"
+        case .signedIn: "signedIn"
+        case .roles(let roles): "roles(" + roles.map(\.rawValue).sorted().joined(separator: ",") + ")"
+        }
+    }
+
+    static let userInfoKey = "jifen.access"
+}
+
+extension Route {
+    public var access: Access? { userInfo[.init(Access.userInfoKey)] as? Access }
+}
+
+extension RoutesBuilder {
+    /// Registers a route with its access rule. All of Jifen's routes go through here.
+    @discardableResult
+    func on<Response: AsyncResponseEncodable>(
+        _ method: HTTPMethod, _ path: [PathComponent], access: Access,
+        body: HTTPBodyStreamStrategy = .collect,
+        use handler: @Sendable @escaping (Request) async throws -> Response
+    ) -> Route {
+        let route = self.on(method, path, body: body, use: handler)
+        route.userInfo[.init(Access.userInfoKey)] = access
+        return route
+    }
+
+    @discardableResult
+    func get<Response: AsyncResponseEncodable>(_ path: PathComponent..., access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
+        on(.GET, path, access: access, use: handler)
+    }
+
+    @discardableResult
+    func post<Response: AsyncResponseEncodable>(_ path: PathComponent..., access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
+        on(.POST, path, access: access, use: handler)
+    }
+}
+
+/// Enforces each route's `Access`. Runs after the session is loaded.
+struct AccessMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let route = request.route else { return try await next.respond(to: request) }  // 404 follows
+        guard let access = route.access else {
+            request.logger.error("route without an access rule refused", metadata: ["path": .string(route.description)])
+            throw Abort(.forbidden)
+        }
+        let user = request.currentUser
+        switch access {
+        case .anyone:
+            break
+        case .signedOut:
+            if user != nil { return request.redirect(to: Paths.home) }
+        case .signedIn:
+            if user == nil { return signIn(request) }
+        case .roles(let roles):
+            guard let user else { return signIn(request) }
+            guard roles.contains(user.role) else { throw Abort(.forbidden) }
+        }
+        return try await next.respond(to: request)
+    }
+
+    private func signIn(_ request: Request) -> Response {
+        if request.url.path.hasPrefix("/api/") {
+            return Response(status: .unauthorized)
+        }
+        let next = request.method == .GET ? request.url.string : Paths.home
+        return request.redirect(to: Paths.login + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+}
+
+/// Scope checks for records that belong to a jurisdiction. A record outside the user's
+/// jurisdiction answers 404, not 403, so its existence is not revealed.
+extension Request {
+    func requireScope(_ code: JurisdictionCode) throws {
+        guard let user = currentUser, let scope = user.scope, scope.contains(code) else {
+            throw Abort(.notFound)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import JifenCore
+import JifenResources
+import Vapor
+
+/// The one string catalog: every text a page shows, in Simplified Chinese first and English
+/// second (`Resources/Strings/catalog.json`: `{"key": {"zh": "…", "en": "…"}}`).
+public struct Catalog: Sendable {
+    public enum Language: String, Sendable, CaseIterable, Codable {
+        case zh, en
+        var htmlTag: String { self == .zh ? "zh-Hans" : "en" }
+    }
+
+    public let entries: [String: [String: String]]
+
+    public init(entries: [String: [String: String]]) { self.entries = entries }
+
+    public static func load() throws -> Catalog {
+        let url = URL(fileURLWithPath: JifenResources.directory("Strings") + "catalog.json")
+        let data = try Data(contentsOf: url)
+        return Catalog(entries: try JSONDecoder().decode([String: [String: String]].self, from: data))
+    }
+
+    /// The text for `key`; `{name}` placeholders are filled from `arguments`. A missing key
+    /// shows the key itself, so a gap is visible instead of blank.
+    public func text(_ key: String, _ language: Language, _ arguments: [String: String] = [:]) -> String {
+        var text = entries[key]?[language.rawValue] ?? entries[key]?[Language.zh.rawValue] ?? key
+        for (name, value) in arguments { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    /// All texts of one language, handed to every template as `t`.
+    public func table(_ language: Language) -> [String: String] {
+        var table: [String: String] = [:]
+        table.reserveCapacity(entries.count)
+        for key in entries.keys { table[key] = text(key, language) }
+        return table
+    }
+
+    func problem(_ problem: AccountRules.Problem, field: String, _ language: Language) -> String {
+        text("problem_\(problem.rawValue)", language, ["field": text("field_\(field)", language)])
+    }
+}
+
+extension Application {
+    private struct CatalogKey: StorageKey { typealias Value = Catalog }
+    private struct TablesKey: StorageKey { typealias Value = [Catalog.Language: [String: String]] }
+
+    public var catalog: Catalog {
+        get { storage[CatalogKey.self] ?? Catalog(entries: [:]) }
+        set {
+            storage[CatalogKey.self] = newValue
+            storage[TablesKey.self] = Dictionary(uniqueKeysWithValues: Catalog.Language.allCases.map { ($0, newValue.table($0)) })
+        }
+    }
+
+    var catalogTables: [Catalog.Language: [String: String]] { storage[TablesKey.self] ?? [:] }
+}
+
+extension Request {
+    /// The language chosen with the switch in the page header (a cookie), Chinese by default.
+    var language: Catalog.Language {
+        if let raw = cookies["jifen_lang"]?.string, let language = Catalog.Language(rawValue: raw) { return language }
+        return .zh
+    }
+
+    func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
+        application.catalog.text(key, language, arguments)
+    }
+}

@@ -1,0 +1,115 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// The signed-in person, as the rest of the request sees them.
+struct CurrentUser: Sendable {
+    let id: UUID
+    let login: String
+    let displayName: String
+    let role: Role
+    /// The jurisdiction a staff account sees (itself and everything under it); nil for citizens.
+    let scope: JurisdictionCode?
+    let jurisdictionName: String?
+    let departmentID: UUID?
+    let departmentName: String?
+    let sessionID: UUID
+}
+
+extension Request {
+    private struct CurrentUserKey: StorageKey { typealias Value = CurrentUser }
+    private struct SessionTokenKey: StorageKey { typealias Value = String }
+
+    var currentUser: CurrentUser? {
+        get { storage[CurrentUserKey.self] }
+        set { storage[CurrentUserKey.self] = newValue }
+    }
+
+    /// The raw session token of this request, if signed in (for binding the CSRF token).
+    var sessionToken: String? {
+        get { storage[SessionTokenKey.self] }
+        set { storage[SessionTokenKey.self] = newValue }
+    }
+
+    func requireUser() throws -> CurrentUser {
+        guard let user = currentUser else { throw Abort(.unauthorized) }
+        return user
+    }
+}
+
+/// Database-backed sessions: reads the session cookie, loads the account, ends idle or expired
+/// sessions. Only the SHA-256 of the token is stored.
+struct SessionMiddleware: AsyncMiddleware {
+    static let cookieName = "jifen_session"
+    static let absoluteLifetime: TimeInterval = 12 * 3600
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        var clearCookie = false
+        if let token = request.cookies[Self.cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
+            if let (user, session) = try await Self.load(token: token, on: request) {
+                request.currentUser = user
+                request.sessionToken = token
+                _ = session
+            } else {
+                clearCookie = true
+            }
+        }
+        let response = try await next.respond(to: request)
+        if clearCookie, response.cookies[Self.cookieName] == nil {
+            response.cookies[Self.cookieName] = .expired
+        }
+        return response
+    }
+
+    private static func load(token: String, on request: Request) async throws -> (CurrentUser, UserSession)? {
+        let now = request.now
+        let idle = TimeInterval(request.application.jifenConfig.sessionIdleMinutes * 60)
+        guard let session = try await UserSession.query(on: request.db)
+            .filter(\.$tokenHash == sha256Hex(token)).with(\.$user).first()
+        else { return nil }
+        let user = session.user
+        guard session.expiresAt > now, session.lastSeenAt.addingTimeInterval(idle) > now, user.status == .active else {
+            try await session.delete(on: request.db)
+            return nil
+        }
+        if now.timeIntervalSince(session.lastSeenAt) > 60 {
+            session.lastSeenAt = now
+            try await session.save(on: request.db)
+        }
+        let jurisdiction: Jurisdiction? = if let id = user.$jurisdiction.id { try await Jurisdiction.find(id, on: request.db) } else { nil }
+        let department: Department? = if let id = user.$department.id { try await Department.find(id, on: request.db) } else { nil }
+        let current = CurrentUser(
+            id: try user.requireID(), login: user.login, displayName: user.displayName, role: user.role,
+            scope: user.role.isStaff ? jurisdiction?.jurisdictionCode : nil,
+            jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name,
+            sessionID: try session.requireID()
+        )
+        return (current, session)
+    }
+
+    /// Starts a new session for `user` (a fresh token every sign-in, so a token planted before
+    /// sign-in is worthless) and sets its cookie on `response`.
+    static func start(for user: User, on request: Request, response: Response) async throws {
+        let token = request.effects.token()
+        let now = request.now
+        let session = UserSession(tokenHash: sha256Hex(token), userID: try user.requireID(), address: request.clientAddress,
+                                  now: now, expiresAt: now.addingTimeInterval(absoluteLifetime))
+        try await session.create(on: request.db)
+        if let old = request.sessionToken {
+            try await UserSession.query(on: request.db).filter(\.$tokenHash == sha256Hex(old)).delete()
+        }
+        response.cookies[cookieName] = cookie(token, request: request)
+    }
+
+    static func end(on request: Request, response: Response) async throws {
+        if let token = request.sessionToken {
+            try await UserSession.query(on: request.db).filter(\.$tokenHash == sha256Hex(token)).delete()
+        }
+        response.cookies[cookieName] = .expired
+    }
+
+    static func cookie(_ value: String, request: Request) -> HTTPCookies.Value {
+        HTTPCookies.Value(string: value, expires: nil, maxAge: nil, domain: nil, path: "/",
+                          isSecure: request.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
+    }
+}

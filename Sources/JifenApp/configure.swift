@@ -1,0 +1,86 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import JifenResources
+import Leaf
+import SQLKit
+import Vapor
+
+/// The one composition root. Tests call it with their own configuration and effects.
+public func configure(_ app: Application, config: AppConfig, effects: Effects = .live) async throws {
+    app.jifenConfig = config
+    app.effects = effects
+    app.keys = Keys(secret: config.secretKey)
+    app.catalog = try Catalog.load()
+    app.http.server.configuration.hostname = config.hostname
+    app.http.server.configuration.port = config.port
+
+    switch config.database {
+    case .sqlite(let path):
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw AppConfig.Problem(setting: "JIFEN_DATA_DIR", message: "无法创建目录 \(directory) / cannot create the directory")
+        }
+        app.databases.use(.sqlite(.file(path)), as: .sqlite)
+    case .postgres(let url):
+        do {
+            app.databases.use(try .postgres(url: url), as: .psql)
+        } catch {
+            throw AppConfig.Problem(setting: "DATABASE_URL", message: "无法解析 / cannot be parsed: \(error)")
+        }
+    }
+    registerMigrations(app)
+
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    app.decoyHash = try Bcrypt.hash(effects.token(), cost: config.bcryptCost)
+
+    app.directory.viewsDirectory = JifenResources.directory("Views")
+    app.directory.publicDirectory = JifenResources.directory("Public")
+    app.views.use(.leaf)
+
+    app.middleware = .init()
+    app.middleware.use(ErrorPagesMiddleware())
+    app.middleware.use(MetricsMiddleware(metrics: app.metrics))
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(SessionMiddleware())
+    app.middleware.use(CSRFMiddleware(keys: app.keys))
+    app.middleware.use(AccessMiddleware())
+
+    routes(app)
+}
+
+func routes(_ app: Application) {
+    AccountsController.register(app)
+    HomeController.register(app)
+    OrgController.register(app)
+    UsersController.register(app)
+    AuditController.register(app)
+    HealthController.register(app)
+}
+
+/// Brings the database to the current schema. On SQLite it first turns on write-ahead logging
+/// (kept in the file); `synchronous` stays at SQLite's compiled default, FULL, so an acknowledged
+/// write survives a crash (a test checks both on a pooled connection).
+public func prepareDatabase(_ app: Application) async throws {
+    if app.jifenConfig.isSQLite {
+        _ = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").all()
+    }
+    try await app.autoMigrate()
+}
+
+extension AppConfig {
+    var isSQLite: Bool { if case .sqlite = database { true } else { false } }
+}
+
+extension Application {
+    private struct DecoyKey: StorageKey { typealias Value = String }
+    /// A bcrypt hash of a random string, verified against when a login is unknown so the answer
+    /// takes as long as for a known one.
+    var decoyHash: String {
+        get { storage[DecoyKey.self] ?? "" }
+        set { storage[DecoyKey.self] = newValue }
+    }
+}

@@ -1,0 +1,235 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+final class AccountsTests: XCTestCase {
+    func testLoginPageIsChineseAndCarriesACSRFToken() async throws {
+        try await withApp { ctx in
+            // MUT
+            let page = try await Browser(ctx.app).get("/login")
+            // validate
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains(#"<html lang="zh-Hans">"#))
+            XCTAssertTrue(page.body.contains("<h1>登录</h1>"))
+            XCTAssertNotNil(Browser.firstMatch(#"name="_csrf" value="([0-9a-f]{64})""#, in: page.body))
+            let cookie = page.headers.setCookie?[CSRFMiddleware.cookieName]
+            XCTAssertEqual(cookie?.isHTTPOnly, true)
+            XCTAssertEqual(cookie?.sameSite, .lax)
+        }
+    }
+
+    func testEachDemoAccountLandsOnItsRoleHome() async throws {
+        try await withApp(demo: true) { ctx in
+            let accounts = try Demo.accounts()
+            XCTAssertEqual(Set(accounts.map(\.role)), Set(Role.allCases), "one demo account per role")
+            for account in accounts {
+                // setup
+                let browser = Browser(ctx.app)
+                // MUT
+                let answer = try await browser.signIn(account.login, account.password)
+                // validate
+                XCTAssertEqual(answer.status, .seeOther, account.login)
+                XCTAssertEqual(answer.location, "/home", account.login)
+                let session = answer.headers.setCookie?[SessionMiddleware.cookieName]
+                XCTAssertEqual(session?.isHTTPOnly, true)
+                XCTAssertEqual(session?.sameSite, .lax)
+                let home = try await browser.get("/home")
+                XCTAssertEqual(home.status, .ok, account.login)
+                XCTAssertTrue(home.body.contains(#"data-home="\#(account.role.rawValue)""#), account.login)
+                XCTAssertTrue(home.body.contains(account.displayName), account.login)
+            }
+        }
+    }
+
+    func testWrongPasswordIsRefusedWithAMessageBesideTheField() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            let answer = try await browser.signIn("admin", "wrong-password-1")
+            XCTAssertEqual(answer.status, .unauthorized)
+            XCTAssertTrue(answer.body.contains(#"<p class="error" id="password-error">账号或密码错误。</p>"#))
+            XCTAssertTrue(answer.body.contains(#"value="admin""#), "the typed login is kept")
+            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+        }
+    }
+
+    func testRepeatedWrongPasswordsAreThrottledPerAccount() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            for _ in 1...5 {
+                let answer = try await browser.signIn("admin", "not-the-password1")
+                XCTAssertEqual(answer.status, .unauthorized)
+            }
+            // MUT: even the right password is refused now
+            let refused = try await browser.signIn("admin", "demo12345")
+            XCTAssertEqual(refused.status, .tooManyRequests)
+            XCTAssertTrue(refused.body.contains("登录失败次数过多"))
+            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+            // Another account from the same address is not affected by admin's failures.
+            let other = try await Browser(ctx.app).signIn("auditor", "demo12345")
+            XCTAssertEqual(other.status, .seeOther)
+            // After the window has passed the right password works again.
+            ctx.clock.advance(16 * 60)
+            let allowed = try await browser.signIn("admin", "demo12345")
+            XCTAssertEqual(allowed.status, .seeOther)
+        }
+    }
+
+    func testManyFailuresFromOneAddressAreThrottledAcrossAccounts() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            for i in 0..<20 {
+                let answer = try await browser.signIn("nobody\(i)", "not-the-password1")
+                XCTAssertEqual(answer.status, .unauthorized)
+            }
+            let refused = try await browser.signIn("auditor", "demo12345")
+            XCTAssertEqual(refused.status, .tooManyRequests)
+        }
+    }
+
+    func testPostWithoutCSRFTokenIsRefused() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/login")
+            // MUT
+            let missing = try await browser.post("/login", ["login": "admin", "password": "demo12345"], csrf: false)
+            let forged = try await browser.post("/login", ["login": "admin", "password": "demo12345", "_csrf": String(repeating: "0", count: 64)])
+            // validate
+            XCTAssertEqual(missing.status, .forbidden)
+            XCTAssertTrue(missing.body.contains("表单已过期"))
+            XCTAssertEqual(forged.status, .forbidden)
+            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+            // A token from another browser does not work either.
+            let other = Browser(ctx.app)
+            try await other.get("/login")
+            let stolen = try await browser.post("/login", ["login": "admin", "password": "demo12345", "_csrf": other.csrf!])
+            XCTAssertEqual(stolen.status, .forbidden)
+        }
+    }
+
+    func testLogoutEndsTheSessionInTheDatabase() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.signIn("admin", "demo12345")
+            let token = try XCTUnwrap(browser.cookies[SessionMiddleware.cookieName])
+            try await browser.get("/home")
+            let awaited1 = try await UserSession.query(on: ctx.app.db).count()
+            XCTAssertEqual(awaited1, 1)
+            // MUT
+            let answer = try await browser.post("/logout", [:])
+            // validate
+            XCTAssertEqual(answer.status, .seeOther)
+            let awaited2 = try await UserSession.query(on: ctx.app.db).count()
+            XCTAssertEqual(awaited2, 0)
+            let awaited3 = try await browser.get("/home").location?.hasPrefix("/login")
+            XCTAssertEqual(awaited3, true)
+            // The old token is dead even if someone kept it.
+            let replay = Browser(ctx.app)
+            _ = try await replay.get("/login")
+            var headers = HTTPHeaders()
+            headers.add(name: .cookie, value: "\(SessionMiddleware.cookieName)=\(token)")
+            let res = try await ctx.app.testable().performTest(request: .init(method: .GET, url: .init(path: "/home"), headers: headers, body: ByteBuffer()))
+            XCTAssertEqual(res.status, .seeOther)
+        }
+    }
+
+    func testIdleSessionExpires() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.signIn("auditor", "demo12345")
+            let awaited4 = try await browser.get("/home").status
+            XCTAssertEqual(awaited4, .ok)
+            ctx.clock.advance(121 * 60)
+            let awaited5 = try await browser.get("/home").status
+            XCTAssertEqual(awaited5, .seeOther)
+        }
+    }
+
+    func testCitizenRegistersWithACodeSentThroughTheOutbox() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/register")
+            // MUT: register
+            let registered = try await browser.post("/register", [
+                "phone": "13912345678", "displayName": "王小红", "password": "hong2026ab", "passwordConfirm": "hong2026ab",
+            ])
+            XCTAssertEqual(registered.status, .seeOther)
+            XCTAssertEqual(registered.location, "/register/verify?phone=13912345678")
+            // validate: the code went through the notifier into the outbox
+            let message = try XCTUnwrap(ctx.notifier.messages.last)
+            XCTAssertEqual(message.recipient, "13912345678")
+            let code = try XCTUnwrap(Browser.firstMatch("验证码是 ([0-9]{6})", in: message.body))
+            let outbox = try await OutboxMessage.query(on: ctx.app.db).all()
+            XCTAssertEqual(outbox.map(\.body), [message.body])
+            // Pending accounts cannot sign in yet.
+            let early = try await Browser(ctx.app).signIn("13912345678", "hong2026ab")
+            XCTAssertEqual(early.status, .unauthorized)
+            XCTAssertTrue(early.body.contains("尚未完成验证"))
+            // A wrong code is refused beside the field.
+            try await browser.get("/register/verify?phone=13912345678")
+            let wrongCode = code == "000000" ? "111111" : "000000"
+            let wrong = try await browser.post("/register/verify", ["phone": "13912345678", "code": wrongCode])
+            XCTAssertEqual(wrong.status, .badRequest)
+            XCTAssertTrue(wrong.body.contains(#"id="code-error">验证码不正确。"#))
+            // MUT: the right code activates and signs in
+            let confirmed = try await browser.post("/register/verify", ["phone": "13912345678", "code": code])
+            XCTAssertEqual(confirmed.status, .seeOther)
+            XCTAssertEqual(confirmed.location, "/home")
+            let home = try await browser.get("/home")
+            XCTAssertTrue(home.body.contains(#"data-home="citizen""#))
+            // validate: the audit trail holds both changes, without the password hash
+            let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$entity == "user").sort(\.$at).all()
+            XCTAssertEqual(entries.map(\.action), ["register", "confirmPhone"])
+            XCTAssertTrue(entries[1].after?.contains(#""status":"active""#) == true)
+            XCTAssertTrue(entries[1].before?.contains(#""status":"pending""#) == true)
+            XCTAssertFalse(entries.contains { ($0.after ?? "").contains("$2") }, "no password hash in the audit log")
+            XCTAssertFalse(entries.contains { ($0.after ?? "").contains("13912345678") }, "the phone number is masked in the audit log")
+        }
+    }
+
+    func testRegistrationShowsEachFieldsErrorAndKeepsWhatWasTyped() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/register")
+            let answer = try await browser.post("/register", [
+                "phone": "1234", "displayName": "张三", "password": "short", "passwordConfirm": "other",
+            ])
+            XCTAssertEqual(answer.status, .badRequest)
+            XCTAssertTrue(answer.body.contains(#"id="phone-error">手机号应为 11 位中国大陆手机号码。"#))
+            XCTAssertTrue(answer.body.contains(#"id="password-error">密码至少 8 位。"#))
+            XCTAssertTrue(answer.body.contains(#"id="passwordConfirm-error">两次输入的密码不一致。"#))
+            XCTAssertFalse(answer.body.contains(#"id="displayName-error""#))
+            XCTAssertTrue(answer.body.contains(#"value="1234""#))
+            XCTAssertTrue(answer.body.contains(#"value="张三""#))
+            let awaited6 = try await User.query(on: ctx.app.db).count()
+            XCTAssertEqual(awaited6, 0, "nothing half-saved")
+            XCTAssertTrue(ctx.notifier.messages.isEmpty)
+        }
+    }
+
+    func testRegisteringATakenNumberIsRefused() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/register")
+            let answer = try await browser.post("/register", [
+                "phone": "13800000001", "displayName": "李明", "password": "liming2026", "passwordConfirm": "liming2026",
+            ])
+            XCTAssertEqual(answer.status, .badRequest)
+            XCTAssertTrue(answer.body.contains("该手机号已注册"))
+        }
+    }
+
+    func testLanguageSwitchShowsEnglishFromTheSameCatalog() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            let switched = try await browser.get("/lang/en?back=%2Flogin")
+            XCTAssertEqual(switched.location, "/login")
+            let page = try await browser.get("/login")
+            XCTAssertTrue(page.body.contains(#"<html lang="en">"#))
+            XCTAssertTrue(page.body.contains("<h1>Sign in</h1>"))
+            // An outside address is never followed.
+            let awaited7 = try await browser.get("/lang/zh?back=https%3A%2F%2Fevil.example").location
+            XCTAssertEqual(awaited7, "/")
+        }
+    }
+}

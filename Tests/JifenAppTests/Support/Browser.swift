@@ -1,0 +1,76 @@
+import Foundation
+@testable import JifenApp
+import XCTVapor
+
+/// A little browser over the in-memory server: keeps cookies, remembers the last form's CSRF
+/// token, does not follow redirects.
+final class Browser {
+    struct Page {
+        let status: HTTPStatus
+        let headers: HTTPHeaders
+        let body: String
+        var location: String? { headers.first(name: .location) }
+    }
+
+    let app: Application
+    private(set) var cookies: [String: String] = [:]
+    private(set) var csrf: String?
+
+    init(_ app: Application) { self.app = app }
+
+    @discardableResult
+    func get(_ path: String) async throws -> Page {
+        try await send(.GET, path, body: nil)
+    }
+
+    /// Posts a form; the CSRF token of the last page is added unless `csrf` is false.
+    @discardableResult
+    func post(_ path: String, _ form: [String: String], csrf includeToken: Bool = true) async throws -> Page {
+        var fields = form
+        if includeToken, let csrf, fields["_csrf"] == nil { fields["_csrf"] = csrf }
+        let encoded = fields.sorted { $0.key < $1.key }
+            .map { key, value in Self.escape(key) + "=" + Self.escape(value) }
+            .joined(separator: "&")
+        return try await send(.POST, path, body: encoded)
+    }
+
+    /// Signs in through the login form; returns the answer to the POST.
+    @discardableResult
+    func signIn(_ login: String, _ password: String) async throws -> Page {
+        try await get("/login")
+        return try await post("/login", ["login": login, "password": password])
+    }
+
+    private static func escape(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: String?) async throws -> Page {
+        var headers = HTTPHeaders()
+        if !cookies.isEmpty {
+            headers.add(name: .cookie, value: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        if let body {
+            headers.contentType = .urlEncodedForm
+            buffer.writeString(body)
+        }
+        let response = try await app.testable().performTest(request: .init(method: method, url: .init(path: path), headers: headers, body: buffer))
+        for (name, value) in response.headers.setCookie?.all ?? [:] {
+            if let expires = value.expires, expires < Date() { cookies[name] = nil } else { cookies[name] = value.string }
+        }
+        let text = response.body.getString(at: response.body.readerIndex, length: response.body.readableBytes) ?? ""
+        if let token = Self.firstMatch(#"name="_csrf" value="([^"]+)""#, in: text) { csrf = token }
+        return Page(status: response.status, headers: response.headers, body: text)
+    }
+
+    static func firstMatch(_ pattern: String, in text: String) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+              let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+              match.numberOfRanges > 1, let range = Range(match.range(at: 1), in: text)
+        else { return nil }
+        return String(text[range])
+    }
+}

@@ -1,0 +1,79 @@
+import Fluent
+import Foundation
+@testable import JifenApp
+import NIOConcurrencyHelpers
+import SQLKit
+import XCTVapor
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let value: NIOLockedValueBox<Date>
+    init(_ start: Date) { value = .init(start) }
+    var now: Date { value.withLockedValue { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLockedValue { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// Notifications the app sent, kept for the test as well as written to the outbox.
+final class RecordingNotifier: Notifier {
+    private let sent = NIOLockedValueBox<[OutgoingMessage]>([])
+    var messages: [OutgoingMessage] { sent.withLockedValue { $0 } }
+
+    func send(_ message: OutgoingMessage, on db: any Database, at: Date, logger: Logger) async throws {
+        try await OutboxNotifier().send(message, on: db, at: at, logger: logger)
+        sent.withLockedValue { $0.append(message) }
+    }
+}
+
+enum TestDatabase {
+    /// The PostgreSQL URL the suite runs against, or nil for SQLite (the default).
+    static var postgresURL: String? {
+        let url = ProcessInfo.processInfo.environment["JIFEN_TEST_DATABASE_URL"]
+        return url?.isEmpty == false ? url : nil
+    }
+}
+
+struct TestContext {
+    let app: Application
+    let clock: ManualClock
+    let notifier: RecordingNotifier
+    let dataDirectory: String
+}
+
+let testSecretHex = String(repeating: "0123456789abcdef", count: 4)
+
+/// Runs `body` with a configured application on a fresh, migrated database, then shuts down.
+func withApp(demo: Bool = false, _ body: (TestContext) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-test-" + UUID().uuidString).path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"]
+    if let url = TestDatabase.postgresURL { environment["DATABASE_URL"] = url }
+    let config = try AppConfig.load(environment: environment, demo: false)
+
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))  // 2026-09-21, a fixed day
+    let notifier = RecordingNotifier()
+    let counterBox = NIOLockedValueBox<UInt8>(0)
+    let effects = Effects(
+        now: { clock.now },
+        randomBytes: { n in
+            // Distinct, repeatable bytes: tokens differ from each other within a test.
+            let start = counterBox.withLockedValue { c -> UInt8 in c &+= 1; return c }
+            return (0..<n).map { UInt8(truncatingIfNeeded: Int(start) &* 31 &+ $0 &* 7) }
+        },
+        notifier: notifier
+    )
+
+    let app = try await Application.make(.testing)
+    do {
+        try await configure(app, config: config, effects: effects)
+        if TestDatabase.postgresURL != nil { try await app.autoRevert() }
+        try await prepareDatabase(app)
+        if demo { try await Demo.loadIfEmpty(app) }
+        try await body(TestContext(app: app, clock: clock, notifier: notifier, dataDirectory: directory))
+    } catch {
+        try? await app.asyncShutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+        throw error
+    }
+    try await app.asyncShutdown()
+    try? FileManager.default.removeItem(atPath: directory)
+}
