@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import JifenResources
 import Leaf
+import LeafKit
 import SQLKit
 import Vapor
 
@@ -38,6 +39,12 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
 
     app.directory.viewsDirectory = JifenResources.directory("Views")
     app.directory.publicDirectory = JifenResources.directory("Public")
+    // The resource bundle may sit under a hidden folder (`.build/`), so Leaf's "visible files only"
+    // limit is dropped; the sandbox still confines it to the views folder.
+    app.leaf.sources = .singleSource(NIOLeafFiles(
+        fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
+        sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
+    ))
     app.views.use(.leaf)
 
     app.middleware = .init()

@@ -55,10 +55,11 @@ extension User {
         try await query(on: db).filter(\.$login == login).first()
     }
 
-    /// What the audit log keeps of an account: never the password hash.
+    /// What the audit log keeps of an account: never the password hash, and a citizen's mobile
+    /// number (his login) only masked.
     var auditSnapshot: [String: String] {
         var snapshot = [
-            "login": login, "displayName": displayName, "role": role.rawValue, "status": status.rawValue,
+            "login": role == .citizen ? Mask.phone(login) : login, "displayName": displayName, "role": role.rawValue, "status": status.rawValue,
         ]
         if let phone { snapshot["phone"] = Mask.phone(phone) }
         if let id = $jurisdiction.id { snapshot["jurisdictionID"] = id.uuidString }
