@@ -1,0 +1,166 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+@testable import JifenApp
+import XCTest
+
+/// Runs the built `jifen` binary as a real server process.
+final class ServerProcess {
+    let process = Process()
+    let logPath: String
+    let port: Int
+
+    /// The `jifen` binary beside this test bundle (SwiftPM builds both into one folder).
+    static var binary: URL {
+        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        return me.deletingLastPathComponent().appendingPathComponent("jifen")
+    }
+
+    init(dataDirectory: String, port: Int, environment extra: [String: String] = [:]) throws {
+        self.port = port
+        logPath = dataDirectory + "/server-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
+        var environment = ProcessInfo.processInfo.environment
+        environment["JIFEN_DATA_DIR"] = dataDirectory
+        environment["JIFEN_SECRET_KEY"] = testSecretHex
+        environment["JIFEN_BCRYPT_COST"] = "4"
+        environment["DATABASE_URL"] = nil
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func waitUntilReady(timeout: TimeInterval = 90) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let (_, status) = try? await HTTP.get("http://127.0.0.1:\(port)/readyz"), status == 200 { return }
+            guard process.isRunning else { throw NSError(domain: "jifen", code: 1, userInfo: [NSLocalizedDescriptionKey: "server exited: \(log)"]) }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        throw NSError(domain: "jifen", code: 2, userInfo: [NSLocalizedDescriptionKey: "server not ready: \(log)"])
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+}
+
+/// Plain HTTP over loopback, without following redirects, with a cookie jar.
+enum HTTP {
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
+    }
+
+    static let session = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    static func get(_ url: String, cookies: String = "") async throws -> (String, Int) {
+        var request = URLRequest(url: URL(string: url)!)
+        if !cookies.isEmpty { request.setValue(cookies, forHTTPHeaderField: "Cookie") }
+        let (data, response) = try await session.data(for: request)
+        return (String(decoding: data, as: UTF8.self), (response as! HTTPURLResponse).statusCode)
+    }
+
+    static func post(_ url: String, form: [String: String], cookies: String) async throws -> (Int, String?) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.setValue(cookies, forHTTPHeaderField: "Cookie")
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        request.httpBody = Data(form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&").utf8)
+        let (_, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        return (http.statusCode, http.value(forHTTPHeaderField: "Location"))
+    }
+
+    static func setCookies(_ url: String) async throws -> (body: String, cookies: String) {
+        let (data, response) = try await session.data(from: URL(string: url)!)
+        let header = (response as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
+        let cookies = header.components(separatedBy: ",").compactMap { $0.split(separator: ";").first }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("jifen_") }.joined(separator: "; ")
+        return (String(decoding: data, as: UTF8.self), cookies)
+    }
+}
+
+final class DurabilityTests: XCTestCase {
+    func testAnAcknowledgedWriteSurvivesKill9AndRestart() async throws {
+        guard FileManager.default.isExecutableFile(atPath: ServerProcess.binary.path) else {
+            return XCTFail("the jifen binary was not built beside the tests: \(ServerProcess.binary.path)")
+        }
+        // setup
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-kill-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 20000...40000)
+        let base = "http://127.0.0.1:\(port)"
+
+        let first = try ServerProcess(dataDirectory: directory, port: port)
+        defer { first.stop() }
+        try await first.waitUntilReady()
+        let (form, cookies) = try await HTTP.setCookies(base + "/register")
+        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: form))
+
+        // MUT: an acknowledged write, then the process dies without any chance to flush
+        let (status, location) = try await HTTP.post(base + "/register", form: [
+            "_csrf": csrf, "phone": "13700001111", "displayName": "赵敏", "password": "zhaomin2026", "passwordConfirm": "zhaomin2026",
+        ], cookies: cookies)
+        XCTAssertEqual(status, 303)
+        XCTAssertEqual(location, "/register/verify?phone=13700001111")
+        first.kill9()
+        let code = try XCTUnwrap(Browser.firstMatch("验证码是 ([0-9]{6})", in: first.log), "the code is in the log")
+        XCTAssertFalse(first.log.contains("13700001111"), "the log shows the number masked")
+
+        // validate: a new process finds the account and its code
+        let second = try ServerProcess(dataDirectory: directory, port: port)
+        defer { second.stop() }
+        try await second.waitUntilReady()
+        let (_, cookies2) = try await HTTP.setCookies(base + "/register/verify?phone=13700001111")
+        let (verifyPage, _) = try await HTTP.get(base + "/register/verify?phone=13700001111", cookies: cookies2)
+        let csrf2 = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: verifyPage))
+        let (confirmed, home) = try await HTTP.post(base + "/register/verify", form: ["_csrf": csrf2, "phone": "13700001111", "code": code], cookies: cookies2)
+        XCTAssertEqual(confirmed, 303)
+        XCTAssertEqual(home, "/home")
+        second.stop()
+
+        // and after an orderly restart the confirmed account signs in
+        let third = try ServerProcess(dataDirectory: directory, port: port)
+        defer { third.stop() }
+        try await third.waitUntilReady()
+        let (loginPage, cookies3) = try await HTTP.setCookies(base + "/login")
+        let csrf3 = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
+        let (signedIn, target) = try await HTTP.post(base + "/login", form: ["_csrf": csrf3, "login": "13700001111", "password": "zhaomin2026"], cookies: cookies3)
+        XCTAssertEqual(signedIn, 303)
+        XCTAssertEqual(target, "/home")
+    }
+
+    func testABadSettingStopsTheStartNamingIt() throws {
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = ["serve"]
+        process.environment = ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PORT": "not-a-port", "PATH": "/usr/bin:/bin"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(output.contains("JIFEN_PORT"), output)
+    }
+}

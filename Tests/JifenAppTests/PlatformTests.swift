@@ -1,0 +1,115 @@
+import Fluent
+@testable import JifenApp
+import JifenResources
+import SQLKit
+import XCTVapor
+
+final class PlatformTests: XCTestCase {
+    func testHealthReadinessAndMetrics() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            let health = try await browser.get("/healthz")
+            XCTAssertEqual(health.status, .ok)
+            let ready = try await browser.get("/readyz")
+            XCTAssertEqual(ready.status, .ok)
+            XCTAssertEqual(ready.body, "ready")
+            try await browser.get("/login")
+            let metrics = try await browser.get("/metrics")
+            XCTAssertEqual(metrics.status, .ok)
+            XCTAssertTrue(metrics.headers.first(name: .contentType)?.hasPrefix("text/plain") == true)
+            XCTAssertTrue(metrics.body.contains(#"jifen_http_requests_total{method="GET",route="/login",status="200"} 1"#), metrics.body)
+            XCTAssertTrue(metrics.body.contains("# TYPE jifen_http_request_duration_seconds histogram"))
+        }
+    }
+
+    func testUnknownPageIsA404InChineseAndAnErrorIsA500InChinese() async throws {
+        try await withApp { ctx in
+            let missing = try await Browser(ctx.app).get("/no/such/page")
+            XCTAssertEqual(missing.status, .notFound)
+            XCTAssertTrue(missing.body.contains("<h1>页面不存在</h1>"))
+            struct Boom: Error {}
+            ctx.app.get("boom", access: .anyone) { _ -> String in throw Boom() }
+            let failed = try await Browser(ctx.app).get("/boom")
+            XCTAssertEqual(failed.status, .internalServerError)
+            XCTAssertTrue(failed.body.contains("<h1>系统出错了</h1>"))
+            XCTAssertFalse(failed.body.contains("Boom"), "the cause is logged, not shown")
+        }
+    }
+
+    func testPagesCarrySecurityHeadersAndEscapeWhatTheyShow() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/register")
+            let page = try await browser.post("/register", ["phone": "<script>alert(1)</script>", "displayName": "", "password": "", "passwordConfirm": ""])
+            XCTAssertFalse(page.body.contains("<script>alert(1)</script>"))
+            XCTAssertTrue(page.body.contains("&lt;script&gt;"))
+            XCTAssertTrue(page.headers.first(name: "Content-Security-Policy")?.contains("frame-ancestors 'none'") == true)
+            XCTAssertEqual(page.headers.first(name: "X-Content-Type-Options"), "nosniff")
+        }
+    }
+
+    func testStylesheetIsServedFromTheResourceBundle() async throws {
+        try await withApp { ctx in
+            let css = try await Browser(ctx.app).get("/css/jifen.css")
+            XCTAssertEqual(css.status, .ok)
+            XCTAssertTrue(css.body.contains("--red"))
+        }
+    }
+
+    func testSQLiteRunsInWALModeWithFullSync() async throws {
+        guard TestDatabase.postgresURL == nil else { throw XCTSkip("SQLite only") }
+        try await withApp { ctx in
+            let sql = ctx.app.db as! any SQLDatabase
+            let mode = try await sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+            let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+            XCTAssertEqual(mode, "wal")
+            XCTAssertEqual(sync, 2, "2 is FULL")
+        }
+    }
+
+    func testStatsCountsWhatIsInTheDatabase() async throws {
+        try await withApp(demo: true) { ctx in
+            let counts = Dictionary(uniqueKeysWithValues: try await Stats.counts(on: ctx.app.db))
+            for name in ["residents", "residence_registrations", "rental_houses", "permits", "points_archives", "applications", "schools", "seats"] {
+                XCTAssertNotNil(counts[name], name)
+            }
+            XCTAssertEqual(counts["users"], try Demo.accounts().count)
+            // 1 city, 10 towns, 21 communities, 42 grids
+            XCTAssertEqual(counts["jurisdictions"], 1 + 10 + 21 + 42)
+            XCTAssertEqual(counts["departments"], 20)
+        }
+    }
+
+    func testDemoLoadsOnlyIntoAnEmptyDatabase() async throws {
+        try await withApp(demo: true) { ctx in
+            let again = try await Demo.loadIfEmpty(ctx.app)
+            XCTAssertFalse(again)
+            let users = try await User.query(on: ctx.app.db).count()
+            XCTAssertEqual(users, try Demo.accounts().count)
+        }
+    }
+
+    func testStringCatalogHasBothLanguagesAndEveryKeyTheTemplatesUse() throws {
+        let catalog = try Catalog.load()
+        for (key, texts) in catalog.entries {
+            XCTAssertFalse((texts["zh"] ?? "").isEmpty, "\(key) has no Chinese")
+            XCTAssertFalse((texts["en"] ?? "").isEmpty, "\(key) has no English")
+        }
+        let views = JifenResources.directory("Views")
+        let files = try FileManager.default.contentsOfDirectory(atPath: views).filter { $0.hasSuffix(".leaf") }
+        XCTAssertGreaterThan(files.count, 5)
+        let regex = try NSRegularExpression(pattern: #"(?<![A-Za-z0-9_.])t\.([A-Za-z0-9_]+)"#)
+        for file in files {
+            let text = try String(contentsOfFile: views + file, encoding: .utf8)
+            for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let key = String(text[Range(match.range(at: 1), in: text)!])
+                XCTAssertNotNil(catalog.entries[key], "\(file) uses t.\(key), which the catalog lacks")
+            }
+        }
+        // Keys the code builds from role and level names.
+        for role in ["citizen", "gridWorker", "windowClerk", "departmentReviewer", "educationOfficer", "centerAdmin", "auditor"] {
+            XCTAssertNotNil(catalog.entries["role_" + role])
+            XCTAssertNotNil(catalog.entries["home_intro_" + role])
+        }
+    }
+}
