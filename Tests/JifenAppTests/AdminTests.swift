@@ -101,6 +101,20 @@ final class AdminTests: XCTestCase {
         }
     }
 
+    func testTheAuditLogNeverShowsACitizensMobileNumber() async throws {
+        try await withApp(demo: true) { ctx in
+            try await Browser(ctx.app).signIn("13800000001", "demo12345")
+            let auditor = Browser(ctx.app)
+            try await auditor.signIn("auditor", "demo12345")
+            let page = try await auditor.get("/audit?action=signIn")
+            XCTAssertTrue(page.body.contains("138****0001"))
+            XCTAssertFalse(page.body.contains("13800000001"))
+            XCTAssertTrue(page.body.contains("登录 (signIn)"), "actions are named in the reader's language")
+            let entries = try await AuditEntry.query(on: ctx.app.db).all()
+            XCTAssertFalse(entries.contains { $0.actorLogin.contains("13800000001") || ($0.after ?? "").contains("13800000001") })
+        }
+    }
+
     func testAuditFilterRefusesABadDateBesideTheField() async throws {
         try await withApp(demo: true) { ctx in
             let auditor = Browser(ctx.app)

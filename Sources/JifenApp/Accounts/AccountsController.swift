@@ -76,7 +76,7 @@ enum AccountsController {
         let response = req.redirect(to: next.isEmpty ? Paths.home : next)
         try await SessionMiddleware.start(for: user, on: req, response: response)
         try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
-                               by: Actor(id: user.id, login: user.login, address: req.clientAddress), at: req.now, on: req.db)
+                               by: Actor(id: user.id, login: user.login, role: user.role, address: req.clientAddress), at: req.now, on: req.db)
         return response
     }
 
@@ -214,7 +214,7 @@ enum AccountsController {
             user.updatedAt = now
             try await user.save(on: db)
             try await Audit.record("confirmPhone", entity: "user", id: try user.requireID().uuidString, before: before, after: user.auditSnapshot,
-                                   by: Actor(id: user.id, login: user.login, address: address), at: now, on: db)
+                                   by: Actor(id: user.id, login: user.login, role: user.role, address: address), at: now, on: db)
             return .activated(user)
         }
         switch outcome {

@@ -55,6 +55,10 @@ enum AuditController {
     }
 
     static func list(_ req: Request) async throws -> Response {
+        /// The catalog's name for a code, or the code itself when the catalog has none.
+        func name(_ prefix: String, _ code: String) -> String {
+            req.application.catalog.entries[prefix + code] != nil ? req.text(prefix + code) + " (" + code + ")" : code
+        }
         let fields = ["entity", "action", "actor", "from", "to"]
         var values: [String: String] = [:]
         for field in fields { values[field] = String((req.query[String.self, at: field] ?? "").trimmingCharacters(in: .whitespaces).prefix(64)) }
@@ -76,7 +80,7 @@ enum AuditController {
         let content = Content(
             form: form,
             rows: entries.map {
-                Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: $0.action, entity: $0.entity,
+                Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: name("audit_action_", $0.action), entity: name("audit_entity_", $0.entity),
                     entityID: $0.entityID, before: $0.before ?? "", after: $0.after ?? "")
             },
             total: paging.total, page: paging.page, pageCount: paging.pageCount,

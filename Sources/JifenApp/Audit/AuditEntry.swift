@@ -1,4 +1,5 @@
 import Fluent
+import JifenCore
 import SQLKit
 import Vapor
 
@@ -57,6 +58,13 @@ struct Actor: Sendable {
     static let system = Actor(id: nil, login: "system", address: nil)
 }
 
+extension Actor {
+    /// A citizen's login is his mobile number: the audit log keeps it masked.
+    init(id: UUID?, login: String, role: Role, address: String?) {
+        self.init(id: id, login: role == .citizen ? Mask.phone(login) : login, address: address)
+    }
+}
+
 enum Audit {
     /// Records a change. Call it on the transaction that makes the change, so both or neither land.
     static func record(
@@ -85,7 +93,8 @@ enum Audit {
 
 extension Request {
     var actor: Actor {
-        Actor(id: currentUser?.id, login: currentUser?.login ?? "anonymous", address: clientAddress)
+        guard let user = currentUser else { return Actor(id: nil, login: "anonymous", address: clientAddress) }
+        return Actor(id: user.id, login: user.login, role: user.role, address: clientAddress)
     }
 
     var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Browser check: headless Chromium opens the login page and signs in as every demo account,
+saving a phone-sized PNG of each page. Fails on an error status or a missing key element.
+
+Talks to Chromium over --remote-debugging-pipe (file descriptors 3 and 4), so it needs nothing
+beyond the Python standard library.
+"""
+import base64, json, os, subprocess, sys, time
+
+BASE = sys.argv[1]                      # e.g. http://127.0.0.1:8089
+OUT = sys.argv[2]                       # folder for the PNGs
+ACCOUNTS = json.loads(sys.argv[3])      # [{"login":…, "password":…, "role":…}]
+CHROMIUM = os.environ.get("CHROMIUM", "chromium")
+# Pages beyond the home page that a role's browser check also opens: (path, data-page key).
+MORE_PAGES = {
+    "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org")],
+    "auditor": [("/audit", "audit")],
+    "gridWorker": [("/org/320582-01-01-01", "org")],
+}
+
+
+class Browser:
+    def __init__(self):
+        to_child_r, self.to_child_w = os.pipe()
+        self.from_child_r, from_child_w = os.pipe()
+
+        def fds():
+            # Copy first, so placing one end on 3 or 4 cannot clobber the other.
+            a, b = os.dup(to_child_r), os.dup(from_child_w)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
+             "--no-first-run", "--no-default-browser-check", "--user-data-dir=" + os.path.join(OUT, ".profile"), "about:blank"],
+            preexec_fn=fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.buffer = b""
+        self.next_id = 0
+        self.events = []
+
+    def send(self, method, params=None, session=None):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self.to_child_w, json.dumps(message).encode() + b"\0")
+        wanted = self.next_id
+        while True:
+            reply = self.read()
+            if reply.get("id") == wanted:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def read(self, timeout=30):
+        deadline = time.time() + timeout
+        while b"\0" not in self.buffer:
+            if time.time() > deadline:
+                raise TimeoutError("no answer from Chromium")
+            chunk = os.read(self.from_child_r, 1 << 16)
+            if not chunk:
+                raise RuntimeError("Chromium closed the pipe")
+            self.buffer += chunk
+        message, self.buffer = self.buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def wait_event(self, method, session, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i, event in enumerate(self.events):
+                if event.get("method") == method and event.get("sessionId") == session:
+                    return self.events.pop(i)
+            self.events.append(self.read(timeout=max(0.1, deadline - time.time())))
+        raise TimeoutError(f"no {method}")
+
+    def close(self):
+        try:
+            self.send("Browser.close")
+        except Exception:
+            pass
+        self.proc.wait(timeout=10)
+
+
+class Tab:
+    def __init__(self, browser):
+        self.b = browser
+        context = browser.send("Target.createBrowserContext")["browserContextId"]  # fresh cookies per tab
+        target = browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
+        self.s = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page.enable", "Network.enable", "Runtime.enable"):
+            browser.send(domain, session=self.s)
+        browser.send("Emulation.setDeviceMetricsOverride",
+                     {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}, session=self.s)
+
+    def document_status(self):
+        """The status of the last document (page) response seen."""
+        status = None
+        for event in list(self.b.events):
+            if event.get("sessionId") == self.s and event.get("method") == "Network.responseReceived" \
+                    and event["params"].get("type") == "Document":
+                status = event["params"]["response"]["status"]
+                self.b.events.remove(event)
+        return status
+
+    def goto(self, url):
+        self.b.send("Page.navigate", {"url": url}, session=self.s)
+        self.b.wait_event("Page.loadEventFired", self.s)
+        return self.document_status()
+
+    def js(self, expression, await_load=False):
+        result = self.b.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=self.s)
+        if await_load:
+            self.b.wait_event("Page.loadEventFired", self.s)
+        return result.get("result", {}).get("value")
+
+    def screenshot(self, path):
+        data = self.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=self.s)["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    failures = []
+    browser = Browser()
+    try:
+        def check(name, ok, detail=""):
+            print(("ok   " if ok else "FAIL ") + name + (f": {detail}" if detail and not ok else ""))
+            if not ok:
+                failures.append(name)
+
+        tab = Tab(browser)
+        status = tab.goto(BASE + "/login")
+        tab.screenshot(os.path.join(OUT, "login.png"))
+        check("login page status", status == 200, f"status {status}")
+        check("login page says 登录", tab.js("document.querySelector('h1') && document.querySelector('h1').textContent") == "登录")
+        check("login form present", tab.js("!!document.querySelector('form input[name=_csrf]') && !!document.getElementById('login-submit')"))
+
+        tab = Tab(browser)
+        status = tab.goto(BASE + "/register")
+        tab.screenshot(os.path.join(OUT, "register.png"))
+        check("register page", status == 200 and tab.js("!!document.querySelector('[data-page=register]')"), f"status {status}")
+
+        for account in ACCOUNTS:
+            role = account["role"]
+            tab = Tab(browser)
+            tab.goto(BASE + "/login")
+            fill = ("document.getElementById('login').value = %s; document.getElementById('password').value = %s;"
+                    "document.getElementById('login-submit').click(); true") % (json.dumps(account["login"]), json.dumps(account["password"]))
+            tab.js(fill, await_load=True)
+            status = tab.document_status()
+            url = tab.js("location.pathname")
+            tab.screenshot(os.path.join(OUT, f"home-{role}.png"))
+            check(f"{role} ({account['login']}) lands on /home", url == "/home" and status in (200, None), f"at {url}, status {status}")
+            check(f"{role} home shows its key element", tab.js(f"!!document.querySelector('[data-home=\"{role}\"]')"))
+            check(f"{role} page has no error", not tab.js("!!document.querySelector('[data-page=error]')"))
+            for path, key in MORE_PAGES.get(role, []):
+                status = tab.goto(BASE + path)
+                name = path.strip("/").replace("/", "-")
+                tab.screenshot(os.path.join(OUT, f"{role}-{name}.png"))
+                check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
+    finally:
+        browser.close()
+    print(f"browser check: {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
