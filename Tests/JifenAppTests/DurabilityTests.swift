@@ -149,6 +149,55 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(target, "/home")
     }
 
+    /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.
+    func run(_ arguments: [String], directory: String, input: String? = nil, logLevel: String = "warning") throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = arguments
+        process.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4",
+                               "JIFEN_LOG_LEVEL": logLevel, "PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        let errors = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text, errorText)
+    }
+
+    func testAdminCreateMakesTheFirstCenterAdminOfAnEmptySystem() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-admin-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // An empty system has no city: the command says which options it needs.
+        let (refused, _, refusal) = try run(["admin", "create", "--login", "chief", "--name", "中心主任"], directory: directory, logLevel: "info")
+        XCTAssertNotEqual(refused, 0)
+        XCTAssertTrue(refusal.contains("--city"), refusal)
+        // MUT
+        let (status, output, _) = try run(["admin", "create", "--login", "chief", "--name", "中心主任", "--city", "张家港市",
+                                         "--city-code", "320582", "--password-stdin"], directory: directory, input: "chief2026pw\n")
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("chief"))
+        // validate
+        let (_, stats, _) = try run(["stats"], directory: directory, logLevel: "info")
+        let lines = stats.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.allSatisfy { $0.range(of: #"^[a-z_]+ [0-9]+$"#, options: .regularExpression) != nil }, "only name-value lines on stdout: \(stats)")
+        XCTAssertEqual(Array(lines.prefix(8)).map { $0.split(separator: " ").first.map(String.init) ?? "" },
+                       ["residents", "residence_registrations", "rental_houses", "permits", "points_archives", "applications", "schools", "seats"])
+        XCTAssertTrue(lines.contains("users 1"), stats)
+        XCTAssertTrue(lines.contains("jurisdictions 1"), stats)
+        // The same login twice is refused.
+        let (again, _, message) = try run(["admin", "create", "--login", "chief", "--name", "又一个"], directory: directory)
+        XCTAssertNotEqual(again, 0)
+        XCTAssertTrue(message.contains("已存在"), message)
+    }
+
     func testABadSettingStopsTheStartNamingIt() throws {
         let process = Process()
         process.executableURL = ServerProcess.binary

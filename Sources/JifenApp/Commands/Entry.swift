@@ -20,12 +20,22 @@ public enum Entry {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 1
         }
-        LoggingSystem.bootstrap(console: Terminal(), level: config.logLevel)
+        // Logs go to standard error, so command output (`jifen stats`) stays machine-readable.
+        let level = config.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
 
         let app: Application
         do {
+            // A server runs as production unless told otherwise with --env.
             var env = try Environment.detect(arguments: arguments)
-            if env.name == Environment.development.name, environment["JIFEN_ENV"] == nil { env = .production; env.arguments = arguments }
+            if !arguments.contains(where: { $0 == "--env" || $0 == "-e" }) {
+                env = .production
+                env.arguments = arguments
+            }
             app = try await Application.make(env)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
