@@ -16,6 +16,7 @@ MORE_PAGES = {
     "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org")],
     "auditor": [("/audit", "audit")],
     "gridWorker": [("/org/320582-01-01-01", "org")],
+    "citizen": [("/account/password", "password")],
 }
 
 

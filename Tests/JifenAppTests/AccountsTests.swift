@@ -233,3 +233,33 @@ final class AccountsTests: XCTestCase {
         }
     }
 }
+
+final class PasswordTests: XCTestCase {
+    func testChangingThePasswordEndsOtherSessionsAndTheOldPasswordStopsWorking() async throws {
+        try await withApp(demo: true) { ctx in
+            let phone = Browser(ctx.app)
+            try await phone.signIn("clerk.yangshe", "demo12345")
+            let desk = Browser(ctx.app)
+            try await desk.signIn("clerk.yangshe", "demo12345")
+            try await desk.get("/account/password")
+            // refused: wrong current password, beside its field
+            let wrong = try await desk.post("/account/password", ["current": "guess1234", "password": "newpass2026", "passwordConfirm": "newpass2026"])
+            XCTAssertEqual(wrong.status, .badRequest)
+            XCTAssertTrue(wrong.body.contains(#"id="current-error">当前密码不正确。"#))
+            // MUT
+            let changed = try await desk.post("/account/password", ["current": "demo12345", "password": "newpass2026", "passwordConfirm": "newpass2026"])
+            XCTAssertEqual(changed.status, .seeOther)
+            // validate
+            let deskHome = try await desk.get("/home")
+            XCTAssertEqual(deskHome.status, .ok, "this session goes on")
+            let phoneHome = try await phone.get("/home")
+            XCTAssertEqual(phoneHome.status, .seeOther, "the other session ended")
+            let old = try await Browser(ctx.app).signIn("clerk.yangshe", "demo12345")
+            XCTAssertEqual(old.status, .unauthorized)
+            let new = try await Browser(ctx.app).signIn("clerk.yangshe", "newpass2026")
+            XCTAssertEqual(new.status, .seeOther)
+            let audited = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "changePassword").count()
+            XCTAssertEqual(audited, 1)
+        }
+    }
+}

@@ -7,6 +7,7 @@ enum Paths {
     static let register = "/register"
     static let verify = "/register/verify"
     static let home = "/home"
+    static let password = "/account/password"
     static let adminUsers = "/admin/users"
     static let adminUserNew = "/admin/users/new"
     static let audit = "/audit"

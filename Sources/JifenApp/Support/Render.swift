@@ -12,6 +12,7 @@ struct PageContext<Content: Encodable>: Encodable {
     let nav: [NavItem]
     let switchLanguage: NavItem
     let logout: String
+    let passwordLink: String
     let page: Content
 }
 
@@ -68,6 +69,7 @@ extension Request {
             nav: Navigation.items(for: user, on: self),
             switchLanguage: NavItem(label: application.catalog.text("language_name", other), href: Paths.language(other.rawValue) + "?back=" + (url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), current: false),
             logout: Paths.logout,
+            passwordLink: Paths.password,
             page: content
         )
         let view = try await self.view.render(template, context)

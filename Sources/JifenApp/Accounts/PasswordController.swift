@@ -1,0 +1,71 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// `/account/password`: any signed-in person changes his own password. The current password is
+/// asked again; every other session of the account ends.
+enum PasswordController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("account", "password", access: .signedIn, use: page)
+        routes.post("account", "password", access: .signedIn, use: change)
+    }
+
+    static let fields = ["current", "password", "passwordConfirm"]
+
+    struct Content: Encodable {
+        var form: FormState
+        var action = Paths.password
+        var done: String?
+    }
+
+    struct Form: Decodable {
+        var current: String?
+        var password: String?
+        var passwordConfirm: String?
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        let done = req.query[String.self, at: "changed"] != nil ? req.text("password_changed") : nil
+        return try await req.render("password", title: "password_title", Content(form: FormState(fields: fields), done: done))
+    }
+
+    static func change(_ req: Request) async throws -> Response {
+        let me = try req.requireUser()
+        let input = try req.content.decode(Form.self)
+        let current = input.current ?? ""
+        let password = input.password ?? ""
+        var form = FormState(fields: fields)
+        let catalog = req.application.catalog
+        if current.isEmpty { form.fail("current", catalog.problem(.required, field: "current", req.language)) }
+        if let problem = AccountRules.checkPassword(password) { form.fail("password", catalog.problem(problem, field: "password", req.language)) }
+        if password != (input.passwordConfirm ?? "") { form.fail("passwordConfirm", catalog.problem(.passwordMismatch, field: "passwordConfirm", req.language)) }
+        guard let user = try await User.find(me.id, on: req.db) else { throw Abort(.unauthorized) }
+        if form.isValid {
+            // Guessing the current password is throttled like signing in.
+            if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
+                form.fail("current", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
+                return try await req.render("password", title: "password_title", Content(form: form), status: .tooManyRequests)
+            }
+            if try await !req.password.async.verify(current, created: user.passwordHash) {
+                try await Throttle.record(login: user.login, succeeded: false, on: req)
+                form.fail("current", req.text("password_current_wrong"))
+            } else if current == password {
+                form.fail("password", req.text("password_same"))
+            }
+        }
+        guard form.isValid else {
+            return try await req.render("password", title: "password_title", Content(form: form), status: .badRequest)
+        }
+        let hash = try await req.password.async.hash(password)
+        let now = req.now
+        let actor = req.actor
+        try await req.db.transaction { db in
+            user.passwordHash = hash
+            user.updatedAt = now
+            try await user.save(on: db)
+            try await UserSession.query(on: db).filter(\.$user.$id == me.id).filter(\.$id != me.sessionID).delete()
+            try await Audit.record("changePassword", entity: "user", id: me.id.uuidString, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.password + "?changed=1")
+    }
+}
