@@ -95,6 +95,12 @@ final class AdminTests: XCTestCase {
 
             let admin = Browser(ctx.app)
             try await admin.signIn("admin", "demo12345")
+            let paged = try await admin.get("/admin/users?role=gridWorker&sort=login")
+            XCTAssertTrue(paged.body.contains("共 26 · 页 1 / 2"))
+            XCTAssertTrue(paged.body.contains(#"href="/admin/users?role=gridWorker&amp;sort=login&amp;page=2" rel="next""#), paged.body)
+            let last = try await admin.get("/admin/users?role=gridWorker&sort=login&page=2")
+            XCTAssertTrue(last.body.contains("grid.yangshe"))
+            XCTAssertFalse(last.body.contains("grid.w00"))
             let page = try await admin.get("/admin/users?role=citizen")
             XCTAssertTrue(page.body.contains("138****0001"), "citizens' numbers are masked in the list")
             XCTAssertFalse(page.body.contains("13800000001"))

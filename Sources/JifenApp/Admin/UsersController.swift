@@ -30,11 +30,7 @@ enum UsersController {
 
     struct ListContent: Encodable {
         let rows: [Row]
-        let total: Int
-        let page: Int
-        let pageCount: Int
-        let previous: String?
-        let next: String?
+        let pager: Pager
         let roles: [Option]
         let sorts: [SortLink]
         let newLink: String
@@ -105,9 +101,7 @@ enum UsersController {
                     statusName: req.text("status_" + user.status.rawValue),
                     createdAt: ShanghaiTime.format(user.createdAt, "yyyy-MM-dd"))
             },
-            total: paging.total, page: paging.page, pageCount: paging.pageCount,
-            previous: paging.hasPrevious ? link(page: paging.page - 1) : nil,
-            next: paging.hasNext ? link(page: paging.page + 1) : nil,
+            pager: Pager(paging) { link(page: $0) },
             roles: [Option(value: "", label: req.text("users_all_roles"), selected: role == nil)]
                 + Role.allCases.map { Option(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: $0 == role) },
             sorts: Sort.allCases.map { SortLink(label: req.text("users_sort_" + $0.rawValue), href: link(sort: $0), active: $0 == sort) },

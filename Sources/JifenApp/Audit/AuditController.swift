@@ -30,11 +30,7 @@ enum AuditController {
     struct Content: Encodable {
         let form: FormState
         let rows: [Row]
-        let total: Int
-        let page: Int
-        let pageCount: Int
-        let previous: String?
-        let next: String?
+        let pager: Pager
         let action: String
     }
 
@@ -83,9 +79,7 @@ enum AuditController {
                 Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: name("audit_action_", $0.action), entity: name("audit_entity_", $0.entity),
                     entityID: $0.entityID, before: $0.before ?? "", after: $0.after ?? "")
             },
-            total: paging.total, page: paging.page, pageCount: paging.pageCount,
-            previous: paging.hasPrevious ? link(paging.page - 1) : nil,
-            next: paging.hasNext ? link(paging.page + 1) : nil,
+            pager: Pager(paging, link: link),
             action: Paths.audit
         )
         return try await req.render("audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)

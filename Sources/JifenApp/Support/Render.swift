@@ -109,3 +109,20 @@ func safeLocalPath(_ raw: String?) -> String? {
     guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.utf8.count < 512 else { return nil }
     return raw
 }
+
+/// The pager under a list: built from `Paging` and a function that makes the link to a page.
+struct Pager: Encodable {
+    let total: Int
+    let page: Int
+    let pageCount: Int
+    let previous: String?
+    let next: String?
+
+    init(_ paging: Paging, link: (Int) -> String) {
+        total = paging.total
+        page = paging.page
+        pageCount = paging.pageCount
+        previous = paging.hasPrevious ? link(paging.page - 1) : nil
+        next = paging.hasNext ? link(paging.page + 1) : nil
+    }
+}
