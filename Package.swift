@@ -16,11 +16,13 @@ let package = Package(
         .package(url: "https://github.com/vapor/leaf-kit.git", from: "1.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0" ..< "5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // The domain: pure Swift + Foundation. No Vapor, no database, no I/O.
         .target(
             name: "JifenCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // Templates, public files and shipped data, found beside the binary at run time.
@@ -29,7 +31,7 @@ let package = Package(
             path: "Resources",
             exclude: [],
             sources: ["JifenResources.swift"],
-            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo")],
+            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo"), .copy("Standards")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -55,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JifenCoreTests",
-            dependencies: ["JifenCore"],
+            dependencies: ["JifenCore", "JifenResources"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
