@@ -13,6 +13,15 @@ public enum Entry {
         if arguments.count == 1 { arguments.append("serve") }
         let command = arguments[1]
 
+        // Commands of pure computation need no database and no settings.
+        let out: (String) -> Void = { print($0) }
+        let err: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        switch command {
+        case "policy": return PolicyCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
+        case "bench": return BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
+        default: break
+        }
+
         let config: AppConfig
         do {
             config = try AppConfig.load(environment: environment, demo: demo)

@@ -35,30 +35,42 @@ public struct Evaluator: Sendable {
         public var date: Int32
     }
 
-    /// A profile's facts, one list per item of the standard (in the standard's item order).
+    /// A profile's facts in one flat array: the facts of item `i` are `slots[starts[i]..<starts[i + 1]]`.
     public struct Facts: Sendable, Equatable {
-        public var slots: [[Slot]]
+        public var slots: [Slot]
+        public var starts: [Int32]
         /// Fact keys that are not items of this standard.
         public var unknownItems: [String]
+
+        public init(slots: [Slot], starts: [Int32], unknownItems: [String] = []) {
+            self.slots = slots
+            self.starts = starts
+            self.unknownItems = unknownItems
+        }
+    }
+
+    /// Resolves one fact against item `index` (an option id becomes its index).
+    public func slot(_ fact: Fact, item index: Int) -> Slot {
+        let date = Int32(fact.date?.ordinal ?? 0)
+        switch fact.value {
+        case .quantity(let q): return Slot(kind: .quantity, value: q.hundredths, date: date)
+        case .flag(let f): return Slot(kind: .flag, value: f ? 1 : 0, date: date)
+        case .option(let id):
+            if let o = optionIndex[index][id] { return Slot(kind: .option, value: Int64(o), date: date) }
+            return Slot(kind: .unknownOption, value: 0, date: date)
+        }
     }
 
     public func facts(_ profile: Profile) -> Facts {
-        var slots = [[Slot]](repeating: [], count: standard.items.count)
-        var unknown: [String] = []
-        for (key, list) in profile.facts {
-            guard let index = itemIndex[key] else { unknown.append(key); continue }
-            slots[index] = list.map { fact in
-                let date = Int32(fact.date?.ordinal ?? 0)
-                switch fact.value {
-                case .quantity(let q): return Slot(kind: .quantity, value: q.hundredths, date: date)
-                case .flag(let f): return Slot(kind: .flag, value: f ? 1 : 0, date: date)
-                case .option(let id):
-                    if let o = optionIndex[index][id] { return Slot(kind: .option, value: Int64(o), date: date) }
-                    return Slot(kind: .unknownOption, value: 0, date: date)
-                }
-            }
+        var slots: [Slot] = []
+        var starts: [Int32] = [0]
+        starts.reserveCapacity(standard.items.count + 1)
+        for (index, item) in standard.items.enumerated() {
+            for fact in profile.facts[item.id] ?? [] { slots.append(slot(fact, item: index)) }
+            starts.append(Int32(slots.count))
         }
-        return Facts(slots: slots, unknownItems: unknown.sorted())
+        let unknown = profile.facts.keys.filter { itemIndex[$0] == nil }.sorted()
+        return Facts(slots: slots, starts: starts, unknownItems: unknown)
     }
 
     // MARK: the numeric core
@@ -100,8 +112,8 @@ public struct Evaluator: Sendable {
 
         for i in 0..<items.count {
             var line = LineResult()
-            let slots = facts.slots[i]
-            if slots.isEmpty { lines[i] = line; continue }
+            let first = Int(facts.starts[i]), end = Int(facts.starts[i + 1])
+            if first == end { lines[i] = line; continue }
             let item = items[i]
             // Which facts are valid on the as-of date.
             let cutoff: Int32 = item.validYears.map { Int32(asOf.adding(years: -$0).ordinal) } ?? 0
@@ -110,7 +122,8 @@ public struct Evaluator: Sendable {
             var best: Int64 = -1
             var anyTrue = false
             var wrongKind = false
-            for slot in slots {
+            for s in first..<end {
+                let slot = facts.slots[s]
                 if slot.date != 0, slot.date > asOfOrdinal { line.invalidReason = 4; continue }
                 if item.validYears != nil {
                     if slot.date == 0 { line.invalidReason = 3; continue }
