@@ -139,7 +139,7 @@ final class EvaluatorTests: XCTestCase {
     /// Properties over many random profiles.
     func testPropertiesHoldForRandomProfiles() throws {
         var rng = SeededGenerator(state: 2026)
-        var buffer: [Evaluator.LineResult] = []
+        var buffer = Evaluator.Buffer()
         for n in 0..<3000 {
             let profile = randomProfile(standard, id: n, asOf: asOf, using: &rng)
             let e = evaluator.evaluate(profile, asOf: asOf)

@@ -38,7 +38,7 @@ enum BenchCLI {
         let evaluator = Evaluator(standard)
         var rng = SplitMix64(seed: 20_260_530)
         let asOf = CivilDate(year: 2026, month: 5, day: 30)!
-        var buffer: [Evaluator.LineResult] = []
+        var buffer = Evaluator.Buffer()
         var elapsed: Duration = .zero
         var checksum = Points.zero
         let chunk = 10_000

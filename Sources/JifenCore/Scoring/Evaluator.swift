@@ -7,6 +7,30 @@ public struct Evaluator: Sendable {
     let groupOfItem: [Int]          // -1: none
     let optionIndex: [[String: Int]]
     let itemIndex: [String: Int]
+    /// The rules as plain numbers, so the scoring loop touches no strings (and no reference counts).
+    let compiled: [CompiledItem]
+    let optionPoints: [Int64]
+    let tierFrom: [Int64]
+    let tierPoints: [Int64]
+    let categoryCap: [Int64]        // -1: no cap
+    let groupCount: Int
+    /// The distinct validity windows (years) of the standard's items.
+    let windows: [Int]
+
+    enum RuleKind: UInt8 { case choice, perUnit, tiers, flag, deduction, veto }
+
+    struct CompiledItem {
+        var kind: RuleKind
+        var validYears: Int = 0
+        var per: Int64 = 100
+        var points: Int64 = 0
+        var maxQuantity: Int64 = .max
+        var cap: Int64 = -1
+        var floor = true
+        var window: Int = 0         // into `windows`, when validYears > 0
+        var first: Int = 0          // into optionPoints or the tier arrays
+        var end: Int = 0
+    }
 
     public init(_ standard: ScoringStandard) {
         self.standard = standard
@@ -21,6 +45,43 @@ public struct Evaluator: Sendable {
             return [:]
         }
         itemIndex = Dictionary(standard.items.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var optionPoints: [Int64] = []
+        var tierFrom: [Int64] = []
+        var tierPoints: [Int64] = []
+        var compiled: [CompiledItem] = standard.items.map { item in
+            var c: CompiledItem
+            switch item.rule {
+            case .choice(let options):
+                c = CompiledItem(kind: .choice, first: optionPoints.count, end: optionPoints.count + options.count)
+                optionPoints += options.map(\.points.hundredths)
+            case .perUnit(_, let per, let points, let rounding, let maxQuantity, let cap):
+                c = CompiledItem(kind: .perUnit, per: per.hundredths, points: points.hundredths, maxQuantity: maxQuantity?.hundredths ?? .max,
+                                 cap: cap?.hundredths ?? -1, floor: rounding == .floor)
+            case .tiers(_, let tiers, let maxQuantity):
+                c = CompiledItem(kind: .tiers, maxQuantity: maxQuantity?.hundredths ?? .max, first: tierFrom.count, end: tierFrom.count + tiers.count)
+                tierFrom += tiers.map(\.from.hundredths)
+                tierPoints += tiers.map(\.points.hundredths)
+            case .flag(let points):
+                c = CompiledItem(kind: .flag, points: points.hundredths)
+            case .deduction(let points, let cap):
+                c = CompiledItem(kind: .deduction, points: points.hundredths, cap: cap?.hundredths ?? -1)
+            case .veto:
+                c = CompiledItem(kind: .veto)
+            }
+            c.validYears = item.validYears ?? 0
+            return c
+        }
+        self.optionPoints = optionPoints
+        self.tierFrom = tierFrom
+        self.tierPoints = tierPoints
+        categoryCap = standard.categories.map { $0.cap?.hundredths ?? -1 }
+        groupCount = standard.groups.count
+        let windows = Array(Set(standard.items.compactMap(\.validYears))).sorted()
+        self.windows = windows
+        for i in compiled.indices where compiled[i].validYears > 0 {
+            compiled[i].window = windows.firstIndex(of: compiled[i].validYears)!
+        }
+        self.compiled = compiled
     }
 
     // MARK: facts in the evaluator's own form
@@ -99,40 +160,62 @@ public struct Evaluator: Sendable {
 
     public struct Score: Sendable, Equatable {
         public var total: Points
-        public var categories: [Points]
         public var eligible: Bool
     }
 
-    /// Scores `facts` as of `asOf`, writing each item's result into `lines` (resized as needed).
-    public func score(_ facts: Facts, asOf: CivilDate, into lines: inout [LineResult]) -> Score {
-        let items = standard.items
-        if lines.count != items.count { lines = [LineResult](repeating: LineResult(), count: items.count) }
+    /// Where scoring writes its per-item and per-category results. Reused from profile to
+    /// profile, so scoring allocates nothing.
+    public struct Buffer: Sendable {
+        public var lines: [LineResult] = []
+        /// Hundredths per category, in the standard's category order.
+        public var subtotals: [Int64] = []
+        var cutoffs: [Int32] = []
+        public init() {}
+    }
+
+    /// Scores `facts` as of `asOf`, writing each item's and each category's result into `buffer`.
+    public func score(_ facts: Facts, asOf: CivilDate, into buffer: inout Buffer) -> Score {
+        let count = compiled.count
+        if buffer.lines.count != count { buffer.lines = [LineResult](repeating: LineResult(), count: count) }
+        if buffer.subtotals.count != categoryCap.count { buffer.subtotals = [Int64](repeating: 0, count: categoryCap.count) }
         let asOfOrdinal = Int32(asOf.ordinal)
         var eligible = true
 
-        for i in 0..<items.count {
+        // Validity cutoffs, computed once per distinct window (a standard has one or two).
+        if buffer.cutoffs.count != windows.count { buffer.cutoffs = [Int32](repeating: 0, count: windows.count) }
+        for w in 0..<windows.count { buffer.cutoffs[w] = Int32(asOf.adding(years: -windows[w]).ordinal) }
+
+        // The hot loop reads through unsafe buffers: the arrays' sizes are checked once above.
+        precondition(facts.starts.count == count + 1 && Int(facts.starts[count]) <= facts.slots.count, "facts made for another standard")
+        facts.starts.withUnsafeBufferPointer { starts in
+        facts.slots.withUnsafeBufferPointer { slots in
+        compiled.withUnsafeBufferPointer { compiled in
+        optionPoints.withUnsafeBufferPointer { optionPoints in
+        buffer.cutoffs.withUnsafeBufferPointer { cutoffs in
+        buffer.lines.withUnsafeMutableBufferPointer { lines in
+        for i in 0..<count {
             var line = LineResult()
-            let first = Int(facts.starts[i]), end = Int(facts.starts[i + 1])
+            let first = Int(starts[i]), end = Int(starts[i + 1])
             if first == end { lines[i] = line; continue }
-            let item = items[i]
+            let rule = compiled[i]
             // Which facts are valid on the as-of date.
-            let cutoff: Int32 = item.validYears.map { Int32(asOf.adding(years: -$0).ordinal) } ?? 0
+            let cutoff: Int32 = rule.validYears > 0 ? cutoffs[rule.window] : 0
             var validCount = 0
             var quantity: Int64 = 0
             var best: Int64 = -1
             var anyTrue = false
             var wrongKind = false
             for s in first..<end {
-                let slot = facts.slots[s]
+                let slot = slots[s]
                 if slot.date != 0, slot.date > asOfOrdinal { line.invalidReason = 4; continue }
-                if item.validYears != nil {
+                if rule.validYears > 0 {
                     if slot.date == 0 { line.invalidReason = 3; continue }
                     if slot.date < cutoff { line.expiredDate = max(line.expiredDate, slot.date); continue }
                 }
                 validCount += 1
-                switch (item.rule, slot.kind) {
-                case (.choice(let options), .option):
-                    if best < 0 || options[Int(slot.value)].points.hundredths > options[Int(best)].points.hundredths { best = slot.value }
+                switch (rule.kind, slot.kind) {
+                case (.choice, .option):
+                    if best < 0 || optionPoints[rule.first + Int(slot.value)] > optionPoints[rule.first + Int(best)] { best = slot.value }
                 case (.choice, .unknownOption):
                     line.invalidReason = 2
                 case (.perUnit, .quantity), (.tiers, .quantity), (.deduction, .quantity):
@@ -152,46 +235,46 @@ public struct Evaluator: Sendable {
                 continue
             }
             line.status = .counted
-            switch item.rule {
-            case .choice(let options):
-                if best >= 0 { line.used = best; line.raw = options[Int(best)].points.hundredths; line.points = line.raw }
-            case .perUnit(_, let per, let points, let rounding, let maxQuantity, let cap):
-                let q = min(quantity, maxQuantity?.hundredths ?? Int64.max)
+            switch rule.kind {
+            case .choice:
+                if best >= 0 { line.used = best; line.raw = optionPoints[rule.first + Int(best)]; line.points = line.raw }
+            case .perUnit:
+                let q = min(quantity, rule.maxQuantity)
                 line.used = quantity
-                line.raw = rounding == .floor ? (q / per.hundredths) * points.hundredths : q * points.hundredths / per.hundredths
+                line.raw = rule.floor ? (q / rule.per) * rule.points : q * rule.points / rule.per
                 line.points = line.raw
-                if let cap, line.raw > cap.hundredths { line.points = cap.hundredths; line.status = .capped }
-            case .tiers(_, let tiers, let maxQuantity):
-                let q = min(quantity, maxQuantity?.hundredths ?? Int64.max)
+                if rule.cap >= 0, line.raw > rule.cap { line.points = rule.cap; line.status = .capped }
+            case .tiers:
+                let q = min(quantity, rule.maxQuantity)
                 line.used = quantity
-                for tier in tiers where tier.from.hundredths <= q { line.raw = tier.points.hundredths }
+                for t in rule.first..<rule.end where tierFrom[t] <= q { line.raw = tierPoints[t] }
                 line.points = line.raw
-            case .flag(let points):
+            case .flag:
                 line.used = anyTrue ? 1 : 0
-                line.raw = anyTrue ? points.hundredths : 0
+                line.raw = anyTrue ? rule.points : 0
                 line.points = line.raw
-            case .deduction(let points, let cap):
-                let count = quantity / 100
+            case .deduction:
                 line.used = quantity
-                line.raw = -count * points.hundredths
+                line.raw = -(quantity / 100) * rule.points
                 line.points = line.raw
-                if let cap, -line.raw > cap.hundredths { line.points = -cap.hundredths; line.status = .capped }
+                if rule.cap >= 0, -line.raw > rule.cap { line.points = -rule.cap; line.status = .capped }
             case .veto:
                 line.used = anyTrue ? 1 : 0
                 if anyTrue { line.status = .veto; eligible = false }
             }
             lines[i] = line
         }
+        }}}}}}
 
         // Highest one only: in each group the item with the most points counts (the first on a tie).
-        if !standard.groups.isEmpty {
-            for g in 0..<standard.groups.count {
+        buffer.lines.withUnsafeMutableBufferPointer { lines in
+            for g in 0..<groupCount {
                 var winner = -1
-                for i in 0..<items.count where groupOfItem[i] == g && lines[i].points > 0 {
+                for i in 0..<count where groupOfItem[i] == g && lines[i].points > 0 {
                     if winner < 0 || lines[i].points > lines[winner].points { winner = i }
                 }
                 guard winner >= 0 else { continue }
-                for i in 0..<items.count where groupOfItem[i] == g && i != winner && lines[i].points > 0 {
+                for i in 0..<count where groupOfItem[i] == g && i != winner && lines[i].points > 0 {
                     lines[i].points = 0
                     lines[i].status = .superseded
                     lines[i].supersededBy = winner
@@ -200,28 +283,32 @@ public struct Evaluator: Sendable {
         }
 
         // Category caps, applied in item order; then the subtotals and the total are sums of lines.
-        var subtotals = [Int64](repeating: 0, count: standard.categories.count)
-        for i in 0..<items.count {
-            let c = categoryOfItem[i]
-            var points = lines[i].points
-            if let cap = standard.categories[c].cap?.hundredths {
-                let used = subtotals[c]
-                if points > 0, used + points > cap {
-                    points = max(0, cap - used)
-                } else if points < 0, used + points < -cap {
-                    points = min(0, -cap - used)
-                }
-                if points != lines[i].points {
-                    lines[i].points = points
-                    lines[i].status = .capped
-                    lines[i].cutByCategory = true
-                }
-            }
-            subtotals[c] += points
-        }
         var total: Int64 = 0
-        for s in subtotals { total += s }
-        return Score(total: Points(hundredths: total), categories: subtotals.map { Points(hundredths: $0) }, eligible: eligible)
+        buffer.lines.withUnsafeMutableBufferPointer { lines in
+        buffer.subtotals.withUnsafeMutableBufferPointer { subtotals in
+            for c in 0..<subtotals.count { subtotals[c] = 0 }
+            for i in 0..<count {
+                let c = categoryOfItem[i]
+                var points = lines[i].points
+                let cap = categoryCap[c]
+                if cap >= 0 {
+                    let used = subtotals[c]
+                    if points > 0, used + points > cap {
+                        points = max(0, cap - used)
+                    } else if points < 0, used + points < -cap {
+                        points = min(0, -cap - used)
+                    }
+                    if points != lines[i].points {
+                        lines[i].points = points
+                        lines[i].status = .capped
+                        lines[i].cutByCategory = true
+                    }
+                }
+                subtotals[c] += points
+            }
+            for c in 0..<subtotals.count { total += subtotals[c] }
+        }}
+        return Score(total: Points(hundredths: total), eligible: eligible)
     }
 
     // MARK: explanation
@@ -256,8 +343,9 @@ public struct Evaluator: Sendable {
 
     public func evaluate(_ profile: Profile, asOf: CivilDate) -> Evaluation {
         let facts = self.facts(profile)
-        var results: [LineResult] = []
-        let score = self.score(facts, asOf: asOf, into: &results)
+        var buffer = Buffer()
+        let score = self.score(facts, asOf: asOf, into: &buffer)
+        let results = buffer.lines
         var lines: [Line] = []
         var vetoes: [String] = []
         for (i, item) in standard.items.enumerated() {
@@ -270,7 +358,7 @@ public struct Evaluator: Sendable {
         }
         return Evaluation(
             standard: standard.id, asOf: asOf, total: score.total,
-            categories: standard.categories.enumerated().map { ($1.id, $1.title, score.categories[$0]) },
+            categories: standard.categories.enumerated().map { ($1.id, $1.title, Points(hundredths: buffer.subtotals[$0])) },
             eligible: score.eligible, vetoes: vetoes, lines: lines, unknownItems: facts.unknownItems
         )
     }
