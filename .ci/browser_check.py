@@ -13,7 +13,10 @@ ACCOUNTS = json.loads(sys.argv[3])      # [{"login":…, "password":…, "role":
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 # Pages beyond the home page that a role's browser check also opens: (path, data-page key).
 MORE_PAGES = {
-    "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org")],
+    "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org"),
+                    ("/standards", "standards"), ("/standards/zhangjiagang-2026-draft", "standard"),
+                    ("/standards/diff?from=zhangjiagang-2021&to=zhangjiagang-2026-draft", "standard-diff"),
+                    ("/standards/new?from=zhangjiagang-2021", "standard-new")],
     "auditor": [("/audit", "audit")],
     "gridWorker": [("/org/320582-01-01-01", "org")],
     "citizen": [("/account/password", "password")],
@@ -140,6 +143,23 @@ def main():
         check("login page says 登录", tab.js("document.querySelector('h1') && document.querySelector('h1').textContent") == "登录")
         check("login form present", tab.js("!!document.querySelector('form input[name=_csrf]') && !!document.getElementById('login-submit')"))
 
+        # Public pages of the scoring standard: the readable table and the self-estimate.
+        tab = Tab(browser)
+        status = tab.goto(BASE + "/standards/zhangjiagang-2021")
+        tab.screenshot(os.path.join(OUT, "standard-table.png"))
+        check("standard table", status == 200 and tab.js("document.querySelectorAll('table.standard-table tbody tr').length > 20"), f"status {status}")
+        tab = Tab(browser)
+        status = tab.goto(BASE + "/estimate")
+        check("estimate form", status == 200 and tab.js("!!document.querySelector('[name=f_education]')"), f"status {status}")
+        tab.js("document.querySelector('[name=f_education]').value = 'bachelor';"
+               "document.querySelector('[name=f_socialInsuranceMonths]').value = '37';"
+               "document.querySelector('[name=f_residenceYears]').value = '4';"
+               "document.getElementById('estimate-submit').click(); true", await_load=True)
+        status = tab.document_status()
+        total = tab.js("document.querySelector('.total') && document.querySelector('.total').textContent")
+        tab.screenshot(os.path.join(OUT, "estimate-result.png"))
+        check("estimate result", status == 200 and total not in (None, "", "0"), f"status {status}, total {total}")
+
         tab = Tab(browser)
         status = tab.goto(BASE + "/register")
         tab.screenshot(os.path.join(OUT, "register.png"))
@@ -160,7 +180,7 @@ def main():
             check(f"{role} page has no error", not tab.js("!!document.querySelector('[data-page=error]')"))
             for path, key in MORE_PAGES.get(role, []):
                 status = tab.goto(BASE + path)
-                name = path.strip("/").replace("/", "-")
+                name = "".join(c if c.isalnum() else "-" for c in path.strip("/"))
                 tab.screenshot(os.path.join(OUT, f"{role}-{name}.png"))
                 check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
     finally:

@@ -17,4 +17,7 @@ func registerMigrations(_ app: Application) {
         app.migrations.add(CreateOutboxMessage())
         app.migrations.add(CreateAuditEntry())
     }
+    do { // Migration 004 – versions of the scoring standard
+        app.migrations.add(CreateStandardVersion())
+    }
 }

@@ -67,6 +67,8 @@ func routes(_ app: Application) {
     UsersController.register(app)
     AuditController.register(app)
     HealthController.register(app)
+    StandardsController.register(app)
+    EstimateController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -215,3 +215,21 @@ final class StandardParserTests: XCTestCase {
     }
 }
 
+
+final class StandardDiffTests: XCTestCase {
+    func testTheDiffNamesEachChangedFieldAndTheAddedAndRemovedItems() throws {
+        let old = try parsed(sampleStandard)
+        let new = try parsed(sampleStandard
+            .replacingOccurrences(of: "id: sample-2026", with: "id: sample-2027")
+            .replacingOccurrences(of: "maxQuantity: 1500", with: "maxQuantity: 3000")
+            .replacingOccurrences(of: "    cap: 60", with: "    cap: 80")
+            .replacingOccurrences(of: "  - id: garbage\n    title: 垃圾分类示范户", with: "  - id: recycling\n    title: 垃圾分类示范户"))
+        let changes = StandardDiff.compare(old, new)
+        XCTAssertTrue(changes.contains { $0.kind == .changed && $0.id == "volunteer" && $0.field == "rule" && $0.before?.contains("最多计 1500 小时") == true && $0.after?.contains("最多计 3000 小时") == true })
+        XCTAssertTrue(changes.contains { $0.kind == .changed && $0.id == "personal" && $0.field == "cap" && $0.before == "60" && $0.after == "80" })
+        XCTAssertTrue(changes.contains { $0.kind == .added && $0.id == "recycling" })
+        XCTAssertTrue(changes.contains { $0.kind == .removed && $0.id == "garbage" })
+        XCTAssertEqual(changes.count, 4, "\(changes)")
+        XCTAssertEqual(StandardDiff.compare(old, old), [])
+    }
+}

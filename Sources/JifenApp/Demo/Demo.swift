@@ -86,6 +86,15 @@ public enum Demo {
                                 departmentID: account.department.flatMap { departments[$0] }, at: now)
                 try await user.create(on: db)
             }
+            // The city's standard in force, and a draft revision for the editor and the diff.
+            for (file, status) in [("Standards/zhangjiagang-2021.yaml", StandardVersion.Status.published), ("Demo/zhangjiagang-2026-draft.yaml", .draft)] {
+                let parts = file.split(separator: "/")
+                let text = try String(contentsOfFile: JifenResources.directory(String(parts[0])) + parts[1], encoding: .utf8)
+                let standard = try StandardParser.parse(text).get()
+                let version = StandardVersion(standard: standard, yaml: text, status: status, by: Actor.system.login, at: now)
+                if status == .published { version.publishedAt = now; version.publishedBy = Actor.system.login }
+                try await version.create(on: db)
+            }
             try await Audit.record("loadDemo", entity: "system", id: "demo", after: [
                 "jurisdictions": String(ids.count), "departments": String(departments.count), "accounts": String(org.accounts.count),
             ], by: .system, at: now, on: db)

@@ -17,3 +17,13 @@ enum Paths {
     static let readyz = "/readyz"
     static let metrics = "/metrics"
 }
+
+extension Paths {
+    static let standards = "/standards"
+    static let standardNew = "/standards/new"
+    static let standardsDiffBase = "/standards/diff"
+    static let estimate = "/estimate"
+    static func standard(_ code: String) -> String { "/standards/" + code }
+    static func standardPublish(_ code: String) -> String { "/standards/" + code + "/publish" }
+    static func standardDiff(from: String, to: String) -> String { "/standards/diff?from=" + from + "&to=" + to }
+}

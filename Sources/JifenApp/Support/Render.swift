@@ -34,10 +34,15 @@ enum Navigation {
     static func items(for user: CurrentUser?, on request: Request) -> [NavItem] {
         var items: [(String, String)] = []
         guard let user else {
-            return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register)]
+            return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register), (request.text("nav_estimate"), Paths.estimate)]
                 .map { NavItem(label: $0.0, href: $0.1, current: request.url.path == $0.1) }
         }
         items.append((request.text("nav_home"), Paths.home))
+        if user.role == .citizen {
+            items.append((request.text("nav_estimate"), Paths.estimate))
+        } else {
+            items.append((request.text("nav_standards"), Paths.standards))
+        }
         if user.role.isStaff, let scope = user.scope {
             items.append((request.text("nav_org"), Paths.org(scope.rawValue)))
         }

@@ -1,0 +1,171 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// `/estimate`: anyone can estimate his points under the standard in force, see every line of
+/// the explanation, and see which items he could still add. Nothing is stored.
+enum EstimateController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("estimate", access: .anyone, use: page)
+        routes.post("estimate", access: .anyone, use: estimate)
+    }
+
+    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
+
+    /// One input of the form, made from one item of the standard.
+    struct Field: Encodable {
+        let name: String
+        let dateName: String
+        let label: String
+        let input: String          // select | number | checkbox
+        let unit: String?
+        let options: [Option]
+        let value: String
+        let checked: Bool
+        let dated: Bool
+        let dateValue: String
+        let hint: String
+        let error: String?
+    }
+
+    struct Section: Encodable {
+        let title: String
+        let fields: [Field]
+    }
+
+    struct ResultLine: Encodable {
+        let title: String
+        let fact: String?
+        let points: String
+        let status: String
+        let statusCode: String
+        let reason: String?
+    }
+
+    struct Addable: Encodable {
+        let title: String
+        let upTo: String
+        let rule: String
+    }
+
+    struct Result: Encodable {
+        let total: String
+        let eligible: Bool
+        let vetoes: [String]
+        let categories: [ResultLine]
+        let lines: [ResultLine]
+        let addable: [Addable]
+    }
+
+    struct Content: Encodable {
+        let standardTitle: String
+        let standardLink: String
+        let asOf: String
+        let sections: [Section]
+        let result: Result?
+        let hasErrors: Bool
+        let action: String
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        guard let (version, standard) = try await StandardVersion.inForce(on: ShanghaiDate.today(req.now), on: req.db) else {
+            throw Abort(.notFound)
+        }
+        return try await req.render("estimate", title: "estimate_title", content(standard, version: version, input: [:], errors: [:], result: nil, on: req))
+    }
+
+    static func estimate(_ req: Request) async throws -> Response {
+        let today = ShanghaiDate.today(req.now)
+        guard let (version, standard) = try await StandardVersion.inForce(on: today, on: req.db) else { throw Abort(.notFound) }
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        var facts: [String: [Fact]] = [:]
+        var errors: [String: String] = [:]
+        for item in standard.items {
+            let raw = (input["f_" + item.id] ?? "").trimmingCharacters(in: .whitespaces)
+            if raw.isEmpty { continue }
+            var date: CivilDate?
+            if item.validYears != nil {
+                let rawDate = (input["d_" + item.id] ?? "").trimmingCharacters(in: .whitespaces)
+                if rawDate.isEmpty {
+                    errors[item.id] = req.text("estimate_date_required", ["field": item.title])
+                    continue
+                }
+                guard let parsed = CivilDate(rawDate) else {
+                    errors[item.id] = req.text("problem_date", ["field": item.title])
+                    continue
+                }
+                date = parsed
+            }
+            switch item.rule {
+            case .choice: facts[item.id] = [Fact(.option(raw), date: date)]
+            case .flag, .veto: if raw == "on" || raw == "true" { facts[item.id] = [Fact(.flag(true), date: date)] }
+            case .perUnit, .tiers, .deduction:
+                guard let quantity = Decimal2(parsing: raw), quantity >= .zero else {
+                    errors[item.id] = req.text("estimate_number", ["field": item.title])
+                    continue
+                }
+                facts[item.id] = [Fact(.quantity(quantity), date: date)]
+            }
+        }
+        let evaluation = Evaluator(standard).evaluate(Profile(id: "estimate", facts: facts), asOf: today)
+        let result: Result? = errors.isEmpty ? self.result(evaluation, standard: standard, on: req) : nil
+        return try await req.render("estimate", title: "estimate_title",
+                                    content(standard, version: version, input: input, errors: errors, result: result, on: req),
+                                    status: errors.isEmpty ? .ok : .badRequest)
+    }
+
+    static func content(_ standard: ScoringStandard, version: StandardVersion, input: [String: String], errors: [String: String], result: Result?, on req: Request) -> Content {
+        let sections = standard.categories.map { category in
+            Section(title: category.title, fields: standard.items.filter { $0.category == category.id }.map { item in
+                let value = input["f_" + item.id] ?? ""
+                var options: [Option] = []
+                let input: String
+                var unit: String?
+                switch item.rule {
+                case .choice(let choices):
+                    input = "select"
+                    options = [Option(value: "", label: req.text("estimate_none"), selected: value.isEmpty)]
+                        + choices.map { Option(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: $0.id == value) }
+                case .perUnit(let u, _, _, _, _, _), .tiers(let u, _, _):
+                    input = "number"
+                    unit = u
+                case .deduction:
+                    input = "number"
+                    unit = req.text("estimate_times")
+                case .flag, .veto:
+                    input = "checkbox"
+                }
+                return Field(name: "f_" + item.id, dateName: "d_" + item.id, label: item.title, input: input, unit: unit, options: options,
+                             value: value, checked: value == "on" || value == "true", dated: item.validYears != nil,
+                             dateValue: req.query[String.self, at: "d_" + item.id] ?? (req.method == .POST ? ((try? req.content.get(String.self, at: "d_" + item.id)) ?? "") : ""),
+                             hint: item.rule.text + (item.validYears.map { "；" + req.text("standard_valid_years", ["years": String($0)]) } ?? ""),
+                             error: errors[item.id])
+            })
+        }
+        return Content(standardTitle: standard.title, standardLink: Paths.standard(version.code), asOf: ShanghaiDate.today(req.now).description,
+                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: Paths.estimate)
+    }
+
+    static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, on req: Request) -> Result {
+        let lines = e.lines.filter { $0.status != .absent }.map { line in
+            ResultLine(title: line.title, fact: line.fact, points: line.points.description,
+                       status: req.text("line_status_" + line.status.rawValue), statusCode: line.status.rawValue, reason: line.reason)
+        }
+        let categories = e.categories.map {
+            ResultLine(title: $0.title, fact: nil, points: $0.points.description, status: "", statusCode: "", reason: nil)
+        }
+        // What could still be added: items that gave nothing and can give something, the most first.
+        let counted = Set(e.lines.filter { $0.points > .zero }.map(\.item))
+        let addable = standard.items
+            .filter { !counted.contains($0.id) }
+            .compactMap { item -> (ScoringStandard.Item, Points)? in
+                guard let most = item.rule.maximum, most > .zero else { return nil }
+                // An item of a group whose higher member already counts adds nothing.
+                if let group = item.group, e.lines.contains(where: { line in line.points > .zero && standard.item(line.item)?.group == group }) { return nil }
+                return (item, most)
+            }
+            .sorted { $0.1 > $1.1 }
+            .map { Addable(title: $0.0.title, upTo: $0.1.description, rule: $0.0.rule.text) }
+        return Result(total: e.total.description, eligible: e.eligible, vetoes: e.vetoes, categories: categories, lines: lines, addable: addable)
+    }
+}

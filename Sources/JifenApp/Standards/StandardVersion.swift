@@ -1,0 +1,89 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// One version of a scoring standard, kept as the YAML it was written in. A draft can be replaced;
+/// a published version is never changed, only superseded by a later one.
+final class StandardVersion: Model, @unchecked Sendable {
+    static let schema = "scoring_standards"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    /// The standard's own id (`zhangjiagang-2021`).
+    @Field(key: "code") var code: String
+    @Field(key: "title") var title: String
+    @Enum(key: "status") var status: Status
+    /// `YYYY-MM-DD`: set from the file for a draft, chosen when publishing.
+    @Field(key: "effective_from") var effectiveFrom: String
+    @Field(key: "yaml") var yaml: String
+    @Field(key: "created_by") var createdBy: String
+    @OptionalField(key: "published_at") var publishedAt: Date?
+    @OptionalField(key: "published_by") var publishedBy: String?
+
+    init() {}
+
+    enum Status: String, Codable, Sendable, CaseIterable {
+        case draft, published
+    }
+
+    init(standard: ScoringStandard, yaml: String, status: Status, by login: String, at now: Date) {
+        self.code = standard.id
+        self.title = standard.title
+        self.status = status
+        self.effectiveFrom = standard.effectiveFrom.description
+        self.yaml = yaml
+        self.createdBy = login
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    /// The standard as published: the file, with the effective date chosen at publication.
+    func standard() throws -> ScoringStandard {
+        var standard = try StandardParser.parse(yaml).get()
+        if let date = CivilDate(effectiveFrom) { standard.effectiveFrom = date }
+        return standard
+    }
+
+    var auditSnapshot: [String: String] {
+        ["code": code, "title": title, "status": status.rawValue, "effectiveFrom": effectiveFrom, "sha256": sha256Hex(yaml)]
+    }
+
+    static func find(code: String, on db: any Database) async throws -> StandardVersion? {
+        try await query(on: db).filter(\.$code == code).first()
+    }
+
+    /// The published version in force on `date`, if any.
+    static func inForce(on date: CivilDate, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
+        let published = try await query(on: db).filter(\.$status == .published).all()
+        let parsed = published.compactMap { version in (try? version.standard()).map { (version, $0) } }
+        guard let chosen = ScoringStandard.inForce(on: date, among: parsed.map(\.1)) else { return nil }
+        return parsed.first { $0.1.id == chosen.id }
+    }
+}
+
+struct CreateStandardVersion: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(StandardVersion.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .field("code", .string, .required)
+            .field("title", .string, .required)
+            .field("status", .string, .required)
+            .field("effective_from", .string, .required)
+            .field("yaml", .string, .required)
+            .field("created_by", .string, .required)
+            .field("published_at", .datetime)
+            .field("published_by", .string)
+            .unique(on: "code")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(StandardVersion.schema).delete()
+    }
+}
