@@ -51,6 +51,25 @@ final class StandardsTests: XCTestCase {
         }
     }
 
+    func testADraftCanBeUploadedAsAFile() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/standards/new")
+            let nanhu = try String(contentsOfFile: JifenResources.directory("Standards") + "jiaxing-nanhu-2017.yaml", encoding: .utf8)
+            // MUT
+            let saved = try await admin.upload("/standards", fields: ["yaml": ""], file: (name: "file", filename: "jiaxing-nanhu-2017.yaml", contents: nanhu))
+            // validate
+            XCTAssertEqual(saved.status, .seeOther)
+            XCTAssertEqual(saved.location, "/standards/jiaxing-nanhu-2017")
+            let stored = try await StandardVersion.find(code: "jiaxing-nanhu-2017", on: ctx.app.db)
+            XCTAssertEqual(stored?.status, .draft)
+            XCTAssertEqual(stored?.yaml, nanhu)
+            let page = try await admin.get("/standards/jiaxing-nanhu-2017")
+            XCTAssertTrue(page.body.contains("创新创业"))
+        }
+    }
+
     func testAPublishedVersionIsNeverChangedOnlySuperseded() async throws {
         try await withApp(demo: true) { ctx in
             let admin = Browser(ctx.app)

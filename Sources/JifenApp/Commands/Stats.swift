@@ -19,6 +19,7 @@ enum Stats {
             ("jurisdictions", try await Jurisdiction.query(on: db).count()),
             ("departments", try await Department.query(on: db).count()),
             ("audit_entries", try await AuditEntry.query(on: db).count()),
+            ("scoring_standards", try await StandardVersion.query(on: db).count()),
         ]
     }
 }

@@ -34,6 +34,20 @@ final class Browser {
         return try await send(.POST, path, body: encoded)
     }
 
+    /// Posts a multipart form with one file, as a browser's file upload does.
+    @discardableResult
+    func upload(_ path: String, fields: [String: String], file: (name: String, filename: String, contents: String)) async throws -> Page {
+        let boundary = "----jifen-test-boundary"
+        var fields = fields
+        if let csrf, fields["_csrf"] == nil { fields["_csrf"] = csrf }
+        var body = ""
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+        }
+        body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: application/x-yaml\r\n\r\n\(file.contents)\r\n--\(boundary)--\r\n"
+        return try await send(.POST, path, body: body, contentType: HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]))
+    }
+
     /// Signs in through the login form; returns the answer to the POST.
     @discardableResult
     func signIn(_ login: String, _ password: String) async throws -> Page {
@@ -47,14 +61,14 @@ final class Browser {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String?) async throws -> Page {
+    private func send(_ method: HTTPMethod, _ path: String, body: String?, contentType: HTTPMediaType = .urlEncodedForm) async throws -> Page {
         var headers = HTTPHeaders()
         if !cookies.isEmpty {
             headers.add(name: .cookie, value: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
         }
         var buffer = ByteBufferAllocator().buffer(capacity: 0)
         if let body {
-            headers.contentType = .urlEncodedForm
+            headers.contentType = contentType
             buffer.writeString(body)
         }
         let response = try await app.testable().performTest(request: .init(method: method, url: .init(path: path), headers: headers, body: buffer))
