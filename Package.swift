@@ -31,7 +31,7 @@ let package = Package(
             path: "Resources",
             exclude: [],
             sources: ["JifenResources.swift"],
-            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo"), .copy("Standards")],
+            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo"), .copy("Standards"), .copy("Calendars"), .copy("Regions")],
             swiftSettings: swiftSettings
         ),
         .target(

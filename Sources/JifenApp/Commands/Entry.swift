@@ -19,6 +19,7 @@ public enum Entry {
         switch command {
         case "policy": return PolicyCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
         case "bench": return BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
+        case "id": return IdCLI.run(Array(arguments.dropFirst(2)), input: { readLine() }, today: ShanghaiDate.today(), output: out, errors: err)
         default: break
         }
 

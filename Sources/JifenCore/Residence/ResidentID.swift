@@ -1,0 +1,115 @@
+/// The list of administrative division codes (GB/T 2260) that a resident ID's first six digits
+/// must come from. Built from text (`CODE<TAB>NAME` lines); the caller reads the file.
+public struct RegionCodes: Sendable {
+    private let names: [Int32: String]
+
+    public init(tsv: String) {
+        var names: [Int32: String] = [:]
+        for line in tsv.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            guard parts.count == 2, parts[0].utf8.count == 6, let code = Int32(parts[0]) else { continue }
+            names[code] = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        }
+        self.names = names
+    }
+
+    public var count: Int { names.count }
+
+    public func name(_ code: String) -> String? {
+        guard code.utf8.count == 6, let value = Int32(code) else { return nil }
+        return names[value]
+    }
+
+    public func contains(_ code: String) -> Bool { name(code) != nil }
+
+    /// Province, city and county names of a code, as far as the list knows them (`江苏省苏州市张家港市`).
+    public func place(_ code: String) -> String? {
+        guard let county = name(code) else { return nil }
+        let province = name(String(code.prefix(2)) + "0000")
+        let city = name(String(code.prefix(4)) + "00")
+        var parts: [String] = []
+        if let province, province != county { parts.append(province) }
+        if let city, city != county, city != province, !city.hasSuffix("市辖区") { parts.append(city) }
+        parts.append(county)
+        return parts.joined()
+    }
+}
+
+/// A resident identity number (公民身份号码) per GB 11643-1999: six digits of region, eight of
+/// birth date, three of sequence (odd for men), and a check digit by ISO 7064 MOD 11-2.
+public struct ResidentID: Hashable, Sendable, CustomStringConvertible {
+    public enum Sex: String, Sendable { case male, female }
+
+    /// The number with a capital X.
+    public let value: String
+    public let regionCode: String
+    public let birthDate: CivilDate
+    public let sex: Sex
+
+    public var description: String { masked }
+
+    /// First four and last four characters, the rest `*`: 1101**********002X.
+    public var masked: String { String(value.prefix(4)) + String(repeating: "*", count: 10) + String(value.suffix(4)) }
+
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        case empty
+        case wrongLength(Int)
+        case badCharacters
+        case impossibleBirthDate(String)
+        case futureBirthDate(CivilDate)
+        case unknownRegion(String)
+        case badCheckDigit(expected: Character)
+
+        public var description: String {
+            switch self {
+            case .empty: "未填写 / empty"
+            case .wrongLength(let n): "应为 18 位，实际为 \(n) 位 / must have 18 characters, has \(n)"
+            case .badCharacters: "前 17 位应为数字，最后一位为数字或 X / 17 digits and a digit or X"
+            case .impossibleBirthDate(let text): "出生日期 \(text) 不存在 / birth date \(text) does not exist"
+            case .futureBirthDate(let date): "出生日期 \(date) 晚于今天 / birth date \(date) is in the future"
+            case .unknownRegion(let code): "地区码 \(code) 不在行政区划代码表中 / region code \(code) is not a GB/T 2260 code"
+            case .badCheckDigit(let expected): "校验码错误（应为 \(expected)）/ wrong check digit (expected \(expected))"
+            }
+        }
+    }
+
+    static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    static let checkCharacters: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]
+
+    /// The check digit of the first 17 digits.
+    public static func checkDigit(_ first17: String) -> Character? {
+        let digits = first17.utf8.map { Int($0) - 48 }
+        guard digits.count == 17, digits.allSatisfy({ (0...9).contains($0) }) else { return nil }
+        var sum = 0
+        for i in 0..<17 { sum += digits[i] * weights[i] }
+        return checkCharacters[sum % 11]
+    }
+
+    /// Checks everything the number says: form, birth date (real, not after `today`), region
+    /// (in `regions`), check digit. Spaces around it are ignored; a lower-case x is accepted.
+    public static func validate(_ text: String, today: CivilDate, regions: RegionCodes) -> Result<ResidentID, Problem> {
+        let value = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if value.isEmpty { return .failure(.empty) }
+        guard value.count == 18 else { return .failure(.wrongLength(value.count)) }
+        let bytes = Array(value.utf8)
+        guard bytes.count == 18, bytes[0..<17].allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              (bytes[17] >= 48 && bytes[17] <= 57) || bytes[17] == UInt8(ascii: "X")
+        else { return .failure(.badCharacters) }
+        let birthText = String(value.dropFirst(6).prefix(8))
+        let dashed = String(birthText.prefix(4)) + "-" + String(birthText.dropFirst(4).prefix(2)) + "-" + String(birthText.suffix(2))
+        guard let birth = CivilDate(dashed), birth.year >= 1880 else { return .failure(.impossibleBirthDate(dashed)) }
+        if birth > today { return .failure(.futureBirthDate(birth)) }
+        let region = String(value.prefix(6))
+        guard regions.contains(region) else { return .failure(.unknownRegion(region)) }
+        guard let expected = checkDigit(String(value.prefix(17))) else { return .failure(.badCharacters) }
+        guard Character(UnicodeScalar(bytes[17])) == expected else { return .failure(.badCheckDigit(expected: expected)) }
+        return .success(ResidentID(value: value, regionCode: region, birthDate: birth, sex: (bytes[16] - 48) % 2 == 1 ? .male : .female))
+    }
+
+    /// Age in whole years on `date`.
+    public func age(on date: CivilDate) -> Int {
+        var years = date.year - birthDate.year
+        if (date.month, date.day) < (birthDate.month, birthDate.day) { years -= 1 }
+        return years
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import JifenCore
+import JifenResources
+import XCTest
+
+final class ResidentIDTests: XCTestCase {
+    let today = CivilDate("2026-11-21")!
+    let regions = RegionCodes(tsv: "110000\t北京市\n110105\t朝阳区\n320582\t张家港市\n")
+
+    func validate(_ text: String) -> Result<ResidentID, ResidentID.Problem> {
+        ResidentID.validate(text, today: today, regions: regions)
+    }
+
+    /// Builds a number with a correct check digit.
+    func make(_ first17: String) -> String { first17 + String(ResidentID.checkDigit(first17)!) }
+
+    func testTheStandardExampleIsValidAndTellsSexAndBirthDate() throws {
+        let id = try validate("11010519491231002X").get()
+        XCTAssertEqual(id.birthDate, CivilDate("1949-12-31"))
+        XCTAssertEqual(id.sex, .female, "the 17th digit, 2, is even")
+        XCTAssertEqual(id.regionCode, "110105")
+        XCTAssertEqual(id.masked, "1101**********002X")
+        XCTAssertEqual(id.age(on: CivilDate("2026-12-30")!), 76)
+        XCTAssertEqual(id.age(on: CivilDate("2026-12-31")!), 77)
+        XCTAssertNoThrow(try validate("11010519491231002x").get(), "a lower-case x is accepted")
+    }
+
+    func testEachKindOfBadNumberIsRefusedWithItsReason() {
+        XCTAssertEqual(validate("110105194912310021"), .failure(.badCheckDigit(expected: "X")))
+        XCTAssertEqual(validate(make("32058220250230123")), .failure(.impossibleBirthDate("2025-02-30")), "2 月 30 日")
+        XCTAssertEqual(validate(make("32058220271001123")), .failure(.futureBirthDate(CivilDate("2027-10-01")!)))
+        XCTAssertEqual(validate(make("99999919900101123")), .failure(.unknownRegion("999999")))
+        XCTAssertEqual(validate("11010519491231002"), .failure(.wrongLength(17)))
+        XCTAssertEqual(validate("11010519491231002XX"), .failure(.wrongLength(19)))
+        XCTAssertEqual(validate("1101051949123100AX"), .failure(.badCharacters))
+        XCTAssertEqual(validate(""), .failure(.empty))
+        XCTAssertTrue(ResidentID.Problem.badCheckDigit(expected: "X").description.contains("校验码"))
+    }
+
+    func testAMaleNumberFromZhangjiagang() throws {
+        let id = try validate(make("32058219900315123")).get()
+        XCTAssertEqual(id.sex, .male)
+        XCTAssertEqual(regions.name(id.regionCode), "张家港市")
+    }
+
+    func testTheShippedRegionListHasTheCodesPeopleHave() throws {
+        let text = try String(contentsOfFile: JifenResources.directory("Regions") + "gbt2260.tsv", encoding: .utf8)
+        let shipped = RegionCodes(tsv: text)
+        XCTAssertGreaterThan(shipped.count, 3000)
+        for code in ["110000", "110105", "320500", "320582", "330402"] { XCTAssertTrue(shipped.contains(code), code) }
+        for code in ["000000", "999999"] { XCTAssertFalse(shipped.contains(code), code) }
+        XCTAssertNoThrow(try ResidentID.validate("11010519491231002X", today: today, regions: shipped).get())
+    }
+}
+
+final class WorkingCalendarTests: XCTestCase {
+    var calendar: WorkingCalendar!
+
+    override func setUpWithError() throws {
+        let text = try String(contentsOfFile: JifenResources.directory("Calendars") + "cn-working-calendar.yaml", encoding: .utf8)
+        calendar = try WorkingCalendar.parse(text).get()
+    }
+
+    func d(_ text: String) -> CivilDate { CivilDate(text)! }
+
+    func testWeekdaysAreRight() {
+        XCTAssertEqual(d("2025-01-26").weekday, 7, "a Sunday")
+        XCTAssertEqual(d("1970-01-01").weekday, 4)
+        XCTAssertEqual(d("2024-02-29").next, d("2024-03-01"))
+        XCTAssertEqual(CivilDate(dayNumber: d("2000-03-01").dayNumber), d("2000-03-01"))
+    }
+
+    func testTheSpringFestivalOf2025() {
+        XCTAssertTrue(calendar.isWorkingDay(d("2025-01-26")), "Sunday 26 January is an adjusted working day")
+        XCTAssertFalse(calendar.isWorkingDay(d("2025-01-28")))
+        XCTAssertFalse(calendar.isWorkingDay(d("2025-02-04")))
+        XCTAssertTrue(calendar.isWorkingDay(d("2025-02-08")), "Saturday 8 February is a working day")
+        XCTAssertFalse(calendar.isWorkingDay(d("2025-02-09")))
+        // Friday 24 January + 3 working days: Sun 26, Mon 27, then the holiday until Wed 5 February.
+        let due = calendar.adding(workingDays: 3, to: d("2025-01-24"))
+        XCTAssertEqual(due.date, d("2025-02-05"))
+        XCTAssertTrue(due.isCertain)
+        XCTAssertEqual(calendar.workingDays(from: d("2025-01-24"), to: d("2025-02-05")), 3)
+        // 15 working days from the start of the holiday (the permit production deadline).
+        XCTAssertEqual(calendar.adding(workingDays: 15, to: d("2025-01-27")).date, d("2025-02-24"))
+    }
+
+    func testAYearWithoutACalendarUsesWeekendsAndSaysSo() {
+        let due = calendar.adding(workingDays: 7, to: d("2025-12-26"))
+        XCTAssertEqual(due.guessedYears, [2026])
+        XCTAssertFalse(due.isCertain)
+        // 2026-01-01 counts as a working day when no 2026 calendar is entered.
+        XCTAssertEqual(due.date, d("2026-01-06"))
+    }
+
+    func testABrokenCalendarIsRefusedWithLineAndField() {
+        guard case .failure(let problems) = WorkingCalendar.parse("2026:\n  holidays:\n    - 2026-02-30\n  workdays: [2026-10-10]\n") else { return XCTFail("accepted") }
+        XCTAssertEqual(problems.problems.first?.line, 3)
+        XCTAssertEqual(problems.problems.first?.field, "2026.holidays[0]")
+        guard case .failure(let clash) = WorkingCalendar.parse("2026:\n  holidays: [2026-10-10]\n  workdays: [2026-10-10]\n") else { return XCTFail("accepted") }
+        XCTAssertTrue(clash.problems[0].message.contains("同时"))
+    }
+}
