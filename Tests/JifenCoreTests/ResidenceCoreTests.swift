@@ -101,3 +101,45 @@ final class WorkingCalendarTests: XCTestCase {
         XCTAssertTrue(clash.problems[0].message.contains("同时"))
     }
 }
+
+final class ResidenceRulesTests: XCTestCase {
+    func d(_ text: String) -> CivilDate { CivilDate(text)! }
+
+    func testResidenceTimeMergesOverlapsAndCountsVerifiedPeriodsOnly() {
+        let detail = ResidenceTime.detail([
+            ResidencePeriod(from: d("2020-01-01"), to: d("2020-12-31"), verified: true),
+            ResidencePeriod(from: d("2020-06-01"), to: d("2021-06-30"), verified: true),   // overlaps
+            ResidencePeriod(from: d("2022-01-01"), to: d("2022-12-31"), verified: false),  // not verified
+            ResidencePeriod(from: d("2023-03-01"), verified: true),                        // going on
+        ], asOf: d("2026-03-01"))
+        XCTAssertEqual(detail.counted.count, 2)
+        XCTAssertEqual(detail.counted[0].from, d("2020-01-01"))
+        XCTAssertEqual(detail.counted[0].to, d("2021-06-30"))
+        XCTAssertEqual(detail.days, (d("2021-06-30").dayNumber - d("2020-01-01").dayNumber + 1) + (d("2026-03-01").dayNumber - d("2023-03-01").dayNumber + 1))
+        XCTAssertEqual(detail.years, detail.days / 365)
+        XCTAssertEqual(detail.currentMonths, 36)
+    }
+
+    /// Permit eligibility, as a table: periods, basis, evidence, date → refusals.
+    func testPermitEligibilityTable() {
+        let moved = d("2026-01-15")
+        let cases: [(String, [ResidencePeriod], PermitEligibility.Basis?, Bool, CivilDate, [PermitEligibility.Refusal])] = [
+            ("six months and a day, employment with evidence", [ResidencePeriod(from: moved, verified: true)], .employment, true, d("2026-07-16"), []),
+            ("exactly six months", [ResidencePeriod(from: moved, verified: true)], .housing, true, d("2026-07-15"), []),
+            ("one day short", [ResidencePeriod(from: moved, verified: true)], .study, true, d("2026-07-14"),
+             [.tooShort(months: 5, possibleFrom: d("2026-07-15"))]),
+            ("not verified yet", [ResidencePeriod(from: moved, verified: false)], .employment, true, d("2026-09-01"), [.noCurrentRegistration]),
+            ("moved out", [ResidencePeriod(from: moved, to: d("2026-08-01"), verified: true)], .employment, true, d("2026-09-01"), [.noCurrentRegistration]),
+            ("no basis", [ResidencePeriod(from: moved, verified: true)], nil, false, d("2026-09-01"), [.noBasis]),
+            ("basis without evidence", [ResidencePeriod(from: moved, verified: true)], .housing, false, d("2026-09-01"), [.noEvidence(.housing)]),
+            ("an earlier touching period counts", [ResidencePeriod(from: d("2025-01-01"), to: moved.adding(days: -1), verified: true),
+                                                    ResidencePeriod(from: moved, verified: true)], .employment, true, d("2026-02-01"), []),
+            ("31 August start: eligible on the last day of February", [ResidencePeriod(from: d("2025-08-31"), verified: true)], .employment, true, d("2026-02-28"), []),
+            ("31 August start: not the day before", [ResidencePeriod(from: d("2025-08-31"), verified: true)], .employment, true, d("2026-02-27"),
+             [.tooShort(months: 5, possibleFrom: d("2026-02-28"))]),
+        ]
+        for (name, periods, basis, evidence, date, expected) in cases {
+            XCTAssertEqual(PermitEligibility.check(periods: periods, basis: basis, hasEvidence: evidence, on: date), expected, name)
+        }
+    }
+}
