@@ -22,6 +22,8 @@ public struct AppConfig: Sendable {
     public var bcryptCost: Int
     public var secureCookies: Bool
     public var sessionIdleMinutes: Int
+    /// Working days to produce a residence permit (today 15, the target 7).
+    public var permitProductionDays: Int
 
     public struct Problem: Error, CustomStringConvertible, Equatable {
         public let setting: String
@@ -114,10 +116,21 @@ public struct AppConfig: Sendable {
             idle = 120
         }
 
+        let productionDays: Int
+        if let raw = value("JIFEN_PERMIT_PRODUCTION_DAYS") {
+            guard let d = Int(raw), (1...60).contains(d) else {
+                throw Problem(setting: "JIFEN_PERMIT_PRODUCTION_DAYS", message: "应为 1–60 之间的整数 / expected an integer from 1 to 60")
+            }
+            productionDays = d
+        } else {
+            productionDays = 15
+        }
+
         return AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
-            bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle
+            bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle,
+            permitProductionDays: productionDays
         )
     }
 

@@ -20,4 +20,8 @@ func registerMigrations(_ app: Application) {
     do { // Migration 004 – versions of the scoring standard
         app.migrations.add(CreateStandardVersion())
     }
+    do { // Migration 005 – residents, rental houses, residence registrations, permits; the access log
+        app.migrations.add(CreateAccessLog())
+        app.migrations.add(CreateResidence())
+    }
 }

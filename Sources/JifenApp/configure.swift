@@ -1,6 +1,7 @@
 import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
+import JifenCore
 import JifenResources
 import Leaf
 import LeafKit
@@ -13,6 +14,9 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.effects = effects
     app.keys = Keys(secret: config.secretKey)
     app.catalog = try Catalog.load()
+    app.workingCalendar = try WorkingCalendar.parse(
+        String(contentsOfFile: JifenResources.directory("Calendars") + "cn-working-calendar.yaml", encoding: .utf8)
+    ).get()
     app.http.server.configuration.hostname = config.hostname
     app.http.server.configuration.port = config.port
 
@@ -69,6 +73,8 @@ func routes(_ app: Application) {
     HealthController.register(app)
     StandardsController.register(app)
     EstimateController.register(app)
+    ResidenceController.register(app)
+    StaffResidenceController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -8,7 +8,7 @@ import Vapor
 public enum Entry {
     public static func main(arguments rawArguments: [String], environment: [String: String]) async -> Int32 {
         var arguments = rawArguments
-        let demo = arguments.contains("--demo")
+        let demo = arguments.contains("--demo") || arguments.dropFirst().first == "demo"
         arguments.removeAll { $0 == "--demo" }
         if arguments.count == 1 { arguments.append("serve") }
         let command = arguments[1]

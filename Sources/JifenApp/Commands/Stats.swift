@@ -4,13 +4,13 @@ import Vapor
 /// `jifen stats`: counts in the configured database, one `name value` per line (DESIGN §5).
 enum Stats {
     /// The contract's names in the contract's order, then the foundation's own tables. A name
-    /// whose feature has no table yet counts 0: no such record can exist.
+    /// whose feature has no table yet (points, programs) counts 0: no such record can exist.
     static func counts(on db: any Database) async throws -> [(String, Int)] {
         [
-            ("residents", 0),
-            ("residence_registrations", 0),
-            ("rental_houses", 0),
-            ("permits", 0),
+            ("residents", try await Resident.query(on: db).count()),
+            ("residence_registrations", try await ResidenceRegistration.query(on: db).count()),
+            ("rental_houses", try await RentalHouse.query(on: db).count()),
+            ("permits", try await ResidencePermit.query(on: db).count()),
             ("points_archives", 0),
             ("applications", 0),
             ("schools", 0),

@@ -46,7 +46,7 @@ public enum Demo {
     /// Loads the demo organisation when the database holds no jurisdiction and no account.
     /// Returns false (and changes nothing) when it is not empty.
     @discardableResult
-    public static func loadIfEmpty(_ app: Application) async throws -> Bool {
+    public static func loadIfEmpty(_ app: Application, residents: Int = 1000) async throws -> Bool {
         let db = app.db
         guard try await Jurisdiction.query(on: db).count() == 0, try await User.query(on: db).count() == 0 else { return false }
         let org = try organisation()
@@ -95,7 +95,12 @@ public enum Demo {
                 if status == .published { version.publishedAt = now; version.publishedBy = Actor.system.login }
                 try await version.create(on: db)
             }
+            let people = residents > 0
+                ? try await DemoResidents.load(count: residents, on: db, app: app, today: ShanghaiDate.today(now), now: now)
+                : DemoResidents.Counts()
             try await Audit.record("loadDemo", entity: "system", id: "demo", after: [
+                "residents": String(people.residents), "registrations": String(people.registrations),
+                "rentalHouses": String(people.houses), "permits": String(people.permits),
                 "jurisdictions": String(ids.count), "departments": String(departments.count), "accounts": String(org.accounts.count),
             ], by: .system, at: now, on: db)
         }

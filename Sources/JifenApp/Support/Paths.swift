@@ -27,3 +27,16 @@ extension Paths {
     static func standardPublish(_ code: String) -> String { "/standards/" + code + "/publish" }
     static func standardDiff(from: String, to: String) -> String { "/standards/diff?from=" + from + "&to=" + to }
 }
+
+extension Paths {
+    static let myResidence = "/me/residence"
+    static let myIdentity = "/me/identity"
+    static let myPermit = "/me/permit"
+    static func moveOut(_ id: String) -> String { "/me/residence/" + id + "/move-out" }
+    static let registrations = "/registrations"
+    static func registrationDecision(_ id: String) -> String { "/registrations/" + id + "/decision" }
+    static let permits = "/permits"
+    static func permitAdvance(_ id: String) -> String { "/permits/" + id + "/advance" }
+    static func permitReject(_ id: String) -> String { "/permits/" + id + "/reject" }
+    static func resident(_ id: String) -> String { "/residents/" + id }
+}

@@ -39,8 +39,11 @@ enum Navigation {
         }
         items.append((request.text("nav_home"), Paths.home))
         if user.role == .citizen {
+            items.append((request.text("nav_residence"), Paths.myResidence))
             items.append((request.text("nav_estimate"), Paths.estimate))
         } else {
+            if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_registrations"), Paths.registrations)) }
+            if [.windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_permits"), Paths.permits)) }
             items.append((request.text("nav_standards"), Paths.standards))
         }
         if user.role.isStaff, let scope = user.scope {

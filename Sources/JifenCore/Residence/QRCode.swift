@@ -1,6 +1,7 @@
 /// A QR code symbol (ISO/IEC 18004, Model 2), for the codes printed on rental-house doors.
-/// The text is encoded as UTF-8 in byte mode, without an ECI header: phone scanners read byte
-/// mode as UTF-8 when it is valid UTF-8, and an ECI would only cost capacity. Pure computation.
+/// The text is encoded as UTF-8 in byte mode. Byte mode means ISO 8859-1 unless an ECI says
+/// otherwise, so non-ASCII text gets an ECI 26 (UTF-8) header; without it readers guess, and some
+/// guess Shift JIS for short Chinese text. Plain ASCII (URLs) needs no header. Pure computation.
 public struct QRCode: Sendable, Equatable {
     public enum ErrorCorrection: Sendable {
         case low, medium, quartile, high
@@ -41,17 +42,20 @@ public struct QRCode: Sendable, Equatable {
     /// Encodes `text` as UTF-8 in byte mode, choosing the smallest version (1…40) that fits at the
     /// given level, and the mask with the lowest penalty (ISO/IEC 18004 rules).
     public static func encode(_ text: String, correction: ErrorCorrection = .medium) throws -> QRCode {
-        try encode(bytes: Array(text.utf8), correction: correction)
+        let bytes = Array(text.utf8)
+        return try encode(bytes: bytes, correction: correction, utf8ECI: bytes.contains { $0 >= 0x80 })
     }
 
-    /// The same, with a lowest version and a fixed mask for tests that compare against other encoders.
-    static func encode(bytes: [UInt8], correction: ErrorCorrection, minimumVersion: Int = 1, mask fixedMask: Int? = nil) throws -> QRCode {
+    /// The same for raw bytes, with a lowest version and a fixed mask for tests that compare
+    /// against other encoders.
+    static func encode(bytes: [UInt8], correction: ErrorCorrection, utf8ECI: Bool = false,
+                       minimumVersion: Int = 1, mask fixedMask: Int? = nil) throws -> QRCode {
         guard let version = (max(1, minimumVersion)...40).first(where: { v in
-            // Mode indicator, character count, then the bytes themselves.
-            4 + countBits(v) + 8 * bytes.count <= dataCodewordCount(v, correction) * 8
+            // ECI header (mode + designator), byte mode indicator, character count, the bytes.
+            (utf8ECI ? 12 : 0) + 4 + countBits(v) + 8 * bytes.count <= dataCodewordCount(v, correction) * 8
         }) else { throw QRCodeTooLong() }
 
-        let data = dataCodewords(bytes, version: version, correction: correction)
+        let data = dataCodewords(bytes, utf8ECI: utf8ECI, version: version, correction: correction)
         let codewords = interleavedWithErrorCorrection(data, version: version, correction: correction)
 
         var grid = Grid(version: version)
@@ -68,7 +72,8 @@ public struct QRCode: Sendable, Equatable {
     }
 
     /// An SVG document (viewBox in modules, with a 4-module quiet zone, one `<path>` of dark squares,
-    /// `shape-rendering="crispEdges"`), suitable for printing on a rental-house door.
+    /// `shape-rendering="crispEdges"`), suitable for printing on a rental-house door. `moduleSize`
+    /// only sets the default width and height in pixels; the drawing scales freely.
     public func svg(moduleSize: Int = 8) -> String {
         let quiet = 4
         let side = size + 2 * quiet
@@ -98,8 +103,8 @@ public struct QRCode: Sendable, Equatable {
     }
 }
 
-/// The text needs more than a version 40 symbol holds at the chosen level
-/// (2953 bytes at low, 2331 at medium, 1663 at quartile, 1273 at high).
+/// The text needs more than a version 40 symbol holds at the chosen level: 2953 UTF-8 bytes at low,
+/// 2331 at medium, 1663 at quartile, 1273 at high (one fewer for non-ASCII text, for the ECI header).
 public struct QRCodeTooLong: Error, Sendable {}
 
 // MARK: - Capacity tables (ISO/IEC 18004 Table 9), index 0 unused so that index = version.
@@ -154,12 +159,16 @@ extension QRCode {
 // MARK: - Codewords
 
 extension QRCode {
-    /// Mode, count, bytes, terminator, bit padding and the alternating pad bytes 0xEC 0x11.
-    private static func dataCodewords(_ bytes: [UInt8], version: Int, correction: ErrorCorrection) -> [UInt8] {
+    /// [ECI,] mode, count, bytes, terminator, bit padding and the alternating pad bytes 0xEC 0x11.
+    private static func dataCodewords(_ bytes: [UInt8], utf8ECI: Bool, version: Int, correction: ErrorCorrection) -> [UInt8] {
         let capacity = dataCodewordCount(version, correction)
         var bits: [Bool] = []
         func append(_ value: Int, _ length: Int) {
             for i in stride(from: length - 1, through: 0, by: -1) { bits.append((value >> i) & 1 == 1) }
+        }
+        if utf8ECI {
+            append(0b0111, 4)                              // ECI mode
+            append(26, 8)                                  // designator 26 = UTF-8, one byte as it is < 128
         }
         append(0b0100, 4)                                  // byte mode
         append(bytes.count, countBits(version))
@@ -426,15 +435,22 @@ extension QRCode {
                     runLength = 1
                 }
             }
-            // Rule 3: dark-light-dark×3-light-dark (a finder look-alike) with four light modules on
-            // either side. The quiet zone beyond the edge counts as light, as a scanner sees it.
-            let padding = [Bool](repeating: false, count: 4)
-            let padded = padding + line + padding
-            let before: [Bool] = [false, false, false, false, true, false, true, true, true, false, true]
-            let after: [Bool] = [true, false, true, true, true, false, true, false, false, false, false]
-            for start in 0...(padded.count - 11) {
-                let window = padded[start..<start + 11]
-                if window.elementsEqual(before) || window.elementsEqual(after) { score += 40 }
+            // Rule 3: a finder look-alike, dark-light-dark-light-dark runs in the ratio 1:1:3:1:1 at
+            // any scale n, with a light run of at least 4n on one side (each side counts once).
+            // The quiet zone beyond the edges is light, as a scanner sees it, so it extends the end runs.
+            var runs: [Int] = []            // alternating run lengths, light first and light last
+            var dark = false
+            var length = line.count
+            for module in line {
+                if module == dark { length += 1 } else { runs.append(length); dark = module; length = 1 }
+            }
+            if dark { runs.append(length); length = 0 }
+            runs.append(length + line.count)
+            for i in stride(from: 1, to: runs.count - 5, by: 2) {   // dark runs sit at odd indices
+                let n = runs[i]
+                guard runs[i + 1] == n, runs[i + 2] == 3 * n, runs[i + 3] == n, runs[i + 4] == n else { continue }
+                if runs[i - 1] >= 4 * n && runs[i + 5] >= n { score += 40 }
+                if runs[i + 5] >= 4 * n && runs[i - 1] >= n { score += 40 }
             }
             return score
         }

@@ -42,7 +42,8 @@ struct TestContext {
 let testSecretHex = String(repeating: "0123456789abcdef", count: 4)
 
 /// Runs `body` with a configured application on a fresh, migrated database, then shuts down.
-func withApp(demo: Bool = false, _ body: (TestContext) async throws -> Void) async throws {
+/// `demo` loads the demo organisation; `residents` adds that many generated residents.
+func withApp(demo: Bool = false, residents: Int = 0, _ body: (TestContext) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-test-" + UUID().uuidString).path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"]
@@ -67,7 +68,7 @@ func withApp(demo: Bool = false, _ body: (TestContext) async throws -> Void) asy
         try await configure(app, config: config, effects: effects)
         if TestDatabase.postgresURL != nil { try await app.autoRevert() }
         try await prepareDatabase(app)
-        if demo { try await Demo.loadIfEmpty(app) }
+        if demo { try await Demo.loadIfEmpty(app, residents: residents) }
         try await body(TestContext(app: app, clock: clock, notifier: notifier, dataDirectory: directory))
     } catch {
         try? await app.asyncShutdown()

@@ -1,0 +1,140 @@
+import Fluent
+import Foundation
+import JifenCore
+import Vapor
+
+/// Generated residents for the demo city: valid ID numbers from real region codes (the provinces
+/// most new citizens of Zhangjiagang come from), registrations in every state, rental houses and
+/// permits. The same seed gives the same city every time.
+enum DemoResidents {
+    static let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+    static let given = Array("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国志强海燕梅琳斌宇浩凯欣怡子涵雨轩佳俊博文")
+    /// Provinces new citizens of Zhangjiagang mostly come from (Anhui, Henan, Sichuan, Guizhou, northern Jiangsu, Hubei, Hunan, Gansu).
+    static let provinces = ["34", "41", "51", "52", "3203", "3208", "3209", "3213", "42", "43", "62"]
+
+    struct Counts { var residents = 0, registrations = 0, houses = 0, permits = 0 }
+
+    @discardableResult
+    static func load(count: Int = 1000, on db: any Database, app: Application, today: CivilDate, now: Date) async throws -> Counts {
+        var rng = SplitMix64(seed: 320_582)
+        let data = app.personalData
+        let regions = try IdCLI.loadRegions()
+        let regionText = try String(contentsOfFile: JifenResourcesPath.regions, encoding: .utf8)
+        // County-level codes of the chosen provinces that exist in the list.
+        let counties = regionText.split(separator: "\n").compactMap { line -> String? in
+            let code = String(line.prefix(6))
+            guard !code.hasSuffix("00"), provinces.contains(where: { code.hasPrefix($0) }), regions.contains(code) else { return nil }
+            return code
+        }
+        let grids = try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
+        guard !grids.isEmpty, !counties.isEmpty else { return Counts() }
+
+        // Rental houses: a few per grid.
+        var houses: [RentalHouse] = []
+        for grid in grids {
+            for n in 0..<2 {
+                let house = RentalHouse()
+                house.createdAt = now
+                let building = Int.random(in: 1...30, using: &rng), unit = Int.random(in: 1...4, using: &rng), room = Int.random(in: 1...18, using: &rng) * 100 + Int.random(in: 1...4, using: &rng)
+                house.addressCode = grid.code + "-\(building)-\(unit)-\(room)" + (n == 1 ? "a" : "")
+                house.address = grid.name.replacingOccurrences(of: "第一网格", with: "").replacingOccurrences(of: "第二网格", with: "") + "\(building)幢\(unit)单元\(room)室"
+                house.landlord = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)]) + "房东"
+                house.capacity = Int.random(in: 2...8, using: &rng)
+                house.$jurisdiction.id = try grid.requireID()
+                houses.append(house)
+            }
+        }
+        try await houses.create(on: db)
+
+        var residents: [Resident] = []
+        var seen: Set<String> = []
+        while residents.count < count {
+            let region = counties[Int.random(in: 0..<counties.count, using: &rng)]
+            let birth = CivilDate(year: Int.random(in: 1966...2002, using: &rng), month: Int.random(in: 1...12, using: &rng), day: Int.random(in: 1...28, using: &rng))!
+            let sequence = String(format: "%03d", Int.random(in: 1...999, using: &rng))
+            let first17 = region + String(format: "%04d%02d%02d", birth.year, birth.month, birth.day) + sequence
+            let number = first17 + String(ResidentID.checkDigit(first17)!)
+            guard seen.insert(number).inserted, case .success(let id) = ResidentID.validate(number, today: today, regions: regions) else { continue }
+            let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)])
+                + String(given[Int.random(in: 0..<given.count, using: &rng)]) + (Bool.random(using: &rng) ? String(given[Int.random(in: 0..<given.count, using: &rng)]) : "")
+            residents.append(try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now))
+        }
+        try await residents.create(on: db)
+
+        var registrations: [ResidenceRegistration] = []
+        var permits: [ResidencePermit] = []
+        for (i, resident) in residents.enumerated() {
+            let house = houses[Int.random(in: 0..<houses.count, using: &rng)]
+            // A history: most people have one earlier period they moved out of.
+            let start = today.adding(days: -Int.random(in: 200...3000, using: &rng))
+            func registration(_ from: CivilDate, to: CivilDate?, status: ResidenceRegistration.Status, due: CivilDate, source: ResidenceRegistration.Source) -> ResidenceRegistration {
+                let r = ResidenceRegistration()
+                r.createdAt = now
+                r.address = house.address
+                r.fromDate = from.description
+                r.toDate = to?.description
+                r.source = source
+                r.status = status
+                r.dueDate = due.description
+                r.$resident.id = resident.id!
+                r.$jurisdiction.id = house.$jurisdiction.id
+                r.$rentalHouse.id = house.id
+                if status != .pending { r.method = ["visit", "phone", "wechat"][i % 3]; r.decidedBy = "grid.demo" }
+                if status == .rejected { r.reason = "核实时无人居住" }
+                return r
+            }
+            if i % 3 != 0 {
+                let end = start.adding(days: Int.random(in: 90...180, using: &rng))
+                registrations.append(registration(start, to: end, status: .verified, due: start.adding(days: 7), source: .gridWorker))
+            }
+            let currentStart = i % 3 != 0 ? start.adding(days: 200) : start
+            switch i % 20 {
+            case 0, 1:     // declared a few days ago, still within 7 days
+                let declared = today.adding(days: -Int.random(in: 0...5, using: &rng))
+                registrations.append(registration(declared, to: nil, status: .pending, due: declared.adding(days: 7), source: .selfDeclared))
+            case 2:        // declared long ago and never verified: overdue
+                let declared = today.adding(days: -Int.random(in: 9...30, using: &rng))
+                registrations.append(registration(declared, to: nil, status: .pending, due: declared.adding(days: 7), source: .selfDeclared))
+            case 3:
+                registrations.append(registration(today.adding(days: -20), to: nil, status: .rejected, due: today.adding(days: -13), source: .selfDeclared))
+            default:
+                registrations.append(registration(min(currentStart, today), to: nil, status: .verified, due: currentStart.adding(days: 7), source: i % 2 == 0 ? .selfDeclared : .gridWorker))
+                if i % 3 == 1 {
+                    let permit = ResidencePermit()
+                    permit.createdAt = now
+                    permit.number = String(format: "JZ2026%06d", i)
+                    permit.basis = ["employment", "housing", "study"][i % 3]
+                    permit.evidence = ["劳动合同", "房屋租赁合同备案", "在读证明"][i % 3]
+                    permit.history = ""
+                    let applied = today.adding(days: -Int.random(in: 1...60, using: &rng))
+                    let statuses: [ResidencePermit.Status] = [.submitted, .accepted, .inProduction, .ready, .issued, .issued, .issued, .rejected]
+                    let target = statuses[(i / 3) % statuses.count]
+                    permit.record(.submitted, on: applied)
+                    if target == .rejected {
+                        permit.record(.rejected, on: applied.adding(days: 1))
+                        permit.reason = "稳定就业证明材料不全"
+                    } else {
+                        for step in [ResidencePermit.Status.accepted, .inProduction, .ready, .issued] {
+                            if statuses.firstIndex(of: step)! > statuses.firstIndex(of: target)! { break }
+                            permit.record(step, on: applied.adding(days: 2))
+                            if step == .inProduction { permit.productionDue = app.workingCalendar.adding(workingDays: 15, to: applied.adding(days: 2)).date.description }
+                            if step == .issued { permit.validUntil = applied.adding(days: 2).adding(years: 1).description }
+                        }
+                    }
+                    permit.$resident.id = resident.id!
+                    permit.$jurisdiction.id = house.$jurisdiction.id
+                    permits.append(permit)
+                }
+            }
+        }
+        // Batches keep each statement well below the database's parameter limits.
+        for chunk in stride(from: 0, to: registrations.count, by: 200) { try await Array(registrations[chunk..<min(chunk + 200, registrations.count)]).create(on: db) }
+        for chunk in stride(from: 0, to: permits.count, by: 200) { try await Array(permits[chunk..<min(chunk + 200, permits.count)]).create(on: db) }
+        return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count)
+    }
+}
+
+import JifenResources
+enum JifenResourcesPath {
+    static var regions: String { JifenResources.directory("Regions") + "gbt2260.tsv" }
+}

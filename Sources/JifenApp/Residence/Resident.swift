@@ -1,0 +1,253 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// A new citizen (新市民) known to the city. The ID number is stored only sealed, with a keyed
+/// hash to find it and its first and last four characters for display.
+final class Resident: Model, @unchecked Sendable {
+    static let schema = "residents"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Field(key: "name") var name: String
+    @Field(key: "id_sealed") var idSealed: String
+    @Field(key: "id_hash") var idHash: String
+    @Field(key: "id_masked") var idMasked: String
+    @Field(key: "sex") var sex: String
+    @Field(key: "birth_date") var birthDate: String
+    /// The region code of the ID number: where the hukou was registered.
+    @Field(key: "hukou_region") var hukouRegion: String
+    @OptionalField(key: "phone") var phone: String?
+
+    // relationships
+    @OptionalParent(key: "user_id") var user: User?
+
+    init() {}
+
+    init(name: String, id: ResidentID, phone: String?, userID: UUID?, data: PersonalData, at now: Date) throws {
+        self.name = name
+        self.idSealed = try data.seal(id.value)
+        self.idHash = data.lookupHash(id.value)
+        self.idMasked = id.masked
+        self.sex = id.sex.rawValue
+        self.birthDate = id.birthDate.description
+        self.hukouRegion = id.regionCode
+        self.phone = phone
+        self.$user.id = userID
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    var auditSnapshot: [String: String] {
+        ["name": Mask.name(name), "id": idMasked, "hukouRegion": hukouRegion]
+    }
+
+    static func find(idNumber: String, data: PersonalData, on db: any Database) async throws -> Resident? {
+        try await query(on: db).filter(\.$idHash == data.lookupHash(idNumber)).first()
+    }
+
+    static func find(user: UUID, on db: any Database) async throws -> Resident? {
+        try await query(on: db).filter(\.$user.$id == user).first()
+    }
+}
+
+/// A residence declaration (居住登记): where, from when, to when; who declared it; the grid
+/// worker's verification, due 7 days after the declaration.
+final class ResidenceRegistration: Model, @unchecked Sendable {
+    static let schema = "residence_registrations"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "address") var address: String
+    @Field(key: "from_date") var fromDate: String
+    @OptionalField(key: "to_date") var toDate: String?
+    @Enum(key: "source") var source: Source
+    @Enum(key: "status") var status: Status
+    @Field(key: "due_date") var dueDate: String
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    @OptionalField(key: "decided_by") var decidedBy: String?
+    @OptionalField(key: "method") var method: String?
+    @OptionalField(key: "reason") var reason: String?
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+    /// The grid the address lies in.
+    @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+    @OptionalParent(key: "rental_house_id") var rentalHouse: RentalHouse?
+
+    init() {}
+
+    enum Source: String, Codable, Sendable { case selfDeclared, gridWorker }
+    enum Status: String, Codable, Sendable, CaseIterable { case pending, verified, rejected }
+    enum Method: String, Codable, Sendable, CaseIterable { case visit, phone, wechat }
+
+    static let verificationDays = 7
+
+    var period: ResidencePeriod? {
+        guard let from = CivilDate(fromDate) else { return nil }
+        return ResidencePeriod(from: from, to: toDate.flatMap(CivilDate.init), verified: status == .verified)
+    }
+
+    func isOverdue(today: CivilDate) -> Bool {
+        status == .pending && (CivilDate(dueDate).map { $0 < today } ?? false)
+    }
+
+    var auditSnapshot: [String: String] {
+        var s = ["address": address, "from": fromDate, "status": status.rawValue, "source": source.rawValue]
+        if let toDate { s["to"] = toDate }
+        if let method { s["method"] = method }
+        if let reason { s["reason"] = reason }
+        return s
+    }
+}
+
+/// A rented dwelling registered by a grid worker, with a standard address code.
+final class RentalHouse: Model, @unchecked Sendable {
+    static let schema = "rental_houses"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    /// grid code + building-unit-room: `320582-01-01-01-3-2-501`.
+    @Field(key: "address_code") var addressCode: String
+    @Field(key: "address") var address: String
+    @Field(key: "landlord") var landlord: String
+    @OptionalField(key: "landlord_phone") var landlordPhone: String?
+    @Field(key: "capacity") var capacity: Int
+
+    // relationships
+    @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+
+    init() {}
+}
+
+/// A residence permit (居住证) application and its life: submitted → accepted → in production →
+/// ready → issued, or rejected with a reason; then yearly endorsements.
+final class ResidencePermit: Model, @unchecked Sendable {
+    static let schema = "residence_permits"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "number") var number: String
+    @Enum(key: "status") var status: Status
+    @Field(key: "basis") var basis: String
+    @Field(key: "evidence") var evidence: String
+    @OptionalField(key: "production_due") var productionDue: String?
+    @OptionalField(key: "reason") var reason: String?
+    /// `status@ISO-date` steps, oldest first: the citizen sees each step with its date.
+    @Field(key: "history") var history: String
+    @OptionalField(key: "valid_until") var validUntil: String?
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+    @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+
+    init() {}
+
+    enum Status: String, Codable, Sendable, CaseIterable { case submitted, accepted, inProduction, ready, issued, rejected }
+
+    /// The next status a clerk may move it to.
+    var next: Status? {
+        switch status {
+        case .submitted: .accepted
+        case .accepted: .inProduction
+        case .inProduction: .ready
+        case .ready: .issued
+        case .issued, .rejected: nil
+        }
+    }
+
+    var steps: [(status: String, at: String)] {
+        history.split(separator: ";").compactMap { part in
+            let pieces = part.split(separator: "@", maxSplits: 1)
+            return pieces.count == 2 ? (String(pieces[0]), String(pieces[1])) : nil
+        }
+    }
+
+    func record(_ status: Status, on date: CivilDate) {
+        self.status = status
+        history += (history.isEmpty ? "" : ";") + status.rawValue + "@" + date.description
+    }
+}
+
+struct CreateResidence: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Resident.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .field("name", .string, .required)
+            .field("id_sealed", .string, .required)
+            .field("id_hash", .string, .required)
+            .field("id_masked", .string, .required)
+            .field("sex", .string, .required)
+            .field("birth_date", .string, .required)
+            .field("hukou_region", .string, .required)
+            .field("phone", .string)
+            .field("user_id", .uuid, .references(User.schema, .id, onDelete: .setNull))
+            .unique(on: "id_hash")
+            .create()
+        try await database.schema(RentalHouse.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("address_code", .string, .required)
+            .field("address", .string, .required)
+            .field("landlord", .string, .required)
+            .field("landlord_phone", .string)
+            .field("capacity", .int, .required)
+            .field("jurisdiction_id", .uuid, .required, .references(Jurisdiction.schema, .id, onDelete: .restrict))
+            .unique(on: "address_code")
+            .create()
+        try await database.schema(ResidenceRegistration.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("address", .string, .required)
+            .field("from_date", .string, .required)
+            .field("to_date", .string)
+            .field("source", .string, .required)
+            .field("status", .string, .required)
+            .field("due_date", .string, .required)
+            .field("decided_at", .datetime)
+            .field("decided_by", .string)
+            .field("method", .string)
+            .field("reason", .string)
+            .field("resident_id", .uuid, .required, .references(Resident.schema, .id, onDelete: .restrict))
+            .field("jurisdiction_id", .uuid, .required, .references(Jurisdiction.schema, .id, onDelete: .restrict))
+            .field("rental_house_id", .uuid, .references(RentalHouse.schema, .id, onDelete: .restrict))
+            .create()
+        try await database.schema(ResidencePermit.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("number", .string, .required)
+            .field("status", .string, .required)
+            .field("basis", .string, .required)
+            .field("evidence", .string, .required)
+            .field("production_due", .string)
+            .field("reason", .string)
+            .field("history", .string, .required)
+            .field("valid_until", .string)
+            .field("resident_id", .uuid, .required, .references(Resident.schema, .id, onDelete: .restrict))
+            .field("jurisdiction_id", .uuid, .required, .references(Jurisdiction.schema, .id, onDelete: .restrict))
+            .unique(on: "number")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(ResidencePermit.schema).delete()
+        try await database.schema(ResidenceRegistration.schema).delete()
+        try await database.schema(RentalHouse.schema).delete()
+        try await database.schema(Resident.schema).delete()
+    }
+}

@@ -1,0 +1,283 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Staff side of residence: the grid worker's queue of declarations (verify within 7 days), the
+/// town's view of what is overdue, permit processing, and a resident's residence time detail.
+/// Everything is limited to the viewer's jurisdiction; outside it answers 404.
+enum StaffResidenceController {
+    static let registrationStaff: Access = .roles([.gridWorker, .windowClerk, .centerAdmin])
+    static let permitStaff: Access = .roles([.windowClerk, .centerAdmin])
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("registrations", access: registrationStaff, use: registrations)
+        routes.post("registrations", ":id", "decision", access: .roles([.gridWorker]), use: decide)
+        routes.get("permits", access: permitStaff, use: permits)
+        routes.post("permits", ":id", "advance", access: permitStaff, use: advance)
+        routes.post("permits", ":id", "reject", access: permitStaff, use: reject)
+        routes.get("residents", ":id", access: registrationStaff, use: resident)
+    }
+
+    static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
+
+    /// Jurisdictions (ids) inside the viewer's scope.
+    static func scopeIDs(_ req: Request) async throws -> [UUID] {
+        guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
+        return try await Jurisdiction.within(scope, on: req.db).all().compactMap(\.id)
+    }
+
+    // MARK: registrations
+
+    struct Row: Encodable {
+        let id: String
+        let name: String
+        let idMasked: String
+        let address: String
+        let grid: String
+        let from: String
+        let to: String?
+        let due: String
+        let status: String
+        let overdue: Bool
+        let pending: Bool
+        let decisionAction: String
+        let residentLink: String
+    }
+
+    struct ListContent: Encodable {
+        let rows: [Row]
+        let pager: Pager
+        let overdueCount: Int
+        let canDecide: Bool
+        let filter: String
+        let filters: [NavItem]
+        let methods: [ResidenceController.Option]
+        let form: FormState
+        let failedID: String?
+    }
+
+    /// The query on its own: registrations under the viewer's jurisdiction, pending first by due date.
+    static func fetch(scope: [UUID], status: ResidenceRegistration.Status?, page: Int?, on db: any Database) async throws -> ([ResidenceRegistration], Paging) {
+        func base() -> QueryBuilder<ResidenceRegistration> {
+            let q = ResidenceRegistration.query(on: db).filter(\.$jurisdiction.$id ~~ scope)
+            if let status { q.filter(\.$status == status) }
+            return q
+        }
+        let paging = Paging(page: page, perPage: 30, total: try await base().count())
+        let rows = try await base().with(\.$resident).with(\.$jurisdiction)
+            .sort(\.$dueDate).sort(\.$createdAt).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        return (rows, paging)
+    }
+
+    static func registrations(_ req: Request) async throws -> Response {
+        try await registrationsPage(req, form: FormState(fields: ["decision", "method", "reason"]), failedID: nil, status: .ok)
+    }
+
+    static func registrationsPage(_ req: Request, form: FormState, failedID: String?, status httpStatus: HTTPStatus) async throws -> Response {
+        let user = try req.requireUser()
+        let scope = try await scopeIDs(req)
+        let filter = req.query[String.self, at: "status"].flatMap(ResidenceRegistration.Status.init(rawValue:)) ?? (req.query[String.self, at: "status"] == "all" ? nil : .pending)
+        let (rows, paging) = try await fetch(scope: scope, status: filter, page: req.query[Int.self, at: "page"], on: req.db)
+        let overdue = try await ResidenceRegistration.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope)
+            .filter(\.$status == .pending).filter(\.$dueDate < today(req).description).count()
+        let filterCode = filter?.rawValue ?? "all"
+        let content = ListContent(
+            rows: rows.map { r in
+                Row(id: r.id?.uuidString ?? "", name: r.resident.name, idMasked: r.resident.idMasked, address: r.address,
+                    grid: r.jurisdiction.name, from: r.fromDate, to: r.toDate, due: r.dueDate,
+                    status: req.text("registration_" + r.status.rawValue), overdue: r.isOverdue(today: today(req)), pending: r.status == .pending,
+                    decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString))
+            },
+            pager: Pager(paging) { Paths.registrations + "?status=\(filterCode)&page=\($0)" },
+            overdueCount: overdue, canDecide: user.role == .gridWorker, filter: filterCode,
+            filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
+            methods: ResidenceRegistration.Method.allCases.map { ResidenceController.Option(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
+            form: form, failedID: failedID
+        )
+        return try await req.render("registrations", title: "registrations_title", content, status: httpStatus)
+    }
+
+    struct DecisionForm: Decodable { var decision: String?; var method: String?; var reason: String? }
+
+    static func decide(_ req: Request) async throws -> Response {
+        guard let id = req.parameters.get("id", as: UUID.self),
+              let registration = try await ResidenceRegistration.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
+              let code = registration.jurisdiction.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try req.requireScope(code)
+        let input = try req.content.decode(DecisionForm.self)
+        let reason = (input.reason ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["decision", "method", "reason"], values: ["decision": input.decision ?? "", "method": input.method ?? "", "reason": reason])
+        let verify = input.decision == "verify"
+        if input.decision != "verify" && input.decision != "reject" { form.fail("decision", req.text("problem_choose", ["field": req.text("field_decision")])) }
+        let method = ResidenceRegistration.Method(rawValue: input.method ?? "")
+        if method == nil { form.fail("method", req.text("problem_choose", ["field": req.text("field_method")])) }
+        if !verify && reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
+        if reason.count > 200 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_reason"), "max": "200"])) }
+        if registration.status != .pending { form.fail("decision", req.text("registration_already_decided")) }
+        guard form.isValid, let method else {
+            return try await registrationsPage(req, form: form, failedID: id.uuidString, status: .badRequest)
+        }
+        let before = registration.auditSnapshot
+        registration.status = verify ? .verified : .rejected
+        registration.method = method.rawValue
+        registration.reason = reason.isEmpty ? nil : reason
+        registration.decidedAt = req.now
+        registration.decidedBy = try req.requireUser().login
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await registration.save(on: db)
+            try await Audit.record(verify ? "verify" : "reject", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.registrations)
+    }
+
+    // MARK: permits
+
+    struct PermitRow: Encodable {
+        let id: String
+        let number: String
+        let name: String
+        let idMasked: String
+        let basis: String
+        let evidence: String
+        let status: String
+        let statusCode: String
+        let next: String?
+        let productionDue: String?
+        let advanceAction: String
+        let rejectAction: String
+        let canReject: Bool
+    }
+
+    struct PermitsContent: Encodable {
+        let rows: [PermitRow]
+        let pager: Pager
+        let form: FormState
+        let failedID: String?
+        let calendarWarning: String?
+    }
+
+    static func permits(_ req: Request) async throws -> Response {
+        try await permitsPage(req, form: FormState(fields: ["reason"]), failedID: nil, warning: req.query[String.self, at: "guessed"].map { req.text("calendar_guessed", ["years": $0]) }, status: .ok)
+    }
+
+    static func permitsPage(_ req: Request, form: FormState, failedID: String?, warning: String?, status: HTTPStatus) async throws -> Response {
+        let scope = try await scopeIDs(req)
+        func base() -> QueryBuilder<ResidencePermit> { ResidencePermit.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 30, total: try await base().count())
+        let permits = try await base().with(\.$resident).sort(\.$createdAt, .descending).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let rows = permits.map { p in
+            PermitRow(id: p.id?.uuidString ?? "", number: p.number, name: p.resident.name, idMasked: p.resident.idMasked,
+                      basis: req.text("basis_" + p.basis), evidence: p.evidence, status: req.text("permit_" + p.status.rawValue), statusCode: p.status.rawValue,
+                      next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue,
+                      advanceAction: Paths.permitAdvance(p.id?.uuidString ?? ""), rejectAction: Paths.permitReject(p.id?.uuidString ?? ""),
+                      canReject: p.status == .submitted || p.status == .accepted)
+        }
+        return try await req.render("permits", title: "permits_title",
+                                    PermitsContent(rows: rows, pager: Pager(paging) { Paths.permits + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning),
+                                    status: status)
+    }
+
+    static func findPermit(_ req: Request) async throws -> ResidencePermit {
+        guard let id = req.parameters.get("id", as: UUID.self),
+              let permit = try await ResidencePermit.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
+              let code = permit.jurisdiction.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try req.requireScope(code)
+        return permit
+    }
+
+    static func advance(_ req: Request) async throws -> Response {
+        let permit = try await findPermit(req)
+        guard let next = permit.next else { throw Abort(.conflict) }
+        let before = ["status": permit.status.rawValue]
+        var guessed: [Int] = []
+        permit.record(next, on: today(req))
+        if next == .inProduction {
+            let due = req.application.workingCalendar.adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
+            permit.productionDue = due.date.description
+            guessed = due.guessedYears
+        }
+        if next == .issued { permit.validUntil = today(req).adding(years: 1).adding(days: -1).description }
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.save(on: db)
+            var after = ["status": permit.status.rawValue]
+            if let due = permit.productionDue { after["productionDue"] = due }
+            try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.permits + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
+    }
+
+    static func reject(_ req: Request) async throws -> Response {
+        let permit = try await findPermit(req)
+        let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["reason"], values: ["reason": reason])
+        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
+        if !(permit.status == .submitted || permit.status == .accepted) { form.fail("reason", req.text("permit_cannot_reject")) }
+        guard form.isValid else { return try await permitsPage(req, form: form, failedID: permit.id?.uuidString, warning: nil, status: .badRequest) }
+        let before = ["status": permit.status.rawValue]
+        permit.record(.rejected, on: today(req))
+        permit.reason = reason
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.save(on: db)
+            try await Audit.record("reject", entity: "residencePermit", id: permit.number, before: before, after: ["status": "rejected", "reason": reason], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.permits)
+    }
+
+    // MARK: one resident
+
+    struct ResidentContent: Encodable {
+        let name: String
+        let idShown: String
+        let revealed: Bool
+        let revealLink: String?
+        let birthDate: String
+        let sex: String
+        let hukou: String?
+        let periods: [ResidenceController.Step]
+        let registrations: [Row]
+        let totalDays: Int
+        let totalYears: Int
+    }
+
+    /// Roles that may see an ID number in full (each view is access-logged).
+    static let fullIDRoles: Set<Role> = [.windowClerk, .centerAdmin]
+
+    static func resident(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let id = req.parameters.get("id", as: UUID.self), let resident = try await Resident.find(id, on: req.db) else { throw Abort(.notFound) }
+        let scope = try await scopeIDs(req)
+        let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == id).with(\.$jurisdiction).with(\.$resident).sort(\.$fromDate).all()
+        // Staff see a resident only through a registration in their jurisdiction.
+        guard registrations.contains(where: { scope.contains($0.$jurisdiction.id) }) else { throw Abort(.notFound) }
+        let wantsFull = req.query[String.self, at: "show"] == "id" && fullIDRoles.contains(user.role)
+        let shown = wantsFull ? try await req.reveal(resident.idSealed, entity: "resident", id: id.uuidString, field: "idNumber") : resident.idMasked
+        let detail = ResidenceTime.detail(registrations.compactMap(\.period), asOf: today(req))
+        let content = ResidentContent(
+            name: resident.name, idShown: shown, revealed: wantsFull,
+            revealLink: fullIDRoles.contains(user.role) && !wantsFull ? Paths.resident(id.uuidString) + "?show=id" : nil,
+            birthDate: resident.birthDate, sex: req.text("sex_" + resident.sex), hukou: (try? IdCLI.loadRegions())?.place(resident.hukouRegion),
+            periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
+            registrations: registrations.map { r in
+                Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
+                    from: r.fromDate, to: r.toDate, due: r.dueDate, status: req.text("registration_" + r.status.rawValue),
+                    overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "")
+            },
+            totalDays: detail.days, totalYears: detail.years
+        )
+        return try await req.render("resident", title: "resident_title", content)
+    }
+}
+
+extension Application {
+    private struct CalendarKey: StorageKey { typealias Value = WorkingCalendar }
+    /// The working-day calendar: the shipped years (Resources/Calendars).
+    var workingCalendar: WorkingCalendar {
+        get { storage[CalendarKey.self] ?? WorkingCalendar() }
+        set { storage[CalendarKey.self] = newValue }
+    }
+}

@@ -1,0 +1,97 @@
+import Crypto
+import Fluent
+import Foundation
+import JifenCore
+import Vapor
+
+/// Sensitive personal data (PIPL): resident ID numbers and minors' data are stored encrypted
+/// (AES-GCM under a key derived from JIFEN_SECRET_KEY), found by a keyed hash, shown masked,
+/// and every full view is written to the access log.
+struct PersonalData: Sendable {
+    let encryptionKey: SymmetricKey
+    let keys: Keys
+
+    init(keys: Keys) {
+        self.keys = keys
+        encryptionKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("personal-data-encryption".utf8), using: keys.master))
+    }
+
+    /// base64(nonce | ciphertext | tag); a fresh nonce each time, so equal values do not look equal.
+    func seal(_ text: String) throws -> String {
+        try AES.GCM.seal(Data(text.utf8), using: encryptionKey).combined!.base64EncodedString()
+    }
+
+    func open(_ sealed: String) throws -> String {
+        guard let data = Data(base64Encoded: sealed) else { throw Abort(.internalServerError, reason: "sealed value is not base64") }
+        return String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: data), using: encryptionKey), as: UTF8.self)
+    }
+
+    /// The keyed hash an ID number is looked up by (equal numbers, equal hashes; useless without the key).
+    func lookupHash(_ idNumber: String) -> String { keys.mac("id-lookup", idNumber.uppercased()) }
+}
+
+extension Application {
+    var personalData: PersonalData { PersonalData(keys: keys) }
+}
+
+/// One view of sensitive data in full: who saw what, when, and on which page.
+final class AccessLogEntry: Model, @unchecked Sendable {
+    static let schema = "access_log"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "at") var at: Date
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    @Field(key: "actor_login") var actorLogin: String
+    @Field(key: "role") var role: String
+    @Field(key: "entity") var entity: String
+    @Field(key: "entity_id") var entityID: String
+    /// What was shown: `idNumber`, `minor`.
+    @Field(key: "field") var field: String
+    @Field(key: "purpose") var purpose: String
+    @OptionalField(key: "address") var address: String?
+
+    init() {}
+}
+
+struct CreateAccessLog: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AccessLogEntry.schema)
+            .id()
+            .field("at", .datetime, .required)
+            .field("actor_id", .uuid)
+            .field("actor_login", .string, .required)
+            .field("role", .string, .required)
+            .field("entity", .string, .required)
+            .field("entity_id", .string, .required)
+            .field("field", .string, .required)
+            .field("purpose", .string, .required)
+            .field("address", .string)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AccessLogEntry.schema).delete()
+    }
+}
+
+extension Request {
+    /// Opens a sealed value for display in full and writes the access log entry first.
+    func reveal(_ sealed: String, entity: String, id: String, field: String) async throws -> String {
+        let user = try requireUser()
+        let entry = AccessLogEntry()
+        entry.at = now
+        entry.actorID = user.id
+        entry.actorLogin = user.role == .citizen ? Mask.phone(user.login) : user.login
+        entry.role = user.role.rawValue
+        entry.entity = entity
+        entry.entityID = id
+        entry.field = field
+        entry.purpose = route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? url.path
+        entry.address = clientAddress
+        try await entry.create(on: db)
+        return try application.personalData.open(sealed)
+    }
+}
