@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 @testable import JifenApp
+import JifenCore
 import XCTest
 
 /// Runs the built `jifen` binary as a real server process.
@@ -17,15 +18,15 @@ final class ServerProcess {
         return me.deletingLastPathComponent().appendingPathComponent("jifen")
     }
 
-    init(dataDirectory: String, port: Int, environment extra: [String: String] = [:]) throws {
+    init(dataDirectory: String, port: Int, arguments extraArguments: [String] = [], environment extra: [String: String] = [:]) throws {
         self.port = port
         logPath = dataDirectory + "/server-\(UUID().uuidString).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = Self.binary
-        process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)]
+        process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", String(port)] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["JIFEN_DATA_DIR"] = dataDirectory
-        environment["JIFEN_SECRET_KEY"] = testSecretHex
+        environment["JIFEN_SECRET_KEY"] = extraArguments.contains("--demo") ? nil : testSecretHex
         environment["JIFEN_BCRYPT_COST"] = "4"
         environment["DATABASE_URL"] = nil
         for (key, value) in extra { environment[key] = value }
@@ -149,6 +150,44 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(target, "/home")
     }
 
+    func testAfterTheDemoNoIDNumberIsInClearInTheDatabaseOrTheLogs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-privacy-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 40001...50000)
+        let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"], environment: ["JIFEN_LOG_LEVEL": "debug"])
+        defer { server.stop() }
+        try await server.waitUntilReady()
+        // Use the site a little: pages that show residents (masked) to a clerk.
+        let base = "http://127.0.0.1:\(port)"
+        let (loginPage, cookies) = try await HTTP.setCookies(base + "/login")
+        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
+        let (_, _) = try await HTTP.post(base + "/login", form: ["_csrf": csrf, "login": "clerk.yangshe", "password": "demo12345"], cookies: cookies)
+        server.stop()
+        // Scan every file of the data directory and the server's log for a valid ID number.
+        var scanned = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + file) else { continue }
+            scanned += data.count
+            let text = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            let found = Self.validIDNumbers(in: text)
+            XCTAssertEqual(found, [], "\(file) holds ID numbers in clear")
+        }
+        XCTAssertGreaterThan(scanned, 500_000, "the database was there to scan")
+        let count = try await ServerProcessStats.residents(directory: directory)
+        XCTAssertEqual(count, 1000, "the demo has 1000 residents")
+    }
+
+    /// Every 18-character run that is a valid resident ID by its check digit.
+    static func validIDNumbers(in text: String) -> [String] {
+        guard let regex = try? NSRegularExpression(pattern: "[1-8][0-9]{16}[0-9X]") else { return [] }
+        return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            guard let range = Range(match.range, in: text) else { return nil }
+            let candidate = String(text[range])
+            return ResidentID.checkDigit(String(candidate.prefix(17))) == candidate.last ? candidate : nil
+        }
+    }
+
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.
     func run(_ arguments: [String], directory: String, input: String? = nil, logLevel: String = "warning") throws -> (Int32, String, String) {
         let process = Process()
@@ -211,5 +250,23 @@ final class DurabilityTests: XCTestCase {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(process.terminationStatus, 1)
         XCTAssertTrue(output.contains("JIFEN_PORT"), output)
+    }
+}
+
+/// Reads the count of residents of a stopped server's data directory with `jifen stats`.
+enum ServerProcessStats {
+    static func residents(directory: String) async throws -> Int {
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = ["stats", "--demo"]
+        process.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let line = text.split(separator: "\n").first { $0.hasPrefix("residents ") }
+        return line.flatMap { Int($0.dropFirst("residents ".count)) } ?? -1
     }
 }

@@ -54,6 +54,8 @@ enum StaffResidenceController {
         let methods: [ResidenceController.Option]
         let form: FormState
         let failedID: String?
+        /// The refused decision's messages, shown under its form.
+        let errorList: [String]
     }
 
     /// The query on its own: registrations under the viewer's jurisdiction, pending first by due date.
@@ -92,7 +94,7 @@ enum StaffResidenceController {
             overdueCount: overdue, canDecide: user.role == .gridWorker, filter: filterCode,
             filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
             methods: ResidenceRegistration.Method.allCases.map { ResidenceController.Option(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
-            form: form, failedID: failedID
+            form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
         )
         return try await req.render("registrations", title: "registrations_title", content, status: httpStatus)
     }
@@ -156,6 +158,7 @@ enum StaffResidenceController {
         let form: FormState
         let failedID: String?
         let calendarWarning: String?
+        let errorList: [String]
     }
 
     static func permits(_ req: Request) async throws -> Response {
@@ -175,7 +178,8 @@ enum StaffResidenceController {
                       canReject: p.status == .submitted || p.status == .accepted)
         }
         return try await req.render("permits", title: "permits_title",
-                                    PermitsContent(rows: rows, pager: Pager(paging) { Paths.permits + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning),
+                                    PermitsContent(rows: rows, pager: Pager(paging) { Paths.permits + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
+                                                   errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }),
                                     status: status)
     }
 

@@ -1,0 +1,171 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+final class ResidenceTests: XCTestCase {
+    /// A valid number for a test person (Anhui, Fuyang district code 341202).
+    static func idNumber(_ birth: String = "19900315", sequence: String = "123") -> String {
+        let first17 = "341202" + birth + sequence
+        return first17 + String(ResidentID.checkDigit(first17)!)
+    }
+
+    func testDeclareVerifyApplyAndIssueAcrossRolesAndJurisdictions() async throws {
+        try await withApp(demo: true) { ctx in
+            let number = Self.idNumber()
+            // The citizen records his identity and declares where he lives (moved in a year ago).
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/residence")
+            let saved = try await citizen.post("/me/identity", ["name": "李明", "idNumber": number])
+            XCTAssertEqual(saved.status, .seeOther)
+            let page = try await citizen.get("/me/residence")
+            XCTAssertTrue(page.body.contains("3412**********"), "masked")
+            XCTAssertFalse(page.body.contains(number), "never in full on his own page either")
+            let declared = try await citizen.post("/me/residence", ["address": "城北社区3幢2单元501室", "grid": "320582-01-01-01", "from": "2025-09-01"])
+            XCTAssertEqual(declared.status, .seeOther)
+            // Applying now is refused: the registration is not verified yet.
+            try await citizen.get("/me/residence")
+            let early = try await citizen.post("/me/permit", ["basis": "employment", "evidence": "劳动合同 2025-118"])
+            XCTAssertEqual(early.status, .badRequest)
+            XCTAssertTrue(early.body.contains("经核实、正在居住的居住登记"))
+
+            // Another grid's worker neither sees nor decides it.
+            let hash = try ctx.app.password.hash("grid2pass123")
+            let otherGrid = try await Jurisdiction.find(code: "320582-01-01-02", on: ctx.app.db)
+            try await User(login: "grid.other", passwordHash: hash, displayName: "城北社区第二网格员", role: .gridWorker, status: .active,
+                           jurisdictionID: otherGrid?.id, at: ctx.clock.now).create(on: ctx.app.db)
+            let other = Browser(ctx.app)
+            try await other.signIn("grid.other", "grid2pass123")
+            let otherList = try await other.get("/registrations")
+            XCTAssertFalse(otherList.body.contains("城北社区3幢2单元501室"))
+            let registration = try await ResidenceRegistration.query(on: ctx.app.db).first()!
+            let regID = try registration.requireID().uuidString
+            let refused = try await other.post("/registrations/\(regID)/decision", ["decision": "verify", "method": "visit"])
+            XCTAssertEqual(refused.status, .notFound)
+
+            // His grid worker verifies it by a visit.
+            let worker = Browser(ctx.app)
+            try await worker.signIn("grid.yangshe", "demo12345")
+            let queue = try await worker.get("/registrations")
+            XCTAssertTrue(queue.body.contains("城北社区3幢2单元501室"))
+            XCTAssertTrue(queue.body.contains("核实期限 2026-09-28"), "due 7 days after the declaration")
+            let noMethod = try await worker.post("/registrations/\(regID)/decision", ["decision": "reject"])
+            XCTAssertEqual(noMethod.status, .badRequest)
+            XCTAssertTrue(noMethod.body.contains("请选择核实方式"))
+            XCTAssertTrue(noMethod.body.contains("请填写原因"))
+            let verified = try await worker.post("/registrations/\(regID)/decision", ["decision": "verify", "method": "visit"])
+            XCTAssertEqual(verified.status, .seeOther)
+
+            // Now the permit: more than six months registered, with a basis and evidence.
+            try await citizen.get("/me/residence")
+            let applied = try await citizen.post("/me/permit", ["basis": "employment", "evidence": "劳动合同 2025-118"])
+            XCTAssertEqual(applied.status, .seeOther)
+
+            // A clerk of another town cannot touch it; the town's clerk takes it to issue.
+            let permit = try await ResidencePermit.query(on: ctx.app.db).first()!
+            let permitID = try permit.requireID().uuidString
+            let stranger = Browser(ctx.app)
+            try await stranger.signIn("clerk.tangqiao", "demo12345")
+            let strangerList = try await stranger.get("/permits")
+            XCTAssertFalse(strangerList.body.contains(permit.number))
+            try await stranger.get("/permits")
+            let strangerAdvance = try await stranger.post("/permits/\(permitID)/advance", [:])
+            XCTAssertEqual(strangerAdvance.status, .notFound)
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            for _ in 0..<4 {
+                try await clerk.get("/permits")
+                let step = try await clerk.post("/permits/\(permitID)/advance", [:])
+                XCTAssertEqual(step.status, .seeOther)
+            }
+            let issued = try await ResidencePermit.find(permit.id, on: ctx.app.db)!
+            XCTAssertEqual(issued.status, .issued)
+            XCTAssertEqual(issued.steps.map(\.status), ["submitted", "accepted", "inProduction", "ready", "issued"])
+            // 15 working days from Monday 2026-09-21 (no 2026 holiday calendar shipped: weekends only).
+            XCTAssertEqual(issued.productionDue, "2026-10-12")
+            let mine = try await citizen.get("/me/residence")
+            XCTAssertTrue(mine.body.contains("已发放"))
+            XCTAssertTrue(mine.body.contains("有效期至 2027-09-20"))
+
+            // Window staff see the residence time detail; the full number only on request, logged.
+            let residentID = try registration.$resident.id.uuidString
+            let detail = try await clerk.get("/residents/\(residentID)")
+            XCTAssertTrue(detail.body.contains("3412**********"))
+            XCTAssertFalse(detail.body.contains(number))
+            let before = try await AccessLogEntry.query(on: ctx.app.db).count()
+            XCTAssertEqual(before, 0)
+            let full = try await clerk.get("/residents/\(residentID)?show=id")
+            XCTAssertTrue(full.body.contains(number))
+            let logged = try await AccessLogEntry.query(on: ctx.app.db).all()
+            XCTAssertEqual(logged.map(\.actorLogin), ["clerk.yangshe"])
+            XCTAssertEqual(logged.first?.field, "idNumber")
+            // A grid worker does not get the full number even when asking.
+            let gridView = try await worker.get("/residents/\(residentID)?show=id")
+            XCTAssertFalse(gridView.body.contains(number))
+            let strangerDetail = try await stranger.get("/residents/\(residentID)")
+            XCTAssertEqual(strangerDetail.status, .notFound)
+        }
+    }
+
+    func testADeclarationNotVerifiedInSevenDaysIsOverdueForTheGridAndTheTown() async throws {
+        try await withApp(demo: true) { ctx in
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/residence")
+            try await citizen.post("/me/identity", ["name": "李明", "idNumber": Self.idNumber()])
+            try await citizen.post("/me/residence", ["address": "南苑社区1幢101室", "grid": "320582-01-02-01", "from": "2026-09-01"])
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let fresh = try await clerk.get("/registrations")
+            XCTAssertFalse(fresh.body.contains("已超期"))
+            // MUT: eight days pass (sessions end meanwhile: sign in again)
+            ctx.clock.advance(8 * 24 * 3600)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let late = try await clerk.get("/registrations")
+            XCTAssertTrue(late.body.contains("超过 7 天未核实： <strong>1</strong>"), late.body)
+            XCTAssertTrue(late.body.contains(#"<li class="overdue""#))
+            XCTAssertTrue(late.body.contains("已超期"))
+            let worker = Browser(ctx.app)
+            try await worker.signIn("grid.yangshe", "demo12345")
+            let gridList = try await worker.get("/registrations")
+            XCTAssertFalse(gridList.body.contains("南苑社区1幢101室"), "another community's grid is not his")
+        }
+    }
+
+    func testABadIDNumberIsRefusedBesideTheFieldAndNotEchoed() async throws {
+        try await withApp(demo: true) { ctx in
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/residence")
+            let wrong = "110105194912310021"
+            let refused = try await citizen.post("/me/identity", ["name": "李明", "idNumber": wrong])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains(#"id="idNumber-error">身份证号码：校验码错误"#))
+            XCTAssertFalse(refused.body.contains(wrong))
+            XCTAssertTrue(refused.body.contains(#"value="李明""#))
+            let count = try await Resident.query(on: ctx.app.db).count()
+            XCTAssertEqual(count, 0)
+        }
+    }
+
+    func testTheDemoHasResidentsInEveryState() async throws {
+        try await withApp(demo: true, residents: 300) { ctx in
+            let residents = try await Resident.query(on: ctx.app.db).count()
+            XCTAssertEqual(residents, 300)
+            for status in ResidenceRegistration.Status.allCases {
+                let n = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$status == status).count()
+                XCTAssertGreaterThan(n, 0, status.rawValue)
+            }
+            let today = ShanghaiDate.today(ctx.clock.now).description
+            let overdue = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$status == .pending).filter(\.$dueDate < today).count()
+            XCTAssertGreaterThan(overdue, 0)
+            let movedOut = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$toDate != nil).count()
+            XCTAssertGreaterThan(movedOut, 0)
+            for status in ResidencePermit.Status.allCases {
+                let n = try await ResidencePermit.query(on: ctx.app.db).filter(\.$status == status).count()
+                XCTAssertGreaterThan(n, 0, status.rawValue)
+            }
+        }
+    }
+}
