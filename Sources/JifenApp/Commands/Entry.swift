@@ -64,6 +64,8 @@ public enum Entry {
                     printDemo(loaded: loaded, config: config)
                 }
                 print("Jifen 积分 — 打开 / open: http://\(value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(value(of: ["--port", "-p"], in: arguments) ?? String(config.port))/login")
+                // Piped output (a service, CI) is block-buffered: the address must show now.
+                fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
             }
             try await app.execute()
         } catch let problem as AppConfig.Problem {
