@@ -126,6 +126,71 @@ class Tab:
             f.write(base64.b64decode(data))
 
 
+def signed_in(browser, login, password="demo12345"):
+    tab = Tab(browser)
+    tab.goto(BASE + "/login")
+    tab.js("document.getElementById('login').value = %s; document.getElementById('password').value = %s;"
+           "document.getElementById('login-submit').click(); true" % (json.dumps(login), json.dumps(password)), await_load=True)
+    return tab
+
+
+def submit(tab, form_selector, values, button=None):
+    """Fills a form's fields (by name) and submits it; returns the status of the page that follows."""
+    script = "(() => { const f = document.querySelector(%s); if (!f) return false;" % json.dumps(form_selector)
+    for name, value in values.items():
+        script += "f.querySelector('[name=%s]').value = %s;" % (name, json.dumps(value))
+    script += ("f.querySelector(%s).click(); return true; })()" % json.dumps(button) if button else "f.requestSubmit(); return true; })()")
+    if not tab.js(script):
+        return None
+    tab.b.wait_event("Page.loadEventFired", tab.s)
+    return tab.document_status()
+
+
+def id_number(first17):
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(first17[i]) * weights[i] for i in range(17)) % 11]
+
+
+def residence_flow(browser, check):
+    """declare → verify → apply for a permit → issue, each step by its own role."""
+    address = "城北社区8幢1单元302室"
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/me/residence")
+    status = submit(citizen, "#identity-form", {"name": "李明", "idNumber": id_number("34120219900315123")})
+    check("citizen records his identity", status == 200 and citizen.js("!!document.querySelector('#declare-form')"), f"status {status}")
+    status = submit(citizen, "#declare-form", {"address": address, "grid": "320582-01-01-01", "from": "2025-06-01"})
+    citizen.screenshot(os.path.join(OUT, "flow-1-declared.png"))
+    check("citizen declares his residence", status == 200 and address in (citizen.js("document.body.innerText") or ""), f"status {status}")
+
+    worker = signed_in(browser, "grid.yangshe")
+    worker.goto(BASE + "/registrations")
+    li = "li[data-registration]"
+    found = worker.js("Array.from(document.querySelectorAll('%s')).findIndex(li => li.innerText.includes(%s))" % (li, json.dumps(address)))
+    worker.screenshot(os.path.join(OUT, "flow-2-grid-queue.png"))
+    check("grid worker sees the declaration", isinstance(found, int) and found >= 0, f"index {found}")
+    if isinstance(found, int) and found >= 0:
+        worker.js("document.querySelectorAll('%s')[%d].setAttribute('id', 'target'); true" % (li, found))
+        status = submit(worker, "#target form.decision", {"method": "visit"}, button="button.verify")
+        check("grid worker verifies it", status == 200, f"status {status}")
+
+    citizen.goto(BASE + "/me/residence")
+    status = submit(citizen, "#permit-form", {"basis": "employment", "evidence": "劳动合同 2025-118"})
+    check("citizen applies for a permit", status == 200 and citizen.js("!!document.querySelector('.permit-status')"), f"status {status}")
+
+    clerk = signed_in(browser, "clerk.yangshe")
+    for step in range(4):
+        clerk.goto(BASE + "/permits")
+        index = clerk.js("Array.from(document.querySelectorAll('li[data-permit]')).findIndex(li => li.innerText.includes('李明') && li.querySelector('button.verify'))")
+        if not isinstance(index, int) or index < 0:
+            break
+        clerk.js("document.querySelectorAll('li[data-permit]')[%d].querySelector('button.verify').click(); true" % index, await_load=True)
+    clerk.screenshot(os.path.join(OUT, "flow-3-permits.png"))
+    citizen.goto(BASE + "/me/residence")
+    citizen.screenshot(os.path.join(OUT, "flow-4-issued.png"))
+    shown = citizen.js("document.querySelector('.permit-status') && document.querySelector('.permit-status').textContent")
+    check("the permit is issued and the citizen sees it", shown == "已发放", f"status shown: {shown}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     failures = []
@@ -183,6 +248,7 @@ def main():
                 name = "".join(c if c.isalnum() else "-" for c in path.strip("/"))
                 tab.screenshot(os.path.join(OUT, f"{role}-{name}.png"))
                 check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
+        residence_flow(browser, check)
     finally:
         browser.close()
     print(f"browser check: {len(failures)} failed")
