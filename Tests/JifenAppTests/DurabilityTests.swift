@@ -178,14 +178,25 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(count, 1000, "the demo has 1000 residents")
     }
 
-    /// Every 18-character run that is a valid resident ID by its check digit.
+    /// Every token of 18 characters that is a valid resident ID (region, birth date and check digit).
+    /// A token stands alone: digit runs inside hex hashes (the audit log keeps SHA-256 values) are
+    /// not numbers anyone could read as an ID.
     static func validIDNumbers(in text: String) -> [String] {
-        guard let regex = try? NSRegularExpression(pattern: "[1-8][0-9]{16}[0-9X]") else { return [] }
+        guard let regex = try? NSRegularExpression(pattern: "(?<![0-9A-Za-z])[1-8][0-9]{16}[0-9X](?![0-9A-Za-z])"),
+              let regions = try? IdCLI.loadRegions()
+        else { return ["(scanner unavailable)"] }
         return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
             guard let range = Range(match.range, in: text) else { return nil }
             let candidate = String(text[range])
-            return ResidentID.checkDigit(String(candidate.prefix(17))) == candidate.last ? candidate : nil
+            if case .success = ResidentID.validate(candidate, today: CivilDate("2100-01-01")!, regions: regions) { return candidate }
+            return nil
         }
+    }
+
+    func testTheScannerFindsAnIDNumberInClear() {
+        // The scanner above must be able to fail: a number written plainly is found, one inside a hash is not.
+        XCTAssertEqual(Self.validIDNumbers(in: "name=李明 id=11010519491231002X;"), ["11010519491231002X"])
+        XCTAssertEqual(Self.validIDNumbers(in: "sha256=ab11010519491231002Xcd"), [])
     }
 
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.
