@@ -24,6 +24,8 @@ public struct AppConfig: Sendable {
     public var sessionIdleMinutes: Int
     /// Working days to produce a residence permit (today 15, the target 7).
     public var permitProductionDays: Int
+    /// The address people reach the site at, used in QR codes printed on doors.
+    public var publicURL: String
 
     public struct Problem: Error, CustomStringConvertible, Equatable {
         public let setting: String
@@ -126,11 +128,21 @@ public struct AppConfig: Sendable {
             productionDays = 15
         }
 
+        let publicURL: String
+        if let raw = value("JIFEN_PUBLIC_URL") {
+            guard raw.hasPrefix("http://") || raw.hasPrefix("https://"), let url = URL(string: raw), url.host != nil else {
+                throw Problem(setting: "JIFEN_PUBLIC_URL", message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
+            }
+            publicURL = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        } else {
+            publicURL = "http://\(hostname):\(port)"
+        }
+
         return AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle,
-            permitProductionDays: productionDays
+            permitProductionDays: productionDays, publicURL: publicURL
         )
     }
 

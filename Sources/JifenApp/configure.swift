@@ -75,6 +75,7 @@ func routes(_ app: Application) {
     EstimateController.register(app)
     ResidenceController.register(app)
     StaffResidenceController.register(app)
+    HousesController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

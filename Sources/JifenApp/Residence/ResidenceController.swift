@@ -81,7 +81,7 @@ enum ResidenceController {
         let detail = ResidenceTime.detail(registrations.compactMap(\.period), asOf: today(req))
         let grids = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
         let parents = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: req.db).filter(\.$level != JurisdictionLevel.grid.rawValue).all().map { ($0.code, $0.name) })
-        let declare = declareForm ?? FormState(fields: ["address", "grid", "from"], values: ["from": today(req).description])
+        let declare = declareForm ?? FormState(fields: ["address", "grid", "from", "house"], values: ["from": today(req).description])
         let ongoing = registrations.contains { $0.toDate == nil && $0.status != .rejected }
         let regions = try? IdCLI.loadRegions()
         return Content(
@@ -116,7 +116,14 @@ enum ResidenceController {
 
     static func page(_ req: Request) async throws -> Response {
         let notice = req.query[String.self, at: "done"].map { req.text("residence_done_" + $0) }
-        return try await req.render("me-residence", title: "residence_title", try await content(req, notice: notice))
+        // Arriving from the QR code on a rental door: the house's address and grid are filled in.
+        var declare: FormState?
+        if let code = req.query[String.self, at: "house"],
+           let house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == code).with(\.$jurisdiction).first() {
+            declare = FormState(fields: ["address", "grid", "from", "house"],
+                                values: ["address": house.address, "grid": house.jurisdiction.code, "from": today(req).description, "house": code])
+        }
+        return try await req.render("me-residence", title: "residence_title", try await content(req, declareForm: declare, notice: notice))
     }
 
     // MARK: identity
@@ -156,14 +163,14 @@ enum ResidenceController {
 
     // MARK: declaration
 
-    struct DeclareForm: Decodable { var address: String?; var grid: String?; var from: String? }
+    struct DeclareForm: Decodable { var address: String?; var grid: String?; var from: String?; var house: String? }
 
     static func declare(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
         let input = try req.content.decode(DeclareForm.self)
         let address = (input.address ?? "").trimmingCharacters(in: .whitespaces)
-        var form = FormState(fields: ["address", "grid", "from"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? ""])
+        var form = FormState(fields: ["address", "grid", "from", "house"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? "", "house": input.house ?? ""])
         if address.isEmpty { form.fail("address", req.text("problem_required", ["field": req.text("field_address")])) }
         else if address.count > 100 { form.fail("address", req.text("problem_tooLong", ["field": req.text("field_address"), "max": "100"])) }
         var grid: Jurisdiction?
@@ -187,6 +194,10 @@ enum ResidenceController {
         registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays).description
         registration.$resident.id = try resident.requireID()
         registration.$jurisdiction.id = try grid.requireID()
+        if let code = input.house, !code.isEmpty,
+           let house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == code).first(), house.$jurisdiction.id == grid.id {
+            registration.$rentalHouse.id = house.id
+        }
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await registration.create(on: db)

@@ -40,3 +40,9 @@ extension Paths {
     static func permitReject(_ id: String) -> String { "/permits/" + id + "/reject" }
     static func resident(_ id: String) -> String { "/residents/" + id }
 }
+
+extension Paths {
+    static let houses = "/houses"
+    static let houseNew = "/houses/new"
+    static func house(_ id: String) -> String { "/houses/" + id }
+}

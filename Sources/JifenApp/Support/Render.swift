@@ -42,7 +42,10 @@ enum Navigation {
             items.append((request.text("nav_residence"), Paths.myResidence))
             items.append((request.text("nav_estimate"), Paths.estimate))
         } else {
-            if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_registrations"), Paths.registrations)) }
+            if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
+                items.append((request.text("nav_registrations"), Paths.registrations))
+                items.append((request.text("nav_houses"), Paths.houses))
+            }
             if [.windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_permits"), Paths.permits)) }
             items.append((request.text("nav_standards"), Paths.standards))
         }

@@ -1,0 +1,181 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Rental houses (出租房屋): registered by grid workers under a standard address code, each with
+/// its current tenants and a QR code for its door that opens the declaration form filled in.
+enum HousesController {
+    static let staff: Access = .roles([.gridWorker, .windowClerk, .centerAdmin])
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("houses", access: staff, use: list)
+        routes.get("houses", "new", access: .roles([.gridWorker]), use: newPage)
+        routes.post("houses", access: .roles([.gridWorker]), use: create)
+        routes.get("houses", ":id", access: staff, use: show)
+        routes.get("houses", ":id", "qr.svg", access: staff, use: qr)
+    }
+
+    struct Row: Encodable {
+        let code: String
+        let address: String
+        let landlord: String
+        let tenants: Int
+        let capacity: Int
+        let href: String
+    }
+
+    struct ListContent: Encodable {
+        let rows: [Row]
+        let pager: Pager
+        let newLink: String?
+    }
+
+    static func current(_ q: QueryBuilder<ResidenceRegistration>) -> QueryBuilder<ResidenceRegistration> {
+        q.filter(\.$toDate == nil).filter(\.$status != .rejected)
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let scope = try await StaffResidenceController.scopeIDs(req)
+        func base() -> QueryBuilder<RentalHouse> { RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 30, total: try await base().count())
+        let houses = try await base().sort(\.$addressCode).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let ids = houses.compactMap(\.id)
+        let occupied = try await current(ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id ~~ ids)).all()
+        var tenants: [UUID: Int] = [:]
+        for r in occupied { if let h = r.$rentalHouse.id { tenants[h, default: 0] += 1 } }
+        let rows = houses.map { h in
+            Row(code: h.addressCode, address: h.address, landlord: Mask.name(h.landlord), tenants: tenants[h.id!] ?? 0, capacity: h.capacity, href: Paths.house(h.id!.uuidString))
+        }
+        return try await req.render("houses", title: "houses_title",
+                                    ListContent(rows: rows, pager: Pager(paging) { Paths.houses + "?page=\($0)" }, newLink: user.role == .gridWorker ? Paths.houseNew : nil))
+    }
+
+    // MARK: register a house
+
+    static let fields = ["grid", "building", "unit", "room", "address", "landlord", "landlordPhone", "capacity"]
+
+    struct NewContent: Encodable {
+        let form: FormState
+        let grids: [ResidenceController.Option]
+        let action: String
+    }
+
+    static func newContent(_ req: Request, form: FormState) async throws -> NewContent {
+        guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
+        let grids = try await Jurisdiction.within(scope, on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
+        return NewContent(form: form, grids: grids.map { ResidenceController.Option(value: $0.code, label: $0.name, selected: form.values["grid"] == $0.code || grids.count == 1) },
+                          action: Paths.houses)
+    }
+
+    static func newPage(_ req: Request) async throws -> Response {
+        try await req.render("house-new", title: "house_new_title", try await newContent(req, form: FormState(fields: fields, values: ["capacity": "2"])))
+    }
+
+    struct NewForm: Decodable {
+        var grid: String?, building: String?, unit: String?, room: String?, address: String?, landlord: String?, landlordPhone: String?, capacity: String?
+    }
+
+    /// A building, unit or room number: 1–6 letters or digits.
+    static func segment(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 6 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    static func create(_ req: Request) async throws -> Response {
+        guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
+        let input = try req.content.decode(NewForm.self)
+        func clean(_ s: String?) -> String { (s ?? "").trimmingCharacters(in: .whitespaces) }
+        var values: [String: String] = [:]
+        for (key, value) in [("grid", input.grid), ("building", input.building), ("unit", input.unit), ("room", input.room), ("address", input.address),
+                             ("landlord", input.landlord), ("landlordPhone", input.landlordPhone), ("capacity", input.capacity)] { values[key] = clean(value) }
+        var form = FormState(fields: fields, values: values)
+        var grid: Jurisdiction?
+        if let code = JurisdictionCode(values["grid"]!), code.level == .grid, scope.contains(code) { grid = try await Jurisdiction.find(code: code.rawValue, on: req.db) }
+        if grid == nil { form.fail("grid", req.text("problem_choose", ["field": req.text("field_grid")])) }
+        for key in ["building", "unit", "room"] where !segment(values[key]!) {
+            form.fail(key, req.text("house_segment", ["field": req.text("field_" + key)]))
+        }
+        if values["address"]!.isEmpty { form.fail("address", req.text("problem_required", ["field": req.text("field_address")])) }
+        if values["landlord"]!.isEmpty { form.fail("landlord", req.text("problem_required", ["field": req.text("field_landlord")])) }
+        if !values["landlordPhone"]!.isEmpty, let problem = AccountRules.checkPhone(values["landlordPhone"]!) {
+            form.fail("landlordPhone", req.application.catalog.problem(problem, field: "landlordPhone", req.language))
+        }
+        let capacity = Int(values["capacity"]!)
+        if capacity == nil || !(1...50).contains(capacity!) { form.fail("capacity", req.text("house_capacity")) }
+        let code = (grid?.code ?? "") + "-" + values["building"]! + "-" + values["unit"]! + "-" + values["room"]!
+        if form.isValid, try await RentalHouse.query(on: req.db).filter(\.$addressCode == code).count() > 0 {
+            form.fail("room", req.text("house_exists", ["code": code]))
+        }
+        guard form.isValid, let grid, let capacity else {
+            return try await req.render("house-new", title: "house_new_title", try await newContent(req, form: form), status: .badRequest)
+        }
+        let house = RentalHouse()
+        house.createdAt = req.now
+        house.addressCode = code
+        house.address = values["address"]!
+        house.landlord = values["landlord"]!
+        house.landlordPhone = values["landlordPhone"]!.isEmpty ? nil : values["landlordPhone"]
+        house.capacity = capacity
+        house.$jurisdiction.id = try grid.requireID()
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await house.create(on: db)
+            try await Audit.record("create", entity: "rentalHouse", id: code, after: ["address": house.address, "capacity": String(capacity), "landlord": Mask.name(house.landlord)],
+                                   by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.house(house.id!.uuidString))
+    }
+
+    // MARK: one house
+
+    struct Tenant: Encodable { let name: String; let idMasked: String; let from: String; let status: String; let link: String }
+
+    struct ShowContent: Encodable {
+        let code: String
+        let address: String
+        let grid: String
+        let landlord: String
+        let landlordPhone: String?
+        let capacity: Int
+        let tenants: [Tenant]
+        let qrLink: String
+        let declareURL: String
+    }
+
+    static func find(_ req: Request) async throws -> RentalHouse {
+        guard let id = req.parameters.get("id", as: UUID.self),
+              let house = try await RentalHouse.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
+              let code = house.jurisdiction.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try req.requireScope(code)
+        return house
+    }
+
+    /// The address the QR code opens: the declaration form with this house filled in.
+    static func declareURL(_ house: RentalHouse, on req: Request) -> String {
+        req.application.jifenConfig.publicURL + Paths.myResidence + "?house=" + house.addressCode
+    }
+
+    static func show(_ req: Request) async throws -> Response {
+        let house = try await find(req)
+        let registrations = try await current(ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id == house.requireID()))
+            .with(\.$resident).sort(\.$fromDate).all()
+        let content = ShowContent(
+            code: house.addressCode, address: house.address, grid: house.jurisdiction.name, landlord: house.landlord,
+            landlordPhone: house.landlordPhone.map(Mask.phone), capacity: house.capacity,
+            tenants: registrations.map { Tenant(name: $0.resident.name, idMasked: $0.resident.idMasked, from: $0.fromDate,
+                                                status: req.text("registration_" + $0.status.rawValue), link: Paths.resident($0.$resident.id.uuidString)) },
+            qrLink: Paths.house(house.id!.uuidString) + "/qr.svg", declareURL: declareURL(house, on: req)
+        )
+        return try await req.render("house", title: "house_title", content)
+    }
+
+    static func qr(_ req: Request) async throws -> Response {
+        let house = try await find(req)
+        let code = try QRCode.encode(declareURL(house, on: req), correction: .medium)
+        let response = Response(status: .ok, body: .init(string: code.svg(moduleSize: 8)))
+        response.headers.contentType = HTTPMediaType(type: "image", subType: "svg+xml")
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"house-\(house.addressCode).svg\"")
+        return response
+    }
+}
