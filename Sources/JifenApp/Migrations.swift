@@ -24,4 +24,7 @@ func registerMigrations(_ app: Application) {
         app.migrations.add(CreateAccessLog())
         app.migrations.add(CreateResidence())
     }
+    do { // Migration 006 – household members (spouse, children), sealed
+        app.migrations.add(CreateHouseholdMember())
+    }
 }

@@ -76,6 +76,7 @@ func routes(_ app: Application) {
     ResidenceController.register(app)
     StaffResidenceController.register(app)
     HousesController.register(app)
+    HouseholdController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

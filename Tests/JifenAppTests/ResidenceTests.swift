@@ -169,3 +169,37 @@ final class ResidenceTests: XCTestCase {
         }
     }
 }
+
+final class HouseholdTests: XCTestCase {
+    func testAChildIsStoredSealedAndShownMasked() async throws {
+        try await withApp(demo: true) { ctx in
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/residence")
+            try await citizen.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber()])
+            try await citizen.get("/me/residence")
+            let child = ResidenceTests.idNumber("20180601", sequence: "024")
+            // MUT
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小雨", "idNumber": child])
+            XCTAssertEqual(added.status, .seeOther)
+            // validate: shown masked, stored sealed
+            let page = try await citizen.get("/me/residence")
+            XCTAssertTrue(page.body.contains("李*雨"))
+            XCTAssertTrue(page.body.contains("未成年"))
+            XCTAssertFalse(page.body.contains("李小雨"))
+            XCTAssertFalse(page.body.contains(child))
+            let stored = try await HouseholdMember.query(on: ctx.app.db).first()
+            XCTAssertNotNil(stored)
+            XCTAssertFalse(stored!.nameSealed.contains("李小雨"))
+            XCTAssertEqual(try ctx.app.personalData.open(stored!.nameSealed), "李小雨")
+            XCTAssertEqual(try ctx.app.personalData.open(stored!.idSealed), child)
+            // A "child" older than the parent is refused beside the field; nothing saved.
+            let older = ResidenceTests.idNumber("19800101", sequence: "035")
+            let refused = try await citizen.post("/me/household", ["relation": "child", "name": "李大", "idNumber": older])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains(#"id="member-id-error">子女应比您至少小 14 岁"#))
+            let count = try await HouseholdMember.query(on: ctx.app.db).count()
+            XCTAssertEqual(count, 1)
+        }
+    }
+}

@@ -66,14 +66,23 @@ enum ResidenceController {
         let bases: [Option]
         let canApply: Bool
         let notice: String?
+        let household: [Member]
+        let householdForm: FormState
+        let householdAction: String
+        let relations: [Option]
     }
 
-    static func content(_ req: Request, identityForm: FormState? = nil, declareForm: FormState? = nil, permitForm: FormState? = nil, notice: String? = nil) async throws -> Content {
+    struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool }
+
+    static func content(_ req: Request, identityForm: FormState? = nil, declareForm: FormState? = nil, permitForm: FormState? = nil,
+                        householdForm: FormState? = nil, notice: String? = nil) async throws -> Content {
         let user = try req.requireUser()
         let resident = try await Resident.find(user: user.id, on: req.db)
         var registrations: [ResidenceRegistration] = []
         var permit: ResidencePermit?
+        var members: [HouseholdMember] = []
         if let resident {
+            members = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$birthDate).all()
             registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
                 .sort(\.$fromDate, .descending).all()
             permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt, .descending).first()
@@ -110,7 +119,13 @@ enum ResidenceController {
             permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: Paths.myPermit,
             bases: PermitEligibility.Basis.allCases.map { Option(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
             canApply: resident != nil && (permit == nil || permit?.status == .rejected),
-            notice: notice
+            notice: notice,
+            household: members.map { m in
+                let minor = CivilDate(m.birthDate).map { ResidentID.age(born: $0, on: today(req)) < 18 } ?? false
+                return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate, minor: minor)
+            },
+            householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: Paths.myHousehold,
+            relations: HouseholdMember.Relation.allCases.map { Option(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
         )
     }
 

@@ -46,3 +46,7 @@ extension Paths {
     static let houseNew = "/houses/new"
     static func house(_ id: String) -> String { "/houses/" + id }
 }
+
+extension Paths {
+    static let myHousehold = "/me/household"
+}

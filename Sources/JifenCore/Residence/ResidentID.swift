@@ -107,9 +107,11 @@ public struct ResidentID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Age in whole years on `date`.
-    public func age(on date: CivilDate) -> Int {
-        var years = date.year - birthDate.year
-        if (date.month, date.day) < (birthDate.month, birthDate.day) { years -= 1 }
+    public func age(on date: CivilDate) -> Int { Self.age(born: birthDate, on: date) }
+
+    public static func age(born: CivilDate, on date: CivilDate) -> Int {
+        var years = date.year - born.year
+        if (date.month, date.day) < (born.month, born.day) { years -= 1 }
         return years
     }
 }

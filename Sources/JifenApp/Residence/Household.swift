@@ -1,0 +1,114 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// A spouse or child of a resident. Names and ID numbers are sealed (children are minors:
+/// sensitive personal information); pages show only the masked forms kept beside them.
+final class HouseholdMember: Model, @unchecked Sendable {
+    static let schema = "household_members"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Enum(key: "relation") var relation: Relation
+    @Field(key: "name_sealed") var nameSealed: String
+    @Field(key: "name_masked") var nameMasked: String
+    @Field(key: "id_sealed") var idSealed: String
+    @Field(key: "id_hash") var idHash: String
+    @Field(key: "id_masked") var idMasked: String
+    @Field(key: "birth_date") var birthDate: String
+    @Field(key: "sex") var sex: String
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+
+    init() {}
+
+    enum Relation: String, Codable, Sendable, CaseIterable { case spouse, child }
+}
+
+struct CreateHouseholdMember: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(HouseholdMember.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("relation", .string, .required)
+            .field("name_sealed", .string, .required)
+            .field("name_masked", .string, .required)
+            .field("id_sealed", .string, .required)
+            .field("id_hash", .string, .required)
+            .field("id_masked", .string, .required)
+            .field("birth_date", .string, .required)
+            .field("sex", .string, .required)
+            .field("resident_id", .uuid, .required, .references(Resident.schema, .id, onDelete: .cascade))
+            .unique(on: "resident_id", "id_hash")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(HouseholdMember.schema).delete()
+    }
+}
+
+enum HouseholdController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.post("me", "household", access: .roles([.citizen]), use: add)
+    }
+
+    struct Form: Decodable { var relation: String?; var name: String?; var idNumber: String? }
+
+    static func add(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
+        let input = try req.content.decode(Form.self)
+        let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
+        let number = (input.idNumber ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        var form = FormState(fields: ["relation", "name", "idNumber"], values: ["relation": input.relation ?? "", "name": name])
+        let relation = HouseholdMember.Relation(rawValue: input.relation ?? "")
+        if relation == nil { form.fail("relation", req.text("problem_choose", ["field": req.text("field_relation")])) }
+        if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
+        else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
+        let today = ShanghaiDate.today(req.now)
+        var id: ResidentID?
+        switch ResidentID.validate(number, today: today, regions: try IdCLI.loadRegions()) {
+        case .success(let valid): id = valid
+        case .failure(let problem): form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
+        }
+        let data = req.application.personalData
+        if let id {
+            if data.lookupHash(id.value) == resident.idHash { form.fail("idNumber", req.text("household_self")) }
+            if relation == .child, let parentBirth = CivilDate(resident.birthDate), id.birthDate.dayNumber - parentBirth.dayNumber < 14 * 365 {
+                form.fail("idNumber", req.text("household_child_age"))
+            }
+            let duplicate = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$idHash == data.lookupHash(id.value)).count()
+            if duplicate > 0 { form.fail("idNumber", req.text("household_exists")) }
+            if relation == .spouse {
+                let spouses = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$relation == .spouse).count()
+                if spouses > 0 { form.fail("relation", req.text("household_one_spouse")) }
+            }
+        }
+        guard form.isValid, let id, let relation else {
+            return try await req.render("me-residence", title: "residence_title", try await ResidenceController.content(req, householdForm: form), status: .badRequest)
+        }
+        let member = HouseholdMember()
+        member.createdAt = req.now
+        member.relation = relation
+        member.nameSealed = try data.seal(name)
+        member.nameMasked = Mask.name(name)
+        member.idSealed = try data.seal(id.value)
+        member.idHash = data.lookupHash(id.value)
+        member.idMasked = id.masked
+        member.birthDate = id.birthDate.description
+        member.sex = id.sex.rawValue
+        member.$resident.id = try resident.requireID()
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await member.create(on: db)
+            try await Audit.record("addMember", entity: "household", id: try resident.requireID().uuidString,
+                                   after: ["relation": relation.rawValue, "name": member.nameMasked, "id": member.idMasked], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=member")
+    }
+}
