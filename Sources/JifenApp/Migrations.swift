@@ -27,4 +27,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 006 – household members (spouse, children), sealed
         app.migrations.add(CreateHouseholdMember())
     }
+    do { // Migration 007 – working-day calendar years entered by admins
+        app.migrations.add(CreateCalendarYear())
+    }
 }

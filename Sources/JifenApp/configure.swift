@@ -77,6 +77,7 @@ func routes(_ app: Application) {
     StaffResidenceController.register(app)
     HousesController.register(app)
     HouseholdController.register(app)
+    CalendarController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -203,3 +203,35 @@ final class HouseholdTests: XCTestCase {
         }
     }
 }
+
+final class CalendarAdminTests: XCTestCase {
+    func testAnAdminEntersAYearAndDeadlinesCountOnIt() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let page = try await admin.get("/admin/calendar")
+            XCTAssertTrue(page.body.contains("2025"))
+            // refused: 2 月 30 日, named by line and field
+            let refused = try await admin.post("/admin/calendar", ["yaml": "2026:\n  holidays:\n    - 2026-02-30\n"])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("行 3"))
+            XCTAssertTrue(refused.body.contains("2026.holidays[0]"))
+            // MUT: the 2026 National Day week
+            let saved = try await admin.post("/admin/calendar", ["yaml": "2026:\n  holidays:\n    - {from: 2026-10-01, to: 2026-10-08}\n  workdays: [2026-09-27, 2026-10-10]\n"])
+            XCTAssertEqual(saved.status, .seeOther)
+            let req = Request(application: ctx.app, on: ctx.app.eventLoopGroup.next())
+            let merged = try await req.workingCalendar()
+            XCTAssertTrue(merged.knows(2026))
+            XCTAssertFalse(merged.isWorkingDay(CivilDate("2026-10-05")!))
+            XCTAssertTrue(merged.isWorkingDay(CivilDate("2026-09-27")!), "a Sunday worked")
+            // 15 working days from Monday 2026-09-21: 22–25, Sun 27, 28–30, (1–8 off), 9, Sat 10, 12–16.
+            let due = merged.adding(workingDays: 15, to: CivilDate("2026-09-21")!)
+            XCTAssertEqual(due.date, CivilDate("2026-10-16"))
+            XCTAssertTrue(due.isCertain)
+            let cityClerk = Browser(ctx.app)
+            try await cityClerk.signIn("clerk.yangshe", "demo12345")
+            let forbidden = try await cityClerk.get("/admin/calendar")
+            XCTAssertEqual(forbidden.status, .forbidden)
+        }
+    }
+}

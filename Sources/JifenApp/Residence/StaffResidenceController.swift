@@ -199,7 +199,7 @@ enum StaffResidenceController {
         var guessed: [Int] = []
         permit.record(next, on: today(req))
         if next == .inProduction {
-            let due = req.application.workingCalendar.adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
+            let due = try await req.workingCalendar().adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
             permit.productionDue = due.date.description
             guessed = due.guessedYears
         }

@@ -50,3 +50,7 @@ extension Paths {
 extension Paths {
     static let myHousehold = "/me/household"
 }
+
+extension Paths {
+    static let calendar = "/admin/calendar"
+}

@@ -54,6 +54,7 @@ enum Navigation {
         }
         if user.role == .centerAdmin {
             items.append((request.text("nav_users"), Paths.adminUsers))
+            items.append((request.text("nav_calendar"), Paths.calendar))
         }
         if user.role == .centerAdmin || user.role == .auditor {
             items.append((request.text("nav_audit"), Paths.audit))

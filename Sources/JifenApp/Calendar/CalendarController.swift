@@ -1,0 +1,121 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// One year of holidays and adjusted working days entered by an admin, in the YAML form of the
+/// shipped calendar. It takes precedence over a shipped year.
+final class CalendarYear: Model, @unchecked Sendable {
+    static let schema = "calendar_years"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Field(key: "year") var year: Int
+    @Field(key: "yaml") var yaml: String
+    @Field(key: "updated_by") var updatedBy: String
+
+    init() {}
+}
+
+struct CreateCalendarYear: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(CalendarYear.schema)
+            .id()
+            .field("updated_at", .datetime, .required)
+            .field("year", .int, .required)
+            .field("yaml", .string, .required)
+            .field("updated_by", .string, .required)
+            .unique(on: "year")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(CalendarYear.schema).delete()
+    }
+}
+
+extension Request {
+    /// The shipped calendar with the years entered by admins laid over it. Read per use, so every
+    /// app process sees an admin's change at once.
+    func workingCalendar() async throws -> WorkingCalendar {
+        var calendar = application.workingCalendar
+        for row in try await CalendarYear.query(on: db).all() {
+            if case .success(let parsed) = WorkingCalendar.parse(row.yaml), let year = parsed.years[row.year] {
+                calendar.years[row.year] = year
+            }
+        }
+        return calendar
+    }
+}
+
+enum CalendarController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("admin", "calendar", access: .roles([.centerAdmin]), use: page)
+        routes.post("admin", "calendar", access: .roles([.centerAdmin]), use: save)
+    }
+
+    struct YearRow: Encodable { let year: Int; let holidays: Int; let workdays: Int; let source: String }
+
+    struct Content: Encodable {
+        let years: [YearRow]
+        let form: FormState
+        let problems: [StandardsController.ProblemRow]
+        let action: String
+        let example: String
+    }
+
+    static let example = """
+    2026:
+      holidays:
+        - 2026-01-01
+        - {from: 2026-02-15, to: 2026-02-23}   # 春节
+      workdays: [2026-02-14, 2026-02-28]
+    """
+
+    static func content(_ req: Request, form: FormState, problems: [StandardsController.ProblemRow] = []) async throws -> Content {
+        let calendar = try await req.workingCalendar()
+        let entered = Set(try await CalendarYear.query(on: req.db).all().map(\.year))
+        let rows = calendar.years.keys.sorted().map { year in
+            YearRow(year: year, holidays: calendar.years[year]!.holidays.count, workdays: calendar.years[year]!.workdays.count,
+                    source: req.text(entered.contains(year) ? "calendar_entered" : "calendar_shipped"))
+        }
+        return Content(years: rows, form: form, problems: problems, action: Paths.calendar, example: example)
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await req.render("calendar", title: "calendar_title", try await content(req, form: FormState(fields: ["yaml"], values: ["yaml": example])))
+    }
+
+    static func save(_ req: Request) async throws -> Response {
+        let text = (try? req.content.get(String.self, at: "yaml")) ?? ""
+        var form = FormState(fields: ["yaml"], values: ["yaml": text])
+        switch WorkingCalendar.parse(text) {
+        case .failure(let failure):
+            form.fail("yaml", req.text("standard_problems", ["count": String(failure.problems.count)]))
+            let rows = failure.problems.map { StandardsController.ProblemRow(line: $0.line.map(String.init) ?? "—", field: $0.field, message: $0.message) }
+            return try await req.render("calendar", title: "calendar_title", try await content(req, form: form, problems: rows), status: .badRequest)
+        case .success(let calendar):
+            guard calendar.years.count == 1, let year = calendar.years.keys.first else {
+                form.fail("yaml", req.text("calendar_one_year"))
+                return try await req.render("calendar", title: "calendar_title", try await content(req, form: form), status: .badRequest)
+            }
+            let actor = req.actor, now = req.now
+            let existing = try await CalendarYear.query(on: req.db).filter(\.$year == year).first()
+            try await req.db.transaction { db in
+                let row = existing ?? CalendarYear()
+                let before = existing.map { ["sha256": sha256Hex($0.yaml)] }
+                row.year = year
+                row.yaml = text
+                row.updatedAt = now
+                row.updatedBy = actor.login
+                try await row.save(on: db)
+                try await Audit.record(existing == nil ? "create" : "update", entity: "calendarYear", id: String(year), before: before,
+                                       after: ["holidays": String(calendar.years[year]!.holidays.count), "workdays": String(calendar.years[year]!.workdays.count), "sha256": sha256Hex(text)],
+                                       by: actor, at: now, on: db)
+            }
+            return req.redirect(to: Paths.calendar)
+        }
+    }
+}
