@@ -235,3 +235,47 @@ final class CalendarAdminTests: XCTestCase {
         }
     }
 }
+
+final class EndorsementTests: XCTestCase {
+    func testAnIssuedPermitIsEndorsedInItsLastSixtyDaysForAnotherYear() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup: a resident with a verified registration and an issued permit valid until 2026-11-30
+            let user = try await User.find(login: "13800000001", on: ctx.app.db)!
+            let id = try ResidentID.validate(ResidenceTests.idNumber(), today: CivilDate("2026-09-21")!, regions: IdCLI.loadRegions()).get()
+            let resident = try Resident(name: "李明", id: id, phone: nil, userID: user.id, data: ctx.app.personalData, at: ctx.clock.now)
+            try await resident.create(on: ctx.app.db)
+            let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+            let registration = ResidenceRegistration()
+            registration.createdAt = ctx.clock.now; registration.address = "城北社区1幢101室"; registration.fromDate = "2024-01-01"
+            registration.source = .gridWorker; registration.status = .verified; registration.dueDate = "2024-01-08"
+            registration.$resident.id = resident.id!; registration.$jurisdiction.id = grid.id!
+            try await registration.create(on: ctx.app.db)
+            let permit = ResidencePermit()
+            permit.createdAt = ctx.clock.now; permit.number = "JZ-TEST-1"; permit.basis = "employment"; permit.evidence = "劳动合同"
+            permit.history = ""; permit.record(.issued, on: CivilDate("2025-12-01")!); permit.validUntil = "2026-11-30"
+            permit.$resident.id = resident.id!; permit.$jurisdiction.id = grid.id!
+            try await permit.create(on: ctx.app.db)
+
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            // 2026-09-21 is 70 days before the end: too early.
+            try await citizen.get("/me/residence")
+            let early = try await citizen.post("/me/permit/endorse", [:])
+            XCTAssertEqual(early.status, .badRequest)
+            XCTAssertTrue(early.body.contains("有效期届满前 60 天内才能签注"))
+            // MUT: 20 days later it opens
+            ctx.clock.advance(20 * 24 * 3600)
+            try await citizen.signIn("13800000001", "demo12345")
+            let page = try await citizen.get("/me/residence")
+            XCTAssertTrue(page.body.contains("办理签注"))
+            let endorsed = try await citizen.post("/me/permit/endorse", [:])
+            XCTAssertEqual(endorsed.status, .seeOther)
+            let stored = try await ResidencePermit.find(permit.id, on: ctx.app.db)!
+            XCTAssertEqual(stored.validUntil, "2027-11-30")
+            XCTAssertEqual(stored.steps.last?.status, "endorsed")
+            let after = try await citizen.get("/me/residence")
+            XCTAssertTrue(after.body.contains("已签注"))
+            XCTAssertTrue(after.body.contains("有效期至 2027-11-30"))
+        }
+    }
+}

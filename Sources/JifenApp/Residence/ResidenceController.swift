@@ -13,6 +13,7 @@ enum ResidenceController {
         routes.post("me", "residence", access: citizen, use: declare)
         routes.post("me", "residence", ":id", "move-out", access: citizen, use: moveOut)
         routes.post("me", "permit", access: citizen, use: applyPermit)
+        routes.post("me", "permit", "endorse", access: citizen, use: endorse)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -42,6 +43,16 @@ enum ResidenceController {
         let dueWarning: String?
         let reason: String?
         let validUntil: String?
+        let canEndorse: Bool
+        let endorseAction: String
+    }
+
+    /// Endorsement (签注) opens 60 days before the permit runs out.
+    static let endorsementWindowDays = 60
+
+    static func canEndorse(_ permit: ResidencePermit, today: CivilDate) -> Bool {
+        guard permit.status == .issued, let until = permit.validUntil.flatMap(CivilDate.init) else { return false }
+        return today >= until.adding(days: -endorsementWindowDays)
     }
 
     struct Content: Encodable {
@@ -66,6 +77,8 @@ enum ResidenceController {
         let bases: [Option]
         let canApply: Bool
         let notice: String?
+        /// The permit form's messages, for when the form itself is not shown (endorsement).
+        let permitErrors: [String]
         let household: [Member]
         let householdForm: FormState
         let householdAction: String
@@ -113,13 +126,19 @@ enum ResidenceController {
             canDeclare: resident != nil && !ongoing,
             permit: permit.map { p in
                 PermitView(number: p.number, status: req.text("permit_" + p.status.rawValue),
-                           steps: p.steps.map { Step(label: req.text("permit_" + $0.status), at: $0.at) },
-                           productionDue: p.productionDue, dueWarning: nil, reason: p.reason, validUntil: p.validUntil)
+                           steps: p.steps.map { Step(label: req.text("permit_" + ($0.status == "endorsed" ? "endorsed" : $0.status)), at: $0.at) },
+                           productionDue: p.productionDue,
+                           dueWarning: p.productionDue.flatMap(CivilDate.init).flatMap { due in
+                               req.application.workingCalendar.knows(due.year) ? nil : req.text("calendar_guessed", ["years": String(due.year)])
+                           },
+                           reason: p.reason, validUntil: p.validUntil,
+                           canEndorse: canEndorse(p, today: today(req)), endorseAction: Paths.myPermit + "/endorse")
             },
             permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: Paths.myPermit,
             bases: PermitEligibility.Basis.allCases.map { Option(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
             canApply: resident != nil && (permit == nil || permit?.status == .rejected),
             notice: notice,
+            permitErrors: (permitForm?.errors ?? [:]).keys.sorted().compactMap { permitForm?.errors[$0] },
             household: members.map { m in
                 let minor = CivilDate(m.birthDate).map { ResidentID.age(born: $0, on: today(req)) < 18 } ?? false
                 return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate, minor: minor)
@@ -282,5 +301,33 @@ enum ResidenceController {
             try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis], by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.myResidence + "?done=applied")
+    }
+}
+
+extension ResidenceController {
+    static func endorse(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db),
+              let permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$status == .issued).first()
+        else { throw Abort(.notFound) }
+        var form = FormState(fields: ["basis", "evidence"])
+        let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID()).all()
+        let living = registrations.contains { $0.toDate == nil && $0.status == .verified }
+        if !canEndorse(permit, today: today(req)) { form.fail("basis", req.text("permit_endorse_not_yet", ["days": String(endorsementWindowDays)])) }
+        if !living { form.fail("basis", req.text("permit_refused_registration")) }
+        guard form.isValid, let until = permit.validUntil.flatMap(CivilDate.init) else {
+            return try await req.render("me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
+        }
+        // One more year from the end of the current one (or from today, if it has lapsed).
+        let base = max(until, today(req))
+        let before = ["validUntil": permit.validUntil ?? ""]
+        permit.validUntil = base.adding(years: 1).description
+        permit.history += ";endorsed@" + today(req).description
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.save(on: db)
+            try await Audit.record("endorse", entity: "residencePermit", id: permit.number, before: before, after: ["validUntil": permit.validUntil ?? ""], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=endorsed")
     }
 }
