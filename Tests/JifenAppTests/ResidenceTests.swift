@@ -105,6 +105,16 @@ final class ResidenceTests: XCTestCase {
             XCTAssertFalse(gridView.body.contains(number))
             let strangerDetail = try await stranger.get("/residents/\(residentID)")
             XCTAssertEqual(strangerDetail.status, .notFound)
+            // The clerk finds him by ID number at the counter; the search is logged. Another town's clerk does not.
+            try await clerk.get("/registrations")
+            let found = try await clerk.post("/residents/lookup", ["idNumber": number])
+            XCTAssertEqual(found.location, "/residents/\(residentID)")
+            try await stranger.get("/registrations")
+            let notFound = try await stranger.post("/residents/lookup", ["idNumber": number])
+            XCTAssertEqual(notFound.status, .notFound)
+            XCTAssertTrue(notFound.body.contains("没有找到"))
+            let lookups = try await AccessLogEntry.query(on: ctx.app.db).filter(\.$field == "idNumberLookup").count()
+            XCTAssertEqual(lookups, 2)
         }
     }
 

@@ -16,6 +16,7 @@ enum StaffResidenceController {
         routes.post("permits", ":id", "advance", access: permitStaff, use: advance)
         routes.post("permits", ":id", "reject", access: permitStaff, use: reject)
         routes.get("residents", ":id", access: registrationStaff, use: resident)
+        routes.post("residents", "lookup", access: permitStaff, use: lookup)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -49,6 +50,8 @@ enum StaffResidenceController {
         let pager: Pager
         let overdueCount: Int
         let canDecide: Bool
+        let canLookup: Bool
+        let lookupAction: String
         let filter: String
         let filters: [NavItem]
         let methods: [ResidenceController.Option]
@@ -91,7 +94,8 @@ enum StaffResidenceController {
                     decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString))
             },
             pager: Pager(paging) { Paths.registrations + "?status=\(filterCode)&page=\($0)" },
-            overdueCount: overdue, canDecide: user.role == .gridWorker, filter: filterCode,
+            overdueCount: overdue, canDecide: user.role == .gridWorker,
+            canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: "/residents/lookup", filter: filterCode,
             filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
             methods: ResidenceRegistration.Method.allCases.map { ResidenceController.Option(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
@@ -283,5 +287,40 @@ extension Application {
     var workingCalendar: WorkingCalendar {
         get { storage[CalendarKey.self] ?? WorkingCalendar() }
         set { storage[CalendarKey.self] = newValue }
+    }
+}
+
+extension StaffResidenceController {
+    /// Window staff find a person by his ID number (at the counter, from the card he shows). The
+    /// search handles a full number, so it is access-logged; a number outside the clerk's
+    /// jurisdiction answers as not found.
+    static func lookup(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let number = ((try? req.content.get(String.self, at: "idNumber")) ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        var form = FormState(fields: ["idNumber"])
+        if case .failure(let problem) = ResidentID.validate(number, today: today(req), regions: try IdCLI.loadRegions()) {
+            form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
+            return try await registrationsPage(req, form: form, failedID: "lookup", status: .badRequest)
+        }
+        let data = req.application.personalData
+        let resident = try await Resident.find(idNumber: number, data: data, on: req.db)
+        let entry = AccessLogEntry()
+        entry.at = req.now
+        entry.actorID = user.id
+        entry.actorLogin = user.login
+        entry.role = user.role.rawValue
+        entry.entity = "resident"
+        entry.entityID = resident?.id?.uuidString ?? "(none)"
+        entry.field = "idNumberLookup"
+        entry.purpose = "/residents/lookup"
+        entry.address = req.clientAddress
+        try await entry.create(on: req.db)
+        let scope = try await scopeIDs(req)
+        if let resident, let id = resident.id,
+           try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == id).filter(\.$jurisdiction.$id ~~ scope).count() > 0 {
+            return req.redirect(to: Paths.resident(id.uuidString))
+        }
+        form.fail("idNumber", req.text("lookup_not_found"))
+        return try await registrationsPage(req, form: form, failedID: "lookup", status: .notFound)
     }
 }
