@@ -16,9 +16,10 @@ MORE_PAGES = {
     "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org"),
                     ("/standards", "standards"), ("/standards/zhangjiagang-2026-draft", "standard"),
                     ("/standards/diff?from=zhangjiagang-2021&to=zhangjiagang-2026-draft", "standard-diff"),
-                    ("/standards/new?from=zhangjiagang-2021", "standard-new")],
+                    ("/standards/new?from=zhangjiagang-2021", "standard-new"), ("/admin/calendar", "calendar")],
+    "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses")],
     "auditor": [("/audit", "audit")],
-    "gridWorker": [("/org/320582-01-01-01", "org")],
+    "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
     "citizen": [("/account/password", "password")],
 }
 
