@@ -66,7 +66,7 @@ enum DemoResidents {
         for (i, resident) in residents.enumerated() {
             // Some pending, overdue and rejected declarations land in the first grid, the demo grid
             // worker's, so his queue has work on it.
-            let house = i % 40 < 4 ? houses[i % 2] : houses[Int.random(in: 0..<houses.count, using: &rng)]
+            let house = i % 100 < 4 ? houses[i % 2] : houses[Int.random(in: 0..<houses.count, using: &rng)]
             // A history: most people have one earlier period they moved out of.
             let start = today.adding(days: -Int.random(in: 200...3000, using: &rng))
             func registration(_ from: CivilDate, to: CivilDate?, status: ResidenceRegistration.Status, due: CivilDate, source: ResidenceRegistration.Source) -> ResidenceRegistration {
