@@ -67,11 +67,11 @@ enum CalendarController {
     }
 
     static let example = """
-    2026:
+    2030:
       holidays:
-        - 2026-01-01
-        - {from: 2026-02-15, to: 2026-02-23}   # 春节
-      workdays: [2026-02-14, 2026-02-28]
+        - 2030-01-01
+        - {from: 2030-02-02, to: 2030-02-08}   # 春节（示例）
+      workdays: [2030-01-27]
     """
 
     static func content(_ req: Request, form: FormState, problems: [StandardsController.ProblemRow] = []) async throws -> Content {
@@ -85,7 +85,8 @@ enum CalendarController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        try await req.render("calendar", title: "calendar_title", try await content(req, form: FormState(fields: ["yaml"], values: ["yaml": example])))
+        // The example is shown beside the field, never put into it: saving it unread would enter made-up holidays.
+        try await req.render("calendar", title: "calendar_title", try await content(req, form: FormState(fields: ["yaml"])))
     }
 
     static func save(_ req: Request) async throws -> Response {
