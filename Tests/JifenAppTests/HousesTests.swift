@@ -55,3 +55,50 @@ final class HousesTests: XCTestCase {
         }
     }
 }
+
+final class GridWorkerArrivalTests: XCTestCase {
+    func testTheGridWorkerRegistersAnArrivalAndEndsItWhenThePersonLeaves() async throws {
+        try await withApp(demo: true) { ctx in
+            let worker = Browser(ctx.app)
+            try await worker.signIn("grid.yangshe", "demo12345")
+            try await worker.get("/houses/new")
+            try await worker.post("/houses", ["grid": "320582-01-01-01", "building": "5", "unit": "1", "room": "201",
+                                              "address": "城北社区5幢1单元201室", "landlord": "赵房东", "capacity": "3"])
+            try await worker.get("/registrations")
+            let number = ResidenceTests.idNumber("19881010", sequence: "051")
+            // MUT: 人来登记
+            let registered = try await worker.post("/registrations/arrival", ["name": "周强", "idNumber": number, "house": "320582-01-01-01-5-1-201", "from": "2026-09-01"])
+            XCTAssertEqual(registered.status, .seeOther)
+            let stored = try await ResidenceRegistration.query(on: ctx.app.db).with(\.$resident).first()!
+            XCTAssertEqual(stored.status, .verified)
+            XCTAssertEqual(stored.source, .gridWorker)
+            XCTAssertEqual(stored.address, "城北社区5幢1单元201室")
+            XCTAssertEqual(stored.resident.name, "周强")
+            // the same person twice is refused while he still lives there
+            try await worker.get("/registrations")
+            let twice = try await worker.post("/registrations/arrival", ["name": "周强", "idNumber": number, "house": "320582-01-01-01-5-1-201", "from": "2026-09-10"])
+            XCTAssertEqual(twice.status, .badRequest)
+            XCTAssertTrue(twice.body.contains("未注销的居住登记"))
+            // MUT: 人走注销
+            try await worker.get("/registrations?status=verified")
+            let ended = try await worker.post("/registrations/\(stored.id!.uuidString)/end", [:])
+            XCTAssertEqual(ended.status, .seeOther)
+            let after = try await ResidenceRegistration.find(stored.id, on: ctx.app.db)!
+            XCTAssertEqual(after.toDate, "2026-09-21")
+            // A citizen can declare by typing the house's address code: address and grid come from it.
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/residence")
+            try await citizen.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber()])
+            let unknown = try await citizen.post("/me/residence", ["house": "320582-09-09-09-1-1-1", "address": "", "grid": "", "from": "2026-09-01"])
+            XCTAssertEqual(unknown.status, .badRequest)
+            XCTAssertTrue(unknown.body.contains("没有地址码为 320582-09-09-09-1-1-1 的出租房屋"))
+            let declared = try await citizen.post("/me/residence", ["house": "320582-01-01-01-5-1-201", "address": "", "grid": "", "from": "2026-09-15"])
+            XCTAssertEqual(declared.status, .seeOther)
+            let mine = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$source == .selfDeclared).with(\.$jurisdiction).first()!
+            XCTAssertEqual(mine.address, "城北社区5幢1单元201室")
+            XCTAssertEqual(mine.jurisdiction.code, "320582-01-01-01")
+            XCTAssertNotNil(mine.$rentalHouse.id)
+        }
+    }
+}

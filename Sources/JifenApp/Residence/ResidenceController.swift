@@ -202,9 +202,18 @@ enum ResidenceController {
     static func declare(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
-        let input = try req.content.decode(DeclareForm.self)
+        var input = try req.content.decode(DeclareForm.self)
+        // An address code from the rental-house registry (typed, or from the QR on the door)
+        // decides the address and the grid.
+        let houseCode = (input.house ?? "").trimmingCharacters(in: .whitespaces)
+        var house: RentalHouse?
+        if !houseCode.isEmpty {
+            house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == houseCode).with(\.$jurisdiction).first()
+            if let house { input.address = house.address; input.grid = house.jurisdiction.code }
+        }
         let address = (input.address ?? "").trimmingCharacters(in: .whitespaces)
         var form = FormState(fields: ["address", "grid", "from", "house"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? "", "house": input.house ?? ""])
+        if !houseCode.isEmpty && house == nil { form.fail("house", req.text("house_unknown", ["code": houseCode])) }
         if address.isEmpty { form.fail("address", req.text("problem_required", ["field": req.text("field_address")])) }
         else if address.count > 100 { form.fail("address", req.text("problem_tooLong", ["field": req.text("field_address"), "max": "100"])) }
         var grid: Jurisdiction?
@@ -228,10 +237,7 @@ enum ResidenceController {
         registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays).description
         registration.$resident.id = try resident.requireID()
         registration.$jurisdiction.id = try grid.requireID()
-        if let code = input.house, !code.isEmpty,
-           let house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == code).first(), house.$jurisdiction.id == grid.id {
-            registration.$rentalHouse.id = house.id
-        }
+        if let house, house.$jurisdiction.id == grid.id { registration.$rentalHouse.id = house.id }
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await registration.create(on: db)

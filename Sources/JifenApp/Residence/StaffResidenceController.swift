@@ -17,6 +17,8 @@ enum StaffResidenceController {
         routes.post("permits", ":id", "reject", access: permitStaff, use: reject)
         routes.get("residents", ":id", access: registrationStaff, use: resident)
         routes.post("residents", "lookup", access: permitStaff, use: lookup)
+        routes.post("registrations", "arrival", access: .roles([.gridWorker]), use: arrival)
+        routes.post("registrations", ":id", "end", access: .roles([.gridWorker]), use: end)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -43,6 +45,8 @@ enum StaffResidenceController {
         let pending: Bool
         let decisionAction: String
         let residentLink: String
+        let canEnd: Bool
+        let endAction: String
     }
 
     struct ListContent: Encodable {
@@ -52,6 +56,9 @@ enum StaffResidenceController {
         let canDecide: Bool
         let canLookup: Bool
         let lookupAction: String
+        let arrivalAction: String
+        let arrivalForm: FormState
+        let houses: [ResidenceController.Option]
         let filter: String
         let filters: [NavItem]
         let methods: [ResidenceController.Option]
@@ -78,7 +85,7 @@ enum StaffResidenceController {
         try await registrationsPage(req, form: FormState(fields: ["decision", "method", "reason"]), failedID: nil, status: .ok)
     }
 
-    static func registrationsPage(_ req: Request, form: FormState, failedID: String?, status httpStatus: HTTPStatus) async throws -> Response {
+    static func registrationsPage(_ req: Request, form: FormState, failedID: String?, status httpStatus: HTTPStatus, arrival: FormState? = nil) async throws -> Response {
         let user = try req.requireUser()
         let scope = try await scopeIDs(req)
         let filter = req.query[String.self, at: "status"].flatMap(ResidenceRegistration.Status.init(rawValue:)) ?? (req.query[String.self, at: "status"] == "all" ? nil : .pending)
@@ -91,11 +98,18 @@ enum StaffResidenceController {
                 Row(id: r.id?.uuidString ?? "", name: r.resident.name, idMasked: r.resident.idMasked, address: r.address,
                     grid: r.jurisdiction.name, from: r.fromDate, to: r.toDate, due: r.dueDate,
                     status: req.text("registration_" + r.status.rawValue), overdue: r.isOverdue(today: today(req)), pending: r.status == .pending,
-                    decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString))
+                    decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString),
+                    canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: "/registrations/\(r.id?.uuidString ?? "")/end")
             },
             pager: Pager(paging) { Paths.registrations + "?status=\(filterCode)&page=\($0)" },
             overdueCount: overdue, canDecide: user.role == .gridWorker,
-            canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: "/residents/lookup", filter: filterCode,
+            canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: "/residents/lookup",
+            arrivalAction: "/registrations/arrival", arrivalForm: arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description]),
+            houses: user.role == .gridWorker
+                ? try await RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).sort(\.$addressCode).all()
+                    .map { ResidenceController.Option(value: $0.addressCode, label: $0.address, selected: arrival?.values["house"] == $0.addressCode) }
+                : [],
+            filter: filterCode,
             filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
             methods: ResidenceRegistration.Method.allCases.map { ResidenceController.Option(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
@@ -273,7 +287,7 @@ enum StaffResidenceController {
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
                     from: r.fromDate, to: r.toDate, due: r.dueDate, status: req.text("registration_" + r.status.rawValue),
-                    overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "")
+                    overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "", canEnd: false, endAction: "")
             },
             totalDays: detail.days, totalYears: detail.years
         )
@@ -322,5 +336,88 @@ extension StaffResidenceController {
         }
         form.fail("idNumber", req.text("lookup_not_found"))
         return try await registrationsPage(req, form: form, failedID: "lookup", status: .notFound)
+    }
+}
+
+extension StaffResidenceController {
+    struct ArrivalForm: Decodable { var name: String?; var idNumber: String?; var house: String?; var from: String? }
+
+    /// 人来登记: the grid worker registers a person moving into a rental house of his grid. He is
+    /// the verifier, so the registration is verified at once (method: visit).
+    static func arrival(_ req: Request) async throws -> Response {
+        guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
+        let input = try req.content.decode(ArrivalForm.self)
+        let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
+        let number = (input.idNumber ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        var form = FormState(fields: ["name", "idNumber", "house", "from"], values: ["name": name, "house": input.house ?? "", "from": input.from ?? ""])
+        if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
+        var id: ResidentID?
+        switch ResidentID.validate(number, today: today(req), regions: try IdCLI.loadRegions()) {
+        case .success(let valid): id = valid
+        case .failure(let problem): form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
+        }
+        var house: RentalHouse?
+        if let found = try await RentalHouse.query(on: req.db).filter(\.$addressCode == (input.house ?? "")).with(\.$jurisdiction).first(),
+           let code = found.jurisdiction.jurisdictionCode, scope.contains(code) { house = found }
+        if house == nil { form.fail("house", req.text("problem_choose", ["field": req.text("field_house")])) }
+        let from = CivilDate((input.from ?? "").trimmingCharacters(in: .whitespaces))
+        if from == nil { form.fail("from", req.text("problem_date", ["field": req.text("field_moveIn")])) }
+        else if let from, from > today(req) { form.fail("from", req.text("residence_future")) }
+        let data = req.application.personalData
+        var resident: Resident?
+        if let id { resident = try await Resident.find(idNumber: id.value, data: data, on: req.db) }
+        if let resident {
+            let ongoing = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
+                .filter(\.$toDate == nil).filter(\.$status != .rejected).count()
+            if ongoing > 0 { form.fail("idNumber", req.text("arrival_still_registered")) }
+        }
+        guard form.isValid, let id, let house, let from else {
+            return try await registrationsPage(req, form: FormState(fields: ["decision", "method", "reason"]), failedID: nil, status: .badRequest, arrival: form)
+        }
+        let known = resident
+        let actor = req.actor, now = req.now, due = today(req).adding(days: ResidenceRegistration.verificationDays)
+        let login = try req.requireUser().login
+        try await req.db.transaction { db in
+            let person: Resident
+            if let known { person = known } else {
+                person = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now)
+                try await person.create(on: db)
+                try await Audit.record("create", entity: "resident", id: try person.requireID().uuidString, after: person.auditSnapshot, by: actor, at: now, on: db)
+            }
+            let registration = ResidenceRegistration()
+            registration.createdAt = now
+            registration.address = house.address
+            registration.fromDate = from.description
+            registration.source = .gridWorker
+            registration.status = .verified
+            registration.method = ResidenceRegistration.Method.visit.rawValue
+            registration.decidedAt = now
+            registration.decidedBy = login
+            registration.dueDate = due.description
+            registration.$resident.id = try person.requireID()
+            registration.$jurisdiction.id = house.$jurisdiction.id
+            registration.$rentalHouse.id = house.id
+            try await registration.create(on: db)
+            try await Audit.record("arrival", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.registrations + "?status=verified")
+    }
+
+    /// 人走注销: the grid worker ends the registration of someone who has left.
+    static func end(_ req: Request) async throws -> Response {
+        guard let id = req.parameters.get("id", as: UUID.self),
+              let registration = try await ResidenceRegistration.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
+              let code = registration.jurisdiction.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try req.requireScope(code)
+        guard registration.toDate == nil, registration.status == .verified else { throw Abort(.conflict) }
+        let before = registration.auditSnapshot
+        registration.toDate = max(today(req), CivilDate(registration.fromDate) ?? today(req)).description
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await registration.save(on: db)
+            try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.registrations + "?status=verified")
     }
 }
