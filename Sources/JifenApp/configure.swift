@@ -17,6 +17,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.workingCalendar = try WorkingCalendar.parse(
         String(contentsOfFile: JifenResources.directory("Calendars") + "cn-working-calendar.yaml", encoding: .utf8)
     ).get()
+    app.regions = RegionCodes(tsv: try String(contentsOfFile: JifenResources.directory("Regions") + "gbt2260.tsv", encoding: .utf8))
     app.http.server.configuration.hostname = config.hostname
     app.http.server.configuration.port = config.port
 

@@ -18,7 +18,7 @@ enum DemoResidents {
     static func load(count: Int = 1000, on db: any Database, app: Application, today: CivilDate, now: Date) async throws -> Counts {
         var rng = SplitMix64(seed: 320_582)
         let data = app.personalData
-        let regions = try IdCLI.loadRegions()
+        let regions = app.regions
         let regionText = try String(contentsOfFile: JifenResourcesPath.regions, encoding: .utf8)
         // County-level codes of the chosen provinces that exist in the list.
         let counties = regionText.split(separator: "\n").compactMap { line -> String? in

@@ -64,18 +64,12 @@ enum HouseholdController {
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
         let input = try req.content.decode(Form.self)
         let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
-        let number = (input.idNumber ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         var form = FormState(fields: ["relation", "name", "idNumber"], values: ["relation": input.relation ?? "", "name": name])
         let relation = HouseholdMember.Relation(rawValue: input.relation ?? "")
         if relation == nil { form.fail("relation", req.text("problem_choose", ["field": req.text("field_relation")])) }
         if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
         else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
-        let today = ShanghaiDate.today(req.now)
-        var id: ResidentID?
-        switch ResidentID.validate(number, today: today, regions: try IdCLI.loadRegions()) {
-        case .success(let valid): id = valid
-        case .failure(let problem): form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
-        }
+        let id = req.validateIDNumber(input.idNumber, into: &form)
         let data = req.application.personalData
         if let id {
             if data.lookupHash(id.value) == resident.idHash { form.fail("idNumber", req.text("household_self")) }

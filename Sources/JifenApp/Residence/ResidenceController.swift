@@ -105,10 +105,10 @@ enum ResidenceController {
         let parents = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: req.db).filter(\.$level != JurisdictionLevel.grid.rawValue).all().map { ($0.code, $0.name) })
         let declare = declareForm ?? FormState(fields: ["address", "grid", "from", "house"], values: ["from": today(req).description])
         let ongoing = registrations.contains { $0.toDate == nil && $0.status != .rejected }
-        let regions = try? IdCLI.loadRegions()
+        let regions = req.application.regions
         return Content(
             hasIdentity: resident != nil, name: resident?.name, idMasked: resident?.idMasked,
-            hukou: resident.flatMap { regions?.place($0.hukouRegion) },
+            hukou: resident.flatMap { regions.place($0.hukouRegion) },
             identityForm: identityForm ?? FormState(fields: ["name", "idNumber"]), identityAction: Paths.myIdentity,
             registrations: registrations.map { r in
                 RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate, to: r.toDate,
@@ -168,17 +168,12 @@ enum ResidenceController {
         let user = try req.requireUser()
         let input = try req.content.decode(IdentityForm.self)
         let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
-        let number = (input.idNumber ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         // The number is never echoed back into the page: a refused form asks for it again.
         var form = FormState(fields: ["name", "idNumber"], values: ["name": name])
         if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
         else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
         let data = req.application.personalData
-        var id: ResidentID?
-        switch ResidentID.validate(number, today: today(req), regions: try IdCLI.loadRegions()) {
-        case .success(let valid): id = valid
-        case .failure(let problem): form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
-        }
+        let id = req.validateIDNumber(input.idNumber, into: &form)
         if let id, try await Resident.find(idNumber: id.value, data: data, on: req.db) != nil {
             form.fail("idNumber", req.text("identity_taken"))
         }

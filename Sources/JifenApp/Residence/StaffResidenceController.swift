@@ -282,7 +282,7 @@ enum StaffResidenceController {
         let content = ResidentContent(
             name: resident.name, idShown: shown, revealed: wantsFull,
             revealLink: fullIDRoles.contains(user.role) && !wantsFull ? Paths.resident(id.uuidString) + "?show=id" : nil,
-            birthDate: resident.birthDate, sex: req.text("sex_" + resident.sex), hukou: (try? IdCLI.loadRegions())?.place(resident.hukouRegion),
+            birthDate: resident.birthDate, sex: req.text("sex_" + resident.sex), hukou: req.application.regions.place(resident.hukouRegion),
             periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
@@ -309,26 +309,12 @@ extension StaffResidenceController {
     /// search handles a full number, so it is access-logged; a number outside the clerk's
     /// jurisdiction answers as not found.
     static func lookup(_ req: Request) async throws -> Response {
-        let user = try req.requireUser()
-        let number = ((try? req.content.get(String.self, at: "idNumber")) ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         var form = FormState(fields: ["idNumber"])
-        if case .failure(let problem) = ResidentID.validate(number, today: today(req), regions: try IdCLI.loadRegions()) {
-            form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
+        guard let number = req.validateIDNumber(try? req.content.get(String.self, at: "idNumber"), into: &form)?.value else {
             return try await registrationsPage(req, form: form, failedID: "lookup", status: .badRequest)
         }
-        let data = req.application.personalData
-        let resident = try await Resident.find(idNumber: number, data: data, on: req.db)
-        let entry = AccessLogEntry()
-        entry.at = req.now
-        entry.actorID = user.id
-        entry.actorLogin = user.login
-        entry.role = user.role.rawValue
-        entry.entity = "resident"
-        entry.entityID = resident?.id?.uuidString ?? "(none)"
-        entry.field = "idNumberLookup"
-        entry.purpose = "/residents/lookup"
-        entry.address = req.clientAddress
-        try await entry.create(on: req.db)
+        let resident = try await Resident.find(idNumber: number, data: req.application.personalData, on: req.db)
+        try await req.logAccess(entity: "resident", id: resident?.id?.uuidString ?? "(none)", field: "idNumberLookup")
         let scope = try await scopeIDs(req)
         if let resident, let id = resident.id,
            try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == id).filter(\.$jurisdiction.$id ~~ scope).count() > 0 {
@@ -348,14 +334,9 @@ extension StaffResidenceController {
         guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
         let input = try req.content.decode(ArrivalForm.self)
         let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
-        let number = (input.idNumber ?? "").trimmingCharacters(in: .whitespaces).uppercased()
         var form = FormState(fields: ["name", "idNumber", "house", "from"], values: ["name": name, "house": input.house ?? "", "from": input.from ?? ""])
         if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
-        var id: ResidentID?
-        switch ResidentID.validate(number, today: today(req), regions: try IdCLI.loadRegions()) {
-        case .success(let valid): id = valid
-        case .failure(let problem): form.fail("idNumber", req.text("field_idNumber") + "：" + problem.description)
-        }
+        let id = req.validateIDNumber(input.idNumber, into: &form)
         var house: RentalHouse?
         if let found = try await RentalHouse.query(on: req.db).filter(\.$addressCode == (input.house ?? "")).with(\.$jurisdiction).first(),
            let code = found.jurisdiction.jurisdictionCode, scope.contains(code) { house = found }

@@ -32,6 +32,43 @@ struct PersonalData: Sendable {
 
 extension Application {
     var personalData: PersonalData { PersonalData(keys: keys) }
+
+    private struct RegionsKey: StorageKey { typealias Value = RegionCodes }
+    /// The GB/T 2260 list, read once at configuration.
+    var regions: RegionCodes {
+        get { storage[RegionsKey.self] ?? RegionCodes(tsv: "") }
+        set { storage[RegionsKey.self] = newValue }
+    }
+}
+
+extension Request {
+    /// Checks a typed resident ID number; a problem goes beside `field` in the form, in words
+    /// that name the field. The number itself is never put back into the form.
+    func validateIDNumber(_ raw: String?, into form: inout FormState, field: String = "idNumber") -> ResidentID? {
+        let number = (raw ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        switch ResidentID.validate(number, today: ShanghaiDate.today(now), regions: application.regions) {
+        case .success(let id): return id
+        case .failure(let problem):
+            form.fail(field, text("field_idNumber") + "：" + problem.description)
+            return nil
+        }
+    }
+
+    /// Writes one access-log entry: `field` of `entity` `id` was seen (or searched) in full.
+    func logAccess(entity: String, id: String, field: String) async throws {
+        let user = try requireUser()
+        let entry = AccessLogEntry()
+        entry.at = now
+        entry.actorID = user.id
+        entry.actorLogin = user.role == .citizen ? Mask.phone(user.login) : user.login
+        entry.role = user.role.rawValue
+        entry.entity = entity
+        entry.entityID = id
+        entry.field = field
+        entry.purpose = route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? url.path
+        entry.address = clientAddress
+        try await entry.create(on: db)
+    }
 }
 
 /// One view of sensitive data in full: who saw what, when, and on which page.
@@ -80,18 +117,7 @@ struct CreateAccessLog: AsyncMigration {
 extension Request {
     /// Opens a sealed value for display in full and writes the access log entry first.
     func reveal(_ sealed: String, entity: String, id: String, field: String) async throws -> String {
-        let user = try requireUser()
-        let entry = AccessLogEntry()
-        entry.at = now
-        entry.actorID = user.id
-        entry.actorLogin = user.role == .citizen ? Mask.phone(user.login) : user.login
-        entry.role = user.role.rawValue
-        entry.entity = entity
-        entry.entityID = id
-        entry.field = field
-        entry.purpose = route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? url.path
-        entry.address = clientAddress
-        try await entry.create(on: db)
+        try await logAccess(entity: entity, id: id, field: field)
         return try application.personalData.open(sealed)
     }
 }
