@@ -1,0 +1,171 @@
+import Foundation
+
+/// A department's data feed (大数据比对): one documented column layout per kind. Every row is
+/// keyed by a resident ID number and carries one quantity as of one date.
+public enum FeedKind: String, Sendable, CaseIterable, Codable {
+    /// 人社局: months of social insurance contributions paid up to a date.
+    case socialInsurance
+    /// 税务局: tax paid (yuan) in a year, dated the year's last day.
+    case tax
+    /// 红十字会: blood donations (times) up to a date.
+    case bloodDonation
+    /// 民政局/文明办: volunteer hours up to a date.
+    case volunteerHours
+    /// 退役军人事务局: years of military service, dated the day of discharge.
+    case military
+
+    /// The header the file must have, in this order (Chinese, as the departments' exports have it).
+    public var columns: [String] {
+        switch self {
+        case .socialInsurance: ["身份证号码", "姓名", "累计缴费月数", "截至日期"]
+        case .tax: ["身份证号码", "姓名", "纳税金额（元）", "截至日期"]
+        case .bloodDonation: ["身份证号码", "姓名", "献血次数", "截至日期"]
+        case .volunteerHours: ["身份证号码", "姓名", "志愿服务时长（小时）", "截至日期"]
+        case .military: ["身份证号码", "姓名", "服役年限", "退役日期"]
+        }
+    }
+
+    /// The item of a scoring standard whose facts this feed verifies (by the item's `feed` field).
+    public var feedName: String { rawValue }
+}
+
+/// One good row of a feed.
+public struct FeedRecord: Sendable, Equatable, Hashable {
+    public var idNumber: String
+    public var name: String
+    public var quantity: Decimal2
+    public var asOf: CivilDate
+    /// The 1-based line of the file it came from (the header is line 1).
+    public var line: Int
+}
+
+/// One refused row: its line number and why.
+public struct FeedRowProblem: Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var reason: String
+    public var description: String { "第 \(line) 行 / line \(line): \(reason)" }
+}
+
+public enum FeedReader {
+    /// The text of a feed file: UTF-8 (a byte-order mark is dropped) or, when the bytes are not
+    /// UTF-8, GB18030 — what Excel in China writes.
+    public static func decode(_ bytes: [UInt8]) -> (text: String, encoding: String)? {
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if let text = String(validating: body, as: UTF8.self) { return (text, "UTF-8") }
+        // 0x80000632 is GB18030 as Foundation numbers encodings (kCFStringEncodingGB_18030_2000).
+        if let text = String(data: Data(bytes), encoding: String.Encoding(rawValue: 0x8000_0632)) { return (text, "GB18030") }
+        return nil
+    }
+
+    /// Splits CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes, CRLF or LF),
+    /// each with the line it starts on.
+    public static func rows(_ text: String) -> [(line: Int, fields: [String])] {
+        var rows: [(Int, [String])] = []
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var line = 1
+        var rowStart = 1
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = nil
+        func next() -> Unicode.Scalar? {
+            if let p = pending { pending = nil; return p }
+            return iterator.next()
+        }
+        var fieldStarted = false
+        while let c = next() {
+            if quoted {
+                if c == "\"" {
+                    if let after = iterator.next() {
+                        if after == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = after }
+                    } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty && !fieldStarted:
+                quoted = true
+                fieldStarted = true
+            case ",":
+                fields.append(field); field = ""; fieldStarted = false
+            case "\r":
+                continue
+            case "\n":
+                fields.append(field); field = ""; fieldStarted = false
+                if !(fields.count == 1 && fields[0].isEmpty) { rows.append((rowStart, fields)) }
+                fields = []
+                line += 1
+                rowStart = line
+            default:
+                field.unicodeScalars.append(c); fieldStarted = true
+            }
+        }
+        if fieldStarted || !field.isEmpty || !fields.isEmpty {
+            fields.append(field)
+            if !(fields.count == 1 && fields[0].isEmpty) { rows.append((rowStart, fields)) }
+        }
+        return rows
+    }
+
+    /// Reads a whole feed: checks the header, then each row. Good rows and problems come back
+    /// together; the file is never refused as a whole for a bad row.
+    public static func read(_ text: String, kind: FeedKind, today: CivilDate, regions: RegionCodes) -> (records: [FeedRecord], problems: [FeedRowProblem], headerProblem: String?) {
+        let all = rows(text)
+        guard let header = all.first else { return ([], [], "文件为空 / the file is empty") }
+        let expected = kind.columns
+        let found = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard found == expected else {
+            return ([], [], "第 1 行表头应为 / line 1 must be: " + expected.joined(separator: ",") + "；实际为 / found: " + found.joined(separator: ","))
+        }
+        var records: [FeedRecord] = []
+        var problems: [FeedRowProblem] = []
+        records.reserveCapacity(all.count)
+        var seen: [String: Int] = [:]
+        for row in all.dropFirst() {
+            guard row.fields.count == expected.count else {
+                problems.append(FeedRowProblem(line: row.line, reason: "应有 \(expected.count) 列，实际 \(row.fields.count) 列 / expected \(expected.count) columns"))
+                continue
+            }
+            let f = row.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            let id: ResidentID
+            switch ResidentID.validate(f[0], today: today, regions: regions) {
+            case .success(let valid): id = valid
+            case .failure(let problem):
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[0])：\(problem)"))
+                continue
+            }
+            guard !f[1].isEmpty else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[1])：未填写 / empty")); continue }
+            guard let quantity = Decimal2(parsing: f[2]), quantity >= .zero else {
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[2])：应为不小于 0 的数，最多两位小数，实际为“\(f[2])” / a number ≥ 0 with at most two decimals"))
+                continue
+            }
+            guard let date = CivilDate.lenient(f[3]) else {
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：应为日期 YYYY-MM-DD，实际为“\(f[3])” / a date"))
+                continue
+            }
+            guard date <= today else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：晚于今天 / after today")); continue }
+            let key = id.value + "|" + date.description
+            if let first = seen[key] {
+                problems.append(FeedRowProblem(line: row.line, reason: "与第 \(first) 行重复（同一人同一日期）/ repeats line \(first)"))
+                continue
+            }
+            seen[key] = row.line
+            records.append(FeedRecord(idNumber: id.value, name: f[1], quantity: quantity, asOf: date, line: row.line))
+        }
+        return (records, problems, nil)
+    }
+}
+
+extension CivilDate {
+    /// `2026-09-01`, `2026-9-1` or `2026/9/1` (what spreadsheets write); still a real day only.
+    public static func lenient(_ text: String) -> CivilDate? {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" })
+        guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        return CivilDate(year: y, month: m, day: d)
+    }
+}
