@@ -30,4 +30,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 007 – working-day calendar years entered by admins
         app.migrations.add(CreateCalendarYear())
     }
+    do { // Migration 008 – data matching: feed imports and their records
+        app.migrations.add(CreateFeeds())
+    }
 }

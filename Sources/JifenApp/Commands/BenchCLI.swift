@@ -5,17 +5,29 @@ import JifenResources
 /// `jifen bench`: the speed figures of BENCHMARKS.md, one `name value unit` per line.
 /// Data is generated from a fixed seed; only the measured work is timed.
 enum BenchCLI {
-    static func run(_ arguments: [String], output: (String) -> Void, errors: (String) -> Void) -> Int32 {
+    static func run(_ arguments: [String], output: (String) -> Void, errors: (String) -> Void) async -> Int32 {
         var profiles = 1_000_000
+        var importRows = 1_000_000
+        var only: String?
         var i = 0
         while i < arguments.count {
             if arguments[i] == "--profiles", i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 {
                 profiles = n
                 i += 2
+            } else if arguments[i] == "--import-rows", i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 {
+                importRows = n
+                i += 2
+            } else if ["scoring", "import"].contains(arguments[i]) {
+                only = arguments[i]
+                i += 1
             } else {
-                errors("用法 / usage: jifen bench [--profiles N]")
+                errors("用法 / usage: jifen bench [scoring | import] [--profiles N] [--import-rows N]")
                 return 2
             }
+        }
+        if only != "scoring" {
+            do { try await ImportBench.run(rows: importRows, output: output) } catch { errors("bench import: \(error)"); return 1 }
+            if only == "import" { return 0 }
         }
         do {
             let path = JifenResources.directory("Standards") + "zhangjiagang-2021.yaml"

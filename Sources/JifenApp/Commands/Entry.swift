@@ -16,9 +16,17 @@ public enum Entry {
         // Commands of pure computation need no database and no settings.
         let out: (String) -> Void = { print($0) }
         let err: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        if ["policy", "bench", "id"].contains(command) {
+            // Logs (of the application `bench import` starts) go to standard error, at warning.
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = .warning
+                return handler
+            }
+        }
         switch command {
         case "policy": return PolicyCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
-        case "bench": return BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
+        case "bench": return await BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
         case "id": return IdCLI.run(Array(arguments.dropFirst(2)), input: { readLine() }, today: ShanghaiDate.today(), output: out, errors: err)
         default: break
         }
@@ -57,6 +65,7 @@ public enum Entry {
             app.asyncCommands.use(StatsCommand(), as: "stats")
             app.asyncCommands.use(AdminCommand(), as: "admin")
             app.asyncCommands.use(DemoCommand(), as: "demo")
+            app.asyncCommands.use(ImportCommand(), as: "import")
             if command == "serve" {
                 try await prepareDatabase(app)
                 if demo {

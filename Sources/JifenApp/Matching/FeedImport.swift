@@ -1,0 +1,214 @@
+import Crypto
+import Fluent
+import Foundation
+import JifenCore
+import Vapor
+
+/// One row of a department's feed as stored: keyed by the keyed hash of the ID number (the
+/// number itself is not needed to match, so it is not kept), one quantity as of one date.
+final class FeedRecordModel: Model, @unchecked Sendable {
+    static let schema = "feed_records"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Field(key: "feed") var feed: String
+    @Field(key: "id_hash") var idHash: String
+    @Field(key: "id_masked") var idMasked: String
+    @Field(key: "as_of") var asOf: String
+    /// Hundredths, as `Decimal2` keeps them.
+    @Field(key: "quantity") var quantity: Int64
+    @Field(key: "import_id") var importID: UUID
+
+    init() {}
+}
+
+/// One import of a feed file: what came in and what it changed.
+final class FeedImportModel: Model, @unchecked Sendable {
+    static let schema = "feed_imports"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "feed") var feed: String
+    @Field(key: "filename") var filename: String
+    @Field(key: "sha256") var sha256: String
+    @Field(key: "encoding") var encoding: String
+    @Field(key: "rows") var rows: Int
+    @Field(key: "added") var added: Int
+    @Field(key: "changed") var changed: Int
+    @Field(key: "unchanged") var unchanged: Int
+    @Field(key: "refused") var refused: Int
+    /// The refused rows, one `line<TAB>reason` per line.
+    @Field(key: "problems") var problems: String
+    @Field(key: "created_by") var createdBy: String
+
+    init() {}
+}
+
+struct CreateFeeds: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(FeedImportModel.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("feed", .string, .required)
+            .field("filename", .string, .required)
+            .field("sha256", .string, .required)
+            .field("encoding", .string, .required)
+            .field("rows", .int, .required)
+            .field("added", .int, .required)
+            .field("changed", .int, .required)
+            .field("unchanged", .int, .required)
+            .field("refused", .int, .required)
+            .field("problems", .string, .required)
+            .field("created_by", .string, .required)
+            .create()
+        try await database.schema(FeedRecordModel.schema)
+            .id()
+            .field("updated_at", .datetime, .required)
+            .field("feed", .string, .required)
+            .field("id_hash", .string, .required)
+            .field("id_masked", .string, .required)
+            .field("as_of", .string, .required)
+            .field("quantity", .int64, .required)
+            .field("import_id", .uuid, .required, .references(FeedImportModel.schema, .id, onDelete: .restrict))
+            .unique(on: "feed", "id_hash", "as_of")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(FeedRecordModel.schema).delete()
+        try await database.schema(FeedImportModel.schema).delete()
+    }
+}
+
+/// Imports a feed file: decodes it, checks every row, stores the good ones. Idempotent: a row
+/// already stored with the same quantity changes nothing, so the same file twice changes
+/// nothing. The whole import is one transaction.
+enum FeedImporter {
+    struct Summary: Sendable, Equatable {
+        var encoding: String
+        var rows: Int
+        var added: Int
+        var changed: Int
+        var unchanged: Int
+        var problems: [FeedRowProblem]
+        var headerProblem: String?
+    }
+
+    static let batch = 500
+
+    static func run(kind: FeedKind, bytes: [UInt8], filename: String, by actor: Actor, app: Application, db: any Database,
+                    today: CivilDate, now: Date, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Summary {
+        guard let decoded = FeedReader.decode(bytes) else {
+            return Summary(encoding: "?", rows: 0, added: 0, changed: 0, unchanged: 0, problems: [],
+                           headerProblem: "文件既不是 UTF-8 也不是 GB18030 文本 / the file is neither UTF-8 nor GB18030 text")
+        }
+        let read = FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions)
+        let summary = Summary(encoding: decoded.encoding, rows: read.records.count + read.problems.count, added: 0, changed: 0, unchanged: 0,
+                              problems: read.problems, headerProblem: read.headerProblem)
+        if read.headerProblem != nil { return summary }
+        let data = app.personalData
+        let records = read.records
+        let result: Summary = try await db.transaction { db in
+            var summary = summary
+            let log = FeedImportModel()
+            log.createdAt = now
+            log.feed = kind.rawValue
+            log.filename = String(filename.suffix(200))
+            log.sha256 = SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+            log.encoding = decoded.encoding
+            log.rows = summary.rows
+            log.added = 0; log.changed = 0; log.unchanged = 0
+            log.refused = read.problems.count
+            log.problems = read.problems.map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
+            log.createdBy = actor.login
+            try await log.create(on: db)
+            let importID = try log.requireID()
+            var done = 0
+            for start in stride(from: 0, to: records.count, by: batch) {
+                let slice = records[start..<min(start + batch, records.count)]
+                let hashes = slice.map { data.lookupHash($0.idNumber) }
+                let existing = try await FeedRecordModel.query(on: db).filter(\.$feed == kind.rawValue).filter(\.$idHash ~~ Array(Set(hashes))).all()
+                var byKey: [String: FeedRecordModel] = [:]
+                for row in existing { byKey[row.idHash + "|" + row.asOf] = row }
+                var fresh: [FeedRecordModel] = []
+                for (record, hash) in zip(slice, hashes) {
+                    let key = hash + "|" + record.asOf.description
+                    if let stored = byKey[key] {
+                        if stored.quantity == record.quantity.hundredths { summary.unchanged += 1; continue }
+                        stored.quantity = record.quantity.hundredths
+                        stored.updatedAt = now
+                        stored.importID = importID
+                        try await stored.save(on: db)
+                        summary.changed += 1
+                    } else {
+                        let row = FeedRecordModel()
+                        row.updatedAt = now
+                        row.feed = kind.rawValue
+                        row.idHash = hash
+                        row.idMasked = String(record.idNumber.prefix(4)) + String(repeating: "*", count: 10) + String(record.idNumber.suffix(4))
+                        row.asOf = record.asOf.description
+                        row.quantity = record.quantity.hundredths
+                        row.importID = importID
+                        fresh.append(row)
+                        byKey[key] = row
+                    }
+                }
+                if !fresh.isEmpty { try await fresh.create(on: db) }
+                summary.added += fresh.count
+                done += slice.count
+                progress(done, records.count)
+            }
+            log.added = summary.added
+            log.changed = summary.changed
+            log.unchanged = summary.unchanged
+            try await log.save(on: db)
+            try await Audit.record("import", entity: "feed", id: kind.rawValue, after: [
+                "file": log.filename, "encoding": log.encoding, "rows": String(summary.rows), "added": String(summary.added),
+                "changed": String(summary.changed), "unchanged": String(summary.unchanged), "refused": String(log.refused),
+            ], by: actor, at: now, on: db)
+            return summary
+        }
+        return result
+    }
+}
+
+/// `jifen import --feed KIND FILE`: imports a department's feed file, showing progress, then
+/// what was added, changed, left unchanged and refused (each refused row by its line).
+struct ImportCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "feed", help: "socialInsurance | tax | bloodDonation | volunteerHours | military")
+        var feed: String?
+        @Argument(name: "file", help: "the CSV file (UTF-8, with or without BOM, or GB18030)")
+        var file: String
+    }
+
+    var help: String { "Imports a department's feed file (data matching)." }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        guard let raw = signature.feed, let kind = FeedKind(rawValue: raw) else {
+            throw Failure(description: "--feed 应为 / must be one of: " + FeedKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard let data = FileManager.default.contents(atPath: signature.file) else {
+            throw Failure(description: "\(signature.file): 无法读取 / cannot read the file")
+        }
+        let app = context.application
+        try await prepareDatabase(app)
+        let console = context.console
+        let now = app.effects.now()
+        let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: (signature.file as NSString).lastPathComponent,
+                                                 by: .cli, app: app, db: app.db, today: ShanghaiDate.today(now), now: now) { done, total in
+            if done == total || done % 100_000 < FeedImporter.batch { console.output("进度 / progress: \(done)/\(total)".consoleText()) }
+        }
+        if let problem = summary.headerProblem { throw Failure(description: "\(signature.file): \(problem)") }
+        for problem in summary.problems { console.output("\(signature.file):\(problem.line): \(problem.reason)".consoleText()) }
+        console.output("编码 / encoding \(summary.encoding)；行 / rows \(summary.rows)；新增 / added \(summary.added)；更新 / changed \(summary.changed)；未变 / unchanged \(summary.unchanged)；拒绝 / refused \(summary.problems.count)".consoleText())
+    }
+}

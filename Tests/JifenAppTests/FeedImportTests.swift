@@ -1,0 +1,93 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+/// A distinct valid ID number for every n below 6,720,000.
+func uniqueID(_ n: Int) -> String {
+    let sequence = n % 1000, day = 1 + (n / 1000) % 28, month = 1 + (n / 28_000) % 12, year = 1970 + (n / 336_000) % 20
+    let first17 = "341202" + String(format: "%04d%02d%02d%03d", year, month, day, sequence)
+    return first17 + String(ResidentID.checkDigit(first17)!)
+}
+
+/// A social-insurance feed of `rows` rows; every 100th row has a bad month count.
+func socialInsuranceFeed(rows: Int, months: Int = 36) -> String {
+    var lines = ["身份证号码,姓名,累计缴费月数,截至日期"]
+    lines.reserveCapacity(rows + 1)
+    for n in 0..<rows {
+        lines.append("\(uniqueID(n)),参保人\(n % 97),\(n % 100 == 99 ? "x" : String(months + n % 24)),2026-08-31")
+    }
+    return lines.joined(separator: "\r\n") + "\r\n"
+}
+
+final class FeedImportTests: XCTestCase {
+    func testAHundredThousandRowsWithOnePercentBadAreTakenReportedAndIdempotent() async throws {
+        try await withApp { ctx in
+            let csv = socialInsuranceFeed(rows: 100_000)
+            let now = ctx.clock.now, today = ShanghaiDate.today(now)
+            // MUT
+            let first = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(csv.utf8), filename: "si.csv", by: .cli,
+                                                   app: ctx.app, db: ctx.app.db, today: today, now: now)
+            // validate: the good rows are in, each bad row reported by its line
+            XCTAssertNil(first.headerProblem)
+            XCTAssertEqual(first.rows, 100_000)
+            XCTAssertEqual(first.added, 99_000)
+            XCTAssertEqual(first.problems.count, 1_000)
+            XCTAssertEqual(first.problems.first?.line, 101, "row n = 99 sits on line 101 (the header is line 1)")
+            XCTAssertEqual(first.problems.last?.line, 100_001)
+            XCTAssertTrue(first.problems.allSatisfy { $0.reason.contains("累计缴费月数") })
+            let stored = try await FeedRecordModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(stored, 99_000)
+            // the same file again changes nothing
+            let second = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(csv.utf8), filename: "si.csv", by: .cli,
+                                                    app: ctx.app, db: ctx.app.db, today: today, now: now)
+            XCTAssertEqual(second.added, 0)
+            XCTAssertEqual(second.changed, 0)
+            XCTAssertEqual(second.unchanged, 99_000)
+            let again = try await FeedRecordModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(again, 99_000)
+            // a newer month count for the same date updates the row
+            let later = socialInsuranceFeed(rows: 10, months: 40)
+            let third = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(later.utf8), filename: "si2.csv", by: .cli,
+                                                   app: ctx.app, db: ctx.app.db, today: today, now: now)
+            XCTAssertEqual(third.changed, 10)
+            XCTAssertEqual(third.problems.count, 0)
+            // no ID number is stored in clear
+            let sample = try await FeedRecordModel.query(on: ctx.app.db).first()!
+            XCTAssertEqual(sample.idMasked.count, 18)
+            XCTAssertTrue(sample.idMasked.contains("**********"))
+            let imports = try await FeedImportModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(imports, 3)
+        }
+    }
+
+    func testAGB18030FileImportsTheSameAsItsUTF8Twin() async throws {
+        try await withApp { ctx in
+            let csv = socialInsuranceFeed(rows: 300)
+            let now = ctx.clock.now, today = ShanghaiDate.today(now)
+            let gb = try XCTUnwrap(csv.data(using: String.Encoding(rawValue: 0x8000_0632)))
+            XCTAssertNotEqual(Array(gb), Array(csv.utf8))
+            let fromGB = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(gb), filename: "gb.csv", by: .cli, app: ctx.app, db: ctx.app.db, today: today, now: now)
+            XCTAssertEqual(fromGB.encoding, "GB18030")
+            XCTAssertEqual(fromGB.added, 297)
+            // The UTF-8 twin (with a BOM, as Excel writes "CSV UTF-8") finds every row already there, unchanged.
+            let fromUTF8 = try await FeedImporter.run(kind: .socialInsurance, bytes: [0xEF, 0xBB, 0xBF] + Array(csv.utf8), filename: "utf8.csv", by: .cli,
+                                                      app: ctx.app, db: ctx.app.db, today: today, now: now)
+            XCTAssertEqual(fromUTF8.encoding, "UTF-8")
+            XCTAssertEqual(fromUTF8.added, 0)
+            XCTAssertEqual(fromUTF8.changed, 0)
+            XCTAssertEqual(fromUTF8.unchanged, 297)
+            XCTAssertEqual(fromUTF8.problems.map(\.line), fromGB.problems.map(\.line))
+        }
+    }
+
+    func testAWrongHeaderImportsNothing() async throws {
+        try await withApp { ctx in
+            let summary = try await FeedImporter.run(kind: .tax, bytes: Array(socialInsuranceFeed(rows: 3).utf8), filename: "x.csv", by: .cli,
+                                                     app: ctx.app, db: ctx.app.db, today: ShanghaiDate.today(ctx.clock.now), now: ctx.clock.now)
+            XCTAssertTrue(summary.headerProblem?.contains("纳税金额（元）") == true)
+            let count = try await FeedRecordModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(count, 0)
+        }
+    }
+}
