@@ -5,17 +5,37 @@ import Foundation
 /// one use can never be replayed in another.
 struct Keys: Sendable {
     let master: SymmetricKey
+    /// Subkeys of the purposes used on every request or every imported row, derived once.
+    private let derived: [String: SymmetricKey]
 
-    init(secret: [UInt8]) { master = SymmetricKey(data: secret) }
+    static let commonPurposes = ["csrf", "code", "id-lookup"]
 
-    private func subkey(_ purpose: String) -> SymmetricKey {
+    init(secret: [UInt8]) {
+        let master = SymmetricKey(data: secret)
+        self.master = master
+        derived = Dictionary(uniqueKeysWithValues: Self.commonPurposes.map { ($0, Self.derive($0, from: master)) })
+    }
+
+    private static func derive(_ purpose: String, from master: SymmetricKey) -> SymmetricKey {
         SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: master))
     }
 
     func mac(_ purpose: String, _ message: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: subkey(purpose))
-        return Data(code).map { String(format: "%02x", $0) }.joined()
+        let key = derived[purpose] ?? Self.derive(purpose, from: master)
+        return hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
     }
+}
+
+/// Lower-case hex of bytes, without `String(format:)` (slow when done millions of times).
+func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Comparison whose time does not depend on where two strings first differ.
@@ -28,5 +48,5 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
 }
 
 func sha256Hex(_ text: String) -> String {
-    SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    hex(SHA256.hash(data: Data(text.utf8)))
 }
