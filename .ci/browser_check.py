@@ -21,6 +21,7 @@ MORE_PAGES = {
     "auditor": [("/audit", "audit")],
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
     "citizen": [("/account/password", "password")],
+    "departmentReviewer": [("/feeds", "feeds")],
 }
 
 

@@ -33,4 +33,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 008 – data matching: feed imports and their records
         app.migrations.add(CreateFeeds())
     }
+    do { // Migration 009 – jobs: work that outlasts a request
+        app.migrations.add(CreateJob())
+    }
 }

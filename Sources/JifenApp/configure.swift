@@ -79,6 +79,7 @@ func routes(_ app: Application) {
     HousesController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
+    FeedsController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -91,3 +91,50 @@ final class FeedImportTests: XCTestCase {
         }
     }
 }
+
+final class FeedUploadTests: XCTestCase {
+    func testAReviewerUploadsHisDepartmentsFeedAndFollowsItsProgress() async throws {
+        try await withApp(demo: true) { ctx in
+            let reviewer = Browser(ctx.app)
+            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            let page = try await reviewer.get("/feeds")
+            XCTAssertTrue(page.body.contains(#"<option value="socialInsurance""#))
+            XCTAssertFalse(page.body.contains(#"<option value="tax""#), "another department's feed is not offered")
+            let csv = socialInsuranceFeed(rows: 250)
+            // Another department's feed is refused beside the field.
+            let wrong = try await reviewer.upload("/feeds", fields: ["feed": "tax"], file: (name: "file", filename: "tax.csv", contents: csv))
+            XCTAssertEqual(wrong.status, .badRequest)
+            XCTAssertTrue(wrong.body.contains("请选择数据类型"))
+            // MUT: upload, then the worker runs it
+            try await reviewer.get("/feeds")
+            let queued = try await reviewer.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: "社保2026-08.csv", contents: csv))
+            XCTAssertEqual(queued.status, .seeOther)
+            let jobPath = try XCTUnwrap(queued.location)
+            let waiting = try await reviewer.get(jobPath)
+            XCTAssertTrue(waiting.body.contains("排队中"))
+            XCTAssertEqual(waiting.headers.first(name: "Refresh"), "2", "the page reloads itself while the job runs")
+            let ran = try await JobWorker.runOnce(ctx.app)
+            XCTAssertTrue(ran)
+            let idle = try await JobWorker.runOnce(ctx.app)
+            XCTAssertFalse(idle, "nothing left to claim")
+            // validate
+            let done = try await reviewer.get(jobPath)
+            XCTAssertTrue(done.body.contains("已完成"))
+            XCTAssertNil(done.headers.first(name: "Refresh"))
+            XCTAssertTrue(done.body.contains(#"<dd id="job-added">248</dd>"#))
+            XCTAssertTrue(done.body.contains("行 101：累计缴费月数"), "each refused row by line")
+            XCTAssertTrue(done.body.contains("进度 248/248"), "progress counts the good rows")
+            let stored = try await FeedRecordModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(stored, 248)
+            // Someone else's job is not shown; a clerk may not import at all.
+            let other = Browser(ctx.app)
+            try await other.signIn("edu", "demo12345")
+            let forbidden = try await other.get("/feeds")
+            XCTAssertEqual(forbidden.status, .forbidden)
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let adminView = try await admin.get(jobPath)
+            XCTAssertEqual(adminView.status, .ok)
+        }
+    }
+}

@@ -68,6 +68,7 @@ public enum Entry {
             app.asyncCommands.use(ImportCommand(), as: "import")
             if command == "serve" {
                 try await prepareDatabase(app)
+                JobWorker.start(app)
                 if demo {
                     let loaded = try await Demo.loadIfEmpty(app)
                     printDemo(loaded: loaded, config: config)

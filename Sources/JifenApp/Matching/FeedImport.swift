@@ -89,7 +89,9 @@ struct CreateFeeds: AsyncMigration {
 
 /// Imports a feed file: decodes it, checks every row, stores the good ones. Idempotent: a row
 /// already stored with the same quantity changes nothing, so the same file twice changes
-/// nothing. The whole import is one transaction.
+/// nothing. Each batch of rows is one transaction, and progress is reported between batches
+/// (so other processes can show it); an import cut short is completed by importing the same
+/// file again.
 enum FeedImporter {
     struct Summary: Sendable, Equatable {
         var encoding: String
@@ -104,38 +106,37 @@ enum FeedImporter {
     static let batch = 2000
 
     static func run(kind: FeedKind, bytes: [UInt8], filename: String, by actor: Actor, app: Application, db: any Database,
-                    today: CivilDate, now: Date, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Summary {
+                    today: CivilDate, now: Date, progress: @escaping @Sendable (Int, Int) async throws -> Void = { _, _ in }) async throws -> Summary {
         guard let decoded = FeedReader.decode(bytes) else {
             return Summary(encoding: "?", rows: 0, added: 0, changed: 0, unchanged: 0, problems: [],
                            headerProblem: "文件既不是 UTF-8 也不是 GB18030 文本 / the file is neither UTF-8 nor GB18030 text")
         }
         let read = FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions)
-        let summary = Summary(encoding: decoded.encoding, rows: read.records.count + read.problems.count, added: 0, changed: 0, unchanged: 0,
+        var summary = Summary(encoding: decoded.encoding, rows: read.records.count + read.problems.count, added: 0, changed: 0, unchanged: 0,
                               problems: read.problems, headerProblem: read.headerProblem)
         if read.headerProblem != nil { return summary }
         let data = app.personalData
         let records = read.records
-        let result: Summary = try await db.transaction { db in
-            var summary = summary
-            let log = FeedImportModel()
-            log.createdAt = now
-            log.feed = kind.rawValue
-            log.filename = String(filename.suffix(200))
-            log.sha256 = hex(SHA256.hash(data: Data(bytes)))
-            log.encoding = decoded.encoding
-            log.rows = summary.rows
-            log.added = 0; log.changed = 0; log.unchanged = 0
-            log.refused = read.problems.count
-            log.problems = read.problems.map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
-            log.createdBy = actor.login
-            try await log.create(on: db)
-            let importID = try log.requireID()
-            var done = 0
-            // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
-            let sql = db as! any SQLDatabase
-            for start in stride(from: 0, to: records.count, by: batch) {
-                let slice = records[start..<min(start + batch, records.count)]
-                let hashes = slice.map { data.lookupHash($0.idNumber) }
+        let log = FeedImportModel()
+        log.createdAt = now
+        log.feed = kind.rawValue
+        log.filename = String(filename.suffix(200))
+        log.sha256 = hex(SHA256.hash(data: Data(bytes)))
+        log.encoding = decoded.encoding
+        log.rows = summary.rows
+        log.added = 0; log.changed = 0; log.unchanged = 0
+        log.refused = read.problems.count
+        log.problems = read.problems.map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
+        log.createdBy = actor.login
+        try await log.create(on: db)
+        let importID = try log.requireID()
+        var done = 0
+        // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
+        for start in stride(from: 0, to: records.count, by: batch) {
+            let slice = records[start..<min(start + batch, records.count)]
+            let hashes = slice.map { data.lookupHash($0.idNumber) }
+            let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
+                let sql = db as! any SQLDatabase
                 struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: String; let quantity: Int64 }
                 let existing = try await sql.select().columns("id", "id_hash", "as_of", "quantity").from(FeedRecordModel.schema)
                     .where("feed", .equal, kind.rawValue).where("id_hash", .in, Array(Set(hashes)))
@@ -144,39 +145,47 @@ enum FeedImporter {
                 for row in existing { byKey[row.id_hash + "|" + row.as_of] = row }
                 let insert = sql.insert(into: FeedRecordModel.schema)
                     .columns("id", "updated_at", "feed", "id_hash", "id_masked", "as_of", "quantity", "import_id")
-                var fresh = 0
+                var added = 0, changed = 0, unchanged = 0
                 var inBatch: Set<String> = []
                 for (record, hash) in zip(slice, hashes) {
                     let key = hash + "|" + record.asOf.description
                     if let stored = byKey[key] {
-                        if stored.quantity == record.quantity.hundredths { summary.unchanged += 1; continue }
+                        if stored.quantity == record.quantity.hundredths { unchanged += 1; continue }
                         try await sql.update(FeedRecordModel.schema)
                             .set("quantity", to: record.quantity.hundredths).set("updated_at", to: now).set("import_id", to: importID)
                             .where("id", .equal, stored.id).run()
-                        summary.changed += 1
+                        changed += 1
                     } else if inBatch.insert(key).inserted {
                         let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
                         insert.values(SQLBind(UUID()), SQLBind(now), SQLBind(kind.rawValue), SQLBind(hash), SQLBind(masked),
                                       SQLBind(record.asOf.description), SQLBind(record.quantity.hundredths), SQLBind(importID))
-                        fresh += 1
+                        added += 1
                     }
                 }
-                if fresh > 0 { try await insert.run() }
-                summary.added += fresh
-                done += slice.count
-                progress(done, records.count)
+                if added > 0 { try await insert.run() }
+                return (added, changed, unchanged)
             }
-            log.added = summary.added
-            log.changed = summary.changed
-            log.unchanged = summary.unchanged
-            try await log.save(on: db)
-            try await Audit.record("import", entity: "feed", id: kind.rawValue, after: [
-                "file": log.filename, "encoding": log.encoding, "rows": String(summary.rows), "added": String(summary.added),
-                "changed": String(summary.changed), "unchanged": String(summary.unchanged), "refused": String(log.refused),
-            ], by: actor, at: now, on: db)
-            return summary
+            summary.added += counts.added
+            summary.changed += counts.changed
+            summary.unchanged += counts.unchanged
+            done += slice.count
+            try await progress(done, records.count)
         }
-        return result
+        log.added = summary.added
+        log.changed = summary.changed
+        log.unchanged = summary.unchanged
+        let final = summary
+        var snapshot: [String: String] = ["file": log.filename, "encoding": log.encoding, "refused": String(log.refused)]
+        snapshot["rows"] = String(final.rows)
+        snapshot["added"] = String(final.added)
+        snapshot["changed"] = String(final.changed)
+        snapshot["unchanged"] = String(final.unchanged)
+        let after = snapshot
+        try await db.transaction { db in
+            try await log.save(on: db)
+            try await Audit.record("import", entity: "feed", id: kind.rawValue, after: after, by: actor, at: now, on: db)
+        }
+        return final
     }
 }
 

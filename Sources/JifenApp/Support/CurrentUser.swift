@@ -13,6 +13,7 @@ struct CurrentUser: Sendable {
     let jurisdictionName: String?
     let departmentID: UUID?
     let departmentName: String?
+    let departmentCode: String?
     let sessionID: UUID
 }
 
@@ -81,7 +82,7 @@ struct SessionMiddleware: AsyncMiddleware {
         let current = CurrentUser(
             id: try user.requireID(), login: user.login, displayName: user.displayName, role: user.role,
             scope: user.role.isStaff ? jurisdiction?.jurisdictionCode : nil,
-            jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name,
+            jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name, departmentCode: department?.code,
             sessionID: try session.requireID()
         )
         return (current, session)

@@ -47,6 +47,7 @@ enum Navigation {
                 items.append((request.text("nav_houses"), Paths.houses))
             }
             if [.windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_permits"), Paths.permits)) }
+            if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_feeds"), "/feeds")) }
             items.append((request.text("nav_standards"), Paths.standards))
         }
         if user.role.isStaff, let scope = user.scope {

@@ -1,0 +1,106 @@
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Work that outlasts a request (DESIGN §4): a row in `jobs`, claimed by whichever app process's
+/// worker gets it first (PostgreSQL: `FOR UPDATE SKIP LOCKED`), with its progress visible to
+/// every process while it runs.
+final class Job: Model, @unchecked Sendable {
+    static let schema = "jobs"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "kind") var kind: String
+    @Enum(key: "status") var status: Status
+    /// What to do, as JSON (for a feed import: the feed, the stored file, who asked).
+    @Field(key: "payload") var payload: String
+    @Field(key: "done") var done: Int
+    @Field(key: "total") var total: Int
+    @OptionalField(key: "result") var result: String?
+    @OptionalField(key: "error") var error: String?
+    @OptionalField(key: "started_at") var startedAt: Date?
+    @OptionalField(key: "finished_at") var finishedAt: Date?
+    @Field(key: "created_by") var createdBy: String
+
+    init() {}
+
+    enum Status: String, Codable, Sendable { case queued, running, done, failed }
+}
+
+struct CreateJob: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Job.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("kind", .string, .required)
+            .field("status", .string, .required)
+            .field("payload", .string, .required)
+            .field("done", .int, .required)
+            .field("total", .int, .required)
+            .field("result", .string)
+            .field("error", .string)
+            .field("started_at", .datetime)
+            .field("finished_at", .datetime)
+            .field("created_by", .string, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(Job.schema).delete()
+    }
+}
+
+enum JobWorker {
+    /// Claims the oldest queued job, if any, so no other process takes it.
+    static func claim(on db: any Database, now: Date) async throws -> Job? {
+        let sql = db as! any SQLDatabase
+        let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
+        struct Claimed: Decodable { let id: UUID }
+        let claimed = try await sql.raw("""
+            UPDATE jobs SET status = 'running', started_at = \(bind: now)
+            WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at LIMIT 1\(unsafeRaw: lock))
+            RETURNING id
+            """).first(decoding: Claimed.self)
+        guard let id = claimed?.id else { return nil }
+        return try await Job.find(id, on: db)
+    }
+
+    /// Runs one queued job to its end; returns false when there was none.
+    @discardableResult
+    static func runOnce(_ app: Application) async throws -> Bool {
+        guard let job = try await claim(on: app.db, now: app.effects.now()) else { return false }
+        do {
+            switch job.kind {
+            case FeedImportJob.kind: try await FeedImportJob.run(job, app: app)
+            default: throw Abort(.internalServerError, reason: "unknown job kind \(job.kind)")
+            }
+        } catch {
+            job.status = .failed
+            job.error = String(describing: error).prefix(500).description
+            job.finishedAt = app.effects.now()
+            try await job.save(on: app.db)
+            app.logger.error("job failed", metadata: ["job": .string(job.id?.uuidString ?? ""), "kind": .string(job.kind)])
+        }
+        return true
+    }
+
+    /// The loop the server runs: a job when there is one, a short sleep when there is none.
+    static func start(_ app: Application) {
+        let task = Task {
+            while !Task.isCancelled {
+                let worked = (try? await runOnce(app)) ?? false
+                if !worked { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+            }
+        }
+        app.lifecycle.use(WorkerLifecycle(task: task))
+    }
+
+    struct WorkerLifecycle: LifecycleHandler {
+        let task: Task<Void, Never>
+        func shutdown(_ application: Application) { task.cancel() }
+    }
+}

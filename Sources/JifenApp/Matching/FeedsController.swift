@@ -1,0 +1,180 @@
+import Crypto
+import Fluent
+import JifenCore
+import Vapor
+
+/// A feed import queued from the web: the file is stored under the data directory by its hash;
+/// the worker imports it and writes progress to the job row.
+enum FeedImportJob {
+    static let kind = "feedImport"
+
+    struct Payload: Codable {
+        let feed: String
+        let file: String
+        let filename: String
+        let actorID: UUID?
+        let actorLogin: String
+    }
+
+    static func run(_ job: Job, app: Application) async throws {
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        guard let kind = FeedKind(rawValue: payload.feed),
+              let data = FileManager.default.contents(atPath: uploads(app) + payload.file) else { throw Abort(.internalServerError, reason: "feed file missing") }
+        let now = app.effects.now()
+        let db = app.db
+        let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: payload.filename,
+                                                 by: Actor(id: payload.actorID, login: payload.actorLogin, address: nil),
+                                                 app: app, db: db, today: ShanghaiDate.today(now), now: now) { done, total in
+            job.done = done
+            job.total = total
+            try await job.save(on: db)
+        }
+        var result: [String: String] = ["encoding": summary.encoding, "rows": String(summary.rows), "added": String(summary.added)]
+        result["changed"] = String(summary.changed)
+        result["unchanged"] = String(summary.unchanged)
+        result["refused"] = String(summary.problems.count)
+        if let header = summary.headerProblem { result["header"] = header }
+        result["problems"] = summary.problems.prefix(500).map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
+        job.result = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        job.status = summary.headerProblem == nil ? .done : .failed
+        job.error = summary.headerProblem
+        job.finishedAt = app.effects.now()
+        try await job.save(on: db)
+    }
+
+    static func uploads(_ app: Application) -> String {
+        (app.jifenConfig.dataDirectory as NSString).appendingPathComponent("uploads") + "/"
+    }
+}
+
+enum FeedsController {
+    static let access: Access = .roles([.departmentReviewer, .centerAdmin])
+
+    /// The department whose feed each is (their reviewers may import it).
+    static let department: [FeedKind: String] = [
+        .socialInsurance: "hrss", .tax: "tax", .bloodDonation: "redcross", .volunteerHours: "civil", .military: "veterans",
+    ]
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("feeds", access: access, use: page)
+        routes.on(.POST, ["feeds"], access: access, body: .collect(maxSize: "100mb"), use: upload)
+        routes.get("feeds", "jobs", ":id", access: access, use: job)
+    }
+
+    static func allowed(_ user: CurrentUser) async throws -> [FeedKind] {
+        if user.role == .centerAdmin { return FeedKind.allCases }
+        return FeedKind.allCases.filter { kind in
+            guard let code = department[kind] else { return false }
+            return user.departmentCode == code
+        }
+    }
+
+    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
+    struct Recent: Encodable { let href: String; let feed: String; let status: String; let at: String; let progress: String }
+
+    struct Content: Encodable {
+        let feeds: [Option]
+        let layouts: [Option]
+        let form: FormState
+        let recent: [Recent]
+        let action: String
+    }
+
+    static func content(_ req: Request, form: FormState) async throws -> Content {
+        let user = try req.requireUser()
+        let kinds = try await allowed(user)
+        let jobs = try await Job.query(on: req.db).filter(\.$kind == FeedImportJob.kind).filter(\.$createdBy == user.login)
+            .sort(\.$createdAt, .descending).limit(10).all()
+        return Content(
+            feeds: kinds.map { Option(value: $0.rawValue, label: req.text("feed_" + $0.rawValue), selected: form.values["feed"] == $0.rawValue) },
+            layouts: kinds.map { Option(value: req.text("feed_" + $0.rawValue), label: $0.columns.joined(separator: ", "), selected: false) },
+            form: form,
+            recent: jobs.map { Recent(href: "/feeds/jobs/" + ($0.id?.uuidString ?? ""), feed: (try? JSONDecoder().decode(FeedImportJob.Payload.self, from: Data($0.payload.utf8)).filename) ?? "",
+                                      status: req.text("job_" + $0.status.rawValue), at: ShanghaiTime.dateTime($0.createdAt), progress: "\($0.done)/\($0.total)") },
+            action: "/feeds"
+        )
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await req.render("feeds", title: "feeds_title", try await content(req, form: FormState(fields: ["feed", "file"])))
+    }
+
+    struct Form: Vapor.Content { var feed: String?; var file: File? }
+
+    static func upload(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let input = try req.content.decode(Form.self)
+        var form = FormState(fields: ["feed", "file"], values: ["feed": input.feed ?? ""])
+        let kinds = try await allowed(user)
+        let kind = FeedKind(rawValue: input.feed ?? "")
+        if kind == nil || !kinds.contains(kind!) { form.fail("feed", req.text("problem_choose", ["field": req.text("field_feed")])) }
+        let bytes = input.file.map { Array($0.data.readableBytesView) } ?? []
+        if bytes.isEmpty { form.fail("file", req.text("feeds_file_required")) }
+        else if FeedReader.decode(Array(bytes.prefix(65_536))) == nil && FeedReader.decode(bytes) == nil {
+            form.fail("file", req.text("feeds_not_text"))
+        }
+        guard form.isValid, let kind else {
+            return try await req.render("feeds", title: "feeds_title", try await content(req, form: form), status: .badRequest)
+        }
+        // Stored by content hash under the data directory; the same file twice is one file.
+        let name = hex(SHA256.hash(data: Data(bytes)))
+        let directory = FeedImportJob.uploads(req.application)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: directory + name) {
+            guard FileManager.default.createFile(atPath: directory + name, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw Abort(.internalServerError, reason: "cannot store the upload")
+            }
+        }
+        let job = Job()
+        job.createdAt = req.now
+        job.kind = FeedImportJob.kind
+        job.status = .queued
+        job.done = 0
+        job.total = 0
+        job.createdBy = user.login
+        let filename = input.file?.filename ?? "feed.csv"
+        job.payload = String(decoding: try JSONEncoder().encode(FeedImportJob.Payload(feed: kind.rawValue, file: name, filename: String(filename.suffix(120)),
+                                                                                       actorID: user.id, actorLogin: user.login)), as: UTF8.self)
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await job.create(on: db)
+            try await Audit.record("queue", entity: "feedImport", id: try job.requireID().uuidString, after: ["feed": kind.rawValue, "file": filename, "sha256": name],
+                                   by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/feeds/jobs/" + job.id!.uuidString)
+    }
+
+    struct Problem: Encodable { let line: String; let reason: String }
+
+    struct JobContent: Encodable {
+        let status: String
+        let running: Bool
+        let done: Int
+        let total: Int
+        let percent: Int
+        let result: [String: String]
+        let problems: [Problem]
+        let error: String?
+        let back: String
+    }
+
+    static func job(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let id = req.parameters.get("id", as: UUID.self), let job = try await Job.find(id, on: req.db), job.kind == FeedImportJob.kind,
+              job.createdBy == user.login || user.role == .centerAdmin
+        else { throw Abort(.notFound) }
+        let result = job.result.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
+        let problems = (result["problems"] ?? "").split(separator: "\n").map { line -> Problem in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            return Problem(line: String(parts.first ?? ""), reason: parts.count > 1 ? String(parts[1]) : "")
+        }
+        let running = job.status == .queued || job.status == .running
+        let content = JobContent(status: req.text("job_" + job.status.rawValue), running: running, done: job.done, total: job.total,
+                                 percent: job.total > 0 ? job.done * 100 / job.total : 0, result: result.filter { $0.key != "problems" },
+                                 problems: problems, error: job.error, back: "/feeds")
+        let response = try await req.render("feed-job", title: "feeds_title", content)
+        // While it runs, the page reloads itself every two seconds: progress without JavaScript.
+        if running { response.headers.replaceOrAdd(name: "Refresh", value: "2") }
+        return response
+    }
+}
