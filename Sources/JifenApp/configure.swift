@@ -58,8 +58,8 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionMiddleware())
-    app.middleware.use(CSRFMiddleware(keys: app.keys))
     app.middleware.use(AccessMiddleware())
+    app.middleware.use(CSRFMiddleware(keys: app.keys))
 
     routes(app)
 }

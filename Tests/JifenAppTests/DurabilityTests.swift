@@ -90,6 +90,39 @@ enum HTTP {
         return (http.statusCode, http.value(forHTTPHeaderField: "Location"))
     }
 
+    /// Signs in and returns the cookies of the signed-in session.
+    static func signIn(_ base: String, login: String, password: String, csrf: String, cookies: String) async throws -> String {
+        var request = URLRequest(url: URL(string: base + "/login")!)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.setValue(cookies, forHTTPHeaderField: "Cookie")
+        request.httpBody = Data("_csrf=\(csrf)&login=\(login)&password=\(password)".utf8)
+        let (_, response) = try await session.data(for: request)
+        let header = (response as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
+        let fresh = header.components(separatedBy: ",").compactMap { $0.split(separator: ";").first }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("jifen_session=") }
+        return ([cookies] + fresh).joined(separator: "; ")
+    }
+
+    static func upload(_ url: String, fields: [String: String], file: (name: String, filename: String, data: Data), cookies: String) async throws -> (Int, String?) {
+        let boundary = "----jifen-boundary-\(UUID().uuidString)"
+        var body = Data()
+        for (name, value) in fields {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8))
+        body.append(file.data)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("multipart/form-data; boundary=\(boundary)", forHTTPHeaderField: "Content-Type")
+        request.setValue(cookies, forHTTPHeaderField: "Cookie")
+        request.httpBody = body
+        let (_, response) = try await session.data(for: request)
+        let http = response as! HTTPURLResponse
+        return (http.statusCode, http.value(forHTTPHeaderField: "Location"))
+    }
+
     static func setCookies(_ url: String) async throws -> (body: String, cookies: String) {
         let (data, response) = try await session.data(from: URL(string: url)!)
         let header = (response as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
@@ -176,6 +209,31 @@ final class DurabilityTests: XCTestCase {
         XCTAssertGreaterThan(scanned, 500_000, "the database was there to scan")
         let count = try await ServerProcessStats.residents(directory: directory)
         XCTAssertEqual(count, 1000, "the demo has 1000 residents")
+    }
+
+    /// Request bodies stream into a real server (in-memory tests hand them over whole): an upload
+    /// larger than the default 16 KB body limit must still reach a route that allows it.
+    func testALargeUploadReachesTheRouteThatAllowsIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-upload-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 50001...60000)
+        let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"])
+        defer { server.stop() }
+        try await server.waitUntilReady()
+        let base = "http://127.0.0.1:\(port)"
+        let (loginPage, cookies) = try await HTTP.setCookies(base + "/login")
+        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
+        let session = try await HTTP.signIn(base, login: "admin", password: "demo12345", csrf: csrf, cookies: cookies)
+        let (form, _) = try await HTTP.get(base + "/standards/new", cookies: session)
+        let csrf2 = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: form))
+        let yaml = try String(contentsOfFile: JifenResourcesPath.standards + "zhangjiagang-2021.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "id: zhangjiagang-2021", with: "id: zhangjiagang-2031")
+        XCTAssertGreaterThan(yaml.utf8.count, 16_384)
+        let (status, location) = try await HTTP.upload(base + "/standards", fields: ["_csrf": csrf2, "yaml": ""],
+                                                       file: ("file", "zjg.yaml", Data(yaml.utf8)), cookies: session)
+        XCTAssertEqual(status, 303)
+        XCTAssertEqual(location, "/standards/zhangjiagang-2031")
     }
 
     /// Every token of 18 characters that is a valid resident ID (region, birth date and check digit).

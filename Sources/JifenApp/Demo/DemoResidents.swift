@@ -139,4 +139,5 @@ enum DemoResidents {
 import JifenResources
 enum JifenResourcesPath {
     static var regions: String { JifenResources.directory("Regions") + "gbt2260.tsv" }
+    static var standards: String { JifenResources.directory("Standards") }
 }

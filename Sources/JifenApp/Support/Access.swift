@@ -26,10 +26,13 @@ public enum Access: Sendable, Hashable, CustomStringConvertible {
     }
 
     static let userInfoKey = "jifen.access"
+    static let bodyLimitKey = "jifen.bodyLimit"
 }
 
 extension Route {
     public var access: Access? { userInfo[.init(Access.userInfoKey)] as? Access }
+    /// The most a request body may hold on this route, in bytes (uploads raise it).
+    var bodyLimit: Int? { userInfo[.init(Access.bodyLimitKey)] as? Int }
 }
 
 extension RoutesBuilder {
@@ -42,6 +45,7 @@ extension RoutesBuilder {
     ) -> Route {
         let route = self.on(method, path, body: body, use: handler)
         route.userInfo[.init(Access.userInfoKey)] = access
+        if case .collect(let maxSize) = body, let maxSize { route.userInfo[.init(Access.bodyLimitKey)] = maxSize.value }
         return route
     }
 

@@ -22,7 +22,9 @@ struct CSRFMiddleware: AsyncMiddleware {
         request.storage[BrowserTokenKey.self] = browserToken
 
         if Self.unsafe.contains(request.method) {
-            _ = try await request.body.collect(max: request.application.routes.defaultMaxBodySize.value).get()
+            // The route's own limit (uploads) or the default; access was checked before, so
+            // only someone allowed to use the route gets this far with a large body.
+            _ = try await request.body.collect(max: request.route?.bodyLimit ?? request.application.routes.defaultMaxBodySize.value).get()
             let sent = request.headers.first(name: Self.headerName)
                 ?? (try? request.content.get(String.self, at: Self.fieldName))
             let expected = Self.token(keys: keys, browser: existing ?? "", session: request.sessionToken)
