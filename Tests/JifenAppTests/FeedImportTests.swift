@@ -138,3 +138,51 @@ final class FeedUploadTests: XCTestCase {
         }
     }
 }
+
+final class WorkerCommandTests: XCTestCase {
+    func testTheWorkerCommandRunsWhatIsQueuedAndStops() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-worker-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // setup: a database with one queued import (made with the demo key, as `jifen demo` would)
+        let demo = Process()
+        demo.executableURL = ServerProcess.binary
+        demo.arguments = ["demo"]
+        demo.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "PATH": "/usr/bin:/bin"]
+        demo.standardOutput = FileHandle.nullDevice
+        demo.standardError = FileHandle.nullDevice
+        try demo.run()
+        demo.waitUntilExit()
+        XCTAssertEqual(demo.terminationStatus, 0)
+        let csv = socialInsuranceFeed(rows: 120)
+        let name = "queued-feed"
+        try FileManager.default.createDirectory(atPath: directory + "/uploads", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: directory + "/uploads/" + name, contents: Data(csv.utf8))
+        let payload = #"{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}"#
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = ["python3", "-c", """
+        import sqlite3, uuid, sys
+        c = sqlite3.connect(sys.argv[1])
+        c.execute("insert into jobs (id, created_at, kind, status, payload, done, total, created_by) values (?, 1790000000.0, 'feedImport', 'queued', ?, 0, 0, 'admin')", (str(uuid.uuid4()).upper(), sys.argv[2]))
+        c.commit()
+        """, directory + "/jifen.sqlite", payload]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        XCTAssertEqual(sqlite.terminationStatus, 0)
+        // MUT
+        let worker = Process()
+        worker.executableURL = ServerProcess.binary
+        worker.arguments = ["worker", "--once", "--demo"]
+        worker.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
+        let out = Pipe()
+        worker.standardOutput = out
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        worker.waitUntilExit()
+        // validate
+        XCTAssertEqual(worker.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("jobs run 1"), text)
+    }
+}

@@ -66,6 +66,7 @@ public enum Entry {
             app.asyncCommands.use(AdminCommand(), as: "admin")
             app.asyncCommands.use(DemoCommand(), as: "demo")
             app.asyncCommands.use(ImportCommand(), as: "import")
+            app.asyncCommands.use(WorkerCommand(), as: "worker")
             if command == "serve" {
                 try await prepareDatabase(app)
                 JobWorker.start(app)

@@ -104,3 +104,27 @@ enum JobWorker {
         func shutdown(_ application: Application) { task.cancel() }
     }
 }
+
+/// `jifen worker [--once]`: runs queued jobs on this machine, beside or instead of the servers'
+/// own loops (any number of workers can share one PostgreSQL). `--once` runs what is queued now
+/// and stops.
+struct WorkerCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Flag(name: "once", help: "run the jobs queued now, then stop")
+        var once: Bool
+    }
+
+    var help: String { "Runs queued jobs (feed imports)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        try await prepareDatabase(app)
+        var count = 0
+        while !Task.isCancelled {
+            if try await JobWorker.runOnce(app) { count += 1; continue }
+            if signature.once { break }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+        context.console.output("jobs run \(count)".consoleText())
+    }
+}
