@@ -25,13 +25,12 @@ enum UsersController {
         let createdAt: String
     }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
     struct SortLink: Encodable { let label: String; let href: String; let active: Bool }
 
     struct ListContent: Encodable {
         let rows: [Row]
         let pager: Pager
-        let roles: [Option]
+        let roles: [SelectOption]
         let sorts: [SortLink]
         let newLink: String
         let query: String
@@ -102,8 +101,8 @@ enum UsersController {
                     createdAt: ShanghaiTime.format(user.createdAt, "yyyy-MM-dd"))
             },
             pager: Pager(paging) { link(page: $0) },
-            roles: [Option(value: "", label: req.text("users_all_roles"), selected: role == nil)]
-                + Role.allCases.map { Option(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: $0 == role) },
+            roles: [SelectOption(value: "", label: req.text("users_all_roles"), selected: role == nil)]
+                + Role.allCases.map { SelectOption(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: $0 == role) },
             sorts: Sort.allCases.map { SortLink(label: req.text("users_sort_" + $0.rawValue), href: link(sort: $0), active: $0 == sort) },
             newLink: Paths.adminUserNew,
             query: search
@@ -117,9 +116,9 @@ enum UsersController {
 
     struct NewContent: Encodable {
         let form: FormState
-        let roles: [Option]
-        let jurisdictions: [Option]
-        let departments: [Option]
+        let roles: [SelectOption]
+        let jurisdictions: [SelectOption]
+        let departments: [SelectOption]
         let action: String
         let created: String?
     }
@@ -139,10 +138,10 @@ enum UsersController {
         let indent = ["city": "", "town": "　", "community": "　　", "grid": "　　　"]
         return NewContent(
             form: form,
-            roles: Role.staff.map { Option(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: form.values["role"] == $0.rawValue) },
-            jurisdictions: places.map { Option(value: $0.code, label: (indent[$0.level] ?? "") + $0.name, selected: form.values["jurisdiction"] == $0.code) },
-            departments: [Option(value: "", label: req.text("users_no_department"), selected: (form.values["department"] ?? "").isEmpty)]
-                + departments.map { Option(value: $0.code, label: $0.name, selected: form.values["department"] == $0.code) },
+            roles: Role.staff.map { SelectOption(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: form.values["role"] == $0.rawValue) },
+            jurisdictions: places.map { SelectOption(value: $0.code, label: (indent[$0.level] ?? "") + $0.name, selected: form.values["jurisdiction"] == $0.code) },
+            departments: [SelectOption(value: "", label: req.text("users_no_department"), selected: (form.values["department"] ?? "").isEmpty)]
+                + departments.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["department"] == $0.code) },
             action: Paths.adminUsers, created: created
         )
     }

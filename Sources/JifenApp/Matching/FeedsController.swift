@@ -69,12 +69,11 @@ enum FeedsController {
         }
     }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
     struct Recent: Encodable { let href: String; let feed: String; let status: String; let at: String; let progress: String }
 
     struct Content: Encodable {
-        let feeds: [Option]
-        let layouts: [Option]
+        let feeds: [SelectOption]
+        let layouts: [SelectOption]
         let form: FormState
         let recent: [Recent]
         let action: String
@@ -86,8 +85,8 @@ enum FeedsController {
         let jobs = try await Job.query(on: req.db).filter(\.$kind == FeedImportJob.kind).filter(\.$createdBy == user.login)
             .sort(\.$createdAt, .descending).limit(10).all()
         return Content(
-            feeds: kinds.map { Option(value: $0.rawValue, label: req.text("feed_" + $0.rawValue), selected: form.values["feed"] == $0.rawValue) },
-            layouts: kinds.map { Option(value: req.text("feed_" + $0.rawValue), label: $0.columns.joined(separator: ", "), selected: false) },
+            feeds: kinds.map { SelectOption(value: $0.rawValue, label: req.text("feed_" + $0.rawValue), selected: form.values["feed"] == $0.rawValue) },
+            layouts: kinds.map { SelectOption(value: req.text("feed_" + $0.rawValue), label: $0.columns.joined(separator: ", "), selected: false) },
             form: form,
             recent: jobs.map { Recent(href: "/feeds/jobs/" + ($0.id?.uuidString ?? ""), feed: (try? JSONDecoder().decode(FeedImportJob.Payload.self, from: Data($0.payload.utf8)).filename) ?? "",
                                       status: req.text("job_" + $0.status.rawValue), at: ShanghaiTime.dateTime($0.createdAt), progress: "\($0.done)/\($0.total)") },

@@ -57,14 +57,14 @@ enum HousesController {
 
     struct NewContent: Encodable {
         let form: FormState
-        let grids: [ResidenceController.Option]
+        let grids: [SelectOption]
         let action: String
     }
 
     static func newContent(_ req: Request, form: FormState) async throws -> NewContent {
         guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
         let grids = try await Jurisdiction.within(scope, on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
-        return NewContent(form: form, grids: grids.map { ResidenceController.Option(value: $0.code, label: $0.name, selected: form.values["grid"] == $0.code || grids.count == 1) },
+        return NewContent(form: form, grids: grids.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["grid"] == $0.code || grids.count == 1) },
                           action: Paths.houses)
     }
 

@@ -18,7 +18,6 @@ enum ResidenceController {
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
 
     struct RegistrationRow: Encodable {
         let id: String
@@ -69,12 +68,12 @@ enum ResidenceController {
         let currentMonths: Int
         let declareForm: FormState
         let declareAction: String
-        let grids: [Option]
+        let grids: [SelectOption]
         let canDeclare: Bool
         let permit: PermitView?
         let permitForm: FormState
         let permitAction: String
-        let bases: [Option]
+        let bases: [SelectOption]
         let canApply: Bool
         let notice: String?
         /// The permit form's messages, for when the form itself is not shown (endorsement).
@@ -82,7 +81,7 @@ enum ResidenceController {
         let household: [Member]
         let householdForm: FormState
         let householdAction: String
-        let relations: [Option]
+        let relations: [SelectOption]
     }
 
     struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool }
@@ -121,7 +120,7 @@ enum ResidenceController {
             declareForm: declare, declareAction: Paths.myResidence,
             grids: grids.map { g in
                 let town = JurisdictionCode(g.code)?.parent?.parent.flatMap { parents[$0.rawValue] } ?? ""
-                return Option(value: g.code, label: town + " · " + g.name, selected: declare.values["grid"] == g.code)
+                return SelectOption(value: g.code, label: town + " · " + g.name, selected: declare.values["grid"] == g.code)
             },
             canDeclare: resident != nil && !ongoing,
             permit: permit.map { p in
@@ -135,7 +134,7 @@ enum ResidenceController {
                            canEndorse: canEndorse(p, today: today(req)), endorseAction: Paths.myPermit + "/endorse")
             },
             permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: Paths.myPermit,
-            bases: PermitEligibility.Basis.allCases.map { Option(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
+            bases: PermitEligibility.Basis.allCases.map { SelectOption(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
             canApply: resident != nil && (permit == nil || permit?.status == .rejected),
             notice: notice,
             permitErrors: (permitForm?.errors ?? [:]).keys.sorted().compactMap { permitForm?.errors[$0] },
@@ -144,7 +143,7 @@ enum ResidenceController {
                 return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate, minor: minor)
             },
             householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: Paths.myHousehold,
-            relations: HouseholdMember.Relation.allCases.map { Option(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
+            relations: HouseholdMember.Relation.allCases.map { SelectOption(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
         )
     }
 

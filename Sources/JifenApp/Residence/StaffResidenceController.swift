@@ -58,10 +58,10 @@ enum StaffResidenceController {
         let lookupAction: String
         let arrivalAction: String
         let arrivalForm: FormState
-        let houses: [ResidenceController.Option]
+        let houses: [SelectOption]
         let filter: String
         let filters: [NavItem]
-        let methods: [ResidenceController.Option]
+        let methods: [SelectOption]
         let form: FormState
         let failedID: String?
         /// The refused decision's messages, shown under its form.
@@ -107,11 +107,11 @@ enum StaffResidenceController {
             arrivalAction: "/registrations/arrival", arrivalForm: arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description]),
             houses: user.role == .gridWorker
                 ? try await RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).sort(\.$addressCode).all()
-                    .map { ResidenceController.Option(value: $0.addressCode, label: $0.address, selected: arrival?.values["house"] == $0.addressCode) }
+                    .map { SelectOption(value: $0.addressCode, label: $0.address, selected: arrival?.values["house"] == $0.addressCode) }
                 : [],
             filter: filterCode,
             filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
-            methods: ResidenceRegistration.Method.allCases.map { ResidenceController.Option(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
+            methods: ResidenceRegistration.Method.allCases.map { SelectOption(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
         )
         return try await req.render("registrations", title: "registrations_title", content, status: httpStatus)

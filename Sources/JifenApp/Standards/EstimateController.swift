@@ -10,7 +10,6 @@ enum EstimateController {
         routes.post("estimate", access: .anyone, use: estimate)
     }
 
-    struct Option: Encodable { let value: String; let label: String; let selected: Bool }
 
     /// One input of the form, made from one item of the standard.
     struct Field: Encodable {
@@ -19,7 +18,7 @@ enum EstimateController {
         let label: String
         let input: String          // select | number | checkbox
         let unit: String?
-        let options: [Option]
+        let options: [SelectOption]
         let value: String
         let checked: Bool
         let dated: Bool
@@ -118,14 +117,14 @@ enum EstimateController {
         let sections = standard.categories.map { category in
             Section(title: category.title, fields: standard.items.filter { $0.category == category.id }.map { item in
                 let value = input["f_" + item.id] ?? ""
-                var options: [Option] = []
+                var options: [SelectOption] = []
                 let input: String
                 var unit: String?
                 switch item.rule {
                 case .choice(let choices):
                     input = "select"
-                    options = [Option(value: "", label: req.text("estimate_none"), selected: value.isEmpty)]
-                        + choices.map { Option(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: $0.id == value) }
+                    options = [SelectOption(value: "", label: req.text("estimate_none"), selected: value.isEmpty)]
+                        + choices.map { SelectOption(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: $0.id == value) }
                 case .perUnit(let u, _, _, _, _, _), .tiers(let u, _, _):
                     input = "number"
                     unit = u

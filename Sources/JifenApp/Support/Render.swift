@@ -139,3 +139,10 @@ struct Pager: Encodable {
         next = paging.hasNext ? link(paging.page + 1) : nil
     }
 }
+
+/// One choice of a `<select>`: every form's options have this shape.
+struct SelectOption: Encodable {
+    let value: String
+    let label: String
+    let selected: Bool
+}
