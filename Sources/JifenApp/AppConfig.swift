@@ -24,6 +24,8 @@ public struct AppConfig: Sendable {
     public var sessionIdleMinutes: Int
     /// Working days to produce a residence permit (today 15, the target 7).
     public var permitProductionDays: Int
+    /// Working days a department has to review a claimed points item (default 15).
+    public var reviewWorkingDays: Int
     /// The address people reach the site at, used in QR codes printed on doors.
     public var publicURL: String
 
@@ -128,6 +130,16 @@ public struct AppConfig: Sendable {
             productionDays = 15
         }
 
+        let reviewDays: Int
+        if let raw = value("JIFEN_REVIEW_DAYS") {
+            guard let d = Int(raw), (1...60).contains(d) else {
+                throw Problem(setting: "JIFEN_REVIEW_DAYS", message: "应为 1–60 之间的整数 / expected an integer from 1 to 60")
+            }
+            reviewDays = d
+        } else {
+            reviewDays = 15
+        }
+
         let publicURL: String
         if let raw = value("JIFEN_PUBLIC_URL") {
             guard raw.hasPrefix("http://") || raw.hasPrefix("https://"), let url = URL(string: raw), url.host != nil else {
@@ -142,7 +154,7 @@ public struct AppConfig: Sendable {
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle,
-            permitProductionDays: productionDays, publicURL: publicURL
+            permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL
         )
     }
 

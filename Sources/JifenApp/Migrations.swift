@@ -36,4 +36,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 009 – jobs: work that outlasts a request
         app.migrations.add(CreateJob())
     }
+    do { // Migration 010 – points applications, claims, evidence files, archives and their history
+        app.migrations.add(CreatePoints())
+    }
 }

@@ -80,6 +80,8 @@ func routes(_ app: Application) {
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)
+    PointsController.register(app)
+    PointsStaffController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -40,7 +40,14 @@ extension Request {
     /// The shipped calendar with the years entered by admins laid over it. Read per use, so every
     /// app process sees an admin's change at once.
     func workingCalendar() async throws -> WorkingCalendar {
-        var calendar = application.workingCalendar
+        try await application.workingCalendar(on: db)
+    }
+}
+
+extension Application {
+    /// The shipped calendar with the years entered by admins (in `db`) laid over it.
+    func workingCalendar(on db: any Database) async throws -> WorkingCalendar {
+        var calendar = workingCalendar
         for row in try await CalendarYear.query(on: db).all() {
             if case .success(let parsed) = WorkingCalendar.parse(row.yaml), let year = parsed.years[row.year] {
                 calendar.years[row.year] = year

@@ -3,18 +3,19 @@ import Vapor
 
 /// `jifen stats`: counts in the configured database, one `name value` per line (DESIGN §5).
 enum Stats {
-    /// The contract's names in the contract's order, then the foundation's own tables. A name
-    /// whose feature has no table yet (points, programs) counts 0: no such record can exist.
+    /// The contract's names in the contract's order, then Jifen's own tables. A name whose
+    /// feature has no table yet (programs: service applications, schools, seats) counts 0.
     static func counts(on db: any Database) async throws -> [(String, Int)] {
         [
             ("residents", try await Resident.query(on: db).count()),
             ("residence_registrations", try await ResidenceRegistration.query(on: db).count()),
             ("rental_houses", try await RentalHouse.query(on: db).count()),
             ("permits", try await ResidencePermit.query(on: db).count()),
-            ("points_archives", 0),
+            ("points_archives", try await PointsArchive.query(on: db).count()),
             ("applications", 0),
             ("schools", 0),
             ("seats", 0),
+            ("points_applications", try await PointsApplication.query(on: db).count()),
             ("users", try await User.query(on: db).count()),
             ("jurisdictions", try await Jurisdiction.query(on: db).count()),
             ("departments", try await Department.query(on: db).count()),

@@ -220,6 +220,9 @@ struct ImportCommand: AsyncCommand {
         }
         if let problem = summary.headerProblem { throw Failure(description: "\(signature.file): \(problem)") }
         for problem in summary.problems { console.output("\(signature.file):\(problem.line): \(problem.reason)".consoleText()) }
+        // Points archives that the feed covers follow the new records (动态调整).
+        let adjusted = try await PointsService(app: app, db: app.db, now: app.effects.now(), actor: .system, logger: app.logger).refresh(afterFeed: kind.rawValue)
+        if adjusted > 0 { console.output("积分档案调整 / archives adjusted: \(adjusted)".consoleText()) }
         console.output("编码 / encoding \(summary.encoding)；行 / rows \(summary.rows)；新增 / added \(summary.added)；更新 / changed \(summary.changed)；未变 / unchanged \(summary.unchanged)；拒绝 / refused \(summary.problems.count)".consoleText())
     }
 }

@@ -34,6 +34,11 @@ enum FeedImportJob {
         result["unchanged"] = String(summary.unchanged)
         result["refused"] = String(summary.problems.count)
         if let header = summary.headerProblem { result["header"] = header }
+        if summary.headerProblem == nil {
+            // Points archives that the feed covers follow the new records (动态调整).
+            let adjusted = try await PointsService(app: app, db: db, now: app.effects.now(), actor: .system, logger: app.logger).refresh(afterFeed: kind.rawValue)
+            result["adjusted"] = String(adjusted)
+        }
         result["problems"] = summary.problems.prefix(500).map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
         job.result = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
         job.status = summary.headerProblem == nil ? .done : .failed

@@ -40,13 +40,18 @@ enum Navigation {
         items.append((request.text("nav_home"), Paths.home))
         if user.role == .citizen {
             items.append((request.text("nav_residence"), Paths.myResidence))
+            items.append((request.text("nav_points"), "/me/points"))
             items.append((request.text("nav_estimate"), Paths.estimate))
         } else {
             if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
                 items.append((request.text("nav_registrations"), Paths.registrations))
                 items.append((request.text("nav_houses"), Paths.houses))
             }
-            if [.windowClerk, .centerAdmin].contains(user.role) { items.append((request.text("nav_permits"), Paths.permits)) }
+            if [.windowClerk, .centerAdmin].contains(user.role) {
+                items.append((request.text("nav_permits"), Paths.permits))
+                items.append((request.text("nav_point_applications"), "/points/applications"))
+            }
+            if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_point_review"), "/points/review")) }
             if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_feeds"), "/feeds")) }
             items.append((request.text("nav_standards"), Paths.standards))
         }

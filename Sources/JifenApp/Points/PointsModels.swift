@@ -1,0 +1,297 @@
+import Fluent
+import SQLKit
+import JifenCore
+import Vapor
+
+/// A points application (积分申请) of one resident for one application year: the items he claims,
+/// the window's first review, then each item's department.
+final class PointsApplication: Model, @unchecked Sendable {
+    static let schema = "points_applications"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Field(key: "number") var number: String
+    @Field(key: "year") var year: Int
+    /// The version of the scoring standard the application is scored under (the one in force when opened).
+    @Field(key: "standard_code") var standardCode: String
+    @Enum(key: "status") var status: Status
+    @Field(key: "opened_by") var openedBy: String
+    @OptionalField(key: "submitted_at") var submittedAt: Date?
+    @OptionalField(key: "reviewed_at") var reviewedAt: Date?
+    @OptionalField(key: "reviewed_by") var reviewedBy: String?
+    /// What the window found missing when it returned the application.
+    @OptionalField(key: "return_reason") var returnReason: String?
+    @OptionalField(key: "completed_at") var completedAt: Date?
+    /// The total at completion, in hundredths of a point.
+    @OptionalField(key: "total") var total: Int64?
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+    /// Where the applicant lives (the grid of his registration): the window of that town handles it.
+    @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+
+    init() {}
+
+    enum Status: String, Codable, Sendable, CaseIterable {
+        /// Being filled in by the applicant (or the clerk at the counter).
+        case draft
+        /// Waiting for the window's first review (初审).
+        case submitted
+        /// Returned by the window with what is missing; the applicant completes and submits again.
+        case returned
+        /// Accepted by the window; its items are in the departments' queues.
+        case inReview
+        /// Every item decided; the points are in the archive.
+        case completed
+        /// Cancelled by the centre (fraud found while it was open).
+        case void
+    }
+
+    var isEditable: Bool { status == .draft || status == .returned }
+
+    var auditSnapshot: [String: String] {
+        var s = ["number": number, "year": String(year), "status": status.rawValue, "standard": standardCode]
+        if let returnReason { s["returnReason"] = returnReason }
+        if let total { s["total"] = Points(hundredths: total).description }
+        return s
+    }
+}
+
+/// One claimed item of an application and its review.
+final class PointsClaim: Model, @unchecked Sendable {
+    static let schema = "points_claims"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "item") var item: String
+    /// The member department responsible for the item (from the standard).
+    @Field(key: "department") var department: String
+    /// The claimed value: an option id, a number, or `true` (see `ClaimInput.text`).
+    @Field(key: "value") var value: String
+    @OptionalField(key: "fact_date") var factDate: String?
+    @Enum(key: "state") var state: State
+    /// The value review confirmed when it differs from the claim (a correction or a feed).
+    @OptionalField(key: "confirmed_value") var confirmedValue: String?
+    @OptionalField(key: "confirmed_date") var confirmedDate: String?
+    /// `department:hrss` or `feed:socialInsurance` (with `feedAsOf`).
+    @OptionalField(key: "verifier") var verifier: String?
+    @OptionalField(key: "feed_as_of") var feedAsOf: String?
+    @OptionalField(key: "reason") var reason: String?
+    @OptionalField(key: "decided_by") var decidedBy: String?
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    /// Review due (working days after the window accepted the application).
+    @OptionalField(key: "due_date") var dueDate: String?
+
+    // relationships
+    @Parent(key: "application_id") var application: PointsApplication
+
+    init() {}
+
+    enum State: String, Codable, Sendable, CaseIterable { case claimed, verified, corrected, rejected }
+
+    func isOverdue(today: CivilDate) -> Bool {
+        state == .claimed && (dueDate.flatMap(CivilDate.init).map { $0 < today } ?? false)
+    }
+
+    var auditSnapshot: [String: String] {
+        var s = ["item": item, "value": value, "state": state.rawValue, "department": department]
+        if let factDate { s["date"] = factDate }
+        if let confirmedValue { s["confirmed"] = confirmedValue }
+        if let verifier { s["verifier"] = verifier + (feedAsOf.map { "@" + $0 } ?? "") }
+        if let reason { s["reason"] = reason }
+        return s
+    }
+
+    /// The claim as the domain's archive rules see it.
+    func claim(for item: ScoringStandard.Item) -> Claim? {
+        guard let claimed = ClaimInput.value(value, for: item) else { return nil }
+        let fact = Fact(claimed, date: factDate.flatMap(CivilDate.init))
+        let by: Claim.Verifier = if let feed = verifier?.split(separator: ":").last, verifier?.hasPrefix("feed:") == true {
+            .feed(String(feed), asOf: feedAsOf.flatMap(CivilDate.init) ?? CivilDate(year: 1970, month: 1, day: 1)!)
+        } else {
+            .department(department)
+        }
+        switch state {
+        case .claimed: return Claim(item: self.item, fact: fact)
+        case .rejected: return Claim(item: self.item, fact: fact, state: .rejected(reason: reason ?? ""))
+        case .verified: return Claim(item: self.item, fact: fact, state: .verified(by: by))
+        case .corrected:
+            let corrected = confirmedValue.flatMap { ClaimInput.value($0, for: item) } ?? claimed
+            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmedDate.flatMap(CivilDate.init) ?? fact.date), by: by))
+        }
+    }
+}
+
+/// An uploaded evidence file of a claim, stored under the data directory by its SHA-256.
+final class EvidenceFile: Model, @unchecked Sendable {
+    static let schema = "evidence_files"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "sha256") var sha256: String
+    @Enum(key: "kind") var kind: EvidenceKind
+    @Field(key: "size") var size: Int
+    @Field(key: "filename") var filename: String
+    @Field(key: "uploaded_by") var uploadedBy: String
+
+    // relationships
+    @Parent(key: "claim_id") var claim: PointsClaim
+
+    init() {}
+}
+
+/// A resident's points archive (积分档案): the points that count now and what happened to them.
+final class PointsArchive: Model, @unchecked Sendable {
+    static let schema = "points_archives"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Enum(key: "status") var status: Status
+    /// The application year the points belong to (valid for that year only).
+    @Field(key: "year") var year: Int
+    /// Hundredths of a point.
+    @Field(key: "total") var total: Int64
+    @OptionalField(key: "fraud_found") var fraudFound: String?
+    @OptionalField(key: "barred_until") var barredUntil: String?
+    @OptionalField(key: "ended_reason") var endedReason: String?
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+    /// The completed application the points come from.
+    @OptionalParent(key: "application_id") var application: PointsApplication?
+
+    init() {}
+
+    enum Status: String, Codable, Sendable, CaseIterable {
+        case active
+        /// Cleared after fraud; the person is barred until `barredUntil`.
+        case cleared
+        /// Ended: the person took local hukou.
+        case ended
+    }
+}
+
+/// One change of an archive: who, when, why, the total before and after.
+final class PointsHistoryEntry: Model, @unchecked Sendable {
+    static let schema = "points_history"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "at") var at: Date
+
+    // data fields
+    @Field(key: "kind") var kind: String
+    @Field(key: "before_total") var before: Int64
+    @Field(key: "after_total") var after: Int64
+    @Field(key: "reason") var reason: String
+    @Field(key: "by") var by: String
+
+    // relationships
+    @Parent(key: "archive_id") var archive: PointsArchive
+
+    init() {}
+}
+
+struct CreatePoints: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(PointsApplication.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .field("number", .string, .required)
+            .field("year", .int, .required)
+            .field("standard_code", .string, .required)
+            .field("status", .string, .required)
+            .field("opened_by", .string, .required)
+            .field("submitted_at", .datetime)
+            .field("reviewed_at", .datetime)
+            .field("reviewed_by", .string)
+            .field("return_reason", .string)
+            .field("completed_at", .datetime)
+            .field("total", .int64)
+            .field("resident_id", .uuid, .required, .references(Resident.schema, "id"))
+            .field("jurisdiction_id", .uuid, .required, .references(Jurisdiction.schema, "id"))
+            .unique(on: "number")
+            // One application per person and year: opening twice finds the first.
+            .unique(on: "resident_id", "year")
+            .create()
+        try await database.schema(PointsClaim.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("item", .string, .required)
+            .field("department", .string, .required)
+            .field("value", .string, .required)
+            .field("fact_date", .string)
+            .field("state", .string, .required)
+            .field("confirmed_value", .string)
+            .field("confirmed_date", .string)
+            .field("verifier", .string)
+            .field("feed_as_of", .string)
+            .field("reason", .string)
+            .field("decided_by", .string)
+            .field("decided_at", .datetime)
+            .field("due_date", .string)
+            .field("application_id", .uuid, .required, .references(PointsApplication.schema, "id"))
+            .create()
+        try await database.schema(EvidenceFile.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("sha256", .string, .required)
+            .field("kind", .string, .required)
+            .field("size", .int, .required)
+            .field("filename", .string, .required)
+            .field("uploaded_by", .string, .required)
+            .field("claim_id", .uuid, .required, .references(PointsClaim.schema, "id"))
+            .create()
+        try await database.schema(PointsArchive.schema)
+            .id()
+            .field("updated_at", .datetime, .required)
+            .field("status", .string, .required)
+            .field("year", .int, .required)
+            .field("total", .int64, .required)
+            .field("fraud_found", .string)
+            .field("barred_until", .string)
+            .field("ended_reason", .string)
+            .field("resident_id", .uuid, .required, .references(Resident.schema, "id"))
+            .field("application_id", .uuid, .references(PointsApplication.schema, "id"))
+            .unique(on: "resident_id")
+            .create()
+        try await database.schema(PointsHistoryEntry.schema)
+            .id()
+            .field("at", .datetime, .required)
+            .field("kind", .string, .required)
+            .field("before_total", .int64, .required)
+            .field("after_total", .int64, .required)
+            .field("reason", .string, .required)
+            .field("by", .string, .required)
+            .field("archive_id", .uuid, .required, .references(PointsArchive.schema, "id"))
+            .create()
+        if let sql = database as? any SQLDatabase {
+            // The departments' queues and the window's list read by these.
+            try await sql.create(index: "points_claims_department_state").on(PointsClaim.schema).column("department").column("state").run()
+            try await sql.create(index: "points_claims_application").on(PointsClaim.schema).column("application_id").run()
+            try await sql.create(index: "points_applications_status").on(PointsApplication.schema).column("status").run()
+            try await sql.create(index: "evidence_files_claim").on(EvidenceFile.schema).column("claim_id").run()
+            try await sql.create(index: "points_history_archive").on(PointsHistoryEntry.schema).column("archive_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in [PointsHistoryEntry.schema, PointsArchive.schema, EvidenceFile.schema, PointsClaim.schema, PointsApplication.schema] {
+            try await database.schema(schema).delete()
+        }
+    }
+}

@@ -1,0 +1,477 @@
+import Fluent
+import JifenCore
+import SQLKit
+import Vapor
+
+/// The points workflow as operations on the database, shared by the pages, the demo and the
+/// feed import: open, submit, first review, department decisions, data matching, completion
+/// into the archive, dynamic adjustment, fraud and the end of an archive.
+struct PointsService {
+    let app: Application
+    let db: any Database
+    let now: Date
+    let actor: Actor
+    let logger: Logger
+
+    var today: CivilDate { ShanghaiDate.today(now) }
+
+    init(app: Application, db: any Database, now: Date, actor: Actor, logger: Logger) {
+        self.app = app
+        self.db = db
+        self.now = now
+        self.actor = actor
+        self.logger = logger
+    }
+
+    init(_ req: Request) {
+        self.init(app: req.application, db: req.db, now: req.now, actor: req.actor, logger: req.logger)
+    }
+
+    func on(_ db: any Database) -> PointsService { PointsService(app: app, db: db, now: now, actor: actor, logger: logger) }
+
+    // MARK: reading
+
+    static func standard(code: String, on db: any Database) async throws -> ScoringStandard {
+        guard let version = try await StandardVersion.find(code: code, on: db) else {
+            throw Abort(.internalServerError, reason: "scoring standard \(code) missing")
+        }
+        return try version.standard()
+    }
+
+    /// Why `resident` may not open an application today, in Chinese, or nil.
+    func refusal(for resident: Resident) async throws -> String? {
+        guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() else { return nil }
+        switch archive.status {
+        case .ended:
+            return text("points_refused_ended")
+        case .cleared:
+            let found = archive.fraudFound.flatMap(CivilDate.init).map { [$0] } ?? []
+            let verdict = PointsValidity.mayApply(on: today, fraudFound: found)
+            if !verdict.allowed, let from = verdict.from {
+                return text("points_refused_barred", ["date": ShanghaiDate.long(from), "found": archive.fraudFound ?? ""])
+            }
+            return nil
+        case .active:
+            return nil
+        }
+    }
+
+    func text(_ key: String, _ arguments: [String: String] = [:]) -> String { app.catalog.text(key, .zh, arguments) }
+
+    /// The grid of the resident's current registration (not rejected, not ended), if any.
+    func currentGrid(of resident: Resident) async throws -> UUID? {
+        try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == resident.requireID())
+            .filter(\.$toDate == nil).filter(\.$status != .rejected).sort(\.$fromDate, .descending).first()?.$jurisdiction.id
+    }
+
+    // MARK: opening and claiming
+
+    enum OpenResult { case opened(PointsApplication), refused(String) }
+
+    /// Opens the resident's application for this year, or finds the one he has: opening twice
+    /// gives one application (the database holds one per person and year).
+    func open(for resident: Resident, jurisdictionID fallback: UUID?) async throws -> OpenResult {
+        let residentID = try resident.requireID()
+        if let existing = try await PointsApplication.query(on: db).filter(\.$resident.$id == residentID).filter(\.$year == today.year).first() {
+            return .opened(existing)
+        }
+        if let refusal = try await refusal(for: resident) { return .refused(refusal) }
+        guard let grid = try await currentGrid(of: resident) ?? fallback else { return .refused(text("points_refused_no_residence")) }
+        guard let (version, _) = try await StandardVersion.inForce(on: today, on: db) else { return .refused(text("points_refused_no_standard")) }
+        let application = PointsApplication()
+        application.createdAt = now
+        application.updatedAt = now
+        application.number = "JF\(today.year)-" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8))
+        application.year = today.year
+        application.standardCode = version.code
+        application.status = .draft
+        application.openedBy = actor.login
+        application.$resident.id = residentID
+        application.$jurisdiction.id = grid
+        do {
+            try await db.transaction { db in
+                try await application.create(on: db)
+                try await Audit.record("open", entity: "pointsApplication", id: application.number, after: application.auditSnapshot, by: actor, at: now, on: db)
+            }
+        } catch {
+            // Two tabs opening at once: the unique (resident, year) index lets one win.
+            if let existing = try await PointsApplication.query(on: db).filter(\.$resident.$id == residentID).filter(\.$year == today.year).first() {
+                return .opened(existing)
+            }
+            throw error
+        }
+        return .opened(application)
+    }
+
+    // MARK: submission
+
+    /// Submits a draft or returned application. Returns false when it was already submitted
+    /// (a double click, a retry): the state changes once and one notification goes out.
+    @discardableResult
+    func submit(_ application: PointsApplication) async throws -> Bool {
+        let id = try application.requireID()
+        let resident = try await application.$resident.get(on: db)
+        return try await db.transaction { db in
+            guard let sql = db as? any SQLDatabase else { throw Abort(.internalServerError) }
+            let won = try await sql.update(PointsApplication.schema)
+                .set("status", to: PointsApplication.Status.submitted.rawValue)
+                .where("id", .equal, id)
+                .where("status", .in, [PointsApplication.Status.draft.rawValue, PointsApplication.Status.returned.rawValue])
+                .returning("id")
+                .all()
+            guard !won.isEmpty else { return false }
+            let before = application.auditSnapshot
+            application.status = .submitted
+            application.submittedAt = now
+            application.updatedAt = now
+            try await application.save(on: db)
+            try await Audit.record("submit", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await on(db).notify(resident, kind: "pointsSubmitted", text("sms_points_submitted", ["number": application.number]))
+            return true
+        }
+    }
+
+    // MARK: first review
+
+    /// The window returns the application with what is missing.
+    func returnApplication(_ application: PointsApplication, missing: String) async throws {
+        let resident = try await application.$resident.get(on: db)
+        try await db.transaction { db in
+            let before = application.auditSnapshot
+            application.status = .returned
+            application.returnReason = missing
+            application.reviewedAt = now
+            application.reviewedBy = actor.login
+            application.updatedAt = now
+            try await application.save(on: db)
+            try await Audit.record("return", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await on(db).notify(resident, kind: "pointsReturned", text("sms_points_returned", ["number": application.number, "missing": missing]))
+        }
+    }
+
+    /// The window accepts: each item goes to its department, due in N working days; the items a
+    /// feed covers are verified from the feed at once. Returns the years the due dates were
+    /// counted through without a calendar.
+    @discardableResult
+    func accept(_ application: PointsApplication) async throws -> [Int] {
+        let resident = try await application.$resident.get(on: db)
+        let standard = try await Self.standard(code: application.standardCode, on: db)
+        let calendar = try await app.workingCalendar(on: db)
+        let due = calendar.adding(workingDays: app.jifenConfig.reviewWorkingDays, to: today)
+        try await db.transaction { db in
+            let service = on(db)
+            let before = application.auditSnapshot
+            application.status = .inReview
+            application.returnReason = nil
+            application.reviewedAt = now
+            application.reviewedBy = actor.login
+            application.updatedAt = now
+            try await application.save(on: db)
+            try await Audit.record("accept", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            let claims = try await application.claims(on: db)
+            for claim in claims where claim.state == .claimed {
+                claim.dueDate = due.date.description
+                try await claim.save(on: db)
+            }
+            try await service.match(application, resident: resident, standard: standard, claims: claims)
+            try await service.notify(resident, kind: "pointsAccepted", text("sms_points_accepted", ["number": application.number]))
+            try await service.completeIfDone(application, resident: resident, standard: standard)
+        }
+        return due.guessedYears
+    }
+
+    /// Data matching (大数据比对): every item of the standard a feed covers, claimed or not, is
+    /// taken from the feed's latest record known today, with the record as its evidence.
+    func match(_ application: PointsApplication, resident: Resident, standard: ScoringStandard, claims: [PointsClaim]) async throws {
+        for item in standard.items {
+            guard let feed = item.feed else { continue }
+            let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == resident.idHash).all()
+                .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
+            guard let matched = FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today) else { continue }
+            let value = ClaimInput.text(matched.fact.value)
+            let claim: PointsClaim
+            let before: [String: String]?
+            if let existing = claims.first(where: { $0.item == item.id && $0.state == .claimed }) {
+                claim = existing
+                before = existing.auditSnapshot
+            } else if claims.contains(where: { $0.item == item.id }) {
+                continue
+            } else {
+                claim = PointsClaim()
+                claim.createdAt = now
+                claim.item = item.id
+                claim.department = item.department
+                claim.value = value
+                claim.$application.id = try application.requireID()
+                before = nil
+            }
+            claim.state = claim.value == value ? .verified : .corrected
+            claim.confirmedValue = claim.value == value ? nil : value
+            claim.confirmedDate = matched.fact.date?.description
+            claim.verifier = "feed:" + feed
+            claim.feedAsOf = matched.fact.date?.description
+            claim.decidedBy = "feed:" + feed
+            claim.decidedAt = now
+            try await claim.save(on: db)
+            try await Audit.record("feedMatch", entity: "pointsClaim", id: application.number + "/" + item.id, before: before, after: claim.auditSnapshot,
+                                   by: .system, at: now, on: db)
+        }
+    }
+
+    // MARK: department decisions
+
+    enum Decision {
+        case approve
+        case reject(reason: String)
+        case correct(value: Fact, reason: String)
+    }
+
+    func decide(_ claim: PointsClaim, _ decision: Decision, item: ScoringStandard.Item) async throws {
+        let application = try await claim.$application.get(on: db)
+        let resident = try await application.$resident.get(on: db)
+        let standard = try await Self.standard(code: application.standardCode, on: db)
+        try await db.transaction { db in
+            let before = claim.auditSnapshot
+            claim.verifier = "department:" + claim.department
+            claim.decidedBy = actor.login
+            claim.decidedAt = now
+            let outcome: String
+            switch decision {
+            case .approve:
+                claim.state = .verified
+                outcome = text("claim_verified")
+            case .reject(let reason):
+                claim.state = .rejected
+                claim.reason = reason
+                outcome = text("claim_rejected") + "：" + reason
+            case .correct(let fact, let reason):
+                claim.state = .corrected
+                claim.confirmedValue = ClaimInput.text(fact.value)
+                claim.confirmedDate = fact.date?.description ?? claim.factDate
+                claim.reason = reason
+                outcome = text("claim_corrected") + "：" + ClaimInput.display(fact.value, for: item) + "（" + reason + "）"
+            }
+            try await claim.save(on: db)
+            try await Audit.record("decide", entity: "pointsClaim", id: application.number + "/" + claim.item, before: before, after: claim.auditSnapshot, by: actor, at: now, on: db)
+            try await on(db).notify(resident, kind: "pointsItemDecided",
+                                    text("sms_points_item", ["number": application.number, "item": item.title, "outcome": outcome]))
+            try await on(db).completeIfDone(application, resident: resident, standard: standard)
+        }
+    }
+
+    /// When no item waits any more, the application is complete and its points enter the archive.
+    func completeIfDone(_ application: PointsApplication, resident: Resident, standard: ScoringStandard) async throws {
+        guard application.status == .inReview else { return }
+        let claims = try await application.claims(on: db)
+        guard !claims.contains(where: { $0.state == .claimed }) else { return }
+        let evaluation = PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } },
+                                                     standard: standard, asOf: today)
+        let before = application.auditSnapshot
+        application.status = .completed
+        application.completedAt = now
+        application.total = evaluation.total.hundredths
+        application.updatedAt = now
+        try await application.save(on: db)
+        try await Audit.record("complete", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+        let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() ?? {
+            let a = PointsArchive()
+            a.status = .active
+            a.year = application.year
+            a.total = 0
+            a.$resident.id = resident.id!
+            return a
+        }()
+        let previous = archive.id != nil && archive.year == application.year ? archive.total : 0
+        archive.status = .active
+        archive.year = application.year
+        archive.total = evaluation.total.hundredths
+        archive.$application.id = try application.requireID()
+        archive.updatedAt = now
+        try await archive.save(on: db)
+        try await history(archive, kind: "completed", before: previous,
+                          reason: text("history_completed", ["number": application.number, "year": String(application.year)]))
+        try await notify(resident, kind: "pointsCompleted",
+                         text("sms_points_completed", ["number": application.number, "year": String(application.year), "total": evaluation.total.description]))
+    }
+
+    func history(_ archive: PointsArchive, kind: String, before: Int64, reason: String) async throws {
+        let entry = PointsHistoryEntry()
+        entry.at = now
+        entry.kind = kind
+        entry.before = before
+        entry.after = archive.total
+        entry.reason = reason
+        entry.by = actor.login
+        entry.$archive.id = try archive.requireID()
+        try await entry.create(on: db)
+        try await Audit.record("points" + kind.prefix(1).uppercased() + kind.dropFirst(), entity: "pointsArchive", id: try archive.requireID().uuidString,
+                               before: ["total": Points(hundredths: before).description], after: ["total": Points(hundredths: archive.total).description, "reason": reason],
+                               by: actor, at: now, on: db)
+    }
+
+    // MARK: the archive over time
+
+    /// The archive's explanation as of today, from the completed application's confirmed claims.
+    func evaluation(of archive: PointsArchive) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
+        guard let application = try await archive.$application.get(on: db) else { return nil }
+        let standard = try await Self.standard(code: application.standardCode, on: db)
+        let claims = try await application.claims(on: db)
+        let evaluation = PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
+        return (evaluation, standard)
+    }
+
+    /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out
+    /// stops counting. Called when the archive is shown; records the change once.
+    func refreshForExpiry(_ archive: PointsArchive) async throws {
+        guard archive.status == .active, archive.year == today.year, let (evaluation, _) = try await evaluation(of: archive),
+              evaluation.total.hundredths != archive.total else { return }
+        try await db.transaction { db in
+            let before = archive.total
+            archive.total = evaluation.total.hundredths
+            archive.updatedAt = now
+            try await archive.save(on: db)
+            try await PointsService(app: app, db: db, now: now, actor: .system, logger: logger)
+                .history(archive, kind: "expired", before: before, reason: text("history_expired"))
+        }
+    }
+
+    /// Dynamic adjustment after a feed import: every active archive of this year whose item the
+    /// feed covers follows the newest record (新的社保月份 arrive). Returns the archives changed.
+    @discardableResult
+    func refresh(afterFeed feed: String) async throws -> Int {
+        var changed = 0
+        let archives = try await PointsArchive.query(on: db).filter(\.$status == .active).filter(\.$year == today.year)
+            .with(\.$resident).with(\.$application).all()
+        var standards: [String: ScoringStandard] = [:]
+        for archive in archives {
+            guard let application = archive.application else { continue }
+            let standard: ScoringStandard
+            if let known = standards[application.standardCode] { standard = known } else {
+                standard = try await Self.standard(code: application.standardCode, on: db)
+                standards[application.standardCode] = standard
+            }
+            let items = FeedMatching.items(of: standard, verifiedBy: feed)
+            guard !items.isEmpty else { continue }
+            let claims = try await application.claims(on: db)
+            let adjusted = try await db.transaction { db -> Bool in
+                var notes: [String] = []
+                for item in items {
+                    let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == archive.resident.idHash).all()
+                        .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
+                    guard let matched = FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today) else { continue }
+                    let value = ClaimInput.text(matched.fact.value)
+                    let existing = claims.first { $0.item == item.id && $0.state != .rejected }
+                    let current = existing.map { $0.confirmedValue ?? $0.value }
+                    guard current != value || existing?.feedAsOf != matched.fact.date?.description else { continue }
+                    let claim = existing ?? {
+                        let c = PointsClaim()
+                        c.createdAt = now
+                        c.item = item.id
+                        c.department = item.department
+                        c.value = value
+                        c.$application.id = application.id!
+                        return c
+                    }()
+                    let before = existing?.auditSnapshot
+                    claim.state = claim.value == value ? .verified : .corrected
+                    claim.confirmedValue = claim.value == value ? nil : value
+                    claim.confirmedDate = matched.fact.date?.description
+                    claim.verifier = "feed:" + feed
+                    claim.feedAsOf = matched.fact.date?.description
+                    claim.decidedBy = "feed:" + feed
+                    claim.decidedAt = now
+                    try await claim.save(on: db)
+                    try await Audit.record("feedAdjust", entity: "pointsClaim", id: application.number + "/" + item.id, before: before, after: claim.auditSnapshot,
+                                           by: .system, at: now, on: db)
+                    if current != value {
+                        notes.append(text("history_feed_item", ["item": item.title, "from": current.flatMap { ClaimInput.value($0, for: item) }.map { ClaimInput.display($0, for: item) } ?? "—",
+                                                                 "to": ClaimInput.display(matched.fact.value, for: item), "asOf": matched.fact.date?.description ?? ""]))
+                    }
+                }
+                guard !notes.isEmpty else { return false }
+                let all = try await application.claims(on: db)
+                let evaluation = PointsArchiveRules.evaluate(all.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
+                let before = archive.total
+                archive.total = evaluation.total.hundredths
+                archive.updatedAt = now
+                try await archive.save(on: db)
+                let service = PointsService(app: app, db: db, now: now, actor: .system, logger: logger)
+                let reason = text("history_feed", ["feed": text("feed_" + feed), "changes": notes.joined(separator: "；")])
+                try await service.history(archive, kind: "adjusted", before: before, reason: reason)
+                try await service.notify(archive.resident, kind: "pointsAdjusted", text("sms_points_adjusted", ["total": evaluation.total.description, "reason": reason]))
+                return true
+            }
+            if adjusted { changed += 1 }
+        }
+        return changed
+    }
+
+    /// Fraud found by the centre: the points are cleared, an open application is void, and the
+    /// person may not apply again for three years.
+    func markFraud(_ resident: Resident, reason: String) async throws -> CivilDate {
+        let until = PointsValidity.possibleAgain(afterFraudOn: today)
+        try await db.transaction { db in
+            let service = on(db)
+            let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() ?? {
+                let a = PointsArchive()
+                a.year = today.year
+                a.total = 0
+                a.$resident.id = resident.id!
+                return a
+            }()
+            let before = archive.id == nil ? 0 : archive.total
+            archive.status = .cleared
+            archive.total = 0
+            archive.fraudFound = today.description
+            archive.barredUntil = until.description
+            archive.updatedAt = now
+            try await archive.save(on: db)
+            for application in try await PointsApplication.query(on: db).filter(\.$resident.$id == resident.requireID())
+                .filter(\.$status ~~ [.draft, .submitted, .returned, .inReview]).all() {
+                let snapshot = application.auditSnapshot
+                application.status = .void
+                application.updatedAt = now
+                try await application.save(on: db)
+                try await Audit.record("void", entity: "pointsApplication", id: application.number, before: snapshot, after: application.auditSnapshot, by: actor, at: now, on: db)
+            }
+            try await service.history(archive, kind: "fraud", before: before, reason: text("history_fraud", ["reason": reason, "date": ShanghaiDate.long(until)]))
+            try await service.notify(resident, kind: "pointsFraud", text("sms_points_fraud", ["date": ShanghaiDate.long(until)]))
+        }
+        return until
+    }
+
+    /// The person took local hukou (落户): the archive ends.
+    func end(_ resident: Resident, reason: String) async throws {
+        try await db.transaction { db in
+            guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() else { return }
+            let before = archive.total
+            archive.status = .ended
+            archive.endedReason = reason
+            archive.total = 0
+            archive.updatedAt = now
+            try await archive.save(on: db)
+            try await on(db).history(archive, kind: "ended", before: before, reason: text("history_ended", ["reason": reason]))
+        }
+    }
+
+    // MARK: notifications
+
+    /// Sends a text to the resident's phone (his account's number, else the one on record).
+    func notify(_ resident: Resident, kind: String, _ body: String) async throws {
+        var phone = resident.phone
+        if let userID = resident.$user.id, let user = try await User.find(userID, on: db), let own = user.phone { phone = own }
+        guard let phone else { return }
+        try await app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: kind, body: body), on: db, at: now, logger: logger)
+    }
+}
+
+extension PointsApplication {
+    func claims(on db: any Database) async throws -> [PointsClaim] {
+        try await PointsClaim.query(on: db).filter(\.$application.$id == requireID()).sort(\.$createdAt).all()
+    }
+}
+
+extension ShanghaiDate {
+    /// 2029年9月21日
+    static func long(_ date: CivilDate) -> String { "\(date.year)年\(date.month)月\(date.day)日" }
+}

@@ -1,0 +1,382 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// The staff side of points: the window's list and first review, the departments' queues and
+/// decisions, the centre's archive page with fraud and the end of an archive.
+enum PointsStaffController {
+    static let reviewers: Access = .roles([.departmentReviewer, .centerAdmin])
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("points", "review", access: reviewers, use: queue)
+        routes.get("points", "claims", ":id", access: reviewers, use: claimPage)
+        routes.post("points", "claims", ":id", "decision", access: .roles([.departmentReviewer]), use: decide)
+        routes.get("points", "archives", ":resident", access: PointsController.window, use: archive)
+        routes.post("points", "archives", ":resident", "fraud", access: .roles([.centerAdmin]), use: fraud)
+        routes.post("points", "archives", ":resident", "end", access: .roles([.centerAdmin]), use: end)
+    }
+
+    static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
+
+    // MARK: the window's list
+
+    struct Row: Encodable {
+        let href: String
+        let number: String
+        let name: String
+        let idMasked: String
+        let status: String
+        let statusCode: String
+        let submitted: String?
+        let place: String
+    }
+
+    struct ListContent: Encodable {
+        let rows: [Row]
+        let pager: Pager
+        let filters: [NavItem]
+        let openForm: FormState
+        let openAction: String
+        let refusal: String?
+    }
+
+    static let listFilters: [PointsApplication.Status] = [.submitted, .returned, .inReview, .completed, .draft]
+
+    static func list(_ req: Request) async throws -> Response {
+        try await listPage(req, form: FormState(fields: ["idNumber"]), refusal: nil, status: .ok)
+    }
+
+    static func listPage(_ req: Request, form: FormState, refusal: String?, status httpStatus: HTTPStatus) async throws -> Response {
+        let scope = try await StaffResidenceController.scopeIDs(req)
+        let status = req.query[String.self, at: "status"].flatMap(PointsApplication.Status.init(rawValue:)) ?? .submitted
+        func base() -> QueryBuilder<PointsApplication> {
+            PointsApplication.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == status)
+        }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 30, total: try await base().count())
+        let rows = try await base().with(\.$resident).with(\.$jurisdiction).sort(\.$submittedAt).sort(\.$createdAt)
+            .range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let content = ListContent(
+            rows: rows.map { a in
+                Row(href: "/points/applications/" + (a.id?.uuidString ?? ""), number: a.number, name: Mask.name(a.resident.name), idMasked: a.resident.idMasked,
+                    status: req.text("application_" + a.status.rawValue), statusCode: a.status.rawValue,
+                    submitted: a.submittedAt.map(ShanghaiTime.dateTime), place: a.jurisdiction.name)
+            },
+            pager: Pager(paging) { "/points/applications?status=\(status.rawValue)&page=\($0)" },
+            filters: listFilters.map { NavItem(label: req.text("application_" + $0.rawValue), href: "/points/applications?status=" + $0.rawValue, current: $0 == status) },
+            openForm: form, openAction: "/points/applications", refusal: refusal)
+        return try await req.render("points-applications", title: "points_applications_title", content, status: httpStatus)
+    }
+
+    /// At the counter: the clerk finds the person by the ID number on his card (access-logged)
+    /// and opens (or finds) his application for this year.
+    static func openForResident(_ req: Request) async throws -> Response {
+        var form = FormState(fields: ["idNumber"])
+        guard let number = req.validateIDNumber(try? req.content.get(String.self, at: "idNumber"), into: &form)?.value else {
+            return try await listPage(req, form: form, refusal: nil, status: .badRequest)
+        }
+        let resident = try await Resident.find(idNumber: number, data: req.application.personalData, on: req.db)
+        try await req.logAccess(entity: "resident", id: resident?.id?.uuidString ?? "(none)", field: "idNumberLookup")
+        let scope = try await StaffResidenceController.scopeIDs(req)
+        guard let resident, let residentID = resident.id,
+              try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == residentID).filter(\.$jurisdiction.$id ~~ scope).count() > 0
+        else {
+            form.fail("idNumber", req.text("lookup_not_found"))
+            return try await listPage(req, form: form, refusal: nil, status: .notFound)
+        }
+        switch try await PointsService(req).open(for: resident, jurisdictionID: nil) {
+        case .opened(let application):
+            // Only an application of the clerk's own jurisdiction opens here.
+            guard scope.contains(application.$jurisdiction.id) else {
+                form.fail("idNumber", req.text("lookup_not_found"))
+                return try await listPage(req, form: form, refusal: nil, status: .notFound)
+            }
+            return req.redirect(to: "/points/applications/" + (application.id?.uuidString ?? ""))
+        case .refused(let why):
+            return try await listPage(req, form: form, refusal: why, status: .badRequest)
+        }
+    }
+
+    struct ReviewForm: Decodable { var decision: String?; var missing: String? }
+
+    /// 初审: the window accepts the application or returns it with what is missing.
+    static func firstReview(_ req: Request) async throws -> Response {
+        let (application, resident) = try await PointsController.load(req)
+        guard application.status == .submitted else { return PointsController.back(req, application) }
+        let input = try req.content.decode(ReviewForm.self)
+        let missing = (input.missing ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var form = FormState(fields: ["decision", "missing"], values: ["decision": input.decision ?? "", "missing": missing])
+        switch input.decision {
+        case "accept":
+            let guessed = try await PointsService(req).accept(application)
+            return req.redirect(to: "/points/applications/" + (application.id?.uuidString ?? "") + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
+        case "return":
+            if missing.isEmpty { form.fail("missing", req.text("problem_required", ["field": req.text("field_missing")])) }
+            else if missing.count > 500 { form.fail("missing", req.text("problem_tooLong", ["field": req.text("field_missing"), "max": "500"])) }
+            guard form.isValid else { return try await PointsController.refuse(req, application, resident, reviewForm: form) }
+            try await PointsService(req).returnApplication(application, missing: missing)
+            return PointsController.back(req, application)
+        default:
+            form.fail("decision", req.text("problem_choose", ["field": req.text("field_decision")]))
+            return try await PointsController.refuse(req, application, resident, reviewForm: form)
+        }
+    }
+
+    // MARK: the departments' queues
+
+    struct QueueRow: Encodable {
+        let href: String
+        let number: String
+        let item: String
+        let department: String
+        let value: String
+        let due: String?
+        let overdue: Bool
+        let state: String
+        let stateCode: String
+    }
+
+    struct DepartmentLoad: Encodable { let department: String; let waiting: Int; let overdue: Int }
+
+    struct QueueContent: Encodable {
+        let rows: [QueueRow]
+        let pager: Pager
+        let filters: [NavItem]
+        let department: String?
+        let loads: [DepartmentLoad]
+        let isCenter: Bool
+    }
+
+    static func queue(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let filter = req.query[String.self, at: "show"] ?? "waiting"
+        let today = today(req).description
+        func base() -> QueryBuilder<PointsClaim> {
+            let q = PointsClaim.query(on: req.db).join(PointsApplication.self, on: \PointsClaim.$application.$id == \PointsApplication.$id)
+            if user.role == .departmentReviewer { q.filter(\.$department == (user.departmentCode ?? "-")) }
+            switch filter {
+            case "overdue": q.filter(\.$state == .claimed).filter(PointsApplication.self, \.$status == .inReview).filter(\.$dueDate < today)
+            case "done": q.filter(\.$state != .claimed).filter(\.$decidedBy !~ "feed:")
+            default: q.filter(\.$state == .claimed).filter(PointsApplication.self, \.$status == .inReview)
+            }
+            return q
+        }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 30, total: try await base().count())
+        let claims = try await base().sort(\.$dueDate).sort(\.$createdAt).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let applications = Dictionary(uniqueKeysWithValues: try await PointsApplication.query(on: req.db).filter(\.$id ~~ claims.map(\.$application.id)).all().map { ($0.id!, $0) })
+        let departments = try await PointsController.departmentNames(req.db)
+        var standards: [String: ScoringStandard] = [:]
+        for code in Set(applications.values.map(\.standardCode)) { standards[code] = try await PointsService.standard(code: code, on: req.db) }
+        var loads: [DepartmentLoad] = []
+        if user.role == .centerAdmin {
+            // The centre sees every department's load, the overdue ones first.
+            let waiting = try await PointsClaim.query(on: req.db).join(PointsApplication.self, on: \PointsClaim.$application.$id == \PointsApplication.$id)
+                .filter(\.$state == .claimed).filter(PointsApplication.self, \.$status == .inReview).all()
+            let grouped = Dictionary(grouping: waiting, by: \.department)
+            loads = grouped.map { code, list in
+                DepartmentLoad(department: departments[code] ?? code, waiting: list.count, overdue: list.filter { $0.isOverdue(today: self.today(req)) }.count)
+            }.sorted { ($0.overdue, $0.waiting, $0.department) > ($1.overdue, $1.waiting, $1.department) }
+        }
+        let rows = claims.map { c -> QueueRow in
+            let application = applications[c.$application.id]
+            let item = application.flatMap { standards[$0.standardCode]?.item(c.item) }
+            return QueueRow(href: "/points/claims/" + (c.id?.uuidString ?? ""), number: application?.number ?? "", item: item?.title ?? c.item,
+                            department: departments[c.department] ?? c.department,
+                            value: item.flatMap { i in ClaimInput.value(c.value, for: i).map { ClaimInput.display($0, for: i) } } ?? c.value,
+                            due: c.dueDate, overdue: c.isOverdue(today: self.today(req)),
+                            state: req.text("claim_" + c.state.rawValue), stateCode: c.isOverdue(today: self.today(req)) ? "overdue" : c.state.rawValue)
+        }
+        let content = QueueContent(
+            rows: rows, pager: Pager(paging) { "/points/review?show=\(filter)&page=\($0)" },
+            filters: ["waiting", "overdue", "done"].map { NavItem(label: req.text("queue_" + $0), href: "/points/review?show=" + $0, current: $0 == filter) },
+            department: user.departmentName, loads: loads, isCenter: user.role == .centerAdmin)
+        return try await req.render("points-review", title: "points_review_title", content)
+    }
+
+    // MARK: one claim, for its department
+
+    struct ClaimContent: Encodable {
+        let number: String
+        let name: String
+        let idMasked: String
+        let item: String
+        let rule: String
+        let evidenceRequired: String
+        let department: String
+        let value: String
+        let date: String?
+        let state: String
+        let stateCode: String
+        let due: String?
+        let overdue: Bool
+        let reason: String?
+        let evidence: [PointsController.EvidenceLink]
+        let canDecide: Bool
+        let action: String
+        let form: FormState
+        let options: [SelectOption]
+        let numeric: Bool
+        let unit: String?
+        let back: String
+    }
+
+    /// The claim of the path, if this reviewer's department is responsible for it (else 404).
+    static func loadClaim(_ req: Request) async throws -> (PointsClaim, PointsApplication, ScoringStandard.Item) {
+        let user = try req.requireUser()
+        guard let id = req.parameters.get("id", as: UUID.self), let claim = try await PointsClaim.find(id, on: req.db) else { throw Abort(.notFound) }
+        if user.role == .departmentReviewer && claim.department != user.departmentCode { throw Abort(.notFound) }
+        guard let application = try await PointsApplication.query(on: req.db).filter(\.$id == claim.$application.id).with(\.$resident).first(),
+              let item = try await PointsService.standard(code: application.standardCode, on: req.db).item(claim.item)
+        else { throw Abort(.notFound) }
+        return (claim, application, item)
+    }
+
+    static func claimPage(_ req: Request) async throws -> Response {
+        try await claimPage(req, form: FormState(fields: ["decision", "value", "date", "reason"]), status: .ok)
+    }
+
+    static func claimPage(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
+        let user = try req.requireUser()
+        let (claim, application, item) = try await loadClaim(req)
+        let files = try await EvidenceFile.query(on: req.db).filter(\.$claim.$id == claim.requireID()).sort(\.$createdAt).all()
+        let departments = try await PointsController.departmentNames(req.db)
+        var options: [SelectOption] = []
+        var unit: String?
+        var numeric = false
+        switch item.rule {
+        case .choice(let choices): options = choices.map { SelectOption(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: form.values["value"] == $0.id) }
+        case .perUnit(let u, _, _, _, _, _), .tiers(let u, _, _): numeric = true; unit = u
+        default: break
+        }
+        let confirmed = claim.confirmedValue.flatMap { ClaimInput.value($0, for: item) }.map { ClaimInput.display($0, for: item) }
+        let content = ClaimContent(
+            number: application.number, name: Mask.name(application.resident.name), idMasked: application.resident.idMasked,
+            item: item.title, rule: item.rule.text, evidenceRequired: item.evidence, department: departments[claim.department] ?? claim.department,
+            value: ClaimInput.value(claim.value, for: item).map { ClaimInput.display($0, for: item) } ?? claim.value, date: claim.factDate,
+            state: req.text("claim_" + claim.state.rawValue) + (confirmed.map { "：" + $0 } ?? ""), stateCode: claim.state.rawValue,
+            due: claim.dueDate, overdue: claim.isOverdue(today: today(req)), reason: claim.reason,
+            evidence: files.enumerated().map { n, f in
+                PointsController.EvidenceLink(href: "/points/evidence/" + (f.id?.uuidString ?? ""), label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
+            },
+            canDecide: user.role == .departmentReviewer && claim.state == .claimed && application.status == .inReview,
+            action: "/points/claims/" + (claim.id?.uuidString ?? "") + "/decision", form: form, options: options, numeric: numeric, unit: unit,
+            back: "/points/review")
+        return try await req.render("points-claim", title: "points_claim_title", content, status: status)
+    }
+
+    struct DecisionForm: Decodable { var decision: String?; var value: String?; var date: String?; var reason: String? }
+
+    static func decide(_ req: Request) async throws -> Response {
+        let (claim, application, item) = try await loadClaim(req)
+        guard claim.state == .claimed, application.status == .inReview else { throw Abort(.conflict) }
+        let input = try req.content.decode(DecisionForm.self)
+        let reason = (input.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var form = FormState(fields: ["decision", "value", "date", "reason"],
+                             values: ["decision": input.decision ?? "", "value": input.value ?? "", "date": input.date ?? "", "reason": reason])
+        let decision: PointsService.Decision
+        switch input.decision {
+        case "approve":
+            decision = .approve
+        case "reject":
+            if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
+            decision = .reject(reason: reason)
+        case "correct":
+            if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
+            switch ClaimInput.fact(for: item, value: input.value ?? "", date: input.date?.isEmpty == false ? input.date! : (claim.factDate ?? ""), today: today(req)) {
+            case .success(let fact): decision = .correct(value: fact, reason: reason)
+            case .failure(let problem):
+                form.fail("value", PointsController.message(problem, item: item, on: req))
+                decision = .approve
+            }
+        default:
+            form.fail("decision", req.text("problem_choose", ["field": req.text("field_decision")]))
+            decision = .approve
+        }
+        if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_reason"), "max": "500"])) }
+        guard form.isValid else { return try await claimPage(req, form: form, status: .badRequest) }
+        try await PointsService(req).decide(claim, decision, item: item)
+        return req.redirect(to: "/points/review")
+    }
+
+    // MARK: the archive, for the centre and the window
+
+    struct ArchiveContent: Encodable {
+        let name: String
+        let idMasked: String
+        let archive: PointsController.ArchiveView?
+        let applications: [Row]
+        let canMark: Bool
+        let fraudAction: String
+        let endAction: String
+        let fraudForm: FormState
+        let endForm: FormState
+    }
+
+    static func loadResident(_ req: Request) async throws -> Resident {
+        guard let id = req.parameters.get("resident", as: UUID.self), let resident = try await Resident.find(id, on: req.db) else { throw Abort(.notFound) }
+        // Staff see a resident through a registration or an application in their jurisdiction.
+        let scope = try await StaffResidenceController.scopeIDs(req)
+        let registered = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == id).filter(\.$jurisdiction.$id ~~ scope).count()
+        let applied = try await PointsApplication.query(on: req.db).filter(\.$resident.$id == id).filter(\.$jurisdiction.$id ~~ scope).count()
+        guard registered + applied > 0 else { throw Abort(.notFound) }
+        return resident
+    }
+
+    static func archive(_ req: Request) async throws -> Response {
+        try await archivePage(req, fraudForm: FormState(fields: ["reason"]), endForm: FormState(fields: ["reason"]), status: .ok)
+    }
+
+    static func archivePage(_ req: Request, fraudForm: FormState, endForm: FormState, status: HTTPStatus) async throws -> Response {
+        let user = try req.requireUser()
+        let resident = try await loadResident(req)
+        let archive = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first()
+        let applications = try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$jurisdiction).sort(\.$year, .descending).all()
+        let id = try resident.requireID().uuidString
+        let content = ArchiveContent(
+            name: Mask.name(resident.name), idMasked: resident.idMasked,
+            archive: try await archive.asyncMap { try await PointsController.archiveView($0, on: req) },
+            applications: applications.map { a in
+                Row(href: "/points/applications/" + (a.id?.uuidString ?? ""), number: a.number, name: String(a.year), idMasked: "",
+                    status: req.text("application_" + a.status.rawValue), statusCode: a.status.rawValue, submitted: a.submittedAt.map(ShanghaiTime.dateTime), place: a.jurisdiction.name)
+            },
+            canMark: user.role == .centerAdmin && archive?.status != .ended,
+            fraudAction: "/points/archives/\(id)/fraud", endAction: "/points/archives/\(id)/end", fraudForm: fraudForm, endForm: endForm)
+        return try await req.render("points-archive", title: "points_archive_title", content, status: status)
+    }
+
+    static func fraud(_ req: Request) async throws -> Response {
+        let resident = try await loadResident(req)
+        let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var form = FormState(fields: ["reason"], values: ["reason": reason])
+        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_fraud_reason")])) }
+        else if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_fraud_reason"), "max": "500"])) }
+        if let archive = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first(), archive.status == .ended {
+            form.fail("reason", req.text("archive_already_ended"))
+        }
+        guard form.isValid else { return try await archivePage(req, fraudForm: form, endForm: FormState(fields: ["reason"]), status: .badRequest) }
+        _ = try await PointsService(req).markFraud(resident, reason: reason)
+        return req.redirect(to: "/points/archives/" + (resident.id?.uuidString ?? ""))
+    }
+
+    static func end(_ req: Request) async throws -> Response {
+        let resident = try await loadResident(req)
+        let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var form = FormState(fields: ["reason"], values: ["reason": reason])
+        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_end_reason")])) }
+        else if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_end_reason"), "max": "500"])) }
+        if try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() == nil {
+            form.fail("reason", req.text("archive_none"))
+        }
+        guard form.isValid else { return try await archivePage(req, fraudForm: FormState(fields: ["reason"]), endForm: form, status: .badRequest) }
+        try await PointsService(req).end(resident, reason: reason)
+        return req.redirect(to: "/points/archives/" + (resident.id?.uuidString ?? ""))
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}
