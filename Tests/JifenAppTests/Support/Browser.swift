@@ -37,15 +37,23 @@ final class Browser {
     /// Posts a multipart form with one file, as a browser's file upload does.
     @discardableResult
     func upload(_ path: String, fields: [String: String], file: (name: String, filename: String, contents: String)) async throws -> Page {
+        try await upload(path, fields: fields, file: (name: file.name, filename: file.filename, bytes: Array(file.contents.utf8)))
+    }
+
+    /// The same with the file's bytes as they are (images, PDFs).
+    @discardableResult
+    func upload(_ path: String, fields: [String: String], file: (name: String, filename: String, bytes: [UInt8])) async throws -> Page {
         let boundary = "----jifen-test-boundary"
         var fields = fields
         if let csrf, fields["_csrf"] == nil { fields["_csrf"] = csrf }
-        var body = ""
+        var body: [UInt8] = []
         for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
-            body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
         }
-        body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: application/x-yaml\r\n\r\n\(file.contents)\r\n--\(boundary)--\r\n"
-        return try await send(.POST, path, body: body, contentType: HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]))
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += file.bytes
+        body += Array("\r\n--\(boundary)--\r\n".utf8)
+        return try await send(.POST, path, bytes: body, contentType: HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]))
     }
 
     /// Signs in through the login form; returns the answer to the POST.
@@ -62,6 +70,10 @@ final class Browser {
     }
 
     private func send(_ method: HTTPMethod, _ path: String, body: String?, contentType: HTTPMediaType = .urlEncodedForm) async throws -> Page {
+        try await send(method, path, bytes: body.map { Array($0.utf8) }, contentType: contentType)
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, bytes body: [UInt8]?, contentType: HTTPMediaType = .urlEncodedForm) async throws -> Page {
         var headers = HTTPHeaders()
         if !cookies.isEmpty {
             headers.add(name: .cookie, value: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
@@ -69,7 +81,7 @@ final class Browser {
         var buffer = ByteBufferAllocator().buffer(capacity: 0)
         if let body {
             headers.contentType = contentType
-            buffer.writeString(body)
+            buffer.writeBytes(body)
         }
         let response = try await app.testable().performTest(request: .init(method: method, url: .init(path: path), headers: headers, body: buffer))
         for (name, value) in response.headers.setCookie?.all ?? [:] {

@@ -1,0 +1,322 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+/// A tiny valid PDF and PNG: evidence is judged by its bytes.
+let samplePDF = Array("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".utf8)
+let samplePNG: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]
+
+/// The demo citizen 李明 with an identity and a verified registration in the demo grid worker's
+/// grid (城北社区第一网格, 杨舍镇) since 2023, so he may apply for points.
+func makeApplicant(_ ctx: TestContext, idNumber: String = ResidenceTests.idNumber()) async throws -> (Browser, Resident) {
+    let citizen = Browser(ctx.app)
+    try await citizen.signIn("13800000001", "demo12345")
+    try await citizen.get("/me/residence")
+    let saved = try await citizen.post("/me/identity", ["name": "李明", "idNumber": idNumber])
+    XCTAssertEqual(saved.status, .seeOther)
+    let resident = try await Resident.query(on: ctx.app.db).filter(\.$name == "李明").first()!
+    let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+    let registration = ResidenceRegistration()
+    registration.createdAt = ctx.clock.now
+    registration.address = "城北社区3幢2单元501室"
+    registration.fromDate = "2023-03-01"
+    registration.source = .selfDeclared
+    registration.status = .verified
+    registration.dueDate = "2023-03-08"
+    registration.$resident.id = try resident.requireID()
+    registration.$jurisdiction.id = try grid.requireID()
+    try await registration.create(on: ctx.app.db)
+    return (citizen, resident)
+}
+
+/// A department reviewer account for `department`.
+func makeReviewer(_ ctx: TestContext, login: String, department: String) async throws -> Browser {
+    let hash = try ctx.app.password.hash("reviewer12345")
+    let dept = try await Department.query(on: ctx.app.db).filter(\.$code == department).first()!
+    let city = try await Jurisdiction.find(code: "320582", on: ctx.app.db)
+    try await User(login: login, passwordHash: hash, displayName: login, role: .departmentReviewer, status: .active,
+                   jurisdictionID: city?.id, departmentID: dept.id, at: ctx.clock.now).create(on: ctx.app.db)
+    let browser = Browser(ctx.app)
+    try await browser.signIn(login, "reviewer12345")
+    return browser
+}
+
+func importFeed(_ ctx: TestContext, _ kind: FeedKind, _ csv: String) async throws {
+    let summary = try await FeedImporter.run(kind: kind, bytes: Array(csv.utf8), filename: "feed.csv", by: .cli, app: ctx.app, db: ctx.app.db,
+                                             today: ShanghaiDate.today(ctx.clock.now), now: ctx.clock.now)
+    XCTAssertNil(summary.headerProblem)
+    XCTAssertEqual(summary.problems.count, 0)
+}
+
+final class PointsTests: XCTestCase {
+    func claimID(_ ctx: TestContext, item: String) async throws -> String {
+        try await PointsClaim.query(on: ctx.app.db).filter(\.$item == item).first()!.requireID().uuidString
+    }
+
+    func testSubmitFirstReviewTwoDepartmentsAndTheArchiveEqualsTheStandardsEvaluation() async throws {
+        try await withApp(demo: true) { ctx in
+            let number = ResidenceTests.idNumber()
+            let (citizen, resident) = try await makeApplicant(ctx, idNumber: number)
+            // The social-insurance feed knows 40 months for him.
+            try await importFeed(ctx, .socialInsurance, "身份证号码,姓名,累计缴费月数,截至日期\n\(number),李明,40,2026-08-31\n")
+
+            // He opens this year's application; opening twice gives one.
+            let start = try await citizen.get("/me/points")
+            XCTAssertTrue(start.body.contains("申请 2026 年度积分"))
+            let opened = try await citizen.post("/me/points", [:])
+            XCTAssertEqual(opened.status, .seeOther)
+            try await citizen.post("/me/points", [:])
+            let applications = try await PointsApplication.query(on: ctx.app.db).all()
+            XCTAssertEqual(applications.count, 1)
+            let application = applications[0]
+            let appID = try application.requireID().uuidString
+
+            // Claims: a bad one is refused naming the item; three good ones.
+            try await citizen.get("/me/points")
+            let bad = try await citizen.post("/points/applications/\(appID)/claims", ["item": "socialInsuranceMonths", "value": "三十"])
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertTrue(bad.body.contains("“参加社会保险累计缴费月数”应为大于 0 的数字"))
+            for (item, value) in [("education", "bachelor"), ("vocationalQualification", "level3"), ("socialInsuranceMonths", "36")] {
+                try await citizen.get("/me/points")
+                let added = try await citizen.post("/points/applications/\(appID)/claims", ["item": item, "value": value])
+                XCTAssertEqual(added.status, .seeOther, item)
+            }
+            try await citizen.get("/me/points")
+            let twice = try await citizen.post("/points/applications/\(appID)/claims", ["item": "education", "value": "postgraduate"])
+            XCTAssertEqual(twice.status, .badRequest)
+
+            // Submitting without papers names what is missing (the feed item needs none).
+            let early = try await citizen.post("/points/applications/\(appID)/submit", [:])
+            XCTAssertEqual(early.status, .badRequest)
+            XCTAssertTrue(early.body.contains("“文化程度”尚未上传证明材料"))
+            XCTAssertTrue(early.body.contains("“职业资格（职业技能等级）”尚未上传证明材料"))
+            XCTAssertFalse(early.body.contains("“参加社会保险累计缴费月数”尚未上传"))
+
+            // Evidence is checked by its bytes and its size.
+            let education = try await claimID(ctx, item: "education")
+            let qualification = try await claimID(ctx, item: "vocationalQualification")
+            try await citizen.get("/me/points")
+            let text = try await citizen.upload("/points/applications/\(appID)/claims/\(education)/evidence", fields: [:],
+                                                file: (name: "file", filename: "diploma.pdf", contents: "not really a pdf"))
+            XCTAssertEqual(text.status, .badRequest)
+            XCTAssertTrue(text.body.contains("只接受 PDF、JPG、PNG"))
+            let big = try await citizen.upload("/points/applications/\(appID)/claims/\(education)/evidence", fields: [:],
+                                               file: (name: "file", filename: "scan.pdf", bytes: samplePDF + [UInt8](repeating: 0x20, count: 10 * 1024 * 1024)))
+            XCTAssertEqual(big.status, .badRequest)
+            XCTAssertTrue(big.body.contains("超过 10 MB"))
+            let pdf = try await citizen.upload("/points/applications/\(appID)/claims/\(education)/evidence", fields: [:], file: (name: "file", filename: "diploma.pdf", bytes: samplePDF))
+            XCTAssertEqual(pdf.status, .seeOther)
+            try await citizen.get("/me/points")
+            let png = try await citizen.upload("/points/applications/\(appID)/claims/\(qualification)/evidence", fields: [:], file: (name: "file", filename: "cert.png", bytes: samplePNG))
+            XCTAssertEqual(png.status, .seeOther)
+            let stored = try await EvidenceFile.query(on: ctx.app.db).all()
+            XCTAssertEqual(Set(stored.map(\.kind)), [.pdf, .png])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: ctx.dataDirectory + "/evidence/" + stored[0].sha256), "stored by content hash")
+
+            // Submission is idempotent: a double click submits once and sends one message.
+            try await citizen.get("/me/points")
+            let submitted = try await citizen.post("/points/applications/\(appID)/submit", [:])
+            XCTAssertEqual(submitted.status, .seeOther)
+            let again = try await citizen.post("/points/applications/\(appID)/submit", [:])
+            XCTAssertEqual(again.status, .seeOther)
+            XCTAssertEqual(ctx.notifier.messages.filter { $0.kind == "pointsSubmitted" }.count, 1)
+
+            // Another town's window does not see it; its own returns it, then accepts it.
+            let stranger = Browser(ctx.app)
+            try await stranger.signIn("clerk.tangqiao", "demo12345")
+            let hidden = try await stranger.get("/points/applications/\(appID)")
+            XCTAssertEqual(hidden.status, .notFound)
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let list = try await clerk.get("/points/applications")
+            XCTAssertTrue(list.body.contains(application.number))
+            XCTAssertFalse(list.body.contains("李明"), "names are masked in lists")
+            try await clerk.get("/points/applications/\(appID)")
+            let noReason = try await clerk.post("/points/applications/\(appID)/review", ["decision": "return"])
+            XCTAssertEqual(noReason.status, .badRequest)
+            XCTAssertTrue(noReason.body.contains("请填写需补充的材料"))
+            let returned = try await clerk.post("/points/applications/\(appID)/review", ["decision": "return", "missing": "职业资格证书需加盖发证机关公章"])
+            XCTAssertEqual(returned.status, .seeOther)
+            let back = try await citizen.get("/me/points")
+            XCTAssertTrue(back.body.contains("职业资格证书需加盖发证机关公章"))
+            try await citizen.post("/points/applications/\(appID)/submit", [:])
+            try await clerk.get("/points/applications/\(appID)")
+            let accepted = try await clerk.post("/points/applications/\(appID)/review", ["decision": "accept"])
+            XCTAssertEqual(accepted.status, .seeOther)
+
+            // Each item waits in its department's queue, due in 15 working days; the feed item
+            // is verified at once, with the feed's 40 months instead of the claimed 36.
+            let due = ctx.app.workingCalendar.adding(workingDays: 15, to: ShanghaiDate.today(ctx.clock.now)).date.description
+            let claims = try await PointsClaim.query(on: ctx.app.db).all()
+            XCTAssertEqual(claims.first { $0.item == "education" }?.dueDate, due)
+            let insurance = try XCTUnwrap(claims.first { $0.item == "socialInsuranceMonths" })
+            XCTAssertEqual(insurance.state, .corrected)
+            XCTAssertEqual(insurance.confirmedValue, "40")
+            XCTAssertEqual(insurance.verifier, "feed:socialInsurance")
+
+            // A reviewer of one department cannot see or decide another department's item.
+            let hrss = Browser(ctx.app)
+            try await hrss.signIn("reviewer.hrss", "demo12345")
+            let queue = try await hrss.get("/points/review")
+            XCTAssertTrue(queue.body.contains("职业资格（职业技能等级）"))
+            XCTAssertFalse(queue.body.contains("文化程度"))
+            let foreign = try await hrss.get("/points/claims/\(education)")
+            XCTAssertEqual(foreign.status, .notFound)
+            try await hrss.get("/points/review")
+            let foreignDecision = try await hrss.post("/points/claims/\(education)/decision", ["decision": "approve"])
+            XCTAssertEqual(foreignDecision.status, .notFound)
+            let foreignFile = try await hrss.get("/points/evidence/\(stored.first { $0.kind == .pdf }!.requireID().uuidString)")
+            XCTAssertEqual(foreignFile.status, .notFound)
+
+            // Two departments decide: 人社 approves, 教育 corrects the level with a reason.
+            let page = try await hrss.get("/points/claims/\(qualification)")
+            XCTAssertTrue(page.body.contains(resident.idMasked))
+            XCTAssertFalse(page.body.contains(number), "the reviewer sees the masked number only")
+            let approved = try await hrss.post("/points/claims/\(qualification)/decision", ["decision": "approve"])
+            XCTAssertEqual(approved.status, .seeOther)
+            let educationReviewer = try await makeReviewer(ctx, login: "reviewer.education", department: "education")
+            let file = try await educationReviewer.get("/points/evidence/\(stored.first { $0.kind == .pdf }!.requireID().uuidString)")
+            XCTAssertEqual(file.status, .ok)
+            XCTAssertEqual(file.headers.contentType?.description, "application/pdf")
+            try await educationReviewer.get("/points/claims/\(education)")
+            let noReason2 = try await educationReviewer.post("/points/claims/\(education)/decision", ["decision": "correct", "value": "juniorCollege"])
+            XCTAssertEqual(noReason2.status, .badRequest)
+            XCTAssertTrue(noReason2.body.contains("请填写原因"))
+            let corrected = try await educationReviewer.post("/points/claims/\(education)/decision",
+                                                             ["decision": "correct", "value": "juniorCollege", "reason": "学信网查询为大专学历"])
+            XCTAssertEqual(corrected.status, .seeOther)
+
+            // Complete: the archive's total is the standard's evaluation of the confirmed facts.
+            let done = try await PointsApplication.find(application.id, on: ctx.app.db)!
+            XCTAssertEqual(done.status, .completed)
+            let standard = try await PointsService.standard(code: done.standardCode, on: ctx.app.db)
+            let expected = Evaluator(standard).evaluate(Profile(id: "check", facts: [
+                "education": [Fact(.option("juniorCollege"))],
+                "vocationalQualification": [Fact(.option("level3"))],
+                "socialInsuranceMonths": [Fact(.quantity(Decimal2(parsing: "40")!), date: CivilDate("2026-08-31"))],
+            ]), asOf: ShanghaiDate.today(ctx.clock.now))
+            XCTAssertEqual(expected.total, Points(parsing: "115"), "40 (大专) + 35 (高级工) + 40 months")
+            let archive = try await PointsArchive.query(on: ctx.app.db).first()!
+            XCTAssertEqual(archive.total, expected.total.hundredths)
+            XCTAssertEqual(done.total, expected.total.hundredths)
+            let mine = try await citizen.get("/me/points")
+            XCTAssertTrue(mine.body.contains(#"id="archive-total">\#(expected.total.description)<"#))
+            for line in expected.lines where line.status == .counted {
+                XCTAssertTrue(mine.body.contains(line.title), "explanation line \(line.title)")
+            }
+            XCTAssertTrue(mine.body.contains("认定为 大专（学信网查询为大专学历）"))
+            XCTAssertTrue(mine.body.contains("审核完成"), "the history says what happened")
+
+            // The audit trail holds every step, the messages every decision.
+            let actions = Set(try await AuditEntry.query(on: ctx.app.db).all().map(\.action))
+            for action in ["open", "claim", "evidence", "submit", "return", "accept", "feedMatch", "decide", "complete", "pointsCompleted"] {
+                XCTAssertTrue(actions.contains(action), action)
+            }
+            let kinds = ctx.notifier.messages.map(\.kind)
+            XCTAssertEqual(kinds.filter { $0 == "pointsItemDecided" }.count, 2)
+            XCTAssertTrue(kinds.contains("pointsReturned") && kinds.contains("pointsAccepted") && kinds.contains("pointsCompleted"))
+            XCTAssertTrue(ctx.notifier.messages.allSatisfy { $0.recipient == "13800000001" })
+
+            // Dynamic adjustment: new months arrive in the feed, the archive follows with a reason.
+            try await importFeed(ctx, .socialInsurance, "身份证号码,姓名,累计缴费月数,截至日期\n\(number),李明,41,2026-09-20\n")
+            let adjusted = try await PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger).refresh(afterFeed: "socialInsurance")
+            XCTAssertEqual(adjusted, 1)
+            let after = try await PointsArchive.query(on: ctx.app.db).first()!
+            XCTAssertEqual(after.total, expected.total.hundredths + 100)
+            let history = try await citizen.get("/me/points")
+            XCTAssertTrue(history.body.contains("40 月 → 41 月"))
+            let unchanged = try await PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger).refresh(afterFeed: "socialInsurance")
+            XCTAssertEqual(unchanged, 0, "the same records change nothing twice")
+        }
+    }
+
+    func testFraudClearsThePointsAndBarsANewApplicationWithTheDate() async throws {
+        try await withApp(demo: true) { ctx in
+            let (citizen, resident) = try await makeApplicant(ctx)
+            try await citizen.post("/me/points", [:])
+            let application = try await PointsApplication.query(on: ctx.app.db).first()!
+            // The centre finds the papers forged.
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let residentID = try resident.requireID().uuidString
+            try await admin.get("/points/archives/\(residentID)")
+            let empty = try await admin.post("/points/archives/\(residentID)/fraud", ["reason": " "])
+            XCTAssertEqual(empty.status, .badRequest)
+            XCTAssertTrue(empty.body.contains("请填写认定理由"))
+            let marked = try await admin.post("/points/archives/\(residentID)/fraud", ["reason": "伪造劳动合同"])
+            XCTAssertEqual(marked.status, .seeOther)
+            let void = try await PointsApplication.find(application.id, on: ctx.app.db)
+            XCTAssertEqual(void?.status, .void, "the open application is void")
+            XCTAssertTrue(ctx.notifier.messages.contains { $0.kind == "pointsFraud" && $0.body.contains("2029年9月21日") })
+
+            // Next year he tries again: refused with the date it becomes possible.
+            ctx.clock.advance(120 * 86_400)
+            try await citizen.signIn("13800000001", "demo12345")   // the session has long expired
+            let page = try await citizen.get("/me/points")
+            XCTAssertTrue(page.body.contains("2029年9月21日 起方可重新申请积分"))
+            XCTAssertFalse(page.body.contains(#"id="points-open""#))
+            let refused = try await citizen.post("/me/points", [:])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("2029年9月21日 起方可重新申请积分"))
+            let count = try await PointsApplication.query(on: ctx.app.db).count()
+            XCTAssertEqual(count, 1)
+            // At the window too.
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            try await clerk.get("/points/applications")
+            let atWindow = try await clerk.post("/points/applications", ["idNumber": ResidenceTests.idNumber()])
+            XCTAssertEqual(atWindow.status, .badRequest)
+            XCTAssertTrue(atWindow.body.contains("2029年9月21日 起方可重新申请积分"))
+            // Three years on, he may.
+            ctx.clock.advance(3 * 366 * 86_400)
+            try await citizen.signIn("13800000001", "demo12345")
+            try await citizen.get("/me/points")
+            let allowed = try await citizen.post("/me/points", [:])
+            XCTAssertEqual(allowed.status, .seeOther)
+        }
+    }
+
+    func testLastYearsPointsShowAsExpiredAndLocalHukouEndsTheArchive() async throws {
+        try await withApp(demo: true) { ctx in
+            let (citizen, resident) = try await makeApplicant(ctx)
+            let service = PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            guard case .opened(let application) = try await service.open(for: resident, jurisdictionID: nil) else { return XCTFail("refused") }
+            let claim = PointsClaim()
+            claim.createdAt = ctx.clock.now
+            claim.item = "education"
+            claim.department = "education"
+            claim.value = "bachelor"
+            claim.state = .claimed
+            claim.$application.id = try application.requireID()
+            try await claim.create(on: ctx.app.db)
+            try await service.submit(application)
+            try await service.accept(application)
+            let standard = try await PointsService.standard(code: application.standardCode, on: ctx.app.db)
+            try await service.decide(claim, .approve, item: standard.item("education")!)
+            let now = try await citizen.get("/me/points")
+            XCTAssertTrue(now.body.contains(#"id="archive-total">60.00<"#) || now.body.contains(#"id="archive-total">60<"#))
+
+            // In the next year the 2026 points are shown expired, and count for nothing.
+            ctx.clock.advance(110 * 86_400)
+            try await citizen.signIn("13800000001", "demo12345")
+            let next = try await citizen.get("/me/points")
+            XCTAssertTrue(next.body.contains("2026 年度积分"))
+            XCTAssertTrue(next.body.contains("已过期，不计入本年度"))
+            XCTAssertFalse(next.body.contains(#"id="archive-total""#))
+            XCTAssertTrue(next.body.contains("申请 2027 年度积分"))
+
+            // Local hukou ends the archive; no new application.
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let residentID = try resident.requireID().uuidString
+            try await admin.get("/points/archives/\(residentID)")
+            let ended = try await admin.post("/points/archives/\(residentID)/end", ["reason": "2027年1月落户本市"])
+            XCTAssertEqual(ended.status, .seeOther)
+            try await citizen.get("/me/points")
+            let refused = try await citizen.post("/me/points", [:])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("已取得本地户籍"))
+        }
+    }
+}
