@@ -16,12 +16,14 @@ MORE_PAGES = {
     "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org"),
                     ("/standards", "standards"), ("/standards/zhangjiagang-2026-draft", "standard"),
                     ("/standards/diff?from=zhangjiagang-2021&to=zhangjiagang-2026-draft", "standard-diff"),
-                    ("/standards/new?from=zhangjiagang-2021", "standard-new"), ("/admin/calendar", "calendar")],
-    "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses")],
+                    ("/standards/new?from=zhangjiagang-2021", "standard-new"), ("/admin/calendar", "calendar"),
+                    ("/points/review", "points-review"), ("/points/applications?status=inReview", "points-applications")],
+    "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses"),
+                    ("/points/applications", "points-applications")],
     "auditor": [("/audit", "audit")],
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
-    "citizen": [("/account/password", "password")],
-    "departmentReviewer": [("/feeds", "feeds")],
+    "citizen": [("/account/password", "password"), ("/me/points", "me-points")],
+    "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review")],
 }
 
 
@@ -199,6 +201,81 @@ def residence_flow(browser, check):
     check("the permit is issued and the citizen sees it", shown == "已发放", f"status shown: {shown}")
 
 
+def attach(tab, selector, path):
+    """Chooses a file for a file input, as a person picking it would."""
+    root = tab.b.send("DOM.getDocument", {}, session=tab.s)["root"]["nodeId"]
+    node = tab.b.send("DOM.querySelector", {"nodeId": root, "selector": selector}, session=tab.s)["nodeId"]
+    tab.b.send("DOM.setFileInputFiles", {"nodeId": node, "files": [path]}, session=tab.s)
+
+
+def points_flow(browser, check):
+    """The citizen applies for points with evidence, the window accepts, the department decides."""
+    pdf = os.path.join(OUT, "evidence-sample.pdf")
+    with open(pdf, "wb") as f:
+        f.write(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/me/points")
+    status = submit(citizen, "#points-open-form", {})
+    check("citizen opens a points application", status == 200 and citizen.js("!!document.querySelector('[data-application]')"), f"status {status}")
+    number = citizen.js("document.querySelector('[data-application]').getAttribute('data-application')")
+    status = submit(citizen, "#claim-vocationalQualification", {"value": "level3"})
+    status2 = submit(citizen, "#claim-socialInsuranceMonths", {"value": "38"})
+    check("citizen claims two items", status == 200 and status2 == 200 and citizen.js("document.querySelectorAll('li.claim').length") == 2,
+          f"status {status}/{status2}")
+    attach(citizen, "li.claim[data-item^='职业资格'] input[type=file]", pdf)
+    citizen.js("document.querySelector(\"li.claim[data-item^='职业资格'] form.evidence-form\").requestSubmit(); true")
+    citizen.b.wait_event("Page.loadEventFired", citizen.s)
+    check("citizen uploads a PDF as evidence", citizen.js("!!document.querySelector('a.evidence-link')"))
+    status = submit(citizen, "#submit-form", {})
+    citizen.screenshot(os.path.join(OUT, "points-1-submitted.png"))
+    check("citizen submits", status == 200 and citizen.js("document.querySelector('[data-application]').getAttribute('data-status')") == "submitted", f"status {status}")
+
+    clerk = signed_in(browser, "clerk.yangshe")
+    clerk.goto(BASE + "/points/applications?status=submitted")
+    link = None
+    for _ in range(20):
+        link = clerk.js("(Array.from(document.querySelectorAll('li[data-application]')).find(li => li.getAttribute('data-application') == %s) || {querySelector: () => null}).querySelector('a') && "
+                        "Array.from(document.querySelectorAll('li[data-application]')).find(li => li.getAttribute('data-application') == %s).querySelector('a').href" % (json.dumps(number), json.dumps(number)))
+        following = clerk.js("(document.querySelector('a[rel=next]') || {}).href || ''")
+        if link or not following:
+            break
+        clerk.goto(following)
+    check("the window finds the application", bool(link), f"number {number}")
+    if link:
+        clerk.goto(link)
+        clerk.js("document.querySelector('#first-review-form input[value=accept]').checked = true; true")
+        status = submit(clerk, "#first-review-form", {})
+        clerk.screenshot(os.path.join(OUT, "points-2-accepted.png"))
+        check("the window accepts it", status == 200 and clerk.js("document.querySelector('[data-application]').getAttribute('data-status')") == "inReview", f"status {status}")
+
+    reviewer = signed_in(browser, "reviewer.hrss")
+    decided = 0
+    for _ in range(2):
+        reviewer.goto(BASE + "/points/review")
+        href = None
+        for _ in range(40):
+            href = reviewer.js("(() => { const li = Array.from(document.querySelectorAll('li[data-claim]')).find(li => li.getAttribute('data-claim') == %s); return li ? li.querySelector('a').href : null; })()" % json.dumps(number))
+            following = reviewer.js("(document.querySelector('a[rel=next]') || {}).href || ''")
+            if href or not following:
+                break
+            reviewer.goto(following)
+        if not href:
+            break
+        reviewer.goto(href)
+        if decided == 0:
+            reviewer.screenshot(os.path.join(OUT, "points-3-review.png"))
+        reviewer.js("document.querySelector('#decision-form input[value=approve]').checked = true; true")
+        if submit(reviewer, "#decision-form", {}) == 200:
+            decided += 1
+    check("the department reviewer decides both items", decided == 2, f"decided {decided}")
+
+    citizen.goto(BASE + "/me/points")
+    citizen.screenshot(os.path.join(OUT, "points-4-archive.png"))
+    total = citizen.js("document.getElementById('archive-total') && document.getElementById('archive-total').textContent")
+    check("the citizen sees his points and their explanation", total not in (None, "", "0") and citizen.js("document.querySelectorAll('table.explanation tbody tr').length >= 2"),
+          f"total {total}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     failures = []
@@ -257,6 +334,7 @@ def main():
                 tab.screenshot(os.path.join(OUT, f"{role}-{name}.png"))
                 check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
         residence_flow(browser, check)
+        points_flow(browser, check)
     finally:
         browser.close()
     print(f"browser check: {len(failures)} failed")

@@ -1,3 +1,4 @@
+import Crypto
 import Fluent
 @testable import JifenApp
 import JifenCore
@@ -155,9 +156,13 @@ final class WorkerCommandTests: XCTestCase {
         demo.waitUntilExit()
         XCTAssertEqual(demo.terminationStatus, 0)
         let csv = socialInsuranceFeed(rows: 120)
-        let name = "queued-feed"
+        // The upload as the web stores it: sealed with the demo's key, named by a keyed hash.
+        let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory], demo: true)
+        let data = PersonalData(keys: Keys(secret: config.secretKey))
+        let name = data.keys.mac("stored-file", "queued-feed")
         try FileManager.default.createDirectory(atPath: directory + "/uploads", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: directory + "/uploads/" + name, contents: Data(csv.utf8))
+        let sealed = try AES.GCM.seal(Data(csv.utf8), using: data.encryptionKey).combined!
+        FileManager.default.createFile(atPath: directory + "/uploads/" + name, contents: sealed)
         let payload = #"{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}"#
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -112,7 +112,12 @@ final class PointsTests: XCTestCase {
             XCTAssertEqual(png.status, .seeOther)
             let stored = try await EvidenceFile.query(on: ctx.app.db).all()
             XCTAssertEqual(Set(stored.map(\.kind)), [.pdf, .png])
-            XCTAssertTrue(FileManager.default.fileExists(atPath: ctx.dataDirectory + "/evidence/" + stored[0].sha256), "stored by content hash")
+            // Stored sealed under a keyed name: the bytes on disk are not the PDF, the key opens them.
+            let files = SealedFiles(ctx.app, folder: "evidence")
+            let pdfName = files.name(sha256: stored.first { $0.kind == .pdf }!.sha256)
+            let onDisk = try XCTUnwrap(FileManager.default.contents(atPath: ctx.dataDirectory + "/evidence/" + pdfName))
+            XCTAssertNil(onDisk.range(of: Data("%PDF".utf8)), "sealed at rest")
+            XCTAssertEqual(try files.read(pdfName).map(Array.init), samplePDF)
 
             // Submission is idempotent: a double click submits once and sends one message.
             try await citizen.get("/me/points")

@@ -52,7 +52,7 @@ public enum Demo {
         let org = try organisation()
         let now = app.effects.now()
         let hash = try await app.password.async.hash(org.password)
-        try await db.transaction { db in
+        let people = try await db.transaction { db -> DemoResidents.Counts in
             var ids: [String: UUID] = [:]
             func add(_ code: JurisdictionCode, _ name: String) async throws {
                 let place = Jurisdiction(code: code, name: name, parentID: code.parent.flatMap { ids[$0.rawValue] })
@@ -103,7 +103,11 @@ public enum Demo {
                 "rentalHouses": String(people.houses), "permits": String(people.permits),
                 "jurisdictions": String(ids.count), "departments": String(departments.count), "accounts": String(org.accounts.count),
             ], by: .system, at: now, on: db)
+            return people
         }
+        // Points: a feed file imported, applications in every state (after the organisation is
+        // committed: the feed import commits per batch).
+        try await DemoPoints.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
         return true
     }
 }

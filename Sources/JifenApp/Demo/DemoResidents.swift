@@ -12,7 +12,12 @@ enum DemoResidents {
     /// Provinces new citizens of Zhangjiagang mostly come from (Anhui, Henan, Sichuan, Guizhou, northern Jiangsu, Hubei, Hunan, Gansu).
     static let provinces = ["34", "41", "51", "52", "3203", "3208", "3209", "3213", "42", "43", "62"]
 
-    struct Counts { var residents = 0, registrations = 0, houses = 0, permits = 0 }
+    struct Counts {
+        var residents = 0, registrations = 0, houses = 0, permits = 0
+        /// Each generated resident with his ID number in clear (kept in memory only, for the
+        /// demo's feed file and points applications).
+        var people: [(resident: Resident, idNumber: String)] = []
+    }
 
     @discardableResult
     static func load(count: Int = 1000, on db: any Database, app: Application, today: CivilDate, now: Date) async throws -> Counts {
@@ -47,6 +52,7 @@ enum DemoResidents {
         try await houses.create(on: db)
 
         var residents: [Resident] = []
+        var numbers: [String] = []
         var seen: Set<String> = []
         while residents.count < count {
             let region = counties[Int.random(in: 0..<counties.count, using: &rng)]
@@ -58,6 +64,7 @@ enum DemoResidents {
             let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)])
                 + String(given[Int.random(in: 0..<given.count, using: &rng)]) + (Bool.random(using: &rng) ? String(given[Int.random(in: 0..<given.count, using: &rng)]) : "")
             residents.append(try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now))
+            numbers.append(number)
         }
         try await residents.create(on: db)
 
@@ -132,7 +139,8 @@ enum DemoResidents {
         // Batches keep each statement well below the database's parameter limits.
         for chunk in stride(from: 0, to: registrations.count, by: 200) { try await Array(registrations[chunk..<min(chunk + 200, registrations.count)]).create(on: db) }
         for chunk in stride(from: 0, to: permits.count, by: 200) { try await Array(permits[chunk..<min(chunk + 200, permits.count)]).create(on: db) }
-        return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count)
+        return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count,
+                      people: Array(zip(residents, numbers)))
     }
 }
 

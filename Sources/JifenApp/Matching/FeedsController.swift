@@ -19,7 +19,7 @@ enum FeedImportJob {
     static func run(_ job: Job, app: Application) async throws {
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
         guard let kind = FeedKind(rawValue: payload.feed),
-              let data = FileManager.default.contents(atPath: uploads(app) + payload.file) else { throw Abort(.internalServerError, reason: "feed file missing") }
+              let data = try SealedFiles(app, folder: "uploads").read(payload.file) else { throw Abort(.internalServerError, reason: "feed file missing") }
         let now = app.effects.now()
         let db = app.db
         let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: payload.filename,
@@ -47,9 +47,6 @@ enum FeedImportJob {
         try await job.save(on: db)
     }
 
-    static func uploads(_ app: Application) -> String {
-        (app.jifenConfig.dataDirectory as NSString).appendingPathComponent("uploads") + "/"
-    }
 }
 
 enum FeedsController {
@@ -120,15 +117,9 @@ enum FeedsController {
         guard form.isValid, let kind else {
             return try await req.render("feeds", title: "feeds_title", try await content(req, form: form), status: .badRequest)
         }
-        // Stored by content hash under the data directory; the same file twice is one file.
-        let name = hex(SHA256.hash(data: Data(bytes)))
-        let directory = FeedImportJob.uploads(req.application)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: directory + name) {
-            guard FileManager.default.createFile(atPath: directory + name, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw Abort(.internalServerError, reason: "cannot store the upload")
-            }
-        }
+        // Stored sealed, named by a keyed hash of the content: the same file twice is one file.
+        let sha = hex(SHA256.hash(data: Data(bytes)))
+        let name = try SealedFiles(req.application, folder: "uploads").store(bytes, sha256: sha)
         let job = Job()
         job.createdAt = req.now
         job.kind = FeedImportJob.kind
@@ -142,7 +133,7 @@ enum FeedsController {
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await job.create(on: db)
-            try await Audit.record("queue", entity: "feedImport", id: try job.requireID().uuidString, after: ["feed": kind.rawValue, "file": filename, "sha256": name],
+            try await Audit.record("queue", entity: "feedImport", id: try job.requireID().uuidString, after: ["feed": kind.rawValue, "file": filename, "sha256": sha],
                                    by: actor, at: now, on: db)
         }
         return req.redirect(to: "/feeds/jobs/" + job.id!.uuidString)

@@ -221,7 +221,12 @@ enum PointsController {
             expiredNote: expired && archive.status == .active ? req.text("archive_expired_note", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]) : nil,
             barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound ?? "", "until": archive.barredUntil.flatMap(CivilDate.init).map(ShanghaiDate.long) ?? ""]) : nil,
             endedNote: archive.status == .ended ? req.text("archive_ended_note", ["reason": archive.endedReason ?? ""]) : nil,
-            result: archive.status == .active ? evaluated.map { EstimateController.result($0.0, standard: $0.1, on: req) } : nil,
+            result: archive.status == .active ? evaluated.map { e in
+                // The eight items that could add the most: the whole list is on the self-estimate page.
+                let full = EstimateController.result(e.0, standard: e.1, on: req)
+                return EstimateController.Result(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
+                                                 lines: full.lines, addable: Array(full.addable.prefix(8)))
+            } : nil,
             history: history.map { h in
                 HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind), before: Points(hundredths: h.before).description,
                            after: Points(hundredths: h.after).description, reason: h.reason, by: user.role == .citizen ? req.text("history_by_staff") : h.by)
@@ -402,10 +407,6 @@ enum PointsController {
 
     struct EvidenceForm: Vapor.Content { var file: File? }
 
-    static func evidenceDirectory(_ app: Application) -> String {
-        (app.jifenConfig.dataDirectory as NSString).appendingPathComponent("evidence") + "/"
-    }
-
     static func uploadEvidence(_ req: Request) async throws -> Response {
         let (application, resident) = try await load(req)
         let claim = try await claimOf(req, application)
@@ -422,16 +423,7 @@ enum PointsController {
         case .failure(.notAllowed): return try await refuse(req, application, resident, claimErrors: [claimID: req.text("evidence_type")])
         }
         let sha = hex(SHA256.hash(data: Data(bytes)))
-        let directory = evidenceDirectory(req.application)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: directory + sha) {
-            // Written under a temporary name and moved into place: a reader never sees half a file.
-            let temporary = directory + sha + ".part-" + UUID().uuidString
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw Abort(.internalServerError, reason: "cannot store the evidence file")
-            }
-            if (try? FileManager.default.moveItem(atPath: temporary, toPath: directory + sha)) == nil { try? FileManager.default.removeItem(atPath: temporary) }
-        }
+        try SealedFiles(req.application, folder: "evidence").store(bytes, sha256: sha)
         let record = EvidenceFile()
         record.createdAt = req.now
         record.sha256 = sha
@@ -464,7 +456,8 @@ enum PointsController {
             try req.requireScope(code)
         default: throw Abort(.notFound)
         }
-        guard let data = FileManager.default.contents(atPath: evidenceDirectory(req.application) + file.sha256) else { throw Abort(.notFound) }
+        let files = SealedFiles(req.application, folder: "evidence")
+        guard let data = try files.read(files.name(sha256: file.sha256)) else { throw Abort(.notFound) }
         if user.role != .citizen { try await req.logAccess(entity: "evidenceFile", id: id.uuidString, field: "evidence") }
         let response = Response(status: .ok, body: .init(data: data))
         response.headers.contentType = HTTPMediaType(type: String(file.kind.mediaType.split(separator: "/")[0]), subType: String(file.kind.mediaType.split(separator: "/")[1]))

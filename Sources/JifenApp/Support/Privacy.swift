@@ -121,3 +121,41 @@ extension Request {
         return try application.personalData.open(sealed)
     }
 }
+
+/// Uploaded files (feed files, evidence scans) hold ID numbers and pictures of papers: they are
+/// stored sealed with the personal-data key, named by a keyed hash of their content, so the
+/// same file twice is one file and nothing on disk can be read or recognised without the key.
+struct SealedFiles: Sendable {
+    let directory: String
+    let data: PersonalData
+
+    init(_ app: Application, folder: String) {
+        directory = (app.jifenConfig.dataDirectory as NSString).appendingPathComponent(folder) + "/"
+        data = app.personalData
+    }
+
+    /// The stored name of content whose SHA-256 is `sha256` (hex).
+    func name(sha256: String) -> String { data.keys.mac("stored-file", sha256) }
+
+    /// Stores `bytes` (written aside and moved into place, so a reader never sees half a file);
+    /// returns the stored name.
+    @discardableResult
+    func store(_ bytes: [UInt8], sha256: String) throws -> String {
+        let name = name(sha256: sha256)
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if fm.fileExists(atPath: directory + name) { return name }
+        let sealed = try AES.GCM.seal(Data(bytes), using: data.encryptionKey).combined!
+        let temporary = directory + name + ".part-" + UUID().uuidString
+        guard fm.createFile(atPath: temporary, contents: sealed, attributes: [.posixPermissions: 0o600]) else {
+            throw Abort(.internalServerError, reason: "cannot store a file")
+        }
+        if (try? fm.moveItem(atPath: temporary, toPath: directory + name)) == nil { try? fm.removeItem(atPath: temporary) }
+        return name
+    }
+
+    func read(_ name: String) throws -> Data? {
+        guard !name.contains("/"), let sealed = FileManager.default.contents(atPath: directory + name) else { return nil }
+        return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: data.encryptionKey)
+    }
+}
