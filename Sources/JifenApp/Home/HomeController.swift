@@ -64,6 +64,8 @@ enum HomeController {
             cards.append(Card(label: req.text("home_card_departments"), value: String(departments), href: nil))
             links.append(Link(label: req.text("home_link_new_user"), href: Paths.adminUserNew))
             links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
+            let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now).description).count()
+            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
         case .auditor:
             let since = req.now.addingTimeInterval(-24 * 3600)
             let changes = try await AuditEntry.query(on: db).filter(\.$at > since).count()
@@ -73,9 +75,24 @@ enum HomeController {
             if let name = user.departmentName {
                 cards.append(Card(label: req.text("home_card_department"), value: name, href: nil))
             }
+            let today = ShanghaiDate.today(req.now).description
+            let waiting = try await waitingClaims(db, department: user.departmentCode ?? "-").count()
+            let overdue = try await waitingClaims(db, department: user.departmentCode ?? "-").filter(\.$dueDate < today).count()
+            cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: "/points/review"))
+            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
         case .citizen:
             cards.append(Card(label: req.text("home_card_account"), value: req.text("status_active"), href: nil))
-        case .gridWorker, .windowClerk, .educationOfficer:
+            let resident = try await Resident.find(user: user.id, on: db)
+            let archive = try await resident.asyncMap { try await PointsArchive.query(on: db).filter(\.$resident.$id == $0.requireID()).first() } ?? nil
+            let counts = archive.map { $0.status == .active && $0.year == ShanghaiDate.today(req.now).year } ?? false
+            cards.append(Card(label: req.text("home_card_points"), value: counts ? Points(hundredths: archive!.total).description : "—", href: "/me/points"))
+            links.append(Link(label: req.text("nav_residence"), href: Paths.myResidence))
+            links.append(Link(label: req.text("home_points"), href: "/me/points"))
+        case .windowClerk:
+            let scope = try await StaffResidenceController.scopeIDs(req)
+            let waiting = try await PointsApplication.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == .submitted).count()
+            cards.append(Card(label: req.text("home_card_points_first_review"), value: String(waiting), href: "/points/applications"))
+        case .gridWorker, .educationOfficer:
             break
         }
 
@@ -87,6 +104,14 @@ enum HomeController {
             place: user.jurisdictionName,
             cards: cards, links: links, children: children, childrenHeading: childrenHeading
         )
+    }
+
+    /// Claimed items waiting for a department (all departments when nil).
+    static func waitingClaims(_ db: any Database, department: String?) -> QueryBuilder<PointsClaim> {
+        let q = PointsClaim.query(on: db).join(PointsApplication.self, on: \PointsClaim.$application.$id == \PointsApplication.$id)
+            .filter(\.$state == .claimed).filter(PointsApplication.self, \.$status == .inReview)
+        if let department { q.filter(\.$department == department) }
+        return q
     }
 
     static func home(_ req: Request) async throws -> Response {

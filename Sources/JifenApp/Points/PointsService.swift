@@ -426,14 +426,7 @@ struct PointsService {
             archive.barredUntil = until.description
             archive.updatedAt = now
             try await archive.save(on: db)
-            for application in try await PointsApplication.query(on: db).filter(\.$resident.$id == resident.requireID())
-                .filter(\.$status ~~ [.draft, .submitted, .returned, .inReview]).all() {
-                let snapshot = application.auditSnapshot
-                application.status = .void
-                application.updatedAt = now
-                try await application.save(on: db)
-                try await Audit.record("void", entity: "pointsApplication", id: application.number, before: snapshot, after: application.auditSnapshot, by: actor, at: now, on: db)
-            }
+            try await service.voidOpenApplications(of: resident)
             try await service.history(archive, kind: "fraud", before: before, reason: text("history_fraud", ["reason": reason, "date": ShanghaiDate.long(until)]))
             try await service.notify(resident, kind: "pointsFraud", text("sms_points_fraud", ["date": ShanghaiDate.long(until)]))
         }
@@ -450,7 +443,20 @@ struct PointsService {
             archive.total = 0
             archive.updatedAt = now
             try await archive.save(on: db)
+            try await on(db).voidOpenApplications(of: resident)
             try await on(db).history(archive, kind: "ended", before: before, reason: text("history_ended", ["reason": reason]))
+        }
+    }
+
+    /// Applications still open (not completed) become void: nobody reviews them any more.
+    func voidOpenApplications(of resident: Resident) async throws {
+        for application in try await PointsApplication.query(on: db).filter(\.$resident.$id == resident.requireID())
+            .filter(\.$status ~~ [.draft, .submitted, .returned, .inReview]).all() {
+            let snapshot = application.auditSnapshot
+            application.status = .void
+            application.updatedAt = now
+            try await application.save(on: db)
+            try await Audit.record("void", entity: "pointsApplication", id: application.number, before: snapshot, after: application.auditSnapshot, by: actor, at: now, on: db)
         }
     }
 
