@@ -324,4 +324,48 @@ final class PointsTests: XCTestCase {
             XCTAssertTrue(refused.body.contains("已取得本地户籍"))
         }
     }
+
+    func testTheWindowAppliesOnAPersonsBehalfAndTheCentreSeesWhatIsOverdue() async throws {
+        try await withApp(demo: true) { ctx in
+            let number = ResidenceTests.idNumber()
+            let (_, resident) = try await makeApplicant(ctx, idNumber: number)
+            // At the counter: the clerk finds him by the number on his card (logged) and applies.
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            try await clerk.get("/points/applications")
+            let badNumber = try await clerk.post("/points/applications", ["idNumber": "34120219900315124X"])
+            XCTAssertEqual(badNumber.status, .badRequest)
+            let opened = try await clerk.post("/points/applications", ["idNumber": number])
+            XCTAssertEqual(opened.status, .seeOther)
+            let path = try XCTUnwrap(opened.location)
+            let logged = try await AccessLogEntry.query(on: ctx.app.db).filter(\.$field == "idNumberLookup").count()
+            XCTAssertEqual(logged, 1, "the search is in the access log (the mistyped number was refused before any search)")
+            let application = try await PointsApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()!
+            XCTAssertEqual(application.openedBy, "clerk.yangshe")
+            let appID = try application.requireID().uuidString
+            try await clerk.get(path)
+            try await clerk.post("/points/applications/\(appID)/claims", ["item": "enterpriseRating", "value": "good"])
+            let claim = try await PointsClaim.query(on: ctx.app.db).first()!.requireID().uuidString
+            try await clerk.get(path)
+            let uploaded = try await clerk.upload("/points/applications/\(appID)/claims/\(claim)/evidence", fields: [:], file: (name: "file", filename: "scan.jpg", bytes: [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 64)))
+            XCTAssertEqual(uploaded.status, .seeOther)
+            try await clerk.get(path)
+            try await clerk.post("/points/applications/\(appID)/submit", [:])
+            try await clerk.get(path)
+            let accepted = try await clerk.post("/points/applications/\(appID)/review", ["decision": "accept"])
+            XCTAssertEqual(accepted.status, .seeOther)
+            // A month on, nobody at 人社局 has decided: the item is overdue, in red for the centre.
+            ctx.clock.advance(31 * 86_400)
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let overdue = try await admin.get("/points/review?show=overdue")
+            XCTAssertTrue(overdue.body.contains(application.number))
+            XCTAssertTrue(overdue.body.contains(#"<strong class="overdue-count">1</strong>"#))
+            XCTAssertTrue(overdue.body.contains(#"<li class="overdue""#))
+            let reviewer = Browser(ctx.app)
+            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            let queue = try await reviewer.get("/points/review?show=overdue")
+            XCTAssertTrue(queue.body.contains(application.number))
+        }
+    }
 }
