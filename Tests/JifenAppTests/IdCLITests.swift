@@ -34,3 +34,29 @@ final class IdCLITests: XCTestCase {
         XCTAssertEqual(run(["check", "x"]).0, 2)
     }
 }
+
+final class AllocateCLITests: XCTestCase {
+    func run(_ text: String) -> (Int32, [String], [String]) {
+        var out: [String] = [], err: [String] = []
+        let status = AllocateCLI.run(["--instance", "i.json"], read: { $0 == "i.json" ? Array(text.utf8) : nil },
+                                     output: { out.append($0) }, errors: { err.append($0) })
+        return (status, out, err)
+    }
+
+    func testTheCommandPrintsAssignmentsAndRefusesAMalformedInstanceWithStatusTwo() {
+        let (ok, out, _) = run(#"{"seats":{"s1":1,"s2":1},"applicants":[{"id":"x","points":90,"submittedAt":"2026-03-01T00:00:00Z","preferences":["s1","s2"]},{"id":"y","points":95,"submittedAt":"2026-03-02T00:00:00Z","preferences":["s1"]}]}"#)
+        XCTAssertEqual(ok, 0)
+        XCTAssertEqual(out.count, 1)
+        XCTAssertTrue(out[0].hasPrefix(#"{"assignments":{"x":"s2","y":"s1"},"cutoffs":{"s1":{"seats":1,"admitted":1,"applicant":"y","points":95"#), out[0])
+        let (bad, badOut, err) = run(#"{"seats":{"s1":1},"applicants":[{"id":"x","points":90,"submittedAt":"March"}]}"#)
+        XCTAssertEqual(bad, 2)
+        XCTAssertEqual(badOut, [])
+        XCTAssertTrue(err.first?.contains(#"applicant "x": submittedAt"#) == true, err.joined())
+        let (broken, _, brokenErr) = run("{")
+        XCTAssertEqual(broken, 2)
+        XCTAssertTrue(brokenErr.first?.contains("JSON") == true)
+        var usage: [String] = []
+        XCTAssertEqual(AllocateCLI.run([], read: { _ in nil }, output: { _ in }, errors: { usage.append($0) }), 2)
+        XCTAssertEqual(AllocateCLI.run(["--instance", "missing.json"], read: { _ in nil }, output: { _ in }, errors: { usage.append($0) }), 2)
+    }
+}

@@ -8,6 +8,7 @@ enum BenchCLI {
     static func run(_ arguments: [String], output: (String) -> Void, errors: (String) -> Void) async -> Int32 {
         var profiles = 1_000_000
         var importRows = 1_000_000
+        var applicants = 1_000_000
         var only: String?
         var i = 0
         while i < arguments.count {
@@ -17,13 +18,20 @@ enum BenchCLI {
             } else if arguments[i] == "--import-rows", i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 {
                 importRows = n
                 i += 2
-            } else if ["scoring", "import"].contains(arguments[i]) {
+            } else if arguments[i] == "--applicants", i + 1 < arguments.count, let n = Int(arguments[i + 1]), n > 0 {
+                applicants = n
+                i += 2
+            } else if ["scoring", "import", "allocation"].contains(arguments[i]) {
                 only = arguments[i]
                 i += 1
             } else {
-                errors("用法 / usage: jifen bench [scoring | import] [--profiles N] [--import-rows N]")
+                errors("用法 / usage: jifen bench [scoring | import | allocation] [--profiles N] [--import-rows N] [--applicants N]")
                 return 2
             }
+        }
+        if only == nil || only == "allocation" {
+            AllocationBench.run(applicants: applicants, output: output)
+            if only == "allocation" { return 0 }
         }
         if only != "scoring" {
             do { try await ImportBench.run(rows: importRows, output: output) } catch { errors("bench import: \(error)"); return 1 }

@@ -16,7 +16,7 @@ public enum Entry {
         // Commands of pure computation need no database and no settings.
         let out: (String) -> Void = { print($0) }
         let err: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if ["policy", "bench", "id"].contains(command) {
+        if ["policy", "bench", "id", "allocate"].contains(command) {
             // Logs (of the application `bench import` starts) go to standard error, at warning.
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
@@ -27,6 +27,8 @@ public enum Entry {
         switch command {
         case "policy": return PolicyCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
         case "bench": return await BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
+        case "allocate":
+            return AllocateCLI.run(Array(arguments.dropFirst(2)), read: { FileManager.default.contents(atPath: $0).map(Array.init) }, output: out, errors: err)
         case "id": return IdCLI.run(Array(arguments.dropFirst(2)), input: { readLine() }, today: ShanghaiDate.today(), output: out, errors: err)
         default: break
         }

@@ -1,0 +1,405 @@
+/// An instant read from ISO-8601 text: compared as a point in time, never as text
+/// (`2026-03-01T09:00:00+08:00` equals `2026-03-01T01:00:00Z`).
+public struct Instant: Sendable, Hashable, Comparable {
+    public var seconds: Int64
+    public var nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public static func < (a: Instant, b: Instant) -> Bool {
+        (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
+    }
+
+    /// `YYYY-MM-DDTHH:MM[:SS[.fraction]]` followed by `Z`, `±HH:MM` or `±HHMM`; a space may
+    /// stand for `T`. Without an offset the time is read in Asia/Shanghai (+08:00), the time of
+    /// the city's own systems; a date alone is midnight there.
+    public init?(iso8601 text: String) {
+        let b = Array(text.utf8)
+        var i = 0
+        func number(_ count: Int) -> Int? {
+            guard i + count <= b.count else { return nil }
+            var v = 0
+            for k in i..<i + count {
+                guard b[k] >= 0x30, b[k] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[k] - 0x30)
+            }
+            i += count
+            return v
+        }
+        func expect(_ c: Character) -> Bool {
+            guard i < b.count, b[i] == c.asciiValue! else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+              (1...12).contains(month), day >= 1, day <= Instant.daysIn(month: month, year: year) else { return nil }
+        var hour = 0, minute = 0, second = 0, nanos = 0
+        var offset = 8 * 3600
+        if i < b.count {
+            guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { return nil }
+            i += 1
+            guard let h = number(2), expect(":"), let m = number(2), h < 24, m < 60 else { return nil }
+            hour = h
+            minute = m
+            if expect(":") {
+                guard let s = number(2), s < 61 else { return nil }
+                second = min(s, 59)
+                if expect(".") || expect(",") {
+                    var digits = 0
+                    while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                        if digits < 9 { nanos = nanos * 10 + Int(b[i] - 0x30) }
+                        digits += 1
+                        i += 1
+                    }
+                    guard digits > 0 else { return nil }
+                    for _ in digits..<9 where digits < 9 { nanos *= 10 }
+                }
+            }
+            if i < b.count {
+                if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+                    offset = 0
+                    i += 1
+                } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                    let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
+                    i += 1
+                    guard let oh = number(2), oh <= 23 else { return nil }
+                    _ = expect(":")
+                    guard let om = number(2), om < 60 else { return nil }
+                    offset = sign * (oh * 3600 + om * 60)
+                } else {
+                    return nil
+                }
+            }
+            guard i == b.count else { return nil }
+        }
+        let days = Instant.daysFromCivil(year: year, month: month, day: day)
+        seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
+        nanoseconds = Int32(nanos)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}
+
+/// An allocation instance (DESIGN §3 and §5): seats per school, and applicants with points,
+/// tie-break values, a submission instant and ranked schools. Stored column by column, so a
+/// million applicants are a handful of arrays.
+public struct AllocationInstance: Sendable {
+    /// School ids, sorted; `seats[k]` belongs to `schools[k]`.
+    public var schools: [String]
+    public var seats: [Int]
+    public var ids: [String]
+    /// Whether the id was a JSON number (numbers order by value, before text ids).
+    public var idIsNumber: [Bool]
+    public var points: [Double]
+    public var pointsText: [String]
+    /// Tie-break values of applicant `i`: `tiebreak[tiebreakStart[i]..<tiebreakStart[i + 1]]`.
+    public var tiebreak: [Double]
+    public var tiebreakText: [String]
+    public var tiebreakStart: [Int32]
+    public var submittedAt: [Instant]
+    public var submittedText: [String]
+    /// Ranked school indices of applicant `i`: `preferences[preferenceStart[i]..<preferenceStart[i + 1]]`;
+    /// -1 for a school that has no seats entry.
+    public var preferences: [Int32]
+    public var preferenceStart: [Int32]
+    /// The preference ids as given, for the trace.
+    public var preferenceText: [String]
+
+    public var count: Int { ids.count }
+
+    public init(schools: [String] = [], seats: [Int] = []) {
+        self.schools = schools
+        self.seats = seats
+        ids = []; idIsNumber = []; points = []; pointsText = []
+        tiebreak = []; tiebreakText = []; tiebreakStart = [0]
+        submittedAt = []; submittedText = []
+        preferences = []; preferenceStart = [0]; preferenceText = []
+    }
+
+    public func schoolIndex(_ id: String) -> Int32 {
+        var lo = 0, hi = schools.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if schools[mid].utf8.lexicographicallyPrecedes(id.utf8) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < schools.count && schools[lo] == id ? Int32(lo) : -1
+    }
+
+    /// Adds an applicant (`preferences` as school ids; ids without seats stay, as -1).
+    public mutating func append(id: String, idIsNumber: Bool = false, points: Double, pointsText: String? = nil,
+                                tiebreak: [Double] = [], tiebreakText: [String]? = nil,
+                                submittedAt: Instant, submittedText: String = "", preferences prefs: [String]) {
+        ids.append(id)
+        self.idIsNumber.append(idIsNumber)
+        self.points.append(points)
+        self.pointsText.append(pointsText ?? Allocation.numberText(points))
+        tiebreak.forEach { self.tiebreak.append($0) }
+        (tiebreakText ?? tiebreak.map(Allocation.numberText)).forEach { self.tiebreakText.append($0) }
+        tiebreakStart.append(Int32(self.tiebreak.count))
+        self.submittedAt.append(submittedAt)
+        self.submittedText.append(submittedText)
+        var seen: Set<String> = []
+        for p in prefs where seen.insert(p).inserted {
+            preferences.append(schoolIndex(p))
+            preferenceText.append(p)
+        }
+        preferenceStart.append(Int32(preferences.count))
+    }
+
+    // MARK: reading the JSON of DESIGN §5
+
+    public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Reads `{"seats":{…},"applicants":[…]}`. A malformed instance is refused with a message
+    /// naming the applicant (or school) and the field.
+    public static func read(_ value: JSONValue) -> Result<AllocationInstance, Problem> {
+        func fail(_ m: String) -> Result<AllocationInstance, Problem> { .failure(Problem(message: m)) }
+        guard case .object = value else { return fail("instance: 应为 JSON 对象 / expected a JSON object") }
+        guard case .object(let seatMembers)? = value["seats"] else { return fail("seats: 应为对象 {学校: 学位数} / expected an object {school: seats}") }
+        var seatOf: [String: Int] = [:]
+        for (school, n) in seatMembers {
+            guard case .number(let text) = n, let count = Int(text), count >= 0 else {
+                return fail("seats.\(school): 学位数应为非负整数 / seats must be a non-negative integer, got \(render(n))")
+            }
+            seatOf[school] = count
+        }
+        let schools = seatOf.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var instance = AllocationInstance(schools: schools, seats: schools.map { seatOf[$0]! })
+        guard case .array(let list)? = value["applicants"] else { return fail("applicants: 应为数组 / expected an array") }
+        var seen: Set<String> = []
+        for (n, entry) in list.enumerated() {
+            var name = "applicants[\(n)]"
+            guard case .object = entry else { return fail("\(name): 应为对象 / expected an object") }
+            let id: String, idIsNumber: Bool
+            switch entry["id"] {
+            case .string(let s)? where !s.isEmpty: id = s; idIsNumber = false
+            case .number(let s)?: id = s; idIsNumber = true
+            case nil: return fail("\(name): id: 缺少 / missing")
+            case let other?: return fail("\(name): id: 应为字符串或数字 / expected a string or a number, got \(render(other))")
+            }
+            name = "applicant \(JSONText.quote(id))"
+            guard seen.insert(id).inserted else { return fail("\(name): id: 重复 / duplicate id") }
+            guard case .number(let pointsText)? = entry["points"], let points = Double(pointsText), points.isFinite else {
+                return fail("\(name): points: 应为数字 / expected a number" + (entry["points"].map { ", got \(render($0))" } ?? " (missing)"))
+            }
+            var tiebreak: [Double] = [], tiebreakText: [String] = []
+            switch entry["tiebreak"] {
+            case nil, .null?: break
+            case .array(let values)?:
+                for (k, v) in values.enumerated() {
+                    guard case .number(let t) = v, let d = Double(t), d.isFinite else { return fail("\(name): tiebreak[\(k)]: 应为数字 / expected a number, got \(render(v))") }
+                    tiebreak.append(d)
+                    tiebreakText.append(t)
+                }
+            case let other?: return fail("\(name): tiebreak: 应为数字数组 / expected an array of numbers, got \(render(other))")
+            }
+            guard case .string(let submitted)? = entry["submittedAt"] else {
+                return fail("\(name): submittedAt: 应为 ISO-8601 时间字符串 / expected an ISO-8601 string" + (entry["submittedAt"].map { ", got \(render($0))" } ?? " (missing)"))
+            }
+            guard let instant = Instant(iso8601: submitted) else {
+                return fail("\(name): submittedAt: 不是有效的 ISO-8601 时间 / not a valid ISO-8601 instant: \(JSONText.quote(submitted))")
+            }
+            var prefs: [String] = []
+            switch entry["preferences"] {
+            case nil, .null?: break
+            case .array(let values)?:
+                for (k, v) in values.enumerated() {
+                    switch v {
+                    case .string(let s): prefs.append(s)
+                    case .number(let s): prefs.append(s)
+                    default: return fail("\(name): preferences[\(k)]: 应为学校 id / expected a school id, got \(render(v))")
+                    }
+                }
+            case let other?: return fail("\(name): preferences: 应为学校 id 数组 / expected an array of school ids, got \(render(other))")
+            }
+            instance.append(id: id, idIsNumber: idIsNumber, points: points, pointsText: pointsText, tiebreak: tiebreak, tiebreakText: tiebreakText,
+                            submittedAt: instant, submittedText: submitted, preferences: prefs)
+        }
+        return .success(instance)
+    }
+
+    static func render(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): JSONText.quote(s)
+        case .number(let s): s
+        case .bool(let b): b ? "true" : "false"
+        case .null: "null"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// Serial dictatorship over one priority order (DESIGN §3): with a common order this is the
+/// student-proposing deferred acceptance, strategy-proof for applicants. Deterministic: the
+/// same instance gives the same outcome, whatever the order applicants were listed in.
+public enum Allocation {
+    public struct Outcome: Sendable, Equatable {
+        /// School index per applicant, -1 for none.
+        public var assignment: [Int32]
+        /// Position of each applicant in the priority order (0 first).
+        public var rank: [Int32]
+        /// Applicants in priority order.
+        public var order: [Int32]
+        public var admitted: [Int32]
+        /// Per school, the last admitted applicant (the cutoff), -1 when nobody was admitted.
+        public var last: [Int32]
+    }
+
+    /// Whether applicant `a` comes before `b`: points higher first, then the tie-break values one
+    /// by one (higher first; a missing value comes after any value), then the earlier
+    /// submission, then the id (numbers by value before text, text by its UTF-8 bytes).
+    @inline(__always)
+    public static func precedes(_ a: Int, _ b: Int, in x: AllocationInstance) -> Bool {
+        if x.points[a] != x.points[b] { return x.points[a] > x.points[b] }
+        let sa = Int(x.tiebreakStart[a]), la = Int(x.tiebreakStart[a + 1]) - sa
+        let sb = Int(x.tiebreakStart[b]), lb = Int(x.tiebreakStart[b + 1]) - sb
+        var k = 0
+        while k < la || k < lb {
+            if k >= la { return false }
+            if k >= lb { return true }
+            let va = x.tiebreak[sa + k], vb = x.tiebreak[sb + k]
+            if va != vb { return va > vb }
+            k += 1
+        }
+        if x.submittedAt[a] != x.submittedAt[b] { return x.submittedAt[a] < x.submittedAt[b] }
+        return idPrecedes(a, b, in: x)
+    }
+
+    static func idPrecedes(_ a: Int, _ b: Int, in x: AllocationInstance) -> Bool {
+        switch (x.idIsNumber[a], x.idIsNumber[b]) {
+        case (true, false): return true
+        case (false, true): return false
+        case (true, true):
+            let da = Double(x.ids[a]) ?? 0, db = Double(x.ids[b]) ?? 0
+            if da != db { return da < db }
+            fallthrough
+        default:
+            return x.ids[a].utf8.lexicographicallyPrecedes(x.ids[b].utf8)
+        }
+    }
+
+    /// The priority order of all applicants.
+    public static func order(_ x: AllocationInstance) -> [Int32] {
+        var order = (0..<Int32(x.count)).map { $0 }
+        order.sort { precedes(Int($0), Int($1), in: x) }
+        return order
+    }
+
+    public static func run(_ x: AllocationInstance) -> Outcome {
+        let order = order(x)
+        var left = x.seats.map { Int32($0) }
+        var admitted = [Int32](repeating: 0, count: x.schools.count)
+        var last = [Int32](repeating: -1, count: x.schools.count)
+        var assignment = [Int32](repeating: -1, count: x.count)
+        var rank = [Int32](repeating: 0, count: x.count)
+        for (position, applicant) in order.enumerated() {
+            let a = Int(applicant)
+            rank[a] = Int32(position)
+            for p in Int(x.preferenceStart[a])..<Int(x.preferenceStart[a + 1]) {
+                let school = Int(x.preferences[p])
+                guard school >= 0, left[school] > 0 else { continue }
+                left[school] -= 1
+                admitted[school] += 1
+                last[school] = applicant
+                assignment[a] = Int32(school)
+                break
+            }
+        }
+        return Outcome(assignment: assignment, rank: rank, order: order, admitted: admitted, last: last)
+    }
+
+    /// Why applicant `a` got what he got, school by school in his order.
+    public enum Step: Sendable, Equatable {
+        /// The school has no seats at all (or is not in the instance).
+        case noSeats(school: String)
+        /// Full when his turn came: its last admitted applicant (the cutoff) ranks before him.
+        case full(school: String, cutoff: Int32)
+        case admitted(school: String)
+    }
+
+    public static func trace(_ a: Int, in x: AllocationInstance, outcome: Outcome) -> [Step] {
+        var steps: [Step] = []
+        for p in Int(x.preferenceStart[a])..<Int(x.preferenceStart[a + 1]) {
+            let school = Int(x.preferences[p])
+            let name = x.preferenceText[p]
+            if school < 0 || x.seats[school] == 0 { steps.append(.noSeats(school: name)); continue }
+            if outcome.assignment[a] == Int32(school) { steps.append(.admitted(school: name)); break }
+            steps.append(.full(school: name, cutoff: outcome.last[school]))
+        }
+        return steps
+    }
+
+    // MARK: output (DESIGN §5)
+
+    /// `{"assignments":{…},"cutoffs":{…}}`, keys sorted by their UTF-8 bytes, numbers as they
+    /// were given: identical input gives identical bytes.
+    public static func json(_ x: AllocationInstance, _ outcome: Outcome, trace withTrace: Bool = false) -> String {
+        var out = "{\"assignments\":{"
+        let byID = (0..<x.count).sorted { x.ids[$0].utf8.lexicographicallyPrecedes(x.ids[$1].utf8) }
+        for (n, a) in byID.enumerated() {
+            if n > 0 { out += "," }
+            out += JSONText.quote(x.ids[a]) + ":"
+            out += outcome.assignment[a] >= 0 ? JSONText.quote(x.schools[Int(outcome.assignment[a])]) : "null"
+        }
+        out += "},\"cutoffs\":{"
+        for (k, school) in x.schools.enumerated() {
+            if k > 0 { out += "," }
+            out += JSONText.quote(school) + ":{\"seats\":\(x.seats[k]),\"admitted\":\(outcome.admitted[k])"
+            let c = Int(outcome.last[k])
+            if c >= 0 {
+                let t = Int(x.tiebreakStart[c])..<Int(x.tiebreakStart[c + 1])
+                out += ",\"applicant\":" + JSONText.quote(x.ids[c]) + ",\"points\":" + x.pointsText[c]
+                out += ",\"tiebreak\":[" + x.tiebreakText[t].joined(separator: ",") + "]"
+                out += ",\"submittedAt\":" + JSONText.quote(x.submittedText[c]) + ",\"rank\":\(outcome.rank[c] + 1)"
+            }
+            out += "}"
+        }
+        out += "}"
+        if withTrace {
+            out += ",\"trace\":{"
+            for (n, a) in byID.enumerated() {
+                if n > 0 { out += "," }
+                out += JSONText.quote(x.ids[a]) + ":{\"rank\":\(outcome.rank[a] + 1),\"steps\":["
+                out += trace(a, in: x, outcome: outcome).map { step -> String in
+                    switch step {
+                    case .noSeats(let s): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"noSeats\"}"
+                    case .admitted(let s): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"admitted\"}"
+                    case .full(let s, let c): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"full\",\"cutoff\":" + JSONText.quote(x.ids[Int(c)]) + ",\"cutoffRank\":\(outcome.rank[Int(c)] + 1)}"
+                    }
+                }.joined(separator: ",")
+                out += "]}"
+            }
+            out += "}"
+        }
+        return out + "}"
+    }
+
+    /// A number written back: integers without a decimal point, others in the shortest form.
+    public static func numberText(_ v: Double) -> String {
+        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return String(v)
+    }
+}
