@@ -39,4 +39,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 010 – points applications, claims, evidence files, archives and their history
         app.migrations.add(CreatePoints())
     }
+    do { // Migration 011 – programs, schools and quotas, service applications, allocation rounds
+        app.migrations.add(CreatePrograms())
+    }
 }

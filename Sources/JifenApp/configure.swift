@@ -82,6 +82,7 @@ func routes(_ app: Application) {
     FeedsController.register(app)
     PointsController.register(app)
     PointsStaffController.register(app)
+    ProgramsController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

@@ -3,8 +3,8 @@ import Vapor
 
 /// `jifen stats`: counts in the configured database, one `name value` per line (DESIGN §5).
 enum Stats {
-    /// The contract's names in the contract's order, then Jifen's own tables. A name whose
-    /// feature has no table yet (programs: service applications, schools, seats) counts 0.
+    /// The contract's names in the contract's order, then Jifen's own tables. `applications` are
+    /// the programs' service applications; `seats` the seats of all quotas.
     static func counts(on db: any Database) async throws -> [(String, Int)] {
         [
             ("residents", try await Resident.query(on: db).count()),
@@ -12,9 +12,9 @@ enum Stats {
             ("rental_houses", try await RentalHouse.query(on: db).count()),
             ("permits", try await ResidencePermit.query(on: db).count()),
             ("points_archives", try await PointsArchive.query(on: db).count()),
-            ("applications", 0),
-            ("schools", 0),
-            ("seats", 0),
+            ("applications", try await ServiceApplication.query(on: db).count()),
+            ("schools", try await School.query(on: db).count()),
+            ("seats", try await Quota.query(on: db).sum(\.$seats) ?? 0),
             ("points_applications", try await PointsApplication.query(on: db).count()),
             ("users", try await User.query(on: db).count()),
             ("jurisdictions", try await Jurisdiction.query(on: db).count()),

@@ -34,13 +34,15 @@ enum Navigation {
     static func items(for user: CurrentUser?, on request: Request) -> [NavItem] {
         var items: [(String, String)] = []
         guard let user else {
-            return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register), (request.text("nav_estimate"), Paths.estimate)]
+            return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register), (request.text("nav_estimate"), Paths.estimate),
+                    (request.text("nav_programs"), "/programs")]
                 .map { NavItem(label: $0.0, href: $0.1, current: request.url.path == $0.1) }
         }
         items.append((request.text("nav_home"), Paths.home))
         if user.role == .citizen {
             items.append((request.text("nav_residence"), Paths.myResidence))
             items.append((request.text("nav_points"), "/me/points"))
+            items.append((request.text("nav_my_programs"), "/me/programs"))
             items.append((request.text("nav_estimate"), Paths.estimate))
         } else {
             if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
@@ -54,6 +56,7 @@ enum Navigation {
             if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_point_review"), "/points/review")) }
             if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_feeds"), "/feeds")) }
             items.append((request.text("nav_standards"), Paths.standards))
+            if [.centerAdmin, .educationOfficer].contains(user.role) { items.append((request.text("nav_programs"), "/programs")) }
         }
         if user.role.isStaff, let scope = user.scope {
             items.append((request.text("nav_org"), Paths.org(scope.rawValue)))

@@ -1,0 +1,234 @@
+import Fluent
+import JifenCore
+import SQLKit
+import Vapor
+
+/// A program of one year (公共服务项目): set up by the centre or the education bureau.
+final class Program: Model, @unchecked Sendable {
+    static let schema = "programs"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Field(key: "code") var code: String
+    @Field(key: "year") var year: Int
+    @Enum(key: "kind") var kind: ProgramRules.Kind
+    @Field(key: "title") var title: String
+    @Field(key: "opens") var opens: String
+    @Field(key: "closes") var closes: String
+    @Field(key: "max_choices") var maxChoices: Int
+    @Field(key: "min_residence_years") var minResidenceYears: Int
+    @Field(key: "require_permit") var requirePermit: Bool
+    @OptionalField(key: "child_age_min") var childAgeMin: Int?
+    @OptionalField(key: "child_age_max") var childAgeMax: Int?
+    @Field(key: "age_cutoff") var ageCutoff: String
+    /// Category ids of the standard whose points break ties, in order (comma-separated).
+    @Field(key: "tiebreak") var tiebreak: String
+    /// Hundredths of a point; threshold programs only.
+    @OptionalField(key: "threshold") var threshold: Int64?
+    @OptionalField(key: "quota_published_at") var quotaPublishedAt: Date?
+    @Field(key: "created_by") var createdBy: String
+
+    init() {}
+
+    var rules: ProgramRules? {
+        guard let opens = CivilDate(opens), let closes = CivilDate(closes), let cutoff = CivilDate(ageCutoff) else { return nil }
+        let ages: ClosedRange<Int>? = if let min = childAgeMin, let max = childAgeMax, min <= max { min...max } else { nil }
+        return ProgramRules(kind: kind, opens: opens, closes: closes, maxChoices: maxChoices, minResidenceYears: minResidenceYears,
+                            requirePermit: requirePermit, childAges: ages, ageCutoff: cutoff, threshold: threshold.map { Points(hundredths: $0) })
+    }
+
+    var tiebreakCategories: [String] { tiebreak.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    var auditSnapshot: [String: String] {
+        var s = ["code": code, "kind": kind.rawValue, "title": title, "opens": opens, "closes": closes, "maxChoices": String(maxChoices),
+                 "minResidenceYears": String(minResidenceYears), "requirePermit": String(requirePermit), "tiebreak": tiebreak]
+        if let threshold { s["threshold"] = Points(hundredths: threshold).description }
+        return s
+    }
+}
+
+/// A school (or kindergarten) and the town it lies in.
+final class School: Model, @unchecked Sendable {
+    static let schema = "schools"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "code") var code: String
+    @Field(key: "name") var name: String
+    @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+
+    init() {}
+}
+
+/// Seats of one school in one program.
+final class Quota: Model, @unchecked Sendable {
+    static let schema = "quotas"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "seats") var seats: Int
+    @Parent(key: "program_id") var program: Program
+    @Parent(key: "school_id") var school: School
+
+    init() {}
+}
+
+/// A parent's application for a service (服务申请): the child it is for, the ranked schools, the
+/// points frozen when the allocation runs.
+final class ServiceApplication: Model, @unchecked Sendable {
+    static let schema = "service_applications"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+
+    // data fields
+    @Field(key: "number") var number: String
+    /// School codes in the parent's order, comma-separated.
+    @Field(key: "preferences") var preferences: String
+    /// The keyed hash of the child's ID number: one application per child (and so one spouse).
+    @OptionalField(key: "child_hash") var childHash: String?
+    @Field(key: "submitted_at") var submittedAt: Date
+    /// Frozen at the allocation: hundredths of a point, and the tie-break values.
+    @OptionalField(key: "points") var points: Int64?
+    @OptionalField(key: "tiebreak_values") var tiebreakValues: String?
+    @OptionalField(key: "correction") var correction: String?
+
+    // relationships
+    @Parent(key: "program_id") var program: Program
+    @Parent(key: "resident_id") var resident: Resident
+    @OptionalParent(key: "child_id") var child: HouseholdMember?
+
+    init() {}
+
+    var schoolCodes: [String] { preferences.split(separator: ",").map(String.init) }
+}
+
+/// One allocation round of a program: its result, its publicity and objections window, and
+/// whether it is final.
+final class AllocationRound: Model, @unchecked Sendable {
+    static let schema = "allocation_rounds"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "round") var round: Int
+    @Field(key: "run_at") var runAt: Date
+    @Field(key: "publicity_from") var publicityFrom: String
+    @Field(key: "publicity_to") var publicityTo: String
+    /// The allocation's JSON output with its trace (DESIGN §5 form).
+    @Field(key: "result") var result: String
+    @OptionalField(key: "finalized_at") var finalizedAt: Date?
+    @Field(key: "run_by") var runBy: String
+    @Parent(key: "program_id") var program: Program
+
+    init() {}
+}
+
+/// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.
+final class AllocationResult: Model, @unchecked Sendable {
+    static let schema = "allocation_results"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "rank") var rank: Int
+    @Field(key: "number") var number: String
+    @Field(key: "name_masked") var nameMasked: String
+    @Field(key: "points") var points: Int64
+    @OptionalField(key: "school_code") var schoolCode: String?
+    @Parent(key: "round_id") var round: AllocationRound
+    @Parent(key: "application_id") var application: ServiceApplication
+
+    init() {}
+}
+
+struct CreatePrograms: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(Program.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("code", .string, .required)
+            .field("year", .int, .required)
+            .field("kind", .string, .required)
+            .field("title", .string, .required)
+            .field("opens", .string, .required)
+            .field("closes", .string, .required)
+            .field("max_choices", .int, .required)
+            .field("min_residence_years", .int, .required)
+            .field("require_permit", .bool, .required)
+            .field("child_age_min", .int)
+            .field("child_age_max", .int)
+            .field("age_cutoff", .string, .required)
+            .field("tiebreak", .string, .required)
+            .field("threshold", .int64)
+            .field("quota_published_at", .datetime)
+            .field("created_by", .string, .required)
+            .unique(on: "code")
+            .create()
+        try await database.schema(School.schema)
+            .id()
+            .field("code", .string, .required)
+            .field("name", .string, .required)
+            .field("jurisdiction_id", .uuid, .required, .references(Jurisdiction.schema, "id"))
+            .unique(on: "code")
+            .create()
+        try await database.schema(Quota.schema)
+            .id()
+            .field("seats", .int, .required)
+            .field("program_id", .uuid, .required, .references(Program.schema, "id"))
+            .field("school_id", .uuid, .required, .references(School.schema, "id"))
+            .unique(on: "program_id", "school_id")
+            .create()
+        try await database.schema(ServiceApplication.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("updated_at", .datetime, .required)
+            .field("number", .string, .required)
+            .field("preferences", .string, .required)
+            .field("child_hash", .string)
+            .field("submitted_at", .datetime, .required)
+            .field("points", .int64)
+            .field("tiebreak_values", .string)
+            .field("correction", .string)
+            .field("program_id", .uuid, .required, .references(Program.schema, "id"))
+            .field("resident_id", .uuid, .required, .references(Resident.schema, "id"))
+            .field("child_id", .uuid, .references(HouseholdMember.schema, "id"))
+            .unique(on: "number")
+            // One application per child and program: a couple cannot apply twice.
+            .unique(on: "program_id", "child_hash")
+            .create()
+        try await database.schema(AllocationRound.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("round", .int, .required)
+            .field("run_at", .datetime, .required)
+            .field("publicity_from", .string, .required)
+            .field("publicity_to", .string, .required)
+            .field("result", .string, .required)
+            .field("finalized_at", .datetime)
+            .field("run_by", .string, .required)
+            .field("program_id", .uuid, .required, .references(Program.schema, "id"))
+            .unique(on: "program_id", "round")
+            .create()
+        try await database.schema(AllocationResult.schema)
+            .id()
+            .field("rank", .int, .required)
+            .field("number", .string, .required)
+            .field("name_masked", .string, .required)
+            .field("points", .int64, .required)
+            .field("school_code", .string)
+            .field("round_id", .uuid, .required, .references(AllocationRound.schema, "id"))
+            .field("application_id", .uuid, .required, .references(ServiceApplication.schema, "id"))
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "allocation_results_round_rank").on(AllocationResult.schema).column("round_id").column("rank").run()
+            try await sql.create(index: "service_applications_program").on(ServiceApplication.schema).column("program_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        for schema in [AllocationResult.schema, AllocationRound.schema, ServiceApplication.schema, Quota.schema, School.schema, Program.schema] {
+            try await database.schema(schema).delete()
+        }
+    }
+}

@@ -1,0 +1,525 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Programs on the web: the public list and page of each program with its quotas, setting up a
+/// program, quotas by form or CSV, the parent's ranked application, running a round, the
+/// publicity list and the applicant's result.
+enum ProgramsController {
+    static let organisers: Access = .roles([.centerAdmin, .educationOfficer])
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("programs", access: .anyone, use: list)
+        routes.get("programs", "new", access: organisers, use: newPage)
+        routes.post("programs", access: organisers, use: create)
+        routes.get("programs", ":code", access: .anyone, use: page)
+        routes.post("programs", ":code", "quotas", access: organisers, use: addQuota)
+        routes.on(.POST, ["programs", ":code", "quotas", "csv"], access: organisers, body: .collect(maxSize: "2mb"), use: quotaCSV)
+        routes.post("programs", ":code", "quotas", "publish", access: organisers, use: publishQuotas)
+        routes.get("programs", ":code", "apply", access: .roles([.citizen]), use: applyPage)
+        routes.post("programs", ":code", "apply", access: .roles([.citizen]), use: apply)
+        routes.post("programs", ":code", "rounds", access: organisers, use: runRound)
+        routes.get("publicity", ":code", ":round", access: .anyone, use: publicity)
+        routes.get("me", "programs", access: .roles([.citizen]), use: mine)
+    }
+
+    static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
+
+    static func find(_ req: Request) async throws -> Program {
+        guard let code = req.parameters.get("code"), let program = try await Program.query(on: req.db).filter(\.$code == code).first() else { throw Abort(.notFound) }
+        return program
+    }
+
+    // MARK: list
+
+    struct Row: Encodable { let href: String; let title: String; let kind: String; let window: String; let state: String }
+    struct ListContent: Encodable { let rows: [Row]; let canCreate: Bool; let newLink: String }
+
+    static func state(_ p: Program, today: CivilDate, on req: Request) -> String {
+        guard let rules = p.rules else { return "" }
+        if today < rules.opens { return req.text("program_state_upcoming") }
+        if today <= rules.closes { return req.text("program_state_open") }
+        return req.text("program_state_closed")
+    }
+
+    static func list(_ req: Request) async throws -> Response {
+        let programs = try await Program.query(on: req.db).sort(\.$year, .descending).sort(\.$code).all()
+        let user = req.currentUser
+        let content = ListContent(
+            rows: programs.map { p in
+                Row(href: "/programs/" + p.code, title: p.title, kind: req.text("program_kind_" + p.kind.rawValue),
+                    window: p.opens + " – " + p.closes, state: state(p, today: today(req), on: req))
+            },
+            canCreate: user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false, newLink: "/programs/new")
+        return try await req.render("programs", title: "programs_title", content)
+    }
+
+    // MARK: set up
+
+    struct NewContent: Encodable { let form: FormState; let kinds: [SelectOption]; let action: String; let categories: String }
+
+    static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidenceYears", "requirePermit", "ageMin", "ageMax", "ageCutoff", "tiebreak", "threshold"]
+
+    static func newPage(_ req: Request) async throws -> Response {
+        let year = today(req).year + (today(req).month >= 9 ? 1 : 0)
+        let form = FormState(fields: fields, values: ["year": String(year), "opens": "\(year)-03-01", "closes": "\(year)-05-30", "maxChoices": "5",
+                                                      "minResidenceYears": "1", "requirePermit": "on", "ageCutoff": "\(year)-08-31", "kind": "grade1",
+                                                      "tiebreak": "socialSecurity,residence"])
+        return try await renderNew(req, form: form, status: .ok)
+    }
+
+    static func renderNew(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
+        let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+        let content = NewContent(form: form, kinds: ProgramRules.Kind.allCases.map { SelectOption(value: $0.rawValue, label: req.text("program_kind_" + $0.rawValue), selected: form.values["kind"] == $0.rawValue) },
+                                 action: "/programs", categories: standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? "")
+        return try await req.render("program-new", title: "program_new_title", content, status: status)
+    }
+
+    static func create(_ req: Request) async throws -> Response {
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        var values: [String: String] = [:]
+        for f in fields { values[f] = (input[f] ?? "").trimmingCharacters(in: .whitespaces) }
+        var form = FormState(fields: fields, values: values)
+        func required(_ f: String) { if values[f, default: ""].isEmpty { form.fail(f, req.text("problem_required", ["field": req.text("field_program_" + f)])) } }
+        ["code", "title", "kind", "year", "opens", "closes", "ageCutoff"].forEach(required)
+        let code = values["code"]!
+        if !code.isEmpty, !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) || code.count > 40 {
+            form.fail("code", req.text("program_code_rule"))
+        } else if !code.isEmpty, try await Program.query(on: req.db).filter(\.$code == code).first() != nil {
+            form.fail("code", req.text("program_code_taken"))
+        }
+        let kind = ProgramRules.Kind(rawValue: values["kind"]!)
+        if kind == nil && !values["kind"]!.isEmpty { form.fail("kind", req.text("problem_choose", ["field": req.text("field_program_kind")])) }
+        let year = Int(values["year"]!)
+        if year == nil || !(2000...2100).contains(year!) { form.fail("year", req.text("program_number", ["field": req.text("field_program_year")])) }
+        var dates: [String: CivilDate] = [:]
+        for f in ["opens", "closes", "ageCutoff"] where !values[f]!.isEmpty {
+            if let d = CivilDate(values[f]!) { dates[f] = d } else { form.fail(f, req.text("problem_date", ["field": req.text("field_program_" + f)])) }
+        }
+        if let o = dates["opens"], let c = dates["closes"], c < o { form.fail("closes", req.text("program_closes_before")) }
+        func int(_ f: String, _ range: ClosedRange<Int>, default d: Int?) -> Int? {
+            if values[f]!.isEmpty { return d }
+            guard let n = Int(values[f]!), range.contains(n) else {
+                form.fail(f, req.text("program_range", ["field": req.text("field_program_" + f), "min": String(range.lowerBound), "max": String(range.upperBound)]))
+                return nil
+            }
+            return n
+        }
+        let maxChoices = int("maxChoices", 1...20, default: 1)
+        let minYears = int("minResidenceYears", 0...20, default: 0)
+        let ageMin = int("ageMin", 0...18, default: kind?.defaultAges?.lowerBound)
+        let ageMax = int("ageMax", 0...18, default: kind?.defaultAges?.upperBound)
+        var threshold: Points?
+        if !values["threshold"]!.isEmpty {
+            if let t = Decimal2(parsing: values["threshold"]!), t >= .zero { threshold = t } else { form.fail("threshold", req.text("program_number", ["field": req.text("field_program_threshold")])) }
+        }
+        if let kind, !kind.isSchool, threshold == nil, form.errors["threshold"] == nil { form.fail("threshold", req.text("program_threshold_needed")) }
+        let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+        let tiebreak = values["tiebreak"]!.split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map(String.init)
+        if let standard, let unknown = tiebreak.first(where: { standard.category($0) == nil }) {
+            form.fail("tiebreak", req.text("program_unknown_category", ["id": unknown]))
+        }
+        guard form.isValid, let kind, let year, let opens = dates["opens"], let closes = dates["closes"], let cutoff = dates["ageCutoff"] else {
+            return try await renderNew(req, form: form, status: .badRequest)
+        }
+        let program = Program()
+        program.createdAt = req.now
+        program.code = code
+        program.year = year
+        program.kind = kind
+        program.title = values["title"]!
+        program.opens = opens.description
+        program.closes = closes.description
+        program.maxChoices = kind.isSchool ? (maxChoices ?? 1) : 0
+        program.minResidenceYears = minYears ?? 0
+        program.requirePermit = values["requirePermit"] == "on" || values["requirePermit"] == "true"
+        program.childAgeMin = kind.forChild ? ageMin : nil
+        program.childAgeMax = kind.forChild ? ageMax : nil
+        program.ageCutoff = cutoff.description
+        program.tiebreak = tiebreak.joined(separator: ",")
+        program.threshold = threshold?.hundredths
+        program.createdBy = req.actor.login
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await program.create(on: db)
+            try await Audit.record("create", entity: "program", id: program.code, after: program.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/programs/" + program.code)
+    }
+
+    // MARK: one program
+
+    struct QuotaRow: Encodable { let code: String; let name: String; let town: String; let seats: Int }
+    struct RoundLink: Encodable { let href: String; let label: String; let period: String; let final: Bool }
+
+    struct PageContent: Encodable {
+        let code: String
+        let title: String
+        let kind: String
+        let state: String
+        let window: String
+        let rules: [String]
+        let timeline: [String]
+        let quotaPublished: Bool
+        let quotas: [QuotaRow]
+        let totalSeats: Int
+        let isOrganiser: Bool
+        let quotaForm: FormState
+        let quotaAction: String
+        let csvAction: String
+        let publishAction: String
+        let towns: [SelectOption]
+        let canApply: Bool
+        let applyLink: String
+        let rounds: [RoundLink]
+        let canRun: Bool
+        let runAction: String
+        let csvErrors: [String]
+        let notice: String?
+        let isSchool: Bool
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [], status: .ok)
+    }
+
+    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], status: HTTPStatus) async throws -> Response {
+        let program = try await find(req)
+        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let user = req.currentUser
+        let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
+        let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school) { $0.with(\.$jurisdiction) }.all()
+            .sorted { $0.school.code < $1.school.code }
+        let published = program.quotaPublishedAt != nil
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round).all()
+        let towns = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
+        var ruleLines: [String] = []
+        if rules.requirePermit { ruleLines.append(req.text("program_rule_permit")) }
+        if rules.minResidenceYears > 0 { ruleLines.append(req.text("program_rule_residence", ["years": String(rules.minResidenceYears)])) }
+        if let ages = rules.childAges { ruleLines.append(req.text("program_rule_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "date": ShanghaiDate.long(rules.ageCutoff)])) }
+        if rules.kind.forChild { ruleLines.append(req.text("program_rule_one_child")) }
+        if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }
+        if rules.kind.isSchool {
+            ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
+            ruleLines.append(req.text("program_rule_order", ["tiebreak": program.tiebreakCategories.isEmpty ? "—" : program.tiebreakCategories.joined(separator: "、")]))
+        }
+        let quotaDue = rules.closes.adding(days: -30)
+        let content = PageContent(
+            code: program.code, title: program.title, kind: req.text("program_kind_" + program.kind.rawValue), state: state(program, today: today(req), on: req),
+            window: ShanghaiDate.long(rules.opens) + " – " + ShanghaiDate.long(rules.closes), rules: ruleLines,
+            timeline: [req.text("program_timeline_quota", ["date": ShanghaiDate.long(quotaDue)]),
+                       req.text("program_timeline_apply", ["from": ShanghaiDate.long(rules.opens), "to": ShanghaiDate.long(rules.closes)]),
+                       req.text("program_timeline_publicity")],
+            quotaPublished: published,
+            quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats) } : [],
+            totalSeats: quotas.reduce(0) { $0 + $1.seats }, isOrganiser: organiser, quotaForm: quotaForm,
+            quotaAction: "/programs/\(program.code)/quotas", csvAction: "/programs/\(program.code)/quotas/csv", publishAction: "/programs/\(program.code)/quotas/publish",
+            towns: towns.map { SelectOption(value: $0.code, label: $0.name, selected: quotaForm.values["town"] == $0.code) },
+            canApply: user?.role == .citizen && today(req) >= rules.opens && today(req) <= rules.closes && (published || !rules.kind.isSchool),
+            applyLink: "/programs/\(program.code)/apply",
+            rounds: rounds.map { RoundLink(href: "/publicity/\(program.code)/\($0.round)", label: req.text("program_round", ["n": String($0.round)]),
+                                            period: $0.publicityFrom + " – " + $0.publicityTo, final: $0.finalizedAt != nil) },
+            canRun: organiser && rounds.isEmpty && today(req) > rules.closes && rules.kind.isSchool, runAction: "/programs/\(program.code)/rounds",
+            csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool)
+        return try await req.render("program", title: "programs_title", content, status: status)
+    }
+
+    // MARK: quotas
+
+    /// Adds or changes one school's seats; the school is created the first time its code is used.
+    static func setQuota(_ program: Program, code: String, name: String, town: String, seats: Int, on db: any Database) async throws -> String? {
+        var school = try await School.query(on: db).filter(\.$code == code).first()
+        if school == nil {
+            guard !name.isEmpty else { return "name" }
+            guard let place = try await Jurisdiction.find(code: town, on: db), place.level == JurisdictionLevel.town.rawValue else { return "town" }
+            let s = School()
+            s.code = code
+            s.name = name
+            s.$jurisdiction.id = try place.requireID()
+            try await s.create(on: db)
+            school = s
+        }
+        guard let school else { return "school" }
+        let quota = try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$school.$id == school.requireID()).first() ?? Quota()
+        quota.seats = seats
+        quota.$program.id = try program.requireID()
+        quota.$school.id = try school.requireID()
+        try await quota.save(on: db)
+        return nil
+    }
+
+    struct QuotaForm: Decodable { var school: String?; var name: String?; var town: String?; var seats: String? }
+
+    static func addQuota(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let input = try req.content.decode(QuotaForm.self)
+        let values = ["school": (input.school ?? "").trimmingCharacters(in: .whitespaces), "name": (input.name ?? "").trimmingCharacters(in: .whitespaces),
+                      "town": input.town ?? "", "seats": (input.seats ?? "").trimmingCharacters(in: .whitespaces)]
+        var form = FormState(fields: ["school", "name", "town", "seats"], values: values)
+        if values["school"]!.isEmpty { form.fail("school", req.text("problem_required", ["field": req.text("field_school_code")])) }
+        let seats = Int(values["seats"]!)
+        if seats == nil || seats! < 0 || seats! > 10_000 { form.fail("seats", req.text("program_range", ["field": req.text("field_seats"), "min": "0", "max": "10000"])) }
+        if program.quotaPublishedAt != nil, let rules = program.rules, today(req) > rules.closes { form.fail("seats", req.text("program_quota_locked")) }
+        guard form.isValid, let seats else { return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest) }
+        let actor = req.actor, now = req.now
+        let missing = try await req.db.transaction { db -> String? in
+            let missing = try await setQuota(program, code: values["school"]!, name: values["name"]!, town: values["town"]!, seats: seats, on: db)
+            if missing == nil {
+                try await Audit.record("quota", entity: "program", id: program.code, after: ["school": values["school"]!, "seats": String(seats)], by: actor, at: now, on: db)
+            }
+            return missing
+        }
+        if let missing {
+            form.fail(missing == "town" ? "town" : "name", req.text(missing == "town" ? "program_school_town" : "program_school_name"))
+            return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest)
+        }
+        return req.redirect(to: "/programs/\(program.code)?done=quota")
+    }
+
+    struct CSVForm: Vapor.Content { var file: File? }
+
+    /// Quotas from a CSV file: `学校代码,学校名称,所在镇（街道）代码,学位数`, UTF-8 or GB18030. All rows
+    /// or none: a file with a bad row changes nothing and lists every bad row.
+    static func quotaCSV(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let bytes = (try? req.content.decode(CSVForm.self))?.file.map { Array($0.data.readableBytesView) } ?? []
+        guard !bytes.isEmpty, let decoded = FeedReader.decode(bytes) else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("feeds_file_required")], status: .badRequest)
+        }
+        var rows: [(Int, [String])] = []
+        for (n, line) in decoded.text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.allSatisfy(\.isEmpty) { continue }
+            rows.append((n + 1, fields))
+        }
+        var problems: [String] = []
+        if let header = rows.first, header.1.first?.contains("学校代码") == true { rows.removeFirst() }
+        var parsed: [(code: String, name: String, town: String, seats: Int)] = []
+        for (line, f) in rows {
+            guard f.count == 4 else { problems.append(req.text("quota_csv_columns", ["line": String(line)])); continue }
+            guard let seats = Int(f[3]), seats >= 0, seats <= 10_000 else { problems.append(req.text("quota_csv_seats", ["line": String(line)])); continue }
+            guard !f[0].isEmpty else { problems.append(req.text("quota_csv_code", ["line": String(line)])); continue }
+            parsed.append((f[0], f[1], f[2], seats))
+        }
+        if parsed.isEmpty && problems.isEmpty { problems.append(req.text("feeds_file_required")) }
+        let actor = req.actor, now = req.now
+        let rowsToSave = parsed
+        if problems.isEmpty {
+            do {
+                try await req.db.transaction { db in
+                    for (k, row) in rowsToSave.enumerated() {
+                        if let missing = try await setQuota(program, code: row.code, name: row.name, town: row.town, seats: row.seats, on: db) {
+                            throw QuotaProblem(line: k, field: missing)
+                        }
+                    }
+                    try await Audit.record("quotaCSV", entity: "program", id: program.code, after: ["schools": String(rowsToSave.count), "seats": String(rowsToSave.reduce(0) { $0 + $1.seats })],
+                                           by: actor, at: now, on: db)
+                }
+            } catch let problem as QuotaProblem {
+                problems.append(req.text(problem.field == "town" ? "quota_csv_town" : "quota_csv_name", ["line": String(rows[problem.line].0)]))
+            }
+        }
+        guard problems.isEmpty else { return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: problems, status: .badRequest) }
+        return req.redirect(to: "/programs/\(program.code)?done=quota")
+    }
+
+    struct QuotaProblem: Error { let line: Int; let field: String }
+
+    static func publishQuotas(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard program.quotaPublishedAt == nil else { return req.redirect(to: "/programs/\(program.code)") }
+        let count = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).count()
+        guard count > 0 else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_no_quotas")], status: .badRequest)
+        }
+        program.quotaPublishedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await program.save(on: db)
+            try await Audit.record("publishQuotas", entity: "program", id: program.code, after: ["schools": String(count)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/programs/\(program.code)?done=published")
+    }
+
+    // MARK: applying
+
+    struct Choice: Encodable { let name: String; let label: String; let options: [SelectOption] }
+
+    struct ApplyContent: Encodable {
+        let title: String
+        let code: String
+        let points: String?
+        let children: [SelectOption]
+        let forChild: Bool
+        let choices: [Choice]
+        let refusals: [String]
+        let action: String
+        let existing: String?
+        let closes: String
+        let hasIdentity: Bool
+    }
+
+    static func applyPage(_ req: Request) async throws -> Response { try await renderApply(req, refusals: [], status: .ok) }
+
+    static func renderApply(_ req: Request, refusals: [String], status: HTTPStatus, picked: [String]? = nil, child: String? = nil) async throws -> Response {
+        let program = try await find(req)
+        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let user = try req.requireUser()
+        let resident = try await Resident.find(user: user.id, on: req.db)
+        let service = ProgramService(req)
+        var children: [HouseholdMember] = []
+        var existing: ServiceApplication?
+        var points: String?
+        if let resident {
+            children = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$relation == .child).all()
+            existing = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first()
+            points = try await service.points(of: resident, for: program)?.total.description
+        }
+        let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().sorted { $0.school.code < $1.school.code }
+        let chosen = picked ?? existing?.schoolCodes ?? []
+        let selectedChild = child ?? existing?.$child.id?.uuidString
+        let content = ApplyContent(
+            title: program.title, code: program.code, points: points,
+            children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate + "）", selected: $0.id?.uuidString == selectedChild) },
+            forChild: rules.kind.forChild,
+            choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in
+                Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
+                       options: quotas.map { SelectOption(value: $0.school.code, label: "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）", selected: k < chosen.count && chosen[k] == $0.school.code) })
+            } : [],
+            refusals: refusals, action: "/programs/\(program.code)/apply", existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
+            hasIdentity: resident != nil)
+        return try await req.render("program-apply", title: "program_apply_title", content, status: status)
+    }
+
+    static func apply(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        let schools = (1...20).compactMap { input["school\($0)"]?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var child: HouseholdMember?
+        if let raw = input["child"], let id = UUID(uuidString: raw) {
+            child = try await HouseholdMember.query(on: req.db).filter(\.$id == id).filter(\.$resident.$id == resident.requireID()).first()
+        }
+        switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools) {
+        case .saved: return req.redirect(to: "/me/programs?done=applied")
+        case .refused(let reasons): return try await renderApply(req, refusals: reasons, status: .badRequest, picked: schools, child: input["child"])
+        }
+    }
+
+    // MARK: rounds and publicity
+
+    static func runRound(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard let rules = program.rules, rules.kind.isSchool else { throw Abort(.conflict) }
+        guard today(req) > rules.closes else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_run_too_early", ["date": ShanghaiDate.long(rules.closes)])], status: .badRequest)
+        }
+        if try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).count() > 0 { return req.redirect(to: "/publicity/\(program.code)/1") }
+        _ = try await ProgramService(req).runFirstRound(program)
+        return req.redirect(to: "/publicity/\(program.code)/1")
+    }
+
+    struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool }
+    struct Cutoff: Encodable { let school: String; let seats: Int; let admitted: Int; let points: String }
+
+    struct PublicityContent: Encodable {
+        let title: String
+        let round: Int
+        let period: String
+        let final: Bool
+        let cutoffs: [Cutoff]
+        let rows: [PublicRow]
+        let pager: Pager
+        let programLink: String
+    }
+
+    static func publicity(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard let n = req.parameters.get("round", as: Int.self),
+              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
+        else { throw Abort(.notFound) }
+        let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
+            .map { ($0.school.code, $0.school.name) })
+        let result = try JSONText.parse(round.result)
+        var cutoffs: [Cutoff] = []
+        if case .object(let members)? = result["cutoffs"] {
+            for (code, c) in members {
+                var seats = 0, admitted = 0
+                if case .number(let s)? = c["seats"] { seats = Int(s) ?? 0 }
+                if case .number(let a)? = c["admitted"] { admitted = Int(a) ?? 0 }
+                var points = "—"
+                if case .number(let p)? = c["points"] { points = p }
+                cutoffs.append(Cutoff(school: schools[code] ?? code, seats: seats, admitted: admitted, points: points))
+            }
+        }
+        func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
+        let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let content = PublicityContent(
+            title: program.title, round: n, period: round.publicityFrom + " – " + round.publicityTo, final: round.finalizedAt != nil,
+            cutoffs: cutoffs,
+            rows: rows.map { r in
+                PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
+                          school: r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted"), admitted: r.schoolCode != nil)
+            },
+            pager: Pager(paging) { "/publicity/\(program.code)/\(n)?page=\($0)" }, programLink: "/programs/" + program.code)
+        return try await req.render("publicity", title: "publicity_title", content)
+    }
+
+    // MARK: the applicant's own page
+
+    struct ResultLine: Encodable { let school: String; let cutoff: String; let outcome: String; let mine: Bool }
+    struct MyApplication: Encodable {
+        let program: String
+        let programLink: String
+        let number: String
+        let child: String?
+        let points: String?
+        let summary: String
+        let admitted: Bool
+        let lines: [ResultLine]
+        let editLink: String?
+        let publicityLink: String?
+    }
+
+    static func mine(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        var items: [MyApplication] = []
+        if let resident = try await Resident.find(user: user.id, on: req.db) {
+            let applications = try await ServiceApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).sort(\.$createdAt, .descending).all()
+            for a in applications {
+                let program = a.program
+                let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
+                let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).first()
+                var summary = req.text("my_program_waiting", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes])
+                var lines: [ResultLine] = []
+                var admitted = false
+                if let round, let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first() {
+                    let result = try JSONText.parse(round.result)
+                    admitted = row.schoolCode != nil
+                    summary = admitted
+                        ? req.text("my_program_admitted", ["school": schools[row.schoolCode!] ?? row.schoolCode!, "points": Points(hundredths: row.points).description, "rank": String(row.rank)])
+                        : req.text("my_program_not_admitted", ["points": Points(hundredths: row.points).description, "rank": String(row.rank)])
+                    var reached = false
+                    for code in a.schoolCodes {
+                        let cutoff: String = if case .number(let p)? = result["cutoffs"]?[code]?["points"] { p } else { "—" }
+                        let mine = code == row.schoolCode
+                        let outcome = mine ? req.text("my_program_line_admitted") : (reached ? req.text("my_program_line_not_needed") : req.text("my_program_line_full"))
+                        if mine { reached = true }
+                        lines.append(ResultLine(school: schools[code] ?? code, cutoff: cutoff, outcome: outcome, mine: mine))
+                    }
+                } else {
+                    lines = a.schoolCodes.map { ResultLine(school: schools[$0] ?? $0, cutoff: "", outcome: "", mine: false) }
+                }
+                let open = program.rules.map { today(req) <= $0.closes } ?? false
+                items.append(MyApplication(program: program.title, programLink: "/programs/" + program.code, number: a.number, child: a.child?.nameMasked,
+                                           points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: admitted, lines: lines,
+                                           editLink: open ? "/programs/\(program.code)/apply" : nil, publicityLink: round.map { "/publicity/\(program.code)/\($0.round)" }))
+            }
+        }
+        struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String? }
+        return try await req.render("me-programs", title: "my_programs_title",
+                                    Content(items: items, programsLink: "/programs", notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }))
+    }
+}

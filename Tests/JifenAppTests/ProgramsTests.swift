@@ -1,0 +1,194 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+/// A resident who can apply: verified residence for years, an issued permit, this year's points
+/// in an active archive, and a child of the right age.
+func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int64, child: (name: String, id: String)) async throws -> (Resident, HouseholdMember) {
+    let data = ctx.app.personalData
+    let today = ShanghaiDate.today(ctx.clock.now)
+    guard case .success(let id) = ResidentID.validate(idNumber, today: today, regions: ctx.app.regions),
+          case .success(let childID) = ResidentID.validate(child.id, today: today, regions: ctx.app.regions) else { throw Abort(.badRequest) }
+    let resident = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: ctx.clock.now)
+    try await resident.create(on: ctx.app.db)
+    try await residenceAndPoints(ctx, resident: resident, points: points)
+    let member = HouseholdMember()
+    member.createdAt = ctx.clock.now
+    member.relation = .child
+    member.nameSealed = try data.seal(child.name)
+    member.nameMasked = Mask.name(child.name)
+    member.idSealed = try data.seal(childID.value)
+    member.idHash = data.lookupHash(childID.value)
+    member.idMasked = childID.masked
+    member.birthDate = childID.birthDate.description
+    member.sex = childID.sex.rawValue
+    member.$resident.id = try resident.requireID()
+    try await member.create(on: ctx.app.db)
+    return (resident, member)
+}
+
+/// Verified residence since 2021, an issued permit valid a year on, and an archive for 2026.
+func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) async throws {
+    let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+    let registration = ResidenceRegistration()
+    registration.createdAt = ctx.clock.now
+    registration.address = "城北社区1幢"
+    registration.fromDate = "2021-03-01"
+    registration.source = .gridWorker
+    registration.status = .verified
+    registration.dueDate = "2021-03-08"
+    registration.$resident.id = try resident.requireID()
+    registration.$jurisdiction.id = try grid.requireID()
+    try await registration.create(on: ctx.app.db)
+    let permit = ResidencePermit()
+    permit.createdAt = ctx.clock.now
+    permit.number = "JZ-" + UUID().uuidString.prefix(8)
+    permit.basis = "employment"
+    permit.evidence = "劳动合同"
+    permit.history = ""
+    permit.status = .issued
+    permit.validUntil = "2027-06-30"
+    permit.$resident.id = try resident.requireID()
+    permit.$jurisdiction.id = try grid.requireID()
+    try await permit.create(on: ctx.app.db)
+    let archive = PointsArchive()
+    archive.updatedAt = ctx.clock.now
+    archive.status = .active
+    archive.year = 2026
+    archive.total = points * 100
+    archive.$resident.id = try resident.requireID()
+    try await archive.create(on: ctx.app.db)
+}
+
+final class ProgramsTests: XCTestCase {
+    static func id(_ region: String, _ birth: String, _ seq: String) -> String {
+        let first17 = region + birth + seq
+        return first17 + String(ResidentID.checkDigit(first17)!)
+    }
+
+    func testSetUpQuotasApplyAllocateAndPublishWithoutPersonalData() async throws {
+        try await withApp(demo: true) { ctx in
+            // The centre sets up grade 1 of 2026 (applications until 30 September).
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/programs/new")
+            var form = ["code": "2026-grade1", "title": "", "kind": "grade1", "year": "2026", "opens": "2026-09-01", "closes": "2026-09-30",
+                        "maxChoices": "3", "minResidenceYears": "1", "requirePermit": "on", "ageCutoff": "2026-08-31", "tiebreak": "socialSecurity,residence"]
+            let missing = try await admin.post("/programs", form)
+            XCTAssertEqual(missing.status, .badRequest)
+            XCTAssertTrue(missing.body.contains("请填写项目名称"))
+            form["title"] = "2026年积分入学（小学一年级）"
+            form["tiebreak"] = "socialSecurity,nonsense"
+            let badCategory = try await admin.post("/programs", form)
+            XCTAssertTrue(badCategory.body.contains("计分标准中没有类别“nonsense”"))
+            form["tiebreak"] = "socialSecurity,residence"
+            let created = try await admin.post("/programs", form)
+            XCTAssertEqual(created.status, .seeOther)
+
+            // The education bureau enters quotas from a CSV: a bad row changes nothing.
+            let edu = Browser(ctx.app)
+            try await edu.signIn("edu", "demo12345")
+            try await edu.get("/programs/2026-grade1")
+            let bad = try await edu.upload("/programs/2026-grade1/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nS1,实验小学,320582-01,1\nS2,梁丰小学,320582-01,很多\n"))
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertTrue(bad.body.contains("第 3 行：学位数应为 0–10000 的整数"))
+            let none = try await Quota.query(on: ctx.app.db).count()
+            XCTAssertEqual(none, 0, "all rows or none")
+            try await edu.get("/programs/2026-grade1")
+            let good = try await edu.upload("/programs/2026-grade1/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\r\nS1,实验小学,320582-01,1\r\nS2,梁丰小学,320582-01,2\r\nS3,塘桥中心小学,320582-02,1\r\n"))
+            XCTAssertEqual(good.status, .seeOther)
+            try await edu.get("/programs/2026-grade1")
+            try await edu.post("/programs/2026-grade1/quotas/publish", [:])
+            let public1 = try await Browser(ctx.app).get("/programs/2026-grade1")
+            XCTAssertTrue(public1.body.contains("梁丰小学"), "published quotas are public")
+            XCTAssertTrue(public1.body.contains(#"<strong id="total-seats">4</strong>"#))
+
+            // Five parents apply. 李明 through the pages; four others through the same service.
+            let (citizen, liming) = try await makeApplicant(ctx)
+            try await residenceAndPoints(ctx, resident: liming, points: 80)
+            try await citizen.get("/me/residence")
+            let childName = "李小明"
+            let childNumber = Self.id("341202", "20200315", "221")
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": childName, "idNumber": childNumber])
+            XCTAssertEqual(added.status, .seeOther)
+            try await citizen.get("/programs/2026-grade1/apply")
+            let noChild = try await citizen.post("/programs/2026-grade1/apply", ["school1": "S1"])
+            XCTAssertEqual(noChild.status, .badRequest)
+            XCTAssertTrue(noChild.body.contains("请选择为哪个孩子报名"))
+            let child = try await HouseholdMember.query(on: ctx.app.db).first()!
+            let childID = try child.requireID().uuidString
+            let applied = try await citizen.post("/programs/2026-grade1/apply", ["child": childID, "school1": "S2", "school2": "S1"])
+            XCTAssertEqual(applied.status, .seeOther)
+            // He may change the ranking until the deadline; it stays one application.
+            try await citizen.get("/programs/2026-grade1/apply")
+            let reranked = try await citizen.post("/programs/2026-grade1/apply", ["child": childID, "school1": "S1", "school2": "S2"])
+            XCTAssertEqual(reranked.status, .seeOther)
+
+            let program = try await Program.query(on: ctx.app.db).first()!
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            var parents: [(Resident, HouseholdMember)] = []
+            for (n, (name, points)) in [("王大伟", Int64(90)), ("张三丰", 85), ("赵敏", 80), ("钱多多", 70)].enumerated() {
+                let parent = try await makeParent(ctx, name: name, idNumber: Self.id("410102", "198\(n)0101", "13\(n)"), points: points,
+                                                  child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020050\(n + 1)", "24\(n)")))
+                parents.append(parent)
+            }
+            let prefs = [["S1", "S2"], ["S1", "S3"], ["S2"], ["S1", "S2", "S3"]]
+            for ((resident, child), p) in zip(parents, prefs) {
+                guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: p) else { return XCTFail("refused") }
+            }
+            // The other parent of 王大伟's child cannot apply for the same child again.
+            let spouse = try await makeParent(ctx, name: "王妻", idNumber: Self.id("410102", "19850101", "150"), points: 95,
+                                              child: (name: "王小孩", id: Self.id("410102", "20200501", "240")))
+            let twice = try await service.apply(resident: spouse.0, child: spouse.1, program: program, schools: ["S1"])
+            guard case .refused(let reasons) = twice else { return XCTFail("a child applied for twice") }
+            XCTAssertTrue(reasons.contains("这个孩子已经报过名了（夫妻双方只能一方报名）。"))
+            // A child of the wrong age, and more schools than allowed, are refused with reasons.
+            let young = try await makeParent(ctx, name: "孙年轻", idNumber: Self.id("410102", "19900101", "160"), points: 99,
+                                             child: (name: "孙宝宝", id: Self.id("410102", "20221001", "260")))
+            let refused = try await service.apply(resident: young.0, child: young.1, program: program, schools: ["S1", "S2", "S3", "S1"])
+            guard case .refused(let why) = refused else { return XCTFail("accepted") }
+            XCTAssertTrue(why.contains { $0.contains("满 3 周岁，本项目要求 6–6 周岁") }, why.joined())
+            XCTAssertTrue(why.contains("最多可填报 3 所学校。"))
+
+            // Running before the deadline is refused; after it, the round is allocated and published.
+            try await admin.get("/programs/2026-grade1")
+            let early = try await admin.post("/programs/2026-grade1/rounds", [:])
+            XCTAssertEqual(early.status, .badRequest)
+            ctx.clock.advance(10 * 86_400)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/programs/2026-grade1")
+            let ran = try await admin.post("/programs/2026-grade1/rounds", [:])
+            XCTAssertEqual(ran.status, .seeOther)
+            XCTAssertEqual(ran.location, "/publicity/2026-grade1/1")
+
+            // By hand: 王大伟 90 → S1; 张三丰 85 → S1 full → S3; 李明 and 赵敏 tie at 80 and S2 has two
+            // seats: 李明 (S1 full) → S2, 赵敏 → S2; 钱多多 70 → S1, S2, S3 all full → nothing.
+            let results = try await AllocationResult.query(on: ctx.app.db).with(\.$application) { $0.with(\.$resident) }.all()
+            let got = Dictionary(uniqueKeysWithValues: results.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+            XCTAssertEqual(got, ["王大伟": "S1", "张三丰": "S3", "李明": "S2", "赵敏": "S2", "钱多多": "-"])
+
+            // The publicity is public, masked, and holds no ID number and no child's name.
+            let page = try await Browser(ctx.app).get("/publicity/2026-grade1/1")
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains("王*伟") && page.body.contains("李*"), "masked names")
+            XCTAssertFalse(page.body.contains("王大伟"))
+            XCTAssertNil(page.body.range(of: #"\d{17}[\dXx]"#, options: .regularExpression), "no ID number")
+            XCTAssertFalse(page.body.contains(childName) || page.body.contains("王小孩"), "no child's name")
+            XCTAssertTrue(page.body.contains("2026-10-01 – 2026-10-07"), "7 days of publicity")
+
+            // 李明's result in plain words, with each school's cutoff.
+            let mine = try await citizen.signIn("13800000001", "demo12345")
+            _ = mine
+            let result = try await citizen.get("/me/programs")
+            XCTAssertTrue(result.body.contains("已录取：梁丰小学"))
+            XCTAssertTrue(result.body.contains("轮到您时已满额"), "his first choice S1 was full")
+            let stats = try await Stats.counts(on: ctx.app.db)
+            XCTAssertEqual(stats.first { $0.0 == "applications" }?.1, 5)
+            XCTAssertEqual(stats.first { $0.0 == "schools" }?.1, 3)
+            XCTAssertEqual(stats.first { $0.0 == "seats" }?.1, 4)
+        }
+    }
+}
