@@ -98,13 +98,13 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(none, 0, "all rows or none")
             try await edu.get("/programs/2026-grade1")
             let good = try await edu.upload("/programs/2026-grade1/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
-                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\r\nS1,实验小学,320582-01,1\r\nS2,梁丰小学,320582-01,2\r\nS3,塘桥中心小学,320582-02,1\r\n"))
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\r\nS1,实验小学,320582-01,1\r\nS2,梁丰小学,320582-01,2\r\nS3,塘桥中心小学,320582-02,1\r\nS4,城北小学,320582-01,1\r\n"))
             XCTAssertEqual(good.status, .seeOther)
             try await edu.get("/programs/2026-grade1")
             try await edu.post("/programs/2026-grade1/quotas/publish", [:])
             let public1 = try await Browser(ctx.app).get("/programs/2026-grade1")
             XCTAssertTrue(public1.body.contains("梁丰小学"), "published quotas are public")
-            XCTAssertTrue(public1.body.contains(#"<strong id="total-seats">4</strong>"#))
+            XCTAssertTrue(public1.body.contains(#"<strong id="total-seats">5</strong>"#))
 
             // Five parents apply. 李明 through the pages; four others through the same service.
             let (citizen, liming) = try await makeApplicant(ctx)
@@ -127,6 +127,8 @@ final class ProgramsTests: XCTestCase {
             let reranked = try await citizen.post("/programs/2026-grade1/apply", ["child": childID, "school1": "S1", "school2": "S2"])
             XCTAssertEqual(reranked.status, .seeOther)
 
+            // The others apply a minute later: 李明 submitted first.
+            ctx.clock.advance(60)
             let program = try await Program.query(on: ctx.app.db).first()!
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
             var parents: [(Resident, HouseholdMember)] = []
@@ -165,7 +167,8 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(ran.location, "/publicity/2026-grade1/1")
 
             // By hand: 王大伟 90 → S1; 张三丰 85 → S1 full → S3; 李明 and 赵敏 tie at 80 and S2 has two
-            // seats: 李明 (S1 full) → S2, 赵敏 → S2; 钱多多 70 → S1, S2, S3 all full → nothing.
+            // seats: 李明 (S1 full) → S2, 赵敏 → S2; 钱多多 70 → S1, S2, S3 all full → nothing (S4
+            // is ranked by nobody).
             let results = try await AllocationResult.query(on: ctx.app.db).with(\.$application) { $0.with(\.$resident) }.all()
             let got = Dictionary(uniqueKeysWithValues: results.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
             XCTAssertEqual(got, ["王大伟": "S1", "张三丰": "S3", "李明": "S2", "赵敏": "S2", "钱多多": "-"])
@@ -187,8 +190,102 @@ final class ProgramsTests: XCTestCase {
             XCTAssertTrue(result.body.contains("轮到您时已满额"), "his first choice S1 was full")
             let stats = try await Stats.counts(on: ctx.app.db)
             XCTAssertEqual(stats.first { $0.0 == "applications" }?.1, 5)
-            XCTAssertEqual(stats.first { $0.0 == "schools" }?.1, 3)
-            XCTAssertEqual(stats.first { $0.0 == "seats" }?.1, 4)
+            XCTAssertEqual(stats.first { $0.0 == "schools" }?.1, 4)
+            XCTAssertEqual(stats.first { $0.0 == "seats" }?.1, 5)
+
+            // An objection from the public: 钱多多's points were entered wrong.
+            let numberOf = Dictionary(uniqueKeysWithValues: results.map { ($0.application.resident.name, $0.number) })
+            let publicBrowser = Browser(ctx.app)
+            try await publicBrowser.get("/publicity/2026-grade1/1")
+            let badPhone = try await publicBrowser.post("/publicity/2026-grade1/1/objections", ["name": "钱先生", "phone": "12345", "number": numberOf["钱多多"]!, "text": "社保月数漏算"])
+            XCTAssertEqual(badPhone.status, .badRequest)
+            let filed = try await publicBrowser.post("/publicity/2026-grade1/1/objections", ["name": "钱先生", "phone": "13900000002", "number": numberOf["钱多多"]!, "text": "社保月数漏算，应为 95 分"])
+            XCTAssertEqual(filed.status, .seeOther)
+            let objection = try await Objection.query(on: ctx.app.db).first()!
+            XCTAssertEqual(objection.dueDate, ctx.app.workingCalendar.adding(workingDays: 15, to: ShanghaiDate.today(ctx.clock.now)).date.description)
+            // Finalizing with the objection open is refused.
+            try await admin.get("/publicity/2026-grade1/1")
+            let tooSoon = try await admin.post("/programs/2026-grade1/rounds/1/finalize", [:])
+            XCTAssertEqual(tooSoon.status, .badRequest)
+            XCTAssertTrue(tooSoon.body.contains("还有 1 件异议未答复"))
+            // The bureau corrects 钱多多 to 95 points: the round is allocated again, and the
+            // publicity says which results changed and why.
+            try await edu.signIn("edu", "demo12345")   // ten days on, a new session
+            let objectionsPage = try await edu.get("/programs/2026-grade1/objections")
+            XCTAssertTrue(objectionsPage.body.contains("社保月数漏算"))
+            let answered = try await edu.post("/programs/2026-grade1/objections/\(objection.requireID().uuidString)/answer",
+                                              ["answer": "经核查社保月数漏算，更正为 95 分", "correctNumber": numberOf["钱多多"]!, "correctPoints": "95"])
+            XCTAssertEqual(answered.status, .seeOther)
+            XCTAssertEqual(answered.location, "/programs/2026-grade1/objections")
+            let corrected = try await AllocationResult.query(on: ctx.app.db).with(\.$application) { $0.with(\.$resident) }.all()
+            let after = Dictionary(uniqueKeysWithValues: corrected.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+            XCTAssertEqual(after, ["钱多多": "S1", "王大伟": "S2", "张三丰": "S3", "李明": "S2", "赵敏": "-"])
+            let correctedPage = try await Browser(ctx.app).get("/publicity/2026-grade1/1")
+            XCTAssertTrue(correctedPage.body.contains("经核查社保月数漏算，更正为 95 分"))
+            XCTAssertTrue(correctedPage.body.contains("\(numberOf["赵敏"]!)：梁丰小学 → 未录取"))
+            XCTAssertTrue(correctedPage.body.contains("\(numberOf["钱多多"]!)：未录取 → 实验小学"))
+            // After the 7 days, the round is final and locked.
+            ctx.clock.advance(7 * 86_400)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/publicity/2026-grade1/1")
+            let final = try await admin.post("/programs/2026-grade1/rounds/1/finalize", [:])
+            XCTAssertEqual(final.status, .seeOther)
+            let locked = try await publicBrowser.post("/publicity/2026-grade1/1/objections", ["name": "某人", "phone": "13900000003", "text": "迟到的异议"])
+            XCTAssertEqual(locked.status, .badRequest)
+
+            // Second round (调剂): 赵敏 gives no new ranking and is placed by the town she lives in
+            // (杨舍镇: S4 has its seat left); the list is published the same way.
+            try await admin.get("/programs/2026-grade1")
+            let second = try await admin.post("/programs/2026-grade1/rounds", [:])
+            XCTAssertEqual(second.location, "/publicity/2026-grade1/2")
+            let round2 = try await AllocationRound.query(on: ctx.app.db).filter(\.$round == 2).first()!
+            let placed = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID()).all()
+            XCTAssertEqual(placed.map(\.number), [numberOf["赵敏"]!])
+            XCTAssertEqual(placed.first?.schoolCode, "S4")
+            let list2 = try await Browser(ctx.app).get("/publicity/2026-grade1/2")
+            XCTAssertTrue(list2.body.contains("城北小学") && list2.body.contains("赵*"))
+            XCTAssertNil(list2.body.range(of: #"\d{17}[\dXx]"#, options: .regularExpression))
+        }
+    }
+
+    func testAThresholdProgramQualifiesEveryoneAtTheLine() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = Program()
+            program.createdAt = ctx.clock.now
+            program.code = "2026-insurance"
+            program.year = 2026
+            program.kind = .childInsurance
+            program.title = "2026年积分入医"
+            program.opens = "2026-09-01"
+            program.closes = "2026-09-30"
+            program.maxChoices = 0
+            program.minResidenceYears = 1
+            program.requirePermit = true
+            program.childAgeMin = 0
+            program.childAgeMax = 17
+            program.ageCutoff = "2026-09-30"
+            program.tiebreak = ""
+            program.threshold = 8_000
+            program.createdBy = "admin"
+            try await program.create(on: ctx.app.db)
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            for (n, points) in [Int64(90), 80, 70].enumerated() {
+                let (resident, child) = try await makeParent(ctx, name: ["周一", "吴二", "郑三"][n], idNumber: Self.id("410102", "198\(n)0202", "17\(n)"), points: points,
+                                                             child: (name: "孩子\(n)", id: Self.id("410102", "2015020\(n + 1)", "27\(n)")))
+                let result = try await service.apply(resident: resident, child: child, program: program, schools: [])
+                if points < 80 {
+                    guard case .refused(let why) = result else { return XCTFail("below the line accepted") }
+                    XCTAssertTrue(why.contains("积分需达到 80 分，您目前为 70 分。"))
+                } else {
+                    guard case .saved = result else { return XCTFail("refused") }
+                }
+            }
+            ctx.clock.advance(10 * 86_400)
+            let later = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            _ = try await later.run(program, round: 1)
+            let page = try await Browser(ctx.app).get("/publicity/2026-insurance/1")
+            XCTAssertTrue(page.body.contains("积分线"))
+            XCTAssertEqual(page.body.components(separatedBy: ">达标<").count - 1, 2, "both at or above 80 qualify")
         }
     }
 }

@@ -95,6 +95,8 @@ final class ServiceApplication: Model, @unchecked Sendable {
     @OptionalField(key: "points") var points: Int64?
     @OptionalField(key: "tiebreak_values") var tiebreakValues: String?
     @OptionalField(key: "correction") var correction: String?
+    /// Second round (调剂): new ranked schools, comma-separated; nil places by town of residence.
+    @OptionalField(key: "preferences2") var preferences2: String?
 
     // relationships
     @Parent(key: "program_id") var program: Program
@@ -121,9 +123,34 @@ final class AllocationRound: Model, @unchecked Sendable {
     @Field(key: "result") var result: String
     @OptionalField(key: "finalized_at") var finalizedAt: Date?
     @Field(key: "run_by") var runBy: String
+    /// Corrections after objections, newest last: one JSON object per line
+    /// (`{"at","by","number","reason","changes":[{"number","before","after"}]}`).
+    @Field(key: "corrections") var corrections: String
     @Parent(key: "program_id") var program: Program
 
     init() {}
+}
+
+/// An objection (异议) to a round's publicity, from anyone, answered by staff within 15 working days.
+final class Objection: Model, @unchecked Sendable {
+    static let schema = "objections"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "contact_name") var contactName: String
+    @Field(key: "contact_phone") var contactPhone: String
+    @OptionalField(key: "application_number") var applicationNumber: String?
+    @Field(key: "text") var text: String
+    @Field(key: "due_date") var dueDate: String
+    @OptionalField(key: "answer") var answer: String?
+    @OptionalField(key: "answered_by") var answeredBy: String?
+    @OptionalField(key: "answered_at") var answeredAt: Date?
+    @Field(key: "corrected") var corrected: Bool
+    @Parent(key: "round_id") var round: AllocationRound
+
+    init() {}
+
+    func isOverdue(today: CivilDate) -> Bool { answer == nil && (CivilDate(dueDate).map { $0 < today } ?? false) }
 }
 
 /// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.
@@ -136,6 +163,8 @@ final class AllocationResult: Model, @unchecked Sendable {
     @Field(key: "name_masked") var nameMasked: String
     @Field(key: "points") var points: Int64
     @OptionalField(key: "school_code") var schoolCode: String?
+    /// Threshold programs: at or above the line.
+    @Field(key: "qualified") var qualified: Bool
     @Parent(key: "round_id") var round: AllocationRound
     @Parent(key: "application_id") var application: ServiceApplication
 
@@ -190,6 +219,7 @@ struct CreatePrograms: AsyncMigration {
             .field("points", .int64)
             .field("tiebreak_values", .string)
             .field("correction", .string)
+            .field("preferences2", .string)
             .field("program_id", .uuid, .required, .references(Program.schema, "id"))
             .field("resident_id", .uuid, .required, .references(Resident.schema, "id"))
             .field("child_id", .uuid, .references(HouseholdMember.schema, "id"))
@@ -207,6 +237,7 @@ struct CreatePrograms: AsyncMigration {
             .field("result", .string, .required)
             .field("finalized_at", .datetime)
             .field("run_by", .string, .required)
+            .field("corrections", .string, .required)
             .field("program_id", .uuid, .required, .references(Program.schema, "id"))
             .unique(on: "program_id", "round")
             .create()
@@ -217,8 +248,23 @@ struct CreatePrograms: AsyncMigration {
             .field("name_masked", .string, .required)
             .field("points", .int64, .required)
             .field("school_code", .string)
+            .field("qualified", .bool, .required)
             .field("round_id", .uuid, .required, .references(AllocationRound.schema, "id"))
             .field("application_id", .uuid, .required, .references(ServiceApplication.schema, "id"))
+            .create()
+        try await database.schema(Objection.schema)
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("contact_name", .string, .required)
+            .field("contact_phone", .string, .required)
+            .field("application_number", .string)
+            .field("text", .string, .required)
+            .field("due_date", .string, .required)
+            .field("answer", .string)
+            .field("answered_by", .string)
+            .field("answered_at", .datetime)
+            .field("corrected", .bool, .required)
+            .field("round_id", .uuid, .required, .references(AllocationRound.schema, "id"))
             .create()
         if let sql = database as? any SQLDatabase {
             try await sql.create(index: "allocation_results_round_rank").on(AllocationResult.schema).column("round_id").column("rank").run()
@@ -227,7 +273,7 @@ struct CreatePrograms: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        for schema in [AllocationResult.schema, AllocationRound.schema, ServiceApplication.schema, Quota.schema, School.schema, Program.schema] {
+        for schema in [Objection.schema, AllocationResult.schema, AllocationRound.schema, ServiceApplication.schema, Quota.schema, School.schema, Program.schema] {
             try await database.schema(schema).delete()
         }
     }

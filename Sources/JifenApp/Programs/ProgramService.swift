@@ -111,70 +111,186 @@ struct ProgramService {
         return .saved(application)
     }
 
-    // MARK: a round
+    // MARK: rounds
 
-    /// Freezes every applicant's points and tie-break values, runs the allocation over the
-    /// quotas (DESIGN §3), stores the result and opens a 7-day publicity.
-    func runFirstRound(_ program: Program) async throws -> AllocationRound {
-        let programID = try program.requireID()
-        let quotas = try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all()
-        var seats: [String: Int] = [:]
-        for q in quotas { seats[q.school.code] = q.seats }
-        let schools = seats.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        var instance = AllocationInstance(schools: schools, seats: schools.map { seats[$0]! })
-        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
-        var standards: [String: ScoringStandard] = [:]
+    /// Freezes every applicant's points and tie-break values as of now (the first round runs
+    /// after the deadline, so this is the score at the deadline plus nothing later).
+    func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
         for application in applications {
             var total = Points.zero
             var tiebreak: [Points] = []
             if let (archive, frozen) = try await self.points(of: application.resident, for: program) {
                 total = frozen
-                if !program.tiebreakCategories.isEmpty, let (evaluation, standard) = try await points.evaluation(of: archive) {
-                    standards[standard.id] = standard
+                if !program.tiebreakCategories.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive) {
                     tiebreak = program.tiebreakCategories.map { id in evaluation.categories.first { $0.id == id }?.points ?? .zero }
                 }
             }
             application.points = total.hundredths
             application.tiebreakValues = tiebreak.map(\.description).joined(separator: ",")
-            instance.append(id: application.number, points: Double(total.hundredths) / 100, pointsText: total.description,
+        }
+    }
+
+    /// The allocation instance of round `n` from the frozen figures: round 1 over the quotas and
+    /// everyone's ranking; round 2 over the seats left, for those not placed, with their new
+    /// ranking or else the schools of the town they live in.
+    func instance(_ program: Program, round n: Int, applications: [ServiceApplication], seats: [String: Int], towns: [String: [String]]) async throws -> AllocationInstance {
+        let schools = seats.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var instance = AllocationInstance(schools: schools, seats: schools.map { seats[$0]! })
+        let iso = ISO8601DateFormatter()
+        for application in applications {
+            let points = Points(hundredths: application.points ?? 0)
+            let tiebreak = (application.tiebreakValues ?? "").split(separator: ",").compactMap { Decimal2(parsing: String($0)) }
+            var preferences = application.schoolCodes
+            if n == 2 {
+                if let second = application.preferences2, !second.isEmpty { preferences = second.split(separator: ",").map(String.init) }
+                else { preferences = towns[application.resident.id?.uuidString ?? ""] ?? [] }
+            }
+            instance.append(id: application.number, points: Double(points.hundredths) / 100, pointsText: points.description,
                             tiebreak: tiebreak.map { Double($0.hundredths) / 100 }, tiebreakText: tiebreak.map(\.description),
                             submittedAt: Instant(seconds: Int64(application.submittedAt.timeIntervalSince1970.rounded(.down))),
-                            submittedText: ISO8601DateFormatter().string(from: application.submittedAt), preferences: application.schoolCodes)
+                            submittedText: iso.string(from: application.submittedAt), preferences: preferences)
         }
+        return instance
+    }
+
+    enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline }
+
+    /// Runs round `n` and opens its 7-day publicity. Threshold programs have one round where
+    /// everyone at or above the line qualifies.
+    func run(_ program: Program, round n: Int) async throws -> AllocationRound {
+        let programID = try program.requireID()
+        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
+        let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
+        guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
+        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
+        var seats: [String: Int] = [:]
+        for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() { seats[q.school.code] = q.seats }
+        var towns: [String: [String]] = [:]
+        if n == 1 {
+            try await freeze(program, applications)
+        } else {
+            guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
+            let placed = try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all()
+            for row in placed { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
+            let done = Set(placed.filter { $0.schoolCode != nil }.map(\.$application.id))
+            applications = applications.filter { !done.contains($0.id!) }
+            // Placement by town for those who give no new ranking: the schools of the town of
+            // their current residence, in code order.
+            let schoolsByTown = Dictionary(grouping: try await School.query(on: db).with(\.$jurisdiction).all(), by: { $0.jurisdiction.code })
+            for application in applications where (application.preferences2 ?? "").isEmpty {
+                let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == application.$resident.id).filter(\.$toDate == nil)
+                    .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
+                let town = grid.flatMap(JurisdictionCode.init)?.parent?.parent?.rawValue
+                towns[application.$resident.id.uuidString] = (town.flatMap { schoolsByTown[$0] } ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
+            }
+        }
+        let instance = try await instance(program, round: n, applications: applications, seats: seats, towns: towns)
         let outcome = Allocation.run(instance)
-        let final = instance
         let round = AllocationRound()
         round.createdAt = now
-        round.round = 1
+        round.round = n
         round.runAt = now
         round.publicityFrom = today.description
         round.publicityTo = today.adding(days: 6).description
         round.result = Allocation.json(instance, outcome, trace: true)
         round.runBy = actor.login
+        round.corrections = ""
         round.$program.id = programID
-        let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
+        let frozen = applications
         try await db.transaction { db in
-            for application in applications { try await application.save(on: db) }
+            if n == 1 { for application in frozen { try await application.save(on: db) } }
             try await round.create(on: db)
-            var rows: [AllocationResult] = []
-            for a in 0..<final.count {
-                guard let application = byNumber[final.ids[a]] else { continue }
-                let row = AllocationResult()
-                row.rank = Int(outcome.rank[a]) + 1
-                row.number = application.number
-                row.nameMasked = Mask.name(application.resident.name)
-                row.points = application.points ?? 0
-                row.schoolCode = outcome.assignment[a] >= 0 ? final.schools[Int(outcome.assignment[a])] : nil
-                row.$round.id = try round.requireID()
-                row.$application.id = try application.requireID()
-                rows.append(row)
-            }
-            for chunk in stride(from: 0, to: rows.count, by: 200) { try await Array(rows[chunk..<min(chunk + 200, rows.count)]).create(on: db) }
+            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
             try await Audit.record("allocate", entity: "program", id: program.code,
-                                   after: ["round": "1", "applicants": String(final.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
+                                   after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
                                    by: actor, at: now, on: db)
         }
         return round
+    }
+
+    static func storeResults(_ program: Program, round: AllocationRound, instance: AllocationInstance, outcome: Allocation.Outcome,
+                             applications: [ServiceApplication], on db: any Database) async throws {
+        let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
+        let threshold = program.rules?.threshold
+        var rows: [AllocationResult] = []
+        for a in 0..<instance.count {
+            guard let application = byNumber[instance.ids[a]] else { continue }
+            let row = AllocationResult()
+            row.rank = Int(outcome.rank[a]) + 1
+            row.number = application.number
+            row.nameMasked = Mask.name(application.resident.name)
+            row.points = application.points ?? 0
+            row.schoolCode = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
+            row.qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (row.schoolCode != nil)
+            row.$round.id = try round.requireID()
+            row.$application.id = try application.requireID()
+            rows.append(row)
+        }
+        for chunk in stride(from: 0, to: rows.count, by: 200) { try await Array(rows[chunk..<min(chunk + 200, rows.count)]).create(on: db) }
+    }
+
+    struct Change: Codable, Equatable { let number: String; let before: String; let after: String }
+
+    /// A correction after an objection: the applicant's frozen points are corrected with a reason,
+    /// the round is allocated again from the frozen figures, and every result that changed is
+    /// recorded beside the reason.
+    func correct(_ round: AllocationRound, number: String, points: Points, reason: String) async throws -> [Change] {
+        let program = try await round.$program.get(on: db)
+        guard let target = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$number == number).first() else {
+            throw Abort(.notFound)
+        }
+        let before = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).all()
+        let ids = before.map(\.$application.id)
+        let applications = try await ServiceApplication.query(on: db).filter(\.$id ~~ ids).with(\.$resident).all()
+        let oldPoints = target.points ?? 0
+        for application in applications where application.id == target.id {
+            application.points = points.hundredths
+            application.correction = reason
+        }
+        var seats: [String: Int] = [:]
+        for q in try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = q.seats }
+        if round.round > 1, let first = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$round == round.round - 1).first() {
+            for row in try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all() { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
+        }
+        // Round 2 keeps the placement by town it was run with: the trace holds the preferences.
+        var towns: [String: [String]] = [:]
+        if round.round > 1, case .object(let trace)? = try JSONText.parse(round.result)["trace"] {
+            for application in applications where (application.preferences2 ?? "").isEmpty {
+                if case .array(let steps)? = trace.first(where: { $0.0 == application.number })?.1["steps"] {
+                    towns[application.$resident.id.uuidString] = steps.compactMap { if case .string(let s)? = $0["school"] { s } else { nil } }
+                }
+            }
+        }
+        let instance = try await instance(program, round: round.round, applications: applications, seats: seats, towns: towns)
+        let outcome = Allocation.run(instance)
+        let old = Dictionary(uniqueKeysWithValues: before.map { ($0.number, $0) })
+        var changes: [Change] = []
+        for a in 0..<instance.count {
+            let after = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : "-"
+            let was = old[instance.ids[a]]?.schoolCode ?? "-"
+            if after != was { changes.append(Change(number: instance.ids[a], before: was, after: after)) }
+        }
+        struct Entry: Codable { let at: String; let by: String; let number: String; let pointsBefore: String; let pointsAfter: String; let reason: String; let changes: [Change] }
+        let entry = Entry(at: ShanghaiTime.dateTime(now), by: actor.login, number: number, pointsBefore: Points(hundredths: oldPoints).description,
+                          pointsAfter: points.description, reason: reason, changes: changes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = String(decoding: try encoder.encode(entry), as: UTF8.self)
+        round.result = Allocation.json(instance, outcome, trace: true)
+        round.corrections += (round.corrections.isEmpty ? "" : "\n") + line
+        let saved = applications
+        let changed = changes
+        try await db.transaction { db in
+            for application in saved where application.id == target.id { try await application.save(on: db) }
+            try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).delete()
+            try await round.save(on: db)
+            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved, on: db)
+            try await Audit.record("correct", entity: "program", id: program.code,
+                                   before: ["number": number, "points": Points(hundredths: oldPoints).description],
+                                   after: ["number": number, "points": points.description, "reason": reason, "changed": String(changed.count)], by: actor, at: now, on: db)
+        }
+        return changes
     }
 }

@@ -19,7 +19,13 @@ enum ProgramsController {
         routes.get("programs", ":code", "apply", access: .roles([.citizen]), use: applyPage)
         routes.post("programs", ":code", "apply", access: .roles([.citizen]), use: apply)
         routes.post("programs", ":code", "rounds", access: organisers, use: runRound)
+        routes.post("programs", ":code", "rounds", ":round", "finalize", access: organisers, use: finalize)
+        routes.get("programs", ":code", "objections", access: organisers, use: objections)
+        routes.post("programs", ":code", "objections", ":id", "answer", access: organisers, use: answer)
+        routes.get("programs", ":code", "second", access: .roles([.citizen]), use: secondPage)
+        routes.post("programs", ":code", "second", access: .roles([.citizen]), use: second)
         routes.get("publicity", ":code", ":round", access: .anyone, use: publicity)
+        routes.post("publicity", ":code", ":round", "objections", access: .anyone, use: object)
         routes.get("me", "programs", access: .roles([.citizen]), use: mine)
     }
 
@@ -174,6 +180,7 @@ enum ProgramsController {
         let rounds: [RoundLink]
         let canRun: Bool
         let runAction: String
+        let runLabel: String
         let csvErrors: [String]
         let notice: String?
         let isSchool: Bool
@@ -219,7 +226,8 @@ enum ProgramsController {
             applyLink: "/programs/\(program.code)/apply",
             rounds: rounds.map { RoundLink(href: "/publicity/\(program.code)/\($0.round)", label: req.text("program_round", ["n": String($0.round)]),
                                             period: $0.publicityFrom + " – " + $0.publicityTo, final: $0.finalizedAt != nil) },
-            canRun: organiser && rounds.isEmpty && today(req) > rules.closes && rules.kind.isSchool, runAction: "/programs/\(program.code)/rounds",
+            canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
+            runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool)
         return try await req.render("program", title: "programs_title", content, status: status)
     }
@@ -411,13 +419,208 @@ enum ProgramsController {
 
     static func runRound(_ req: Request) async throws -> Response {
         let program = try await find(req)
-        guard let rules = program.rules, rules.kind.isSchool else { throw Abort(.conflict) }
-        guard today(req) > rules.closes else {
-            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_run_too_early", ["date": ShanghaiDate.long(rules.closes)])], status: .badRequest)
+        let next = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).count() + 1
+        let fail: (String) async throws -> Response = { message in
+            try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [message], status: .badRequest)
         }
-        if try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).count() > 0 { return req.redirect(to: "/publicity/\(program.code)/1") }
-        _ = try await ProgramService(req).runFirstRound(program)
-        return req.redirect(to: "/publicity/\(program.code)/1")
+        if next > 1 && !(program.rules?.kind.isSchool ?? false) { return try await fail(req.text("program_one_round")) }
+        if next > 2 { return try await fail(req.text("program_two_rounds")) }
+        do {
+            _ = try await ProgramService(req).run(program, round: next)
+        } catch ProgramService.RoundProblem.notAfterDeadline {
+            return try await fail(req.text("program_run_too_early", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes]))
+        } catch ProgramService.RoundProblem.firstNotFinal {
+            return try await fail(req.text("program_first_not_final"))
+        } catch ProgramService.RoundProblem.alreadyRun {
+            return req.redirect(to: "/publicity/\(program.code)/\(next)")
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(next)")
+    }
+
+    static func findRound(_ req: Request, _ program: Program) async throws -> AllocationRound {
+        guard let n = req.parameters.get("round", as: Int.self),
+              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
+        else { throw Abort(.notFound) }
+        return round
+    }
+
+    /// Finalization locks a round: after its publicity, with every objection answered.
+    static func finalize(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        guard round.finalizedAt == nil else { return req.redirect(to: "/publicity/\(program.code)/\(round.round)") }
+        var problems: [String] = []
+        if let to = CivilDate(round.publicityTo), today(req) <= to { problems.append(req.text("round_publicity_running", ["date": round.publicityTo])) }
+        let open = try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$answer == nil).count()
+        if open > 0 { problems.append(req.text("round_objections_open", ["n": String(open)])) }
+        guard problems.isEmpty else { return try await renderPublicity(req, program: program, round: round, objection: nil, problems: problems, status: .badRequest) }
+        round.finalizedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await round.save(on: db)
+            try await Audit.record("finalize", entity: "program", id: program.code, after: ["round": String(round.round)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(round.round)")
+    }
+
+    // MARK: objections
+
+    struct ObjectionForm: Decodable { var name: String?; var phone: String?; var number: String?; var text: String? }
+
+    /// Anyone may object during the publicity, with contact details; due in 15 working days.
+    static func object(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        let input = try req.content.decode(ObjectionForm.self)
+        let values = ["name": (input.name ?? "").trimmingCharacters(in: .whitespaces), "phone": (input.phone ?? "").trimmingCharacters(in: .whitespaces),
+                      "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
+        var form = FormState(fields: ["name", "phone", "number", "text"], values: values)
+        if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
+        if values["phone"]!.count != 11 || !values["phone"]!.allSatisfy(\.isNumber) || !values["phone"]!.hasPrefix("1") { form.fail("phone", req.text("problem_badPhone")) }
+        if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_objection")])) }
+        else if values["text"]!.count > 1000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_objection"), "max": "1000"])) }
+        if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
+            form.fail("number", req.text("objection_unknown_number"))
+        }
+        if round.finalizedAt != nil || (CivilDate(round.publicityTo).map { today(req) > $0 } ?? true) { form.fail("text", req.text("objection_closed")) }
+        guard form.isValid else { return try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: .badRequest) }
+        let due = try await req.workingCalendar().adding(workingDays: 15, to: today(req))
+        let objection = Objection()
+        objection.createdAt = req.now
+        objection.contactName = values["name"]!
+        objection.contactPhone = values["phone"]!
+        objection.applicationNumber = values["number"]!.isEmpty ? nil : values["number"]
+        objection.text = values["text"]!
+        objection.dueDate = due.date.description
+        objection.corrected = false
+        objection.$round.id = try round.requireID()
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await objection.create(on: db)
+            try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate],
+                                   by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(round.round)?done=objection")
+    }
+
+    struct ObjectionRow: Encodable {
+        let id: String
+        let round: Int
+        let at: String
+        let contact: String
+        let number: String?
+        let text: String
+        let due: String
+        let overdue: Bool
+        let answer: String?
+        let corrected: Bool
+        let action: String
+        let error: String?
+    }
+
+    static func objections(_ req: Request) async throws -> Response { try await renderObjections(req, failed: nil, message: nil, status: .ok) }
+
+    static func renderObjections(_ req: Request, failed: String?, message: String?, status: HTTPStatus) async throws -> Response {
+        let program = try await find(req)
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all()
+        let byID = Dictionary(uniqueKeysWithValues: rounds.map { ($0.id!, $0.round) })
+        let list = try await Objection.query(on: req.db).filter(\.$round.$id ~~ rounds.compactMap(\.id)).sort(\.$dueDate).sort(\.$createdAt).all()
+        struct Content: Encodable { let title: String; let code: String; let rows: [ObjectionRow] }
+        let rows = list.map { o in
+            ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
+                         contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate,
+                         overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
+                         action: "/programs/\(program.code)/objections/\(o.id?.uuidString ?? "")/answer", error: o.id?.uuidString == failed ? message : nil)
+        }
+        return try await req.render("objections", title: "objections_title", Content(title: program.title, code: program.code, rows: rows), status: status)
+    }
+
+    struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }
+
+    /// Staff answer an objection; a correction of an applicant's points re-runs the round and
+    /// records which results changed and why.
+    static func answer(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard let id = req.parameters.get("id", as: UUID.self), let objection = try await Objection.find(id, on: req.db),
+              let round = try await AllocationRound.find(objection.$round.id, on: req.db), round.$program.id == program.id
+        else { throw Abort(.notFound) }
+        let input = try req.content.decode(AnswerForm.self)
+        let text = (input.answer ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let number = (input.correctNumber ?? "").trimmingCharacters(in: .whitespaces)
+        let rawPoints = (input.correctPoints ?? "").trimmingCharacters(in: .whitespaces)
+        let fail: (String) async throws -> Response = { try await renderObjections(req, failed: id.uuidString, message: $0, status: .badRequest) }
+        guard objection.answer == nil else { return try await fail(req.text("objection_answered")) }
+        guard !text.isEmpty else { return try await fail(req.text("problem_required", ["field": req.text("field_answer")])) }
+        guard round.finalizedAt == nil || number.isEmpty else { return try await fail(req.text("round_final_locked")) }
+        var corrected = false
+        if !number.isEmpty || !rawPoints.isEmpty {
+            guard let points = Decimal2(parsing: rawPoints), points >= .zero else { return try await fail(req.text("program_number", ["field": req.text("field_corrected_points")])) }
+            guard try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$number == number).count() > 0 else {
+                return try await fail(req.text("objection_unknown_number"))
+            }
+            _ = try await ProgramService(req).correct(round, number: number, points: points, reason: text)
+            corrected = true
+        }
+        objection.answer = text
+        objection.answeredBy = req.actor.login
+        objection.answeredAt = req.now
+        objection.corrected = corrected
+        let actor = req.actor, now = req.now, wasCorrected = corrected
+        try await req.db.transaction { db in
+            try await objection.save(on: db)
+            try await Audit.record("answer", entity: "program", id: program.code, after: ["objection": id.uuidString, "corrected": String(wasCorrected)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/programs/\(program.code)/objections")
+    }
+
+    // MARK: second round (调剂)
+
+    static func secondContext(_ req: Request) async throws -> (Program, ServiceApplication, [(String, String, Int)]) {
+        let program = try await find(req)
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db),
+              let application = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first(),
+              let first = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first(), first.finalizedAt != nil,
+              try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).count() == 0,
+              let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == first.requireID()).filter(\.$application.$id == application.requireID()).first(),
+              row.schoolCode == nil
+        else { throw Abort(.notFound) }
+        var seats: [String: (String, Int)] = [:]
+        for q in try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = (q.school.name, q.seats) }
+        for r in try await AllocationResult.query(on: req.db).filter(\.$round.$id == first.requireID()).all() { if let c = r.schoolCode { seats[c]?.1 -= 1 } }
+        let left = seats.filter { $0.value.1 > 0 }.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.0 < $1.0 }
+        return (program, application, left)
+    }
+
+    struct SecondContent: Encodable { let title: String; let choices: [Choice]; let action: String; let saved: Bool }
+
+    static func secondPage(_ req: Request) async throws -> Response {
+        let (program, application, left) = try await secondContext(req)
+        let chosen = (application.preferences2 ?? "").split(separator: ",").map(String.init)
+        let n = max(1, program.maxChoices)
+        let content = SecondContent(title: program.title, choices: (0..<n).map { k in
+            Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
+                   options: left.map { SelectOption(value: $0.0, label: "\($0.1)（\(req.text("program_seats", ["n": String($0.2)]))）", selected: k < chosen.count && chosen[k] == $0.0) })
+        }, action: "/programs/\(program.code)/second", saved: !chosen.isEmpty)
+        return try await req.render("program-second", title: "program_second_title", content)
+    }
+
+    static func second(_ req: Request) async throws -> Response {
+        let (program, application, left) = try await secondContext(req)
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        let offered = Set(left.map(\.0))
+        var schools: [String] = []
+        for k in 1...max(1, program.maxChoices) {
+            if let s = input["school\(k)"]?.trimmingCharacters(in: .whitespaces), !s.isEmpty, offered.contains(s), !schools.contains(s) { schools.append(s) }
+        }
+        application.preferences2 = schools.joined(separator: ",")
+        application.updatedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await application.save(on: db)
+            try await Audit.record("rerank", entity: "serviceApplication", id: application.number, after: ["round": "2", "preferences": application.preferences2 ?? ""], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/me/programs?done=second")
     }
 
     struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool }
@@ -429,16 +632,31 @@ enum ProgramsController {
         let period: String
         let final: Bool
         let cutoffs: [Cutoff]
+        let threshold: String?
         let rows: [PublicRow]
         let pager: Pager
         let programLink: String
+        let corrections: [CorrectionView]
+        let objectionOpen: Bool
+        let objectionAction: String
+        let objection: FormState
+        let notice: String?
+        let isOrganiser: Bool
+        let finalizeAction: String
+        let objectionsLink: String
+        let problems: [String]
     }
+
+    struct CorrectionView: Encodable { let at: String; let number: String; let points: String; let reason: String; let changes: [String] }
 
     static func publicity(_ req: Request) async throws -> Response {
         let program = try await find(req)
-        guard let n = req.parameters.get("round", as: Int.self),
-              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
-        else { throw Abort(.notFound) }
+        let round = try await findRound(req, program)
+        return try await renderPublicity(req, program: program, round: round, objection: nil, problems: [], status: .ok)
+    }
+
+    static func renderPublicity(_ req: Request, program: Program, round: AllocationRound, objection: FormState?, problems: [String], status: HTTPStatus) async throws -> Response {
+        let n = round.round
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
             .map { ($0.school.code, $0.school.name) })
         let result = try JSONText.parse(round.result)
@@ -453,18 +671,43 @@ enum ProgramsController {
                 cutoffs.append(Cutoff(school: schools[code] ?? code, seats: seats, admitted: admitted, points: points))
             }
         }
+        let threshold = program.rules?.threshold
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let corrections = round.corrections.split(separator: "\n").compactMap { line -> CorrectionView? in
+            guard let v = try? JSONText.parse(String(line)) else { return nil }
+            func str(_ k: String) -> String { if case .string(let s)? = v[k] { s } else { "" } }
+            var changes: [String] = []
+            if case .array(let list)? = v["changes"] {
+                for c in list {
+                    if case .string(let number)? = c["number"], case .string(let before)? = c["before"], case .string(let after)? = c["after"] {
+                        changes.append(req.text("correction_change", ["number": number, "before": before == "-" ? req.text("publicity_not_admitted") : schools[before] ?? before,
+                                                                      "after": after == "-" ? req.text("publicity_not_admitted") : schools[after] ?? after]))
+                    }
+                }
+            }
+            return CorrectionView(at: str("at"), number: str("number"), points: str("pointsBefore") + " → " + str("pointsAfter"), reason: str("reason"), changes: changes)
+        }
+        let user = req.currentUser
+        let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
+        let open = round.finalizedAt == nil && (CivilDate(round.publicityTo).map { today(req) <= $0 } ?? false)
         let content = PublicityContent(
             title: program.title, round: n, period: round.publicityFrom + " – " + round.publicityTo, final: round.finalizedAt != nil,
-            cutoffs: cutoffs,
+            cutoffs: threshold == nil ? cutoffs : [], threshold: threshold?.description,
             rows: rows.map { r in
                 PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
-                          school: r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted"), admitted: r.schoolCode != nil)
+                          school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
+                                                   : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
+                          admitted: r.qualified)
             },
-            pager: Pager(paging) { "/publicity/\(program.code)/\(n)?page=\($0)" }, programLink: "/programs/" + program.code)
-        return try await req.render("publicity", title: "publicity_title", content)
+            pager: Pager(paging) { "/publicity/\(program.code)/\(n)?page=\($0)" }, programLink: "/programs/" + program.code,
+            corrections: corrections, objectionOpen: open, objectionAction: "/publicity/\(program.code)/\(n)/objections",
+            objection: objection ?? FormState(fields: ["name", "phone", "number", "text"]),
+            notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
+            isOrganiser: organiser, finalizeAction: "/programs/\(program.code)/rounds/\(n)/finalize", objectionsLink: "/programs/\(program.code)/objections",
+            problems: problems)
+        return try await req.render("publicity", title: "publicity_title", content, status: status)
     }
 
     // MARK: the applicant's own page
@@ -481,6 +724,7 @@ enum ProgramsController {
         let lines: [ResultLine]
         let editLink: String?
         let publicityLink: String?
+        let secondLink: String?
     }
 
     static func mine(_ req: Request) async throws -> Response {
@@ -513,9 +757,17 @@ enum ProgramsController {
                     lines = a.schoolCodes.map { ResultLine(school: schools[$0] ?? $0, cutoff: "", outcome: "", mine: false) }
                 }
                 let open = program.rules.map { today(req) <= $0.closes } ?? false
+                // Not placed in a final first round, and the second not run yet: he may rank again.
+                var secondLink: String?
+                if let round, round.round == 1, round.finalizedAt != nil, program.rules?.kind.isSchool == true,
+                   let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first(),
+                   row.schoolCode == nil {
+                    secondLink = "/programs/\(program.code)/second"
+                }
                 items.append(MyApplication(program: program.title, programLink: "/programs/" + program.code, number: a.number, child: a.child?.nameMasked,
                                            points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: admitted, lines: lines,
-                                           editLink: open ? "/programs/\(program.code)/apply" : nil, publicityLink: round.map { "/publicity/\(program.code)/\($0.round)" }))
+                                           editLink: open ? "/programs/\(program.code)/apply" : nil, publicityLink: round.map { "/publicity/\(program.code)/\($0.round)" },
+                                           secondLink: secondLink))
             }
         }
         struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String? }
