@@ -24,6 +24,7 @@ MORE_PAGES = {
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
     "citizen": [("/account/password", "password"), ("/me/points", "me-points")],
     "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review")],
+    "educationOfficer": [("/programs", "programs"), ("/programs/2027-kindergarten", "program"), ("/programs/2026-grade1/objections", "objections")],
 }
 
 
@@ -276,6 +277,38 @@ def points_flow(browser, check):
           f"total {total}")
 
 
+def programs_flow(browser, check):
+    """The public reads a program and its publicity; the education bureau enters a quota; the
+    parent (李明, whose points the points flow completed) adds his child and ranks schools."""
+    tab = Tab(browser)
+    status = tab.goto(BASE + "/publicity/2026-grade1/1")
+    tab.screenshot(os.path.join(OUT, "publicity.png"))
+    text = tab.js("document.body.innerText") or ""
+    import re
+    check("the publicity is public and lists masked names", status == 200 and tab.js("document.querySelectorAll('table.publicity-list tbody tr').length") > 10, f"status {status}")
+    check("the publicity shows no ID number", re.search(r"\d{17}[\dXx]", text) is None)
+    check("the publicity takes objections", tab.js("!!document.querySelector('#objection-form')"))
+
+    edu = signed_in(browser, "edu")
+    edu.goto(BASE + "/programs/2027-kindergarten")
+    code = edu.js("document.querySelector('table.quotas tbody td code').textContent")
+    status = submit(edu, "#quota-form", {"school": code, "seats": "33"})
+    edu.screenshot(os.path.join(OUT, "program-quotas.png"))
+    check("the education bureau changes a quota", status == 200 and "33" in (edu.js("document.querySelector('table.quotas').innerText") or ""), f"status {status}")
+
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/me/residence")
+    status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number("34120220240115132")})
+    check("the parent adds his child", status == 200, f"status {status}")
+    citizen.goto(BASE + "/programs/2027-kindergarten/apply")
+    citizen.js("const f = document.querySelector('#apply-form'); f.querySelector('[name=child]').selectedIndex = 1;"
+               "f.querySelector('[name=school1]').selectedIndex = 1; f.querySelector('[name=school2]').selectedIndex = 2; true")
+    status = submit(citizen, "#apply-form", {})
+    citizen.screenshot(os.path.join(OUT, "program-applied.png"))
+    check("the parent ranks schools and sees his application", status == 200 and citizen.js("!!document.querySelector('[data-page=me-programs] .my-program')"),
+          f"status {status}, at {citizen.js('location.pathname')}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     failures = []
@@ -335,6 +368,7 @@ def main():
                 check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
         residence_flow(browser, check)
         points_flow(browser, check)
+        programs_flow(browser, check)
     finally:
         browser.close()
     print(f"browser check: {len(failures)} failed")

@@ -108,6 +108,7 @@ public enum Demo {
         // Points: a feed file imported, applications in every state (after the organisation is
         // committed: the feed import commits per batch).
         try await DemoPoints.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
+        try await DemoPrograms.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
         return true
     }
 }

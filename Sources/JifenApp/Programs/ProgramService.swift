@@ -27,10 +27,12 @@ struct ProgramService {
 
     // MARK: the applicant's standing
 
-    /// The points that count for `program`: an active archive of the program's year.
+    /// The points that count for `program`: an active archive of the application year in which
+    /// the program opens (a window from October to May uses the points of October's year).
     func points(of resident: Resident, for program: Program) async throws -> (archive: PointsArchive, total: Points)? {
+        let year = program.rules?.opens.year ?? program.year
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first(),
-              archive.status == .active, archive.year == program.year else { return nil }
+              archive.status == .active, archive.year == year else { return nil }
         return (archive, Points(hundredths: archive.total))
     }
 

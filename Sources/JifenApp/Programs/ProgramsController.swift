@@ -208,7 +208,9 @@ enum ProgramsController {
         if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }
         if rules.kind.isSchool {
             ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
-            ruleLines.append(req.text("program_rule_order", ["tiebreak": program.tiebreakCategories.isEmpty ? "—" : program.tiebreakCategories.joined(separator: "、")]))
+            let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+            let titles = program.tiebreakCategories.map { id in standard?.category(id)?.title ?? id }
+            ruleLines.append(req.text("program_rule_order", ["tiebreak": titles.isEmpty ? "—" : titles.joined(separator: "、")]))
         }
         let quotaDue = rules.closes.adding(days: -30)
         let content = PageContent(

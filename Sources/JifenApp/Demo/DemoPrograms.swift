@@ -1,0 +1,193 @@
+import Fluent
+import Foundation
+import JifenCore
+import Vapor
+
+/// The demo city's programs: schools in every town, this year's grade 1 with quotas, a few
+/// hundred applicants whose points were reviewed earlier in the year, and its first round in
+/// publicity; next year's kindergarten open for applications with its quotas published.
+enum DemoPrograms {
+    static func load(_ app: Application, people: [(resident: Resident, idNumber: String)], today: CivilDate, now: Date) async throws {
+        let db = app.db
+        guard people.count >= 400, let (version, standard) = try await StandardVersion.inForce(on: today, on: db) else { return }
+        var rng = SplitMix64(seed: 61_2026)
+        let data = app.personalData
+
+        // Schools: two or three per town.
+        let towns = try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
+        let names = ["实验小学", "中心小学", "第二小学"]
+        var schools: [School] = []
+        for town in towns {
+            let short = town.name.split(separator: "（").first.map(String.init) ?? town.name
+            for k in 0..<(town.code.hasSuffix("-01") ? 3 : 2) {
+                let school = School()
+                school.code = town.code.replacingOccurrences(of: "320582-", with: "ZJG") + "-\(k + 1)"
+                school.name = short + names[k]
+                school.$jurisdiction.id = try town.requireID()
+                schools.append(school)
+            }
+        }
+        try await schools.create(on: db)
+
+        // Applicants with this year's reviewed points: a completed application with three
+        // verified items each, its archive and history, and a child of grade-1 age.
+        let current = try await ResidenceRegistration.query(on: db).filter(\.$toDate == nil).filter(\.$status == .verified).all()
+        let living = Set(current.map(\.$resident.id))
+        let taken = Set(try await PointsApplication.query(on: db).all().map(\.$resident.id))
+        let candidates = people.filter { living.contains($0.resident.id!) && !taken.contains($0.resident.id!) }.prefix(240)
+        let gridOf = Dictionary(current.map { ($0.$resident.id, $0.$jurisdiction.id) }, uniquingKeysWith: { a, _ in a })
+        let items = ["education", "socialInsuranceMonths", "residenceYears", "vocationalQualification"].compactMap { standard.item($0) }
+        var applications: [PointsApplication] = [], claims: [PointsClaim] = [], archives: [PointsArchive] = [], history: [(Int, Int64)] = []
+        var children: [HouseholdMember] = []
+        let reviewed = now.addingTimeInterval(-200 * 86_400)
+        for (n, person) in candidates.enumerated() {
+            let application = PointsApplication()
+            application.id = UUID()
+            application.createdAt = reviewed
+            application.updatedAt = reviewed
+            application.number = "JF\(today.year)-D" + String(format: "%07d", n)
+            application.year = today.year
+            application.standardCode = version.code
+            application.status = .completed
+            application.openedBy = "demo"
+            application.submittedAt = reviewed
+            application.reviewedAt = reviewed
+            application.reviewedBy = "clerk.demo"
+            application.completedAt = reviewed
+            application.$resident.id = person.resident.id!
+            application.$jurisdiction.id = gridOf[person.resident.id!]!
+            var domain: [Claim] = []
+            for item in items {
+                let value = DemoPoints.value(for: item, using: &rng)
+                let claim = PointsClaim()
+                claim.createdAt = reviewed
+                claim.item = item.id
+                claim.department = item.department
+                claim.value = ClaimInput.text(value)
+                claim.state = .verified
+                claim.verifier = "department:" + item.department
+                claim.decidedBy = "reviewer.demo"
+                claim.decidedAt = reviewed
+                claim.$application.id = application.id!
+                claims.append(claim)
+                domain.append(Claim(item: item.id, fact: Fact(value), state: .verified(by: .department(item.department))))
+            }
+            let total = PointsArchiveRules.evaluate(domain, standard: standard, asOf: today).total
+            application.total = total.hundredths
+            applications.append(application)
+            let archive = PointsArchive()
+            archive.id = UUID()
+            archive.updatedAt = reviewed
+            archive.status = .active
+            archive.year = today.year
+            archive.total = total.hundredths
+            archive.$resident.id = person.resident.id!
+            archive.$application.id = application.id!
+            archives.append(archive)
+            history.append((archives.count - 1, total.hundredths))
+            // A child who is six on 31 August.
+            let birth = CivilDate(year: today.year - 6, month: Int.random(in: 1...8, using: &rng), day: Int.random(in: 1...28, using: &rng))!
+            let first17 = String(person.idNumber.prefix(6)) + String(format: "%04d%02d%02d", birth.year, birth.month, birth.day) + String(format: "%03d", Int.random(in: 1...999, using: &rng))
+            let childNumber = first17 + String(ResidentID.checkDigit(first17)!)
+            let childName = String(person.resident.name.prefix(1)) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)]) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)])
+            guard case .success(let id) = ResidentID.validate(childNumber, today: today, regions: app.regions) else { continue }
+            let child = HouseholdMember()
+            child.createdAt = reviewed
+            child.relation = .child
+            child.nameSealed = try data.seal(childName)
+            child.nameMasked = Mask.name(childName)
+            child.idSealed = try data.seal(id.value)
+            child.idHash = data.lookupHash(id.value)
+            child.idMasked = id.masked
+            child.birthDate = id.birthDate.description
+            child.sex = id.sex.rawValue
+            child.$resident.id = person.resident.id!
+            children.append(child)
+        }
+        for chunk in stride(from: 0, to: applications.count, by: 100) { try await Array(applications[chunk..<min(chunk + 100, applications.count)]).create(on: db) }
+        for chunk in stride(from: 0, to: claims.count, by: 200) { try await Array(claims[chunk..<min(chunk + 200, claims.count)]).create(on: db) }
+        for chunk in stride(from: 0, to: archives.count, by: 200) { try await Array(archives[chunk..<min(chunk + 200, archives.count)]).create(on: db) }
+        for chunk in stride(from: 0, to: children.count, by: 200) { try await Array(children[chunk..<min(chunk + 200, children.count)]).create(on: db) }
+        var entries: [PointsHistoryEntry] = []
+        for (k, total) in history {
+            let entry = PointsHistoryEntry()
+            entry.at = reviewed
+            entry.kind = "completed"
+            entry.before = 0
+            entry.after = total
+            entry.reason = app.catalog.text("history_completed", .zh, ["number": applications[k].number, "year": String(today.year)])
+            entry.by = "reviewer.demo"
+            entry.$archive.id = archives[k].id!
+            entries.append(entry)
+        }
+        for chunk in stride(from: 0, to: entries.count, by: 200) { try await Array(entries[chunk..<min(chunk + 200, entries.count)]).create(on: db) }
+
+        // This year's grade 1: applications March–May, quotas for about 70% of the applicants,
+        // the first round run three days ago and in publicity.
+        let y = today.year
+        let grade1 = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
+                             opens: "\(y)-03-01", closes: "\(y)-05-30", cutoff: "\(y)-08-31", now: now)
+        grade1.quotaPublishedAt = now.addingTimeInterval(-250 * 86_400)
+        let kindergarten = program(code: "\(y + 1)-kindergarten", year: y + 1, kind: .kindergarten, title: "\(y + 1)年积分入学（幼儿园小班）",
+                                   opens: today.adding(days: -20).description, closes: "\(y + 1)-05-30", cutoff: "\(y + 1)-08-31", now: now)
+        kindergarten.quotaPublishedAt = now
+        try await grade1.create(on: db)
+        try await kindergarten.create(on: db)
+        var quotas: [Quota] = []
+        for (k, school) in schools.enumerated() {
+            for program in [grade1, kindergarten] {
+                let quota = Quota()
+                quota.seats = program === grade1 ? [12, 6, 9, 4, 8][k % 5] : [30, 20, 25][k % 3]
+                quota.$program.id = program.id!
+                quota.$school.id = school.id!
+                quotas.append(quota)
+            }
+        }
+        try await quotas.create(on: db)
+        var services: [ServiceApplication] = []
+        for (n, child) in children.enumerated() {
+            let s = ServiceApplication()
+            let submitted = now.addingTimeInterval(-Double(240 - n % 80) * 86_400 - Double(n) * 97)
+            s.createdAt = submitted
+            s.updatedAt = submitted
+            s.number = "FW\(y)-D" + String(format: "%06d", n)
+            // Mostly schools of his own town first, then popular ones.
+            var prefs: [String] = []
+            while prefs.count < 3 {
+                let school = schools[Int.random(in: 0..<schools.count, using: &rng) % (prefs.isEmpty ? 6 : schools.count)]
+                if !prefs.contains(school.code) { prefs.append(school.code) }
+            }
+            s.preferences = prefs.joined(separator: ",")
+            s.childHash = child.idHash
+            s.submittedAt = submitted
+            s.$program.id = grade1.id!
+            s.$resident.id = child.$resident.id
+            s.$child.id = child.id
+            services.append(s)
+        }
+        for chunk in stride(from: 0, to: services.count, by: 100) { try await Array(services[chunk..<min(chunk + 100, services.count)]).create(on: db) }
+        let organiser = ProgramService(app: app, db: db, now: now.addingTimeInterval(-3 * 86_400), actor: Actor(id: nil, login: "edu", address: nil), logger: app.logger)
+        _ = try await organiser.run(grade1, round: 1)
+    }
+
+    static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: String, closes: String, cutoff: String, now: Date) -> Program {
+        let p = Program()
+        p.id = UUID()
+        p.createdAt = now
+        p.code = code
+        p.year = year
+        p.kind = kind
+        p.title = title
+        p.opens = opens
+        p.closes = closes
+        p.maxChoices = 3
+        p.minResidenceYears = 1
+        p.requirePermit = true
+        p.childAgeMin = kind.defaultAges?.lowerBound
+        p.childAgeMax = kind.defaultAges?.upperBound
+        p.ageCutoff = cutoff
+        p.tiebreak = "socialSecurity,residence"
+        p.createdBy = "edu"
+        return p
+    }
+}
