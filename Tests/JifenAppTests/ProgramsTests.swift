@@ -245,6 +245,24 @@ final class ProgramsTests: XCTestCase {
             let list2 = try await Browser(ctx.app).get("/publicity/2026-grade1/2")
             XCTAssertTrue(list2.body.contains("城北小学") && list2.body.contains("赵*"))
             XCTAssertNil(list2.body.range(of: #"\d{17}[\dXx]"#, options: .regularExpression))
+            // Its publicity over, the second round is final too: the final lists stand.
+            ctx.clock.advance(7 * 86_400)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/publicity/2026-grade1/2")
+            let final2 = try await admin.post("/programs/2026-grade1/rounds/2/finalize", [:])
+            XCTAssertEqual(final2.status, .seeOther)
+            let rounds = try await AllocationRound.query(on: ctx.app.db).all()
+            XCTAssertTrue(rounds.allSatisfy { $0.finalizedAt != nil })
+            let third = try await admin.post("/programs/2026-grade1/rounds", [:])
+            XCTAssertEqual(third.status, .badRequest, "two rounds at most")
+            // 李明 (the one with a phone) got a text when he applied (not when he re-ranked) and one
+            // when the first round was published; the second round did not concern him.
+            let texts = ctx.notifier.messages.filter { $0.recipient == "13800000001" }
+            XCTAssertEqual(texts.filter { $0.kind == "serviceApplied" }.count, 1)
+            XCTAssertEqual(texts.filter { $0.kind == "serviceResult" }.map(\.body), ["【积分】“2026年积分入学（小学一年级）”第 1 轮录取结果已公示：录取学校代码 S2。公示至 2026-10-07，有异议可在公示页提出。"])
+            try await citizen.signIn("13800000001", "demo12345")
+            let finalMine = try await citizen.get("/me/programs")
+            XCTAssertTrue(finalMine.body.contains("已录取：梁丰小学"))
         }
     }
 

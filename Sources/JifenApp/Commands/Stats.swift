@@ -14,7 +14,8 @@ enum Stats {
             ("points_archives", try await PointsArchive.query(on: db).count()),
             ("applications", try await ServiceApplication.query(on: db).count()),
             ("schools", try await School.query(on: db).count()),
-            ("seats", try await Quota.query(on: db).sum(\.$seats) ?? 0),
+            // Summed here: SUM of a bigint is numeric on PostgreSQL.
+            ("seats", try await Quota.query(on: db).all().reduce(0) { $0 + $1.seats }),
             ("points_applications", try await PointsApplication.query(on: db).count()),
             ("users", try await User.query(on: db).count()),
             ("jurisdictions", try await Jurisdiction.query(on: db).count()),

@@ -37,7 +37,7 @@ enum DemoPoints {
         let csv = lines.joined(separator: "\r\n") + "\r\n"
         let path = feedPath(app)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(csv.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(csv.utf8))
         _ = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(csv.utf8), filename: "social-insurance-demo.csv", by: .system,
                                        app: app, db: db, today: today, now: now)
 

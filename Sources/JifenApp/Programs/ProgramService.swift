@@ -104,6 +104,10 @@ struct ProgramService {
                 try await application.save(on: db)
                 try await Audit.record(existing == nil ? "applyService" : "rerank", entity: "serviceApplication", id: application.number,
                                        before: before, after: ["program": program.code, "preferences": application.preferences], by: actor, at: now, on: db)
+                if existing == nil {
+                    try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+                        .notify(resident, kind: "serviceApplied", text("sms_service_applied", ["program": program.title, "number": application.number]))
+                }
             }
         } catch {
             // The child's other parent applied at the same moment: the unique index decides.
@@ -205,6 +209,14 @@ struct ProgramService {
             if n == 1 { for application in frozen { try await application.save(on: db) } }
             try await round.create(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
+            // Each applicant hears that the list is out, and where to read his result.
+            let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+            for a in 0..<instance.count {
+                guard let application = frozen.first(where: { $0.number == instance.ids[a] }) else { continue }
+                let outcomeText = outcome.assignment[a] >= 0 ? text("sms_service_admitted", ["school": instance.schools[Int(outcome.assignment[a])]]) : text("sms_service_not_admitted")
+                try await notifier.notify(application.resident, kind: "serviceResult",
+                                          text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo]))
+            }
             try await Audit.record("allocate", entity: "program", id: program.code,
                                    after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
                                    by: actor, at: now, on: db)
@@ -289,6 +301,14 @@ struct ProgramService {
             try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).delete()
             try await round.save(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved, on: db)
+            // Those whose result changed hear of it.
+            let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+            for change in changed {
+                guard let application = saved.first(where: { $0.number == change.number }) else { continue }
+                try await notifier.notify(application.resident, kind: "serviceResultChanged",
+                                          text("sms_service_changed", ["program": program.title, "reason": reason,
+                                                                       "outcome": change.after == "-" ? text("sms_service_not_admitted") : text("sms_service_admitted", ["school": change.after])]))
+            }
             try await Audit.record("correct", entity: "program", id: program.code,
                                    before: ["number": number, "points": Points(hundredths: oldPoints).description],
                                    after: ["number": number, "points": points.description, "reason": reason, "changed": String(changed.count)], by: actor, at: now, on: db)

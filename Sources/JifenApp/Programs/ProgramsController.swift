@@ -184,6 +184,8 @@ enum ProgramsController {
         let csvErrors: [String]
         let notice: String?
         let isSchool: Bool
+        /// The quotas were due 30 days before the deadline and are still not published.
+        let quotaLate: String?
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -230,7 +232,8 @@ enum ProgramsController {
                                             period: $0.publicityFrom + " – " + $0.publicityTo, final: $0.finalizedAt != nil) },
             canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
             runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
-            csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool)
+            csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
+            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil)
         return try await req.render("program", title: "programs_title", content, status: status)
     }
 
@@ -737,7 +740,13 @@ enum ProgramsController {
             for a in applications {
                 let program = a.program
                 let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
-                let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).first()
+                // The latest round he took part in (the second round concerns only those not placed).
+                let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
+                var round: AllocationRound?
+                for r in rounds where try await AllocationResult.query(on: req.db).filter(\.$round.$id == r.requireID()).filter(\.$application.$id == a.requireID()).count() > 0 {
+                    round = r
+                    break
+                }
                 var summary = req.text("my_program_waiting", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes])
                 var lines: [ResultLine] = []
                 var admitted = false
