@@ -5,12 +5,14 @@ saving a phone-sized PNG of each page. Fails on an error status or a missing key
 Talks to Chromium over --remote-debugging-pipe (file descriptors 3 and 4), so it needs nothing
 beyond the Python standard library.
 """
-import base64, json, os, subprocess, sys, time
+import base64, datetime, json, os, subprocess, sys, time
 
 BASE = sys.argv[1]                      # e.g. http://127.0.0.1:8089
 OUT = sys.argv[2]                       # folder for the PNGs
 ACCOUNTS = json.loads(sys.argv[3])      # [{"login":…, "password":…, "role":…}]
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
+# The demo's programs are named after the current year in Asia/Shanghai.
+YEAR = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).year
 # Pages beyond the home page that a role's browser check also opens: (path, data-page key).
 MORE_PAGES = {
     "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org"),
@@ -24,7 +26,7 @@ MORE_PAGES = {
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
     "citizen": [("/account/password", "password"), ("/me/points", "me-points")],
     "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review")],
-    "educationOfficer": [("/programs", "programs"), ("/programs/2027-kindergarten", "program"), ("/programs/2026-grade1/objections", "objections")],
+    "educationOfficer": [("/programs", "programs"), (f"/programs/{YEAR + 1}-kindergarten", "program"), (f"/programs/{YEAR}-grade1/objections", "objections")],
 }
 
 
@@ -281,7 +283,7 @@ def programs_flow(browser, check):
     """The public reads a program and its publicity; the education bureau enters a quota; the
     parent (李明, whose points the points flow completed) adds his child and ranks schools."""
     tab = Tab(browser)
-    status = tab.goto(BASE + "/publicity/2026-grade1/1")
+    status = tab.goto(BASE + f"/publicity/{YEAR}-grade1/1")
     tab.screenshot(os.path.join(OUT, "publicity.png"))
     text = tab.js("document.body.innerText") or ""
     import re
@@ -290,7 +292,7 @@ def programs_flow(browser, check):
     check("the publicity takes objections", tab.js("!!document.querySelector('#objection-form')"))
 
     edu = signed_in(browser, "edu")
-    edu.goto(BASE + "/programs/2027-kindergarten")
+    edu.goto(BASE + f"/programs/{YEAR + 1}-kindergarten")
     code = edu.js("document.querySelector('table.quotas tbody td code').textContent")
     status = submit(edu, "#quota-form", {"school": code, "seats": "33"})
     edu.screenshot(os.path.join(OUT, "program-quotas.png"))
@@ -298,9 +300,9 @@ def programs_flow(browser, check):
 
     citizen = signed_in(browser, "13800000001")
     citizen.goto(BASE + "/me/residence")
-    status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number("34120220240115132")})
+    status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number(f"341202{YEAR - 2}0115132")})
     check("the parent adds his child", status == 200, f"status {status}")
-    citizen.goto(BASE + "/programs/2027-kindergarten/apply")
+    citizen.goto(BASE + f"/programs/{YEAR + 1}-kindergarten/apply")
     citizen.js("const f = document.querySelector('#apply-form'); f.querySelector('[name=child]').selectedIndex = 1;"
                "f.querySelector('[name=school1]').selectedIndex = 1; f.querySelector('[name=school2]').selectedIndex = 2; true")
     status = submit(citizen, "#apply-form", {})

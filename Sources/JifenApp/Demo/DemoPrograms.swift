@@ -125,8 +125,11 @@ enum DemoPrograms {
         // This year's grade 1: applications March–May, quotas for about 70% of the applicants,
         // the first round run three days ago and in publicity.
         let y = today.year
+        // Before June the window is still this year's first months, closed yesterday.
+        let afterMay = today > CivilDate(year: y, month: 5, day: 30)!
         let grade1 = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
-                             opens: "\(y)-03-01", closes: "\(y)-05-30", cutoff: "\(y)-08-31", now: now)
+                             opens: afterMay ? "\(y)-03-01" : "\(y)-01-01", closes: afterMay ? "\(y)-05-30" : today.adding(days: -1).description,
+                             cutoff: "\(y)-08-31", now: now)
         grade1.quotaPublishedAt = now.addingTimeInterval(-250 * 86_400)
         let kindergarten = program(code: "\(y + 1)-kindergarten", year: y + 1, kind: .kindergarten, title: "\(y + 1)年积分入学（幼儿园小班）",
                                    opens: today.adding(days: -20).description, closes: "\(y + 1)-05-30", cutoff: "\(y + 1)-08-31", now: now)
@@ -166,7 +169,10 @@ enum DemoPrograms {
             services.append(s)
         }
         for chunk in stride(from: 0, to: services.count, by: 100) { try await Array(services[chunk..<min(chunk + 100, services.count)]).create(on: db) }
-        let organiser = ProgramService(app: app, db: db, now: now.addingTimeInterval(-3 * 86_400), actor: Actor(id: nil, login: "edu", address: nil), logger: app.logger)
+        // Run three days ago (or today, early in January), so the publicity is open now.
+        guard let closes = CivilDate(grade1.closes), closes < today, closes.year == y else { return }
+        let ran = closes < today.adding(days: -3) ? now.addingTimeInterval(-3 * 86_400) : now
+        let organiser = ProgramService(app: app, db: db, now: ran, actor: Actor(id: nil, login: "edu", address: nil), logger: app.logger)
         _ = try await organiser.run(grade1, round: 1)
     }
 
