@@ -26,7 +26,8 @@ MORE_PAGES = {
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
     "citizen": [("/account/password", "password"), ("/me/points", "me-points")],
     "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review")],
-    "educationOfficer": [("/programs", "programs"), (f"/programs/{YEAR + 1}-kindergarten", "program"), (f"/programs/{YEAR}-grade1/objections", "objections")],
+    "educationOfficer": [("/programs", "programs"), (f"/programs/{YEAR + 1}-kindergarten", "program"), (f"/programs/{YEAR}-grade1/objections", "objections"),
+                         (f"/programs/{YEAR}-grade1/applications?sort=points", "program-applications")],
 }
 
 

@@ -166,6 +166,14 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(ran.status, .seeOther)
             XCTAssertEqual(ran.location, "/publicity/2026-grade1/1")
 
+            // The bureau's list: every application, masked, highest frozen points first.
+            let list = try await admin.get("/programs/2026-grade1/applications?sort=points")
+            XCTAssertEqual(list.status, .ok)
+            XCTAssertTrue(list.body.contains("王*伟"))
+            XCTAssertFalse(list.body.contains("王大伟") || list.body.contains(childName))
+            let order = ["王*伟", "张*丰", "钱*多"].compactMap { list.body.range(of: $0)?.lowerBound }
+            XCTAssertEqual(order, order.sorted(), "90, 85, then 70 points")
+
             // By hand: 王大伟 90 → S1; 张三丰 85 → S1 full → S3; 李明 and 赵敏 tie at 80 and S2 has two
             // seats: 李明 (S1 full) → S2, 赵敏 → S2; 钱多多 70 → S1, S2, S3 all full → nothing (S4
             // is ranked by nobody).

@@ -21,6 +21,7 @@ enum ProgramsController {
         routes.post("programs", ":code", "rounds", access: organisers, use: runRound)
         routes.post("programs", ":code", "rounds", ":round", "finalize", access: organisers, use: finalize)
         routes.get("programs", ":code", "objections", access: organisers, use: objections)
+        routes.get("programs", ":code", "applications", access: organisers, use: applications)
         routes.post("programs", ":code", "objections", ":id", "answer", access: organisers, use: answer)
         routes.get("programs", ":code", "second", access: .roles([.citizen]), use: secondPage)
         routes.post("programs", ":code", "second", access: .roles([.citizen]), use: second)
@@ -186,6 +187,7 @@ enum ProgramsController {
         let isSchool: Bool
         /// The quotas were due 30 days before the deadline and are still not published.
         let quotaLate: String?
+        let applicationsLink: String
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -233,7 +235,8 @@ enum ProgramsController {
             canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
             runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
-            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil)
+            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil,
+            applicationsLink: "/programs/\(program.code)/applications")
         return try await req.render("program", title: "programs_title", content, status: status)
     }
 
@@ -466,6 +469,34 @@ enum ProgramsController {
             try await Audit.record("finalize", entity: "program", id: program.code, after: ["round": String(round.round)], by: actor, at: now, on: db)
         }
         return req.redirect(to: "/publicity/\(program.code)/\(round.round)")
+    }
+
+    // MARK: the bureau's list of applications
+
+    struct ApplicationRow: Encodable { let number: String; let name: String; let child: String?; let points: String; let submitted: String; let schools: String }
+
+    /// Every application of a program, masked, paged, sorted by submission or by frozen points.
+    static func applications(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let sort = req.query[String.self, at: "sort"] == "points" ? "points" : "submitted"
+        func base() -> QueryBuilder<ServiceApplication> { ServiceApplication.query(on: req.db).filter(\.$program.$id == program.id!) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
+        let query = base().with(\.$resident).with(\.$child)
+        if sort == "points" { query.sort(\.$points, .descending) }
+        let rows = try await query.sort(\.$submittedAt).sort(\.$number).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
+        struct Content: Encodable { let title: String; let code: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
+        let content = Content(
+            title: program.title, code: program.code,
+            rows: rows.map { a in
+                ApplicationRow(number: a.number, name: Mask.name(a.resident.name), child: a.child?.nameMasked,
+                               points: a.points.map { Points(hundredths: $0).description } ?? "—", submitted: ShanghaiTime.dateTime(a.submittedAt),
+                               schools: a.schoolCodes.map { schools[$0] ?? $0 }.joined(separator: " › "))
+            },
+            pager: Pager(paging) { "/programs/\(program.code)/applications?sort=\(sort)&page=\($0)" },
+            sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: "/programs/\(program.code)/applications?sort=" + $0, current: $0 == sort) },
+            total: paging.total)
+        return try await req.render("program-applications", title: "program_applications_title", content)
     }
 
     // MARK: objections
