@@ -42,4 +42,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 011 – programs, schools and quotas, service applications, allocation rounds
         app.migrations.add(CreatePrograms())
     }
+    do { // Migration 012 – questionnaires and their answers, consultations and opinions
+        app.migrations.add(CreateInsight())
+    }
 }

@@ -83,6 +83,10 @@ func routes(_ app: Application) {
     PointsController.register(app)
     PointsStaffController.register(app)
     ProgramsController.register(app)
+    SurveysController.register(app)
+    ConsultationsController.register(app)
+    DashboardController.register(app)
+    SimulationController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

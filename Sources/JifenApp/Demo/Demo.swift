@@ -109,6 +109,7 @@ public enum Demo {
         // committed: the feed import commits per batch).
         try await DemoPoints.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
         try await DemoPrograms.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
+        try await DemoInsight.load(app, today: ShanghaiDate.today(now), now: now)
         return true
     }
 }

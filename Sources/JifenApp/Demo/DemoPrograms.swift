@@ -72,6 +72,25 @@ enum DemoPrograms {
                 claims.append(claim)
                 domain.append(Claim(item: item.id, fact: Fact(value), state: .verified(by: .department(item.department))))
             }
+            // Some volunteer (a few beyond the 1500-hour cap the draft lifts) and give blood.
+            for (itemID, values) in [("volunteerHours", [40.0, 150, 400, 800, 1300, 1600, 2100, 2600, 3200]), ("bloodDonation", [1.0, 2, 3, 4, 6, 8])] {
+                guard let item = standard.item(itemID), Int.random(in: 0..<10, using: &rng) < (itemID == "volunteerHours" ? 4 : 2) else { continue }
+                let quantity = Decimal2(hundredths: Int64(values[Int.random(in: 0..<values.count, using: &rng)] * 100))
+                let date = today.adding(days: -Int.random(in: 30...900, using: &rng))
+                let claim = PointsClaim()
+                claim.createdAt = reviewed
+                claim.item = item.id
+                claim.department = item.department
+                claim.value = quantity.description
+                claim.factDate = date.description
+                claim.state = .verified
+                claim.verifier = "department:" + item.department
+                claim.decidedBy = "reviewer.demo"
+                claim.decidedAt = reviewed
+                claim.$application.id = application.id!
+                claims.append(claim)
+                domain.append(Claim(item: item.id, fact: Fact(.quantity(quantity), date: date), state: .verified(by: .department(item.department))))
+            }
             let total = PointsArchiveRules.evaluate(domain, standard: standard, asOf: today).total
             application.total = total.hundredths
             applications.append(application)

@@ -76,6 +76,7 @@ enum JobWorker {
         do {
             switch job.kind {
             case FeedImportJob.kind: try await FeedImportJob.run(job, app: app)
+            case SimulationController.kind: try await SimulationController.run(job, app: app)
             default: throw Abort(.internalServerError, reason: "unknown job kind \(job.kind)")
             }
         } catch {

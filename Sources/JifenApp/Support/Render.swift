@@ -35,7 +35,7 @@ enum Navigation {
         var items: [(String, String)] = []
         guard let user else {
             return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register), (request.text("nav_estimate"), Paths.estimate),
-                    (request.text("nav_programs"), "/programs")]
+                    (request.text("nav_programs"), "/programs"), (request.text("consultations_title"), "/consultations")]
                 .map { NavItem(label: $0.0, href: $0.1, current: request.url.path == $0.1) }
         }
         items.append((request.text("nav_home"), Paths.home))
@@ -56,7 +56,10 @@ enum Navigation {
             if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_point_review"), "/points/review")) }
             if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_feeds"), "/feeds")) }
             items.append((request.text("nav_standards"), Paths.standards))
-            if [.centerAdmin, .educationOfficer].contains(user.role) { items.append((request.text("nav_programs"), "/programs")) }
+            if [.centerAdmin, .educationOfficer].contains(user.role) {
+                items.append((request.text("nav_programs"), "/programs"))
+                items.append((request.text("nav_dashboard"), "/dashboard"))
+            }
         }
         if user.role.isStaff, let scope = user.scope {
             items.append((request.text("nav_org"), Paths.org(scope.rawValue)))
@@ -64,6 +67,9 @@ enum Navigation {
         if user.role == .centerAdmin {
             items.append((request.text("nav_users"), Paths.adminUsers))
             items.append((request.text("nav_calendar"), Paths.calendar))
+        }
+        if user.role == .centerAdmin {
+            items.append((request.text("nav_insight"), "/surveys"))
         }
         if user.role == .centerAdmin || user.role == .auditor {
             items.append((request.text("nav_audit"), Paths.audit))

@@ -1,0 +1,147 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Consultations (征求意见): a notice open for a period; the public writes opinions online; staff
+/// record letters, e-mails and calls; the summary groups them by topic and by channel.
+enum ConsultationsController {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("consultations", access: .anyone, use: list)
+        routes.post("consultations", access: .roles([.centerAdmin]), use: create)
+        routes.get("consultations", ":code", access: .anyone, use: page)
+        routes.post("consultations", ":code", "opinions", access: .anyone, use: opine)
+    }
+
+    static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
+    static let channels = ["online", "letter", "email", "phone"]
+
+    struct Row: Encodable { let href: String; let title: String; let period: String; let open: Bool }
+    struct ListContent: Encodable { let rows: [Row]; let canCreate: Bool; let form: FormState }
+
+    static func list(_ req: Request) async throws -> Response {
+        try await renderList(req, form: FormState(fields: ["code", "title", "notice", "opens", "closes", "topics"],
+                                                  values: ["opens": today(req).description, "closes": today(req).adding(days: 30).description]), status: .ok)
+    }
+
+    static func renderList(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
+        let all = try await Consultation.query(on: req.db).sort(\.$opens, .descending).all()
+        let content = ListContent(rows: all.map { c in
+            Row(href: "/consultations/" + c.code, title: c.title, period: c.opens + " – " + c.closes,
+                open: (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false))
+        }, canCreate: req.currentUser?.role == .centerAdmin, form: form)
+        return try await req.render("consultations", title: "consultations_title", content, status: status)
+    }
+
+    static func create(_ req: Request) async throws -> Response {
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        var values: [String: String] = [:]
+        for f in ["code", "title", "notice", "opens", "closes", "topics"] { values[f] = (input[f] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        var form = FormState(fields: ["code", "title", "notice", "opens", "closes", "topics"], values: values)
+        let code = values["code"]!
+        if code.isEmpty || code.count > 40 || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { form.fail("code", req.text("program_code_rule")) }
+        else if try await Consultation.query(on: req.db).filter(\.$code == code).count() > 0 { form.fail("code", req.text("program_code_taken")) }
+        if values["title"]!.isEmpty { form.fail("title", req.text("problem_required", ["field": req.text("field_consultation_title")])) }
+        if values["notice"]!.isEmpty { form.fail("notice", req.text("problem_required", ["field": req.text("field_consultation_notice")])) }
+        let opens = CivilDate(values["opens"]!), closes = CivilDate(values["closes"]!)
+        if opens == nil { form.fail("opens", req.text("problem_date", ["field": req.text("field_program_opens")])) }
+        if closes == nil { form.fail("closes", req.text("problem_date", ["field": req.text("field_program_closes")])) }
+        if let o = opens, let c = closes, c < o { form.fail("closes", req.text("program_closes_before")) }
+        guard form.isValid else { return try await renderList(req, form: form, status: .badRequest) }
+        let c = Consultation()
+        c.createdAt = req.now
+        c.code = code
+        c.title = values["title"]!
+        c.notice = values["notice"]!
+        c.opens = opens!.description
+        c.closes = closes!.description
+        c.topics = values["topics"]!.isEmpty ? req.text("consultation_topic_general") : values["topics"]!
+        c.createdBy = req.actor.login
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await c.create(on: db)
+            try await Audit.record("create", entity: "consultation", id: code, after: ["title": c.title, "opens": c.opens, "closes": c.closes], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/consultations/" + code)
+    }
+
+    struct Group: Encodable { let topic: String; let count: Int; let byChannel: String; let opinions: [Item] }
+    struct Item: Encodable { let channel: String; let author: String; let text: String; let at: String }
+
+    struct PageContent: Encodable {
+        let title: String
+        let notice: String
+        let period: String
+        let open: Bool
+        let isStaff: Bool
+        let topics: [SelectOption]
+        let channels: [SelectOption]
+        let form: FormState
+        let action: String
+        let groups: [Group]
+        let total: Int
+        let chart: String
+        let done: Bool
+    }
+
+    static func find(_ req: Request) async throws -> Consultation {
+        guard let code = req.parameters.get("code"), let c = try await Consultation.query(on: req.db).filter(\.$code == code).first() else { throw Abort(.notFound) }
+        return c
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await render(req, consultation: try await find(req), form: FormState(fields: ["topic", "channel", "author", "text"]), status: .ok)
+    }
+
+    static func render(_ req: Request, consultation c: Consultation, form: FormState, status: HTTPStatus) async throws -> Response {
+        let staff = req.currentUser?.role == .centerAdmin
+        let open = (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false)
+        let opinions = try await Opinion.query(on: req.db).filter(\.$consultation.$id == c.requireID()).sort(\.$createdAt).all()
+        let grouped = Dictionary(grouping: opinions, by: \.topic)
+        let groups = c.topicList.map { topic -> Group in
+            let list = grouped[topic] ?? []
+            let counts = channels.compactMap { ch -> String? in
+                let n = list.filter { $0.channel == ch }.count
+                return n > 0 ? req.text("channel_" + ch) + " \(n)" : nil
+            }
+            return Group(topic: topic, count: list.count, byChannel: counts.joined(separator: "、"),
+                         opinions: staff ? list.map { Item(channel: req.text("channel_" + $0.channel), author: $0.author, text: $0.text, at: ShanghaiTime.dateTime($0.createdAt)) } : [])
+        }
+        let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)])
+        let content = PageContent(
+            title: c.title, notice: c.notice, period: c.opens + " – " + c.closes, open: open, isStaff: staff,
+            topics: c.topicList.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
+            channels: channels.map { SelectOption(value: $0, label: req.text("channel_" + $0), selected: form.values["channel"] == $0) },
+            form: form, action: "/consultations/\(c.code)/opinions", groups: groups, total: opinions.count, chart: chart,
+            done: req.query[String.self, at: "done"] != nil)
+        return try await req.render("consultation", title: "consultations_title", content, status: status)
+    }
+
+    struct OpinionForm: Decodable { var topic: String?; var channel: String?; var author: String?; var text: String? }
+
+    static func opine(_ req: Request) async throws -> Response {
+        let c = try await find(req)
+        let input = try req.content.decode(OpinionForm.self)
+        let staff = req.currentUser?.role == .centerAdmin
+        let values = ["topic": input.topic ?? "", "channel": staff ? (input.channel ?? "") : "online",
+                      "author": (input.author ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
+        var form = FormState(fields: ["topic", "channel", "author", "text"], values: values)
+        if !c.topicList.contains(values["topic"]!) { form.fail("topic", req.text("problem_choose", ["field": req.text("field_topic")])) }
+        if !channels.contains(values["channel"]!) { form.fail("channel", req.text("problem_choose", ["field": req.text("field_channel")])) }
+        if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_opinion")])) }
+        else if values["text"]!.count > 2000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_opinion"), "max": "2000"])) }
+        if values["author"]!.count > 50 { form.fail("author", req.text("problem_tooLong", ["field": req.text("field_author"), "max": "50"])) }
+        let open = (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false)
+        if !open && !staff { form.fail("text", req.text("consultation_closed")) }
+        guard form.isValid else { return try await render(req, consultation: c, form: form, status: .badRequest) }
+        let o = Opinion()
+        o.createdAt = req.now
+        o.channel = values["channel"]!
+        o.topic = values["topic"]!
+        o.author = values["author"]!.isEmpty ? req.text("consultation_anonymous") : values["author"]!
+        o.text = values["text"]!
+        o.recordedBy = req.actor.login
+        o.$consultation.id = try c.requireID()
+        try await o.create(on: req.db)
+        return req.redirect(to: "/consultations/\(c.code)?done=1")
+    }
+}

@@ -1,0 +1,185 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Policy simulation (政策模拟): pick a program year and a draft standard; a job scores that
+/// year's applicants again under the draft, allocates again, and reports what would change.
+/// Nothing is written to live data; the result lives in the job row.
+enum SimulationController {
+    static let viewers: Access = .roles([.centerAdmin, .educationOfficer])
+    static let kind = "simulation"
+
+    static func register(_ routes: any RoutesBuilder) {
+        routes.get("simulate", access: viewers, use: page)
+        routes.post("simulate", access: viewers, use: start)
+        routes.get("simulate", "jobs", ":id", access: viewers, use: job)
+    }
+
+    struct Payload: Codable { let program: String; let draft: String }
+
+    /// What the result page shows, stored as JSON in the job.
+    struct Report: Codable {
+        struct Person: Codable { let name: String; let town: String; let before: String; let after: String; let schoolBefore: String; let schoolAfter: String }
+        struct Count: Codable { let label: String; let count: Int }
+        struct Shift: Codable { let label: String; let up: Int; let down: Int }
+        struct Cutoff: Codable { let school: String; let before: String; let after: String }
+        let program: String
+        let current: String
+        let draft: String
+        let applicants: Int
+        let changed: Int
+        let byTown: [Count]
+        let categories: [Shift]
+        let gainers: [Person]
+        let losers: [Person]
+        let cutoffs: [Cutoff]
+        let bandWidth: Int
+        let before: [Int]
+        let after: [Int]
+    }
+
+    struct Content: Encodable { let programs: [SelectOption]; let drafts: [SelectOption]; let action: String; let errors: [String] }
+
+    static func page(_ req: Request) async throws -> Response { try await render(req, errors: [], status: .ok) }
+
+    static func render(_ req: Request, errors: [String], status: HTTPStatus) async throws -> Response {
+        let programs = try await Program.query(on: req.db).sort(\.$year, .descending).all().filter { $0.kind.isSchool }
+        let versions = try await StandardVersion.query(on: req.db).sort(\.$createdAt, .descending).all()
+        let content = Content(programs: programs.map { SelectOption(value: $0.code, label: $0.title, selected: false) },
+                              drafts: versions.map { SelectOption(value: $0.code, label: $0.title + "（" + req.text("standard_status_" + $0.status.rawValue) + "）", selected: $0.status == .draft) },
+                              action: "/simulate", errors: errors)
+        return try await req.render("simulate", title: "simulate_title", content, status: status)
+    }
+
+    static func start(_ req: Request) async throws -> Response {
+        let program = (try? req.content.get(String.self, at: "program")) ?? ""
+        let draft = (try? req.content.get(String.self, at: "draft")) ?? ""
+        var errors: [String] = []
+        if try await Program.query(on: req.db).filter(\.$code == program).first() == nil { errors.append(req.text("problem_choose", ["field": req.text("programs_title")])) }
+        if try await StandardVersion.find(code: draft, on: req.db) == nil { errors.append(req.text("problem_choose", ["field": req.text("simulate_draft")])) }
+        guard errors.isEmpty else { return try await render(req, errors: errors, status: .badRequest) }
+        let job = Job()
+        job.createdAt = req.now
+        job.kind = kind
+        job.status = .queued
+        job.done = 0
+        job.total = 0
+        job.createdBy = req.actor.login
+        job.payload = String(decoding: try JSONEncoder().encode(Payload(program: program, draft: draft)), as: UTF8.self)
+        try await job.create(on: req.db)
+        return req.redirect(to: "/simulate/jobs/" + job.id!.uuidString)
+    }
+
+    /// The applicants of `program` as the simulation sees them: the confirmed facts of their
+    /// points archives, the town they live in, their ranking.
+    static func applicants(_ program: Program, on db: any Database) async throws -> [PolicySimulation.Applicant] {
+        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
+        let towns = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).all().map { ($0.code, $0.name) })
+        var result: [PolicySimulation.Applicant] = []
+        var standards: [String: ScoringStandard] = [:]
+        for a in applications {
+            var facts: [String: [Fact]] = [:]
+            if let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == a.$resident.id).first(), archive.status == .active,
+               let application = try await archive.$application.get(on: db) {
+                let standard: ScoringStandard
+                if let s = standards[application.standardCode] { standard = s } else {
+                    standard = try await PointsService.standard(code: application.standardCode, on: db)
+                    standards[application.standardCode] = standard
+                }
+                for claim in try await application.claims(on: db) {
+                    if let item = standard.item(claim.item), let fact = claim.claim(for: item)?.confirmedFact { facts[claim.item, default: []].append(fact) }
+                }
+            }
+            let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == a.$resident.id).filter(\.$toDate == nil)
+                .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
+            let town = grid.flatMap(JurisdictionCode.init)?.parent?.parent.flatMap { towns[$0.rawValue] } ?? "—"
+            result.append(PolicySimulation.Applicant(id: a.number, name: Mask.name(a.resident.name), town: town, facts: facts,
+                                                     submittedAt: Instant(seconds: Int64(a.submittedAt.timeIntervalSince1970.rounded(.down))),
+                                                     preferences: a.schoolCodes))
+        }
+        return result
+    }
+
+    static func run(_ job: Job, app: Application) async throws {
+        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        let db = app.db
+        guard let program = try await Program.query(on: db).filter(\.$code == payload.program).first(),
+              let draftVersion = try await StandardVersion.find(code: payload.draft, on: db) else { throw Abort(.notFound) }
+        let draft = try draftVersion.standard()
+        let people = try await applicants(program, on: db)
+        // The standard the applicants were scored under (that of their points applications).
+        var current: ScoringStandard?
+        if let first = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).first(),
+           let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == first.$resident.id).first(),
+           let application = try await archive.$application.get(on: db) {
+            current = try await PointsService.standard(code: application.standardCode, on: db)
+        }
+        if current == nil { current = try await StandardVersion.inForce(on: ShanghaiDate.today(app.effects.now()), on: db)?.1 }
+        guard let current else { throw Abort(.notFound) }
+        var seats: [String: Int] = [:]
+        var names: [String: String] = [:]
+        for q in try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all() {
+            seats[q.school.code] = q.seats
+            names[q.school.code] = q.school.name
+        }
+        job.total = people.count
+        try await job.save(on: db)
+        let asOf = program.rules?.closes ?? ShanghaiDate.today(app.effects.now())
+        let r = PolicySimulation.run(people, seats: seats, current: current, draft: draft, tiebreakCategories: program.tiebreakCategories, asOf: asOf)
+        let text = { (key: String) in app.catalog.text(key, .zh) }
+        func person(_ p: PolicySimulation.Person) -> Report.Person {
+            Report.Person(name: p.name, town: p.town, before: p.before.description, after: p.after.description,
+                          schoolBefore: p.schoolBefore.map { names[$0] ?? $0 } ?? text("publicity_not_admitted"),
+                          schoolAfter: p.schoolAfter.map { names[$0] ?? $0 } ?? text("publicity_not_admitted"))
+        }
+        let byTown: [Report.Count] = r.changedByTown.map { Report.Count(label: $0.town, count: $0.count) }
+        let shifts: [Report.Shift] = r.categories.filter { $0.up + $0.down > 0 }.map { Report.Shift(label: $0.title, up: $0.up, down: $0.down) }
+        let gainers: [Report.Person] = r.gainers.prefix(50).map(person)
+        let losers: [Report.Person] = r.losers.prefix(50).map(person)
+        var cutoffs: [Report.Cutoff] = []
+        for c in r.cutoffs where c.before != c.after {
+            cutoffs.append(Report.Cutoff(school: names[c.school] ?? c.school, before: c.before?.description ?? "—", after: c.after?.description ?? "—"))
+        }
+        let report = Report(program: program.title, current: current.title, draft: draft.title, applicants: r.applicants, changed: r.changed,
+                            byTown: byTown, categories: shifts, gainers: gainers, losers: losers, cutoffs: cutoffs,
+                            bandWidth: r.bandWidth, before: r.distributionBefore, after: r.distributionAfter)
+        job.done = people.count
+        job.result = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        job.status = .done
+        job.finishedAt = app.effects.now()
+        try await job.save(on: db)
+    }
+
+    struct JobContent: Encodable {
+        let running: Bool
+        let status: String
+        let done: Int
+        let total: Int
+        let report: Report?
+        let distribution: String
+        let distributionRows: [[String]]
+        let townChart: String
+        let error: String?
+    }
+
+    static func job(_ req: Request) async throws -> Response {
+        guard let id = req.parameters.get("id", as: UUID.self), let job = try await Job.find(id, on: req.db), job.kind == kind else { throw Abort(.notFound) }
+        let report = job.result.flatMap { try? JSONDecoder().decode(Report.self, from: Data($0.utf8)) }
+        let running = job.status == .queued || job.status == .running
+        var distribution = "", rows: [[String]] = [], townChart = ""
+        if let report {
+            let labels = report.before.indices.map { "\($0 * report.bandWidth)–\($0 * report.bandWidth + report.bandWidth - 1)" }
+            distribution = Chart.bars(title: req.text("simulate_distribution"), labels: labels,
+                                      series: [Chart.Series(name: req.text("simulate_before"), values: report.before.map(Double.init), color: Chart.grey),
+                                               Chart.Series(name: req.text("simulate_after"), values: report.after.map(Double.init), color: Chart.red)])
+            rows = labels.indices.map { [labels[$0], String(report.before[$0]), String(report.after[$0])] }
+            townChart = Chart.bars(title: req.text("simulate_by_town"), labels: report.byTown.map(\.label),
+                                   series: [Chart.Series(name: req.text("simulate_changed"), values: report.byTown.map { Double($0.count) }, color: Chart.red)])
+        }
+        let content = JobContent(running: running, status: req.text("job_" + job.status.rawValue), done: job.done, total: job.total, report: report,
+                                 distribution: distribution, distributionRows: rows, townChart: townChart, error: job.error)
+        let response = try await req.render("simulate-result", title: "simulate_title", content)
+        if running { response.headers.replaceOrAdd(name: "Refresh", value: "2") }
+        return response
+    }
+}
