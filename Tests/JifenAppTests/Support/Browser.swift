@@ -56,6 +56,13 @@ final class Browser {
         return try await send(.POST, path, bytes: body, contentType: HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]))
     }
 
+    /// Posts a form body as given (fields may repeat, as checkboxes do); adds the CSRF token.
+    @discardableResult
+    func postRaw(_ path: String, _ body: String) async throws -> Page {
+        let token = csrf.map { "_csrf=" + Self.escape($0) + "&" } ?? ""
+        return try await send(.POST, path, body: token + body)
+    }
+
     /// Signs in through the login form; returns the answer to the POST.
     @discardableResult
     func signIn(_ login: String, _ password: String) async throws -> Page {

@@ -1,0 +1,149 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+final class InsightTests: XCTestCase {
+    /// The acceptance check of issue 7: on the demo year, simulating the draft that lifts the
+    /// volunteer-hours cap reports a number of changed outcomes equal to a recount done here.
+    func testSimulatingTheLiftedVolunteerCapOnTheDemoYearMatchesARecount() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let year = ShanghaiDate.today(ctx.clock.now).year
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/simulate")
+            let started = try await admin.post("/simulate", ["program": "\(year)-grade1", "draft": "zhangjiagang-2026-draft"])
+            XCTAssertEqual(started.status, .seeOther)
+            let path = try XCTUnwrap(started.location)
+            let waiting = try await admin.get(path)
+            XCTAssertEqual(waiting.headers.first(name: "Refresh"), "2", "progress while it runs")
+            let ran = try await JobWorker.runOnce(ctx.app)
+            XCTAssertTrue(ran)
+            let page = try await admin.get(path)
+            let shown = try XCTUnwrap(Browser.firstMatch(#"id="simulate-changed">(\d+)<"#, in: page.body)).flatMap { Int($0) }
+            XCTAssertTrue(page.body.contains("<svg"), "the distribution chart")
+
+            // The recount: facts straight from the claims, both standards through the evaluator,
+            // seats handed out here in priority order.
+            let program = try await Program.query(on: ctx.app.db).filter(\.$code == "\(year)-grade1").first()!
+            let current = try await PointsService.standard(code: "zhangjiagang-2021", on: ctx.app.db)
+            let draft = try await PointsService.standard(code: "zhangjiagang-2026-draft", on: ctx.app.db)
+            var seats: [String: Int] = [:]
+            for q in try await Quota.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = q.seats }
+            let applications = try await ServiceApplication.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).all()
+            var people: [(number: String, submitted: Date, prefs: [String], facts: [String: [Fact]])] = []
+            for a in applications {
+                let archive = try await PointsArchive.query(on: ctx.app.db).filter(\.$resident.$id == a.$resident.id).first()!
+                var facts: [String: [Fact]] = [:]
+                for c in try await PointsClaim.query(on: ctx.app.db).filter(\.$application.$id == archive.$application.id!).all() where c.state == .verified {
+                    let item = current.item(c.item)!
+                    facts[c.item, default: []].append(Fact(ClaimInput.value(c.value, for: item)!, date: c.factDate.flatMap(CivilDate.init)))
+                }
+                people.append((a.number, a.submittedAt, a.schoolCodes, facts))
+            }
+            let asOf = program.rules!.closes
+            func placement(_ standard: ScoringStandard) -> [String: String] {
+                let evaluator = Evaluator(standard)
+                let scored = people.map { p -> (String, Date, [String], Points, Points, Points) in
+                    let e = evaluator.evaluate(Profile(id: p.number, facts: p.facts), asOf: asOf)
+                    let cat = { (id: String) in e.categories.first { $0.id == id }?.points ?? .zero }
+                    return (p.number, p.submitted, p.prefs, e.total, cat("socialSecurity"), cat("residence"))
+                }
+                let order = scored.sorted { x, y in
+                    if x.3 != y.3 { return x.3 > y.3 }
+                    if x.4 != y.4 { return x.4 > y.4 }
+                    if x.5 != y.5 { return x.5 > y.5 }
+                    let tx = Int64(x.1.timeIntervalSince1970.rounded(.down)), ty = Int64(y.1.timeIntervalSince1970.rounded(.down))
+                    if tx != ty { return tx < ty }
+                    return x.0.utf8.lexicographicallyPrecedes(y.0.utf8)
+                }
+                var left = seats
+                var placed: [String: String] = [:]
+                for p in order { if let s = p.2.first(where: { (left[$0] ?? 0) > 0 }) { left[s]! -= 1; placed[p.0] = s } }
+                return placed
+            }
+            let before = placement(current), after = placement(draft)
+            let recount = people.filter { before[$0.number] != after[$0.number] }.count
+            XCTAssertGreaterThan(recount, 0, "the demo year has volunteers beyond 1500 hours")
+            XCTAssertEqual(shown, recount)
+            // Nothing in live data changed.
+            let results = try await AllocationResult.query(on: ctx.app.db).count()
+            XCTAssertEqual(results, applications.count)
+        }
+    }
+
+    func testAQuestionnaireIsBuiltAnsweredOncePerPhoneAndTabulated() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/surveys")
+            let broken = try await admin.post("/surveys", ["code": "q1", "title": "满意度", "onePer": "phone", "questions": "单选 只有一个选项\n- 唯一\n问答 什么?"])
+            XCTAssertEqual(broken.status, .badRequest)
+            XCTAssertTrue(broken.body.contains("第 1 行") && broken.body.contains("第 3 行"))
+            let made = try await admin.post("/surveys", ["code": "q1", "title": "满意度", "onePer": "phone",
+                                                         "questions": "单选 您满意吗?\n- 满意\n- 不满意\n\n多选 哪些要改进?\n- 宣传\n- 材料\n- 条件\n\n填空 建议?"])
+            XCTAssertEqual(made.status, .seeOther)
+            try await admin.get("/surveys/q1")
+            try await admin.post("/surveys/q1/status", ["status": "open"])
+            // Three people answer; the first tries twice.
+            for (phone, answers) in [("13900000011", "q0=0&q1=0&q1=1&q2=%E5%A5%BD"), ("13900000012", "q0=0&q1=1&q1=2&q2="), ("13900000013", "q0=1&q1=1&q2=")] {
+                let person = Browser(ctx.app)
+                try await person.get("/s/q1")
+                let sent = try await person.postRaw("/s/q1", "phone=\(phone)&" + answers)
+                XCTAssertEqual(sent.status, .seeOther, phone)
+                if phone == "13900000011" {
+                    try await person.get("/s/q1")
+                    let again = try await person.postRaw("/s/q1", "phone=\(phone)&q0=1&q1=0")
+                    XCTAssertEqual(again.status, .badRequest)
+                    XCTAssertTrue(again.body.contains("已经填写过"))
+                }
+            }
+            let incomplete = Browser(ctx.app)
+            try await incomplete.get("/s/q1")
+            let missing = try await incomplete.postRaw("/s/q1", "phone=13900000014&q1=0")
+            XCTAssertEqual(missing.status, .badRequest)
+            XCTAssertTrue(missing.body.contains("请回答第 1 题"))
+            let results = try await admin.get("/surveys/q1")
+            XCTAssertTrue(results.body.contains(#"<strong id="survey-total">3</strong>"#))
+            XCTAssertTrue(results.body.contains("<td>2</td><td>3</td><td>66.67%</td>"), "满意 2 of 3")
+            XCTAssertTrue(results.body.contains("<td>3</td><td>3</td><td>100.00%</td>"), "材料 chosen by all three (multiple choice)")
+            XCTAssertTrue(results.body.contains("<svg"), "a chart per question")
+            let csv = try await admin.get("/surveys/q1/results.csv")
+            XCTAssertEqual(csv.headers.contentType?.subType, "csv")
+            XCTAssertTrue(csv.body.hasPrefix("\u{FEFF}序号,问题,选项,人数,调查总人数,百分比"), "UTF-8 with BOM for Excel")
+        }
+    }
+
+    func testTheDemoQuestionnaireIsSeedTable3AndTheDashboardDrawsEveryTable() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            let survey = try await admin.get("/surveys/2023-evaluation")
+            XCTAssertTrue(survey.body.contains(#"<strong id="survey-total">334</strong>"#))
+            XCTAssertTrue(survey.body.contains("<td>181</td><td>334</td><td>54.19%</td>"))
+            XCTAssertTrue(survey.body.contains("<td>218</td><td>334</td><td>65.27%</td>"))
+            let dashboard = try await admin.get("/dashboard")
+            XCTAssertEqual(dashboard.status, .ok)
+            let charts = dashboard.body.components(separatedBy: "<svg").count - 1
+            let tables = dashboard.body.components(separatedBy: "<table").count - 1
+            XCTAssertGreaterThanOrEqual(charts, 8)
+            XCTAssertEqual(charts, tables, "every chart has its table")
+            let csv = try await admin.get("/dashboard/residents.csv")
+            XCTAssertTrue(csv.body.hasPrefix("\u{FEFF}"))
+            XCTAssertTrue(csv.body.contains("杨舍镇"))
+            // A clerk's statistics are not his to see; the education bureau's are.
+            let clerk = Browser(ctx.app)
+            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let refused = try await clerk.get("/dashboard")
+            XCTAssertEqual(refused.status, .forbidden)
+            // The consultation groups its opinions; the public adds one during the period.
+            let consultation = try await Consultation.query(on: ctx.app.db).first()!
+            let reader = Browser(ctx.app)
+            try await reader.get("/consultations/" + consultation.code)
+            let sent = try await reader.post("/consultations/\(consultation.code)/opinions", ["topic": "志愿服务加分", "text": "支持取消封顶"])
+            XCTAssertEqual(sent.status, .seeOther)
+            let summary = try await admin.get("/consultations/" + consultation.code)
+            XCTAssertTrue(summary.body.contains("<td>志愿服务加分</td><td>4</td>"), "three from the demo and one now")
+        }
+    }
+}
