@@ -19,7 +19,8 @@ MORE_PAGES = {
                     ("/standards", "standards"), ("/standards/zhangjiagang-2026-draft", "standard"),
                     ("/standards/diff?from=zhangjiagang-2021&to=zhangjiagang-2026-draft", "standard-diff"),
                     ("/standards/new?from=zhangjiagang-2021", "standard-new"), ("/admin/calendar", "calendar"),
-                    ("/points/review", "points-review"), ("/points/applications?status=inReview", "points-applications")],
+                    ("/points/review", "points-review"), ("/points/applications?status=inReview", "points-applications"),
+                    ("/dashboard", "dashboard"), ("/surveys", "surveys"), ("/surveys/2023-evaluation", "survey-results"), ("/consultations", "consultations")],
     "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses"),
                     ("/points/applications", "points-applications")],
     "auditor": [("/audit", "audit")],
@@ -312,6 +313,41 @@ def programs_flow(browser, check):
           f"status {status}, at {citizen.js('location.pathname')}")
 
 
+def insight_flow(browser, check):
+    """Statistics, the seed's questionnaire, a policy simulation, the public consultation."""
+    admin = signed_in(browser, "admin")
+    status = admin.goto(BASE + "/dashboard")
+    admin.screenshot(os.path.join(OUT, "dashboard.png"))
+    charts = admin.js("document.querySelectorAll('.stat svg.chart').length")
+    tables = admin.js("document.querySelectorAll('.stat table').length")
+    check("the statistics draw charts, each with its table", status == 200 and isinstance(charts, int) and charts >= 8 and charts == tables, f"charts {charts}, tables {tables}")
+    admin.goto(BASE + "/surveys/2023-evaluation")
+    admin.screenshot(os.path.join(OUT, "survey-results.png"))
+    check("the questionnaire's table matches seed 000 (334 answers)", admin.js("document.getElementById('survey-total').textContent") == "334"
+          and "54.19%" in (admin.js("document.querySelector('table.survey-table').innerText") or ""))
+    admin.goto(BASE + "/simulate")
+    status = submit(admin, "#simulate-form", {"program": f"{YEAR}-grade1", "draft": "zhangjiagang-2026-draft"})
+    changed = None
+    for _ in range(30):
+        changed = admin.js("document.getElementById('simulate-changed') && document.getElementById('simulate-changed').textContent")
+        if changed:
+            break
+        time.sleep(1)
+        admin.goto(admin.js("location.href"))
+    admin.screenshot(os.path.join(OUT, "simulation.png"))
+    check("the simulation reports changed outcomes with its charts", changed not in (None, "") and admin.js("document.querySelectorAll('svg.chart').length") >= 1, f"changed {changed}")
+
+    public = Tab(browser)
+    status = public.goto(BASE + "/consultations")
+    link = public.js("(document.querySelector('[data-page=consultations] a[href^=\"/consultations/\"]') || {}).href || ''")
+    check("the consultations are public", status == 200 and bool(link), f"status {status}")
+    if link:
+        public.goto(link)
+        status = submit(public, "#opinion-form", {"text": "支持取消志愿服务时长封顶"})
+        public.screenshot(os.path.join(OUT, "consultation.png"))
+        check("anyone gives an opinion during the period", status == 200 and public.js("!!document.querySelector('.notice')"), f"status {status}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     failures = []
@@ -372,6 +408,7 @@ def main():
         residence_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
+        insight_flow(browser, check)
     finally:
         browser.close()
     print(f"browser check: {len(failures)} failed")
