@@ -67,8 +67,11 @@ final class InsightTests: XCTestCase {
             XCTAssertGreaterThan(recount, 0, "the demo year has volunteers beyond 1500 hours")
             XCTAssertEqual(shown, recount)
             // Nothing in live data changed.
-            let results = try await AllocationResult.query(on: ctx.app.db).count()
+            let round = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).first()!
+            let results = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round.requireID()).count()
             XCTAssertEqual(results, applications.count)
+            let rounds = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).count()
+            XCTAssertEqual(rounds, 1, "no round added")
         }
     }
 

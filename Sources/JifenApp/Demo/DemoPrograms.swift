@@ -188,11 +188,65 @@ enum DemoPrograms {
             services.append(s)
         }
         for chunk in stride(from: 0, to: services.count, by: 100) { try await Array(services[chunk..<min(chunk + 100, services.count)]).create(on: db) }
+        try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         guard let closes = CivilDate(grade1.closes), closes < today, closes.year == y else { return }
         let ran = closes < today.adding(days: -3) ? now.addingTimeInterval(-3 * 86_400) : now
         let organiser = ProgramService(app: app, db: db, now: ran, actor: Actor(id: nil, login: "edu", address: nil), logger: app.logger)
         _ = try await organiser.run(grade1, round: 1)
+    }
+
+    /// Last year's grade 1, finished: its points were frozen then (the archives of that year are
+    /// gone), both rounds ran and are final.
+    static func lastYear(_ app: Application, schools: [School], people: [(resident: Resident, idNumber: String)], skipping: Set<UUID>,
+                         today: CivilDate, now: Date, rng: inout SplitMix64) async throws {
+        let db = app.db
+        let y = today.year - 1
+        let program = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
+                              opens: "\(y)-03-01", closes: "\(y)-05-30", cutoff: "\(y)-08-31", now: now)
+        program.quotaPublishedAt = now.addingTimeInterval(-600 * 86_400)
+        try await program.create(on: db)
+        var quotas: [Quota] = []
+        for (k, school) in schools.enumerated() {
+            let quota = Quota()
+            quota.seats = [10, 5, 8, 4, 7][k % 5]
+            quota.$program.id = program.id!
+            quota.$school.id = school.id!
+            quotas.append(quota)
+        }
+        try await quotas.create(on: db)
+        let closes = CivilDate(year: y, month: 5, day: 30)!
+        var applications: [ServiceApplication] = []
+        for (n, person) in people.filter({ !skipping.contains($0.resident.id!) }).suffix(220).enumerated() {
+            let a = ServiceApplication()
+            let submitted = Date(timeIntervalSince1970: Double(Instant(iso8601: "\(y)-03-01T09:00:00+08:00")!.seconds) + Double(n) * 20_000)
+            a.createdAt = submitted
+            a.updatedAt = submitted
+            a.number = "FW\(y)-D" + String(format: "%06d", n)
+            var prefs: [String] = []
+            // Everyone wanted the first towns' schools; the others kept seats for the second round.
+            while prefs.count < 3 {
+                let school = schools[Int.random(in: 0..<min(9, schools.count), using: &rng)]
+                if !prefs.contains(school.code) { prefs.append(school.code) }
+            }
+            a.preferences = prefs.joined(separator: ",")
+            a.childHash = "resident:" + person.resident.id!.uuidString
+            a.submittedAt = submitted
+            a.points = Int64(Int.random(in: 120...440, using: &rng)) * 50
+            a.tiebreakValues = "\(Int.random(in: 20...120, using: &rng)),\(Int.random(in: 5...60, using: &rng))"
+            a.$program.id = program.id!
+            a.$resident.id = person.resident.id!
+            applications.append(a)
+        }
+        for chunk in stride(from: 0, to: applications.count, by: 100) { try await Array(applications[chunk..<min(chunk + 100, applications.count)]).create(on: db) }
+        let at = { (days: Int) in Date(timeIntervalSince1970: Double(Instant(iso8601: closes.adding(days: days).description + "T10:00:00+08:00")!.seconds)) }
+        let actor = Actor(id: nil, login: "edu", address: nil)
+        let first = try await ProgramService(app: app, db: db, now: at(3), actor: actor, logger: app.logger).run(program, round: 1)
+        first.finalizedAt = at(12)
+        try await first.save(on: db)
+        let second = try await ProgramService(app: app, db: db, now: at(15), actor: actor, logger: app.logger).run(program, round: 2)
+        second.finalizedAt = at(24)
+        try await second.save(on: db)
     }
 
     static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: String, closes: String, cutoff: String, now: Date) -> Program {

@@ -123,7 +123,8 @@ struct ProgramService {
     /// after the deadline, so this is the score at the deadline plus nothing later).
     func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
-        for application in applications {
+        // Figures frozen already (imported from an earlier system for a past year) stay as they are.
+        for application in applications where application.points == nil {
             var total = Points.zero
             var tiebreak: [Points] = []
             if let (archive, frozen) = try await self.points(of: application.resident, for: program) {
