@@ -72,7 +72,8 @@ enum SimulationController {
 
     /// The applicants of `program` as the simulation sees them: the confirmed facts of their
     /// points archives, the town they live in, their ranking.
-    static func applicants(_ program: Program, on db: any Database) async throws -> [PolicySimulation.Applicant] {
+    static func applicants(_ program: Program, on db: any Database,
+                           progress: (Int, Int) async throws -> Void = { _, _ in }) async throws -> [PolicySimulation.Applicant] {
         let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
         let towns = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).all().map { ($0.code, $0.name) })
         var result: [PolicySimulation.Applicant] = []
@@ -96,6 +97,7 @@ enum SimulationController {
             result.append(PolicySimulation.Applicant(id: a.number, name: Mask.name(a.resident.name), town: town, facts: facts,
                                                      submittedAt: Instant(seconds: Int64(a.submittedAt.timeIntervalSince1970.rounded(.down))),
                                                      preferences: a.schoolCodes))
+            if result.count % 100 == 0 { try await progress(result.count, applications.count) }
         }
         return result
     }
@@ -106,7 +108,13 @@ enum SimulationController {
         guard let program = try await Program.query(on: db).filter(\.$code == payload.program).first(),
               let draftVersion = try await StandardVersion.find(code: payload.draft, on: db) else { throw Abort(.notFound) }
         let draft = try draftVersion.standard()
-        let people = try await applicants(program, on: db)
+        // Reading each applicant's archive is the slow part: the job row shows how far it got
+        // (the page reloads itself), then scoring and both allocations take a moment.
+        let people = try await applicants(program, on: db) { done, total in
+            job.done = done
+            job.total = total + 1
+            try await job.save(on: db)
+        }
         // The standard the applicants were scored under (that of their points applications).
         var current: ScoringStandard?
         if let first = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).first(),
@@ -122,7 +130,8 @@ enum SimulationController {
             seats[q.school.code] = q.seats
             names[q.school.code] = q.school.name
         }
-        job.total = people.count
+        job.done = people.count
+        job.total = people.count + 1
         try await job.save(on: db)
         let asOf = program.rules?.closes ?? ShanghaiDate.today(app.effects.now())
         let r = PolicySimulation.run(people, seats: seats, current: current, draft: draft, tiebreakCategories: program.tiebreakCategories, asOf: asOf)
@@ -143,7 +152,7 @@ enum SimulationController {
         let report = Report(program: program.title, current: current.title, draft: draft.title, applicants: r.applicants, changed: r.changed,
                             byTown: byTown, categories: shifts, gainers: gainers, losers: losers, cutoffs: cutoffs,
                             bandWidth: r.bandWidth, before: r.distributionBefore, after: r.distributionAfter)
-        job.done = people.count
+        job.done = job.total
         job.result = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         job.status = .done
         job.finishedAt = app.effects.now()
