@@ -323,6 +323,8 @@ def insight_flow(browser, check):
     check("the statistics draw charts, each with its table", status == 200 and isinstance(charts, int) and charts >= 8 and charts == tables, f"charts {charts}, tables {tables}")
     admin.goto(BASE + "/surveys/2023-evaluation")
     admin.screenshot(os.path.join(OUT, "survey-results.png"))
+    check("the questionnaire's QR code and link point at this server", (admin.js("document.querySelector('.qr a').href") or "").startswith(BASE + "/s/")
+          and admin.js("!!document.querySelector('.qr svg')"))
     check("the questionnaire's table matches seed 000 (334 answers)", admin.js("document.getElementById('survey-total').textContent") == "334"
           and "54.19%" in (admin.js("document.querySelector('table.survey-table').innerText") or ""))
     admin.goto(BASE + "/simulate")

@@ -33,9 +33,13 @@ public enum Entry {
         default: break
         }
 
-        let config: AppConfig
+        var config: AppConfig
         do {
             config = try AppConfig.load(environment: environment, demo: demo)
+            // Without JIFEN_PUBLIC_URL, the address printed in QR codes follows --hostname/--port.
+            if (environment["JIFEN_PUBLIC_URL"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+                config.publicURL = "http://\(value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(value(of: ["--port", "-p"], in: arguments) ?? String(config.port))"
+            }
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 1

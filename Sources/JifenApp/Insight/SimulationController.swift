@@ -77,27 +77,38 @@ enum SimulationController {
         let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
         let towns = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).all().map { ($0.code, $0.name) })
         var result: [PolicySimulation.Applicant] = []
+        result.reserveCapacity(applications.count)
         var standards: [String: ScoringStandard] = [:]
-        for a in applications {
-            var facts: [String: [Fact]] = [:]
-            if let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == a.$resident.id).first(), archive.status == .active,
-               let application = try await archive.$application.get(on: db) {
-                let standard: ScoringStandard
-                if let s = standards[application.standardCode] { standard = s } else {
-                    standard = try await PointsService.standard(code: application.standardCode, on: db)
-                    standards[application.standardCode] = standard
+        // In chunks, a handful of queries each (archives, their applications, claims, where
+        // people live), so a city's year reads in seconds.
+        for start in stride(from: 0, to: applications.count, by: 500) {
+            let chunk = Array(applications[start..<min(start + 500, applications.count)])
+            let residents = chunk.map(\.$resident.id)
+            let archives = Dictionary(try await PointsArchive.query(on: db).filter(\.$resident.$id ~~ residents).filter(\.$status == .active).all()
+                .map { ($0.$resident.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let applicationIDs = archives.values.compactMap(\.$application.id)
+            let codes = Dictionary(uniqueKeysWithValues: try await PointsApplication.query(on: db).filter(\.$id ~~ applicationIDs).all().map { ($0.id!, $0.standardCode) })
+            let claims = Dictionary(grouping: try await PointsClaim.query(on: db).filter(\.$application.$id ~~ applicationIDs).sort(\.$createdAt).all(), by: \.$application.id)
+            let grids = Dictionary(try await ResidenceRegistration.query(on: db).filter(\.$resident.$id ~~ residents).filter(\.$toDate == nil)
+                .filter(\.$status == .verified).with(\.$jurisdiction).all().map { ($0.$resident.id, $0.jurisdiction.code) }, uniquingKeysWith: { a, _ in a })
+            for a in chunk {
+                var facts: [String: [Fact]] = [:]
+                if let applicationID = archives[a.$resident.id]?.$application.id, let code = codes[applicationID] {
+                    let standard: ScoringStandard
+                    if let known = standards[code] { standard = known } else {
+                        standard = try await PointsService.standard(code: code, on: db)
+                        standards[code] = standard
+                    }
+                    for claim in claims[applicationID] ?? [] {
+                        if let item = standard.item(claim.item), let fact = claim.claim(for: item)?.confirmedFact { facts[claim.item, default: []].append(fact) }
+                    }
                 }
-                for claim in try await application.claims(on: db) {
-                    if let item = standard.item(claim.item), let fact = claim.claim(for: item)?.confirmedFact { facts[claim.item, default: []].append(fact) }
-                }
+                let town = grids[a.$resident.id].flatMap(JurisdictionCode.init)?.parent?.parent.flatMap { towns[$0.rawValue] } ?? "—"
+                result.append(PolicySimulation.Applicant(id: a.number, name: Mask.name(a.resident.name), town: town, facts: facts,
+                                                         submittedAt: Instant(seconds: Int64(a.submittedAt.timeIntervalSince1970.rounded(.down))),
+                                                         preferences: a.schoolCodes))
             }
-            let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == a.$resident.id).filter(\.$toDate == nil)
-                .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
-            let town = grid.flatMap(JurisdictionCode.init)?.parent?.parent.flatMap { towns[$0.rawValue] } ?? "—"
-            result.append(PolicySimulation.Applicant(id: a.number, name: Mask.name(a.resident.name), town: town, facts: facts,
-                                                     submittedAt: Instant(seconds: Int64(a.submittedAt.timeIntervalSince1970.rounded(.down))),
-                                                     preferences: a.schoolCodes))
-            if result.count % 100 == 0 { try await progress(result.count, applications.count) }
+            try await progress(result.count, applications.count)
         }
         return result
     }
