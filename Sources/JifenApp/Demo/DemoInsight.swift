@@ -65,7 +65,7 @@ enum DemoInsight {
             row.$survey.id = try survey.requireID()
             rows.append(row)
         }
-        for chunk in stride(from: 0, to: rows.count, by: 100) { try await Array(rows[chunk..<min(chunk + 100, rows.count)]).create(on: db) }
+        try await rows.create(on: db, batch: 100)
 
         let consultation = Consultation()
         consultation.createdAt = now

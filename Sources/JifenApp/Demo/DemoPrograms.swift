@@ -123,10 +123,10 @@ enum DemoPrograms {
             child.$resident.id = person.resident.id!
             children.append(child)
         }
-        for chunk in stride(from: 0, to: applications.count, by: 100) { try await Array(applications[chunk..<min(chunk + 100, applications.count)]).create(on: db) }
-        for chunk in stride(from: 0, to: claims.count, by: 200) { try await Array(claims[chunk..<min(chunk + 200, claims.count)]).create(on: db) }
-        for chunk in stride(from: 0, to: archives.count, by: 200) { try await Array(archives[chunk..<min(chunk + 200, archives.count)]).create(on: db) }
-        for chunk in stride(from: 0, to: children.count, by: 200) { try await Array(children[chunk..<min(chunk + 200, children.count)]).create(on: db) }
+        try await applications.create(on: db, batch: 100)
+        try await claims.create(on: db, batch: 200)
+        try await archives.create(on: db, batch: 200)
+        try await children.create(on: db, batch: 200)
         var entries: [PointsHistoryEntry] = []
         for (k, total) in history {
             let entry = PointsHistoryEntry()
@@ -139,7 +139,7 @@ enum DemoPrograms {
             entry.$archive.id = archives[k].id!
             entries.append(entry)
         }
-        for chunk in stride(from: 0, to: entries.count, by: 200) { try await Array(entries[chunk..<min(chunk + 200, entries.count)]).create(on: db) }
+        try await entries.create(on: db, batch: 200)
 
         // This year's grade 1: applications March–May, quotas for about 70% of the applicants,
         // the first round run three days ago and in publicity.
@@ -187,7 +187,7 @@ enum DemoPrograms {
             s.$child.id = child.id
             services.append(s)
         }
-        for chunk in stride(from: 0, to: services.count, by: 100) { try await Array(services[chunk..<min(chunk + 100, services.count)]).create(on: db) }
+        try await services.create(on: db, batch: 100)
         try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         guard let closes = CivilDate(grade1.closes), closes < today, closes.year == y else { return }
@@ -238,7 +238,7 @@ enum DemoPrograms {
             a.$resident.id = person.resident.id!
             applications.append(a)
         }
-        for chunk in stride(from: 0, to: applications.count, by: 100) { try await Array(applications[chunk..<min(chunk + 100, applications.count)]).create(on: db) }
+        try await applications.create(on: db, batch: 100)
         let at = { (days: Int) in Date(timeIntervalSince1970: Double(Instant(iso8601: closes.adding(days: days).description + "T10:00:00+08:00")!.seconds)) }
         let actor = Actor(id: nil, login: "edu", address: nil)
         let first = try await ProgramService(app: app, db: db, now: at(3), actor: actor, logger: app.logger).run(program, round: 1)

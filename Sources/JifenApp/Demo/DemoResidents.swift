@@ -137,8 +137,8 @@ enum DemoResidents {
             }
         }
         // Batches keep each statement well below the database's parameter limits.
-        for chunk in stride(from: 0, to: registrations.count, by: 200) { try await Array(registrations[chunk..<min(chunk + 200, registrations.count)]).create(on: db) }
-        for chunk in stride(from: 0, to: permits.count, by: 200) { try await Array(permits[chunk..<min(chunk + 200, permits.count)]).create(on: db) }
+        try await registrations.create(on: db, batch: 200)
+        try await permits.create(on: db, batch: 200)
         return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count,
                       people: Array(zip(residents, numbers)))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JifenCore
+import Vapor
 
 /// Charts drawn on the server as SVG (no script, no library, nothing fetched): horizontal bars,
 /// one or two series, each bar labelled with its number. Every chart is shown beside a table of
@@ -57,6 +58,14 @@ enum Chart {
 enum CSVExport {
     static func field(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// The table as a download named `filename`.
+    static func response(filename: String, header: [String], rows: [[String]]) -> Response {
+        let response = Response(status: .ok, body: .init(data: Data(bytes(header: header, rows: rows))))
+        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(filename)\"")
+        return response
     }
 
     static func bytes(header: [String], rows: [[String]]) -> [UInt8] {

@@ -38,7 +38,7 @@ enum ConsultationsController {
         for f in ["code", "title", "notice", "opens", "closes", "topics"] { values[f] = (input[f] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
         var form = FormState(fields: ["code", "title", "notice", "opens", "closes", "topics"], values: values)
         let code = values["code"]!
-        if code.isEmpty || code.count > 40 || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { form.fail("code", req.text("program_code_rule")) }
+        if !isValidRecordCode(code) { form.fail("code", req.text("program_code_rule")) }
         else if try await Consultation.query(on: req.db).filter(\.$code == code).count() > 0 { form.fail("code", req.text("program_code_taken")) }
         if values["title"]!.isEmpty { form.fail("title", req.text("problem_required", ["field": req.text("field_consultation_title")])) }
         if values["notice"]!.isEmpty { form.fail("notice", req.text("problem_required", ["field": req.text("field_consultation_notice")])) }

@@ -82,18 +82,9 @@ enum DashboardController {
                                      Chart.Series(name: req.text("dash_demand"), values: supply.map(\.2), color: Chart.red)]))
         if let round = try await AllocationRound.query(on: db).sort(\.$runAt, .descending).with(\.$program).first() {
             let names = Dictionary(uniqueKeysWithValues: try await Quota.query(on: db).filter(\.$program.$id == round.$program.id).with(\.$school).all().map { ($0.school.code, $0.school.name) })
-            let parsed = try JSONText.parse(round.result)
-            var rows: [[String]] = []
-            var admitted: [Double] = []
-            if case .object(let members)? = parsed["cutoffs"] {
-                for (code, c) in members {
-                    let a: String = if case .number(let v)? = c["admitted"] { v } else { "0" }
-                    let s: String = if case .number(let v)? = c["seats"] { v } else { "0" }
-                    let p: String = if case .number(let v)? = c["points"] { v } else { "—" }
-                    rows.append([names[code] ?? code, s, a, p])
-                    admitted.append(Double(a) ?? 0)
-                }
-            }
+            let cutoffs = try round.cutoffs()
+            let rows = cutoffs.map { [names[$0.school] ?? $0.school, String($0.seats), String($0.admitted), $0.points ?? "—"] }
+            let admitted = cutoffs.map { Double($0.admitted) }
             result.append(table("admitted", req.text("dash_admitted", ["program": round.program.title, "round": String(round.round)]),
                                 header: [req.text("field_school_name"), req.text("field_seats"), req.text("publicity_admitted"), req.text("publicity_cutoff")],
                                 rows: rows, series: [Chart.Series(name: req.text("publicity_admitted"), values: admitted, color: Chart.red)]))
@@ -116,9 +107,6 @@ enum DashboardController {
     static func csv(_ req: Request) async throws -> Response {
         guard let file = req.parameters.get("table"), file.hasSuffix(".csv"),
               let table = try await tables(req).first(where: { $0.name + ".csv" == file }) else { throw Abort(.notFound) }
-        let response = Response(status: .ok, body: .init(data: Data(CSVExport.bytes(header: table.header, rows: table.rows))))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(table.name).csv\"")
-        return response
+        return CSVExport.response(filename: "\(table.name).csv", header: table.header, rows: table.rows)
     }
 }

@@ -48,7 +48,7 @@ enum SurveysController {
                       "questions": input["questions"] ?? ""]
         var form = FormState(fields: ["code", "title", "intro", "onePer", "questions"], values: values)
         let code = values["code"]!
-        if code.isEmpty || code.count > 40 || !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) { form.fail("code", req.text("program_code_rule")) }
+        if !isValidRecordCode(code) { form.fail("code", req.text("program_code_rule")) }
         else if try await Survey.query(on: req.db).filter(\.$code == code).count() > 0 { form.fail("code", req.text("program_code_taken")) }
         if values["title"]!.isEmpty { form.fail("title", req.text("problem_required", ["field": req.text("field_survey_title")])) }
         if !["phone", "device"].contains(values["onePer"]!) { form.fail("onePer", req.text("problem_choose", ["field": req.text("field_survey_one_per")])) }
@@ -149,10 +149,7 @@ enum SurveysController {
             [String(r.question + 1), questionnaire.questions[r.question].title, letter(r.option) + "、" + questionnaire.questions[r.question].options[r.option],
              String(r.count), String(r.total), r.percentText]
         }
-        let response = Response(status: .ok, body: .init(data: Data(CSVExport.bytes(header: header, rows: body))))
-        response.headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        response.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"survey-\(survey.code).csv\"")
-        return response
+        return CSVExport.response(filename: "survey-\(survey.code).csv", header: header, rows: body)
     }
 
     // MARK: answering
@@ -209,7 +206,7 @@ enum SurveysController {
         var newDevice: String?
         if survey.onePer == "phone" {
             let phone = (input["phone"]?.first ?? "").trimmingCharacters(in: .whitespaces)
-            if phone.count != 11 || !phone.allSatisfy(\.isNumber) || !phone.hasPrefix("1") { errors["phone"] = req.text("problem_badPhone") }
+            if AccountRules.checkPhone(phone) != nil { errors["phone"] = req.text("problem_badPhone") }
             respondent = req.application.keys.mac("survey-phone", survey.code + ":" + phone)
         } else {
             let cookie = "jifen_s_" + survey.code

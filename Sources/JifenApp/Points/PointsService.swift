@@ -180,15 +180,45 @@ struct PointsService {
         return due.guessedYears
     }
 
+    /// What a feed knows of `item` for the person with this ID hash, as of today: a verified claim
+    /// from its latest record dated on or before today, or nil.
+    func feedClaim(_ item: ScoringStandard.Item, feed: String, idHash: String, on db: any Database) async throws -> Claim? {
+        let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == idHash).all()
+            .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
+        return FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today)
+    }
+
+    /// Takes `matched` (a feed's fact) as the confirmed value of `claim` (new or existing),
+    /// saves it and records it in the audit log under `action`.
+    func confirm(_ claim: PointsClaim, from matched: Claim, feed: String, action: String, number: String, before: [String: String]?, on db: any Database) async throws {
+        let value = ClaimInput.text(matched.fact.value)
+        claim.state = claim.value == value ? .verified : .corrected
+        claim.confirmedValue = claim.value == value ? nil : value
+        claim.confirmedDate = matched.fact.date?.description
+        claim.verifier = "feed:" + feed
+        claim.feedAsOf = matched.fact.date?.description
+        claim.decidedBy = "feed:" + feed
+        claim.decidedAt = now
+        try await claim.save(on: db)
+        try await Audit.record(action, entity: "pointsClaim", id: number + "/" + claim.item, before: before, after: claim.auditSnapshot, by: .system, at: now, on: db)
+    }
+
+    /// A claim of `item` made by a feed (not by the applicant), not saved yet.
+    func newClaim(_ item: ScoringStandard.Item, value: String, application: UUID) -> PointsClaim {
+        let claim = PointsClaim()
+        claim.createdAt = now
+        claim.item = item.id
+        claim.department = item.department
+        claim.value = value
+        claim.$application.id = application
+        return claim
+    }
+
     /// Data matching (大数据比对): every item of the standard a feed covers, claimed or not, is
     /// taken from the feed's latest record known today, with the record as its evidence.
     func match(_ application: PointsApplication, resident: Resident, standard: ScoringStandard, claims: [PointsClaim]) async throws {
         for item in standard.items {
-            guard let feed = item.feed else { continue }
-            let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == resident.idHash).all()
-                .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
-            guard let matched = FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today) else { continue }
-            let value = ClaimInput.text(matched.fact.value)
+            guard let feed = item.feed, let matched = try await feedClaim(item, feed: feed, idHash: resident.idHash, on: db) else { continue }
             let claim: PointsClaim
             let before: [String: String]?
             if let existing = claims.first(where: { $0.item == item.id && $0.state == .claimed }) {
@@ -197,24 +227,10 @@ struct PointsService {
             } else if claims.contains(where: { $0.item == item.id }) {
                 continue
             } else {
-                claim = PointsClaim()
-                claim.createdAt = now
-                claim.item = item.id
-                claim.department = item.department
-                claim.value = value
-                claim.$application.id = try application.requireID()
+                claim = newClaim(item, value: ClaimInput.text(matched.fact.value), application: try application.requireID())
                 before = nil
             }
-            claim.state = claim.value == value ? .verified : .corrected
-            claim.confirmedValue = claim.value == value ? nil : value
-            claim.confirmedDate = matched.fact.date?.description
-            claim.verifier = "feed:" + feed
-            claim.feedAsOf = matched.fact.date?.description
-            claim.decidedBy = "feed:" + feed
-            claim.decidedAt = now
-            try await claim.save(on: db)
-            try await Audit.record("feedMatch", entity: "pointsClaim", id: application.number + "/" + item.id, before: before, after: claim.auditSnapshot,
-                                   by: .system, at: now, on: db)
+            try await confirm(claim, from: matched, feed: feed, action: "feedMatch", number: application.number, before: before, on: db)
         }
     }
 
@@ -356,33 +372,13 @@ struct PointsService {
             let adjusted = try await db.transaction { db -> Bool in
                 var notes: [String] = []
                 for item in items {
-                    let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == archive.resident.idHash).all()
-                        .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
-                    guard let matched = FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today) else { continue }
+                    guard let matched = try await feedClaim(item, feed: feed, idHash: archive.resident.idHash, on: db) else { continue }
                     let value = ClaimInput.text(matched.fact.value)
                     let existing = claims.first { $0.item == item.id && $0.state != .rejected }
                     let current = existing.map { $0.confirmedValue ?? $0.value }
                     guard current != value || existing?.feedAsOf != matched.fact.date?.description else { continue }
-                    let claim = existing ?? {
-                        let c = PointsClaim()
-                        c.createdAt = now
-                        c.item = item.id
-                        c.department = item.department
-                        c.value = value
-                        c.$application.id = application.id!
-                        return c
-                    }()
-                    let before = existing?.auditSnapshot
-                    claim.state = claim.value == value ? .verified : .corrected
-                    claim.confirmedValue = claim.value == value ? nil : value
-                    claim.confirmedDate = matched.fact.date?.description
-                    claim.verifier = "feed:" + feed
-                    claim.feedAsOf = matched.fact.date?.description
-                    claim.decidedBy = "feed:" + feed
-                    claim.decidedAt = now
-                    try await claim.save(on: db)
-                    try await Audit.record("feedAdjust", entity: "pointsClaim", id: application.number + "/" + item.id, before: before, after: claim.auditSnapshot,
-                                           by: .system, at: now, on: db)
+                    let claim = try existing ?? newClaim(item, value: value, application: application.requireID())
+                    try await confirm(claim, from: matched, feed: feed, action: "feedAdjust", number: application.number, before: existing?.auditSnapshot, on: db)
                     if current != value {
                         notes.append(text("history_feed_item", ["item": item.title, "from": current.flatMap { ClaimInput.value($0, for: item) }.map { ClaimInput.display($0, for: item) } ?? "—",
                                                                  "to": ClaimInput.display(matched.fact.value, for: item), "asOf": matched.fact.date?.description ?? ""]))

@@ -153,6 +153,22 @@ final class Objection: Model, @unchecked Sendable {
     func isOverdue(today: CivilDate) -> Bool { answer == nil && (CivilDate(dueDate).map { $0 < today } ?? false) }
 }
 
+extension AllocationRound {
+    struct SchoolCutoff { let school: String; let seats: Int; let admitted: Int; let points: String? }
+
+    /// The `cutoffs` of the stored result, in its order (school codes sorted): seats, admitted
+    /// and the last admitted applicant's points as written.
+    func cutoffs() throws -> [SchoolCutoff] {
+        guard case .object(let members)? = try JSONText.parse(result)["cutoffs"] else { return [] }
+        return members.map { code, c in
+            let seats: Int = if case .number(let v)? = c["seats"] { Int(v) ?? 0 } else { 0 }
+            let admitted: Int = if case .number(let v)? = c["admitted"] { Int(v) ?? 0 } else { 0 }
+            let points: String? = if case .number(let v)? = c["points"] { v } else { nil }
+            return SchoolCutoff(school: code, seats: seats, admitted: admitted, points: points)
+        }
+    }
+}
+
 /// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.
 final class AllocationResult: Model, @unchecked Sendable {
     static let schema = "allocation_results"

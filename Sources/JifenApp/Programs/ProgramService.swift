@@ -243,7 +243,7 @@ struct ProgramService {
             row.$application.id = try application.requireID()
             rows.append(row)
         }
-        for chunk in stride(from: 0, to: rows.count, by: 200) { try await Array(rows[chunk..<min(chunk + 200, rows.count)]).create(on: db) }
+        try await rows.create(on: db, batch: 200)
     }
 
     struct Change: Codable, Equatable { let number: String; let before: String; let after: String }

@@ -90,7 +90,7 @@ enum ProgramsController {
         func required(_ f: String) { if values[f, default: ""].isEmpty { form.fail(f, req.text("problem_required", ["field": req.text("field_program_" + f)])) } }
         ["code", "title", "kind", "year", "opens", "closes", "ageCutoff"].forEach(required)
         let code = values["code"]!
-        if !code.isEmpty, !code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) || code.count > 40 {
+        if !code.isEmpty, !isValidRecordCode(code) {
             form.fail("code", req.text("program_code_rule"))
         } else if !code.isEmpty, try await Program.query(on: req.db).filter(\.$code == code).first() != nil {
             form.fail("code", req.text("program_code_taken"))
@@ -512,7 +512,7 @@ enum ProgramsController {
                       "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
         var form = FormState(fields: ["name", "phone", "number", "text"], values: values)
         if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
-        if values["phone"]!.count != 11 || !values["phone"]!.allSatisfy(\.isNumber) || !values["phone"]!.hasPrefix("1") { form.fail("phone", req.text("problem_badPhone")) }
+        if AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
         if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_objection")])) }
         else if values["text"]!.count > 1000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_objection"), "max": "1000"])) }
         if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
@@ -695,18 +695,7 @@ enum ProgramsController {
         let n = round.round
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
             .map { ($0.school.code, $0.school.name) })
-        let result = try JSONText.parse(round.result)
-        var cutoffs: [Cutoff] = []
-        if case .object(let members)? = result["cutoffs"] {
-            for (code, c) in members {
-                var seats = 0, admitted = 0
-                if case .number(let s)? = c["seats"] { seats = Int(s) ?? 0 }
-                if case .number(let a)? = c["admitted"] { admitted = Int(a) ?? 0 }
-                var points = "—"
-                if case .number(let p)? = c["points"] { points = p }
-                cutoffs.append(Cutoff(school: schools[code] ?? code, seats: seats, admitted: admitted, points: points))
-            }
-        }
+        let cutoffs = try round.cutoffs().map { Cutoff(school: schools[$0.school] ?? $0.school, seats: $0.seats, admitted: $0.admitted, points: $0.points ?? "—") }
         let threshold = program.rules?.threshold
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
@@ -782,14 +771,14 @@ enum ProgramsController {
                 var lines: [ResultLine] = []
                 var admitted = false
                 if let round, let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first() {
-                    let result = try JSONText.parse(round.result)
+                    let cutoffs = Dictionary(uniqueKeysWithValues: try round.cutoffs().map { ($0.school, $0.points ?? "—") })
                     admitted = row.schoolCode != nil
                     summary = admitted
                         ? req.text("my_program_admitted", ["school": schools[row.schoolCode!] ?? row.schoolCode!, "points": Points(hundredths: row.points).description, "rank": String(row.rank)])
                         : req.text("my_program_not_admitted", ["points": Points(hundredths: row.points).description, "rank": String(row.rank)])
                     var reached = false
                     for code in a.schoolCodes {
-                        let cutoff: String = if case .number(let p)? = result["cutoffs"]?[code]?["points"] { p } else { "—" }
+                        let cutoff = cutoffs[code] ?? "—"
                         let mine = code == row.schoolCode
                         let outcome = mine ? req.text("my_program_line_admitted") : (reached ? req.text("my_program_line_not_needed") : req.text("my_program_line_full"))
                         if mine { reached = true }

@@ -160,3 +160,19 @@ struct SelectOption: Encodable {
     let label: String
     let selected: Bool
 }
+
+import Fluent
+
+extension Array where Element: Model {
+    /// Creates the models a batch at a time, keeping each statement below the databases'
+    /// parameter limits.
+    func create(on db: any Database, batch size: Int) async throws {
+        for start in stride(from: 0, to: count, by: size) { try await Array(self[start..<Swift.min(start + size, count)]).create(on: db) }
+    }
+}
+
+/// Codes people type for records (programs, questionnaires, consultations): letters, digits and
+/// hyphens, at most 40 characters.
+func isValidRecordCode(_ code: String) -> Bool {
+    !code.isEmpty && code.count <= 40 && code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+}
