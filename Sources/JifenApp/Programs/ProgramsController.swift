@@ -737,7 +737,7 @@ enum ProgramsController {
 
     // MARK: the applicant's own page
 
-    struct ResultLine: Encodable { let school: String; let cutoff: String; let outcome: String; let mine: Bool }
+    struct ResultLine: Encodable { let choice: String; let school: String; let cutoff: String; let outcome: String; let mine: Bool }
     struct MyApplication: Encodable {
         let program: String
         let programLink: String
@@ -782,10 +782,13 @@ enum ProgramsController {
                         let mine = code == row.schoolCode
                         let outcome = mine ? req.text("my_program_line_admitted") : (reached ? req.text("my_program_line_not_needed") : req.text("my_program_line_full"))
                         if mine { reached = true }
-                        lines.append(ResultLine(school: schools[code] ?? code, cutoff: cutoff, outcome: outcome, mine: mine))
+                        lines.append(ResultLine(choice: req.text("program_choice", ["n": String(lines.count + 1)]), school: schools[code] ?? code,
+                                                cutoff: cutoff, outcome: outcome, mine: mine))
                     }
                 } else {
-                    lines = a.schoolCodes.map { ResultLine(school: schools[$0] ?? $0, cutoff: "", outcome: "", mine: false) }
+                    lines = a.schoolCodes.enumerated().map { k, code in
+                        ResultLine(choice: req.text("program_choice", ["n": String(k + 1)]), school: schools[code] ?? code, cutoff: "", outcome: "", mine: false)
+                    }
                 }
                 let open = program.rules.map { today(req) <= $0.closes } ?? false
                 // Not placed in a final first round, and the second not run yet: he may rank again.
