@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(
             name: "JifenCoreTests",
             dependencies: ["JifenCore", "JifenResources"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

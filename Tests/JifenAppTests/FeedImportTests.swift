@@ -62,23 +62,28 @@ final class FeedImportTests: XCTestCase {
         }
     }
 
+    /// The fixed GB18030 and UTF-8 files of the core's fixtures (made by Python's codec, with
+    /// four-byte characters in the names): see Tests/JifenCoreTests/Fixtures/feeds/README.md.
     func testAGB18030FileImportsTheSameAsItsUTF8Twin() async throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("JifenCoreTests/Fixtures/feeds")
+        let gb = [UInt8](try Data(contentsOf: folder.appendingPathComponent("social-insurance-gb18030.csv")))
+        let utf8 = [UInt8](try Data(contentsOf: folder.appendingPathComponent("social-insurance-utf8.csv")))
         try await withApp { ctx in
-            let csv = socialInsuranceFeed(rows: 300)
             let now = ctx.clock.now, today = ShanghaiDate.today(now)
-            let gb = try XCTUnwrap(csv.data(using: String.Encoding(rawValue: 0x8000_0632)))
-            XCTAssertNotEqual(Array(gb), Array(csv.utf8))
-            let fromGB = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(gb), filename: "gb.csv", by: .cli, app: ctx.app, db: ctx.app.db, today: today, now: now)
+            // MUT
+            let fromGB = try await FeedImporter.run(kind: .socialInsurance, bytes: gb, filename: "gb.csv", by: .cli, app: ctx.app, db: ctx.app.db, today: today, now: now)
+            // validate
             XCTAssertEqual(fromGB.encoding, "GB18030")
-            XCTAssertEqual(fromGB.added, 297)
+            XCTAssertEqual(fromGB.added, 2)
+            XCTAssertEqual(fromGB.problems.count, 0)
             // The UTF-8 twin (with a BOM, as Excel writes "CSV UTF-8") finds every row already there, unchanged.
-            let fromUTF8 = try await FeedImporter.run(kind: .socialInsurance, bytes: [0xEF, 0xBB, 0xBF] + Array(csv.utf8), filename: "utf8.csv", by: .cli,
+            let fromUTF8 = try await FeedImporter.run(kind: .socialInsurance, bytes: [0xEF, 0xBB, 0xBF] + utf8, filename: "utf8.csv", by: .cli,
                                                       app: ctx.app, db: ctx.app.db, today: today, now: now)
             XCTAssertEqual(fromUTF8.encoding, "UTF-8")
             XCTAssertEqual(fromUTF8.added, 0)
             XCTAssertEqual(fromUTF8.changed, 0)
-            XCTAssertEqual(fromUTF8.unchanged, 297)
-            XCTAssertEqual(fromUTF8.problems.map(\.line), fromGB.problems.map(\.line))
+            XCTAssertEqual(fromUTF8.unchanged, 2)
         }
     }
 
@@ -115,9 +120,9 @@ final class FeedUploadTests: XCTestCase {
             XCTAssertTrue(waiting.body.contains("排队中"))
             XCTAssertEqual(waiting.headers.first(name: "Refresh"), "2", "the page reloads itself while the job runs")
             let ran = try await JobWorker.runOnce(ctx.app)
-            XCTAssertTrue(ran)
+            XCTAssertEqual(ran, .done)
             let idle = try await JobWorker.runOnce(ctx.app)
-            XCTAssertFalse(idle, "nothing left to claim")
+            XCTAssertEqual(idle, .idle, "nothing left to claim")
             // validate
             let done = try await reviewer.get(jobPath)
             XCTAssertTrue(done.body.contains("已完成"))
@@ -127,7 +132,15 @@ final class FeedUploadTests: XCTestCase {
             XCTAssertTrue(done.body.contains("进度 248/248"), "progress counts the good rows")
             let stored = try await FeedRecordModel.query(on: ctx.app.db).count()
             XCTAssertEqual(stored, 248)
-            // Someone else's job is not shown; a clerk may not import at all.
+            // Someone else's job is not shown, not even to a colleague of the same department;
+            // an education officer may not import at all.
+            let colleague = try await makeReviewer(ctx, login: "reviewer.hrss2", department: "hrss")
+            let notHis = try await colleague.get(jobPath)
+            XCTAssertEqual(notHis.status, .notFound)
+            XCTAssertFalse(notHis.body.contains("248"))
+            let taxReviewer = try await makeReviewer(ctx, login: "reviewer.tax2", department: "tax")
+            let otherDepartment = try await taxReviewer.get(jobPath)
+            XCTAssertEqual(otherDepartment.status, .notFound)
             let other = Browser(ctx.app)
             try await other.signIn("edu", "demo12345")
             let forbidden = try await other.get("/feeds")
@@ -140,7 +153,53 @@ final class FeedUploadTests: XCTestCase {
     }
 }
 
+final class JobOutcomeTests: XCTestCase {
+    /// A job that ends badly is reported as failed, whether it fails itself (a file with another
+    /// feed's header) or throws (its stored file is gone).
+    func testAFailedImportIsReportedAsFailed() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup
+            let reviewer = Browser(ctx.app)
+            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            try await reviewer.get("/feeds")
+            let taxLayout = "身份证号码,姓名,纳税金额（元）,截至日期\n\(uniqueID(1)),某人,1200.00,2026-08-31\n"
+            let queued = try await reviewer.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: "wrong.csv", contents: taxLayout))
+            XCTAssertEqual(queued.status, .seeOther)
+            let jobPath = try XCTUnwrap(queued.location)
+            // MUT
+            let first = try await JobWorker.runOnce(ctx.app)
+            // validate
+            XCTAssertEqual(first, .failed)
+            let page = try await reviewer.get(jobPath)
+            XCTAssertTrue(page.body.contains("失败"), "the page says it failed")
+            XCTAssertTrue(page.body.contains("累计缴费月数"), "and which columns were expected")
+            let stored = try await FeedRecordModel.query(on: ctx.app.db).count()
+            XCTAssertEqual(stored, 0)
+
+            // A job whose file is missing throws; it is failed too, with the reason kept.
+            let lost = Job()
+            lost.createdAt = ctx.clock.now
+            lost.kind = FeedImportJob.kind
+            lost.status = .queued
+            lost.done = 0
+            lost.total = 0
+            lost.createdBy = "reviewer.hrss"
+            lost.payload = #"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"reviewer.hrss"}"#
+            try await lost.create(on: ctx.app.db)
+            let second = try await JobWorker.runOnce(ctx.app)
+            XCTAssertEqual(second, .failed)
+            let after = try await Job.find(lost.id, on: ctx.app.db)
+            XCTAssertEqual(after?.status, .failed)
+            XCTAssertTrue(after?.error?.contains("feed file missing") == true, after?.error ?? "")
+            let idle = try await JobWorker.runOnce(ctx.app)
+            XCTAssertEqual(idle, .idle)
+        }
+    }
+}
+
 final class WorkerCommandTests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
     func testTheWorkerCommandRunsWhatIsQueuedAndStops() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-worker-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -189,5 +248,28 @@ final class WorkerCommandTests: XCTestCase {
         // validate
         XCTAssertEqual(worker.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("jobs run 1"), text)
+        XCTAssertTrue(text.contains("jobs failed 0"), text)
+
+        // A queued import whose file is gone: the worker says it failed and exits with an error.
+        let lostPayload = #"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"admin"}"#
+        let insert = Process()
+        insert.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        insert.arguments = sqlite.arguments!.dropLast() + [lostPayload]
+        try insert.run()
+        insert.waitUntilExit()
+        XCTAssertEqual(insert.terminationStatus, 0)
+        let again = Process()
+        again.executableURL = ServerProcess.binary
+        again.arguments = ["worker", "--once", "--demo"]
+        again.environment = worker.environment
+        let out2 = Pipe()
+        again.standardOutput = out2
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        let text2 = String(decoding: out2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        again.waitUntilExit()
+        XCTAssertNotEqual(again.terminationStatus, 0, text2)
+        XCTAssertTrue(text2.contains("jobs run 1"), text2)
+        XCTAssertTrue(text2.contains("jobs failed 1"), text2)
     }
 }

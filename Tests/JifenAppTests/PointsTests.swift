@@ -152,7 +152,9 @@ final class PointsTests: XCTestCase {
 
             // Each item waits in its department's queue, due in 15 working days; the feed item
             // is verified at once, with the feed's 40 months instead of the claimed 36.
-            let due = ctx.app.workingCalendar.adding(workingDays: 15, to: ShanghaiDate.today(ctx.clock.now)).date.description
+            // From Monday 2026-09-21; the shipped calendar has no 2026, so weekends only:
+            // 22–25, 28–30, 1–2 October, 5–9, 12.
+            let due = "2026-10-12"
             let claims = try await PointsClaim.query(on: ctx.app.db).all()
             XCTAssertEqual(claims.first { $0.item == "education" }?.dueDate, due)
             let insurance = try XCTUnwrap(claims.first { $0.item == "socialInsuranceMonths" })
@@ -223,16 +225,65 @@ final class PointsTests: XCTestCase {
             XCTAssertTrue(kinds.contains("pointsReturned") && kinds.contains("pointsAccepted") && kinds.contains("pointsCompleted"))
             XCTAssertTrue(ctx.notifier.messages.allSatisfy { $0.recipient == "13800000001" })
 
-            // Dynamic adjustment: new months arrive in the feed, the archive follows with a reason.
-            try await importFeed(ctx, .socialInsurance, "身份证号码,姓名,累计缴费月数,截至日期\n\(number),李明,41,2026-09-20\n")
-            let adjusted = try await PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger).refresh(afterFeed: "socialInsurance")
-            XCTAssertEqual(adjusted, 1)
+            // Dynamic adjustment: new months arrive in the department's feed upload; the import
+            // job moves the archive, with a reason.
+            let uploader = Browser(ctx.app)
+            try await uploader.signIn("reviewer.hrss", "demo12345")
+            func importThroughTheJob(_ csv: String, _ filename: String) async throws -> [String: String] {
+                try await uploader.get("/feeds")
+                let queued = try await uploader.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: filename, contents: csv))
+                XCTAssertEqual(queued.status, .seeOther)
+                let jobID = try XCTUnwrap(queued.location.flatMap { UUID(uuidString: String($0.split(separator: "/").last ?? "")) })
+                let outcome = try await JobWorker.runOnce(ctx.app)
+                XCTAssertEqual(outcome, .done)
+                let job = try await Job.find(jobID, on: ctx.app.db)
+                return try JSONDecoder().decode([String: String].self, from: Data(XCTUnwrap(job?.result).utf8))
+            }
+            let newer = "身份证号码,姓名,累计缴费月数,截至日期\n\(number),李明,41,2026-09-20\n"
+            let moved = try await importThroughTheJob(newer, "社保2026-09.csv")
+            XCTAssertEqual(moved["adjusted"], "1")
             let after = try await PointsArchive.query(on: ctx.app.db).first()!
             XCTAssertEqual(after.total, expected.total.hundredths + 100)
             let history = try await citizen.get("/me/points")
             XCTAssertTrue(history.body.contains("40 月 → 41 月"))
-            let unchanged = try await PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger).refresh(afterFeed: "socialInsurance")
-            XCTAssertEqual(unchanged, 0, "the same records change nothing twice")
+            let repeated = try await importThroughTheJob(newer, "社保2026-09-again.csv")
+            XCTAssertEqual(repeated["adjusted"], "0", "the same records change nothing twice")
+            let still = try await PointsArchive.query(on: ctx.app.db).first()!
+            XCTAssertEqual(still.total, after.total)
+        }
+    }
+
+    /// Two submits at once (a double tap, two tabs): each has read the application as a draft,
+    /// so only the conditional update in the database can keep it to one.
+    func testTwoSubmitsAtOnceSubmitOnce() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup
+            let (citizen, _) = try await makeApplicant(ctx)
+            try await citizen.post("/me/points", [:])
+            let resident = try await Resident.query(on: ctx.app.db).filter(\.$name == "李明").first()!
+            let appID = try await PointsApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()!.requireID()
+            try await citizen.get("/me/points")
+            let claimed = try await citizen.post("/points/applications/\(appID.uuidString)/claims", ["item": "socialInsuranceMonths", "value": "36"])
+            XCTAssertEqual(claimed.status, .seeOther)
+            let first = try await PointsApplication.find(appID, on: ctx.app.db)!
+            let second = try await PointsApplication.find(appID, on: ctx.app.db)!
+            XCTAssertEqual(first.status, .draft)
+            XCTAssertEqual(second.status, .draft)
+            let app = ctx.app, now = ctx.clock.now
+            let actor = Actor(id: nil, login: "13800000001", address: nil)
+
+            // MUT
+            async let a = PointsService(app: app, db: app.db, now: now, actor: actor, logger: app.logger).submit(first)
+            async let b = PointsService(app: app, db: app.db, now: now, actor: actor, logger: app.logger).submit(second)
+            let won = try await [a, b]
+
+            // validate
+            XCTAssertEqual(won.filter { $0 }.count, 1, "one of the two submits")
+            let stored = try await PointsApplication.find(appID, on: ctx.app.db)!
+            XCTAssertEqual(stored.status, .submitted)
+            let audits = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "submit").filter(\.$entityID == stored.number).count()
+            XCTAssertEqual(audits, 1, "one audit entry")
+            XCTAssertEqual(ctx.notifier.messages.filter { $0.kind == "pointsSubmitted" }.count, 1, "one text")
         }
     }
 

@@ -52,17 +52,28 @@ final class FeedTests: XCTestCase {
         XCTAssertTrue(result.headerProblem?.contains("身份证号码,姓名,累计缴费月数,截至日期") == true)
     }
 
+    /// Fixed bytes made by another codec (Python's), with characters GB18030 writes in four
+    /// bytes: see Fixtures/feeds/README.md.
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/feeds/" + name)
+        return [UInt8](try Data(contentsOf: url))
+    }
+
     func testAGB18030FileReadsTheSameAsItsUTF8Twin() throws {
-        let csv = "身份证号码,姓名,累计缴费月数,截至日期\r\n\(feedID(7)),欧阳小明,60,2026-10-31\r\n"
-        let utf8 = Array(csv.utf8)
-        let withBOM = [0xEF, 0xBB, 0xBF] + utf8
-        let gb = try XCTUnwrap(csv.data(using: String.Encoding(rawValue: 0x8000_0632)))
-        XCTAssertNotEqual(Array(gb), utf8, "a real GB18030 encoding, not UTF-8")
-        let a = try XCTUnwrap(FeedReader.decode(utf8)), b = try XCTUnwrap(FeedReader.decode(withBOM)), c = try XCTUnwrap(FeedReader.decode(Array(gb)))
+        // setup
+        let gb = try Self.fixture("social-insurance-gb18030.csv")
+        let utf8 = try Self.fixture("social-insurance-utf8.csv")
+        XCTAssertNotNil(gb.firstRange(of: [0x98, 0x35, 0xEE, 0x37]), "𪚥 in four bytes")
+        XCTAssertNotNil(gb.firstRange(of: [0x81, 0x39, 0xEE, 0x39]), "㐀 in four bytes")
+        // MUT
+        let a = try XCTUnwrap(FeedReader.decode(utf8)), b = try XCTUnwrap(FeedReader.decode([0xEF, 0xBB, 0xBF] + utf8)), c = try XCTUnwrap(FeedReader.decode(gb))
+        // validate
         XCTAssertEqual(a.encoding, "UTF-8")
-        XCTAssertEqual(b.text, a.text)
+        XCTAssertEqual(b.text, a.text, "a byte-order mark is dropped")
         XCTAssertEqual(c.encoding, "GB18030")
         XCTAssertEqual(c.text, a.text)
-        XCTAssertEqual(FeedReader.read(c.text, kind: .socialInsurance, today: today, regions: regions).records.first?.name, "欧阳小明")
+        let records = FeedReader.read(c.text, kind: .socialInsurance, today: today, regions: regions).records
+        XCTAssertEqual(records.map(\.name), ["欧阳𪚥", "王㐀"])
+        XCTAssertEqual(records.map(\.quantity), [Decimal2(parsing: "60"), Decimal2(parsing: "48")])
     }
 }

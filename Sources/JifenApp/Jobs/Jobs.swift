@@ -69,10 +69,14 @@ enum JobWorker {
         return try await Job.find(id, on: db)
     }
 
-    /// Runs one queued job to its end; returns false when there was none.
+    /// What one turn of the worker did.
+    enum Outcome: Equatable, Sendable { case idle, done, failed }
+
+    /// Runs one queued job to its end and says how it ended: `.idle` when there was none,
+    /// `.failed` when it threw or ended failed itself (a feed file with the wrong header).
     @discardableResult
-    static func runOnce(_ app: Application) async throws -> Bool {
-        guard let job = try await claim(on: app.db, now: app.effects.now()) else { return false }
+    static func runOnce(_ app: Application) async throws -> Outcome {
+        guard let job = try await claim(on: app.db, now: app.effects.now()) else { return .idle }
         do {
             switch job.kind {
             case FeedImportJob.kind: try await FeedImportJob.run(job, app: app)
@@ -85,16 +89,17 @@ enum JobWorker {
             job.finishedAt = app.effects.now()
             try await job.save(on: app.db)
             app.logger.error("job failed", metadata: ["job": .string(job.id?.uuidString ?? ""), "kind": .string(job.kind)])
+            return .failed
         }
-        return true
+        return job.status == .done ? .done : .failed
     }
 
     /// The loop the server runs: a job when there is one, a short sleep when there is none.
     static func start(_ app: Application) {
         let task = Task {
             while !Task.isCancelled {
-                let worked = (try? await runOnce(app)) ?? false
-                if !worked { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+                let outcome = (try? await runOnce(app)) ?? .idle
+                if outcome == .idle { try? await Task.sleep(nanoseconds: 1_000_000_000) }
             }
         }
         app.lifecycle.use(WorkerLifecycle(task: task))
@@ -117,15 +122,24 @@ struct WorkerCommand: AsyncCommand {
 
     var help: String { "Runs queued jobs (feed imports)." }
 
+    struct Failed: Error, CustomStringConvertible { let description: String }
+
+    /// Prints `jobs run N` and `jobs failed M`; with `--once`, exits with an error when any failed.
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
         try await prepareDatabase(app)
-        var count = 0
+        var ran = 0, failed = 0
         while !Task.isCancelled {
-            if try await JobWorker.runOnce(app) { count += 1; continue }
+            switch try await JobWorker.runOnce(app) {
+            case .done: ran += 1; continue
+            case .failed: ran += 1; failed += 1; continue
+            case .idle: break
+            }
             if signature.once { break }
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
-        context.console.output("jobs run \(count)".consoleText())
+        context.console.output("jobs run \(ran)".consoleText())
+        context.console.output("jobs failed \(failed)".consoleText())
+        if failed > 0 { throw Failed(description: "\(failed) 个任务失败 / \(failed) jobs failed") }
     }
 }
