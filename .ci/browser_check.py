@@ -206,6 +206,31 @@ def residence_flow(browser, check):
     check("the permit is issued and the citizen sees it", shown == "已发放", f"status shown: {shown}")
 
 
+def qr_flow(browser, check):
+    """The QR code a house page serves, decoded by zbarimg (not by our encoder), opens that
+    house's declaration link."""
+    worker = signed_in(browser, "grid.yangshe")
+    worker.goto(BASE + "/houses")
+    link = worker.js("(Array.from(document.querySelectorAll('a[href^=\"/houses/\"]')).find(a => /^\\/houses\\/[0-9A-Fa-f-]{36}$/.test(a.getAttribute('href'))) || {}).href || ''")
+    check("the grid worker's houses list links to a house", bool(link), f"link {link!r}")
+    if not link:
+        return
+    worker.goto(link)
+    worker.screenshot(os.path.join(OUT, "house.png"))
+    src = worker.js("document.querySelector('img.qr').src")
+    alt = worker.js("document.querySelector('img.qr').alt") or ""
+    expected = alt.split("：", 1)[-1]
+    svg = worker.b.send("Runtime.evaluate", {"expression": "fetch(%s).then(r => r.text())" % json.dumps(src), "returnByValue": True, "awaitPromise": True},
+                        session=worker.s).get("result", {}).get("value") or ""
+    path = os.path.join(OUT, "house-qr.svg")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(svg)
+    result = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "qr_check.py"), path, expected,
+                             os.path.join(OUT, "house-qr.png")], capture_output=True, text=True)
+    check("zbarimg decodes the served QR code to the house's declaration link",
+          result.returncode == 0 and expected.startswith(BASE + "/me/residence?house="), (result.stdout + result.stderr).strip())
+
+
 def attach(tab, selector, path):
     """Chooses a file for a file input, as a person picking it would."""
     root = tab.b.send("DOM.getDocument", {}, session=tab.s)["root"]["nodeId"]
@@ -408,6 +433,7 @@ def main():
                 tab.screenshot(os.path.join(OUT, f"{role}-{name}.png"))
                 check(f"{role} opens {path}", status == 200 and tab.js(f"!!document.querySelector('[data-page=\"{key}\"]')"), f"status {status}")
         residence_flow(browser, check)
+        qr_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
         insight_flow(browser, check)
