@@ -107,6 +107,29 @@ final class AccountsTests: XCTestCase {
         }
     }
 
+    /// The token is bound to the session: one taken from a page before sign-in (same browser,
+    /// same browser cookie) no longer works once the session changes.
+    func testATokenFromBeforeSignInDiesWithSignIn() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup
+            let browser = Browser(ctx.app)
+            try await browser.get("/login")
+            let before = try XCTUnwrap(browser.csrf)
+            let signedIn = try await browser.post("/login", ["login": "admin", "password": "demo12345"])
+            XCTAssertEqual(signedIn.status, .seeOther)
+            // MUT
+            let stale = try await browser.post("/logout", ["_csrf": before])
+            // validate
+            XCTAssertEqual(stale.status, .forbidden)
+            let stillIn = try await browser.get("/home")
+            XCTAssertEqual(stillIn.status, .ok, "the refused request changed nothing")
+            let after = try XCTUnwrap(browser.csrf)
+            XCTAssertNotEqual(after, before, "pages after sign-in carry a new token")
+            let fresh = try await browser.post("/logout", [:])
+            XCTAssertEqual(fresh.status, .seeOther, "the current token works")
+        }
+    }
+
     func testLogoutEndsTheSessionInTheDatabase() async throws {
         try await withApp(demo: true) { ctx in
             let browser = Browser(ctx.app)

@@ -18,10 +18,10 @@ final class InsightTests: XCTestCase {
             let waiting = try await admin.get(path)
             XCTAssertEqual(waiting.headers.first(name: "Refresh"), "2", "progress while it runs")
             let ran = try await JobWorker.runOnce(ctx.app)
-            XCTAssertTrue(ran)
+            XCTAssertEqual(ran, .done)
             let page = try await admin.get(path)
             let shown = try XCTUnwrap(Browser.firstMatch(#"id="simulate-changed">(\d+)<"#, in: page.body)).flatMap { Int($0) }
-            XCTAssertTrue(page.body.contains("<svg"), "the distribution chart")
+            XCTAssertTrue(page.body.contains(#"class="chart""#), "the distribution chart")
 
             // The recount: facts straight from the claims, both standards through the evaluator,
             // seats handed out here in priority order.
@@ -75,6 +75,101 @@ final class InsightTests: XCTestCase {
         }
     }
 
+    /// A world small enough to count by hand: four parents whose only points are volunteer hours,
+    /// two schools of one seat each. Today 1,500 hours earn the capped 100 points; the draft adds
+    /// 120 points from 2,000 hours. The expected figures below are worked out from the two
+    /// standards' tables, not by the evaluator.
+    func testASimulationCountsCorrectedClaimsAndBreaksTiesAsWorkedOutByHand() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup
+            let program = Program()
+            program.createdAt = ctx.clock.now
+            program.code = "2026-grade1-sim"
+            program.year = 2026
+            program.kind = .grade1
+            program.title = "2026年积分入学（模拟测试）"
+            program.opens = "2026-09-01"
+            program.closes = "2026-09-30"
+            program.maxChoices = 2
+            program.minResidenceYears = 1
+            program.requirePermit = true
+            program.childAgeMin = 6
+            program.childAgeMax = 6
+            program.ageCutoff = "2026-08-31"
+            program.tiebreak = ""
+            program.createdBy = "admin"
+            try await program.create(on: ctx.app.db)
+            let edu = Browser(ctx.app)
+            try await edu.signIn("edu", "demo12345")
+            try await edu.get("/programs/2026-grade1-sim")
+            let quotas = try await edu.upload("/programs/2026-grade1-sim/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nV1,实验小学,320582-01,1\nV2,梁丰小学,320582-01,1\n"))
+            XCTAssertEqual(quotas.status, .seeOther)
+            let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+            // (name, claimed hours, state, confirmed hours): 丁 claimed 1,200, the department found 2,100.
+            let people: [(String, String, PointsClaim.State, String?)] = [
+                ("甲一", "1500", .verified, nil), ("丁二", "1200", .corrected, "2100"), ("丙三", "1000", .verified, nil), ("乙四", "2400", .rejected, nil),
+            ]
+            for (n, (name, hours, state, confirmed)) in people.enumerated() {
+                let (resident, child) = try await makeParent(ctx, name: name, idNumber: ProgramsTests.id("410102", "198\(n)0404", "41\(n)"), points: 0,
+                                                             child: (name: name.prefix(1) + "小孩", id: ProgramsTests.id("410102", "2020070\(n + 1)", "42\(n)")))
+                let application = PointsApplication()
+                application.createdAt = ctx.clock.now
+                application.updatedAt = ctx.clock.now
+                application.number = "JF2026-SIM\(n)"
+                application.year = 2026
+                application.standardCode = "zhangjiagang-2021"
+                application.status = .completed
+                application.openedBy = "clerk.yangshe"
+                application.$resident.id = try resident.requireID()
+                application.$jurisdiction.id = try grid.requireID()
+                try await application.create(on: ctx.app.db)
+                let claim = PointsClaim()
+                claim.createdAt = ctx.clock.now
+                claim.item = "volunteerHours"
+                claim.department = "civil"
+                claim.value = hours
+                claim.factDate = "2026-06-30"
+                claim.state = state
+                claim.confirmedValue = confirmed
+                claim.reason = state == .rejected ? "平台无记录" : nil
+                claim.$application.id = try application.requireID()
+                try await claim.create(on: ctx.app.db)
+                let archive = try await PointsArchive.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()!
+                archive.$application.id = try application.requireID()
+                try await archive.save(on: ctx.app.db)
+                // One minute apart, in this order: 甲 submitted before 丁.
+                let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now.addingTimeInterval(Double(60 * n)), actor: .system, logger: ctx.app.logger)
+                guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: ["V1", "V2"]) else { return XCTFail("refused") }
+            }
+            ctx.clock.advance(10 * 86_400)
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/simulate")
+            let started = try await admin.post("/simulate", ["program": "2026-grade1-sim", "draft": "zhangjiagang-2026-draft"])
+            let path = try XCTUnwrap(started.location)
+
+            // MUT
+            let outcome = try await JobWorker.runOnce(ctx.app)
+
+            // validate
+            XCTAssertEqual(outcome, .done)
+            // By hand. Today: 甲 1,500 h → 100; 丁 2,100 h confirmed, capped at 1,500 → 100; 丙 1,000 h
+            // → 60; 乙's claim rejected → 0. 甲 and 丁 tie at 100; 甲 submitted first: 甲 V1, 丁 V2.
+            // Draft: 丁 2,100 h → 120 (the 2,000-hour tier), 甲 100, 丙 60, 乙 0: 丁 V1, 甲 V2.
+            // Two results change; had the claimed 1,200 h been read, 丁 would have 60 under both
+            // and nothing would change; had the rejected claim counted, 乙 would take a seat.
+            let page = try await admin.get(path)
+            XCTAssertEqual(Browser.firstMatch(#"id="simulate-changed">(\d+)<"#, in: page.body), "2")
+            let job = try await Job.find(UUID(uuidString: String(path.split(separator: "/").last!)), on: ctx.app.db)
+            let report = try JSONDecoder().decode(SimulationController.Report.self, from: Data(XCTUnwrap(job?.result).utf8))
+            XCTAssertEqual(report.applicants, 4)
+            XCTAssertEqual(report.changed, 2)
+            let rows = (report.gainers + report.losers).map { "\($0.name) \($0.before)→\($0.after) \($0.schoolBefore)→\($0.schoolAfter)" }.sorted()
+            XCTAssertEqual(rows, ["丁* 100→120 梁丰小学→实验小学", "甲* 100→100 实验小学→梁丰小学"])
+        }
+    }
+
     func testAQuestionnaireIsBuiltAnsweredOncePerPhoneAndTabulated() async throws {
         try await withApp(demo: true) { ctx in
             let admin = Browser(ctx.app)
@@ -110,7 +205,11 @@ final class InsightTests: XCTestCase {
             XCTAssertTrue(results.body.contains(#"<strong id="survey-total">3</strong>"#))
             XCTAssertTrue(results.body.contains("<td>2</td><td>3</td><td>66.67%</td>"), "满意 2 of 3")
             XCTAssertTrue(results.body.contains("<td>3</td><td>3</td><td>100.00%</td>"), "材料 chosen by all three (multiple choice)")
-            XCTAssertTrue(results.body.contains("<svg"), "a chart per question")
+            // One chart per choice question (the fill-in question has none), each drawn as a chart
+            // and not merely some SVG (the page also carries the questionnaire's QR code).
+            let charts = results.body.components(separatedBy: #"<svg xmlns="http://www.w3.org/2000/svg" class="chart""#).count - 1
+            XCTAssertEqual(charts, 2, "a chart per choice question")
+            XCTAssertTrue(results.body.contains(#"aria-label="您满意吗?""#) || results.body.contains("<title>您满意吗?</title>"), "the chart of question 1")
             let csv = try await admin.get("/surveys/q1/results.csv")
             XCTAssertEqual(csv.headers.contentType?.subType, "csv")
             XCTAssertTrue(csv.body.hasPrefix("\u{FEFF}序号,问题,选项,人数,调查总人数,百分比"), "UTF-8 with BOM for Excel")
@@ -127,7 +226,7 @@ final class InsightTests: XCTestCase {
             XCTAssertTrue(survey.body.contains("<td>218</td><td>334</td><td>65.27%</td>"))
             let dashboard = try await admin.get("/dashboard")
             XCTAssertEqual(dashboard.status, .ok)
-            let charts = dashboard.body.components(separatedBy: "<svg").count - 1
+            let charts = dashboard.body.components(separatedBy: #"class="chart""#).count - 1
             let tables = dashboard.body.components(separatedBy: "<table").count - 1
             XCTAssertGreaterThanOrEqual(charts, 8)
             XCTAssertEqual(charts, tables, "every chart has its table")

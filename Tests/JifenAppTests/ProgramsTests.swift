@@ -171,7 +171,7 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(list.status, .ok)
             XCTAssertTrue(list.body.contains("王*伟"))
             XCTAssertFalse(list.body.contains("王大伟") || list.body.contains(childName))
-            let order = ["王*伟", "张*丰", "钱*多"].compactMap { list.body.range(of: $0)?.lowerBound }
+            let order = try ["王*伟", "张*丰", "钱*多"].map { try XCTUnwrap(list.body.range(of: $0)?.lowerBound, "\($0) is listed") }
             XCTAssertEqual(order, order.sorted(), "90, 85, then 70 points")
 
             // By hand: 王大伟 90 → S1; 张三丰 85 → S1 full → S3; 李明 and 赵敏 tie at 80 and S2 has two
@@ -210,7 +210,8 @@ final class ProgramsTests: XCTestCase {
             let filed = try await publicBrowser.post("/publicity/2026-grade1/1/objections", ["name": "钱先生", "phone": "13900000002", "number": numberOf["钱多多"]!, "text": "社保月数漏算，应为 95 分"])
             XCTAssertEqual(filed.status, .seeOther)
             let objection = try await Objection.query(on: ctx.app.db).first()!
-            XCTAssertEqual(objection.dueDate, ctx.app.workingCalendar.adding(workingDays: 15, to: ShanghaiDate.today(ctx.clock.now)).date.description)
+            // 15 working days from Thursday 2026-10-01 (no 2026 calendar: weekends only): 2, 5–9, 12–16, 19–22.
+            XCTAssertEqual(objection.dueDate, "2026-10-22")
             // Finalizing with the objection open is refused.
             try await admin.get("/publicity/2026-grade1/1")
             let tooSoon = try await admin.post("/programs/2026-grade1/rounds/1/finalize", [:])
@@ -271,6 +272,105 @@ final class ProgramsTests: XCTestCase {
             try await citizen.signIn("13800000001", "demo12345")
             let finalMine = try await citizen.get("/me/programs")
             XCTAssertTrue(finalMine.body.contains("已录取：梁丰小学"))
+        }
+    }
+
+    /// Round 2 (调剂) places those left by the ranking they give again, in the same priority
+    /// order, at any school with seats left — not by the town they live in when they gave one.
+    func testTheSecondRoundFollowsEachParentsNewRanking() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup: grade 1 with three schools: R1 and R3 in 杨舍镇 (where everyone lives), R2 in 塘桥镇.
+            let program = Program()
+            program.createdAt = ctx.clock.now
+            program.code = "2026-grade1-r"
+            program.year = 2026
+            program.kind = .grade1
+            program.title = "2026年积分入学（调剂测试）"
+            program.opens = "2026-09-01"
+            program.closes = "2026-09-30"
+            program.maxChoices = 2
+            program.minResidenceYears = 1
+            program.requirePermit = true
+            program.childAgeMin = 6
+            program.childAgeMax = 6
+            program.ageCutoff = "2026-08-31"
+            program.tiebreak = ""
+            program.createdBy = "admin"
+            try await program.create(on: ctx.app.db)
+            let edu = Browser(ctx.app)
+            try await edu.signIn("edu", "demo12345")
+            try await edu.get("/programs/2026-grade1-r")
+            let quotas = try await edu.upload("/programs/2026-grade1-r/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nR1,实验小学,320582-01,1\nR2,塘桥中心小学,320582-02,2\nR3,城北小学,320582-01,1\n"))
+            XCTAssertEqual(quotas.status, .seeOther)
+            try await edu.get("/programs/2026-grade1-r")
+            try await edu.post("/programs/2026-grade1-r/quotas/publish", [:])
+
+            // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60. Each can sign in.
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            var browsers: [String: Browser] = [:], phones: [String: String] = [:]
+            for (n, (name, points)) in [("王大伟", Int64(95)), ("张三丰", 80), ("赵敏", 70), ("钱多多", 60)].enumerated() {
+                let (resident, child) = try await makeParent(ctx, name: name, idNumber: Self.id("410102", "198\(n)0303", "31\(n)"), points: points,
+                                                             child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020060\(n + 1)", "32\(n)")))
+                guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: ["R1"]) else { return XCTFail("refused") }
+                let phone = "1390000100\(n)"
+                let user = User(login: phone, passwordHash: try ctx.app.password.hash("parent12345"), displayName: name, role: .citizen, status: .active,
+                                jurisdictionID: nil, departmentID: nil, at: ctx.clock.now)
+                try await user.create(on: ctx.app.db)
+                resident.$user.id = try user.requireID()
+                try await resident.save(on: ctx.app.db)
+                let browser = Browser(ctx.app)
+                try await browser.signIn(phone, "parent12345")
+                browsers[name] = browser
+                phones[name] = phone
+            }
+            // Round 1 after the deadline: only 王 gets R1; the round is published and made final.
+            ctx.clock.advance(10 * 86_400)
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/programs/2026-grade1-r")
+            let first = try await admin.post("/programs/2026-grade1-r/rounds", [:])
+            XCTAssertEqual(first.location, "/publicity/2026-grade1-r/1")
+            ctx.clock.advance(7 * 86_400)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/publicity/2026-grade1-r/1")
+            let final = try await admin.post("/programs/2026-grade1-r/rounds/1/finalize", [:])
+            XCTAssertEqual(final.status, .seeOther)
+
+            // New rankings over the seats left: 张 R2 only (a school of another town, not in his
+            // first list); 赵 and 钱 both R3 then R2.
+            for (name, choices) in [("张三丰", ["R2"]), ("赵敏", ["R3", "R2"]), ("钱多多", ["R3", "R2"])] {
+                let parent = try XCTUnwrap(browsers[name])
+                try await parent.signIn(try XCTUnwrap(phones[name]), "parent12345")   // ten days on, a new session
+                let page = try await parent.get("/programs/2026-grade1-r/second")
+                XCTAssertEqual(page.status, .ok, name)
+                XCTAssertFalse(page.body.contains(#"value="R1""#), "a full school is not offered")
+                var form: [String: String] = [:]
+                for (k, code) in choices.enumerated() { form["school\(k + 1)"] = code }
+                let saved = try await parent.post("/programs/2026-grade1-r/second", form)
+                XCTAssertEqual(saved.status, .seeOther, name)
+            }
+            let wang = try XCTUnwrap(browsers["王大伟"])
+            try await wang.signIn("13900001000", "parent12345")
+            let placedAlready = try await wang.get("/programs/2026-grade1-r/second")
+            XCTAssertEqual(placedAlready.status, .notFound, "the one placed in round 1 has no second round")
+
+            // MUT
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/programs/2026-grade1-r")
+            let second = try await admin.post("/programs/2026-grade1-r/rounds", [:])
+            XCTAssertEqual(second.location, "/publicity/2026-grade1-r/2")
+
+            // validate: by hand, in priority order 张 (80) → R2; 赵 (70) → R3; 钱 (60) → R3 full → R2.
+            let round2 = try await AllocationRound.query(on: ctx.app.db).filter(\.$round == 2).filter(\.$program.$id == program.requireID()).first()!
+            let results = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID())
+                .with(\.$application) { $0.with(\.$resident) }.all()
+            let got = Dictionary(uniqueKeysWithValues: results.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+            XCTAssertEqual(got, ["张三丰": "R2", "赵敏": "R3", "钱多多": "R2"])
+            let zhang = try XCTUnwrap(browsers["张三丰"])
+            try await zhang.signIn("13900001001", "parent12345")
+            let mine = try await zhang.get("/me/programs")
+            XCTAssertTrue(mine.body.contains("已录取：塘桥中心小学"), "his round-2 school, by name")
         }
     }
 

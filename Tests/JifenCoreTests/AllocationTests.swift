@@ -85,12 +85,14 @@ final class AllocationTests: XCTestCase {
         var rng = SplitMix64(seed: 7)
         for round in 0..<150 {
             let schoolCount = Int.random(in: 1...12, using: &rng)
+            // Everyone of a program has the same tie-break keys (the program's categories).
+            let tiebreakCount = Int.random(in: 0...2, using: &rng)
             let schools = (0..<schoolCount).map { "S\($0)" }
             var people: [(String, Double, [Double], Instant, [String])] = []
             for n in 0..<Int.random(in: 0...250, using: &rng) {
                 // Few distinct points, so ties and every later key matter.
                 let points = Double(Int.random(in: 0...8, using: &rng)) / 2
-                let tiebreak = (0..<Int.random(in: 0...2, using: &rng)).map { _ in Double(Int.random(in: 0...2, using: &rng)) }
+                let tiebreak = (0..<tiebreakCount).map { _ in Double(Int.random(in: 0...2, using: &rng)) }
                 let instant = Instant(seconds: Int64(Int.random(in: 0...5, using: &rng)) * 3600)
                 let prefs = (0..<Int.random(in: 0...5, using: &rng)).map { _ in Int.random(in: 0...schoolCount, using: &rng) }.map { $0 == schoolCount ? "ghost" : schools[$0] }
                 people.append(("p\(n)", points, tiebreak, instant, prefs))
@@ -109,6 +111,25 @@ final class AllocationTests: XCTestCase {
                 XCTAssertLessThanOrEqual(Int(outcome.admitted[k]), x.seats[k], "round \(round): \(x.schools[k]) over capacity")
                 XCTAssertEqual(Int(outcome.admitted[k]), outcome.assignment.filter { $0 == Int32(k) }.count)
             }
+            // The priority order of DESIGN §3, written here from its text, not taken from the code:
+            // points descending, tie-break values one by one (higher first), submission instant
+            // ascending, id ascending.
+            func before(_ p: (String, Double, [Double], Instant, [String]), _ q: (String, Double, [Double], Instant, [String])) -> Bool {
+                if p.1 != q.1 { return p.1 > q.1 }
+                for (u, v) in zip(p.2, q.2) where u != v { return u > v }
+                if p.3.seconds != q.3.seconds { return p.3.seconds < q.3.seconds }
+                return p.0.utf8.lexicographicallyPrecedes(q.0.utf8)
+            }
+            // Serial dictatorship by hand over that order: the first listed school with a seat left.
+            var left = Dictionary(zip(schools, seats), uniquingKeysWith: { a, _ in a })
+            var expected: [String: String] = [:]
+            for p in people.sorted(by: before) {
+                if let school = p.4.first(where: { (left[$0] ?? 0) > 0 }) { left[school]! -= 1; expected[p.0] = school }
+            }
+            var got: [String: String] = [:]
+            for a in 0..<x.count where outcome.assignment[a] >= 0 { got[x.ids[a]] = x.schools[Int(outcome.assignment[a])] }
+            XCTAssertEqual(got, expected, "round \(round): the assignment differs from serial dictatorship over the order")
+            let byID = Dictionary(uniqueKeysWithValues: people.map { ($0.0, $0) })
             // no blocking pair: a school someone prefers to what he got is full of people before him
             for a in 0..<x.count {
                 let prefs = Array(x.preferences[Int(x.preferenceStart[a])..<Int(x.preferenceStart[a + 1])])
@@ -118,7 +139,7 @@ final class AllocationTests: XCTestCase {
                 for s in better where s >= 0 {
                     XCTAssertEqual(Int(outcome.admitted[Int(s)]), x.seats[Int(s)], "round \(round): \(x.ids[a]) refused by a school with a seat left")
                     for b in 0..<x.count where outcome.assignment[b] == s {
-                        XCTAssertTrue(Allocation.precedes(b, a, in: x), "round \(round): \(x.ids[b]) admitted at \(x.schools[Int(s)]) ranks below \(x.ids[a])")
+                        XCTAssertTrue(before(byID[x.ids[b]]!, byID[x.ids[a]]!), "round \(round): \(x.ids[b]) admitted at \(x.schools[Int(s)]) ranks below \(x.ids[a])")
                     }
                 }
                 // The trace says the same thing.
