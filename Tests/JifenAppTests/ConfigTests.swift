@@ -2,6 +2,8 @@
 import XCTest
 
 final class ConfigTests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
     let base = ["JIFEN_SECRET_KEY": String(repeating: "ab", count: 32)]
 
     func problem(_ extra: [String: String], demo: Bool = false) -> AppConfig.Problem? {

@@ -3,6 +3,8 @@ import JifenCore
 import XCTest
 
 final class IdCLITests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
     func run(_ arguments: [String], stdin: [String] = []) -> (Int32, [String]) {
         var lines = stdin
         var out: [String] = []
@@ -36,6 +38,8 @@ final class IdCLITests: XCTestCase {
 }
 
 final class AllocateCLITests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
     func run(_ text: String) -> (Int32, [String], [String]) {
         var out: [String] = [], err: [String] = []
         let status = AllocateCLI.run(["--instance", "i.json"], read: { $0 == "i.json" ? Array(text.utf8) : nil },

@@ -4,6 +4,8 @@ import JifenResources
 import XCTest
 
 final class PolicyCLITests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
     func run(_ arguments: [String]) -> (Int32, [String], [String]) {
         var out: [String] = []
         var err: [String] = []

@@ -32,6 +32,12 @@ enum TestDatabase {
     }
 }
 
+/// For tests that start their own `jifen` processes (on SQLite) or use no database at all: they
+/// run in the SQLite run only, and the PostgreSQL run reports them as skipped, not as passed.
+func skipInThePostgresRun() throws {
+    if TestDatabase.postgresURL != nil { throw XCTSkip("uses no configured database: runs in the SQLite run only") }
+}
+
 struct TestContext {
     let app: Application
     let clock: ManualClock
