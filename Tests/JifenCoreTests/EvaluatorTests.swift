@@ -83,6 +83,20 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertEqual(si.points, Decimal2(0), "nothing left for the last item")
     }
 
+    func testARulesOwnCapCutsTheItemAlone() {
+        // setup: 100 months at 0.5 a month make 50 points; the rule caps them at 30, and the
+        // category (cap 60) has room, so only the rule's cap can cut.
+        let profile = Profile(id: "a", facts: ["socialInsurance": [Fact(.quantity(Decimal2(100)))]])
+        // MUT
+        let e = evaluator.evaluate(profile, asOf: asOf)
+        // validate
+        XCTAssertEqual(line(e, "socialInsurance").points, Decimal2(30))
+        XCTAssertEqual(line(e, "socialInsurance").status, .capped)
+        XCTAssertEqual(e.total, Decimal2(30))
+        var buffer = Evaluator.Buffer()
+        XCTAssertEqual(evaluator.score(evaluator.facts(profile), asOf: asOf, into: &buffer).total, Decimal2(30), "the numeric path agrees")
+    }
+
     func testHighestOneOnlyAndTiersAndTheVolunteerCap() {
         let e = evaluator.evaluate(Profile(id: "a", facts: [
             "skill": [Fact(.option("senior"))],       // 20
