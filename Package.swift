@@ -67,6 +67,7 @@ let package = Package(
                 "JifenApp",
                 .product(name: "XCTVapor", package: "vapor"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ],

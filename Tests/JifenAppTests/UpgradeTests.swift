@@ -1,0 +1,82 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import SQLKit
+import XCTVapor
+
+/// A database made by the version of 2026-12-01 (Fixtures/upgrade, see its README) opens with the
+/// current code, migrates, and keeps every record, readable as before.
+final class UpgradeTests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
+    struct Manifest: Decodable {
+        let rows: [String: Int]
+        let program: String
+        let corrected: String
+    }
+
+    func testADatabaseOfTheDecember2026VersionUpgradesWithEveryRecordIntact() async throws {
+        // setup: a copy of the fixture, opened with its own key, on the day it was made
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/upgrade")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: fixture.appendingPathComponent("manifest.json")))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-upgrade-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for file in ["jifen.sqlite", "demo-secret.key"] {
+            try FileManager.default.copyItem(atPath: fixture.appendingPathComponent(file).path, toPath: directory + "/" + file)
+        }
+        let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
+        let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
+        let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(app, config: config, effects: effects)
+
+            // MUT
+            try await prepareDatabase(app)
+
+            // validate: every table of the old version holds as many rows as it did
+            let sql = app.db as! any SQLDatabase
+            struct Count: Decodable { let n: Int }
+            for (table, rows) in manifest.rows.sorted(by: { $0.key < $1.key }) where table != "_fluent_migrations" {
+                let now = try await sql.raw("SELECT count(*) AS n FROM \(ident: table)").first(decoding: Count.self)?.n
+                XCTAssertEqual(now, rows, "rows of \(table)")
+            }
+            // Sealed records still open with the key: every resident's number is a valid one.
+            let residents = try await Resident.query(on: app.db).all()
+            XCTAssertEqual(residents.count, 1000)
+            for resident in residents.prefix(50) {
+                let number = try app.personalData.open(resident.idSealed)
+                guard case .success(let id) = ResidentID.validate(number, today: CivilDate("2026-12-01")!, regions: app.regions) else {
+                    return XCTFail("\(resident.idMasked) does not open to a valid number")
+                }
+                XCTAssertEqual(id.masked, resident.idMasked)
+            }
+            // The program, its rounds, the correction and its reason read as before, through pages.
+            let publicity = try await Browser(app).get("/publicity/\(manifest.program)/1")
+            XCTAssertEqual(publicity.status, .ok)
+            XCTAssertTrue(publicity.body.contains("经核查社保月数漏算，更正为 150 分"), "the correction's reason")
+            XCTAssertTrue(publicity.body.contains(manifest.corrected), "the corrected application")
+            let corrected = try await ServiceApplication.query(on: app.db).filter(\.$number == manifest.corrected).first()
+            XCTAssertEqual(corrected?.points, 15_000, "150 points, as corrected")
+            let lastYear = try await Browser(app).get("/publicity/2025-grade1/2")
+            XCTAssertEqual(lastYear.status, .ok, "last year's second round")
+            let admin = Browser(app)
+            try await admin.signIn("admin", "demo12345")
+            let program = try await admin.get("/programs/\(manifest.program)")
+            XCTAssertEqual(program.status, .ok)
+            let feedJob = try await Job.query(on: app.db).first()
+            XCTAssertEqual(feedJob?.status, .done)
+            let archive = try await admin.get("/points/applications?status=completed")
+            XCTAssertEqual(archive.status, .ok)
+            let citizen = Browser(app)
+            try await citizen.signIn("13800000001", "demo12345")
+            let home = try await citizen.get("/home")
+            XCTAssertEqual(home.status, .ok)
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        try await app.asyncShutdown()
+    }
+}
