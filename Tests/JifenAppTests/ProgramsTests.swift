@@ -62,6 +62,15 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
 }
 
 final class ProgramsTests: XCTestCase {
+    /// The school and outcome of each line of 我的报名's table.
+    static func resultLines(_ body: String) -> [[String]] {
+        let cell = #"<td data-label="[^"]*">([^<]*)</td>"#
+        guard let regex = try? NSRegularExpression(pattern: cell + cell + cell) else { return [] }
+        return regex.matches(in: body, range: NSRange(body.startIndex..., in: body)).map { match in
+            [1, 3].map { String(body[Range(match.range(at: $0), in: body)!]) }
+        }
+    }
+
     static func id(_ region: String, _ birth: String, _ seq: String) -> String {
         let first17 = region + birth + seq
         return first17 + String(ResidentID.checkDigit(first17)!)
@@ -268,7 +277,7 @@ final class ProgramsTests: XCTestCase {
             // when the first round was published; the second round did not concern him.
             let texts = ctx.notifier.messages.filter { $0.recipient == "13800000001" }
             XCTAssertEqual(texts.filter { $0.kind == "serviceApplied" }.count, 1)
-            XCTAssertEqual(texts.filter { $0.kind == "serviceResult" }.map(\.body), ["【积分】“2026年积分入学（小学一年级）”第 1 轮录取结果已公示：录取学校代码 S2。公示至 2026-10-07，有异议可在公示页提出。"])
+            XCTAssertEqual(texts.filter { $0.kind == "serviceResult" }.map(\.body), ["【积分】“2026年积分入学（小学一年级）”第 1 轮录取结果已公示：已被梁丰小学录取。公示至 2026-10-07，有异议可在公示页提出。"])
             try await citizen.signIn("13800000001", "demo12345")
             let finalMine = try await citizen.get("/me/programs")
             XCTAssertTrue(finalMine.body.contains("已录取：梁丰小学"))
@@ -371,6 +380,16 @@ final class ProgramsTests: XCTestCase {
             try await zhang.signIn("13900001001", "parent12345")
             let mine = try await zhang.get("/me/programs")
             XCTAssertTrue(mine.body.contains("已录取：塘桥中心小学"), "his round-2 school, by name")
+            // 我的报名 lists the round-2 ranking with what each school did, not his round-1 list
+            // (R1, full, beside a school he never ranked there).
+            XCTAssertEqual(Self.resultLines(mine.body), [["塘桥中心小学", "录取"]])
+            for (name, expected) in [("钱多多", [["城北小学", "轮到您时已满额"], ["塘桥中心小学", "录取"]]),
+                                     ("赵敏", [["城北小学", "录取"], ["塘桥中心小学", "（已被前一志愿录取）"]])] {
+                let parent = try XCTUnwrap(browsers[name])
+                try await parent.signIn(try XCTUnwrap(phones[name]), "parent12345")
+                let page = try await parent.get("/me/programs")
+                XCTAssertEqual(Self.resultLines(page.body), expected, name)
+            }
         }
     }
 

@@ -169,6 +169,22 @@ extension AllocationRound {
     }
 }
 
+extension AllocationRound {
+    /// One step of the stored trace: a school of the applicant's list for this round, in his
+    /// order, and what it did when his turn came (`admitted`, `full` or `noSeats`). The trace
+    /// stops at the school that admitted him.
+    struct TraceStep: Equatable { let school: String; let result: String }
+
+    func steps(of number: String) throws -> [TraceStep] {
+        guard case .object(let trace)? = try JSONText.parse(result)["trace"],
+              case .array(let steps)? = trace.first(where: { $0.0 == number })?.1["steps"] else { return [] }
+        return steps.compactMap { step in
+            guard case .string(let school)? = step["school"], case .string(let result)? = step["result"] else { return nil }
+            return TraceStep(school: school, result: result)
+        }
+    }
+}
+
 /// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.
 final class AllocationResult: Model, @unchecked Sendable {
     static let schema = "allocation_results"

@@ -173,7 +173,11 @@ struct ProgramService {
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
         var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
         var seats: [String: Int] = [:]
-        for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() { seats[q.school.code] = q.seats }
+        var names: [String: String] = [:]
+        for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() {
+            seats[q.school.code] = q.seats
+            names[q.school.code] = q.school.name
+        }
         var towns: [String: [String]] = [:]
         if n == 1 {
             try await freeze(program, applications)
@@ -205,7 +209,7 @@ struct ProgramService {
         round.runBy = actor.login
         round.corrections = ""
         round.$program.id = programID
-        let frozen = applications
+        let frozen = applications, schoolNames = names
         try await db.transaction { db in
             if n == 1 { for application in frozen { try await application.save(on: db) } }
             try await round.create(on: db)
@@ -214,7 +218,8 @@ struct ProgramService {
             let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
             for a in 0..<instance.count {
                 guard let application = frozen.first(where: { $0.number == instance.ids[a] }) else { continue }
-                let outcomeText = outcome.assignment[a] >= 0 ? text("sms_service_admitted", ["school": instance.schools[Int(outcome.assignment[a])]]) : text("sms_service_not_admitted")
+                let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
+                let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
                 try await notifier.notify(application.resident, kind: "serviceResult",
                                           text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo]))
             }
@@ -265,7 +270,11 @@ struct ProgramService {
             application.correction = reason
         }
         var seats: [String: Int] = [:]
-        for q in try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = q.seats }
+        var names: [String: String] = [:]
+        for q in try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all() {
+            seats[q.school.code] = q.seats
+            names[q.school.code] = q.school.name
+        }
         if round.round > 1, let first = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$round == round.round - 1).first() {
             for row in try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all() { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
         }
@@ -295,7 +304,7 @@ struct ProgramService {
         let line = String(decoding: try encoder.encode(entry), as: UTF8.self)
         round.result = Allocation.json(instance, outcome, trace: true)
         round.corrections += (round.corrections.isEmpty ? "" : "\n") + line
-        let saved = applications
+        let saved = applications, schoolNames = names
         let changed = changes
         try await db.transaction { db in
             for application in saved where application.id == target.id { try await application.save(on: db) }
@@ -308,7 +317,7 @@ struct ProgramService {
                 guard let application = saved.first(where: { $0.number == change.number }) else { continue }
                 try await notifier.notify(application.resident, kind: "serviceResultChanged",
                                           text("sms_service_changed", ["program": program.title, "reason": reason,
-                                                                       "outcome": change.after == "-" ? text("sms_service_not_admitted") : text("sms_service_admitted", ["school": change.after])]))
+                                                                       "outcome": change.after == "-" ? text("sms_service_not_admitted") : text("sms_service_admitted", ["school": schoolNames[change.after] ?? change.after])]))
             }
             try await Audit.record("correct", entity: "program", id: program.code,
                                    before: ["number": number, "points": Points(hundredths: oldPoints).description],

@@ -776,14 +776,20 @@ enum ProgramsController {
                     summary = admitted
                         ? req.text("my_program_admitted", ["school": schools[row.schoolCode!] ?? row.schoolCode!, "points": Points(hundredths: row.points).description, "rank": String(row.rank)])
                         : req.text("my_program_not_admitted", ["points": Points(hundredths: row.points).description, "rank": String(row.rank)])
-                    var reached = false
-                    for code in a.schoolCodes {
-                        let cutoff = cutoffs[code] ?? "—"
-                        let mine = code == row.schoolCode
-                        let outcome = mine ? req.text("my_program_line_admitted") : (reached ? req.text("my_program_line_not_needed") : req.text("my_program_line_full"))
-                        if mine { reached = true }
+                    // The schools of that round's list (round 2: his new ranking, or the schools of
+                    // his town he was placed by), each with what the round's trace says it did.
+                    let steps = try round.steps(of: a.number)
+                    let second = (a.preferences2 ?? "").split(separator: ",").map(String.init)
+                    let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.school) : second)
+                    for code in ranked {
+                        let outcome = switch steps.first(where: { $0.school == code })?.result {
+                        case "admitted": req.text("my_program_line_admitted")
+                        case "full": req.text("my_program_line_full")
+                        case "noSeats": req.text("my_program_line_no_seats")
+                        default: req.text("my_program_line_not_needed")
+                        }
                         lines.append(ResultLine(choice: req.text("program_choice", ["n": String(lines.count + 1)]), school: schools[code] ?? code,
-                                                cutoff: cutoff, outcome: outcome, mine: mine))
+                                                cutoff: cutoffs[code] ?? "—", outcome: outcome, mine: code == row.schoolCode))
                     }
                 } else {
                     lines = a.schoolCodes.enumerated().map { k, code in
