@@ -62,6 +62,11 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
 }
 
 final class ProgramsTests: XCTestCase {
+    /// A service's refusals as a Chinese page words them.
+    static func chinese(_ refusals: [ProgramService.Refusal], _ app: Application) -> [String] {
+        refusals.map { ProgramService.words($0, app.catalog, .zh) }
+    }
+
     /// The school and outcome of each line of 我的报名's table.
     static func resultLines(_ body: String) -> [[String]] {
         let cell = #"<td data-label="[^"]*">([^<]*)</td>"#
@@ -154,13 +159,15 @@ final class ProgramsTests: XCTestCase {
             let spouse = try await makeParent(ctx, name: "王妻", idNumber: Self.id("410102", "19850101", "150"), points: 95,
                                               child: (name: "王小孩", id: Self.id("410102", "20200501", "240")))
             let twice = try await service.apply(resident: spouse.0, child: spouse.1, program: program, schools: ["S1"])
-            guard case .refused(let reasons) = twice else { return XCTFail("a child applied for twice") }
+            guard case .refused(let refusals) = twice else { return XCTFail("a child applied for twice") }
+            let reasons = Self.chinese(refusals, ctx.app)
             XCTAssertTrue(reasons.contains("这个孩子已经报过名了（夫妻双方只能一方报名）。"))
             // A child of the wrong age, and more schools than allowed, are refused with reasons.
             let young = try await makeParent(ctx, name: "孙年轻", idNumber: Self.id("410102", "19900101", "160"), points: 99,
                                              child: (name: "孙宝宝", id: Self.id("410102", "20221001", "260")))
             let refused = try await service.apply(resident: young.0, child: young.1, program: program, schools: ["S1", "S2", "S3", "S1"])
-            guard case .refused(let why) = refused else { return XCTFail("accepted") }
+            guard case .refused(let refusals2) = refused else { return XCTFail("accepted") }
+            let why = Self.chinese(refusals2, ctx.app)
             XCTAssertTrue(why.contains { $0.contains("满 3 周岁，本项目要求 6–6 周岁") }, why.joined())
             XCTAssertTrue(why.contains("最多可填报 3 所学校。"))
 
@@ -393,6 +400,53 @@ final class ProgramsTests: XCTestCase {
         }
     }
 
+    /// A parent reading in English is told in English why the service refuses him.
+    func testAnEnglishPageShowsTheRefusalsInEnglish() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup: grade 1 asking for a permit and five years of residence; 李明 has lived
+            // here since March 2023 and has no permit.
+            let program = Program()
+            program.createdAt = ctx.clock.now
+            program.code = "2026-grade1-en"
+            program.year = 2026
+            program.kind = .grade1
+            program.title = "2026年积分入学（英文页面）"
+            program.opens = "2026-09-01"
+            program.closes = "2026-09-30"
+            program.maxChoices = 1
+            program.minResidenceYears = 5
+            program.requirePermit = true
+            program.childAgeMin = 6
+            program.childAgeMax = 6
+            program.ageCutoff = "2026-08-31"
+            program.tiebreak = ""
+            program.createdBy = "admin"
+            try await program.create(on: ctx.app.db)
+            let edu = Browser(ctx.app)
+            try await edu.signIn("edu", "demo12345")
+            try await edu.get("/programs/2026-grade1-en")
+            try await edu.upload("/programs/2026-grade1-en/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nE1,实验小学,320582-01,3\n"))
+            let (citizen, _) = try await makeApplicant(ctx)
+            try await citizen.get("/me/residence")
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": Self.id("341202", "20200315", "221")])
+            XCTAssertEqual(added.status, .seeOther)
+            let child = try await HouseholdMember.query(on: ctx.app.db).first()!
+            try await citizen.get("/lang/en?back=%2Fhome")
+            try await citizen.get("/programs/2026-grade1-en/apply")
+
+            // MUT
+            let refused = try await citizen.post("/programs/2026-grade1-en/apply", ["child": child.requireID().uuidString, "school1": "E1"])
+
+            // validate
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("A valid residence permit is required."), "the permit, in English")
+            XCTAssertTrue(refused.body.contains("5 years of residence needed; you have 3."), "the years, in English")
+            XCTAssertFalse(refused.body.contains("需持有有效的居住证"), "no Chinese refusal on an English page")
+            XCTAssertFalse(refused.body.contains("需合法居住满"))
+        }
+    }
+
     func testAThresholdProgramQualifiesEveryoneAtTheLine() async throws {
         try await withApp(demo: true) { ctx in
             let program = Program()
@@ -419,8 +473,8 @@ final class ProgramsTests: XCTestCase {
                                                              child: (name: "孩子\(n)", id: Self.id("410102", "2015020\(n + 1)", "27\(n)")))
                 let result = try await service.apply(resident: resident, child: child, program: program, schools: [])
                 if points < 80 {
-                    guard case .refused(let why) = result else { return XCTFail("below the line accepted") }
-                    XCTAssertTrue(why.contains("积分需达到 80 分，您目前为 70 分。"))
+                    guard case .refused(let refusals) = result else { return XCTFail("below the line accepted") }
+                    XCTAssertTrue(Self.chinese(refusals, ctx.app).contains("积分需达到 80 分，您目前为 70 分。"))
                 } else {
                     guard case .saved = result else { return XCTFail("refused") }
                 }

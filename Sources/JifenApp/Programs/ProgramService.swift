@@ -51,25 +51,39 @@ struct ProgramService {
                                       childBirth: child.flatMap { CivilDate($0.birthDate) }, childAlreadyApplied: taken)
     }
 
-    func message(_ refusal: ProgramRules.Refusal) -> String {
+    /// Why an application is refused: the program's rules, or a ranking of schools it does not offer.
+    enum Refusal: Equatable, Sendable {
+        case rule(ProgramRules.Refusal)
+        case unknownSchool
+        case duplicateSchool
+    }
+
+    /// The refusal in the reader's language.
+    static func words(_ refusal: Refusal, _ catalog: Catalog, _ language: Catalog.Language) -> String {
+        func text(_ key: String, _ arguments: [String: String] = [:]) -> String { catalog.text(key, language, arguments) }
         switch refusal {
-        case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens)])
-        case .closed(let closes): text("program_refused_closed", ["date": ShanghaiDate.long(closes)])
-        case .noPermit: text("program_refused_permit")
-        case .residence(let needed, let has): text("program_refused_residence", ["needed": String(needed), "has": String(has)])
-        case .noPoints: text("program_refused_points")
-        case .belowThreshold(let needed, let has): text("program_refused_threshold", ["needed": needed.description, "has": has.description])
-        case .noChild: text("program_refused_child")
-        case .childAge(let ages, let age, let on): text("program_refused_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "age": String(age), "date": ShanghaiDate.long(on)])
-        case .childAlreadyApplied: text("program_refused_child_taken")
-        case .tooManyChoices(let max): text("program_refused_choices", ["max": String(max)])
-        case .noChoice: text("program_refused_no_choice")
+        case .unknownSchool: return text("program_refused_unknown_school")
+        case .duplicateSchool: return text("program_refused_duplicate_school")
+        case .rule(let rule):
+            return switch rule {
+            case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens)])
+            case .closed(let closes): text("program_refused_closed", ["date": ShanghaiDate.long(closes)])
+            case .noPermit: text("program_refused_permit")
+            case .residence(let needed, let has): text("program_refused_residence", ["needed": String(needed), "has": String(has)])
+            case .noPoints: text("program_refused_points")
+            case .belowThreshold(let needed, let has): text("program_refused_threshold", ["needed": needed.description, "has": has.description])
+            case .noChild: text("program_refused_child")
+            case .childAge(let ages, let age, let on): text("program_refused_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "age": String(age), "date": ShanghaiDate.long(on)])
+            case .childAlreadyApplied: text("program_refused_child_taken")
+            case .tooManyChoices(let max): text("program_refused_choices", ["max": String(max)])
+            case .noChoice: text("program_refused_no_choice")
+            }
         }
     }
 
     // MARK: applying
 
-    enum ApplyResult { case saved(ServiceApplication), refused([String]) }
+    enum ApplyResult { case saved(ServiceApplication), refused([Refusal]) }
 
     /// Applies, or changes the ranking of an application already made (until the deadline).
     func apply(resident: Resident, child: HouseholdMember?, program: Program, schools: [String]) async throws -> ApplyResult {
@@ -78,12 +92,12 @@ struct ProgramService {
         let existing = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID())
             .filter(\.$resident.$id == residentID).all().first { $0.$child.id == child?.id }
         let facts = try await facts(for: resident, child: child, program: program, excluding: existing)
-        var refusals = rules.check(facts, choices: schools.count, on: today).map(message)
+        var refusals = rules.check(facts, choices: schools.count, on: today).map(Refusal.rule)
         // Only schools with seats in this program may be ranked, each once.
         if rules.kind.isSchool {
             let offered = Set(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map(\.school.code))
-            if schools.contains(where: { !offered.contains($0) }) { refusals.append(text("program_refused_unknown_school")) }
-            if Set(schools).count != schools.count { refusals.append(text("program_refused_duplicate_school")) }
+            if schools.contains(where: { !offered.contains($0) }) { refusals.append(.unknownSchool) }
+            if Set(schools).count != schools.count { refusals.append(.duplicateSchool) }
         }
         guard refusals.isEmpty else { return .refused(refusals) }
         let application = existing ?? ServiceApplication()
@@ -111,7 +125,7 @@ struct ProgramService {
             }
         } catch {
             // The child's other parent applied at the same moment: the unique index decides.
-            if existing == nil { return .refused([message(.childAlreadyApplied)]) }
+            if existing == nil { return .refused([.rule(.childAlreadyApplied)]) }
             throw error
         }
         return .saved(application)

@@ -419,7 +419,9 @@ enum ProgramsController {
         }
         switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools) {
         case .saved: return req.redirect(to: "/me/programs?done=applied")
-        case .refused(let reasons): return try await renderApply(req, refusals: reasons, status: .badRequest, picked: schools, child: input["child"])
+        case .refused(let reasons):
+            let words = reasons.map { ProgramService.words($0, req.application.catalog, req.language) }
+            return try await renderApply(req, refusals: words, status: .badRequest, picked: schools, child: input["child"])
         }
     }
 
