@@ -1,0 +1,124 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// The parent's ranked application, and his new ranking for the second round (调剂).
+extension ProgramsController {
+    // MARK: applying
+
+    struct Choice: Encodable { let name: String; let label: String; let options: [SelectOption] }
+
+    struct ApplyContent: Encodable {
+        let title: String
+        let code: String
+        let points: String?
+        let children: [SelectOption]
+        let forChild: Bool
+        let choices: [Choice]
+        let refusals: [String]
+        let action: String
+        let existing: String?
+        let closes: String
+        let hasIdentity: Bool
+    }
+
+    static func applyPage(_ req: Request) async throws -> Response { try await renderApply(req, refusals: [], status: .ok) }
+
+    static func renderApply(_ req: Request, refusals: [String], status: HTTPStatus, picked: [String]? = nil, child: String? = nil) async throws -> Response {
+        let program = try await find(req)
+        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let user = try req.requireUser()
+        let resident = try await Resident.find(user: user.id, on: req.db)
+        let service = ProgramService(req)
+        var children: [HouseholdMember] = []
+        var existing: ServiceApplication?
+        var points: String?
+        if let resident {
+            children = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$relation == .child).all()
+            existing = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first()
+            points = try await service.points(of: resident, for: program)?.total.description
+        }
+        let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().sorted { $0.school.code < $1.school.code }
+        let chosen = picked ?? existing?.schoolCodes ?? []
+        let selectedChild = child ?? existing?.$child.id?.uuidString
+        let content = ApplyContent(
+            title: program.title, code: program.code, points: points,
+            children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate + "）", selected: $0.id?.uuidString == selectedChild) },
+            forChild: rules.kind.forChild,
+            choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in
+                Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
+                       options: quotas.map { SelectOption(value: $0.school.code, label: "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）", selected: k < chosen.count && chosen[k] == $0.school.code) })
+            } : [],
+            refusals: refusals, action: "/programs/\(program.code)/apply", existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
+            hasIdentity: resident != nil)
+        return try await req.render("program-apply", title: "program_apply_title", content, status: status)
+    }
+
+    static func apply(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        let schools = (1...20).compactMap { input["school\($0)"]?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var child: HouseholdMember?
+        if let raw = input["child"], let id = UUID(uuidString: raw) {
+            child = try await HouseholdMember.query(on: req.db).filter(\.$id == id).filter(\.$resident.$id == resident.requireID()).first()
+        }
+        switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools) {
+        case .saved: return req.redirect(to: "/me/programs?done=applied")
+        case .refused(let reasons):
+            let words = reasons.map { ProgramService.words($0, req.application.catalog, req.language) }
+            return try await renderApply(req, refusals: words, status: .badRequest, picked: schools, child: input["child"])
+        }
+    }
+
+    // MARK: second round (调剂)
+
+    static func secondContext(_ req: Request) async throws -> (Program, ServiceApplication, [(String, String, Int)]) {
+        let program = try await find(req)
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db),
+              let application = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first(),
+              let first = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first(), first.finalizedAt != nil,
+              try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).count() == 0,
+              let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == first.requireID()).filter(\.$application.$id == application.requireID()).first(),
+              row.schoolCode == nil
+        else { throw Abort(.notFound) }
+        var seats: [String: (String, Int)] = [:]
+        for q in try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = (q.school.name, q.seats) }
+        for r in try await AllocationResult.query(on: req.db).filter(\.$round.$id == first.requireID()).all() { if let c = r.schoolCode { seats[c]?.1 -= 1 } }
+        let left = seats.filter { $0.value.1 > 0 }.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.0 < $1.0 }
+        return (program, application, left)
+    }
+
+    struct SecondContent: Encodable { let title: String; let choices: [Choice]; let action: String; let saved: Bool }
+
+    static func secondPage(_ req: Request) async throws -> Response {
+        let (program, application, left) = try await secondContext(req)
+        let chosen = (application.preferences2 ?? "").split(separator: ",").map(String.init)
+        let n = max(1, program.maxChoices)
+        let content = SecondContent(title: program.title, choices: (0..<n).map { k in
+            Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
+                   options: left.map { SelectOption(value: $0.0, label: "\($0.1)（\(req.text("program_seats", ["n": String($0.2)]))）", selected: k < chosen.count && chosen[k] == $0.0) })
+        }, action: "/programs/\(program.code)/second", saved: !chosen.isEmpty)
+        return try await req.render("program-second", title: "program_second_title", content)
+    }
+
+    static func second(_ req: Request) async throws -> Response {
+        let (program, application, left) = try await secondContext(req)
+        let input = (try? req.content.decode([String: String].self)) ?? [:]
+        let offered = Set(left.map(\.0))
+        var schools: [String] = []
+        for k in 1...max(1, program.maxChoices) {
+            if let s = input["school\(k)"]?.trimmingCharacters(in: .whitespaces), !s.isEmpty, offered.contains(s), !schools.contains(s) { schools.append(s) }
+        }
+        application.preferences2 = schools.joined(separator: ",")
+        application.updatedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await application.save(on: db)
+            try await Audit.record("rerank", entity: "serviceApplication", id: application.number, after: ["round": "2", "preferences": application.preferences2 ?? ""], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/me/programs?done=second")
+    }
+}

@@ -1,0 +1,86 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// 我的报名: the applicant's own page.
+extension ProgramsController {
+    // MARK: the applicant's own page
+
+    struct ResultLine: Encodable { let choice: String; let school: String; let cutoff: String; let outcome: String; let mine: Bool }
+    struct MyApplication: Encodable {
+        let program: String
+        let programLink: String
+        let number: String
+        let child: String?
+        let points: String?
+        let summary: String
+        let admitted: Bool
+        let lines: [ResultLine]
+        let editLink: String?
+        let publicityLink: String?
+        let secondLink: String?
+    }
+
+    static func mine(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        var items: [MyApplication] = []
+        if let resident = try await Resident.find(user: user.id, on: req.db) {
+            let applications = try await ServiceApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).sort(\.$createdAt, .descending).all()
+            for a in applications {
+                let program = a.program
+                let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
+                // The latest round he took part in (the second round concerns only those not placed).
+                let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
+                var round: AllocationRound?
+                for r in rounds where try await AllocationResult.query(on: req.db).filter(\.$round.$id == r.requireID()).filter(\.$application.$id == a.requireID()).count() > 0 {
+                    round = r
+                    break
+                }
+                var summary = req.text("my_program_waiting", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes])
+                var lines: [ResultLine] = []
+                var admitted = false
+                if let round, let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first() {
+                    let cutoffs = Dictionary(uniqueKeysWithValues: try round.cutoffs().map { ($0.school, $0.points ?? "—") })
+                    admitted = row.schoolCode != nil
+                    summary = admitted
+                        ? req.text("my_program_admitted", ["school": schools[row.schoolCode!] ?? row.schoolCode!, "points": Points(hundredths: row.points).description, "rank": String(row.rank)])
+                        : req.text("my_program_not_admitted", ["points": Points(hundredths: row.points).description, "rank": String(row.rank)])
+                    // The schools of that round's list (round 2: his new ranking, or the schools of
+                    // his town he was placed by), each with what the round's trace says it did.
+                    let steps = try round.steps(of: a.number)
+                    let second = (a.preferences2 ?? "").split(separator: ",").map(String.init)
+                    let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.school) : second)
+                    for code in ranked {
+                        let outcome = switch steps.first(where: { $0.school == code })?.result {
+                        case "admitted": req.text("my_program_line_admitted")
+                        case "full": req.text("my_program_line_full")
+                        case "noSeats": req.text("my_program_line_no_seats")
+                        default: req.text("my_program_line_not_needed")
+                        }
+                        lines.append(ResultLine(choice: req.text("program_choice", ["n": String(lines.count + 1)]), school: schools[code] ?? code,
+                                                cutoff: cutoffs[code] ?? "—", outcome: outcome, mine: code == row.schoolCode))
+                    }
+                } else {
+                    lines = a.schoolCodes.enumerated().map { k, code in
+                        ResultLine(choice: req.text("program_choice", ["n": String(k + 1)]), school: schools[code] ?? code, cutoff: "", outcome: "", mine: false)
+                    }
+                }
+                let open = program.rules.map { today(req) <= $0.closes } ?? false
+                // Not placed in a final first round, and the second not run yet: he may rank again.
+                var secondLink: String?
+                if let round, round.round == 1, round.finalizedAt != nil, program.rules?.kind.isSchool == true,
+                   let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first(),
+                   row.schoolCode == nil {
+                    secondLink = "/programs/\(program.code)/second"
+                }
+                items.append(MyApplication(program: program.title, programLink: "/programs/" + program.code, number: a.number, child: a.child?.nameMasked,
+                                           points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: admitted, lines: lines,
+                                           editLink: open ? "/programs/\(program.code)/apply" : nil, publicityLink: round.map { "/publicity/\(program.code)/\($0.round)" },
+                                           secondLink: secondLink))
+            }
+        }
+        struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String? }
+        return try await req.render("me-programs", title: "my_programs_title",
+                                    Content(items: items, programsLink: "/programs", notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }))
+    }
+}

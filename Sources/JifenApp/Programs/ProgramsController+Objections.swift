@@ -1,0 +1,116 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Objections to a publicity list and their answers (with a correction that re-runs the round).
+extension ProgramsController {
+    // MARK: objections
+
+    struct ObjectionForm: Decodable { var name: String?; var phone: String?; var number: String?; var text: String? }
+
+    /// Anyone may object during the publicity, with contact details; due in 15 working days.
+    static func object(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        let input = try req.content.decode(ObjectionForm.self)
+        let values = ["name": (input.name ?? "").trimmingCharacters(in: .whitespaces), "phone": (input.phone ?? "").trimmingCharacters(in: .whitespaces),
+                      "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
+        var form = FormState(fields: ["name", "phone", "number", "text"], values: values)
+        if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
+        if AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
+        if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_objection")])) }
+        else if values["text"]!.count > 1000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_objection"), "max": "1000"])) }
+        if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
+            form.fail("number", req.text("objection_unknown_number"))
+        }
+        if round.finalizedAt != nil || (CivilDate(round.publicityTo).map { today(req) > $0 } ?? true) { form.fail("text", req.text("objection_closed")) }
+        guard form.isValid else { return try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: .badRequest) }
+        let due = try await req.workingCalendar().adding(workingDays: 15, to: today(req))
+        let objection = Objection()
+        objection.createdAt = req.now
+        objection.contactName = values["name"]!
+        objection.contactPhone = values["phone"]!
+        objection.applicationNumber = values["number"]!.isEmpty ? nil : values["number"]
+        objection.text = values["text"]!
+        objection.dueDate = due.date.description
+        objection.corrected = false
+        objection.$round.id = try round.requireID()
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await objection.create(on: db)
+            try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate],
+                                   by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(round.round)?done=objection")
+    }
+
+    struct ObjectionRow: Encodable {
+        let id: String
+        let round: Int
+        let at: String
+        let contact: String
+        let number: String?
+        let text: String
+        let due: String
+        let overdue: Bool
+        let answer: String?
+        let corrected: Bool
+        let action: String
+        let error: String?
+    }
+
+    static func objections(_ req: Request) async throws -> Response { try await renderObjections(req, failed: nil, message: nil, status: .ok) }
+
+    static func renderObjections(_ req: Request, failed: String?, message: String?, status: HTTPStatus) async throws -> Response {
+        let program = try await find(req)
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all()
+        let byID = Dictionary(uniqueKeysWithValues: rounds.map { ($0.id!, $0.round) })
+        let list = try await Objection.query(on: req.db).filter(\.$round.$id ~~ rounds.compactMap(\.id)).sort(\.$dueDate).sort(\.$createdAt).all()
+        struct Content: Encodable { let title: String; let code: String; let rows: [ObjectionRow] }
+        let rows = list.map { o in
+            ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
+                         contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate,
+                         overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
+                         action: "/programs/\(program.code)/objections/\(o.id?.uuidString ?? "")/answer", error: o.id?.uuidString == failed ? message : nil)
+        }
+        return try await req.render("objections", title: "objections_title", Content(title: program.title, code: program.code, rows: rows), status: status)
+    }
+
+    struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }
+
+    /// Staff answer an objection; a correction of an applicant's points re-runs the round and
+    /// records which results changed and why.
+    static func answer(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard let id = req.parameters.get("id", as: UUID.self), let objection = try await Objection.find(id, on: req.db),
+              let round = try await AllocationRound.find(objection.$round.id, on: req.db), round.$program.id == program.id
+        else { throw Abort(.notFound) }
+        let input = try req.content.decode(AnswerForm.self)
+        let text = (input.answer ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let number = (input.correctNumber ?? "").trimmingCharacters(in: .whitespaces)
+        let rawPoints = (input.correctPoints ?? "").trimmingCharacters(in: .whitespaces)
+        let fail: (String) async throws -> Response = { try await renderObjections(req, failed: id.uuidString, message: $0, status: .badRequest) }
+        guard objection.answer == nil else { return try await fail(req.text("objection_answered")) }
+        guard !text.isEmpty else { return try await fail(req.text("problem_required", ["field": req.text("field_answer")])) }
+        guard round.finalizedAt == nil || number.isEmpty else { return try await fail(req.text("round_final_locked")) }
+        var corrected = false
+        if !number.isEmpty || !rawPoints.isEmpty {
+            guard let points = Decimal2(parsing: rawPoints), points >= .zero else { return try await fail(req.text("program_number", ["field": req.text("field_corrected_points")])) }
+            guard try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$number == number).count() > 0 else {
+                return try await fail(req.text("objection_unknown_number"))
+            }
+            _ = try await ProgramService(req).correct(round, number: number, points: points, reason: text)
+            corrected = true
+        }
+        objection.answer = text
+        objection.answeredBy = req.actor.login
+        objection.answeredAt = req.now
+        objection.corrected = corrected
+        let actor = req.actor, now = req.now, wasCorrected = corrected
+        try await req.db.transaction { db in
+            try await objection.save(on: db)
+            try await Audit.record("answer", entity: "program", id: program.code, after: ["objection": id.uuidString, "corrected": String(wasCorrected)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/programs/\(program.code)/objections")
+    }
+}

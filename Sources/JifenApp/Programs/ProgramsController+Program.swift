@@ -1,0 +1,209 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// One program's page and its quotas (by form or CSV, then published).
+extension ProgramsController {
+    // MARK: one program
+
+    struct QuotaRow: Encodable { let code: String; let name: String; let town: String; let seats: Int }
+    struct RoundLink: Encodable { let href: String; let label: String; let period: String; let final: Bool }
+
+    struct PageContent: Encodable {
+        let code: String
+        let title: String
+        let kind: String
+        let state: String
+        let window: String
+        let rules: [String]
+        let timeline: [String]
+        let quotaPublished: Bool
+        let quotas: [QuotaRow]
+        let totalSeats: Int
+        let isOrganiser: Bool
+        let quotaForm: FormState
+        let quotaAction: String
+        let csvAction: String
+        let publishAction: String
+        let towns: [SelectOption]
+        let canApply: Bool
+        let applyLink: String
+        let rounds: [RoundLink]
+        let canRun: Bool
+        let runAction: String
+        let runLabel: String
+        let csvErrors: [String]
+        let notice: String?
+        let isSchool: Bool
+        /// The quotas were due 30 days before the deadline and are still not published.
+        let quotaLate: String?
+        let applicationsLink: String
+    }
+
+    static func page(_ req: Request) async throws -> Response {
+        try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [], status: .ok)
+    }
+
+    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], status: HTTPStatus) async throws -> Response {
+        let program = try await find(req)
+        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let user = req.currentUser
+        let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
+        let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school) { $0.with(\.$jurisdiction) }.all()
+            .sorted { $0.school.code < $1.school.code }
+        let published = program.quotaPublishedAt != nil
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round).all()
+        let towns = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
+        var ruleLines: [String] = []
+        if rules.requirePermit { ruleLines.append(req.text("program_rule_permit")) }
+        if rules.minResidenceYears > 0 { ruleLines.append(req.text("program_rule_residence", ["years": String(rules.minResidenceYears)])) }
+        if let ages = rules.childAges { ruleLines.append(req.text("program_rule_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "date": ShanghaiDate.long(rules.ageCutoff)])) }
+        if rules.kind.forChild { ruleLines.append(req.text("program_rule_one_child")) }
+        if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }
+        if rules.kind.isSchool {
+            ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
+            let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+            let titles = program.tiebreakCategories.map { id in standard?.category(id)?.title ?? id }
+            ruleLines.append(req.text("program_rule_order", ["tiebreak": titles.isEmpty ? "—" : titles.joined(separator: "、")]))
+        }
+        let quotaDue = rules.closes.adding(days: -30)
+        let content = PageContent(
+            code: program.code, title: program.title, kind: req.text("program_kind_" + program.kind.rawValue), state: state(program, today: today(req), on: req),
+            window: ShanghaiDate.long(rules.opens) + " – " + ShanghaiDate.long(rules.closes), rules: ruleLines,
+            timeline: [req.text("program_timeline_quota", ["date": ShanghaiDate.long(quotaDue)]),
+                       req.text("program_timeline_apply", ["from": ShanghaiDate.long(rules.opens), "to": ShanghaiDate.long(rules.closes)]),
+                       req.text("program_timeline_publicity")],
+            quotaPublished: published,
+            quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats) } : [],
+            totalSeats: quotas.reduce(0) { $0 + $1.seats }, isOrganiser: organiser, quotaForm: quotaForm,
+            quotaAction: "/programs/\(program.code)/quotas", csvAction: "/programs/\(program.code)/quotas/csv", publishAction: "/programs/\(program.code)/quotas/publish",
+            towns: towns.map { SelectOption(value: $0.code, label: $0.name, selected: quotaForm.values["town"] == $0.code) },
+            canApply: user?.role == .citizen && today(req) >= rules.opens && today(req) <= rules.closes && (published || !rules.kind.isSchool),
+            applyLink: "/programs/\(program.code)/apply",
+            rounds: rounds.map { RoundLink(href: "/publicity/\(program.code)/\($0.round)", label: req.text("program_round", ["n": String($0.round)]),
+                                            period: $0.publicityFrom + " – " + $0.publicityTo, final: $0.finalizedAt != nil) },
+            canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
+            runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
+            csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
+            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil,
+            applicationsLink: "/programs/\(program.code)/applications")
+        return try await req.render("program", title: "programs_title", content, status: status)
+    }
+
+    // MARK: quotas
+
+    /// Adds or changes one school's seats; the school is created the first time its code is used.
+    static func setQuota(_ program: Program, code: String, name: String, town: String, seats: Int, on db: any Database) async throws -> String? {
+        var school = try await School.query(on: db).filter(\.$code == code).first()
+        if school == nil {
+            guard !name.isEmpty else { return "name" }
+            guard let place = try await Jurisdiction.find(code: town, on: db), place.level == JurisdictionLevel.town.rawValue else { return "town" }
+            let s = School()
+            s.code = code
+            s.name = name
+            s.$jurisdiction.id = try place.requireID()
+            try await s.create(on: db)
+            school = s
+        }
+        guard let school else { return "school" }
+        let quota = try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$school.$id == school.requireID()).first() ?? Quota()
+        quota.seats = seats
+        quota.$program.id = try program.requireID()
+        quota.$school.id = try school.requireID()
+        try await quota.save(on: db)
+        return nil
+    }
+
+    struct QuotaForm: Decodable { var school: String?; var name: String?; var town: String?; var seats: String? }
+
+    static func addQuota(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let input = try req.content.decode(QuotaForm.self)
+        let values = ["school": (input.school ?? "").trimmingCharacters(in: .whitespaces), "name": (input.name ?? "").trimmingCharacters(in: .whitespaces),
+                      "town": input.town ?? "", "seats": (input.seats ?? "").trimmingCharacters(in: .whitespaces)]
+        var form = FormState(fields: ["school", "name", "town", "seats"], values: values)
+        if values["school"]!.isEmpty { form.fail("school", req.text("problem_required", ["field": req.text("field_school_code")])) }
+        let seats = Int(values["seats"]!)
+        if seats == nil || seats! < 0 || seats! > 10_000 { form.fail("seats", req.text("program_range", ["field": req.text("field_seats"), "min": "0", "max": "10000"])) }
+        if program.quotaPublishedAt != nil, let rules = program.rules, today(req) > rules.closes { form.fail("seats", req.text("program_quota_locked")) }
+        guard form.isValid, let seats else { return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest) }
+        let actor = req.actor, now = req.now
+        let missing = try await req.db.transaction { db -> String? in
+            let missing = try await setQuota(program, code: values["school"]!, name: values["name"]!, town: values["town"]!, seats: seats, on: db)
+            if missing == nil {
+                try await Audit.record("quota", entity: "program", id: program.code, after: ["school": values["school"]!, "seats": String(seats)], by: actor, at: now, on: db)
+            }
+            return missing
+        }
+        if let missing {
+            form.fail(missing == "town" ? "town" : "name", req.text(missing == "town" ? "program_school_town" : "program_school_name"))
+            return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest)
+        }
+        return req.redirect(to: "/programs/\(program.code)?done=quota")
+    }
+
+    struct CSVForm: Vapor.Content { var file: File? }
+
+    /// Quotas from a CSV file: `学校代码,学校名称,所在镇（街道）代码,学位数`, UTF-8 or GB18030. All rows
+    /// or none: a file with a bad row changes nothing and lists every bad row.
+    static func quotaCSV(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let bytes = (try? req.content.decode(CSVForm.self))?.file.map { Array($0.data.readableBytesView) } ?? []
+        guard !bytes.isEmpty, let decoded = FeedReader.decode(bytes) else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("feeds_file_required")], status: .badRequest)
+        }
+        var rows: [(Int, [String])] = []
+        for (n, line) in decoded.text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.allSatisfy(\.isEmpty) { continue }
+            rows.append((n + 1, fields))
+        }
+        var problems: [String] = []
+        if let header = rows.first, header.1.first?.contains("学校代码") == true { rows.removeFirst() }
+        var parsed: [(code: String, name: String, town: String, seats: Int)] = []
+        for (line, f) in rows {
+            guard f.count == 4 else { problems.append(req.text("quota_csv_columns", ["line": String(line)])); continue }
+            guard let seats = Int(f[3]), seats >= 0, seats <= 10_000 else { problems.append(req.text("quota_csv_seats", ["line": String(line)])); continue }
+            guard !f[0].isEmpty else { problems.append(req.text("quota_csv_code", ["line": String(line)])); continue }
+            parsed.append((f[0], f[1], f[2], seats))
+        }
+        if parsed.isEmpty && problems.isEmpty { problems.append(req.text("feeds_file_required")) }
+        let actor = req.actor, now = req.now
+        let rowsToSave = parsed
+        if problems.isEmpty {
+            do {
+                try await req.db.transaction { db in
+                    for (k, row) in rowsToSave.enumerated() {
+                        if let missing = try await setQuota(program, code: row.code, name: row.name, town: row.town, seats: row.seats, on: db) {
+                            throw QuotaProblem(line: k, field: missing)
+                        }
+                    }
+                    try await Audit.record("quotaCSV", entity: "program", id: program.code, after: ["schools": String(rowsToSave.count), "seats": String(rowsToSave.reduce(0) { $0 + $1.seats })],
+                                           by: actor, at: now, on: db)
+                }
+            } catch let problem as QuotaProblem {
+                problems.append(req.text(problem.field == "town" ? "quota_csv_town" : "quota_csv_name", ["line": String(rows[problem.line].0)]))
+            }
+        }
+        guard problems.isEmpty else { return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: problems, status: .badRequest) }
+        return req.redirect(to: "/programs/\(program.code)?done=quota")
+    }
+
+    struct QuotaProblem: Error { let line: Int; let field: String }
+
+    static func publishQuotas(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        guard program.quotaPublishedAt == nil else { return req.redirect(to: "/programs/\(program.code)") }
+        let count = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).count()
+        guard count > 0 else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_no_quotas")], status: .badRequest)
+        }
+        program.quotaPublishedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await program.save(on: db)
+            try await Audit.record("publishQuotas", entity: "program", id: program.code, after: ["schools": String(count)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/programs/\(program.code)?done=published")
+    }
+}

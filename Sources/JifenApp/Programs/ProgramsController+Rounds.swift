@@ -1,0 +1,158 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Running and finalizing a round, the public publicity list, and the bureau's list of applications.
+extension ProgramsController {
+    // MARK: rounds and publicity
+
+    static func runRound(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let next = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).count() + 1
+        let fail: (String) async throws -> Response = { message in
+            try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [message], status: .badRequest)
+        }
+        if next > 1 && !(program.rules?.kind.isSchool ?? false) { return try await fail(req.text("program_one_round")) }
+        if next > 2 { return try await fail(req.text("program_two_rounds")) }
+        do {
+            _ = try await ProgramService(req).run(program, round: next)
+        } catch ProgramService.RoundProblem.notAfterDeadline {
+            return try await fail(req.text("program_run_too_early", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes]))
+        } catch ProgramService.RoundProblem.firstNotFinal {
+            return try await fail(req.text("program_first_not_final"))
+        } catch ProgramService.RoundProblem.alreadyRun {
+            return req.redirect(to: "/publicity/\(program.code)/\(next)")
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(next)")
+    }
+
+    static func findRound(_ req: Request, _ program: Program) async throws -> AllocationRound {
+        guard let n = req.parameters.get("round", as: Int.self),
+              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
+        else { throw Abort(.notFound) }
+        return round
+    }
+
+    /// Finalization locks a round: after its publicity, with every objection answered.
+    static func finalize(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        guard round.finalizedAt == nil else { return req.redirect(to: "/publicity/\(program.code)/\(round.round)") }
+        var problems: [String] = []
+        if let to = CivilDate(round.publicityTo), today(req) <= to { problems.append(req.text("round_publicity_running", ["date": round.publicityTo])) }
+        let open = try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$answer == nil).count()
+        if open > 0 { problems.append(req.text("round_objections_open", ["n": String(open)])) }
+        guard problems.isEmpty else { return try await renderPublicity(req, program: program, round: round, objection: nil, problems: problems, status: .badRequest) }
+        round.finalizedAt = req.now
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await round.save(on: db)
+            try await Audit.record("finalize", entity: "program", id: program.code, after: ["round": String(round.round)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: "/publicity/\(program.code)/\(round.round)")
+    }
+
+    // MARK: the bureau's list of applications
+
+    struct ApplicationRow: Encodable { let number: String; let name: String; let child: String?; let points: String; let submitted: String; let schools: String }
+
+    /// Every application of a program, masked, paged, sorted by submission or by frozen points.
+    static func applications(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let sort = req.query[String.self, at: "sort"] == "points" ? "points" : "submitted"
+        func base() -> QueryBuilder<ServiceApplication> { ServiceApplication.query(on: req.db).filter(\.$program.$id == program.id!) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
+        let query = base().with(\.$resident).with(\.$child)
+        if sort == "points" { query.sort(\.$points, .descending) }
+        let rows = try await query.sort(\.$submittedAt).sort(\.$number).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
+        struct Content: Encodable { let title: String; let code: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
+        let content = Content(
+            title: program.title, code: program.code,
+            rows: rows.map { a in
+                ApplicationRow(number: a.number, name: Mask.name(a.resident.name), child: a.child?.nameMasked,
+                               points: a.points.map { Points(hundredths: $0).description } ?? "—", submitted: ShanghaiTime.dateTime(a.submittedAt),
+                               schools: a.schoolCodes.map { schools[$0] ?? $0 }.joined(separator: " › "))
+            },
+            pager: Pager(paging) { "/programs/\(program.code)/applications?sort=\(sort)&page=\($0)" },
+            sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: "/programs/\(program.code)/applications?sort=" + $0, current: $0 == sort) },
+            total: paging.total)
+        return try await req.render("program-applications", title: "program_applications_title", content)
+    }
+
+    struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool }
+    struct Cutoff: Encodable { let school: String; let seats: Int; let admitted: Int; let points: String }
+
+    struct PublicityContent: Encodable {
+        let title: String
+        let round: Int
+        let period: String
+        let final: Bool
+        let cutoffs: [Cutoff]
+        let threshold: String?
+        let rows: [PublicRow]
+        let pager: Pager
+        let programLink: String
+        let corrections: [CorrectionView]
+        let objectionOpen: Bool
+        let objectionAction: String
+        let objection: FormState
+        let notice: String?
+        let isOrganiser: Bool
+        let finalizeAction: String
+        let objectionsLink: String
+        let problems: [String]
+    }
+
+    struct CorrectionView: Encodable { let at: String; let number: String; let points: String; let reason: String; let changes: [String] }
+
+    static func publicity(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        return try await renderPublicity(req, program: program, round: round, objection: nil, problems: [], status: .ok)
+    }
+
+    static func renderPublicity(_ req: Request, program: Program, round: AllocationRound, objection: FormState?, problems: [String], status: HTTPStatus) async throws -> Response {
+        let n = round.round
+        let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
+            .map { ($0.school.code, $0.school.name) })
+        let cutoffs = try round.cutoffs().map { Cutoff(school: schools[$0.school] ?? $0.school, seats: $0.seats, admitted: $0.admitted, points: $0.points ?? "—") }
+        let threshold = program.rules?.threshold
+        func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
+        let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let corrections = round.corrections.split(separator: "\n").compactMap { line -> CorrectionView? in
+            guard let v = try? JSONText.parse(String(line)) else { return nil }
+            func str(_ k: String) -> String { if case .string(let s)? = v[k] { s } else { "" } }
+            var changes: [String] = []
+            if case .array(let list)? = v["changes"] {
+                for c in list {
+                    if case .string(let number)? = c["number"], case .string(let before)? = c["before"], case .string(let after)? = c["after"] {
+                        changes.append(req.text("correction_change", ["number": number, "before": before == "-" ? req.text("publicity_not_admitted") : schools[before] ?? before,
+                                                                      "after": after == "-" ? req.text("publicity_not_admitted") : schools[after] ?? after]))
+                    }
+                }
+            }
+            return CorrectionView(at: str("at"), number: str("number"), points: str("pointsBefore") + " → " + str("pointsAfter"), reason: str("reason"), changes: changes)
+        }
+        let user = req.currentUser
+        let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
+        let open = round.finalizedAt == nil && (CivilDate(round.publicityTo).map { today(req) <= $0 } ?? false)
+        let content = PublicityContent(
+            title: program.title, round: n, period: round.publicityFrom + " – " + round.publicityTo, final: round.finalizedAt != nil,
+            cutoffs: threshold == nil ? cutoffs : [], threshold: threshold?.description,
+            rows: rows.map { r in
+                PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
+                          school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
+                                                   : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
+                          admitted: r.qualified)
+            },
+            pager: Pager(paging) { "/publicity/\(program.code)/\(n)?page=\($0)" }, programLink: "/programs/" + program.code,
+            corrections: corrections, objectionOpen: open, objectionAction: "/publicity/\(program.code)/\(n)/objections",
+            objection: objection ?? FormState(fields: ["name", "phone", "number", "text"]),
+            notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
+            isOrganiser: organiser, finalizeAction: "/programs/\(program.code)/rounds/\(n)/finalize", objectionsLink: "/programs/\(program.code)/objections",
+            problems: problems)
+        return try await req.render("publicity", title: "publicity_title", content, status: status)
+    }
+}
