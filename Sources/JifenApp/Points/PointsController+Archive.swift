@@ -1,0 +1,112 @@
+import Crypto
+import Fluent
+import JifenCore
+import Vapor
+
+/// The points page: the archive as the citizen and the staff see it, and the citizen's own page.
+extension PointsController {
+    // MARK: the archive, as the citizen and the staff see it
+
+    struct HistoryRow: Encodable { let at: String; let kind: String; let before: String; let after: String; let reason: String; let by: String }
+
+    struct ArchiveView: Encodable {
+        let status: String
+        let statusCode: String
+        let year: Int
+        let total: String
+        let counts: Bool
+        let expiredNote: String?
+        let barredNote: String?
+        let endedNote: String?
+        let result: EstimateController.Result?
+        let history: [HistoryRow]
+        let yearLabel: String
+    }
+
+    static func archiveView(_ archive: PointsArchive, on req: Request) async throws -> ArchiveView {
+        let service = PointsService(req)
+        try await service.refreshForExpiry(archive)
+        let evaluated = try await service.evaluation(of: archive)
+        let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
+        let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
+                                                         closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today(req))
+        let expired: Bool = if case .expired = standing { true } else { false }
+        let counts = archive.status == .active && !expired
+        let user = try req.requireUser()
+        return ArchiveView(
+            status: req.text("archive_" + archive.status.rawValue), statusCode: expired && archive.status == .active ? "expired" : archive.status.rawValue,
+            year: archive.year, total: Points(hundredths: archive.total).description, counts: counts,
+            expiredNote: expired && archive.status == .active ? req.text("archive_expired_note", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]) : nil,
+            barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound ?? "", "until": archive.barredUntil.flatMap(CivilDate.init).map(ShanghaiDate.long) ?? ""]) : nil,
+            endedNote: archive.status == .ended ? req.text("archive_ended_note", ["reason": archive.endedReason ?? ""]) : nil,
+            result: archive.status == .active ? evaluated.map { e in
+                // The eight items that could add the most: the whole list is on the self-estimate page.
+                let full = EstimateController.result(e.0, standard: e.1, on: req)
+                return EstimateController.Result(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
+                                                 lines: full.lines, addable: Array(full.addable.prefix(8)))
+            } : nil,
+            history: history.map { h in
+                HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind), before: Points(hundredths: h.before).description,
+                           after: Points(hundredths: h.after).description, reason: h.reason, by: user.role == .citizen ? req.text("history_by_staff") : h.by)
+            },
+            yearLabel: req.text("archive_year", ["year": String(archive.year)]))
+    }
+
+    // MARK: the citizen's points page
+
+    struct MyContent: Encodable {
+        let hasIdentity: Bool
+        let residenceLink: String
+        let archive: ArchiveView?
+        let application: ApplicationView?
+        let canOpen: Bool
+        let openAction: String
+        let refusal: String?
+        let year: Int
+        let notice: String?
+        let estimateLink: String
+        let openLabel: String
+        let noApplication: String
+    }
+
+    static func myContent(_ req: Request, refusal: String? = nil, edit: ((PointsApplication, Resident) async throws -> ApplicationView)? = nil) async throws -> MyContent {
+        let user = try req.requireUser()
+        let resident = try await Resident.find(user: user.id, on: req.db)
+        var archive: ArchiveView?
+        var application: ApplicationView?
+        var refused = refusal
+        if let resident {
+            if let a = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() { archive = try await archiveView(a, on: req) }
+            if let current = try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$year == today(req).year).first() {
+                if let edit { application = try await edit(current, resident) } else { application = try await view(current, resident: resident, on: req) }
+            } else if refused == nil {
+                refused = try await PointsService(req).refusal(for: resident)
+            }
+        }
+        return MyContent(hasIdentity: resident != nil, residenceLink: Paths.myResidence, archive: archive, application: application,
+                         canOpen: resident != nil && application == nil && refused == nil, openAction: "/me/points", refusal: refused,
+                         year: today(req).year, notice: req.query[String.self, at: "done"].map { req.text("points_done_" + $0) },
+                         estimateLink: Paths.estimate, openLabel: req.text("points_open", ["year": String(today(req).year)]),
+                         noApplication: req.text("points_no_application", ["year": String(today(req).year)]))
+    }
+
+    static func myPoints(_ req: Request) async throws -> Response {
+        try await req.render("me-points", title: "points_title", try await myContent(req))
+    }
+
+    static func openMine(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
+        switch try await PointsService(req).open(for: resident, jurisdictionID: nil) {
+        case .opened: return req.redirect(to: "/me/points")
+        case .refused(let why): return try await req.render("me-points", title: "points_title", try await myContent(req, refusal: why), status: .badRequest)
+        }
+    }
+
+    static func staffPage(_ req: Request) async throws -> Response {
+        let (application, resident) = try await load(req)
+        let guessed = req.query[String.self, at: "guessed"].map { req.text("calendar_guessed", ["years": $0]) }
+        return try await req.render("points-application", title: "points_application_title",
+                                    ApplicationPage(application: try await view(application, resident: resident, on: req, calendarWarning: guessed)))
+    }
+}

@@ -1,0 +1,151 @@
+import Fluent
+import JifenCore
+import JifenResources
+import Vapor
+
+/// The citizen's identity, declarations and permit application.
+extension ResidenceController {
+    // MARK: identity
+
+    struct IdentityForm: Decodable { var name: String?; var idNumber: String? }
+
+    static func identity(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let input = try req.content.decode(IdentityForm.self)
+        let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
+        // The number is never echoed back into the page: a refused form asks for it again.
+        var form = FormState(fields: ["name", "idNumber"], values: ["name": name])
+        if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
+        else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
+        let data = req.application.personalData
+        let id = req.validateIDNumber(input.idNumber, into: &form)
+        if let id, try await Resident.find(idNumber: id.value, data: data, on: req.db) != nil {
+            form.fail("idNumber", req.text("identity_taken"))
+        }
+        if try await Resident.find(user: user.id, on: req.db) != nil { form.fail("idNumber", req.text("identity_exists")) }
+        guard form.isValid, let id else {
+            return try await req.render("me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
+        }
+        let resident = try Resident(name: name, id: id, phone: nil, userID: user.id, data: data, at: req.now)
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await resident.create(on: db)
+            try await Audit.record("create", entity: "resident", id: try resident.requireID().uuidString, after: resident.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=identity")
+    }
+
+    // MARK: declaration
+
+    struct DeclareForm: Decodable { var address: String?; var grid: String?; var from: String?; var house: String? }
+
+    static func declare(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
+        var input = try req.content.decode(DeclareForm.self)
+        // An address code from the rental-house registry (typed, or from the QR on the door)
+        // decides the address and the grid.
+        let houseCode = (input.house ?? "").trimmingCharacters(in: .whitespaces)
+        var house: RentalHouse?
+        if !houseCode.isEmpty {
+            house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == houseCode).with(\.$jurisdiction).first()
+            if let house { input.address = house.address; input.grid = house.jurisdiction.code }
+        }
+        let address = (input.address ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["address", "grid", "from", "house"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? "", "house": input.house ?? ""])
+        if !houseCode.isEmpty && house == nil { form.fail("house", req.text("house_unknown", ["code": houseCode])) }
+        if address.isEmpty { form.fail("address", req.text("problem_required", ["field": req.text("field_address")])) }
+        else if address.count > 100 { form.fail("address", req.text("problem_tooLong", ["field": req.text("field_address"), "max": "100"])) }
+        var grid: Jurisdiction?
+        if let code = JurisdictionCode(input.grid ?? ""), code.level == .grid { grid = try await Jurisdiction.find(code: code.rawValue, on: req.db) }
+        if grid == nil { form.fail("grid", req.text("problem_choose", ["field": req.text("field_grid")])) }
+        let from = CivilDate((input.from ?? "").trimmingCharacters(in: .whitespaces))
+        if from == nil { form.fail("from", req.text("problem_date", ["field": req.text("field_moveIn")])) }
+        else if let from, from > today(req) { form.fail("from", req.text("residence_future")) }
+        let ongoing = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
+            .filter(\.$toDate == nil).filter(\.$status != .rejected).count()
+        if ongoing > 0 { form.fail("address", req.text("residence_move_out_first")) }
+        guard form.isValid, let grid, let from else {
+            return try await req.render("me-residence", title: "residence_title", try await content(req, declareForm: form), status: .badRequest)
+        }
+        let registration = ResidenceRegistration()
+        registration.createdAt = req.now
+        registration.address = address
+        registration.fromDate = from.description
+        registration.source = .selfDeclared
+        registration.status = .pending
+        registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays).description
+        registration.$resident.id = try resident.requireID()
+        registration.$jurisdiction.id = try grid.requireID()
+        if let house, house.$jurisdiction.id == grid.id { registration.$rentalHouse.id = house.id }
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await registration.create(on: db)
+            try await Audit.record("declare", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=declared")
+    }
+
+    static func moveOut(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db),
+              let id = req.parameters.get("id", as: UUID.self),
+              let registration = try await ResidenceRegistration.find(id, on: req.db),
+              registration.$resident.id == resident.id, registration.toDate == nil
+        else { throw Abort(.notFound) }
+        let before = registration.auditSnapshot
+        let end = max(today(req), CivilDate(registration.fromDate) ?? today(req))
+        registration.toDate = end.description
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await registration.save(on: db)
+            try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=movedOut")
+    }
+
+    // MARK: permit
+
+    struct PermitForm: Decodable { var basis: String?; var evidence: String? }
+
+    static func applyPermit(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
+        let input = try req.content.decode(PermitForm.self)
+        let evidence = (input.evidence ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["basis", "evidence"], values: ["basis": input.basis ?? "", "evidence": evidence])
+        let basis = PermitEligibility.Basis(rawValue: input.basis ?? "")
+        if evidence.count > 200 { form.fail("evidence", req.text("problem_tooLong", ["field": req.text("field_evidence"), "max": "200"])) }
+        let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID()).all()
+        for refusal in PermitEligibility.check(periods: registrations.compactMap(\.period), basis: basis, hasEvidence: !evidence.isEmpty, on: today(req)) {
+            switch refusal {
+            case .noCurrentRegistration: form.fail("basis", req.text("permit_refused_registration"))
+            case .tooShort(let months, let possibleFrom): form.fail("basis", req.text("permit_refused_short", ["months": String(months), "date": possibleFrom.description]))
+            case .noBasis: form.fail("basis", req.text("problem_choose", ["field": req.text("field_basis")]))
+            case .noEvidence: form.fail("evidence", req.text("problem_required", ["field": req.text("field_evidence")]))
+            }
+        }
+        let open = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$status != .rejected).count()
+        if open > 0 { form.fail("basis", req.text("permit_exists")) }
+        guard form.isValid, let basis,
+              let current = registrations.first(where: { $0.toDate == nil && $0.status == .verified })
+        else {
+            return try await req.render("me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
+        }
+        let permit = ResidencePermit()
+        permit.createdAt = req.now
+        permit.number = "JZ" + ShanghaiTime.format(req.now, "yyyyMMddHHmmss") + String(format: "%04d", Int(req.effects.randomBytes(2).reduce(0) { $0 << 8 | Int($1) }) % 10000)
+        permit.basis = basis.rawValue
+        permit.evidence = evidence
+        permit.history = ""
+        permit.record(.submitted, on: today(req))
+        permit.$resident.id = try resident.requireID()
+        permit.$jurisdiction.id = current.$jurisdiction.id
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.create(on: db)
+            try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.myResidence + "?done=applied")
+    }
+}

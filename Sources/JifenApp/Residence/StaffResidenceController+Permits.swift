@@ -1,0 +1,104 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Permit processing by the window.
+extension StaffResidenceController {
+    // MARK: permits
+
+    struct PermitRow: Encodable {
+        let id: String
+        let number: String
+        let name: String
+        let idMasked: String
+        let basis: String
+        let evidence: String
+        let status: String
+        let statusCode: String
+        let next: String?
+        let productionDue: String?
+        let advanceAction: String
+        let rejectAction: String
+        let canReject: Bool
+    }
+
+    struct PermitsContent: Encodable {
+        let rows: [PermitRow]
+        let pager: Pager
+        let form: FormState
+        let failedID: String?
+        let calendarWarning: String?
+        let errorList: [String]
+    }
+
+    static func permits(_ req: Request) async throws -> Response {
+        try await permitsPage(req, form: FormState(fields: ["reason"]), failedID: nil, warning: req.query[String.self, at: "guessed"].map { req.text("calendar_guessed", ["years": $0]) }, status: .ok)
+    }
+
+    static func permitsPage(_ req: Request, form: FormState, failedID: String?, warning: String?, status: HTTPStatus) async throws -> Response {
+        let scope = try await scopeIDs(req)
+        func base() -> QueryBuilder<ResidencePermit> { ResidencePermit.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 30, total: try await base().count())
+        let permits = try await base().with(\.$resident).sort(\.$createdAt, .descending).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        let rows = permits.map { p in
+            PermitRow(id: p.id?.uuidString ?? "", number: p.number, name: p.resident.name, idMasked: p.resident.idMasked,
+                      basis: req.text("basis_" + p.basis), evidence: p.evidence, status: req.text("permit_" + p.status.rawValue), statusCode: p.status.rawValue,
+                      next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue,
+                      advanceAction: Paths.permitAdvance(p.id?.uuidString ?? ""), rejectAction: Paths.permitReject(p.id?.uuidString ?? ""),
+                      canReject: p.status == .submitted || p.status == .accepted)
+        }
+        return try await req.render("permits", title: "permits_title",
+                                    PermitsContent(rows: rows, pager: Pager(paging) { Paths.permits + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
+                                                   errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }),
+                                    status: status)
+    }
+
+    static func findPermit(_ req: Request) async throws -> ResidencePermit {
+        guard let id = req.parameters.get("id", as: UUID.self),
+              let permit = try await ResidencePermit.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
+              let code = permit.jurisdiction.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try req.requireScope(code)
+        return permit
+    }
+
+    static func advance(_ req: Request) async throws -> Response {
+        let permit = try await findPermit(req)
+        guard let next = permit.next else { throw Abort(.conflict) }
+        let before = ["status": permit.status.rawValue]
+        var guessed: [Int] = []
+        permit.record(next, on: today(req))
+        if next == .inProduction {
+            let due = try await req.workingCalendar().adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
+            permit.productionDue = due.date.description
+            guessed = due.guessedYears
+        }
+        if next == .issued { permit.validUntil = today(req).adding(years: 1).adding(days: -1).description }
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.save(on: db)
+            var after = ["status": permit.status.rawValue]
+            if let due = permit.productionDue { after["productionDue"] = due }
+            try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.permits + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
+    }
+
+    static func reject(_ req: Request) async throws -> Response {
+        let permit = try await findPermit(req)
+        let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: ["reason"], values: ["reason": reason])
+        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
+        if !(permit.status == .submitted || permit.status == .accepted) { form.fail("reason", req.text("permit_cannot_reject")) }
+        guard form.isValid else { return try await permitsPage(req, form: form, failedID: permit.id?.uuidString, warning: nil, status: .badRequest) }
+        let before = ["status": permit.status.rawValue]
+        permit.record(.rejected, on: today(req))
+        permit.reason = reason
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            try await permit.save(on: db)
+            try await Audit.record("reject", entity: "residencePermit", id: permit.number, before: before, after: ["status": "rejected", "reason": reason], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: Paths.permits)
+    }
+}
