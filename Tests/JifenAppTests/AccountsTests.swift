@@ -257,6 +257,35 @@ final class AccountsTests: XCTestCase {
     }
 }
 
+final class NavigationTests: XCTestCase {
+    /// The centre's fifteen entries come as a few menus by task; a citizen's few stay links.
+    func testStaffWithManyEntriesGetMenusByTaskAndEveryEntryStaysReachable() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            // MUT
+            let page = try await admin.get("/points/review")
+            // validate
+            let start = try XCTUnwrap(page.body.range(of: "<nav"))
+            let end = try XCTUnwrap(page.body.range(of: "</nav>", range: start.upperBound..<page.body.endIndex))
+            let nav = String(page.body[start.lowerBound..<end.upperBound])
+            let menus = Browser.allMatches(#"<summary(?: aria-current="true")?>([^<]+)</summary>"#, in: nav)
+            XCTAssertEqual(menus, ["居住", "积分", "评估", "管理"])
+            XCTAssertTrue(nav.contains(#"<summary aria-current="true">积分</summary>"#), "the menu holding this page is marked")
+            for path in ["/home", "/registrations", "/houses", "/permits", "/points/applications", "/points/review", "/feeds", "/standards",
+                         "/programs", "/dashboard", "/surveys", "/admin/users", "/admin/calendar", "/audit"] {
+                XCTAssertTrue(nav.contains(#"href="\#(path)""#), path)
+            }
+            let citizen = Browser(ctx.app)
+            try await citizen.signIn("13800000001", "demo12345")
+            let home = try await citizen.get("/home")
+            XCTAssertFalse(home.body.contains("<summary"), "a citizen's entries are plain links")
+            XCTAssertTrue(home.body.contains(#"href="/me/points""#))
+        }
+    }
+}
+
 final class PasswordTests: XCTestCase {
     func testChangingThePasswordEndsOtherSessionsAndTheOldPasswordStopsWorking() async throws {
         try await withApp(demo: true) { ctx in

@@ -9,7 +9,7 @@ struct PageContext<Content: Encodable>: Encodable {
     let title: String
     let csrf: String
     let user: UserBadge?
-    let nav: [NavItem]
+    let nav: [NavGroup]
     let switchLanguage: NavItem
     let logout: String
     let passwordLink: String
@@ -29,52 +29,77 @@ struct NavItem: Encodable {
     let current: Bool
 }
 
-/// Each role's navigation, declared once.
+/// A task's entries, shown as one menu (staff with many entries), or entries shown as they are.
+struct NavGroup: Encodable {
+    let label: String?
+    let items: [NavItem]
+    let current: Bool
+}
+
+/// Each role's navigation, declared once, grouped by task when a role has many entries.
 enum Navigation {
-    static func items(for user: CurrentUser?, on request: Request) -> [NavItem] {
-        var items: [(String, String)] = []
+    /// The tasks staff work by: 居住 (registrations, houses, permits), 积分 (applications,
+    /// review, feeds, the standard), 项目, 评估, 管理.
+    enum Task: String, CaseIterable { case residence, points, programs, insight, admin }
+
+    /// More entries than this and they are grouped by task.
+    static let flatLimit = 6
+
+    static func groups(for user: CurrentUser?, on request: Request) -> [NavGroup] {
+        let entries = self.entries(for: user, on: request)
+        func item(_ e: (String, String, Task?)) -> NavItem {
+            NavItem(label: e.0, href: e.1, current: request.url.path == e.1 || (e.1 != Paths.home && request.url.path.hasPrefix(e.1 + "/")))
+        }
+        guard entries.count > flatLimit else { return [NavGroup(label: nil, items: entries.map(item), current: false)] }
+        var groups = [NavGroup(label: nil, items: entries.filter { $0.2 == nil }.map(item), current: false)]
+        for task in Task.allCases {
+            let items = entries.filter { $0.2 == task }.map(item)
+            guard !items.isEmpty else { continue }
+            groups.append(items.count == 1 ? NavGroup(label: nil, items: items, current: false)
+                                           : NavGroup(label: request.text("nav_group_" + task.rawValue), items: items, current: items.contains { $0.current }))
+        }
+        return groups
+    }
+
+    /// (label, path, task) of every entry the user may open, in order.
+    static func entries(for user: CurrentUser?, on request: Request) -> [(String, String, Task?)] {
         guard let user else {
-            return [(request.text("nav_login"), Paths.login), (request.text("nav_register"), Paths.register), (request.text("nav_estimate"), Paths.estimate),
-                    (request.text("nav_programs"), "/programs"), (request.text("consultations_title"), "/consultations")]
-                .map { NavItem(label: $0.0, href: $0.1, current: request.url.path == $0.1) }
+            return [(request.text("nav_login"), Paths.login, nil), (request.text("nav_register"), Paths.register, nil), (request.text("nav_estimate"), Paths.estimate, nil),
+                    (request.text("nav_programs"), "/programs", nil), (request.text("consultations_title"), "/consultations", nil)]
         }
-        items.append((request.text("nav_home"), Paths.home))
+        var items: [(String, String, Task?)] = [(request.text("nav_home"), Paths.home, nil)]
         if user.role == .citizen {
-            items.append((request.text("nav_residence"), Paths.myResidence))
-            items.append((request.text("nav_points"), "/me/points"))
-            items.append((request.text("nav_my_programs"), "/me/programs"))
-            items.append((request.text("nav_estimate"), Paths.estimate))
-        } else {
-            if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
-                items.append((request.text("nav_registrations"), Paths.registrations))
-                items.append((request.text("nav_houses"), Paths.houses))
-            }
-            if [.windowClerk, .centerAdmin].contains(user.role) {
-                items.append((request.text("nav_permits"), Paths.permits))
-                items.append((request.text("nav_point_applications"), "/points/applications"))
-            }
-            if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_point_review"), "/points/review")) }
-            if user.role == .departmentReviewer || user.role == .centerAdmin { items.append((request.text("nav_feeds"), "/feeds")) }
-            items.append((request.text("nav_standards"), Paths.standards))
-            if [.centerAdmin, .educationOfficer].contains(user.role) {
-                items.append((request.text("nav_programs"), "/programs"))
-                items.append((request.text("nav_dashboard"), "/dashboard"))
-            }
+            items.append((request.text("nav_residence"), Paths.myResidence, nil))
+            items.append((request.text("nav_points"), "/me/points", nil))
+            items.append((request.text("nav_my_programs"), "/me/programs", nil))
+            items.append((request.text("nav_estimate"), Paths.estimate, nil))
+            return items
         }
-        if user.role.isStaff, let scope = user.scope {
-            items.append((request.text("nav_org"), Paths.org(scope.rawValue)))
+        if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
+            items.append((request.text("nav_registrations"), Paths.registrations, .residence))
+            items.append((request.text("nav_houses"), Paths.houses, .residence))
         }
+        if [.windowClerk, .centerAdmin].contains(user.role) {
+            items.append((request.text("nav_permits"), Paths.permits, .residence))
+            items.append((request.text("nav_point_applications"), "/points/applications", .points))
+        }
+        if user.role == .departmentReviewer || user.role == .centerAdmin {
+            items.append((request.text("nav_point_review"), "/points/review", .points))
+            items.append((request.text("nav_feeds"), "/feeds", .points))
+        }
+        items.append((request.text("nav_standards"), Paths.standards, .points))
+        if [.centerAdmin, .educationOfficer].contains(user.role) {
+            items.append((request.text("nav_programs"), "/programs", .programs))
+            items.append((request.text("nav_dashboard"), "/dashboard", .insight))
+        }
+        if user.role == .centerAdmin { items.append((request.text("nav_insight"), "/surveys", .insight)) }
+        if user.role.isStaff, let scope = user.scope { items.append((request.text("nav_org"), Paths.org(scope.rawValue), .admin)) }
         if user.role == .centerAdmin {
-            items.append((request.text("nav_users"), Paths.adminUsers))
-            items.append((request.text("nav_calendar"), Paths.calendar))
+            items.append((request.text("nav_users"), Paths.adminUsers, .admin))
+            items.append((request.text("nav_calendar"), Paths.calendar, .admin))
         }
-        if user.role == .centerAdmin {
-            items.append((request.text("nav_insight"), "/surveys"))
-        }
-        if user.role == .centerAdmin || user.role == .auditor {
-            items.append((request.text("nav_audit"), Paths.audit))
-        }
-        return items.map { NavItem(label: $0.0, href: $0.1, current: request.url.path == $0.1 || request.url.path.hasPrefix($0.1 + "/")) }
+        if user.role == .centerAdmin || user.role == .auditor { items.append((request.text("nav_audit"), Paths.audit, .admin)) }
+        return items
     }
 }
 
@@ -93,7 +118,7 @@ extension Request {
                 UserBadge(displayName: $0.displayName, role: $0.role.rawValue, roleName: text("role_" + $0.role.rawValue),
                           place: $0.departmentName ?? $0.jurisdictionName)
             },
-            nav: Navigation.items(for: user, on: self),
+            nav: Navigation.groups(for: user, on: self),
             switchLanguage: NavItem(label: application.catalog.text("language_name", other), href: Paths.language(other.rawValue) + "?back=" + (url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), current: false),
             logout: Paths.logout,
             passwordLink: Paths.password,
