@@ -82,29 +82,7 @@ final class InsightTests: XCTestCase {
     func testASimulationCountsCorrectedClaimsAndBreaksTiesAsWorkedOutByHand() async throws {
         try await withApp(demo: true) { ctx in
             // setup
-            let program = Program()
-            program.createdAt = ctx.clock.now
-            program.code = "2026-grade1-sim"
-            program.year = 2026
-            program.kind = .grade1
-            program.title = "2026年积分入学（模拟测试）"
-            program.opens = "2026-09-01"
-            program.closes = "2026-09-30"
-            program.maxChoices = 2
-            program.minResidenceYears = 1
-            program.requirePermit = true
-            program.childAgeMin = 6
-            program.childAgeMax = 6
-            program.ageCutoff = "2026-08-31"
-            program.tiebreak = ""
-            program.createdBy = "admin"
-            try await program.create(on: ctx.app.db)
-            let edu = Browser(ctx.app)
-            try await edu.signIn("edu", "demo12345")
-            try await edu.get("/programs/2026-grade1-sim")
-            let quotas = try await edu.upload("/programs/2026-grade1-sim/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
-                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nV1,实验小学,320582-01,1\nV2,梁丰小学,320582-01,1\n"))
-            XCTAssertEqual(quotas.status, .seeOther)
+            let program = try await makeGrade1(ctx, code: "2026-grade1-sim", maxChoices: 2, quotas: "V1,实验小学,320582-01,1\nV2,梁丰小学,320582-01,1\n")
             let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
             // (name, claimed hours, state, confirmed hours): 丁 claimed 1,200, the department found 2,100.
             let people: [(String, String, PointsClaim.State, String?)] = [

@@ -61,6 +61,37 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
     try await archive.create(on: ctx.app.db)
 }
 
+/// Grade 1 of 2026 (applications in September, children of 6 on 31 August, a permit required),
+/// set up directly, with its quotas entered by the education bureau from `quotas` (CSV rows
+/// after the header: code, name, town, seats).
+@discardableResult
+func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceYears: Int = 1, quotas: String) async throws -> Program {
+    let program = Program()
+    program.createdAt = ctx.clock.now
+    program.code = code
+    program.year = 2026
+    program.kind = .grade1
+    program.title = "2026年积分入学（\(code)）"
+    program.opens = "2026-09-01"
+    program.closes = "2026-09-30"
+    program.maxChoices = maxChoices
+    program.minResidenceYears = minResidenceYears
+    program.requirePermit = true
+    program.childAgeMin = 6
+    program.childAgeMax = 6
+    program.ageCutoff = "2026-08-31"
+    program.tiebreak = ""
+    program.createdBy = "admin"
+    try await program.create(on: ctx.app.db)
+    let edu = Browser(ctx.app)
+    try await edu.signIn("edu", "demo12345")
+    try await edu.get("/programs/\(code)")
+    let entered = try await edu.upload("/programs/\(code)/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+        contents: "学校代码,学校名称,所在镇（街道）代码,学位数\n" + quotas))
+    XCTAssertEqual(entered.status, .seeOther, "quotas of \(code)")
+    return program
+}
+
 final class ProgramsTests: XCTestCase {
     /// A service's refusals as a Chinese page words them.
     static func chinese(_ refusals: [ProgramService.Refusal], _ app: Application) -> [String] {
@@ -296,29 +327,10 @@ final class ProgramsTests: XCTestCase {
     func testTheSecondRoundFollowsEachParentsNewRanking() async throws {
         try await withApp(demo: true) { ctx in
             // setup: grade 1 with three schools: R1 and R3 in 杨舍镇 (where everyone lives), R2 in 塘桥镇.
-            let program = Program()
-            program.createdAt = ctx.clock.now
-            program.code = "2026-grade1-r"
-            program.year = 2026
-            program.kind = .grade1
-            program.title = "2026年积分入学（调剂测试）"
-            program.opens = "2026-09-01"
-            program.closes = "2026-09-30"
-            program.maxChoices = 2
-            program.minResidenceYears = 1
-            program.requirePermit = true
-            program.childAgeMin = 6
-            program.childAgeMax = 6
-            program.ageCutoff = "2026-08-31"
-            program.tiebreak = ""
-            program.createdBy = "admin"
-            try await program.create(on: ctx.app.db)
+            let program = try await makeGrade1(ctx, code: "2026-grade1-r", maxChoices: 2,
+                                               quotas: "R1,实验小学,320582-01,1\nR2,塘桥中心小学,320582-02,2\nR3,城北小学,320582-01,1\n")
             let edu = Browser(ctx.app)
             try await edu.signIn("edu", "demo12345")
-            try await edu.get("/programs/2026-grade1-r")
-            let quotas = try await edu.upload("/programs/2026-grade1-r/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
-                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nR1,实验小学,320582-01,1\nR2,塘桥中心小学,320582-02,2\nR3,城北小学,320582-01,1\n"))
-            XCTAssertEqual(quotas.status, .seeOther)
             try await edu.get("/programs/2026-grade1-r")
             try await edu.post("/programs/2026-grade1-r/quotas/publish", [:])
 
@@ -405,28 +417,7 @@ final class ProgramsTests: XCTestCase {
         try await withApp(demo: true) { ctx in
             // setup: grade 1 asking for a permit and five years of residence; 李明 has lived
             // here since March 2023 and has no permit.
-            let program = Program()
-            program.createdAt = ctx.clock.now
-            program.code = "2026-grade1-en"
-            program.year = 2026
-            program.kind = .grade1
-            program.title = "2026年积分入学（英文页面）"
-            program.opens = "2026-09-01"
-            program.closes = "2026-09-30"
-            program.maxChoices = 1
-            program.minResidenceYears = 5
-            program.requirePermit = true
-            program.childAgeMin = 6
-            program.childAgeMax = 6
-            program.ageCutoff = "2026-08-31"
-            program.tiebreak = ""
-            program.createdBy = "admin"
-            try await program.create(on: ctx.app.db)
-            let edu = Browser(ctx.app)
-            try await edu.signIn("edu", "demo12345")
-            try await edu.get("/programs/2026-grade1-en")
-            try await edu.upload("/programs/2026-grade1-en/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
-                contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nE1,实验小学,320582-01,3\n"))
+            try await makeGrade1(ctx, code: "2026-grade1-en", maxChoices: 1, minResidenceYears: 5, quotas: "E1,实验小学,320582-01,3\n")
             let (citizen, _) = try await makeApplicant(ctx)
             try await citizen.get("/me/residence")
             let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": Self.id("341202", "20200315", "221")])
