@@ -29,6 +29,8 @@ enum HomeController {
         let links: [Link]
         let children: [Link]
         let childrenHeading: String?
+        /// A citizen's four affairs with the next step of each.
+        let glance: [CitizenGlance.Card]
     }
 
     /// The figures and links of one user's home page: its own function so a test can call it
@@ -39,6 +41,7 @@ enum HomeController {
         var links: [Link] = []
         var children: [Link] = []
         var childrenHeading: String?
+        var glance: [CitizenGlance.Card] = []
 
         if let scope = user.scope {
             let here = try await Jurisdiction.find(code: scope.rawValue, on: db)
@@ -81,13 +84,8 @@ enum HomeController {
             cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: "/points/review"))
             cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
         case .citizen:
-            cards.append(Card(label: req.text("home_card_account"), value: req.text("status_active"), href: nil))
             let resident = try await Resident.find(user: user.id, on: db)
-            let archive = try await resident.asyncMap { try await PointsArchive.query(on: db).filter(\.$resident.$id == $0.requireID()).first() } ?? nil
-            let counts = archive.map { $0.status == .active && $0.year == ShanghaiDate.today(req.now).year } ?? false
-            cards.append(Card(label: req.text("home_card_points"), value: counts ? Points(hundredths: archive!.total).description : "—", href: "/me/points"))
-            links.append(Link(label: req.text("nav_residence"), href: Paths.myResidence))
-            links.append(Link(label: req.text("home_points"), href: "/me/points"))
+            glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)
         case .windowClerk:
             let scope = try await StaffResidenceController.scopeIDs(req)
             let waiting = try await PointsApplication.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == .submitted).count()
@@ -102,7 +100,7 @@ enum HomeController {
             greeting: req.text("home_greeting", ["name": user.displayName]),
             intro: req.text("home_intro_" + user.role.rawValue),
             place: user.jurisdictionName,
-            cards: cards, links: links, children: children, childrenHeading: childrenHeading
+            cards: cards, links: links, children: children, childrenHeading: childrenHeading, glance: glance
         )
     }
 

@@ -1,0 +1,95 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// Where each of a citizen's four affairs stands — residence, permit, points, services — so his
+/// home can show them at a glance with the next step for each. Built by `query`, which a test
+/// calls without HTTP; the page turns it into words.
+struct CitizenGlance: Equatable {
+    enum Residence: Equatable { case none, pending(due: String), verified(since: String), rejected }
+    enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: String?), rejected }
+    enum Points: Equatable { case none, application(PointsApplication.Status), archive(total: Int64) }
+    enum Services: Equatable { case none, waiting(count: Int), admitted(school: String), notAdmitted }
+
+    var residence: Residence
+    var permit: Permit
+    var points: Points
+    var services: Services
+
+    static func query(resident: Resident?, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
+        guard let resident, let id = resident.id else { return CitizenGlance(residence: .none, permit: .none, points: .none, services: .none) }
+        // Residence: the current registration, the verified one first.
+        let current = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == id).filter(\.$toDate == nil).sort(\.$createdAt, .descending).all()
+        let residence: Residence = if let verified = current.first(where: { $0.status == .verified }) { .verified(since: verified.fromDate) }
+            else if let pending = current.first(where: { $0.status == .pending }) { .pending(due: pending.dueDate) }
+            else if current.contains(where: { $0.status == .rejected }) { .rejected }
+            else { .none }
+        // Permit: the latest.
+        let permit: Permit = switch try await ResidencePermit.query(on: db).filter(\.$resident.$id == id).sort(\.$createdAt, .descending).first() {
+        case .none: .none
+        case .some(let p) where p.status == .issued: .issued(validUntil: p.validUntil)
+        case .some(let p) where p.status == .rejected: .rejected
+        case .some(let p): .inProgress(p.status)
+        }
+        // Points: this year's archive, else the application on its way.
+        let points: Points
+        if let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == id).first(), archive.status == .active, archive.year == today.year {
+            points = .archive(total: archive.total)
+        } else if let application = try await PointsApplication.query(on: db).filter(\.$resident.$id == id).filter(\.$year == today.year).first(),
+                  application.status != .void {
+            points = .application(application.status)
+        } else {
+            points = .none
+        }
+        // Services: placed in the latest round he took part in, or waiting for results.
+        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == id).all()
+        var services: Services = applications.isEmpty ? .none : .waiting(count: applications.count)
+        if let result = try await AllocationResult.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id))
+            .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id).sort(AllocationRound.self, \.$runAt, .descending).first() {
+            if let code = result.schoolCode {
+                services = .admitted(school: try await School.query(on: db).filter(\.$code == code).first()?.name ?? code)
+            } else if result.qualified {
+                services = .admitted(school: "")
+            } else {
+                services = .notAdmitted
+            }
+        }
+        return CitizenGlance(residence: residence, permit: permit, points: points, services: services)
+    }
+
+    /// One affair in the reader's words: its name, where it stands, and the next step if there is one.
+    struct Card: Encodable { let topic: String; let state: String; let next: HomeController.Link? }
+
+    func cards(_ req: Request) -> [Card] {
+        func link(_ key: String, _ href: String) -> HomeController.Link { HomeController.Link(label: req.text(key), href: href) }
+        let residenceCard: Card = switch residence {
+        case .none: Card(topic: req.text("nav_residence"), state: req.text("glance_residence_none"), next: link("glance_next_declare", Paths.myResidence))
+        case .pending(let due): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_pending", ["date": due]), next: nil)
+        case .verified(let since): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_verified", ["date": since]), next: nil)
+        case .rejected: Card(topic: req.text("nav_residence"), state: req.text("registration_rejected"), next: link("glance_next_declare", Paths.myResidence))
+        }
+        let canApply = if case .verified = residence { true } else { false }
+        let permitCard: Card = switch permit {
+        case .none: Card(topic: req.text("glance_permit"), state: req.text("glance_permit_none"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
+        case .inProgress(let status): Card(topic: req.text("glance_permit"), state: req.text("permit_" + status.rawValue), next: nil)
+        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": $0]) } ?? req.text("permit_issued"), next: nil)
+        case .rejected: Card(topic: req.text("glance_permit"), state: req.text("permit_rejected"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
+        }
+        let pointsCard: Card = switch points {
+        case .none: Card(topic: req.text("nav_points"), state: req.text("glance_points_none"), next: link("glance_next_points", "/me/points"))
+        case .application(let status):
+            Card(topic: req.text("nav_points"), state: req.text("application_" + status.rawValue),
+                 next: [.draft, .returned].contains(status) ? link("glance_next_points_continue", "/me/points") : nil)
+        case .archive(let total): Card(topic: req.text("nav_points"), state: req.text("glance_points_total", ["points": JifenCore.Points(hundredths: total).description]),
+                                      next: link("glance_next_points_detail", "/me/points"))
+        }
+        let servicesCard: Card = switch services {
+        case .none: Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_none"), next: link("glance_next_programs", "/programs"))
+        case .waiting(let count): Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_waiting", ["count": String(count)]), next: link("glance_next_results", "/me/programs"))
+        case .admitted(let school): Card(topic: req.text("nav_my_programs"), state: school.isEmpty ? req.text("publicity_qualified") : req.text("glance_services_admitted", ["school": school]),
+                                         next: link("glance_next_results", "/me/programs"))
+        case .notAdmitted: Card(topic: req.text("nav_my_programs"), state: req.text("publicity_not_admitted"), next: link("glance_next_results", "/me/programs"))
+        }
+        return [residenceCard, permitCard, pointsCard, servicesCard]
+    }
+}
