@@ -315,6 +315,13 @@ final class PointsTests: XCTestCase {
             let refused = try await citizen.post("/me/points", [:])
             XCTAssertEqual(refused.status, .badRequest)
             XCTAssertTrue(refused.body.contains("2029年9月21日 起方可重新申请积分"))
+            // In English the refusal and its date are English.
+            try await citizen.get("/lang/en?back=%2Fme%2Fpoints")
+            let english = try await citizen.post("/me/points", [:])
+            XCTAssertEqual(english.status, .badRequest)
+            XCTAssertTrue(english.body.contains("a new application is possible from 21 September 2029."), "the refusal in English")
+            XCTAssertFalse(english.body.contains("起方可重新申请积分"))
+            try await citizen.get("/lang/zh?back=%2Fme%2Fpoints")
             let count = try await PointsApplication.query(on: ctx.app.db).count()
             XCTAssertEqual(count, 1)
             // At the window too.

@@ -80,7 +80,7 @@ extension PointsController {
             if let current = try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$year == today(req).year).first() {
                 if let edit { application = try await edit(current, resident) } else { application = try await view(current, resident: resident, on: req) }
             } else if refused == nil {
-                refused = try await PointsService(req).refusal(for: resident)
+                refused = try await PointsService(req).refusal(for: resident).map { PointsService.words($0, req.application.catalog, req.language) }
             }
         }
         return MyContent(hasIdentity: resident != nil, residenceLink: Paths.myResidence, archive: archive, application: application,
@@ -99,7 +99,9 @@ extension PointsController {
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
         switch try await PointsService(req).open(for: resident, jurisdictionID: nil) {
         case .opened: return req.redirect(to: "/me/points")
-        case .refused(let why): return try await req.render("me-points", title: "points_title", try await myContent(req, refusal: why), status: .badRequest)
+        case .refused(let why):
+            let words = PointsService.words(why, req.application.catalog, req.language)
+            return try await req.render("me-points", title: "points_title", try await myContent(req, refusal: words), status: .badRequest)
         }
     }
 

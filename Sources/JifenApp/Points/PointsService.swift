@@ -38,18 +38,36 @@ struct PointsService {
         return try version.standard()
     }
 
-    /// Why `resident` may not open an application today, in Chinese, or nil.
-    func refusal(for resident: Resident) async throws -> String? {
+    /// Why a resident may not open an application.
+    enum Refusal: Equatable, Sendable {
+        /// He took local hukou: the archive ended.
+        case ended
+        /// Fraud found on `found`: barred until `from`.
+        case barred(from: CivilDate, found: String)
+        case noResidence
+        case noStandard
+    }
+
+    /// The refusal in the reader's language.
+    static func words(_ refusal: Refusal, _ catalog: Catalog, _ language: Catalog.Language) -> String {
+        switch refusal {
+        case .ended: catalog.text("points_refused_ended", language)
+        case .barred(let from, let found): catalog.text("points_refused_barred", language, ["date": ShanghaiDate.long(from, language), "found": found])
+        case .noResidence: catalog.text("points_refused_no_residence", language)
+        case .noStandard: catalog.text("points_refused_no_standard", language)
+        }
+    }
+
+    /// Why `resident` may not open an application today, or nil.
+    func refusal(for resident: Resident) async throws -> Refusal? {
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() else { return nil }
         switch archive.status {
         case .ended:
-            return text("points_refused_ended")
+            return .ended
         case .cleared:
             let found = archive.fraudFound.flatMap(CivilDate.init).map { [$0] } ?? []
             let verdict = PointsValidity.mayApply(on: today, fraudFound: found)
-            if !verdict.allowed, let from = verdict.from {
-                return text("points_refused_barred", ["date": ShanghaiDate.long(from), "found": archive.fraudFound ?? ""])
-            }
+            if !verdict.allowed, let from = verdict.from { return .barred(from: from, found: archive.fraudFound ?? "") }
             return nil
         case .active:
             return nil
@@ -66,7 +84,7 @@ struct PointsService {
 
     // MARK: opening and claiming
 
-    enum OpenResult { case opened(PointsApplication), refused(String) }
+    enum OpenResult { case opened(PointsApplication), refused(Refusal) }
 
     /// Opens the resident's application for this year, or finds the one he has: opening twice
     /// gives one application (the database holds one per person and year).
@@ -76,8 +94,8 @@ struct PointsService {
             return .opened(existing)
         }
         if let refusal = try await refusal(for: resident) { return .refused(refusal) }
-        guard let grid = try await currentGrid(of: resident) ?? fallback else { return .refused(text("points_refused_no_residence")) }
-        guard let (version, _) = try await StandardVersion.inForce(on: today, on: db) else { return .refused(text("points_refused_no_standard")) }
+        guard let grid = try await currentGrid(of: resident) ?? fallback else { return .refused(.noResidence) }
+        guard let (version, _) = try await StandardVersion.inForce(on: today, on: db) else { return .refused(.noStandard) }
         let application = PointsApplication()
         application.createdAt = now
         application.updatedAt = now
@@ -476,4 +494,11 @@ extension PointsApplication {
 extension ShanghaiDate {
     /// 2029年9月21日
     static func long(_ date: CivilDate) -> String { "\(date.year)年\(date.month)月\(date.day)日" }
+
+    /// The date as a reader of `language` writes it: 2029年9月21日, or 21 September 2029.
+    static func long(_ date: CivilDate, _ language: Catalog.Language) -> String {
+        guard language == .en else { return long(date) }
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        return "\(date.day) \(months[date.month - 1]) \(date.year)"
+    }
 }

@@ -92,7 +92,7 @@ enum PointsStaffController {
             }
             return req.redirect(to: "/points/applications/" + (application.id?.uuidString ?? ""))
         case .refused(let why):
-            return try await listPage(req, form: form, refusal: why, status: .badRequest)
+            return try await listPage(req, form: form, refusal: PointsService.words(why, req.application.catalog, req.language), status: .badRequest)
         }
     }
 

@@ -66,14 +66,14 @@ struct ProgramService {
         case .duplicateSchool: return text("program_refused_duplicate_school")
         case .rule(let rule):
             return switch rule {
-            case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens)])
-            case .closed(let closes): text("program_refused_closed", ["date": ShanghaiDate.long(closes)])
+            case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens, language)])
+            case .closed(let closes): text("program_refused_closed", ["date": ShanghaiDate.long(closes, language)])
             case .noPermit: text("program_refused_permit")
             case .residence(let needed, let has): text("program_refused_residence", ["needed": String(needed), "has": String(has)])
             case .noPoints: text("program_refused_points")
             case .belowThreshold(let needed, let has): text("program_refused_threshold", ["needed": needed.description, "has": has.description])
             case .noChild: text("program_refused_child")
-            case .childAge(let ages, let age, let on): text("program_refused_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "age": String(age), "date": ShanghaiDate.long(on)])
+            case .childAge(let ages, let age, let on): text("program_refused_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "age": String(age), "date": ShanghaiDate.long(on, language)])
             case .childAlreadyApplied: text("program_refused_child_taken")
             case .tooManyChoices(let max): text("program_refused_choices", ["max": String(max)])
             case .noChoice: text("program_refused_no_choice")
