@@ -45,4 +45,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 012 – questionnaires and their answers, consultations and opinions
         app.migrations.add(CreateInsight())
     }
+    do { // Migration 013 – ranked schools as one row per rank instead of comma-joined text
+        app.migrations.add(CreateServicePreferences())
+    }
 }

@@ -30,7 +30,7 @@ final class InsightTests: XCTestCase {
             let draft = try await PointsService.standard(code: "zhangjiagang-2026-draft", on: ctx.app.db)
             var seats: [String: Int] = [:]
             for q in try await Quota.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = q.seats }
-            let applications = try await ServiceApplication.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).all()
+            let applications = try await ServiceApplication.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).with(\.$ranking).all()
             var people: [(number: String, submitted: Date, prefs: [String], facts: [String: [Fact]])] = []
             for a in applications {
                 let archive = try await PointsArchive.query(on: ctx.app.db).filter(\.$resident.$id == a.$resident.id).first()!

@@ -25,6 +25,12 @@ final class UpgradeTests: XCTestCase {
         for file in ["jifen.sqlite", "demo-secret.key"] {
             try FileManager.default.copyItem(atPath: fixture.appendingPathComponent(file).path, toPath: directory + "/" + file)
         }
+        // What the old version stored as text, read before anything migrates.
+        struct OldRanking: Decodable { let number: String; let preferences: String; let preferences2: String? }
+        let oldRankings = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT number, preferences, preferences2 FROM service_applications").all(decoding: OldRanking.self)
+        }
+        XCTAssertEqual(oldRankings.count, manifest.rows["service_applications"])
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -42,6 +48,15 @@ final class UpgradeTests: XCTestCase {
                 let now = try await sql.raw("SELECT count(*) AS n FROM \(ident: table)").first(decoding: Count.self)?.n
                 XCTAssertEqual(now, rows, "rows of \(table)")
             }
+            // Each application's ranking, once comma-joined text, is its rows in the same order.
+            let applications = try await ServiceApplication.query(on: app.db).with(\.$ranking).all()
+            let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
+            for old in oldRankings {
+                let application = try XCTUnwrap(byNumber[old.number])
+                XCTAssertEqual(application.schools(round: 1), old.preferences.split(separator: ",").map(String.init), old.number)
+                XCTAssertEqual(application.schools(round: 2), (old.preferences2 ?? "").split(separator: ",").map(String.init), old.number)
+            }
+            XCTAssertGreaterThan(oldRankings.filter { !$0.preferences.isEmpty }.count, 400, "the fixture has rankings to convert")
             // Sealed records still open with the key: every resident's number is a valid one.
             let residents = try await Resident.query(on: app.db).all()
             XCTAssertEqual(residents.count, 1000)

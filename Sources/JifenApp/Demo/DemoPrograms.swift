@@ -166,7 +166,7 @@ enum DemoPrograms {
             }
         }
         try await quotas.create(on: db)
-        var services: [ServiceApplication] = []
+        var services: [ServiceApplication] = [], rankings: [ServicePreference] = []
         for (n, child) in children.enumerated() {
             let s = ServiceApplication()
             let submitted = now.addingTimeInterval(-Double(240 - n % 80) * 86_400 - Double(n) * 97)
@@ -179,7 +179,8 @@ enum DemoPrograms {
                 let school = schools[Int.random(in: 0..<schools.count, using: &rng) % (prefs.isEmpty ? 6 : schools.count)]
                 if !prefs.contains(school.code) { prefs.append(school.code) }
             }
-            s.preferences = prefs.joined(separator: ",")
+            s.id = UUID()
+            rankings += prefs.enumerated().map { ServicePreference(application: s.id!, round: 1, rank: $0.offset + 1, school: $0.element) }
             s.childHash = child.idHash
             s.submittedAt = submitted
             s.$program.id = grade1.id!
@@ -188,6 +189,7 @@ enum DemoPrograms {
             services.append(s)
         }
         try await services.create(on: db, batch: 100)
+        try await rankings.create(on: db, batch: 500)
         try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         guard let closes = CivilDate(grade1.closes), closes < today, closes.year == y else { return }
@@ -216,7 +218,7 @@ enum DemoPrograms {
         }
         try await quotas.create(on: db)
         let closes = CivilDate(year: y, month: 5, day: 30)!
-        var applications: [ServiceApplication] = []
+        var applications: [ServiceApplication] = [], rankings: [ServicePreference] = []
         for (n, person) in people.filter({ !skipping.contains($0.resident.id!) }).suffix(220).enumerated() {
             let a = ServiceApplication()
             let submitted = Date(timeIntervalSince1970: Double(Instant(iso8601: "\(y)-03-01T09:00:00+08:00")!.seconds) + Double(n) * 20_000)
@@ -229,7 +231,8 @@ enum DemoPrograms {
                 let school = schools[Int.random(in: 0..<min(9, schools.count), using: &rng)]
                 if !prefs.contains(school.code) { prefs.append(school.code) }
             }
-            a.preferences = prefs.joined(separator: ",")
+            a.id = UUID()
+            rankings += prefs.enumerated().map { ServicePreference(application: a.id!, round: 1, rank: $0.offset + 1, school: $0.element) }
             a.childHash = "resident:" + person.resident.id!.uuidString
             a.submittedAt = submitted
             a.points = Int64(Int.random(in: 120...440, using: &rng)) * 50
@@ -239,6 +242,7 @@ enum DemoPrograms {
             applications.append(a)
         }
         try await applications.create(on: db, batch: 100)
+        try await rankings.create(on: db, batch: 500)
         let at = { (days: Int) in Date(timeIntervalSince1970: Double(Instant(iso8601: closes.adding(days: days).description + "T10:00:00+08:00")!.seconds)) }
         let actor = Actor(id: nil, login: "edu", address: nil)
         let first = try await ProgramService(app: app, db: db, now: at(3), actor: actor, logger: app.logger).run(program, round: 1)

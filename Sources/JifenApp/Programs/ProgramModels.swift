@@ -86,8 +86,6 @@ final class ServiceApplication: Model, @unchecked Sendable {
 
     // data fields
     @Field(key: "number") var number: String
-    /// School codes in the parent's order, comma-separated.
-    @Field(key: "preferences") var preferences: String
     /// The keyed hash of the child's ID number: one application per child (and so one spouse).
     @OptionalField(key: "child_hash") var childHash: String?
     @Field(key: "submitted_at") var submittedAt: Date
@@ -95,17 +93,15 @@ final class ServiceApplication: Model, @unchecked Sendable {
     @OptionalField(key: "points") var points: Int64?
     @OptionalField(key: "tiebreak_values") var tiebreakValues: String?
     @OptionalField(key: "correction") var correction: String?
-    /// Second round (调剂): new ranked schools, comma-separated; nil places by town of residence.
-    @OptionalField(key: "preferences2") var preferences2: String?
 
     // relationships
     @Parent(key: "program_id") var program: Program
     @Parent(key: "resident_id") var resident: Resident
     @OptionalParent(key: "child_id") var child: HouseholdMember?
+    /// The ranked schools of each round (see `ServicePreference`).
+    @Children(for: \.$application) var ranking: [ServicePreference]
 
     init() {}
-
-    var schoolCodes: [String] { preferences.split(separator: ",").map(String.init) }
 }
 
 /// One allocation round of a program: its result, its publicity and objections window, and

@@ -89,7 +89,7 @@ struct ProgramService {
     func apply(resident: Resident, child: HouseholdMember?, program: Program, schools: [String]) async throws -> ApplyResult {
         guard let rules = program.rules else { throw Abort(.internalServerError) }
         let residentID = try resident.requireID()
-        let existing = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID())
+        let existing = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$ranking)
             .filter(\.$resident.$id == residentID).all().first { $0.$child.id == child?.id }
         let facts = try await facts(for: resident, child: child, program: program, excluding: existing)
         var refusals = rules.check(facts, choices: schools.count, on: today).map(Refusal.rule)
@@ -101,7 +101,7 @@ struct ProgramService {
         }
         guard refusals.isEmpty else { return .refused(refusals) }
         let application = existing ?? ServiceApplication()
-        let before = existing.map { ["preferences": $0.preferences] }
+        let before = existing.map { ["preferences": $0.schoolCodes.joined(separator: ",")] }
         if existing == nil {
             application.createdAt = now
             application.number = "FW\(program.year)-" + String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8))
@@ -111,13 +111,13 @@ struct ProgramService {
             application.$resident.id = residentID
             application.$child.id = child?.id
         }
-        application.preferences = schools.joined(separator: ",")
         application.updatedAt = now
         do {
             try await db.transaction { db in
                 try await application.save(on: db)
+                try await application.rank(schools, round: 1, on: db)
                 try await Audit.record(existing == nil ? "applyService" : "rerank", entity: "serviceApplication", id: application.number,
-                                       before: before, after: ["program": program.code, "preferences": application.preferences], by: actor, at: now, on: db)
+                                       before: before, after: ["program": program.code, "preferences": schools.joined(separator: ",")], by: actor, at: now, on: db)
                 if existing == nil {
                     try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
                         .notify(resident, kind: "serviceApplied", text("sms_service_applied", ["program": program.title, "number": application.number]))
@@ -164,7 +164,8 @@ struct ProgramService {
             let tiebreak = (application.tiebreakValues ?? "").split(separator: ",").compactMap { Decimal2(parsing: String($0)) }
             var preferences = application.schoolCodes
             if n == 2 {
-                if let second = application.preferences2, !second.isEmpty { preferences = second.split(separator: ",").map(String.init) }
+                let second = application.schools(round: 2)
+                if !second.isEmpty { preferences = second }
                 else { preferences = towns[application.resident.id?.uuidString ?? ""] ?? [] }
             }
             instance.append(id: application.number, points: Double(points.hundredths) / 100, pointsText: points.description,
@@ -185,7 +186,7 @@ struct ProgramService {
         guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
-        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
+        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).with(\.$ranking).all()
         var seats: [String: Int] = [:]
         var names: [String: String] = [:]
         for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() {
@@ -204,7 +205,7 @@ struct ProgramService {
             // Placement by town for those who give no new ranking: the schools of the town of
             // their current residence, in code order.
             let schoolsByTown = Dictionary(grouping: try await School.query(on: db).with(\.$jurisdiction).all(), by: { $0.jurisdiction.code })
-            for application in applications where (application.preferences2 ?? "").isEmpty {
+            for application in applications where application.schools(round: 2).isEmpty {
                 let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == application.$resident.id).filter(\.$toDate == nil)
                     .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
                 let town = grid.flatMap(JurisdictionCode.init)?.parent?.parent?.rawValue
@@ -277,7 +278,7 @@ struct ProgramService {
         }
         let before = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).all()
         let ids = before.map(\.$application.id)
-        let applications = try await ServiceApplication.query(on: db).filter(\.$id ~~ ids).with(\.$resident).all()
+        let applications = try await ServiceApplication.query(on: db).filter(\.$id ~~ ids).with(\.$resident).with(\.$ranking).all()
         let oldPoints = target.points ?? 0
         for application in applications where application.id == target.id {
             application.points = points.hundredths
@@ -295,7 +296,7 @@ struct ProgramService {
         // Round 2 keeps the placement by town it was run with: the trace holds the preferences.
         var towns: [String: [String]] = [:]
         if round.round > 1, case .object(let trace)? = try JSONText.parse(round.result)["trace"] {
-            for application in applications where (application.preferences2 ?? "").isEmpty {
+            for application in applications where application.schools(round: 2).isEmpty {
                 if case .array(let steps)? = trace.first(where: { $0.0 == application.number })?.1["steps"] {
                     towns[application.$resident.id.uuidString] = steps.compactMap { if case .string(let s)? = $0["school"] { s } else { nil } }
                 }

@@ -35,7 +35,7 @@ extension ProgramsController {
         var points: String?
         if let resident {
             children = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$relation == .child).all()
-            existing = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first()
+            existing = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).with(\.$ranking).first()
             points = try await service.points(of: resident, for: program)?.total.description
         }
         let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().sorted { $0.school.code < $1.school.code }
@@ -78,7 +78,7 @@ extension ProgramsController {
         let program = try await find(req)
         let user = try req.requireUser()
         guard let resident = try await Resident.find(user: user.id, on: req.db),
-              let application = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).first(),
+              let application = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).with(\.$ranking).first(),
               let first = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first(), first.finalizedAt != nil,
               try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).count() == 0,
               let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == first.requireID()).filter(\.$application.$id == application.requireID()).first(),
@@ -95,7 +95,7 @@ extension ProgramsController {
 
     static func secondPage(_ req: Request) async throws -> Response {
         let (program, application, left) = try await secondContext(req)
-        let chosen = (application.preferences2 ?? "").split(separator: ",").map(String.init)
+        let chosen = application.schools(round: 2)
         let n = max(1, program.maxChoices)
         let content = SecondContent(title: program.title, choices: (0..<n).map { k in
             Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
@@ -112,12 +112,12 @@ extension ProgramsController {
         for k in 1...max(1, program.maxChoices) {
             if let s = input["school\(k)"]?.trimmingCharacters(in: .whitespaces), !s.isEmpty, offered.contains(s), !schools.contains(s) { schools.append(s) }
         }
-        application.preferences2 = schools.joined(separator: ",")
         application.updatedAt = req.now
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, ranked = schools
         try await req.db.transaction { db in
             try await application.save(on: db)
-            try await Audit.record("rerank", entity: "serviceApplication", id: application.number, after: ["round": "2", "preferences": application.preferences2 ?? ""], by: actor, at: now, on: db)
+            try await application.rank(ranked, round: 2, on: db)
+            try await Audit.record("rerank", entity: "serviceApplication", id: application.number, after: ["round": "2", "preferences": ranked.joined(separator: ",")], by: actor, at: now, on: db)
         }
         return req.redirect(to: "/me/programs?done=second")
     }

@@ -25,7 +25,7 @@ extension ProgramsController {
         let user = try req.requireUser()
         var items: [MyApplication] = []
         if let resident = try await Resident.find(user: user.id, on: req.db) {
-            let applications = try await ServiceApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).sort(\.$createdAt, .descending).all()
+            let applications = try await ServiceApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).with(\.$ranking).sort(\.$createdAt, .descending).all()
             for a in applications {
                 let program = a.program
                 let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
@@ -48,7 +48,7 @@ extension ProgramsController {
                     // The schools of that round's list (round 2: his new ranking, or the schools of
                     // his town he was placed by), each with what the round's trace says it did.
                     let steps = try round.steps(of: a.number)
-                    let second = (a.preferences2 ?? "").split(separator: ",").map(String.init)
+                    let second = a.schools(round: 2)
                     let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.school) : second)
                     for code in ranked {
                         let outcome = switch steps.first(where: { $0.school == code })?.result {

@@ -60,7 +60,7 @@ extension ProgramsController {
     static func applications(_ req: Request) async throws -> Response {
         let program = try await find(req)
         let sort = req.query[String.self, at: "sort"] == "points" ? "points" : "submitted"
-        func base() -> QueryBuilder<ServiceApplication> { ServiceApplication.query(on: req.db).filter(\.$program.$id == program.id!) }
+        func base() -> QueryBuilder<ServiceApplication> { ServiceApplication.query(on: req.db).filter(\.$program.$id == program.id!).with(\.$ranking) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let query = base().with(\.$resident).with(\.$child)
         if sort == "points" { query.sort(\.$points, .descending) }

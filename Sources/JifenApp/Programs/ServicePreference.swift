@@ -1,0 +1,96 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// One school of an application's ranking (志愿) for a round: rank 1 is the first choice.
+/// Round 1 is the application's own ranking; round 2 the new one given for the second round
+/// (调剂) — none there places the applicant by the town he lives in.
+final class ServicePreference: Model, @unchecked Sendable {
+    static let schema = "service_preferences"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "round") var round: Int
+    @Field(key: "rank") var rank: Int
+    @Field(key: "school_code") var schoolCode: String
+
+    // relationships
+    @Parent(key: "application_id") var application: ServiceApplication
+
+    init() {}
+
+    init(application: UUID, round: Int, rank: Int, school: String) {
+        self.$application.id = application
+        self.round = round
+        self.rank = rank
+        self.schoolCode = school
+    }
+}
+
+extension ServiceApplication {
+    /// The ranking of round `n`, in the parent's order (needs `ranking` loaded: `.with(\.$ranking)`).
+    func schools(round n: Int) -> [String] {
+        ranking.filter { $0.round == n }.sorted { $0.rank < $1.rank }.map(\.schoolCode)
+    }
+
+    /// The application's own ranking (round 1).
+    var schoolCodes: [String] { schools(round: 1) }
+
+    /// Replaces the ranking of round `n` with `schools`, in the caller's transaction.
+    func rank(_ schools: [String], round n: Int, on db: any Database) async throws {
+        let id = try requireID()
+        try await ServicePreference.query(on: db).filter(\.$application.$id == id).filter(\.$round == n).delete()
+        for (k, school) in schools.enumerated() {
+            try await ServicePreference(application: id, round: n, rank: k + 1, school: school).create(on: db)
+        }
+    }
+}
+
+/// Rankings move from comma-joined text columns (`preferences`, `preferences2`) to one row per
+/// rank. Existing applications keep their rankings; the text columns are dropped.
+struct CreateServicePreferences: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema(ServicePreference.schema)
+            .id()
+            .field("application_id", .uuid, .required, .references("service_applications", .id, onDelete: .cascade))
+            .field("round", .int, .required)
+            .field("rank", .int, .required)
+            .field("school_code", .string, .required)
+            .unique(on: "application_id", "round", "rank")
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.create(index: "service_preferences_application").on(ServicePreference.schema).column("application_id").run()
+        struct Old: Decodable { let id: UUID; let preferences: String; let preferences2: String? }
+        let old = try await sql.raw("SELECT id, preferences, preferences2 FROM service_applications").all(decoding: Old.self)
+        var rows: [ServicePreference] = []
+        for application in old {
+            for (round, text) in [(1, application.preferences), (2, application.preferences2 ?? "")] {
+                for (k, school) in text.split(separator: ",").enumerated() {
+                    rows.append(ServicePreference(application: application.id, round: round, rank: k + 1, school: String(school)))
+                }
+            }
+        }
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            try await rows[start..<min(start + 500, rows.count)].create(on: database)
+        }
+        try await sql.raw("ALTER TABLE service_applications DROP COLUMN preferences").run()
+        try await sql.raw("ALTER TABLE service_applications DROP COLUMN preferences2").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE service_applications ADD COLUMN preferences TEXT NOT NULL DEFAULT ''").run()
+        try await sql.raw("ALTER TABLE service_applications ADD COLUMN preferences2 TEXT").run()
+        struct Row: Decodable { let application_id: UUID; let round: Int; let rank: Int; let school_code: String }
+        let rows = try await sql.raw("SELECT application_id, round, rank, school_code FROM service_preferences ORDER BY rank").all(decoding: Row.self)
+        for (key, group) in Dictionary(grouping: rows, by: { "\($0.application_id.uuidString)|\($0.round)" }) {
+            let parts = key.split(separator: "|")
+            let column = parts[1] == "1" ? "preferences" : "preferences2"
+            let text = group.sorted { $0.rank < $1.rank }.map(\.school_code).joined(separator: ",")
+            try await sql.update("service_applications").set(SQLIdentifier(column), to: text).where("id", .equal, group[0].application_id).run()
+        }
+        try await database.schema(ServicePreference.schema).delete()
+    }
+}
