@@ -48,4 +48,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 013 – ranked schools as one row per rank instead of comma-joined text
         app.migrations.add(CreateServicePreferences())
     }
+    do { // Migration 014 – corrections of a round as rows instead of JSON lines
+        app.migrations.add(CreateRoundCorrections())
+    }
 }

@@ -31,6 +31,11 @@ final class UpgradeTests: XCTestCase {
             try await sql.raw("SELECT number, preferences, preferences2 FROM service_applications").all(decoding: OldRanking.self)
         }
         XCTAssertEqual(oldRankings.count, manifest.rows["service_applications"])
+        struct OldRound: Decodable { let round: Int; let corrections: String }
+        let oldCorrections = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT round, corrections FROM allocation_rounds WHERE corrections <> ''").all(decoding: OldRound.self)
+        }
+        XCTAssertEqual(oldCorrections.count, 1, "the fixture's round with a correction")
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -72,6 +77,24 @@ final class UpgradeTests: XCTestCase {
             XCTAssertEqual(publicity.status, .ok)
             XCTAssertTrue(publicity.body.contains("经核查社保月数漏算，更正为 150 分"), "the correction's reason")
             XCTAssertTrue(publicity.body.contains(manifest.corrected), "the corrected application")
+            // The correction, once a JSON line, is a row with its changes, and the page lists each.
+            struct OldChange: Decodable { let number: String; let before: String; let after: String }
+            struct OldLine: Decodable { let number: String; let pointsBefore: String; let pointsAfter: String; let reason: String; let changes: [OldChange] }
+            let oldLine = try JSONDecoder().decode(OldLine.self, from: Data(oldCorrections[0].corrections.utf8))
+            let corrections = try await RoundCorrection.query(on: app.db).with(\.$changes).all()
+            XCTAssertEqual(corrections.count, 1)
+            let correction = try XCTUnwrap(corrections.first)
+            XCTAssertEqual(correction.number, oldLine.number)
+            XCTAssertEqual(Points(hundredths: correction.pointsBefore).description, oldLine.pointsBefore)
+            XCTAssertEqual(Points(hundredths: correction.pointsAfter).description, oldLine.pointsAfter)
+            XCTAssertEqual(correction.reason, oldLine.reason)
+            XCTAssertEqual(correction.changes.sorted { $0.position < $1.position }.map { "\($0.number) \($0.schoolBefore ?? "-") \($0.schoolAfter ?? "-")" },
+                           oldLine.changes.map { "\($0.number) \($0.before) \($0.after)" })
+            let names = Dictionary(uniqueKeysWithValues: try await School.query(on: app.db).all().map { ($0.code, $0.name) })
+            for change in oldLine.changes {
+                let line = "\(change.number)：\(change.before == "-" ? "未录取" : names[change.before]!) → \(change.after == "-" ? "未录取" : names[change.after]!)"
+                XCTAssertTrue(publicity.body.contains(line), line)
+            }
             let corrected = try await ServiceApplication.query(on: app.db).filter(\.$number == manifest.corrected).first()
             XCTAssertEqual(corrected?.points, 15_000, "150 points, as corrected")
             let lastYear = try await Browser(app).get("/publicity/2025-grade1/2")

@@ -119,9 +119,6 @@ final class AllocationRound: Model, @unchecked Sendable {
     @Field(key: "result") var result: String
     @OptionalField(key: "finalized_at") var finalizedAt: Date?
     @Field(key: "run_by") var runBy: String
-    /// Corrections after objections, newest last: one JSON object per line
-    /// (`{"at","by","number","reason","changes":[{"number","before","after"}]}`).
-    @Field(key: "corrections") var corrections: String
     @Parent(key: "program_id") var program: Program
 
     init() {}

@@ -222,7 +222,6 @@ struct ProgramService {
         round.publicityTo = today.adding(days: 6).description
         round.result = Allocation.json(instance, outcome, trace: true)
         round.runBy = actor.login
-        round.corrections = ""
         round.$program.id = programID
         let frozen = applications, schoolNames = names
         try await db.transaction { db in
@@ -311,14 +310,15 @@ struct ProgramService {
             let was = old[instance.ids[a]]?.schoolCode ?? "-"
             if after != was { changes.append(Change(number: instance.ids[a], before: was, after: after)) }
         }
-        struct Entry: Codable { let at: String; let by: String; let number: String; let pointsBefore: String; let pointsAfter: String; let reason: String; let changes: [Change] }
-        let entry = Entry(at: ShanghaiTime.dateTime(now), by: actor.login, number: number, pointsBefore: Points(hundredths: oldPoints).description,
-                          pointsAfter: points.description, reason: reason, changes: changes)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = String(decoding: try encoder.encode(entry), as: UTF8.self)
+        let correction = RoundCorrection()
+        correction.at = now
+        correction.by = actor.login
+        correction.number = number
+        correction.pointsBefore = oldPoints
+        correction.pointsAfter = points.hundredths
+        correction.reason = reason
+        correction.$round.id = try round.requireID()
         round.result = Allocation.json(instance, outcome, trace: true)
-        round.corrections += (round.corrections.isEmpty ? "" : "\n") + line
         let saved = applications, schoolNames = names
         let changed = changes
         try await db.transaction { db in
@@ -326,6 +326,11 @@ struct ProgramService {
             try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).delete()
             try await round.save(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved, on: db)
+            try await correction.create(on: db)
+            for (k, change) in changed.enumerated() {
+                try await CorrectionChange(correction: correction.requireID(), position: k, number: change.number,
+                                           before: change.before == "-" ? nil : change.before, after: change.after == "-" ? nil : change.after).create(on: db)
+            }
             // Those whose result changed hear of it.
             let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
             for change in changed {

@@ -121,19 +121,14 @@ extension ProgramsController {
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
-        let corrections = round.corrections.split(separator: "\n").compactMap { line -> CorrectionView? in
-            guard let v = try? JSONText.parse(String(line)) else { return nil }
-            func str(_ k: String) -> String { if case .string(let s)? = v[k] { s } else { "" } }
-            var changes: [String] = []
-            if case .array(let list)? = v["changes"] {
-                for c in list {
-                    if case .string(let number)? = c["number"], case .string(let before)? = c["before"], case .string(let after)? = c["after"] {
-                        changes.append(req.text("correction_change", ["number": number, "before": before == "-" ? req.text("publicity_not_admitted") : schools[before] ?? before,
-                                                                      "after": after == "-" ? req.text("publicity_not_admitted") : schools[after] ?? after]))
-                    }
-                }
+        let corrections = try await RoundCorrection.query(on: req.db).filter(\.$round.$id == round.requireID()).with(\.$changes).sort(\.$at).all().map { c in
+            let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
+            let changes = c.changes.sorted { $0.position < $1.position }.map {
+                req.text("correction_change", ["number": $0.number, "before": school($0.schoolBefore), "after": school($0.schoolAfter)])
             }
-            return CorrectionView(at: str("at"), number: str("number"), points: str("pointsBefore") + " → " + str("pointsAfter"), reason: str("reason"), changes: changes)
+            return CorrectionView(at: ShanghaiTime.dateTime(c.at), number: c.number,
+                                  points: Points(hundredths: c.pointsBefore).description + " → " + Points(hundredths: c.pointsAfter).description,
+                                  reason: c.reason, changes: changes)
         }
         let user = req.currentUser
         let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
