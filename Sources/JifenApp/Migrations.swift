@@ -51,4 +51,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 014 – corrections of a round as rows instead of JSON lines
         app.migrations.add(CreateRoundCorrections())
     }
+    do { // Migration 015 – a round's result as rows (schools with cutoffs, every trace) instead of a JSON document
+        app.migrations.add(CreateRoundRows())
+    }
 }

@@ -36,6 +36,10 @@ final class UpgradeTests: XCTestCase {
             try await sql.raw("SELECT round, corrections FROM allocation_rounds WHERE corrections <> ''").all(decoding: OldRound.self)
         }
         XCTAssertEqual(oldCorrections.count, 1, "the fixture's round with a correction")
+        struct OldResult: Decodable { let id: UUID; let result: String }
+        let oldResults = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT id, result FROM allocation_rounds").all(decoding: OldResult.self)
+        }
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -77,6 +81,32 @@ final class UpgradeTests: XCTestCase {
             XCTAssertEqual(publicity.status, .ok)
             XCTAssertTrue(publicity.body.contains("经核查社保月数漏算，更正为 150 分"), "the correction's reason")
             XCTAssertTrue(publicity.body.contains(manifest.corrected), "the corrected application")
+            // Each round's result, once one JSON document, is rows: every school's seats, admitted and
+            // cutoff points as the document had them, and every applicant's trace step by step.
+            for old in oldResults {
+                let json = try JSONText.parse(old.result)
+                let found = try await AllocationRound.find(old.id, on: app.db)
+                let round = try XCTUnwrap(found)
+                let cutoffs = try await round.cutoffs(on: app.db)
+                guard case .object(let schools)? = json["cutoffs"] else { return XCTFail("no cutoffs in the old result") }
+                XCTAssertEqual(cutoffs.map(\.school), schools.map(\.0))
+                for (cutoff, (_, school)) in zip(cutoffs, schools) {
+                    XCTAssertEqual(cutoff.seats, Int({ if case .number(let n)? = school["seats"] { n } else { "" } }()))
+                    XCTAssertEqual(cutoff.admitted, Int({ if case .number(let n)? = school["admitted"] { n } else { "" } }()))
+                    XCTAssertEqual(cutoff.points.flatMap { Points(parsing: $0) }, { if case .number(let n)? = school["points"] { Points(parsing: n) } else { nil } }())
+                }
+                guard case .object(let trace)? = json["trace"] else { return XCTFail("no trace in the old result") }
+                for (number, t) in trace.prefix(40) {
+                    guard case .array(let list)? = t["steps"] else { continue }
+                    let steps = try await round.steps(of: number, on: app.db)
+                    XCTAssertEqual(steps.map { "\($0.schoolCode) \($0.outcome.rawValue)" },
+                                   list.map { s -> String in
+                                       let school = if case .string(let v)? = s["school"] { v } else { "" }
+                                       let result = if case .string(let v)? = s["result"] { v } else { "" }
+                                       return "\(school) \(result)"
+                                   }, number)
+                }
+            }
             // The correction, once a JSON line, is a row with its changes, and the page lists each.
             struct OldChange: Decodable { let number: String; let before: String; let after: String }
             struct OldLine: Decodable { let number: String; let pointsBefore: String; let pointsAfter: String; let reason: String; let changes: [OldChange] }

@@ -82,7 +82,7 @@ enum DashboardController {
                                      Chart.Series(name: req.text("dash_demand"), values: supply.map(\.2), color: Chart.red)]))
         if let round = try await AllocationRound.query(on: db).sort(\.$runAt, .descending).with(\.$program).first() {
             let names = Dictionary(uniqueKeysWithValues: try await Quota.query(on: db).filter(\.$program.$id == round.$program.id).with(\.$school).all().map { ($0.school.code, $0.school.name) })
-            let cutoffs = try round.cutoffs()
+            let cutoffs = try await round.cutoffs(on: db)
             let rows = cutoffs.map { [names[$0.school] ?? $0.school, String($0.seats), String($0.admitted), $0.points ?? "—"] }
             let admitted = cutoffs.map { Double($0.admitted) }
             result.append(table("admitted", req.text("dash_admitted", ["program": round.program.title, "round": String(round.round)]),

@@ -115,8 +115,6 @@ final class AllocationRound: Model, @unchecked Sendable {
     @Field(key: "run_at") var runAt: Date
     @Field(key: "publicity_from") var publicityFrom: String
     @Field(key: "publicity_to") var publicityTo: String
-    /// The allocation's JSON output with its trace (DESIGN §5 form).
-    @Field(key: "result") var result: String
     @OptionalField(key: "finalized_at") var finalizedAt: Date?
     @Field(key: "run_by") var runBy: String
     @Parent(key: "program_id") var program: Program
@@ -144,38 +142,6 @@ final class Objection: Model, @unchecked Sendable {
     init() {}
 
     func isOverdue(today: CivilDate) -> Bool { answer == nil && (CivilDate(dueDate).map { $0 < today } ?? false) }
-}
-
-extension AllocationRound {
-    struct SchoolCutoff { let school: String; let seats: Int; let admitted: Int; let points: String? }
-
-    /// The `cutoffs` of the stored result, in its order (school codes sorted): seats, admitted
-    /// and the last admitted applicant's points as written.
-    func cutoffs() throws -> [SchoolCutoff] {
-        guard case .object(let members)? = try JSONText.parse(result)["cutoffs"] else { return [] }
-        return members.map { code, c in
-            let seats: Int = if case .number(let v)? = c["seats"] { Int(v) ?? 0 } else { 0 }
-            let admitted: Int = if case .number(let v)? = c["admitted"] { Int(v) ?? 0 } else { 0 }
-            let points: String? = if case .number(let v)? = c["points"] { v } else { nil }
-            return SchoolCutoff(school: code, seats: seats, admitted: admitted, points: points)
-        }
-    }
-}
-
-extension AllocationRound {
-    /// One step of the stored trace: a school of the applicant's list for this round, in his
-    /// order, and what it did when his turn came (`admitted`, `full` or `noSeats`). The trace
-    /// stops at the school that admitted him.
-    struct TraceStep: Equatable { let school: String; let result: String }
-
-    func steps(of number: String) throws -> [TraceStep] {
-        guard case .object(let trace)? = try JSONText.parse(result)["trace"],
-              case .array(let steps)? = trace.first(where: { $0.0 == number })?.1["steps"] else { return [] }
-        return steps.compactMap { step in
-            guard case .string(let school)? = step["school"], case .string(let result)? = step["result"] else { return nil }
-            return TraceStep(school: school, result: result)
-        }
-    }
 }
 
 /// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.

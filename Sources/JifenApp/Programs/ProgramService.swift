@@ -220,7 +220,6 @@ struct ProgramService {
         round.runAt = now
         round.publicityFrom = today.description
         round.publicityTo = today.adding(days: 6).description
-        round.result = Allocation.json(instance, outcome, trace: true)
         round.runBy = actor.login
         round.$program.id = programID
         let frozen = applications, schoolNames = names
@@ -263,6 +262,7 @@ struct ProgramService {
             rows.append(row)
         }
         try await rows.create(on: db, batch: 200)
+        try await round.store(instance, outcome, points: byNumber.mapValues { $0.points ?? 0 }, on: db)
     }
 
     struct Change: Codable, Equatable { let number: String; let before: String; let after: String }
@@ -294,11 +294,9 @@ struct ProgramService {
         }
         // Round 2 keeps the placement by town it was run with: the trace holds the preferences.
         var towns: [String: [String]] = [:]
-        if round.round > 1, case .object(let trace)? = try JSONText.parse(round.result)["trace"] {
+        if round.round > 1 {
             for application in applications where application.schools(round: 2).isEmpty {
-                if case .array(let steps)? = trace.first(where: { $0.0 == application.number })?.1["steps"] {
-                    towns[application.$resident.id.uuidString] = steps.compactMap { if case .string(let s)? = $0["school"] { s } else { nil } }
-                }
+                towns[application.$resident.id.uuidString] = try await round.steps(of: application.number, on: db).map(\.schoolCode)
             }
         }
         let instance = try await instance(program, round: round.round, applications: applications, seats: seats, towns: towns)
@@ -318,7 +316,6 @@ struct ProgramService {
         correction.pointsAfter = points.hundredths
         correction.reason = reason
         correction.$round.id = try round.requireID()
-        round.result = Allocation.json(instance, outcome, trace: true)
         let saved = applications, schoolNames = names
         let changed = changes
         try await db.transaction { db in

@@ -40,22 +40,22 @@ extension ProgramsController {
                 var lines: [ResultLine] = []
                 var admitted = false
                 if let round, let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first() {
-                    let cutoffs = Dictionary(uniqueKeysWithValues: try round.cutoffs().map { ($0.school, $0.points ?? "—") })
+                    let cutoffs = Dictionary(uniqueKeysWithValues: try await round.cutoffs(on: req.db).map { ($0.school, $0.points ?? "—") })
                     admitted = row.schoolCode != nil
                     summary = admitted
                         ? req.text("my_program_admitted", ["school": schools[row.schoolCode!] ?? row.schoolCode!, "points": Points(hundredths: row.points).description, "rank": String(row.rank)])
                         : req.text("my_program_not_admitted", ["points": Points(hundredths: row.points).description, "rank": String(row.rank)])
                     // The schools of that round's list (round 2: his new ranking, or the schools of
                     // his town he was placed by), each with what the round's trace says it did.
-                    let steps = try round.steps(of: a.number)
+                    let steps = try await round.steps(of: a.number, on: req.db)
                     let second = a.schools(round: 2)
-                    let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.school) : second)
+                    let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.schoolCode) : second)
                     for code in ranked {
-                        let outcome = switch steps.first(where: { $0.school == code })?.result {
-                        case "admitted": req.text("my_program_line_admitted")
-                        case "full": req.text("my_program_line_full")
-                        case "noSeats": req.text("my_program_line_no_seats")
-                        default: req.text("my_program_line_not_needed")
+                        let outcome = switch steps.first(where: { $0.schoolCode == code })?.outcome {
+                        case .admitted: req.text("my_program_line_admitted")
+                        case .full: req.text("my_program_line_full")
+                        case .noSeats: req.text("my_program_line_no_seats")
+                        case nil: req.text("my_program_line_not_needed")
                         }
                         lines.append(ResultLine(choice: req.text("program_choice", ["n": String(lines.count + 1)]), school: schools[code] ?? code,
                                                 cutoff: cutoffs[code] ?? "—", outcome: outcome, mine: code == row.schoolCode))
