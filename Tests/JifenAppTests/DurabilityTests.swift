@@ -39,6 +39,23 @@ final class ServerProcess {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// A port nothing listens on now: the kernel picks it for a socket bound to port 0. (A random
+    /// number can be one another process holds.)
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw NSError(domain: "jifen", code: 3) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw NSError(domain: "jifen", code: 4) }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     func waitUntilReady(timeout: TimeInterval = 90) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -143,7 +160,7 @@ final class DurabilityTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-kill-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = Int.random(in: 20000...40000)
+        let port = try ServerProcess.freePort()
         let base = "http://127.0.0.1:\(port)"
 
         let first = try ServerProcess(dataDirectory: directory, port: port)
@@ -196,7 +213,7 @@ final class DurabilityTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-privacy-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = Int.random(in: 40001...50000)
+        let port = try ServerProcess.freePort()
         let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"], environment: ["JIFEN_LOG_LEVEL": "debug"])
         defer { server.stop() }
         try await server.waitUntilReady()
@@ -257,7 +274,7 @@ final class DurabilityTests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-upload-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = Int.random(in: 50001...60000)
+        let port = try ServerProcess.freePort()
         let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"])
         defer { server.stop() }
         try await server.waitUntilReady()
