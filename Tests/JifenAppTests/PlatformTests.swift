@@ -113,3 +113,26 @@ final class PlatformTests: XCTestCase {
         }
     }
 }
+
+final class TemplateTests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
+    /// Links come from `Paths` through the page: a template writes no application path of its
+    /// own (the stylesheet and the icon aside).
+    func testNoTemplateHardCodesAnApplicationPath() throws {
+        let folder = JifenResources.directory("Views")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".leaf") }
+        XCTAssertGreaterThan(names.count, 40)
+        let regex = try NSRegularExpression(pattern: ##"(?:href|action|src)="(/[^"#]*)"##)
+        var found: [String] = []
+        for name in names.sorted() {
+            let text = try String(contentsOfFile: folder + name, encoding: .utf8)
+            for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let path = String(text[Range(match.range(at: 1), in: text)!])
+                if path.hasPrefix("/css/") || path == "/favicon.svg" { continue }
+                found.append(name + ": " + path)
+            }
+        }
+        XCTAssertEqual(found, [], "paths written in templates")
+    }
+}

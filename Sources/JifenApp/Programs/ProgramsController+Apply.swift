@@ -10,7 +10,7 @@ extension ProgramsController {
 
     struct ApplyContent: Encodable {
         let title: String
-        let code: String
+        let programLink: String
         let points: String?
         let children: [SelectOption]
         let forChild: Bool
@@ -42,7 +42,7 @@ extension ProgramsController {
         let chosen = picked ?? existing?.schoolCodes ?? []
         let selectedChild = child ?? existing?.$child.id?.uuidString
         let content = ApplyContent(
-            title: program.title, code: program.code, points: points,
+            title: program.title, programLink: Paths.program(program.code), points: points,
             children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate + "）", selected: $0.id?.uuidString == selectedChild) },
             forChild: rules.kind.forChild,
             choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in

@@ -66,14 +66,14 @@ extension ProgramsController {
         let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all()
         let byID = Dictionary(uniqueKeysWithValues: rounds.map { ($0.id!, $0.round) })
         let list = try await Objection.query(on: req.db).filter(\.$round.$id ~~ rounds.compactMap(\.id)).sort(\.$dueDate).sort(\.$createdAt).all()
-        struct Content: Encodable { let title: String; let code: String; let rows: [ObjectionRow] }
+        struct Content: Encodable { let title: String; let programLink: String; let rows: [ObjectionRow] }
         let rows = list.map { o in
             ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
                          contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate,
                          overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
                          action: "/programs/\(program.code)/objections/\(o.id?.uuidString ?? "")/answer", error: o.id?.uuidString == failed ? message : nil)
         }
-        return try await req.render("objections", title: "objections_title", Content(title: program.title, code: program.code, rows: rows), status: status)
+        return try await req.render("objections", title: "objections_title", Content(title: program.title, programLink: Paths.program(program.code), rows: rows), status: status)
     }
 
     struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }

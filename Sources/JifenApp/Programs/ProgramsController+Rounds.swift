@@ -66,9 +66,9 @@ extension ProgramsController {
         if sort == "points" { query.sort(\.$points, .descending) }
         let rows = try await query.sort(\.$submittedAt).sort(\.$number).range(paging.offset..<(paging.offset + paging.perPage)).all()
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
-        struct Content: Encodable { let title: String; let code: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
+        struct Content: Encodable { let title: String; let programLink: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
         let content = Content(
-            title: program.title, code: program.code,
+            title: program.title, programLink: Paths.program(program.code),
             rows: rows.map { a in
                 ApplicationRow(number: a.number, name: Mask.name(a.resident.name), child: a.child?.nameMasked,
                                points: a.points.map { Points(hundredths: $0).description } ?? "—", submitted: ShanghaiTime.dateTime(a.submittedAt),

@@ -42,6 +42,29 @@ extension Paths {
 }
 
 extension Paths {
+    static let programs = "/programs"
+    static func program(_ code: String) -> String { "/programs/" + code }
+    static let pointApplications = "/points/applications"
+    static let dashboard = "/dashboard"
+    static let simulate = "/simulate"
+    static let surveys = "/surveys"
+    static let consultations = "/consultations"
+}
+
+/// The site-wide links every template may use (`#(links.programs)`), all from `Paths`: no
+/// template writes a path of its own.
+struct SiteLinks: Encodable {
+    let root = Paths.root
+    let myResidence = Paths.myResidence
+    let programs = Paths.programs
+    let pointApplications = Paths.pointApplications
+    let dashboard = Paths.dashboard
+    let simulate = Paths.simulate
+    let surveys = Paths.surveys
+    let consultations = Paths.consultations
+}
+
+extension Paths {
     static let houses = "/houses"
     static let houseNew = "/houses/new"
     static func house(_ id: String) -> String { "/houses/" + id }

@@ -13,6 +13,7 @@ struct PageContext<Content: Encodable>: Encodable {
     let switchLanguage: NavItem
     let logout: String
     let passwordLink: String
+    let links: SiteLinks
     let page: Content
 }
 
@@ -122,6 +123,7 @@ extension Request {
             switchLanguage: NavItem(label: application.catalog.text("language_name", other), href: Paths.language(other.rawValue) + "?back=" + (url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), current: false),
             logout: Paths.logout,
             passwordLink: Paths.password,
+            links: SiteLinks(),
             page: content
         )
         let view = try await self.view.render(template, context)
