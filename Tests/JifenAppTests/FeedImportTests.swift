@@ -222,53 +222,46 @@ final class WorkerCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: directory + "/uploads", withIntermediateDirectories: true)
         let sealed = try AES.GCM.seal(Data(csv.utf8), using: data.encryptionKey).combined!
         FileManager.default.createFile(atPath: directory + "/uploads/" + name, contents: sealed)
-        let payload = #"{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}"#
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sqlite.arguments = ["python3", "-c", """
-        import sqlite3, uuid, sys
-        c = sqlite3.connect(sys.argv[1])
-        c.execute("insert into jobs (id, created_at, kind, status, payload, done, total, created_by) values (?, 1790000000.0, 'feedImport', 'queued', ?, 0, 0, 'admin')", (str(uuid.uuid4()).upper(), sys.argv[2]))
-        c.commit()
-        """, directory + "/jifen.sqlite", payload]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        XCTAssertEqual(sqlite.terminationStatus, 0)
+        /// Queues an import as the web does (a row in `jobs`), written by another SQLite client.
+        func queue(_ payload: String) throws {
+            let sqlite = Process()
+            sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            sqlite.arguments = ["python3", "-c", """
+            import sqlite3, uuid, sys
+            c = sqlite3.connect(sys.argv[1])
+            c.execute("insert into jobs (id, created_at, kind, status, payload, done, total, created_by) values (?, 1790000000.0, 'feedImport', 'queued', ?, 0, 0, 'admin')", (str(uuid.uuid4()).upper(), sys.argv[2]))
+            c.commit()
+            """, directory + "/jifen.sqlite", payload]
+            try sqlite.run()
+            sqlite.waitUntilExit()
+            XCTAssertEqual(sqlite.terminationStatus, 0)
+        }
+        /// `jifen worker --once`: its exit status and what it printed.
+        func work() throws -> (Int32, String) {
+            let worker = Process()
+            worker.executableURL = ServerProcess.binary
+            worker.arguments = ["worker", "--once", "--demo"]
+            worker.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
+            let out = Pipe()
+            worker.standardOutput = out
+            worker.standardError = FileHandle.nullDevice
+            try worker.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            worker.waitUntilExit()
+            return (worker.terminationStatus, text)
+        }
+        try queue(#"{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}"#)
         // MUT
-        let worker = Process()
-        worker.executableURL = ServerProcess.binary
-        worker.arguments = ["worker", "--once", "--demo"]
-        worker.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
-        let out = Pipe()
-        worker.standardOutput = out
-        worker.standardError = FileHandle.nullDevice
-        try worker.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        worker.waitUntilExit()
+        let (status, text) = try work()
         // validate
-        XCTAssertEqual(worker.terminationStatus, 0, text)
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("jobs run 1"), text)
         XCTAssertTrue(text.contains("jobs failed 0"), text)
 
         // A queued import whose file is gone: the worker says it failed and exits with an error.
-        let lostPayload = #"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"admin"}"#
-        let insert = Process()
-        insert.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        insert.arguments = sqlite.arguments!.dropLast() + [lostPayload]
-        try insert.run()
-        insert.waitUntilExit()
-        XCTAssertEqual(insert.terminationStatus, 0)
-        let again = Process()
-        again.executableURL = ServerProcess.binary
-        again.arguments = ["worker", "--once", "--demo"]
-        again.environment = worker.environment
-        let out2 = Pipe()
-        again.standardOutput = out2
-        again.standardError = FileHandle.nullDevice
-        try again.run()
-        let text2 = String(decoding: out2.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        again.waitUntilExit()
-        XCTAssertNotEqual(again.terminationStatus, 0, text2)
+        try queue(#"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"admin"}"#)
+        let (status2, text2) = try work()
+        XCTAssertNotEqual(status2, 0, text2)
         XCTAssertTrue(text2.contains("jobs run 1"), text2)
         XCTAssertTrue(text2.contains("jobs failed 1"), text2)
     }

@@ -16,7 +16,7 @@ final class HomeTests: XCTestCase {
             // validate
             XCTAssertEqual(first, CitizenGlance(residence: .verified(since: "2023-03-01"), permit: .none, points: .none, services: .none))
             let home = try await citizen.get("/home")
-            for words in ["已核实，自 2023-03-01 起", "尚未申请", "今年尚未申请积分", "尚未报名"] {
+            for words in ["已核实，自 2023年3月1日 起", "尚未申请", "今年尚未申请积分", "尚未报名"] {
                 XCTAssertTrue(home.body.contains(words), words)
             }
             for (label, href) in [("申请居住证", "/me/residence"), ("申请积分", "/me/points"), ("查看可报名的项目", "/programs")] {
@@ -34,7 +34,7 @@ final class HomeTests: XCTestCase {
             // In English, the same in English.
             try await citizen.get("/lang/en?back=%2Fhome")
             let english = try await citizen.get("/home")
-            XCTAssertTrue(english.body.contains("Verified, since 2023-03-01"))
+            XCTAssertTrue(english.body.contains("Verified, since 1 March 2023"))
             XCTAssertTrue(english.body.contains(">Apply for a permit</a>"))
 
             // A citizen with no record yet is told to register his residence.

@@ -399,6 +399,9 @@ final class ProgramsTests: XCTestCase {
             try await zhang.signIn("13900001001", "parent12345")
             let mine = try await zhang.get("/me/programs")
             XCTAssertTrue(mine.body.contains("已录取：塘桥中心小学"), "his round-2 school, by name")
+            let zhangResident = try await Resident.query(on: ctx.app.db).filter(\.$name == "张三丰").first()
+            let glance = try await CitizenGlance.query(resident: zhangResident, today: ShanghaiDate.today(ctx.clock.now), on: ctx.app.db)
+            XCTAssertEqual(glance.services, .admitted(school: "塘桥中心小学"), "his home says where he was placed")
             // 我的报名 lists the round-2 ranking with what each school did, not his round-1 list
             // (R1, full, beside a school he never ranked there).
             XCTAssertEqual(Self.resultLines(mine.body), [["塘桥中心小学", "录取"]])
@@ -476,6 +479,11 @@ final class ProgramsTests: XCTestCase {
             let page = try await Browser(ctx.app).get("/publicity/2026-insurance/1")
             XCTAssertTrue(page.body.contains("积分线"))
             XCTAssertEqual(page.body.components(separatedBy: ">达标<").count - 1, 2, "both at or above 80 qualify")
+            for (name, expected) in [("周一", CitizenGlance.Services.qualified), ("吴二", .qualified)] {
+                let resident = try await Resident.query(on: ctx.app.db).filter(\.$name == name).first()
+                let glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(ctx.clock.now), on: ctx.app.db)
+                XCTAssertEqual(glance.services, expected, name)
+            }
         }
     }
 }

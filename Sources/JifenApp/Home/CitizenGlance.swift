@@ -9,7 +9,7 @@ struct CitizenGlance: Equatable {
     enum Residence: Equatable { case none, pending(due: String), verified(since: String), rejected }
     enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: String?), rejected }
     enum Points: Equatable { case none, application(PointsApplication.Status), archive(total: Int64) }
-    enum Services: Equatable { case none, waiting(count: Int), admitted(school: String), notAdmitted }
+    enum Services: Equatable { case none, waiting(count: Int), admitted(school: String), qualified, notAdmitted, notQualified }
 
     var residence: Residence
     var permit: Permit
@@ -41,17 +41,21 @@ struct CitizenGlance: Equatable {
         } else {
             points = .none
         }
-        // Services: placed in the latest round he took part in, or waiting for results.
-        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == id).all()
-        var services: Services = applications.isEmpty ? .none : .waiting(count: applications.count)
-        if let result = try await AllocationResult.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id))
-            .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id).sort(AllocationRound.self, \.$runAt, .descending).first() {
-            if let code = result.schoolCode {
-                services = .admitted(school: try await School.query(on: db).filter(\.$code == code).first()?.name ?? code)
-            } else if result.qualified {
-                services = .admitted(school: "")
-            } else {
-                services = .notAdmitted
+        // Services: his newest application — placed (or over the line) in the latest round it
+        // took part in, not placed, or still waiting for its first result.
+        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == id).sort(\.$createdAt, .descending).all()
+        var services: Services = .none
+        if let newest = applications.first {
+            let result = try await AllocationResult.query(on: db).filter(\.$application.$id == newest.requireID())
+                .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id).sort(AllocationRound.self, \.$runAt, .descending).first()
+            let withResults = Set(try await AllocationResult.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id)).all().map(\.$application.id))
+            switch result {
+            case .none: services = .waiting(count: applications.filter { !withResults.contains($0.id!) }.count)
+            case .some(let r) where r.schoolCode != nil:
+                services = .admitted(school: try await School.query(on: db).filter(\.$code == r.schoolCode!).first()?.name ?? r.schoolCode!)
+            case .some(let r) where r.qualified: services = .qualified
+            case .some(let r) where try await r.$round.get(on: db).$program.get(on: db).threshold != nil: services = .notQualified
+            case .some: services = .notAdmitted
             }
         }
         return CitizenGlance(residence: residence, permit: permit, points: points, services: services)
@@ -64,31 +68,32 @@ struct CitizenGlance: Equatable {
         func link(_ key: String, _ href: String) -> HomeController.Link { HomeController.Link(label: req.text(key), href: href) }
         let residenceCard: Card = switch residence {
         case .none: Card(topic: req.text("nav_residence"), state: req.text("glance_residence_none"), next: link("glance_next_declare", Paths.myResidence))
-        case .pending(let due): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_pending", ["date": due]), next: nil)
-        case .verified(let since): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_verified", ["date": since]), next: nil)
+        case .pending(let due): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_pending", ["date": CivilDate(due).map { ShanghaiDate.long($0, req.language) } ?? due]), next: nil)
+        case .verified(let since): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_verified", ["date": CivilDate(since).map { ShanghaiDate.long($0, req.language) } ?? since]), next: nil)
         case .rejected: Card(topic: req.text("nav_residence"), state: req.text("registration_rejected"), next: link("glance_next_declare", Paths.myResidence))
         }
         let canApply = if case .verified = residence { true } else { false }
         let permitCard: Card = switch permit {
         case .none: Card(topic: req.text("glance_permit"), state: req.text("glance_permit_none"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
         case .inProgress(let status): Card(topic: req.text("glance_permit"), state: req.text("permit_" + status.rawValue), next: nil)
-        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": $0]) } ?? req.text("permit_issued"), next: nil)
+        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": CivilDate($0).map { ShanghaiDate.long($0, req.language) } ?? $0]) } ?? req.text("permit_issued"), next: nil)
         case .rejected: Card(topic: req.text("glance_permit"), state: req.text("permit_rejected"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
         }
         let pointsCard: Card = switch points {
-        case .none: Card(topic: req.text("nav_points"), state: req.text("glance_points_none"), next: link("glance_next_points", "/me/points"))
+        case .none: Card(topic: req.text("nav_points"), state: req.text("glance_points_none"), next: link("glance_next_points", Paths.myPoints))
         case .application(let status):
             Card(topic: req.text("nav_points"), state: req.text("application_" + status.rawValue),
-                 next: [.draft, .returned].contains(status) ? link("glance_next_points_continue", "/me/points") : nil)
+                 next: [.draft, .returned].contains(status) ? link("glance_next_points_continue", Paths.myPoints) : nil)
         case .archive(let total): Card(topic: req.text("nav_points"), state: req.text("glance_points_total", ["points": JifenCore.Points(hundredths: total).description]),
-                                      next: link("glance_next_points_detail", "/me/points"))
+                                      next: link("glance_next_points_detail", Paths.myPoints))
         }
         let servicesCard: Card = switch services {
-        case .none: Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_none"), next: link("glance_next_programs", "/programs"))
-        case .waiting(let count): Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_waiting", ["count": String(count)]), next: link("glance_next_results", "/me/programs"))
-        case .admitted(let school): Card(topic: req.text("nav_my_programs"), state: school.isEmpty ? req.text("publicity_qualified") : req.text("glance_services_admitted", ["school": school]),
-                                         next: link("glance_next_results", "/me/programs"))
-        case .notAdmitted: Card(topic: req.text("nav_my_programs"), state: req.text("publicity_not_admitted"), next: link("glance_next_results", "/me/programs"))
+        case .none: Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_none"), next: link("glance_next_programs", Paths.programs))
+        case .waiting(let count): Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_waiting", ["count": String(count)]), next: link("glance_next_results", Paths.myPrograms))
+        case .admitted(let school): Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_admitted", ["school": school]), next: link("glance_next_results", Paths.myPrograms))
+        case .qualified: Card(topic: req.text("nav_my_programs"), state: req.text("publicity_qualified"), next: link("glance_next_results", Paths.myPrograms))
+        case .notAdmitted: Card(topic: req.text("nav_my_programs"), state: req.text("publicity_not_admitted"), next: link("glance_next_results", Paths.myPrograms))
+        case .notQualified: Card(topic: req.text("nav_my_programs"), state: req.text("publicity_not_qualified"), next: link("glance_next_results", Paths.myPrograms))
         }
         return [residenceCard, permitCard, pointsCard, servicesCard]
     }

@@ -295,8 +295,9 @@ struct ProgramService {
         // Round 2 keeps the placement by town it was run with: the trace holds the preferences.
         var towns: [String: [String]] = [:]
         if round.round > 1 {
+            let steps = Dictionary(grouping: try await AllocationStep.query(on: db).filter(\.$round.$id == round.requireID()).sort(\.$position).all(), by: \.number)
             for application in applications where application.schools(round: 2).isEmpty {
-                towns[application.$resident.id.uuidString] = try await round.steps(of: application.number, on: db).map(\.schoolCode)
+                towns[application.$resident.id.uuidString] = (steps[application.number] ?? []).map(\.schoolCode)
             }
         }
         let instance = try await instance(program, round: round.round, applications: applications, seats: seats, towns: towns)

@@ -43,6 +43,8 @@ extension Paths {
 
 extension Paths {
     static let programs = "/programs"
+    static let myPrograms = "/me/programs"
+    static let myPoints = "/me/points"
     static func program(_ code: String) -> String { "/programs/" + code }
     static let pointApplications = "/points/applications"
     static let dashboard = "/dashboard"

@@ -345,7 +345,7 @@ public enum Allocation {
         for p in Int(x.preferenceStart[a])..<Int(x.preferenceStart[a + 1]) {
             let school = Int(x.preferences[p])
             let name = x.preferenceText[p]
-            if school < 0 || x.seats[school] == 0 { steps.append(.noSeats(school: name)); continue }
+            if school < 0 || x.seats[school] <= 0 { steps.append(.noSeats(school: name)); continue }
             if outcome.assignment[a] == Int32(school) { steps.append(.admitted(school: name)); break }
             steps.append(.full(school: name, cutoff: outcome.last[school]))
         }
