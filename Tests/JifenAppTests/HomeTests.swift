@@ -14,7 +14,7 @@ final class HomeTests: XCTestCase {
             // MUT
             let first = try await CitizenGlance.query(resident: resident, today: today, on: ctx.app.db)
             // validate
-            XCTAssertEqual(first, CitizenGlance(residence: .verified(since: "2023-03-01"), permit: .none, points: .none, services: .none))
+            XCTAssertEqual(first, CitizenGlance(residence: .verified(since: CivilDate("2023-03-01")!), permit: .none, points: .none, services: .none))
             let home = try await citizen.get("/home")
             for words in ["已核实，自 2023年3月1日 起", "尚未申请", "今年尚未申请积分", "尚未报名"] {
                 XCTAssertTrue(home.body.contains(words), words)

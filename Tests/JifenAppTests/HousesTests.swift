@@ -84,7 +84,7 @@ final class GridWorkerArrivalTests: XCTestCase {
             let ended = try await worker.post("/registrations/\(stored.id!.uuidString)/end", [:])
             XCTAssertEqual(ended.status, .seeOther)
             let after = try await ResidenceRegistration.find(stored.id, on: ctx.app.db)!
-            XCTAssertEqual(after.toDate, "2026-09-21")
+            XCTAssertEqual(after.toDate, CivilDate("2026-09-21"))
             // A citizen can declare by typing the house's address code: address and grid come from it.
             let citizen = Browser(ctx.app)
             try await citizen.signIn("13800000001", "demo12345")

@@ -37,11 +37,11 @@ final class InsightTests: XCTestCase {
                 var facts: [String: [Fact]] = [:]
                 for c in try await PointsClaim.query(on: ctx.app.db).filter(\.$application.$id == archive.$application.id!).all() where c.state == .verified {
                     let item = current.item(c.item)!
-                    facts[c.item, default: []].append(Fact(ClaimInput.value(c.value, for: item)!, date: c.factDate.flatMap(CivilDate.init)))
+                    facts[c.item, default: []].append(Fact(ClaimInput.value(c.value, for: item)!, date: c.factDate))
                 }
                 people.append((a.number, a.submittedAt, a.schoolCodes, facts))
             }
-            let asOf = program.rules!.closes
+            let asOf = program.closes
             func placement(_ standard: ScoringStandard) -> [String: String] {
                 let evaluator = Evaluator(standard)
                 let scored = people.map { p -> (String, Date, [String], Points, Points, Points) in
@@ -107,7 +107,7 @@ final class InsightTests: XCTestCase {
                 claim.item = "volunteerHours"
                 claim.department = "civil"
                 claim.value = hours
-                claim.factDate = "2026-06-30"
+                claim.factDate = CivilDate("2026-06-30")!
                 claim.state = state
                 claim.confirmedValue = confirmed
                 claim.reason = state == .rejected ? "平台无记录" : nil

@@ -20,10 +20,10 @@ func makeApplicant(_ ctx: TestContext, idNumber: String = ResidenceTests.idNumbe
     let registration = ResidenceRegistration()
     registration.createdAt = ctx.clock.now
     registration.address = "城北社区3幢2单元501室"
-    registration.fromDate = "2023-03-01"
+    registration.fromDate = CivilDate("2023-03-01")!
     registration.source = .selfDeclared
     registration.status = .verified
-    registration.dueDate = "2023-03-08"
+    registration.dueDate = CivilDate("2023-03-08")!
     registration.$resident.id = try resident.requireID()
     registration.$jurisdiction.id = try grid.requireID()
     try await registration.create(on: ctx.app.db)
@@ -154,7 +154,7 @@ final class PointsTests: XCTestCase {
             // is verified at once, with the feed's 40 months instead of the claimed 36.
             // From Monday 2026-09-21; the shipped calendar has no 2026, so weekends only:
             // 22–25, 28–30, 1–2 October, 5–9, 12.
-            let due = "2026-10-12"
+            let due = CivilDate("2026-10-12")
             let claims = try await PointsClaim.query(on: ctx.app.db).all()
             XCTAssertEqual(claims.first { $0.item == "education" }?.dueDate, due)
             let insurance = try XCTUnwrap(claims.first { $0.item == "socialInsuranceMonths" })

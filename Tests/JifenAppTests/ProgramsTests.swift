@@ -21,7 +21,7 @@ func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int6
     member.idSealed = try data.seal(childID.value)
     member.idHash = data.lookupHash(childID.value)
     member.idMasked = childID.masked
-    member.birthDate = childID.birthDate.description
+    member.birthDate = childID.birthDate
     member.sex = childID.sex.rawValue
     member.$resident.id = try resident.requireID()
     try await member.create(on: ctx.app.db)
@@ -34,10 +34,10 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
     let registration = ResidenceRegistration()
     registration.createdAt = ctx.clock.now
     registration.address = "城北社区1幢"
-    registration.fromDate = "2021-03-01"
+    registration.fromDate = CivilDate("2021-03-01")!
     registration.source = .gridWorker
     registration.status = .verified
-    registration.dueDate = "2021-03-08"
+    registration.dueDate = CivilDate("2021-03-08")!
     registration.$resident.id = try resident.requireID()
     registration.$jurisdiction.id = try grid.requireID()
     try await registration.create(on: ctx.app.db)
@@ -48,7 +48,7 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
     permit.evidence = "劳动合同"
     permit.history = ""
     permit.status = .issued
-    permit.validUntil = "2027-06-30"
+    permit.validUntil = CivilDate("2027-06-30")!
     permit.$resident.id = try resident.requireID()
     permit.$jurisdiction.id = try grid.requireID()
     try await permit.create(on: ctx.app.db)
@@ -72,14 +72,14 @@ func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceY
     program.year = 2026
     program.kind = .grade1
     program.title = "2026年积分入学（\(code)）"
-    program.opens = "2026-09-01"
-    program.closes = "2026-09-30"
+    program.opens = CivilDate("2026-09-01")!
+    program.closes = CivilDate("2026-09-30")!
     program.maxChoices = maxChoices
     program.minResidenceYears = minResidenceYears
     program.requirePermit = true
     program.childAgeMin = 6
     program.childAgeMax = 6
-    program.ageCutoff = "2026-08-31"
+    program.ageCutoff = CivilDate("2026-08-31")!
     program.tiebreak = ""
     program.createdBy = "admin"
     try await program.create(on: ctx.app.db)
@@ -258,7 +258,7 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(filed.status, .seeOther)
             let objection = try await Objection.query(on: ctx.app.db).first()!
             // 15 working days from Thursday 2026-10-01 (no 2026 calendar: weekends only): 2, 5–9, 12–16, 19–22.
-            XCTAssertEqual(objection.dueDate, "2026-10-22")
+            XCTAssertEqual(objection.dueDate, CivilDate("2026-10-22"))
             // Finalizing with the objection open is refused.
             try await admin.get("/publicity/2026-grade1/1")
             let tooSoon = try await admin.post("/programs/2026-grade1/rounds/1/finalize", [:])
@@ -449,14 +449,14 @@ final class ProgramsTests: XCTestCase {
             program.year = 2026
             program.kind = .childInsurance
             program.title = "2026年积分入医"
-            program.opens = "2026-09-01"
-            program.closes = "2026-09-30"
+            program.opens = CivilDate("2026-09-01")!
+            program.closes = CivilDate("2026-09-30")!
             program.maxChoices = 0
             program.minResidenceYears = 1
             program.requirePermit = true
             program.childAgeMin = 0
             program.childAgeMax = 17
-            program.ageCutoff = "2026-09-30"
+            program.ageCutoff = CivilDate("2026-09-30")!
             program.tiebreak = ""
             program.threshold = 8_000
             program.createdBy = "admin"

@@ -83,7 +83,7 @@ final class ResidenceTests: XCTestCase {
             XCTAssertEqual(issued.status, .issued)
             XCTAssertEqual(issued.steps.map(\.status), ["submitted", "accepted", "inProduction", "ready", "issued"])
             // 15 working days from Monday 2026-09-21 (no 2026 holiday calendar shipped: weekends only).
-            XCTAssertEqual(issued.productionDue, "2026-10-12")
+            XCTAssertEqual(issued.productionDue, CivilDate("2026-10-12"))
             let mine = try await citizen.get("/me/residence")
             XCTAssertTrue(mine.body.contains("已发放"))
             XCTAssertTrue(mine.body.contains("有效期至 2027-09-20"))
@@ -167,7 +167,7 @@ final class ResidenceTests: XCTestCase {
                 let n = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$status == status).count()
                 XCTAssertGreaterThan(n, 0, status.rawValue)
             }
-            let today = ShanghaiDate.today(ctx.clock.now).description
+            let today = ShanghaiDate.today(ctx.clock.now)
             let overdue = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$status == .pending).filter(\.$dueDate < today).count()
             XCTAssertGreaterThan(overdue, 0)
             let movedOut = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$toDate != nil).count()
@@ -256,13 +256,13 @@ final class EndorsementTests: XCTestCase {
             try await resident.create(on: ctx.app.db)
             let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
             let registration = ResidenceRegistration()
-            registration.createdAt = ctx.clock.now; registration.address = "城北社区1幢101室"; registration.fromDate = "2024-01-01"
-            registration.source = .gridWorker; registration.status = .verified; registration.dueDate = "2024-01-08"
+            registration.createdAt = ctx.clock.now; registration.address = "城北社区1幢101室"; registration.fromDate = CivilDate("2024-01-01")!
+            registration.source = .gridWorker; registration.status = .verified; registration.dueDate = CivilDate("2024-01-08")!
             registration.$resident.id = resident.id!; registration.$jurisdiction.id = grid.id!
             try await registration.create(on: ctx.app.db)
             let permit = ResidencePermit()
             permit.createdAt = ctx.clock.now; permit.number = "JZ-TEST-1"; permit.basis = "employment"; permit.evidence = "劳动合同"
-            permit.history = ""; permit.record(.issued, on: CivilDate("2025-12-01")!); permit.validUntil = "2026-11-30"
+            permit.history = ""; permit.record(.issued, on: CivilDate("2025-12-01")!); permit.validUntil = CivilDate("2026-11-30")!
             permit.$resident.id = resident.id!; permit.$jurisdiction.id = grid.id!
             try await permit.create(on: ctx.app.db)
 
@@ -281,7 +281,7 @@ final class EndorsementTests: XCTestCase {
             let endorsed = try await citizen.post("/me/permit/endorse", [:])
             XCTAssertEqual(endorsed.status, .seeOther)
             let stored = try await ResidencePermit.find(permit.id, on: ctx.app.db)!
-            XCTAssertEqual(stored.validUntil, "2027-11-30")
+            XCTAssertEqual(stored.validUntil, CivilDate("2027-11-30"))
             XCTAssertEqual(stored.steps.last?.status, "endorsed")
             let after = try await citizen.get("/me/residence")
             XCTAssertTrue(after.body.contains("已签注"))

@@ -40,6 +40,16 @@ final class UpgradeTests: XCTestCase {
         let oldResults = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
             try await sql.raw("SELECT id, result FROM allocation_rounds").all(decoding: OldResult.self)
         }
+        // Every civil date the old version kept as text, by table, column and row.
+        struct OldDate: Decodable { let id: UUID; let value: String? }
+        var oldDates: [String: [UUID: String?]] = [:]
+        for (table, column) in DateColumns.columns {
+            let rows = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+                try await sql.raw("SELECT id, \(ident: column) AS value FROM \(ident: table)").all(decoding: OldDate.self)
+            }
+            oldDates[table + "." + column] = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.value) })
+        }
+        XCTAssertGreaterThan(oldDates.values.map { $0.values.compactMap { $0 }.count }.reduce(0, +), 6000, "the fixture has dates to keep")
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -57,6 +67,22 @@ final class UpgradeTests: XCTestCase {
                 let now = try await sql.raw("SELECT count(*) AS n FROM \(ident: table)").first(decoding: Count.self)?.n
                 XCTAssertEqual(now, rows, "rows of \(table)")
             }
+            // Every date reads back as the same day, as a date, through the database and the models.
+            struct NewDate: Decodable { let id: UUID; let value: CivilDate? }
+            for (table, column) in DateColumns.columns {
+                let rows = try await sql.raw("SELECT id, \(ident: column) AS value FROM \(ident: table)").all(decoding: NewDate.self)
+                let old = try XCTUnwrap(oldDates[table + "." + column])
+                XCTAssertEqual(rows.count, old.count, "\(table).\(column)")
+                for row in rows { XCTAssertEqual(row.value?.description, old[row.id] ?? nil, "\(table).\(column) of \(row.id)") }
+            }
+            let programs = try await Program.query(on: app.db).all()
+            for program in programs {
+                XCTAssertEqual(program.opens.description, oldDates["programs.opens"]?[program.id!] ?? nil)
+                XCTAssertEqual(program.ageCutoff.description, oldDates["programs.age_cutoff"]?[program.id!] ?? nil)
+            }
+            let permits = try await ResidencePermit.query(on: app.db).filter(\.$validUntil != nil).all()
+            XCTAssertFalse(permits.isEmpty)
+            for permit in permits { XCTAssertEqual(permit.validUntil?.description, oldDates["residence_permits.valid_until"]?[permit.id!] ?? nil) }
             // Each application's ranking, once comma-joined text, is its rows in the same order.
             let applications = try await ServiceApplication.query(on: app.db).with(\.$ranking).all()
             let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })

@@ -72,8 +72,8 @@ enum DemoInsight {
         consultation.code = "\(today.year)-standard-draft"
         consultation.title = "关于《张家港市新市民积分管理计分标准（2026年修订草案）》公开征求意见的公告"
         consultation.notice = "草案拟取消志愿服务时长 1500 小时封顶（增设 2000、3000 小时两档），提高无偿献血分值。欢迎社会各界在征求意见期内提出意见和建议。（演示数据）"
-        consultation.opens = today.adding(days: -10).description
-        consultation.closes = today.adding(days: 20).description
+        consultation.opens = today.adding(days: -10)
+        consultation.closes = today.adding(days: 20)
         consultation.topics = "志愿服务加分\n无偿献血加分\n社保与公积金分值\n申请材料与流程\n其他"
         consultation.createdBy = "admin"
         try await consultation.create(on: db)

@@ -82,7 +82,7 @@ enum DemoPrograms {
                 claim.item = item.id
                 claim.department = item.department
                 claim.value = quantity.description
-                claim.factDate = date.description
+                claim.factDate = date
                 claim.state = .verified
                 claim.verifier = "department:" + item.department
                 claim.decidedBy = "reviewer.demo"
@@ -118,7 +118,7 @@ enum DemoPrograms {
             child.idSealed = try data.seal(id.value)
             child.idHash = data.lookupHash(id.value)
             child.idMasked = id.masked
-            child.birthDate = id.birthDate.description
+            child.birthDate = id.birthDate
             child.sex = id.sex.rawValue
             child.$resident.id = person.resident.id!
             children.append(child)
@@ -147,11 +147,11 @@ enum DemoPrograms {
         // Before June the window is still this year's first months, closed yesterday.
         let afterMay = today > CivilDate(year: y, month: 5, day: 30)!
         let grade1 = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
-                             opens: afterMay ? "\(y)-03-01" : "\(y)-01-01", closes: afterMay ? "\(y)-05-30" : today.adding(days: -1).description,
-                             cutoff: "\(y)-08-31", now: now)
+                             opens: CivilDate(year: y, month: afterMay ? 3 : 1, day: 1)!, closes: afterMay ? CivilDate(year: y, month: 5, day: 30)! : today.adding(days: -1),
+                             cutoff: CivilDate(year: y, month: 8, day: 31)!, now: now)
         grade1.quotaPublishedAt = now.addingTimeInterval(-250 * 86_400)
         let kindergarten = program(code: "\(y + 1)-kindergarten", year: y + 1, kind: .kindergarten, title: "\(y + 1)年积分入学（幼儿园小班）",
-                                   opens: today.adding(days: -20).description, closes: "\(y + 1)-05-30", cutoff: "\(y + 1)-08-31", now: now)
+                                   opens: today.adding(days: -20), closes: CivilDate(year: y + 1, month: 5, day: 30)!, cutoff: CivilDate(year: y + 1, month: 8, day: 31)!, now: now)
         kindergarten.quotaPublishedAt = now
         try await grade1.create(on: db)
         try await kindergarten.create(on: db)
@@ -192,7 +192,8 @@ enum DemoPrograms {
         try await rankings.create(on: db, batch: 500)
         try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
-        guard let closes = CivilDate(grade1.closes), closes < today, closes.year == y else { return }
+        let closes = grade1.closes
+        guard closes < today, closes.year == y else { return }
         let ran = closes < today.adding(days: -3) ? now.addingTimeInterval(-3 * 86_400) : now
         let organiser = ProgramService(app: app, db: db, now: ran, actor: Actor(id: nil, login: "edu", address: nil), logger: app.logger)
         _ = try await organiser.run(grade1, round: 1)
@@ -205,7 +206,7 @@ enum DemoPrograms {
         let db = app.db
         let y = today.year - 1
         let program = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
-                              opens: "\(y)-03-01", closes: "\(y)-05-30", cutoff: "\(y)-08-31", now: now)
+                              opens: CivilDate(year: y, month: 3, day: 1)!, closes: CivilDate(year: y, month: 5, day: 30)!, cutoff: CivilDate(year: y, month: 8, day: 31)!, now: now)
         program.quotaPublishedAt = now.addingTimeInterval(-600 * 86_400)
         try await program.create(on: db)
         var quotas: [Quota] = []
@@ -253,7 +254,7 @@ enum DemoPrograms {
         try await second.save(on: db)
     }
 
-    static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: String, closes: String, cutoff: String, now: Date) -> Program {
+    static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: CivilDate, closes: CivilDate, cutoff: CivilDate, now: Date) -> Program {
         let p = Program()
         p.id = UUID()
         p.createdAt = now

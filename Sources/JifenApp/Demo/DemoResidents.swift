@@ -80,11 +80,11 @@ enum DemoResidents {
                 let r = ResidenceRegistration()
                 r.createdAt = now
                 r.address = house.address
-                r.fromDate = from.description
-                r.toDate = to?.description
+                r.fromDate = from
+                r.toDate = to
                 r.source = source
                 r.status = status
-                r.dueDate = due.description
+                r.dueDate = due
                 r.$resident.id = resident.id!
                 r.$jurisdiction.id = house.$jurisdiction.id
                 r.$rentalHouse.id = house.id
@@ -126,8 +126,8 @@ enum DemoResidents {
                         for step in [ResidencePermit.Status.accepted, .inProduction, .ready, .issued] {
                             if statuses.firstIndex(of: step)! > statuses.firstIndex(of: target)! { break }
                             permit.record(step, on: applied.adding(days: 2))
-                            if step == .inProduction { permit.productionDue = app.workingCalendar.adding(workingDays: 15, to: applied.adding(days: 2)).date.description }
-                            if step == .issued { permit.validUntil = applied.adding(days: 2).adding(years: 1).description }
+                            if step == .inProduction { permit.productionDue = app.workingCalendar.adding(workingDays: 15, to: applied.adding(days: 2)).date }
+                            if step == .issued { permit.validUntil = applied.adding(days: 2).adding(years: 1) }
                         }
                     }
                     permit.$resident.id = resident.id!

@@ -6,8 +6,8 @@ import Vapor
 /// home can show them at a glance with the next step for each. Built by `query`, which a test
 /// calls without HTTP; the page turns it into words.
 struct CitizenGlance: Equatable {
-    enum Residence: Equatable { case none, pending(due: String), verified(since: String), rejected }
-    enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: String?), rejected }
+    enum Residence: Equatable { case none, pending(due: CivilDate), verified(since: CivilDate), rejected }
+    enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: CivilDate?), rejected }
     enum Points: Equatable { case none, application(PointsApplication.Status), archive(total: Int64) }
     enum Services: Equatable { case none, waiting(count: Int), admitted(school: String), qualified, notAdmitted, notQualified }
 
@@ -68,15 +68,15 @@ struct CitizenGlance: Equatable {
         func link(_ key: String, _ href: String) -> HomeController.Link { HomeController.Link(label: req.text(key), href: href) }
         let residenceCard: Card = switch residence {
         case .none: Card(topic: req.text("nav_residence"), state: req.text("glance_residence_none"), next: link("glance_next_declare", Paths.myResidence))
-        case .pending(let due): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_pending", ["date": CivilDate(due).map { ShanghaiDate.long($0, req.language) } ?? due]), next: nil)
-        case .verified(let since): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_verified", ["date": CivilDate(since).map { ShanghaiDate.long($0, req.language) } ?? since]), next: nil)
+        case .pending(let due): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_pending", ["date": ShanghaiDate.long(due, req.language)]), next: nil)
+        case .verified(let since): Card(topic: req.text("nav_residence"), state: req.text("glance_residence_verified", ["date": ShanghaiDate.long(since, req.language)]), next: nil)
         case .rejected: Card(topic: req.text("nav_residence"), state: req.text("registration_rejected"), next: link("glance_next_declare", Paths.myResidence))
         }
         let canApply = if case .verified = residence { true } else { false }
         let permitCard: Card = switch permit {
         case .none: Card(topic: req.text("glance_permit"), state: req.text("glance_permit_none"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
         case .inProgress(let status): Card(topic: req.text("glance_permit"), state: req.text("permit_" + status.rawValue), next: nil)
-        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": CivilDate($0).map { ShanghaiDate.long($0, req.language) } ?? $0]) } ?? req.text("permit_issued"), next: nil)
+        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": ShanghaiDate.long($0, req.language)]) } ?? req.text("permit_issued"), next: nil)
         case .rejected: Card(topic: req.text("glance_permit"), state: req.text("permit_rejected"), next: canApply ? link("glance_next_permit", Paths.myResidence) : nil)
         }
         let pointsCard: Card = switch points {

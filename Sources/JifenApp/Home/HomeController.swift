@@ -67,7 +67,7 @@ enum HomeController {
             cards.append(Card(label: req.text("home_card_departments"), value: String(departments), href: nil))
             links.append(Link(label: req.text("home_link_new_user"), href: Paths.adminUserNew))
             links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
-            let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now).description).count()
+            let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now)).count()
             cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
         case .auditor:
             let since = req.now.addingTimeInterval(-24 * 3600)
@@ -78,7 +78,7 @@ enum HomeController {
             if let name = user.departmentName {
                 cards.append(Card(label: req.text("home_card_department"), value: name, href: nil))
             }
-            let today = ShanghaiDate.today(req.now).description
+            let today = ShanghaiDate.today(req.now)
             let waiting = try await waitingClaims(db, department: user.departmentCode ?? "-").count()
             let overdue = try await waitingClaims(db, department: user.departmentCode ?? "-").filter(\.$dueDate < today).count()
             cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: "/points/review"))

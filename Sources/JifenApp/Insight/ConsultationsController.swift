@@ -26,8 +26,8 @@ enum ConsultationsController {
     static func renderList(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
         let all = try await Consultation.query(on: req.db).sort(\.$opens, .descending).all()
         let content = ListContent(rows: all.map { c in
-            Row(href: "/consultations/" + c.code, title: c.title, period: c.opens + " – " + c.closes,
-                open: (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false))
+            Row(href: "/consultations/" + c.code, title: c.title, period: c.opens.description + " – " + c.closes.description,
+                open: (c.opens <= today(req)) && (today(req) <= c.closes))
         }, canCreate: req.currentUser?.role == .centerAdmin, form: form)
         return try await req.render("consultations", title: "consultations_title", content, status: status)
     }
@@ -52,14 +52,14 @@ enum ConsultationsController {
         c.code = code
         c.title = values["title"]!
         c.notice = values["notice"]!
-        c.opens = opens!.description
-        c.closes = closes!.description
+        c.opens = opens!
+        c.closes = closes!
         c.topics = values["topics"]!.isEmpty ? req.text("consultation_topic_general") : values["topics"]!
         c.createdBy = req.actor.login
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await c.create(on: db)
-            try await Audit.record("create", entity: "consultation", id: code, after: ["title": c.title, "opens": c.opens, "closes": c.closes], by: actor, at: now, on: db)
+            try await Audit.record("create", entity: "consultation", id: code, after: ["title": c.title, "opens": c.opens.description, "closes": c.closes.description], by: actor, at: now, on: db)
         }
         return req.redirect(to: "/consultations/" + code)
     }
@@ -94,7 +94,7 @@ enum ConsultationsController {
 
     static func render(_ req: Request, consultation c: Consultation, form: FormState, status: HTTPStatus) async throws -> Response {
         let staff = req.currentUser?.role == .centerAdmin
-        let open = (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false)
+        let open = (c.opens <= today(req)) && (today(req) <= c.closes)
         let opinions = try await Opinion.query(on: req.db).filter(\.$consultation.$id == c.requireID()).sort(\.$createdAt).all()
         let grouped = Dictionary(grouping: opinions, by: \.topic)
         let groups = c.topicList.map { topic -> Group in
@@ -108,7 +108,7 @@ enum ConsultationsController {
         }
         let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)])
         let content = PageContent(
-            title: c.title, notice: c.notice, period: c.opens + " – " + c.closes, open: open, isStaff: staff,
+            title: c.title, notice: c.notice, period: c.opens.description + " – " + c.closes.description, open: open, isStaff: staff,
             topics: c.topicList.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
             channels: channels.map { SelectOption(value: $0, label: req.text("channel_" + $0), selected: form.values["channel"] == $0) },
             form: form, action: "/consultations/\(c.code)/opinions", groups: groups, total: opinions.count, chart: chart,
@@ -130,7 +130,7 @@ enum ConsultationsController {
         if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_opinion")])) }
         else if values["text"]!.count > 2000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_opinion"), "max": "2000"])) }
         if values["author"]!.count > 50 { form.fail("author", req.text("problem_tooLong", ["field": req.text("field_author"), "max": "50"])) }
-        let open = (CivilDate(c.opens).map { $0 <= today(req) } ?? false) && (CivilDate(c.closes).map { today(req) <= $0 } ?? false)
+        let open = (c.opens <= today(req)) && (today(req) <= c.closes)
         if !open && !staff { form.fail("text", req.text("consultation_closed")) }
         guard form.isValid else { return try await render(req, consultation: c, form: form, status: .badRequest) }
         let o = Opinion()

@@ -144,7 +144,7 @@ enum SimulationController {
         job.done = people.count
         job.total = people.count + 1
         try await job.save(on: db)
-        let asOf = program.rules?.closes ?? ShanghaiDate.today(app.effects.now())
+        let asOf = program.closes
         let r = PolicySimulation.run(people, seats: seats, current: current, draft: draft, tiebreakCategories: program.tiebreakCategories, asOf: asOf)
         let text = { (key: String) in app.catalog.text(key, .zh) }
         func person(_ p: PolicySimulation.Person) -> Report.Person {

@@ -53,8 +53,8 @@ final class Consultation: Model, @unchecked Sendable {
     @Field(key: "code") var code: String
     @Field(key: "title") var title: String
     @Field(key: "notice") var notice: String
-    @Field(key: "opens") var opens: String
-    @Field(key: "closes") var closes: String
+    @Field(key: "opens") var opens: CivilDate
+    @Field(key: "closes") var closes: CivilDate
     /// Topics opinions are grouped by, one per line.
     @Field(key: "topics") var topics: String
     @Field(key: "created_by") var createdBy: String

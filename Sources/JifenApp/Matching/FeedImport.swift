@@ -18,7 +18,7 @@ final class FeedRecordModel: Model, @unchecked Sendable {
     @Field(key: "feed") var feed: String
     @Field(key: "id_hash") var idHash: String
     @Field(key: "id_masked") var idMasked: String
-    @Field(key: "as_of") var asOf: String
+    @Field(key: "as_of") var asOf: CivilDate
     /// Hundredths, as `Decimal2` keeps them.
     @Field(key: "quantity") var quantity: Int64
     @Field(key: "import_id") var importID: UUID
@@ -137,12 +137,12 @@ enum FeedImporter {
             let hashes = slice.map { data.lookupHash($0.idNumber) }
             let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
                 let sql = db as! any SQLDatabase
-                struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: String; let quantity: Int64 }
+                struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
                 let existing = try await sql.select().columns("id", "id_hash", "as_of", "quantity").from(FeedRecordModel.schema)
                     .where("feed", .equal, kind.rawValue).where("id_hash", .in, Array(Set(hashes)))
                     .all(decoding: Stored.self)
                 var byKey: [String: Stored] = [:]
-                for row in existing { byKey[row.id_hash + "|" + row.as_of] = row }
+                for row in existing { byKey[row.id_hash + "|" + row.as_of.description] = row }
                 let insert = sql.insert(into: FeedRecordModel.schema)
                     .columns("id", "updated_at", "feed", "id_hash", "id_masked", "as_of", "quantity", "import_id")
                 var added = 0, changed = 0, unchanged = 0
@@ -158,7 +158,7 @@ enum FeedImporter {
                     } else if inBatch.insert(key).inserted {
                         let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
                         insert.values(SQLBind(UUID()), SQLBind(now), SQLBind(kind.rawValue), SQLBind(hash), SQLBind(masked),
-                                      SQLBind(record.asOf.description), SQLBind(record.quantity.hundredths), SQLBind(importID))
+                                      SQLBind(record.asOf), SQLBind(record.quantity.hundredths), SQLBind(importID))
                         added += 1
                     }
                 }

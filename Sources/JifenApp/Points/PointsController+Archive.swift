@@ -37,7 +37,7 @@ extension PointsController {
             status: req.text("archive_" + archive.status.rawValue), statusCode: expired && archive.status == .active ? "expired" : archive.status.rawValue,
             year: archive.year, total: Points(hundredths: archive.total).description, counts: counts,
             expiredNote: expired && archive.status == .active ? req.text("archive_expired_note", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]) : nil,
-            barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound ?? "", "until": archive.barredUntil.flatMap(CivilDate.init).map(ShanghaiDate.long) ?? ""]) : nil,
+            barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound?.description ?? "", "until": archive.barredUntil.map(ShanghaiDate.long) ?? ""]) : nil,
             endedNote: archive.status == .ended ? req.text("archive_ended_note", ["reason": archive.endedReason ?? ""]) : nil,
             result: archive.status == .active ? evaluated.map { e in
                 // The eight items that could add the most: the whole list is on the self-estimate page.

@@ -34,7 +34,7 @@ extension PointsController {
         claim.item = item.id
         claim.department = item.department
         claim.value = ClaimInput.text(fact.value)
-        claim.factDate = fact.date?.description
+        claim.factDate = fact.date
         claim.state = .claimed
         claim.$application.id = try application.requireID()
         let actor = req.actor, now = req.now

@@ -119,12 +119,12 @@ enum PointsController {
             switch c.state {
             case .claimed: detail = nil
             case .verified: detail = c.verifier?.hasPrefix("feed:") == true
-                ? req.text("claim_by_feed", ["feed": req.text("feed_" + (c.verifier ?? "").dropFirst(5)), "asOf": c.feedAsOf ?? ""])
+                ? req.text("claim_by_feed", ["feed": req.text("feed_" + (c.verifier ?? "").dropFirst(5)), "asOf": c.feedAsOf?.description ?? ""])
                 : req.text("claim_by_department", ["department": departments[c.department] ?? c.department])
             case .corrected:
                 let confirmed = item.flatMap { i in c.confirmedValue.flatMap { ClaimInput.value($0, for: i) }.map { ClaimInput.display($0, for: i) } } ?? ""
                 detail = req.text("claim_corrected_to", ["value": confirmed]) + (c.verifier?.hasPrefix("feed:") == true
-                    ? "（" + req.text("claim_by_feed", ["feed": req.text("feed_" + (c.verifier ?? "").dropFirst(5)), "asOf": c.feedAsOf ?? ""]) + "）"
+                    ? "（" + req.text("claim_by_feed", ["feed": req.text("feed_" + (c.verifier ?? "").dropFirst(5)), "asOf": c.feedAsOf?.description ?? ""]) + "）"
                     : (c.reason.map { "（" + $0 + "）" } ?? ""))
             case .rejected: detail = c.reason
             }
@@ -133,9 +133,9 @@ enum PointsController {
             let evidence = files.filter { $0.$claim.id == c.id }.enumerated().map { n, f in
                 EvidenceLink(href: "/points/evidence/" + (f.id?.uuidString ?? ""), label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
             }
-            return ClaimRow(id: claimID, title: item?.title ?? c.item, department: departments[c.department] ?? c.department, value: value, date: c.factDate,
+            return ClaimRow(id: claimID, title: item?.title ?? c.item, department: departments[c.department] ?? c.department, value: value, date: c.factDate?.description,
                             state: req.text("claim_" + c.state.rawValue), stateCode: c.isOverdue(today: today(req)) ? "overdue" : c.state.rawValue,
-                            detail: detail, due: c.state == .claimed ? c.dueDate : nil, overdue: c.isOverdue(today: today(req)),
+                            detail: detail, due: c.state == .claimed ? c.dueDate?.description : nil, overdue: c.isOverdue(today: today(req)),
                             evidence: evidence, byFeed: byFeed, needsEvidence: !byFeed && evidence.isEmpty && c.state == .claimed,
                             editable: editable && c.state == .claimed,
                             uploadAction: "/points/applications/\(id)/claims/\(claimID)/evidence", deleteAction: "/points/applications/\(id)/claims/\(claimID)/delete",

@@ -75,19 +75,19 @@ final class PointsClaim: Model, @unchecked Sendable {
     @Field(key: "department") var department: String
     /// The claimed value: an option id, a number, or `true` (see `ClaimInput.text`).
     @Field(key: "value") var value: String
-    @OptionalField(key: "fact_date") var factDate: String?
+    @OptionalField(key: "fact_date") var factDate: CivilDate?
     @Enum(key: "state") var state: State
     /// The value review confirmed when it differs from the claim (a correction or a feed).
     @OptionalField(key: "confirmed_value") var confirmedValue: String?
-    @OptionalField(key: "confirmed_date") var confirmedDate: String?
+    @OptionalField(key: "confirmed_date") var confirmedDate: CivilDate?
     /// `department:hrss` or `feed:socialInsurance` (with `feedAsOf`).
     @OptionalField(key: "verifier") var verifier: String?
-    @OptionalField(key: "feed_as_of") var feedAsOf: String?
+    @OptionalField(key: "feed_as_of") var feedAsOf: CivilDate?
     @OptionalField(key: "reason") var reason: String?
     @OptionalField(key: "decided_by") var decidedBy: String?
     @OptionalField(key: "decided_at") var decidedAt: Date?
     /// Review due (working days after the window accepted the application).
-    @OptionalField(key: "due_date") var dueDate: String?
+    @OptionalField(key: "due_date") var dueDate: CivilDate?
 
     // relationships
     @Parent(key: "application_id") var application: PointsApplication
@@ -97,14 +97,14 @@ final class PointsClaim: Model, @unchecked Sendable {
     enum State: String, Codable, Sendable, CaseIterable { case claimed, verified, corrected, rejected }
 
     func isOverdue(today: CivilDate) -> Bool {
-        state == .claimed && (dueDate.flatMap(CivilDate.init).map { $0 < today } ?? false)
+        state == .claimed && (dueDate.map { $0 < today } ?? false)
     }
 
     var auditSnapshot: [String: String] {
         var s = ["item": item, "value": value, "state": state.rawValue, "department": department]
-        if let factDate { s["date"] = factDate }
+        if let factDate { s["date"] = factDate.description }
         if let confirmedValue { s["confirmed"] = confirmedValue }
-        if let verifier { s["verifier"] = verifier + (feedAsOf.map { "@" + $0 } ?? "") }
+        if let verifier { s["verifier"] = verifier + (feedAsOf.map { "@" + $0.description } ?? "") }
         if let reason { s["reason"] = reason }
         return s
     }
@@ -112,9 +112,9 @@ final class PointsClaim: Model, @unchecked Sendable {
     /// The claim as the domain's archive rules see it.
     func claim(for item: ScoringStandard.Item) -> Claim? {
         guard let claimed = ClaimInput.value(value, for: item) else { return nil }
-        let fact = Fact(claimed, date: factDate.flatMap(CivilDate.init))
+        let fact = Fact(claimed, date: factDate)
         let by: Claim.Verifier = if let feed = verifier?.split(separator: ":").last, verifier?.hasPrefix("feed:") == true {
-            .feed(String(feed), asOf: feedAsOf.flatMap(CivilDate.init) ?? CivilDate(year: 1970, month: 1, day: 1)!)
+            .feed(String(feed), asOf: feedAsOf ?? CivilDate(year: 1970, month: 1, day: 1)!)
         } else {
             .department(department)
         }
@@ -124,7 +124,7 @@ final class PointsClaim: Model, @unchecked Sendable {
         case .verified: return Claim(item: self.item, fact: fact, state: .verified(by: by))
         case .corrected:
             let corrected = confirmedValue.flatMap { ClaimInput.value($0, for: item) } ?? claimed
-            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmedDate.flatMap(CivilDate.init) ?? fact.date), by: by))
+            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmedDate ?? fact.date), by: by))
         }
     }
 }
@@ -164,8 +164,8 @@ final class PointsArchive: Model, @unchecked Sendable {
     @Field(key: "year") var year: Int
     /// Hundredths of a point.
     @Field(key: "total") var total: Int64
-    @OptionalField(key: "fraud_found") var fraudFound: String?
-    @OptionalField(key: "barred_until") var barredUntil: String?
+    @OptionalField(key: "fraud_found") var fraudFound: CivilDate?
+    @OptionalField(key: "barred_until") var barredUntil: CivilDate?
     @OptionalField(key: "ended_reason") var endedReason: String?
 
     // relationships

@@ -65,9 +65,9 @@ struct PointsService {
         case .ended:
             return .ended
         case .cleared:
-            let found = archive.fraudFound.flatMap(CivilDate.init).map { [$0] } ?? []
+            let found = archive.fraudFound.map { [$0] } ?? []
             let verdict = PointsValidity.mayApply(on: today, fraudFound: found)
-            if !verdict.allowed, let from = verdict.from { return .barred(from: from, found: archive.fraudFound ?? "") }
+            if !verdict.allowed, let from = verdict.from { return .barred(from: from, found: archive.fraudFound?.description ?? "") }
             return nil
         case .active:
             return nil
@@ -188,7 +188,7 @@ struct PointsService {
             try await Audit.record("accept", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
             let claims = try await application.claims(on: db)
             for claim in claims where claim.state == .claimed {
-                claim.dueDate = due.date.description
+                claim.dueDate = due.date
                 try await claim.save(on: db)
             }
             try await service.match(application, resident: resident, standard: standard, claims: claims)
@@ -202,7 +202,7 @@ struct PointsService {
     /// from its latest record dated on or before today, or nil.
     func feedClaim(_ item: ScoringStandard.Item, feed: String, idHash: String, on db: any Database) async throws -> Claim? {
         let records = try await FeedRecordModel.query(on: db).filter(\.$feed == feed).filter(\.$idHash == idHash).all()
-            .compactMap { r in CivilDate(r.asOf).map { FeedMatching.Record(quantity: Decimal2(hundredths: r.quantity), asOf: $0) } }
+            .map { FeedMatching.Record(quantity: Decimal2(hundredths: $0.quantity), asOf: $0.asOf) }
         return FeedMatching.claim(item: item.id, feed: feed, records: records, asOf: today)
     }
 
@@ -212,9 +212,9 @@ struct PointsService {
         let value = ClaimInput.text(matched.fact.value)
         claim.state = claim.value == value ? .verified : .corrected
         claim.confirmedValue = claim.value == value ? nil : value
-        claim.confirmedDate = matched.fact.date?.description
+        claim.confirmedDate = matched.fact.date
         claim.verifier = "feed:" + feed
-        claim.feedAsOf = matched.fact.date?.description
+        claim.feedAsOf = matched.fact.date
         claim.decidedBy = "feed:" + feed
         claim.decidedAt = now
         try await claim.save(on: db)
@@ -281,7 +281,7 @@ struct PointsService {
             case .correct(let fact, let reason):
                 claim.state = .corrected
                 claim.confirmedValue = ClaimInput.text(fact.value)
-                claim.confirmedDate = fact.date?.description ?? claim.factDate
+                claim.confirmedDate = fact.date ?? claim.factDate
                 claim.reason = reason
                 outcome = text("claim_corrected") + "：" + ClaimInput.display(fact.value, for: item) + "（" + reason + "）"
             }
@@ -394,7 +394,7 @@ struct PointsService {
                     let value = ClaimInput.text(matched.fact.value)
                     let existing = claims.first { $0.item == item.id && $0.state != .rejected }
                     let current = existing.map { $0.confirmedValue ?? $0.value }
-                    guard current != value || existing?.feedAsOf != matched.fact.date?.description else { continue }
+                    guard current != value || existing?.feedAsOf != matched.fact.date else { continue }
                     let claim = try existing ?? newClaim(item, value: value, application: application.requireID())
                     try await confirm(claim, from: matched, feed: feed, action: "feedAdjust", number: application.number, before: existing?.auditSnapshot, on: db)
                     if current != value {
@@ -436,8 +436,8 @@ struct PointsService {
             let before = archive.id == nil ? 0 : archive.total
             archive.status = .cleared
             archive.total = 0
-            archive.fraudFound = today.description
-            archive.barredUntil = until.description
+            archive.fraudFound = today
+            archive.barredUntil = until
             archive.updatedAt = now
             try await archive.save(on: db)
             try await service.voidOpenApplications(of: resident)

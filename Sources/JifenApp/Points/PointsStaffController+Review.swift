@@ -63,9 +63,9 @@ extension PointsStaffController {
         let content = ClaimContent(
             number: application.number, name: Mask.name(application.resident.name), idMasked: application.resident.idMasked,
             item: item.title, rule: item.rule.text, evidenceRequired: item.evidence, department: departments[claim.department] ?? claim.department,
-            value: ClaimInput.value(claim.value, for: item).map { ClaimInput.display($0, for: item) } ?? claim.value, date: claim.factDate,
+            value: ClaimInput.value(claim.value, for: item).map { ClaimInput.display($0, for: item) } ?? claim.value, date: claim.factDate?.description,
             state: req.text("claim_" + claim.state.rawValue) + (confirmed.map { "：" + $0 } ?? ""), stateCode: claim.state.rawValue,
-            due: claim.dueDate, overdue: claim.isOverdue(today: today(req)), reason: claim.reason,
+            due: claim.dueDate?.description, overdue: claim.isOverdue(today: today(req)), reason: claim.reason,
             evidence: files.enumerated().map { n, f in
                 PointsController.EvidenceLink(href: "/points/evidence/" + (f.id?.uuidString ?? ""), label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
             },
@@ -93,7 +93,7 @@ extension PointsStaffController {
             decision = .reject(reason: reason)
         case "correct":
             if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
-            switch ClaimInput.fact(for: item, value: input.value ?? "", date: input.date?.isEmpty == false ? input.date! : (claim.factDate ?? ""), today: today(req)) {
+            switch ClaimInput.fact(for: item, value: input.value ?? "", date: input.date?.isEmpty == false ? input.date! : (claim.factDate?.description ?? ""), today: today(req)) {
             case .success(let fact): decision = .correct(value: fact, reason: reason)
             case .failure(let problem):
                 form.fail("value", PointsController.message(problem, item: item, on: req))

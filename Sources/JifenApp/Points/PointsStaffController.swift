@@ -149,7 +149,7 @@ enum PointsStaffController {
     static func queue(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         let filter = req.query[String.self, at: "show"] ?? "waiting"
-        let today = today(req).description
+        let today = today(req)
         func base() -> QueryBuilder<PointsClaim> {
             let q = PointsClaim.query(on: req.db).join(PointsApplication.self, on: \PointsClaim.$application.$id == \PointsApplication.$id)
             if user.role == .departmentReviewer { q.filter(\.$department == (user.departmentCode ?? "-")) }
@@ -182,7 +182,7 @@ enum PointsStaffController {
             return QueueRow(href: "/points/claims/" + (c.id?.uuidString ?? ""), number: application?.number ?? "", item: item?.title ?? c.item,
                             department: departments[c.department] ?? c.department,
                             value: item.flatMap { i in ClaimInput.value(c.value, for: i).map { ClaimInput.display($0, for: i) } } ?? c.value,
-                            due: c.dueDate, overdue: c.isOverdue(today: self.today(req)),
+                            due: c.dueDate?.description, overdue: c.isOverdue(today: self.today(req)),
                             state: req.text("claim_" + c.state.rawValue), stateCode: c.isOverdue(today: self.today(req)) ? "overdue" : c.state.rawValue)
         }
         let content = QueueContent(

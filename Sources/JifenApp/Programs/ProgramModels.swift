@@ -16,14 +16,14 @@ final class Program: Model, @unchecked Sendable {
     @Field(key: "year") var year: Int
     @Enum(key: "kind") var kind: ProgramRules.Kind
     @Field(key: "title") var title: String
-    @Field(key: "opens") var opens: String
-    @Field(key: "closes") var closes: String
+    @Field(key: "opens") var opens: CivilDate
+    @Field(key: "closes") var closes: CivilDate
     @Field(key: "max_choices") var maxChoices: Int
     @Field(key: "min_residence_years") var minResidenceYears: Int
     @Field(key: "require_permit") var requirePermit: Bool
     @OptionalField(key: "child_age_min") var childAgeMin: Int?
     @OptionalField(key: "child_age_max") var childAgeMax: Int?
-    @Field(key: "age_cutoff") var ageCutoff: String
+    @Field(key: "age_cutoff") var ageCutoff: CivilDate
     /// Category ids of the standard whose points break ties, in order (comma-separated).
     @Field(key: "tiebreak") var tiebreak: String
     /// Hundredths of a point; threshold programs only.
@@ -33,17 +33,16 @@ final class Program: Model, @unchecked Sendable {
 
     init() {}
 
-    var rules: ProgramRules? {
-        guard let opens = CivilDate(opens), let closes = CivilDate(closes), let cutoff = CivilDate(ageCutoff) else { return nil }
+    var rules: ProgramRules {
         let ages: ClosedRange<Int>? = if let min = childAgeMin, let max = childAgeMax, min <= max { min...max } else { nil }
         return ProgramRules(kind: kind, opens: opens, closes: closes, maxChoices: maxChoices, minResidenceYears: minResidenceYears,
-                            requirePermit: requirePermit, childAges: ages, ageCutoff: cutoff, threshold: threshold.map { Points(hundredths: $0) })
+                            requirePermit: requirePermit, childAges: ages, ageCutoff: ageCutoff, threshold: threshold.map { Points(hundredths: $0) })
     }
 
     var tiebreakCategories: [String] { tiebreak.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     var auditSnapshot: [String: String] {
-        var s = ["code": code, "kind": kind.rawValue, "title": title, "opens": opens, "closes": closes, "maxChoices": String(maxChoices),
+        var s = ["code": code, "kind": kind.rawValue, "title": title, "opens": opens.description, "closes": closes.description, "maxChoices": String(maxChoices),
                  "minResidenceYears": String(minResidenceYears), "requirePermit": String(requirePermit), "tiebreak": tiebreak]
         if let threshold { s["threshold"] = Points(hundredths: threshold).description }
         return s
@@ -113,8 +112,8 @@ final class AllocationRound: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "round") var round: Int
     @Field(key: "run_at") var runAt: Date
-    @Field(key: "publicity_from") var publicityFrom: String
-    @Field(key: "publicity_to") var publicityTo: String
+    @Field(key: "publicity_from") var publicityFrom: CivilDate
+    @Field(key: "publicity_to") var publicityTo: CivilDate
     @OptionalField(key: "finalized_at") var finalizedAt: Date?
     @Field(key: "run_by") var runBy: String
     @Parent(key: "program_id") var program: Program
@@ -132,7 +131,7 @@ final class Objection: Model, @unchecked Sendable {
     @Field(key: "contact_phone") var contactPhone: String
     @OptionalField(key: "application_number") var applicationNumber: String?
     @Field(key: "text") var text: String
-    @Field(key: "due_date") var dueDate: String
+    @Field(key: "due_date") var dueDate: CivilDate
     @OptionalField(key: "answer") var answer: String?
     @OptionalField(key: "answered_by") var answeredBy: String?
     @OptionalField(key: "answered_at") var answeredAt: Date?
@@ -141,7 +140,7 @@ final class Objection: Model, @unchecked Sendable {
 
     init() {}
 
-    func isOverdue(today: CivilDate) -> Bool { answer == nil && (CivilDate(dueDate).map { $0 < today } ?? false) }
+    func isOverdue(today: CivilDate) -> Bool { answer == nil && dueDate < today }
 }
 
 /// One line of a round's list: what the publicity shows (masked) and the applicant's result page reads.

@@ -30,7 +30,7 @@ struct ProgramService {
     /// The points that count for `program`: an active archive of the application year in which
     /// the program opens (a window from October to May uses the points of October's year).
     func points(of resident: Resident, for program: Program) async throws -> (archive: PointsArchive, total: Points)? {
-        let year = program.rules?.opens.year ?? program.year
+        let year = program.opens.year
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first(),
               archive.status == .active, archive.year == year else { return nil }
         return (archive, Points(hundredths: archive.total))
@@ -39,16 +39,16 @@ struct ProgramService {
     func facts(for resident: Resident, child: HouseholdMember?, program: Program, excluding own: ServiceApplication?) async throws -> ProgramRules.Applicant {
         let residentID = try resident.requireID()
         let permit = try await ResidencePermit.query(on: db).filter(\.$resident.$id == residentID).filter(\.$status == .issued).all()
-            .contains { $0.validUntil.flatMap(CivilDate.init).map { $0 >= today } ?? false }
+            .contains { $0.validUntil.map { $0 >= today } ?? false }
         let registrations = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == residentID).all()
-        let years = ResidenceTime.detail(registrations.compactMap(\.period), asOf: today).years
+        let years = ResidenceTime.detail(registrations.map(\.period), asOf: today).years
         var taken = false
         if let child {
             let others = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$childHash == child.idHash).all()
             taken = others.contains { $0.id != own?.id }
         }
         return ProgramRules.Applicant(hasValidPermit: permit, residenceYears: years, points: try await points(of: resident, for: program)?.total,
-                                      childBirth: child.flatMap { CivilDate($0.birthDate) }, childAlreadyApplied: taken)
+                                      childBirth: child?.birthDate, childAlreadyApplied: taken)
     }
 
     /// Why an application is refused: the program's rules, or a ranking of schools it does not offer.
@@ -87,7 +87,7 @@ struct ProgramService {
 
     /// Applies, or changes the ranking of an application already made (until the deadline).
     func apply(resident: Resident, child: HouseholdMember?, program: Program, schools: [String]) async throws -> ApplyResult {
-        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let rules = program.rules
         let residentID = try resident.requireID()
         let existing = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$ranking)
             .filter(\.$resident.$id == residentID).all().first { $0.$child.id == child?.id }
@@ -182,7 +182,7 @@ struct ProgramService {
     /// everyone at or above the line qualifies.
     func run(_ program: Program, round n: Int) async throws -> AllocationRound {
         let programID = try program.requireID()
-        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let rules = program.rules
         guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
@@ -218,8 +218,8 @@ struct ProgramService {
         round.createdAt = now
         round.round = n
         round.runAt = now
-        round.publicityFrom = today.description
-        round.publicityTo = today.adding(days: 6).description
+        round.publicityFrom = today
+        round.publicityTo = today.adding(days: 6)
         round.runBy = actor.login
         round.$program.id = programID
         let frozen = applications, schoolNames = names
@@ -234,7 +234,7 @@ struct ProgramService {
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
                 let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
                 try await notifier.notify(application.resident, kind: "serviceResult",
-                                          text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo]))
+                                          text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description]))
             }
             try await Audit.record("allocate", entity: "program", id: program.code,
                                    after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
@@ -246,7 +246,7 @@ struct ProgramService {
     static func storeResults(_ program: Program, round: AllocationRound, instance: AllocationInstance, outcome: Allocation.Outcome,
                              applications: [ServiceApplication], on db: any Database) async throws {
         let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
-        let threshold = program.rules?.threshold
+        let threshold = program.rules.threshold
         var rows: [AllocationResult] = []
         for a in 0..<instance.count {
             guard let application = byNumber[instance.ids[a]] else { continue }

@@ -26,7 +26,7 @@ extension ProgramsController {
 
     static func renderApply(_ req: Request, refusals: [String], status: HTTPStatus, picked: [String]? = nil, child: String? = nil) async throws -> Response {
         let program = try await find(req)
-        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let rules = program.rules
         let user = try req.requireUser()
         let resident = try await Resident.find(user: user.id, on: req.db)
         let service = ProgramService(req)
@@ -43,7 +43,7 @@ extension ProgramsController {
         let selectedChild = child ?? existing?.$child.id?.uuidString
         let content = ApplyContent(
             title: program.title, programLink: Paths.program(program.code), points: points,
-            children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate + "）", selected: $0.id?.uuidString == selectedChild) },
+            children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate.description + "）", selected: $0.id?.uuidString == selectedChild) },
             forChild: rules.kind.forChild,
             choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in
                 Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),

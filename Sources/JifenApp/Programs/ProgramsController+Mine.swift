@@ -36,7 +36,7 @@ extension ProgramsController {
                     round = r
                     break
                 }
-                var summary = req.text("my_program_waiting", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes])
+                var summary = req.text("my_program_waiting", ["date": ShanghaiDate.long(program.closes)])
                 var lines: [ResultLine] = []
                 var admitted = false
                 if let round, let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first() {
@@ -65,10 +65,10 @@ extension ProgramsController {
                         ResultLine(choice: req.text("program_choice", ["n": String(k + 1)]), school: schools[code] ?? code, cutoff: "", outcome: "", mine: false)
                     }
                 }
-                let open = program.rules.map { today(req) <= $0.closes } ?? false
+                let open = today(req) <= program.closes
                 // Not placed in a final first round, and the second not run yet: he may rank again.
                 var secondLink: String?
-                if let round, round.round == 1, round.finalizedAt != nil, program.rules?.kind.isSchool == true,
+                if let round, round.round == 1, round.finalizedAt != nil, program.kind.isSchool,
                    let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first(),
                    row.schoolCode == nil {
                     secondLink = "/programs/\(program.code)/second"

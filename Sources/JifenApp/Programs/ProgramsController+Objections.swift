@@ -23,7 +23,7 @@ extension ProgramsController {
         if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
             form.fail("number", req.text("objection_unknown_number"))
         }
-        if round.finalizedAt != nil || (CivilDate(round.publicityTo).map { today(req) > $0 } ?? true) { form.fail("text", req.text("objection_closed")) }
+        if round.finalizedAt != nil || ((today(req) > round.publicityTo)) { form.fail("text", req.text("objection_closed")) }
         guard form.isValid else { return try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: .badRequest) }
         let due = try await req.workingCalendar().adding(workingDays: 15, to: today(req))
         let objection = Objection()
@@ -32,13 +32,13 @@ extension ProgramsController {
         objection.contactPhone = values["phone"]!
         objection.applicationNumber = values["number"]!.isEmpty ? nil : values["number"]
         objection.text = values["text"]!
-        objection.dueDate = due.date.description
+        objection.dueDate = due.date
         objection.corrected = false
         objection.$round.id = try round.requireID()
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await objection.create(on: db)
-            try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate],
+            try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate.description],
                                    by: actor, at: now, on: db)
         }
         return req.redirect(to: "/publicity/\(program.code)/\(round.round)?done=objection")
@@ -69,7 +69,7 @@ extension ProgramsController {
         struct Content: Encodable { let title: String; let programLink: String; let rows: [ObjectionRow] }
         let rows = list.map { o in
             ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
-                         contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate,
+                         contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate.description,
                          overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
                          action: "/programs/\(program.code)/objections/\(o.id?.uuidString ?? "")/answer", error: o.id?.uuidString == failed ? message : nil)
         }

@@ -46,7 +46,7 @@ extension ProgramsController {
 
     static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], status: HTTPStatus) async throws -> Response {
         let program = try await find(req)
-        guard let rules = program.rules else { throw Abort(.internalServerError) }
+        let rules = program.rules
         let user = req.currentUser
         let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
         let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school) { $0.with(\.$jurisdiction) }.all()
@@ -81,7 +81,7 @@ extension ProgramsController {
             canApply: user?.role == .citizen && today(req) >= rules.opens && today(req) <= rules.closes && (published || !rules.kind.isSchool),
             applyLink: "/programs/\(program.code)/apply",
             rounds: rounds.map { RoundLink(href: "/publicity/\(program.code)/\($0.round)", label: req.text("program_round", ["n": String($0.round)]),
-                                            period: $0.publicityFrom + " – " + $0.publicityTo, final: $0.finalizedAt != nil) },
+                                            period: $0.publicityFrom.description + " – " + $0.publicityTo.description, final: $0.finalizedAt != nil) },
             canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
             runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
@@ -125,7 +125,7 @@ extension ProgramsController {
         if values["school"]!.isEmpty { form.fail("school", req.text("problem_required", ["field": req.text("field_school_code")])) }
         let seats = Int(values["seats"]!)
         if seats == nil || seats! < 0 || seats! > 10_000 { form.fail("seats", req.text("program_range", ["field": req.text("field_seats"), "min": "0", "max": "10000"])) }
-        if program.quotaPublishedAt != nil, let rules = program.rules, today(req) > rules.closes { form.fail("seats", req.text("program_quota_locked")) }
+        if program.quotaPublishedAt != nil, today(req) > program.closes { form.fail("seats", req.text("program_quota_locked")) }
         guard form.isValid, let seats else { return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest) }
         let actor = req.actor, now = req.now
         let missing = try await req.db.transaction { db -> String? in

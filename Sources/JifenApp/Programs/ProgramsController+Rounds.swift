@@ -12,12 +12,12 @@ extension ProgramsController {
         let fail: (String) async throws -> Response = { message in
             try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [message], status: .badRequest)
         }
-        if next > 1 && !(program.rules?.kind.isSchool ?? false) { return try await fail(req.text("program_one_round")) }
+        if next > 1 && !program.kind.isSchool { return try await fail(req.text("program_one_round")) }
         if next > 2 { return try await fail(req.text("program_two_rounds")) }
         do {
             _ = try await ProgramService(req).run(program, round: next)
         } catch ProgramService.RoundProblem.notAfterDeadline {
-            return try await fail(req.text("program_run_too_early", ["date": program.rules.map { ShanghaiDate.long($0.closes) } ?? program.closes]))
+            return try await fail(req.text("program_run_too_early", ["date": ShanghaiDate.long(program.closes)]))
         } catch ProgramService.RoundProblem.firstNotFinal {
             return try await fail(req.text("program_first_not_final"))
         } catch ProgramService.RoundProblem.alreadyRun {
@@ -39,7 +39,7 @@ extension ProgramsController {
         let round = try await findRound(req, program)
         guard round.finalizedAt == nil else { return req.redirect(to: "/publicity/\(program.code)/\(round.round)") }
         var problems: [String] = []
-        if let to = CivilDate(round.publicityTo), today(req) <= to { problems.append(req.text("round_publicity_running", ["date": round.publicityTo])) }
+        if today(req) <= round.publicityTo { problems.append(req.text("round_publicity_running", ["date": round.publicityTo.description])) }
         let open = try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$answer == nil).count()
         if open > 0 { problems.append(req.text("round_objections_open", ["n": String(open)])) }
         guard problems.isEmpty else { return try await renderPublicity(req, program: program, round: round, objection: nil, problems: problems, status: .badRequest) }
@@ -117,7 +117,7 @@ extension ProgramsController {
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
             .map { ($0.school.code, $0.school.name) })
         let cutoffs = try await round.cutoffs(on: req.db).map { Cutoff(school: schools[$0.school] ?? $0.school, seats: $0.seats, admitted: $0.admitted, points: $0.points ?? "—") }
-        let threshold = program.rules?.threshold
+        let threshold = program.rules.threshold
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
@@ -132,9 +132,9 @@ extension ProgramsController {
         }
         let user = req.currentUser
         let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
-        let open = round.finalizedAt == nil && (CivilDate(round.publicityTo).map { today(req) <= $0 } ?? false)
+        let open = round.finalizedAt == nil && (today(req) <= round.publicityTo)
         let content = PublicityContent(
-            title: program.title, round: n, period: round.publicityFrom + " – " + round.publicityTo, final: round.finalizedAt != nil,
+            title: program.title, round: n, period: round.publicityFrom.description + " – " + round.publicityTo.description, final: round.finalizedAt != nil,
             cutoffs: threshold == nil ? cutoffs : [], threshold: threshold?.description,
             rows: rows.map { r in
                 PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,

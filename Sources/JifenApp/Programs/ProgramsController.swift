@@ -43,7 +43,7 @@ enum ProgramsController {
     struct ListContent: Encodable { let rows: [Row]; let canCreate: Bool; let newLink: String }
 
     static func state(_ p: Program, today: CivilDate, on req: Request) -> String {
-        guard let rules = p.rules else { return "" }
+        let rules = p.rules
         if today < rules.opens { return req.text("program_state_upcoming") }
         if today <= rules.closes { return req.text("program_state_open") }
         return req.text("program_state_closed")
@@ -55,7 +55,7 @@ enum ProgramsController {
         let content = ListContent(
             rows: programs.map { p in
                 Row(href: "/programs/" + p.code, title: p.title, kind: req.text("program_kind_" + p.kind.rawValue),
-                    window: p.opens + " – " + p.closes, state: state(p, today: today(req), on: req))
+                    window: p.opens.description + " – " + p.closes.description, state: state(p, today: today(req), on: req))
             },
             canCreate: user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false, newLink: "/programs/new")
         return try await req.render("programs", title: "programs_title", content)
@@ -135,14 +135,14 @@ enum ProgramsController {
         program.year = year
         program.kind = kind
         program.title = values["title"]!
-        program.opens = opens.description
-        program.closes = closes.description
+        program.opens = opens
+        program.closes = closes
         program.maxChoices = kind.isSchool ? (maxChoices ?? 1) : 0
         program.minResidenceYears = minYears ?? 0
         program.requirePermit = values["requirePermit"] == "on" || values["requirePermit"] == "true"
         program.childAgeMin = kind.forChild ? ageMin : nil
         program.childAgeMax = kind.forChild ? ageMax : nil
-        program.ageCutoff = cutoff.description
+        program.ageCutoff = cutoff
         program.tiebreak = tiebreak.joined(separator: ",")
         program.threshold = threshold?.hundredths
         program.createdBy = req.actor.login

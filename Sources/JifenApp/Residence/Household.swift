@@ -18,7 +18,7 @@ final class HouseholdMember: Model, @unchecked Sendable {
     @Field(key: "id_sealed") var idSealed: String
     @Field(key: "id_hash") var idHash: String
     @Field(key: "id_masked") var idMasked: String
-    @Field(key: "birth_date") var birthDate: String
+    @Field(key: "birth_date") var birthDate: CivilDate
     @Field(key: "sex") var sex: String
 
     // relationships
@@ -73,7 +73,7 @@ enum HouseholdController {
         let data = req.application.personalData
         if let id {
             if data.lookupHash(id.value) == resident.idHash { form.fail("idNumber", req.text("household_self")) }
-            if relation == .child, let parentBirth = CivilDate(resident.birthDate), id.birthDate.dayNumber - parentBirth.dayNumber < 14 * 365 {
+            if relation == .child, case let parentBirth = resident.birthDate, id.birthDate.dayNumber - parentBirth.dayNumber < 14 * 365 {
                 form.fail("idNumber", req.text("household_child_age"))
             }
             let duplicate = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$idHash == data.lookupHash(id.value)).count()
@@ -94,7 +94,7 @@ enum HouseholdController {
         member.idSealed = try data.seal(id.value)
         member.idHash = data.lookupHash(id.value)
         member.idMasked = id.masked
-        member.birthDate = id.birthDate.description
+        member.birthDate = id.birthDate
         member.sex = id.sex.rawValue
         member.$resident.id = try resident.requireID()
         let actor = req.actor, now = req.now

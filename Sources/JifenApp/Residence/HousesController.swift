@@ -163,7 +163,7 @@ enum HousesController {
         let content = ShowContent(
             code: house.addressCode, address: house.address, grid: house.jurisdiction.name, landlord: house.landlord,
             landlordPhone: house.landlordPhone.map(Mask.phone), capacity: house.capacity,
-            tenants: registrations.map { Tenant(name: $0.resident.name, idMasked: $0.resident.idMasked, from: $0.fromDate,
+            tenants: registrations.map { Tenant(name: $0.resident.name, idMasked: $0.resident.idMasked, from: $0.fromDate.description,
                                                 status: req.text("registration_" + $0.status.rawValue), link: Paths.resident($0.$resident.id.uuidString)) },
             qrLink: Paths.house(house.id!.uuidString) + "/qr.svg", declareURL: declareURL(house, on: req)
         )

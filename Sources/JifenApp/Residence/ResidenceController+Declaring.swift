@@ -71,10 +71,10 @@ extension ResidenceController {
         let registration = ResidenceRegistration()
         registration.createdAt = req.now
         registration.address = address
-        registration.fromDate = from.description
+        registration.fromDate = from
         registration.source = .selfDeclared
         registration.status = .pending
-        registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays).description
+        registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays)
         registration.$resident.id = try resident.requireID()
         registration.$jurisdiction.id = try grid.requireID()
         if let house, house.$jurisdiction.id == grid.id { registration.$rentalHouse.id = house.id }
@@ -94,8 +94,8 @@ extension ResidenceController {
               registration.$resident.id == resident.id, registration.toDate == nil
         else { throw Abort(.notFound) }
         let before = registration.auditSnapshot
-        let end = max(today(req), CivilDate(registration.fromDate) ?? today(req))
-        registration.toDate = end.description
+        let end = max(today(req), registration.fromDate)
+        registration.toDate = end
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await registration.save(on: db)
@@ -117,7 +117,7 @@ extension ResidenceController {
         let basis = PermitEligibility.Basis(rawValue: input.basis ?? "")
         if evidence.count > 200 { form.fail("evidence", req.text("problem_tooLong", ["field": req.text("field_evidence"), "max": "200"])) }
         let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID()).all()
-        for refusal in PermitEligibility.check(periods: registrations.compactMap(\.period), basis: basis, hasEvidence: !evidence.isEmpty, on: today(req)) {
+        for refusal in PermitEligibility.check(periods: registrations.map(\.period), basis: basis, hasEvidence: !evidence.isEmpty, on: today(req)) {
             switch refusal {
             case .noCurrentRegistration: form.fail("basis", req.text("permit_refused_registration"))
             case .tooShort(let months, let possibleFrom): form.fail("basis", req.text("permit_refused_short", ["months": String(months), "date": possibleFrom.description]))

@@ -49,7 +49,7 @@ enum ResidenceController {
     static let endorsementWindowDays = 60
 
     static func canEndorse(_ permit: ResidencePermit, today: CivilDate) -> Bool {
-        guard permit.status == .issued, let until = permit.validUntil.flatMap(CivilDate.init) else { return false }
+        guard permit.status == .issued, let until = permit.validUntil else { return false }
         return today >= until.adding(days: -endorsementWindowDays)
     }
 
@@ -98,7 +98,7 @@ enum ResidenceController {
                 .sort(\.$fromDate, .descending).all()
             permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt, .descending).first()
         }
-        let detail = ResidenceTime.detail(registrations.compactMap(\.period), asOf: today(req))
+        let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
         let grids = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
         let parents = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: req.db).filter(\.$level != JurisdictionLevel.grid.rawValue).all().map { ($0.code, $0.name) })
         let declare = declareForm ?? FormState(fields: ["address", "grid", "from", "house"], values: ["from": today(req).description])
@@ -109,9 +109,9 @@ enum ResidenceController {
             hukou: resident.flatMap { regions.place($0.hukouRegion) },
             identityForm: identityForm ?? FormState(fields: ["name", "idNumber"]), identityAction: Paths.myIdentity,
             registrations: registrations.map { r in
-                RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate, to: r.toDate,
+                RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate.description, to: r.toDate?.description,
                                 status: req.text("registration_" + r.status.rawValue), statusCode: r.isOverdue(today: today(req)) ? "overdue" : r.status.rawValue,
-                                due: r.dueDate, reason: r.reason, canMoveOut: r.toDate == nil && r.status != .rejected,
+                                due: r.dueDate.description, reason: r.reason, canMoveOut: r.toDate == nil && r.status != .rejected,
                                 moveOutAction: Paths.moveOut(r.id?.uuidString ?? ""))
             },
             detail: detail.counted.map { Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
@@ -125,11 +125,11 @@ enum ResidenceController {
             permit: permit.map { p in
                 PermitView(number: p.number, status: req.text("permit_" + p.status.rawValue),
                            steps: p.steps.map { Step(label: req.text("permit_" + ($0.status == "endorsed" ? "endorsed" : $0.status)), at: $0.at) },
-                           productionDue: p.productionDue,
-                           dueWarning: p.productionDue.flatMap(CivilDate.init).flatMap { due in
+                           productionDue: p.productionDue?.description,
+                           dueWarning: p.productionDue.flatMap { due in
                                req.application.workingCalendar.knows(due.year) ? nil : req.text("calendar_guessed", ["years": String(due.year)])
                            },
-                           reason: p.reason, validUntil: p.validUntil,
+                           reason: p.reason, validUntil: p.validUntil?.description,
                            canEndorse: canEndorse(p, today: today(req)), endorseAction: Paths.myPermit + "/endorse")
             },
             permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: Paths.myPermit,
@@ -138,8 +138,8 @@ enum ResidenceController {
             notice: notice,
             permitErrors: (permitForm?.errors ?? [:]).keys.sorted().compactMap { permitForm?.errors[$0] },
             household: members.map { m in
-                let minor = CivilDate(m.birthDate).map { ResidentID.age(born: $0, on: today(req)) < 18 } ?? false
-                return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate, minor: minor)
+                let minor = ResidentID.age(born: m.birthDate, on: today(req)) < 18
+                return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate.description, minor: minor)
             },
             householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: Paths.myHousehold,
             relations: HouseholdMember.Relation.allCases.map { SelectOption(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
@@ -171,18 +171,18 @@ extension ResidenceController {
         let living = registrations.contains { $0.toDate == nil && $0.status == .verified }
         if !canEndorse(permit, today: today(req)) { form.fail("basis", req.text("permit_endorse_not_yet", ["days": String(endorsementWindowDays)])) }
         if !living { form.fail("basis", req.text("permit_refused_registration")) }
-        guard form.isValid, let until = permit.validUntil.flatMap(CivilDate.init) else {
+        guard form.isValid, let until = permit.validUntil else {
             return try await req.render("me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
         }
         // One more year from the end of the current one (or from today, if it has lapsed).
         let base = max(until, today(req))
-        let before = ["validUntil": permit.validUntil ?? ""]
-        permit.validUntil = base.adding(years: 1).description
+        let before = ["validUntil": permit.validUntil?.description ?? ""]
+        permit.validUntil = base.adding(years: 1)
         permit.history += ";endorsed@" + today(req).description
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await permit.save(on: db)
-            try await Audit.record("endorse", entity: "residencePermit", id: permit.number, before: before, after: ["validUntil": permit.validUntil ?? ""], by: actor, at: now, on: db)
+            try await Audit.record("endorse", entity: "residencePermit", id: permit.number, before: before, after: ["validUntil": permit.validUntil?.description ?? ""], by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.myResidence + "?done=endorsed")
     }

@@ -18,7 +18,7 @@ final class Resident: Model, @unchecked Sendable {
     @Field(key: "id_hash") var idHash: String
     @Field(key: "id_masked") var idMasked: String
     @Field(key: "sex") var sex: String
-    @Field(key: "birth_date") var birthDate: String
+    @Field(key: "birth_date") var birthDate: CivilDate
     /// The region code of the ID number: where the hukou was registered.
     @Field(key: "hukou_region") var hukouRegion: String
     @OptionalField(key: "phone") var phone: String?
@@ -34,7 +34,7 @@ final class Resident: Model, @unchecked Sendable {
         self.idHash = data.lookupHash(id.value)
         self.idMasked = id.masked
         self.sex = id.sex.rawValue
-        self.birthDate = id.birthDate.description
+        self.birthDate = id.birthDate
         self.hukouRegion = id.regionCode
         self.phone = phone
         self.$user.id = userID
@@ -66,11 +66,11 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
 
     // data fields
     @Field(key: "address") var address: String
-    @Field(key: "from_date") var fromDate: String
-    @OptionalField(key: "to_date") var toDate: String?
+    @Field(key: "from_date") var fromDate: CivilDate
+    @OptionalField(key: "to_date") var toDate: CivilDate?
     @Enum(key: "source") var source: Source
     @Enum(key: "status") var status: Status
-    @Field(key: "due_date") var dueDate: String
+    @Field(key: "due_date") var dueDate: CivilDate
     @OptionalField(key: "decided_at") var decidedAt: Date?
     @OptionalField(key: "decided_by") var decidedBy: String?
     @OptionalField(key: "method") var method: String?
@@ -90,18 +90,17 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
 
     static let verificationDays = 7
 
-    var period: ResidencePeriod? {
-        guard let from = CivilDate(fromDate) else { return nil }
-        return ResidencePeriod(from: from, to: toDate.flatMap(CivilDate.init), verified: status == .verified)
+    var period: ResidencePeriod {
+        ResidencePeriod(from: fromDate, to: toDate, verified: status == .verified)
     }
 
     func isOverdue(today: CivilDate) -> Bool {
-        status == .pending && (CivilDate(dueDate).map { $0 < today } ?? false)
+        status == .pending && dueDate < today
     }
 
     var auditSnapshot: [String: String] {
-        var s = ["address": address, "from": fromDate, "status": status.rawValue, "source": source.rawValue]
-        if let toDate { s["to"] = toDate }
+        var s = ["address": address, "from": fromDate.description, "status": status.rawValue, "source": source.rawValue]
+        if let toDate { s["to"] = toDate.description }
         if let method { s["method"] = method }
         if let reason { s["reason"] = reason }
         return s
@@ -144,11 +143,11 @@ final class ResidencePermit: Model, @unchecked Sendable {
     @Enum(key: "status") var status: Status
     @Field(key: "basis") var basis: String
     @Field(key: "evidence") var evidence: String
-    @OptionalField(key: "production_due") var productionDue: String?
+    @OptionalField(key: "production_due") var productionDue: CivilDate?
     @OptionalField(key: "reason") var reason: String?
     /// `status@ISO-date` steps, oldest first: the citizen sees each step with its date.
     @Field(key: "history") var history: String
-    @OptionalField(key: "valid_until") var validUntil: String?
+    @OptionalField(key: "valid_until") var validUntil: CivilDate?
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident

@@ -45,13 +45,13 @@ extension StaffResidenceController {
             let registration = ResidenceRegistration()
             registration.createdAt = now
             registration.address = house.address
-            registration.fromDate = from.description
+            registration.fromDate = from
             registration.source = .gridWorker
             registration.status = .verified
             registration.method = ResidenceRegistration.Method.visit.rawValue
             registration.decidedAt = now
             registration.decidedBy = login
-            registration.dueDate = due.description
+            registration.dueDate = due
             registration.$resident.id = try person.requireID()
             registration.$jurisdiction.id = house.$jurisdiction.id
             registration.$rentalHouse.id = house.id
@@ -70,7 +70,7 @@ extension StaffResidenceController {
         try req.requireScope(code)
         guard registration.toDate == nil, registration.status == .verified else { throw Abort(.conflict) }
         let before = registration.auditSnapshot
-        registration.toDate = max(today(req), CivilDate(registration.fromDate) ?? today(req)).description
+        registration.toDate = max(today(req), registration.fromDate)
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await registration.save(on: db)

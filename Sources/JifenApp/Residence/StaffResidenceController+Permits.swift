@@ -43,7 +43,7 @@ extension StaffResidenceController {
         let rows = permits.map { p in
             PermitRow(id: p.id?.uuidString ?? "", number: p.number, name: p.resident.name, idMasked: p.resident.idMasked,
                       basis: req.text("basis_" + p.basis), evidence: p.evidence, status: req.text("permit_" + p.status.rawValue), statusCode: p.status.rawValue,
-                      next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue,
+                      next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue?.description,
                       advanceAction: Paths.permitAdvance(p.id?.uuidString ?? ""), rejectAction: Paths.permitReject(p.id?.uuidString ?? ""),
                       canReject: p.status == .submitted || p.status == .accepted)
         }
@@ -70,15 +70,15 @@ extension StaffResidenceController {
         permit.record(next, on: today(req))
         if next == .inProduction {
             let due = try await req.workingCalendar().adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
-            permit.productionDue = due.date.description
+            permit.productionDue = due.date
             guessed = due.guessedYears
         }
-        if next == .issued { permit.validUntil = today(req).adding(years: 1).adding(days: -1).description }
+        if next == .issued { permit.validUntil = today(req).adding(years: 1).adding(days: -1) }
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await permit.save(on: db)
             var after = ["status": permit.status.rawValue]
-            if let due = permit.productionDue { after["productionDue"] = due }
+            if let due = permit.productionDue { after["productionDue"] = due.description }
             try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.permits + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))

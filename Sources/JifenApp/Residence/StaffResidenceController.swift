@@ -91,12 +91,12 @@ enum StaffResidenceController {
         let filter = req.query[String.self, at: "status"].flatMap(ResidenceRegistration.Status.init(rawValue:)) ?? (req.query[String.self, at: "status"] == "all" ? nil : .pending)
         let (rows, paging) = try await fetch(scope: scope, status: filter, page: req.query[Int.self, at: "page"], on: req.db)
         let overdue = try await ResidenceRegistration.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope)
-            .filter(\.$status == .pending).filter(\.$dueDate < today(req).description).count()
+            .filter(\.$status == .pending).filter(\.$dueDate < today(req)).count()
         let filterCode = filter?.rawValue ?? "all"
         let content = ListContent(
             rows: rows.map { r in
                 Row(id: r.id?.uuidString ?? "", name: r.resident.name, idMasked: r.resident.idMasked, address: r.address,
-                    grid: r.jurisdiction.name, from: r.fromDate, to: r.toDate, due: r.dueDate,
+                    grid: r.jurisdiction.name, from: r.fromDate.description, to: r.toDate?.description, due: r.dueDate.description,
                     status: req.text("registration_" + r.status.rawValue), overdue: r.isOverdue(today: today(req)), pending: r.status == .pending,
                     decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString),
                     canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: "/registrations/\(r.id?.uuidString ?? "")/end")
@@ -180,15 +180,15 @@ enum StaffResidenceController {
         guard registrations.contains(where: { scope.contains($0.$jurisdiction.id) }) else { throw Abort(.notFound) }
         let wantsFull = req.query[String.self, at: "show"] == "id" && fullIDRoles.contains(user.role)
         let shown = wantsFull ? try await req.reveal(resident.idSealed, entity: "resident", id: id.uuidString, field: "idNumber") : resident.idMasked
-        let detail = ResidenceTime.detail(registrations.compactMap(\.period), asOf: today(req))
+        let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
         let content = ResidentContent(
             name: resident.name, idShown: shown, revealed: wantsFull,
             revealLink: fullIDRoles.contains(user.role) && !wantsFull ? Paths.resident(id.uuidString) + "?show=id" : nil,
-            birthDate: resident.birthDate, sex: req.text("sex_" + resident.sex), hukou: req.application.regions.place(resident.hukouRegion),
+            birthDate: resident.birthDate.description, sex: req.text("sex_" + resident.sex), hukou: req.application.regions.place(resident.hukouRegion),
             periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
-                    from: r.fromDate, to: r.toDate, due: r.dueDate, status: req.text("registration_" + r.status.rawValue),
+                    from: r.fromDate.description, to: r.toDate?.description, due: r.dueDate.description, status: req.text("registration_" + r.status.rawValue),
                     overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "", canEnd: false, endAction: "")
             },
             totalDays: detail.days, totalYears: detail.years

@@ -18,7 +18,7 @@ final class StandardVersion: Model, @unchecked Sendable {
     @Field(key: "title") var title: String
     @Enum(key: "status") var status: Status
     /// `YYYY-MM-DD`: set from the file for a draft, chosen when publishing.
-    @Field(key: "effective_from") var effectiveFrom: String
+    @Field(key: "effective_from") var effectiveFrom: CivilDate
     @Field(key: "yaml") var yaml: String
     @Field(key: "created_by") var createdBy: String
     @OptionalField(key: "published_at") var publishedAt: Date?
@@ -34,7 +34,7 @@ final class StandardVersion: Model, @unchecked Sendable {
         self.code = standard.id
         self.title = standard.title
         self.status = status
-        self.effectiveFrom = standard.effectiveFrom.description
+        self.effectiveFrom = standard.effectiveFrom
         self.yaml = yaml
         self.createdBy = login
         self.createdAt = now
@@ -44,12 +44,12 @@ final class StandardVersion: Model, @unchecked Sendable {
     /// The standard as published: the file, with the effective date chosen at publication.
     func standard() throws -> ScoringStandard {
         var standard = try StandardParser.parse(yaml).get()
-        if let date = CivilDate(effectiveFrom) { standard.effectiveFrom = date }
+        standard.effectiveFrom = effectiveFrom
         return standard
     }
 
     var auditSnapshot: [String: String] {
-        ["code": code, "title": title, "status": status.rawValue, "effectiveFrom": effectiveFrom, "sha256": sha256Hex(yaml)]
+        ["code": code, "title": title, "status": status.rawValue, "effectiveFrom": effectiveFrom.description, "sha256": sha256Hex(yaml)]
     }
 
     static func find(code: String, on db: any Database) async throws -> StandardVersion? {

@@ -43,7 +43,7 @@ enum StandardsController {
         let current = try await StandardVersion.inForce(on: today(req), on: req.db)?.0.code
         let rows = versions.map { v in
             ListRow(code: v.code, title: v.title, status: req.text("standard_status_" + v.status.rawValue), isDraft: v.status == .draft,
-                    effectiveFrom: v.effectiveFrom, inForce: v.code == current, href: Paths.standard(v.code),
+                    effectiveFrom: v.effectiveFrom.description, inForce: v.code == current, href: Paths.standard(v.code),
                     diffHref: current.flatMap { $0 == v.code ? nil : Paths.standardDiff(from: $0, to: v.code) })
         }
         return try await req.render("standards", title: "standards_title",
@@ -153,7 +153,7 @@ enum StandardsController {
             if let existing {
                 let before = existing.auditSnapshot
                 existing.title = standard.title
-                existing.effectiveFrom = standard.effectiveFrom.description
+                existing.effectiveFrom = standard.effectiveFrom
                 existing.yaml = yaml
                 existing.updatedAt = now
                 try await existing.save(on: db)
@@ -193,7 +193,7 @@ enum StandardsController {
         try await req.db.transaction { db in
             let before = version.auditSnapshot
             version.status = .published
-            version.effectiveFrom = date.description
+            version.effectiveFrom = date
             version.publishedAt = now
             version.publishedBy = actor.login
             version.updatedAt = now

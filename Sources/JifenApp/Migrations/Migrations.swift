@@ -54,4 +54,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 015 – a round's result as rows (schools with cutoffs, every trace) instead of a JSON document
         app.migrations.add(CreateRoundRows())
     }
+    do { // Migration 016 – civil dates as dates (PostgreSQL `date`; SQLite's ISO-8601 text, checked)
+        app.migrations.add(DateColumns())
+    }
 }
