@@ -185,7 +185,7 @@ final class JobOutcomeTests: XCTestCase {
             lost.done = 0
             lost.total = 0
             lost.createdBy = "reviewer.hrss"
-            lost.payload = #"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"reviewer.hrss"}"#
+            lost.payload = .feedImport(.init(feed: "socialInsurance", file: "no-such-file", filename: "gone.csv", actorID: nil, actorLogin: "reviewer.hrss"))
             try await lost.create(on: ctx.app.db)
             let second = try await JobWorker.runOnce(ctx.app)
             XCTAssertEqual(second, .failed)
@@ -251,7 +251,7 @@ final class WorkerCommandTests: XCTestCase {
             worker.waitUntilExit()
             return (worker.terminationStatus, text)
         }
-        try queue(#"{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}"#)
+        try queue(#"{"feedImport":{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}}"#)
         // MUT
         let (status, text) = try work()
         // validate
@@ -260,7 +260,7 @@ final class WorkerCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("jobs failed 0"), text)
 
         // A queued import whose file is gone: the worker says it failed and exits with an error.
-        try queue(#"{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"admin"}"#)
+        try queue(#"{"feedImport":{"feed":"socialInsurance","file":"no-such-file","filename":"gone.csv","actorLogin":"admin"}}"#)
         let (status2, text2) = try work()
         XCTAssertNotEqual(status2, 0, text2)
         XCTAssertTrue(text2.contains("jobs run 1"), text2)

@@ -140,7 +140,7 @@ final class InsightTests: XCTestCase {
             let page = try await admin.get(path)
             XCTAssertEqual(Browser.firstMatch(#"id="simulate-changed">(\d+)<"#, in: page.body), "2")
             let job = try await Job.find(UUID(uuidString: String(path.split(separator: "/").last!)), on: ctx.app.db)
-            let report = try JSONDecoder().decode(SimulationController.Report.self, from: Data(XCTUnwrap(job?.result).utf8))
+            let report = try XCTUnwrap(job?.result?.simulation)
             XCTAssertEqual(report.applicants, 4)
             XCTAssertEqual(report.changed, 2)
             let rows = (report.gainers + report.losers).map { "\($0.name) \($0.before)→\($0.after) \($0.schoolBefore)→\($0.schoolAfter)" }.sorted()

@@ -229,7 +229,7 @@ final class PointsTests: XCTestCase {
             // job moves the archive, with a reason.
             let uploader = Browser(ctx.app)
             try await uploader.signIn("reviewer.hrss", "demo12345")
-            func importThroughTheJob(_ csv: String, _ filename: String) async throws -> [String: String] {
+            func importThroughTheJob(_ csv: String, _ filename: String) async throws -> FeedImportJob.Result {
                 try await uploader.get("/feeds")
                 let queued = try await uploader.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: filename, contents: csv))
                 XCTAssertEqual(queued.status, .seeOther)
@@ -237,17 +237,17 @@ final class PointsTests: XCTestCase {
                 let outcome = try await JobWorker.runOnce(ctx.app)
                 XCTAssertEqual(outcome, .done)
                 let job = try await Job.find(jobID, on: ctx.app.db)
-                return try JSONDecoder().decode([String: String].self, from: Data(XCTUnwrap(job?.result).utf8))
+                return try XCTUnwrap(job?.result?.feedImport)
             }
             let newer = "身份证号码,姓名,累计缴费月数,截至日期\n\(number),李明,41,2026-09-20\n"
             let moved = try await importThroughTheJob(newer, "社保2026-09.csv")
-            XCTAssertEqual(moved["adjusted"], "1")
+            XCTAssertEqual(moved.adjusted, 1)
             let after = try await PointsArchive.query(on: ctx.app.db).first()!
             XCTAssertEqual(after.total, expected.total.hundredths + 100)
             let history = try await citizen.get("/me/points")
             XCTAssertTrue(history.body.contains("40 月 → 41 月"))
             let repeated = try await importThroughTheJob(newer, "社保2026-09-again.csv")
-            XCTAssertEqual(repeated["adjusted"], "0", "the same records change nothing twice")
+            XCTAssertEqual(repeated.adjusted, 0, "the same records change nothing twice")
             let still = try await PointsArchive.query(on: ctx.app.db).first()!
             XCTAssertEqual(still.total, after.total)
         }

@@ -114,8 +114,8 @@ final class StandardsTests: XCTestCase {
             XCTAssertEqual(after?.1.effectiveFrom, CivilDate("2027-03-01"), "the date chosen at publication")
             let audit = try await AuditEntry.query(on: ctx.app.db).filter(\.$entity == "scoringStandard").sort(\.$at).all()
             XCTAssertEqual(audit.map(\.action), ["create", "publish"])
-            XCTAssertTrue(audit[1].before?.contains(#""status":"draft""#) == true)
-            XCTAssertTrue(audit[1].after?.contains(#""status":"published""#) == true)
+            XCTAssertEqual(audit[1].before?["status"], "draft")
+            XCTAssertEqual(audit[1].after?["status"], "published")
         }
     }
 

@@ -50,6 +50,19 @@ final class UpgradeTests: XCTestCase {
             oldDates[table + "." + column] = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0.value) })
         }
         XCTAssertGreaterThan(oldDates.values.map { $0.values.compactMap { $0 }.count }.reduce(0, +), 6000, "the fixture has dates to keep")
+        // The JSON documents it kept as text: audit snapshots, survey answers, the feed job.
+        struct OldAudit: Decodable { let id: UUID; let before: String?; let after: String? }
+        let oldAudit = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT id, before, after FROM audit_entries").all(decoding: OldAudit.self)
+        }
+        struct OldAnswer: Decodable { let id: UUID; let answers: String }
+        let oldAnswers = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT id, answers FROM survey_answers").all(decoding: OldAnswer.self)
+        }
+        struct OldJob: Decodable { let id: UUID; let payload: String; let result: String? }
+        let oldJobs = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT id, payload, result FROM jobs").all(decoding: OldJob.self)
+        }
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -83,6 +96,35 @@ final class UpgradeTests: XCTestCase {
             let permits = try await ResidencePermit.query(on: app.db).filter(\.$validUntil != nil).all()
             XCTAssertFalse(permits.isEmpty)
             for permit in permits { XCTAssertEqual(permit.validUntil?.description, oldDates["residence_permits.valid_until"]?[permit.id!] ?? nil) }
+            // Audit snapshots, survey answers and the job's documents read back as the same values.
+            let audit = Dictionary(uniqueKeysWithValues: try await AuditEntry.query(on: app.db).all().map { ($0.id!, $0) })
+            func snapshot(_ text: String?) throws -> [String: String]? { try text.map { try JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } }
+            XCTAssertGreaterThan(oldAudit.filter { $0.after != nil }.count, 500)
+            for old in oldAudit {
+                let entry = try XCTUnwrap(audit[old.id])
+                XCTAssertEqual(entry.before, try snapshot(old.before), "audit \(old.id)")
+                XCTAssertEqual(entry.after, try snapshot(old.after), "audit \(old.id)")
+            }
+            struct Stored: Decodable { let choices: [[Int]]; let texts: [String] }
+            let answers = Dictionary(uniqueKeysWithValues: try await SurveyAnswer.query(on: app.db).all().map { ($0.id!, $0) })
+            XCTAssertEqual(answers.count, oldAnswers.count)
+            for old in oldAnswers {
+                let stored = try JSONDecoder().decode(Stored.self, from: Data(old.answers.utf8))
+                XCTAssertEqual(answers[old.id]?.answers.choices, stored.choices)
+                XCTAssertEqual(answers[old.id]?.answers.texts, stored.texts)
+            }
+            let oldJob = try XCTUnwrap(oldJobs.first)
+            let oldPayload = try XCTUnwrap(try snapshot(oldJob.payload))
+            let oldResult = try XCTUnwrap(try snapshot(oldJob.result))
+            let job = try await Job.find(oldJob.id, on: app.db)
+            let payload = try XCTUnwrap(job?.payload.feedImport)
+            XCTAssertEqual(payload.filename, oldPayload["filename"])
+            XCTAssertEqual(payload.file, oldPayload["file"])
+            let result = try XCTUnwrap(job?.result?.feedImport)
+            XCTAssertEqual(result.added, Int(oldResult["added"] ?? ""))
+            XCTAssertEqual(result.rows, Int(oldResult["rows"] ?? ""))
+            XCTAssertEqual(result.refused, Int(oldResult["refused"] ?? ""))
+            XCTAssertEqual(result.problems.map { "\($0.line)\t\($0.reason)" }, (oldResult["problems"] ?? "").split(separator: "\n").map(String.init))
             // Each application's ranking, once comma-joined text, is its rows in the same order.
             let applications = try await ServiceApplication.query(on: app.db).with(\.$ranking).all()
             let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
@@ -172,5 +214,15 @@ final class UpgradeTests: XCTestCase {
             throw error
         }
         try await app.asyncShutdown()
+    }
+
+    /// The fixture's one import refused no row; an old result that did keeps each refused line.
+    func testAnOldFeedResultKeepsItsRefusedRowsAsObjects() throws {
+        let old = ["encoding": "GB18030", "rows": "3", "added": "1", "changed": "0", "unchanged": "0", "refused": "2", "adjusted": "1",
+                   "problems": "2\t身份证号码无效\n3\t累计缴费月数应为整数"]
+        let data = try JSONSerialization.data(withJSONObject: ["feedImport": DocumentColumns.feedResult(old)])
+        let result = try JSONDecoder().decode(JobResult.self, from: data).feedImport
+        XCTAssertEqual(result, FeedImportJob.Result(encoding: "GB18030", rows: 3, added: 1, changed: 0, unchanged: 0, refused: 2, header: nil, adjusted: 1,
+                                                    problems: [.init(line: 2, reason: "身份证号码无效"), .init(line: 3, reason: "累计缴费月数应为整数")]))
     }
 }

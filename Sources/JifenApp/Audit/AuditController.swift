@@ -77,11 +77,19 @@ enum AuditController {
             form: form,
             rows: entries.map {
                 Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: name("audit_action_", $0.action), entity: name("audit_entity_", $0.entity),
-                    entityID: $0.entityID, before: $0.before ?? "", after: $0.after ?? "")
+                    entityID: $0.entityID, before: Self.shown($0.before), after: Self.shown($0.after))
             },
             pager: Pager(paging, link: link),
             action: Paths.audit
         )
         return try await req.render("audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)
+    }
+
+    /// A snapshot as the page shows it: compact JSON with its keys in order.
+    static func shown(_ snapshot: [String: String]?) -> String {
+        guard let snapshot else { return "" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(snapshot)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }

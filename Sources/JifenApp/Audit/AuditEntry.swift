@@ -18,8 +18,8 @@ final class AuditEntry: Model, @unchecked Sendable {
     @Field(key: "action") var action: String
     @Field(key: "entity") var entity: String
     @Field(key: "entity_id") var entityID: String
-    @OptionalField(key: "before") var before: String?
-    @OptionalField(key: "after") var after: String?
+    @OptionalField(key: "before") var before: [String: String]?
+    @OptionalField(key: "after") var after: [String: String]?
     @OptionalField(key: "address") var address: String?
 
     init() {}
@@ -78,17 +78,12 @@ enum Audit {
         entry.action = action
         entry.entity = entity
         entry.entityID = id
-        entry.before = before.map(encode)
-        entry.after = after.map(encode)
+        entry.before = before
+        entry.after = after
         entry.address = actor.address
         try await entry.create(on: db)
     }
 
-    private static func encode(_ snapshot: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(snapshot)) ?? Data("{}".utf8), as: UTF8.self)
-    }
 }
 
 extension Request {

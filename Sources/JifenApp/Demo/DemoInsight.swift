@@ -61,7 +61,7 @@ enum DemoInsight {
             let row = SurveyAnswer()
             row.createdAt = now.addingTimeInterval(-Double(400 - n) * 3600)
             row.respondent = app.keys.mac("survey-phone", survey.code + ":demo-\(n)")
-            row.answers = String(decoding: try JSONEncoder().encode(SurveyAnswer.Stored(choices: a.choices, texts: a.texts)), as: UTF8.self)
+            row.answers = SurveyAnswer.Stored(choices: a.choices, texts: a.texts)
             row.$survey.id = try survey.requireID()
             rows.append(row)
         }

@@ -15,14 +15,14 @@ enum SimulationController {
         routes.get("simulate", "jobs", ":id", access: viewers, use: job)
     }
 
-    struct Payload: Codable { let program: String; let draft: String }
+    struct Payload: Codable, Sendable, Equatable { let program: String; let draft: String }
 
     /// What the result page shows, stored as JSON in the job.
-    struct Report: Codable {
-        struct Person: Codable { let name: String; let town: String; let before: String; let after: String; let schoolBefore: String; let schoolAfter: String }
-        struct Count: Codable { let label: String; let count: Int }
-        struct Shift: Codable { let label: String; let up: Int; let down: Int }
-        struct Cutoff: Codable { let school: String; let before: String; let after: String }
+    struct Report: Codable, Sendable, Equatable {
+        struct Person: Codable, Sendable, Equatable { let name: String; let town: String; let before: String; let after: String; let schoolBefore: String; let schoolAfter: String }
+        struct Count: Codable, Sendable, Equatable { let label: String; let count: Int }
+        struct Shift: Codable, Sendable, Equatable { let label: String; let up: Int; let down: Int }
+        struct Cutoff: Codable, Sendable, Equatable { let school: String; let before: String; let after: String }
         let program: String
         let current: String
         let draft: String
@@ -65,7 +65,7 @@ enum SimulationController {
         job.done = 0
         job.total = 0
         job.createdBy = req.actor.login
-        job.payload = String(decoding: try JSONEncoder().encode(Payload(program: program, draft: draft)), as: UTF8.self)
+        job.payload = .simulation(Payload(program: program, draft: draft))
         try await job.create(on: req.db)
         return req.redirect(to: "/simulate/jobs/" + job.id!.uuidString)
     }
@@ -114,7 +114,7 @@ enum SimulationController {
     }
 
     static func run(_ job: Job, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        guard case .simulation(let payload) = job.payload else { throw Abort(.internalServerError, reason: "not a simulation") }
         let db = app.db
         guard let program = try await Program.query(on: db).filter(\.$code == payload.program).first(),
               let draftVersion = try await StandardVersion.find(code: payload.draft, on: db) else { throw Abort(.notFound) }
@@ -164,7 +164,7 @@ enum SimulationController {
                             byTown: byTown, categories: shifts, gainers: gainers, losers: losers, cutoffs: cutoffs,
                             bandWidth: r.bandWidth, before: r.distributionBefore, after: r.distributionAfter)
         job.done = job.total
-        job.result = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        job.result = .simulation(report)
         job.status = .done
         job.finishedAt = app.effects.now()
         try await job.save(on: db)
@@ -184,7 +184,7 @@ enum SimulationController {
 
     static func job(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("id", as: UUID.self), let job = try await Job.find(id, on: req.db), job.kind == kind else { throw Abort(.notFound) }
-        let report = job.result.flatMap { try? JSONDecoder().decode(Report.self, from: Data($0.utf8)) }
+        let report = job.result?.simulation
         let running = job.status == .queued || job.status == .running
         var distribution = "", rows: [[String]] = [], townChart = ""
         if let report {

@@ -32,16 +32,15 @@ final class SurveyAnswer: Model, @unchecked Sendable {
     /// Keyed hash of the phone number or the device token: one answer each.
     @Field(key: "respondent") var respondent: String
     /// JSON: `{"choices":[[0],[1,3],[]],"texts":["","",""]}`.
-    @Field(key: "answers") var answers: String
+    @Field(key: "answers") var answers: Stored
     @Parent(key: "survey_id") var survey: Survey
 
     init() {}
 
-    struct Stored: Codable { var choices: [[Int]]; var texts: [String] }
+    /// Stored as the database's JSON: `{"choices": [[option, …] per question], "texts": [text per question]}`.
+    struct Stored: Codable, Sendable { var choices: [[Int]]; var texts: [String] }
 
-    var answer: Questionnaire.Answer? {
-        (try? JSONDecoder().decode(Stored.self, from: Data(answers.utf8))).map { Questionnaire.Answer(choices: $0.choices, texts: $0.texts) }
-    }
+    var answer: Questionnaire.Answer { Questionnaire.Answer(choices: answers.choices, texts: answers.texts) }
 }
 
 /// A consultation (征求意见): a notice open for a period; opinions come online or are recorded by staff.

@@ -111,7 +111,7 @@ enum SurveysController {
 
     static func tabulate(_ survey: Survey, on db: any Database) async throws -> (Questionnaire, [Questionnaire.Answer], [Questionnaire.Row]) {
         guard let questionnaire = survey.questionnaire else { throw Abort(.internalServerError) }
-        let answers = try await SurveyAnswer.query(on: db).filter(\.$survey.$id == survey.requireID()).all().compactMap(\.answer)
+        let answers = try await SurveyAnswer.query(on: db).filter(\.$survey.$id == survey.requireID()).all().map(\.answer)
         return (questionnaire, answers, questionnaire.statistics(answers))
     }
 
@@ -221,7 +221,7 @@ enum SurveysController {
         let stored = SurveyAnswer()
         stored.createdAt = req.now
         stored.respondent = respondent
-        stored.answers = String(decoding: try JSONEncoder().encode(SurveyAnswer.Stored(choices: answer.choices, texts: answer.texts)), as: UTF8.self)
+        stored.answers = SurveyAnswer.Stored(choices: answer.choices, texts: answer.texts)
         stored.$survey.id = try survey.requireID()
         do { try await stored.create(on: req.db) } catch {
             // The same respondent twice at once: the unique index keeps one.

@@ -16,11 +16,11 @@ final class Job: Model, @unchecked Sendable {
     // data fields
     @Field(key: "kind") var kind: String
     @Enum(key: "status") var status: Status
-    /// What to do, as JSON (for a feed import: the feed, the stored file, who asked).
-    @Field(key: "payload") var payload: String
+    /// What to do (for a feed import: the feed, the stored file, who asked).
+    @Field(key: "payload") var payload: JobPayload
     @Field(key: "done") var done: Int
     @Field(key: "total") var total: Int
-    @OptionalField(key: "result") var result: String?
+    @OptionalField(key: "result") var result: JobResult?
     @OptionalField(key: "error") var error: String?
     @OptionalField(key: "started_at") var startedAt: Date?
     @OptionalField(key: "finished_at") var finishedAt: Date?

@@ -8,7 +8,7 @@ import Vapor
 enum FeedImportJob {
     static let kind = "feedImport"
 
-    struct Payload: Codable {
+    struct Payload: Codable, Sendable, Equatable {
         let feed: String
         let file: String
         let filename: String
@@ -16,8 +16,23 @@ enum FeedImportJob {
         let actorLogin: String
     }
 
+    /// What an import found: rows read, added, changed, unchanged; the refused rows (the first
+    /// 500) with their reasons; archives adjusted after it; or the header's problem.
+    struct Result: Codable, Sendable, Equatable {
+        struct Problem: Codable, Sendable, Equatable { let line: Int; let reason: String }
+        var encoding: String
+        var rows: Int
+        var added: Int
+        var changed: Int
+        var unchanged: Int
+        var refused: Int
+        var header: String?
+        var adjusted: Int?
+        var problems: [Problem]
+    }
+
     static func run(_ job: Job, app: Application) async throws {
-        let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
+        guard case .feedImport(let payload) = job.payload else { throw Abort(.internalServerError, reason: "not a feed import") }
         guard let kind = FeedKind(rawValue: payload.feed),
               let data = try SealedFiles(app, folder: "uploads").read(payload.file) else { throw Abort(.internalServerError, reason: "feed file missing") }
         let now = app.effects.now()
@@ -29,18 +44,14 @@ enum FeedImportJob {
             job.total = total
             try await job.save(on: db)
         }
-        var result: [String: String] = ["encoding": summary.encoding, "rows": String(summary.rows), "added": String(summary.added)]
-        result["changed"] = String(summary.changed)
-        result["unchanged"] = String(summary.unchanged)
-        result["refused"] = String(summary.problems.count)
-        if let header = summary.headerProblem { result["header"] = header }
+        var result = Result(encoding: summary.encoding, rows: summary.rows, added: summary.added, changed: summary.changed, unchanged: summary.unchanged,
+                            refused: summary.problems.count, header: summary.headerProblem, adjusted: nil,
+                            problems: summary.problems.prefix(500).map { Result.Problem(line: $0.line, reason: $0.reason) })
         if summary.headerProblem == nil {
             // Points archives that the feed covers follow the new records (动态调整).
-            let adjusted = try await PointsService(app: app, db: db, now: app.effects.now(), actor: .system, logger: app.logger).refresh(afterFeed: kind.rawValue)
-            result["adjusted"] = String(adjusted)
+            result.adjusted = try await PointsService(app: app, db: db, now: app.effects.now(), actor: .system, logger: app.logger).refresh(afterFeed: kind.rawValue)
         }
-        result["problems"] = summary.problems.prefix(500).map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
-        job.result = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        job.result = .feedImport(result)
         job.status = summary.headerProblem == nil ? .done : .failed
         job.error = summary.headerProblem
         job.finishedAt = app.effects.now()
@@ -90,7 +101,7 @@ enum FeedsController {
             feeds: kinds.map { SelectOption(value: $0.rawValue, label: req.text("feed_" + $0.rawValue), selected: form.values["feed"] == $0.rawValue) },
             layouts: kinds.map { SelectOption(value: req.text("feed_" + $0.rawValue), label: $0.columns.joined(separator: ", "), selected: false) },
             form: form,
-            recent: jobs.map { Recent(href: "/feeds/jobs/" + ($0.id?.uuidString ?? ""), feed: (try? JSONDecoder().decode(FeedImportJob.Payload.self, from: Data($0.payload.utf8)).filename) ?? "",
+            recent: jobs.map { Recent(href: "/feeds/jobs/" + ($0.id?.uuidString ?? ""), feed: $0.payload.feedImport?.filename ?? "",
                                       status: req.text("job_" + $0.status.rawValue), at: ShanghaiTime.dateTime($0.createdAt), progress: "\($0.done)/\($0.total)") },
             action: "/feeds"
         )
@@ -128,8 +139,8 @@ enum FeedsController {
         job.total = 0
         job.createdBy = user.login
         let filename = input.file?.filename ?? "feed.csv"
-        job.payload = String(decoding: try JSONEncoder().encode(FeedImportJob.Payload(feed: kind.rawValue, file: name, filename: String(filename.suffix(120)),
-                                                                                       actorID: user.id, actorLogin: user.login)), as: UTF8.self)
+        job.payload = .feedImport(FeedImportJob.Payload(feed: kind.rawValue, file: name, filename: String(filename.suffix(120)),
+                                                        actorID: user.id, actorLogin: user.login))
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await job.create(on: db)
@@ -158,14 +169,17 @@ enum FeedsController {
         guard let id = req.parameters.get("id", as: UUID.self), let job = try await Job.find(id, on: req.db), job.kind == FeedImportJob.kind,
               job.createdBy == user.login || user.role == .centerAdmin
         else { throw Abort(.notFound) }
-        let result = job.result.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
-        let problems = (result["problems"] ?? "").split(separator: "\n").map { line -> Problem in
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            return Problem(line: String(parts.first ?? ""), reason: parts.count > 1 ? String(parts[1]) : "")
+        let found = job.result?.feedImport
+        var result: [String: String] = [:]
+        if let found {
+            result = ["encoding": found.encoding, "rows": String(found.rows), "added": String(found.added), "changed": String(found.changed),
+                      "unchanged": String(found.unchanged), "refused": String(found.refused)]
+            result["adjusted"] = found.adjusted.map(String.init)
         }
+        let problems = (found?.problems ?? []).map { Problem(line: String($0.line), reason: $0.reason) }
         let running = job.status == .queued || job.status == .running
         let content = JobContent(status: req.text("job_" + job.status.rawValue), running: running, done: job.done, total: job.total,
-                                 percent: job.total > 0 ? job.done * 100 / job.total : 0, result: result.filter { $0.key != "problems" },
+                                 percent: job.total > 0 ? job.done * 100 / job.total : 0, result: result,
                                  problems: problems, error: job.error, back: "/feeds")
         let response = try await req.render("feed-job", title: "feeds_title", content)
         // While it runs, the page reloads itself every two seconds: progress without JavaScript.

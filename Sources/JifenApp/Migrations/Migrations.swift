@@ -57,4 +57,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 016 – civil dates as dates (PostgreSQL `date`; SQLite's ISO-8601 text, checked)
         app.migrations.add(DateColumns())
     }
+    do { // Migration 017 – JSON documents as JSON (PostgreSQL `jsonb`; SQLite's JSON text, checked); jobs' documents under their kind
+        app.migrations.add(DocumentColumns())
+    }
 }
