@@ -80,7 +80,7 @@ func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceY
     program.childAgeMin = 6
     program.childAgeMax = 6
     program.ageCutoff = CivilDate("2026-08-31")!
-    program.tiebreak = ""
+    program.tiebreak = []
     program.createdBy = "admin"
     try await program.create(on: ctx.app.db)
     let edu = Browser(ctx.app)
@@ -457,7 +457,7 @@ final class ProgramsTests: XCTestCase {
             program.childAgeMin = 0
             program.childAgeMax = 17
             program.ageCutoff = CivilDate("2026-09-30")!
-            program.tiebreak = ""
+            program.tiebreak = []
             program.threshold = 8_000
             program.createdBy = "admin"
             try await program.create(on: ctx.app.db)

@@ -63,6 +63,19 @@ final class UpgradeTests: XCTestCase {
         let oldJobs = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
             try await sql.raw("SELECT id, payload, result FROM jobs").all(decoding: OldJob.self)
         }
+        // The short lists it kept as joined text.
+        struct OldTiebreak: Decodable { let code: String; let tiebreak: String }
+        let oldTiebreaks = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT code, tiebreak FROM programs").all(decoding: OldTiebreak.self)
+        }
+        struct OldValues: Decodable { let number: String; let tiebreak_values: String? }
+        let oldValues = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT number, tiebreak_values FROM service_applications").all(decoding: OldValues.self)
+        }
+        struct OldTopics: Decodable { let code: String; let topics: String }
+        let oldTopics = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT code, topics FROM consultations").all(decoding: OldTopics.self)
+        }
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -125,6 +138,20 @@ final class UpgradeTests: XCTestCase {
             XCTAssertEqual(result.rows, Int(oldResult["rows"] ?? ""))
             XCTAssertEqual(result.refused, Int(oldResult["refused"] ?? ""))
             XCTAssertEqual(result.problems.map { "\($0.line)\t\($0.reason)" }, (oldResult["problems"] ?? "").split(separator: "\n").map(String.init))
+            // Tie-break categories, frozen tie-break points and topics read back as lists.
+            for old in oldTiebreaks {
+                let program = try await Program.query(on: app.db).filter(\.$code == old.code).first()
+                XCTAssertEqual(program?.tiebreak, old.tiebreak.split(separator: ",").map(String.init))
+            }
+            XCTAssertGreaterThan(oldValues.filter { $0.tiebreak_values != nil }.count, 300, "the fixture has frozen tie-break points")
+            let frozen = Dictionary(uniqueKeysWithValues: try await ServiceApplication.query(on: app.db).all().map { ($0.number, $0.tiebreakPoints) })
+            for old in oldValues {
+                XCTAssertEqual(frozen[old.number] ?? nil, old.tiebreak_values.map { $0.split(separator: ",").map { Points(parsing: String($0))!.hundredths } }, old.number)
+            }
+            for old in oldTopics {
+                let consultation = try await Consultation.query(on: app.db).filter(\.$code == old.code).first()
+                XCTAssertEqual(consultation?.topics, old.topics.split(separator: "\n").map(String.init))
+            }
             // Each application's ranking, once comma-joined text, is its rows in the same order.
             let applications = try await ServiceApplication.query(on: app.db).with(\.$ranking).all()
             let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })

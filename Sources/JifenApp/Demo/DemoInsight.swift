@@ -74,7 +74,7 @@ enum DemoInsight {
         consultation.notice = "草案拟取消志愿服务时长 1500 小时封顶（增设 2000、3000 小时两档），提高无偿献血分值。欢迎社会各界在征求意见期内提出意见和建议。（演示数据）"
         consultation.opens = today.adding(days: -10)
         consultation.closes = today.adding(days: 20)
-        consultation.topics = "志愿服务加分\n无偿献血加分\n社保与公积金分值\n申请材料与流程\n其他"
+        consultation.topics = ["志愿服务加分", "无偿献血加分", "社保与公积金分值", "申请材料与流程", "其他"]
         consultation.createdBy = "admin"
         try await consultation.create(on: db)
         // Opinions in the spirit of seed 000's letters and departments' written comments.

@@ -237,7 +237,7 @@ enum DemoPrograms {
             a.childHash = "resident:" + person.resident.id!.uuidString
             a.submittedAt = submitted
             a.points = Int64(Int.random(in: 120...440, using: &rng)) * 50
-            a.tiebreakValues = "\(Int.random(in: 20...120, using: &rng)),\(Int.random(in: 5...60, using: &rng))"
+            a.tiebreakPoints = [Int64.random(in: 20...120, using: &rng) * 100, Int64.random(in: 5...60, using: &rng) * 100]
             a.$program.id = program.id!
             a.$resident.id = person.resident.id!
             applications.append(a)
@@ -270,7 +270,7 @@ enum DemoPrograms {
         p.childAgeMin = kind.defaultAges?.lowerBound
         p.childAgeMax = kind.defaultAges?.upperBound
         p.ageCutoff = cutoff
-        p.tiebreak = "socialSecurity,residence"
+        p.tiebreak = ["socialSecurity", "residence"]
         p.createdBy = "edu"
         return p
     }

@@ -54,7 +54,8 @@ enum ConsultationsController {
         c.notice = values["notice"]!
         c.opens = opens!
         c.closes = closes!
-        c.topics = values["topics"]!.isEmpty ? req.text("consultation_topic_general") : values["topics"]!
+        let topics = values["topics"]!.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        c.topics = topics.isEmpty ? [req.text("consultation_topic_general")] : topics
         c.createdBy = req.actor.login
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
@@ -97,7 +98,7 @@ enum ConsultationsController {
         let open = (c.opens <= today(req)) && (today(req) <= c.closes)
         let opinions = try await Opinion.query(on: req.db).filter(\.$consultation.$id == c.requireID()).sort(\.$createdAt).all()
         let grouped = Dictionary(grouping: opinions, by: \.topic)
-        let groups = c.topicList.map { topic -> Group in
+        let groups = c.topics.map { topic -> Group in
             let list = grouped[topic] ?? []
             let counts = channels.compactMap { ch -> String? in
                 let n = list.filter { $0.channel == ch }.count
@@ -109,7 +110,7 @@ enum ConsultationsController {
         let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)])
         let content = PageContent(
             title: c.title, notice: c.notice, period: c.opens.description + " – " + c.closes.description, open: open, isStaff: staff,
-            topics: c.topicList.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
+            topics: c.topics.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
             channels: channels.map { SelectOption(value: $0, label: req.text("channel_" + $0), selected: form.values["channel"] == $0) },
             form: form, action: "/consultations/\(c.code)/opinions", groups: groups, total: opinions.count, chart: chart,
             done: req.query[String.self, at: "done"] != nil)
@@ -125,7 +126,7 @@ enum ConsultationsController {
         let values = ["topic": input.topic ?? "", "channel": staff ? (input.channel ?? "") : "online",
                       "author": (input.author ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
         var form = FormState(fields: ["topic", "channel", "author", "text"], values: values)
-        if !c.topicList.contains(values["topic"]!) { form.fail("topic", req.text("problem_choose", ["field": req.text("field_topic")])) }
+        if !c.topics.contains(values["topic"]!) { form.fail("topic", req.text("problem_choose", ["field": req.text("field_topic")])) }
         if !channels.contains(values["channel"]!) { form.fail("channel", req.text("problem_choose", ["field": req.text("field_channel")])) }
         if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_opinion")])) }
         else if values["text"]!.count > 2000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_opinion"), "max": "2000"])) }

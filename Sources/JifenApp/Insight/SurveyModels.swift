@@ -55,12 +55,11 @@ final class Consultation: Model, @unchecked Sendable {
     @Field(key: "opens") var opens: CivilDate
     @Field(key: "closes") var closes: CivilDate
     /// Topics opinions are grouped by, one per line.
-    @Field(key: "topics") var topics: String
+    @Field(key: "topics") var topics: [String]
     @Field(key: "created_by") var createdBy: String
 
     init() {}
 
-    var topicList: [String] { topics.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 }
 
 final class Opinion: Model, @unchecked Sendable {

@@ -60,4 +60,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 017 – JSON documents as JSON (PostgreSQL `jsonb`; SQLite's JSON text, checked); jobs' documents under their kind
         app.migrations.add(DocumentColumns())
     }
+    do { // Migration 018 – short lists as lists (tie-break categories and points, consultation topics)
+        app.migrations.add(ListColumns())
+    }
 }

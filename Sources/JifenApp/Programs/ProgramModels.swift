@@ -25,7 +25,8 @@ final class Program: Model, @unchecked Sendable {
     @OptionalField(key: "child_age_max") var childAgeMax: Int?
     @Field(key: "age_cutoff") var ageCutoff: CivilDate
     /// Category ids of the standard whose points break ties, in order (comma-separated).
-    @Field(key: "tiebreak") var tiebreak: String
+    /// The standard's categories whose subtotals break ties, in order.
+    @Field(key: "tiebreak") var tiebreak: [String]
     /// Hundredths of a point; threshold programs only.
     @OptionalField(key: "threshold") var threshold: Int64?
     @OptionalField(key: "quota_published_at") var quotaPublishedAt: Date?
@@ -39,11 +40,10 @@ final class Program: Model, @unchecked Sendable {
                             requirePermit: requirePermit, childAges: ages, ageCutoff: ageCutoff, threshold: threshold.map { Points(hundredths: $0) })
     }
 
-    var tiebreakCategories: [String] { tiebreak.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     var auditSnapshot: [String: String] {
         var s = ["code": code, "kind": kind.rawValue, "title": title, "opens": opens.description, "closes": closes.description, "maxChoices": String(maxChoices),
-                 "minResidenceYears": String(minResidenceYears), "requirePermit": String(requirePermit), "tiebreak": tiebreak]
+                 "minResidenceYears": String(minResidenceYears), "requirePermit": String(requirePermit), "tiebreak": tiebreak.joined(separator: ",")]
         if let threshold { s["threshold"] = Points(hundredths: threshold).description }
         return s
     }
@@ -90,7 +90,8 @@ final class ServiceApplication: Model, @unchecked Sendable {
     @Field(key: "submitted_at") var submittedAt: Date
     /// Frozen at the allocation: hundredths of a point, and the tie-break values.
     @OptionalField(key: "points") var points: Int64?
-    @OptionalField(key: "tiebreak_values") var tiebreakValues: String?
+    /// Hundredths of a point per tie-break category, frozen with the points by round 1.
+    @OptionalField(key: "tiebreak_points") var tiebreakPoints: [Int64]?
     @OptionalField(key: "correction") var correction: String?
 
     // relationships

@@ -143,12 +143,12 @@ struct ProgramService {
             var tiebreak: [Points] = []
             if let (archive, frozen) = try await self.points(of: application.resident, for: program) {
                 total = frozen
-                if !program.tiebreakCategories.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive) {
-                    tiebreak = program.tiebreakCategories.map { id in evaluation.categories.first { $0.id == id }?.points ?? .zero }
+                if !program.tiebreak.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive) {
+                    tiebreak = program.tiebreak.map { id in evaluation.categories.first { $0.id == id }?.points ?? .zero }
                 }
             }
             application.points = total.hundredths
-            application.tiebreakValues = tiebreak.map(\.description).joined(separator: ",")
+            application.tiebreakPoints = tiebreak.map(\.hundredths)
         }
     }
 
@@ -161,7 +161,7 @@ struct ProgramService {
         let iso = ISO8601DateFormatter()
         for application in applications {
             let points = Points(hundredths: application.points ?? 0)
-            let tiebreak = (application.tiebreakValues ?? "").split(separator: ",").compactMap { Decimal2(parsing: String($0)) }
+            let tiebreak = (application.tiebreakPoints ?? []).map { Decimal2(hundredths: $0) }
             var preferences = application.schoolCodes
             if n == 2 {
                 let second = application.schools(round: 2)

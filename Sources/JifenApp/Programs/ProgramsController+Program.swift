@@ -63,7 +63,7 @@ extension ProgramsController {
         if rules.kind.isSchool {
             ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
             let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
-            let titles = program.tiebreakCategories.map { id in standard?.category(id)?.title ?? id }
+            let titles = program.tiebreak.map { id in standard?.category(id)?.title ?? id }
             ruleLines.append(req.text("program_rule_order", ["tiebreak": titles.isEmpty ? "—" : titles.joined(separator: "、")]))
         }
         let quotaDue = rules.closes.adding(days: -30)

@@ -143,7 +143,7 @@ enum ProgramsController {
         program.childAgeMin = kind.forChild ? ageMin : nil
         program.childAgeMax = kind.forChild ? ageMax : nil
         program.ageCutoff = cutoff
-        program.tiebreak = tiebreak.joined(separator: ",")
+        program.tiebreak = tiebreak
         program.threshold = threshold?.hundredths
         program.createdBy = req.actor.login
         let actor = req.actor, now = req.now
