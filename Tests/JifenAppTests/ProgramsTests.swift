@@ -46,7 +46,6 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
     permit.number = "JZ-" + UUID().uuidString.prefix(8)
     permit.basis = "employment"
     permit.evidence = "劳动合同"
-    permit.history = ""
     permit.status = .issued
     permit.validUntil = CivilDate("2027-06-30")!
     permit.$resident.id = try resident.requireID()

@@ -79,9 +79,10 @@ final class ResidenceTests: XCTestCase {
                 let step = try await clerk.post("/permits/\(permitID)/advance", [:])
                 XCTAssertEqual(step.status, .seeOther)
             }
-            let issued = try await ResidencePermit.find(permit.id, on: ctx.app.db)!
+            let issued = try await ResidencePermit.query(on: ctx.app.db).filter(\.$id == permit.requireID()).with(\.$steps).first()!
             XCTAssertEqual(issued.status, .issued)
-            XCTAssertEqual(issued.steps.map(\.status), ["submitted", "accepted", "inProduction", "ready", "issued"])
+            XCTAssertEqual(issued.orderedSteps.map(\.step), [.submitted, .accepted, .inProduction, .ready, .issued])
+            XCTAssertEqual(issued.orderedSteps.map(\.day), Array(repeating: ShanghaiDate.today(ctx.clock.now), count: 5))
             // 15 working days from Monday 2026-09-21 (no 2026 holiday calendar shipped: weekends only).
             XCTAssertEqual(issued.productionDue, CivilDate("2026-10-12"))
             let mine = try await citizen.get("/me/residence")
@@ -262,9 +263,9 @@ final class EndorsementTests: XCTestCase {
             try await registration.create(on: ctx.app.db)
             let permit = ResidencePermit()
             permit.createdAt = ctx.clock.now; permit.number = "JZ-TEST-1"; permit.basis = "employment"; permit.evidence = "劳动合同"
-            permit.history = ""; permit.record(.issued, on: CivilDate("2025-12-01")!); permit.validUntil = CivilDate("2026-11-30")!
+            permit.validUntil = CivilDate("2026-11-30")!
             permit.$resident.id = resident.id!; permit.$jurisdiction.id = grid.id!
-            try await permit.create(on: ctx.app.db)
+            try await permit.record(.issued, on: CivilDate("2025-12-01")!, in: ctx.app.db)
 
             let citizen = Browser(ctx.app)
             try await citizen.signIn("13800000001", "demo12345")
@@ -280,9 +281,10 @@ final class EndorsementTests: XCTestCase {
             XCTAssertTrue(page.body.contains("办理签注"))
             let endorsed = try await citizen.post("/me/permit/endorse", [:])
             XCTAssertEqual(endorsed.status, .seeOther)
-            let stored = try await ResidencePermit.find(permit.id, on: ctx.app.db)!
+            let stored = try await ResidencePermit.query(on: ctx.app.db).filter(\.$id == permit.requireID()).with(\.$steps).first()!
             XCTAssertEqual(stored.validUntil, CivilDate("2027-11-30"))
-            XCTAssertEqual(stored.steps.last?.status, "endorsed")
+            XCTAssertEqual(stored.orderedSteps.map(\.step), [.issued, .endorsed])
+            XCTAssertEqual(stored.status, .issued, "an endorsement leaves the status")
             let after = try await citizen.get("/me/residence")
             XCTAssertTrue(after.body.contains("已签注"))
             XCTAssertTrue(after.body.contains("有效期至 2027-11-30"))

@@ -76,6 +76,15 @@ final class UpgradeTests: XCTestCase {
         let oldTopics = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
             try await sql.raw("SELECT code, topics FROM consultations").all(decoding: OldTopics.self)
         }
+        // A permit's steps and an import's refused rows, kept as joined text.
+        struct OldHistory: Decodable { let number: String; let history: String }
+        let oldHistories = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT number, history FROM residence_permits").all(decoding: OldHistory.self)
+        }
+        struct OldProblems: Decodable { let sha256: String; let problems: String }
+        let oldProblems = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
+            try await sql.raw("SELECT sha256, problems FROM feed_imports").all(decoding: OldProblems.self)
+        }
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"], demo: true)
         let day = Date(timeIntervalSince1970: 1_796_104_800)  // 2026-12-01 14:00 in Shanghai
         let effects = Effects(now: { day }, randomBytes: { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }, notifier: RecordingNotifier())
@@ -152,6 +161,21 @@ final class UpgradeTests: XCTestCase {
                 let consultation = try await Consultation.query(on: app.db).filter(\.$code == old.code).first()
                 XCTAssertEqual(consultation?.topics, old.topics.split(separator: "\n").map(String.init))
             }
+            // Each permit's steps and each import's refused rows are rows, in their order.
+            let permitsWithSteps = Dictionary(uniqueKeysWithValues: try await ResidencePermit.query(on: app.db).with(\.$steps).all().map { ($0.number, $0) })
+            XCTAssertEqual(permitsWithSteps.count, oldHistories.count)
+            for old in oldHistories {
+                XCTAssertEqual(permitsWithSteps[old.number]?.orderedSteps.map { "\($0.step.rawValue)@\($0.day)" }.joined(separator: ";"), old.history, old.number)
+            }
+            XCTAssertGreaterThan(oldHistories.filter { $0.history.contains(";") }.count, 50, "the fixture has permits with several steps")
+            let imports = try await FeedImportModel.query(on: app.db).with(\.$problems).all()
+            XCTAssertEqual(imports.count, oldProblems.count)
+            for old in oldProblems {
+                let found = imports.first { $0.sha256 == old.sha256 }
+                XCTAssertEqual(found?.problems.sorted { $0.line < $1.line }.map { "\($0.line)\t\($0.reason)" },
+                               old.problems.split(separator: "\n").map(String.init), old.sha256)
+            }
+            XCTAssertTrue(oldProblems.contains { !$0.problems.isEmpty }, "the fixture has refused rows")
             // Each application's ranking, once comma-joined text, is its rows in the same order.
             let applications = try await ServiceApplication.query(on: app.db).with(\.$ranking).all()
             let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })

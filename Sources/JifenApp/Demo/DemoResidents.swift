@@ -70,6 +70,7 @@ enum DemoResidents {
 
         var registrations: [ResidenceRegistration] = []
         var permits: [ResidencePermit] = []
+        var steps: [PermitStep] = []
         for (i, resident) in residents.enumerated() {
             // Some pending, overdue and rejected declarations land in the first grid, the demo grid
             // worker's, so his queue has work on it.
@@ -114,18 +115,22 @@ enum DemoResidents {
                     permit.number = String(format: "JZ2026%06d", i)
                     permit.basis = ["employment", "housing", "study"][i % 3]
                     permit.evidence = ["劳动合同", "房屋租赁合同备案", "在读证明"][i % 3]
-                    permit.history = ""
+                    permit.id = UUID()
+                    func record(_ status: ResidencePermit.Status, on day: CivilDate) {
+                        permit.status = status
+                        steps.append(PermitStep(permit: permit.id!, position: steps.count { $0.$permit.id == permit.id }, step: .init(rawValue: status.rawValue)!, day: day))
+                    }
                     let applied = today.adding(days: -Int.random(in: 1...60, using: &rng))
                     let statuses: [ResidencePermit.Status] = [.submitted, .accepted, .inProduction, .ready, .issued, .issued, .issued, .rejected]
                     let target = statuses[(i / 3) % statuses.count]
-                    permit.record(.submitted, on: applied)
+                    record(.submitted, on: applied)
                     if target == .rejected {
-                        permit.record(.rejected, on: applied.adding(days: 1))
+                        record(.rejected, on: applied.adding(days: 1))
                         permit.reason = "稳定就业证明材料不全"
                     } else {
                         for step in [ResidencePermit.Status.accepted, .inProduction, .ready, .issued] {
                             if statuses.firstIndex(of: step)! > statuses.firstIndex(of: target)! { break }
-                            permit.record(step, on: applied.adding(days: 2))
+                            record(step, on: applied.adding(days: 2))
                             if step == .inProduction { permit.productionDue = app.workingCalendar.adding(workingDays: 15, to: applied.adding(days: 2)).date }
                             if step == .issued { permit.validUntil = applied.adding(days: 2).adding(years: 1) }
                         }
@@ -139,6 +144,7 @@ enum DemoResidents {
         // Batches keep each statement well below the database's parameter limits.
         try await registrations.create(on: db, batch: 200)
         try await permits.create(on: db, batch: 200)
+        try await steps.create(on: db, batch: 500)
         return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count,
                       people: Array(zip(residents, numbers)))
     }

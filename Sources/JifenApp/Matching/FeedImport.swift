@@ -44,11 +44,30 @@ final class FeedImportModel: Model, @unchecked Sendable {
     @Field(key: "changed") var changed: Int
     @Field(key: "unchanged") var unchanged: Int
     @Field(key: "refused") var refused: Int
-    /// The refused rows, one `line<TAB>reason` per line.
-    @Field(key: "problems") var problems: String
     @Field(key: "created_by") var createdBy: String
 
+    /// The refused rows with their reasons.
+    @Children(for: \.$feedImport) var problems: [FeedImportProblem]
+
     init() {}
+}
+
+/// A row of a feed file that was refused, and why.
+final class FeedImportProblem: Model, @unchecked Sendable {
+    static let schema = "feed_import_problems"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "line") var line: Int
+    @Field(key: "reason") var reason: String
+    @Parent(key: "import_id") var feedImport: FeedImportModel
+
+    init() {}
+
+    init(feedImport: UUID, line: Int, reason: String) {
+        self.$feedImport.id = feedImport
+        self.line = line
+        self.reason = reason
+    }
 }
 
 struct CreateFeeds: AsyncMigration {
@@ -126,10 +145,10 @@ enum FeedImporter {
         log.rows = summary.rows
         log.added = 0; log.changed = 0; log.unchanged = 0
         log.refused = read.problems.count
-        log.problems = read.problems.map { "\($0.line)\t\($0.reason)" }.joined(separator: "\n")
         log.createdBy = actor.login
         try await log.create(on: db)
         let importID = try log.requireID()
+        try await read.problems.map { FeedImportProblem(feedImport: importID, line: $0.line, reason: $0.reason) }.create(on: db, batch: 500)
         var done = 0
         // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
         for start in stride(from: 0, to: records.count, by: batch) {

@@ -63,4 +63,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 018 – short lists as lists (tie-break categories and points, consultation topics)
         app.migrations.add(ListColumns())
     }
+    do { // Migration 019 – a permit's steps and a feed import's refused rows as rows
+        app.migrations.add(StepRows())
+    }
 }

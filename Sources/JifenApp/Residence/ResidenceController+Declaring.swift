@@ -137,13 +137,11 @@ extension ResidenceController {
         permit.number = "JZ" + ShanghaiTime.format(req.now, "yyyyMMddHHmmss") + String(format: "%04d", Int(req.effects.randomBytes(2).reduce(0) { $0 << 8 | Int($1) }) % 10000)
         permit.basis = basis.rawValue
         permit.evidence = evidence
-        permit.history = ""
-        permit.record(.submitted, on: today(req))
         permit.$resident.id = try resident.requireID()
         permit.$jurisdiction.id = current.$jurisdiction.id
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, day = today(req)
         try await req.db.transaction { db in
-            try await permit.create(on: db)
+            try await permit.record(.submitted, on: day, in: db)
             try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis], by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.myResidence + "?done=applied")

@@ -96,7 +96,7 @@ enum ResidenceController {
             members = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$birthDate).all()
             registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
                 .sort(\.$fromDate, .descending).all()
-            permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt, .descending).first()
+            permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt, .descending).with(\.$steps).first()
         }
         let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
         let grids = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
@@ -124,7 +124,7 @@ enum ResidenceController {
             canDeclare: resident != nil && !ongoing,
             permit: permit.map { p in
                 PermitView(number: p.number, status: req.text("permit_" + p.status.rawValue),
-                           steps: p.steps.map { Step(label: req.text("permit_" + ($0.status == "endorsed" ? "endorsed" : $0.status)), at: $0.at) },
+                           steps: p.orderedSteps.map { Step(label: req.text("permit_" + $0.step.rawValue), at: $0.day.description) },
                            productionDue: p.productionDue?.description,
                            dueWarning: p.productionDue.flatMap { due in
                                req.application.workingCalendar.knows(due.year) ? nil : req.text("calendar_guessed", ["years": String(due.year)])
@@ -178,10 +178,9 @@ extension ResidenceController {
         let base = max(until, today(req))
         let before = ["validUntil": permit.validUntil?.description ?? ""]
         permit.validUntil = base.adding(years: 1)
-        permit.history += ";endorsed@" + today(req).description
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, day = today(req)
         try await req.db.transaction { db in
-            try await permit.save(on: db)
+            try await permit.record(nil, on: day, in: db)
             try await Audit.record("endorse", entity: "residencePermit", id: permit.number, before: before, after: ["validUntil": permit.validUntil?.description ?? ""], by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.myResidence + "?done=endorsed")

@@ -145,13 +145,13 @@ final class ResidencePermit: Model, @unchecked Sendable {
     @Field(key: "evidence") var evidence: String
     @OptionalField(key: "production_due") var productionDue: CivilDate?
     @OptionalField(key: "reason") var reason: String?
-    /// `status@ISO-date` steps, oldest first: the citizen sees each step with its date.
-    @Field(key: "history") var history: String
     @OptionalField(key: "valid_until") var validUntil: CivilDate?
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
+    /// Each step with its date, oldest first: the citizen sees them all.
+    @Children(for: \.$permit) var steps: [PermitStep]
 
     init() {}
 
@@ -168,16 +168,40 @@ final class ResidencePermit: Model, @unchecked Sendable {
         }
     }
 
-    var steps: [(status: String, at: String)] {
-        history.split(separator: ";").compactMap { part in
-            let pieces = part.split(separator: "@", maxSplits: 1)
-            return pieces.count == 2 ? (String(pieces[0]), String(pieces[1])) : nil
-        }
+    /// Saves the permit (created if new) and records a step of it with its date: a new status,
+    /// or an endorsement (`status` nil), which leaves the status as it is.
+    func record(_ status: Status?, on date: CivilDate, in db: any Database) async throws {
+        if let status { self.status = status }
+        try await save(on: db)
+        let id = try requireID()
+        let position = try await PermitStep.query(on: db).filter(\.$permit.$id == id).count()
+        try await PermitStep(permit: id, position: position, step: status.map { .init(rawValue: $0.rawValue)! } ?? .endorsed, day: date).create(on: db)
     }
 
-    func record(_ status: Status, on date: CivilDate) {
-        self.status = status
-        history += (history.isEmpty ? "" : ";") + status.rawValue + "@" + date.description
+    /// The steps in order (loaded with `.with(\.$steps)`).
+    var orderedSteps: [PermitStep] { $steps.value?.sorted { $0.position < $1.position } ?? [] }
+}
+
+/// One step of a permit: a status it reached, or an endorsement (签注), on a day.
+final class PermitStep: Model, @unchecked Sendable {
+    static let schema = "permit_steps"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "position") var position: Int
+    @Enum(key: "step") var step: Kind
+    @Field(key: "day") var day: CivilDate
+    @Parent(key: "permit_id") var permit: ResidencePermit
+
+    enum Kind: String, Codable, Sendable { case submitted, accepted, inProduction, ready, issued, rejected, endorsed }
+
+    init() {}
+
+    init(id: UUID? = nil, permit: UUID, position: Int, step: Kind, day: CivilDate) {
+        self.id = id
+        self.$permit.id = permit
+        self.position = position
+        self.step = step
+        self.day = day
     }
 }
 

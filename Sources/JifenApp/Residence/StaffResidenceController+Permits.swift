@@ -67,16 +67,15 @@ extension StaffResidenceController {
         guard let next = permit.next else { throw Abort(.conflict) }
         let before = ["status": permit.status.rawValue]
         var guessed: [Int] = []
-        permit.record(next, on: today(req))
         if next == .inProduction {
             let due = try await req.workingCalendar().adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
             permit.productionDue = due.date
             guessed = due.guessedYears
         }
         if next == .issued { permit.validUntil = today(req).adding(years: 1).adding(days: -1) }
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, day = today(req)
         try await req.db.transaction { db in
-            try await permit.save(on: db)
+            try await permit.record(next, on: day, in: db)
             var after = ["status": permit.status.rawValue]
             if let due = permit.productionDue { after["productionDue"] = due.description }
             try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
@@ -92,11 +91,10 @@ extension StaffResidenceController {
         if !(permit.status == .submitted || permit.status == .accepted) { form.fail("reason", req.text("permit_cannot_reject")) }
         guard form.isValid else { return try await permitsPage(req, form: form, failedID: permit.id?.uuidString, warning: nil, status: .badRequest) }
         let before = ["status": permit.status.rawValue]
-        permit.record(.rejected, on: today(req))
         permit.reason = reason
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, day = today(req)
         try await req.db.transaction { db in
-            try await permit.save(on: db)
+            try await permit.record(.rejected, on: day, in: db)
             try await Audit.record("reject", entity: "residencePermit", id: permit.number, before: before, after: ["status": "rejected", "reason": reason], by: actor, at: now, on: db)
         }
         return req.redirect(to: Paths.permits)
