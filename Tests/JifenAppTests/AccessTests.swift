@@ -14,6 +14,20 @@ final class AccessTests: XCTestCase {
         }
     }
 
+    func testEveryLinkOfTheSiteHasARouteAndEveryRouteIsOneOfTheSite() async throws {
+        try await withApp { ctx in
+            // Vapor's route paths, `/programs/:code` written with its parameters' names.
+            let registered = Set(ctx.app.routes.all.map { "/" + $0.path.map(\.description).joined(separator: "/") })
+            let site = SiteRoute.patterns.map(\.path)
+            XCTAssertEqual(Set(site).count, site.count, "each route named once")
+            XCTAssertEqual(Set(site).subtracting(registered).sorted(), [], "links to paths nothing serves")
+            XCTAssertEqual(registered.subtracting(site).sorted(), [], "routes not named in SiteRoute")
+            // A link fills the same pattern with values.
+            XCTAssertEqual(SiteRoute.publicity("2026-grade1", "2").path, "/publicity/2026-grade1/2")
+            XCTAssertEqual(SiteRoute.programApply("2026-grade1").path, "/programs/2026-grade1/apply")
+        }
+    }
+
     func testARouteWithoutAnAccessRuleIsRefused() async throws {
         try await withApp { ctx in
             // setup: a route registered around the rule, as a careless change would

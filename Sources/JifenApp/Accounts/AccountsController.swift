@@ -5,17 +5,17 @@ import Vapor
 /// Sign-in, sign-out, citizen registration with a confirmation code, the language switch.
 enum AccountsController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("", access: .anyone) { req in
-            req.redirect(to: req.currentUser == nil ? Paths.login : Paths.home)
+        routes.get(.root, access: .anyone) { req in
+            req.redirect(to: req.currentUser == nil ? SiteRoute.login.path : SiteRoute.home.path)
         }
-        routes.get("login", access: .anyone, use: loginPage)
-        routes.post("login", access: .anyone, use: login)
-        routes.post("logout", access: .signedIn, use: logout)
-        routes.get("register", access: .signedOut, use: registerPage)
-        routes.post("register", access: .signedOut, use: registerCitizen)
-        routes.get("register", "verify", access: .signedOut, use: verifyPage)
-        routes.post("register", "verify", access: .signedOut, use: verify)
-        routes.get("lang", ":code", access: .anyone, use: switchLanguage)
+        routes.get(.login, access: .anyone, use: loginPage)
+        routes.post(.login, access: .anyone, use: login)
+        routes.post(.logout, access: .signedIn, use: logout)
+        routes.get(.register, access: .signedOut, use: registerPage)
+        routes.post(.register, access: .signedOut, use: registerCitizen)
+        routes.get(.verify, access: .signedOut, use: verifyPage)
+        routes.post(.verify, access: .signedOut, use: verify)
+        routes.get(.language(":code"), access: .anyone, use: switchLanguage)
     }
 
     // MARK: sign-in
@@ -24,8 +24,8 @@ enum AccountsController {
         var form: FormState
         var next: String
         var notice: String?
-        var registerLink = Paths.register
-        var action = Paths.login
+        var registerLink = SiteRoute.register.path
+        var action = SiteRoute.login.path
     }
 
     struct LoginForm: Decodable {
@@ -35,7 +35,7 @@ enum AccountsController {
     }
 
     static func loginPage(_ req: Request) async throws -> Response {
-        if req.currentUser != nil { return req.redirect(to: Paths.home) }
+        if req.currentUser != nil { return req.redirect(to: SiteRoute.home.path) }
         let next = safeLocalPath(req.query[String.self, at: "next"]) ?? ""
         let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered") : nil
         return try await req.render("login", title: "login_title", LoginContent(form: FormState(fields: ["login", "password"]), next: next, notice: notice))
@@ -73,7 +73,7 @@ enum AccountsController {
             return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .unauthorized)
         }
         try await Throttle.record(login: loginName, succeeded: true, on: req)
-        let response = req.redirect(to: next.isEmpty ? Paths.home : next)
+        let response = req.redirect(to: next.isEmpty ? SiteRoute.home.path : next)
         try await SessionMiddleware.start(for: user, on: req, response: response)
         try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
                                by: Actor(id: user.id, login: user.login, role: user.role, address: req.clientAddress), at: req.now, on: req.db)
@@ -82,7 +82,7 @@ enum AccountsController {
 
     static func logout(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
-        let response = req.redirect(to: Paths.login)
+        let response = req.redirect(to: SiteRoute.login.path)
         try await SessionMiddleware.end(on: req, response: response)
         try await Audit.record("signOut", entity: "user", id: user.id.uuidString, by: req.actor, at: req.now, on: req.db)
         return response
@@ -92,8 +92,8 @@ enum AccountsController {
 
     struct RegisterContent: Encodable {
         var form: FormState
-        var action = Paths.register
-        var loginLink = Paths.login
+        var action = SiteRoute.register.path
+        var loginLink = SiteRoute.login.path
     }
 
     struct RegisterForm: Decodable {
@@ -158,13 +158,13 @@ enum AccountsController {
             let body = catalog.text("sms_code", .zh, ["code": code, "minutes": String(Int(VerificationCode.lifetime / 60))])
             try await notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "verificationCode", body: body), on: db, at: now, logger: logger)
         }
-        return req.redirect(to: Paths.verify + "?phone=" + phone)
+        return req.redirect(to: SiteRoute.verify.path + "?phone=" + phone)
     }
 
     struct VerifyContent: Encodable {
         var form: FormState
-        var action = Paths.verify
-        var registerLink = Paths.register
+        var action = SiteRoute.verify.path
+        var registerLink = SiteRoute.register.path
     }
 
     struct VerifyForm: Decodable {
@@ -219,7 +219,7 @@ enum AccountsController {
         }
         switch outcome {
         case .activated(let user):
-            let response = req.redirect(to: Paths.home)
+            let response = req.redirect(to: SiteRoute.home.path)
             try await SessionMiddleware.start(for: user, on: req, response: response)
             return response
         case .wrong:
@@ -236,7 +236,7 @@ enum AccountsController {
 
     static func switchLanguage(_ req: Request) async throws -> Response {
         let language = Catalog.Language(rawValue: req.parameters.get("code") ?? "") ?? .zh
-        let back = safeLocalPath(req.query[String.self, at: "back"]) ?? Paths.root
+        let back = safeLocalPath(req.query[String.self, at: "back"]) ?? SiteRoute.root.path
         let response = req.redirect(to: back)
         response.cookies["jifen_lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
                                                            isSecure: req.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)

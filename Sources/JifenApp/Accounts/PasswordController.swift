@@ -6,15 +6,15 @@ import Vapor
 /// asked again; every other session of the account ends.
 enum PasswordController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("account", "password", access: .signedIn, use: page)
-        routes.post("account", "password", access: .signedIn, use: change)
+        routes.get(.password, access: .signedIn, use: page)
+        routes.post(.password, access: .signedIn, use: change)
     }
 
     static let fields = ["current", "password", "passwordConfirm"]
 
     struct Content: Encodable {
         var form: FormState
-        var action = Paths.password
+        var action = SiteRoute.password.path
         var done: String?
     }
 
@@ -66,6 +66,6 @@ enum PasswordController {
             try await UserSession.query(on: db).filter(\.$user.$id == me.id).filter(\.$id != me.sessionID).delete()
             try await Audit.record("changePassword", entity: "user", id: me.id.uuidString, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.password + "?changed=1")
+        return req.redirect(to: SiteRoute.password.path + "?changed=1")
     }
 }

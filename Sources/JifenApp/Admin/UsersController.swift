@@ -7,9 +7,9 @@ enum UsersController {
     static let access: Access = .roles([.centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("admin", "users", access: access, use: list)
-        routes.get("admin", "users", "new", access: access, use: newPage)
-        routes.post("admin", "users", access: access, use: create)
+        routes.get(.adminUsers, access: access, use: list)
+        routes.get(.adminUserNew, access: access, use: newPage)
+        routes.post(.adminUsers, access: access, use: create)
     }
 
     // MARK: list
@@ -88,7 +88,7 @@ enum UsersController {
             if !search.isEmpty { items.append("q=" + (search.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) }
             items.append("sort=" + (newSort ?? sort).rawValue)
             if let page { items.append("page=\(page)") }
-            return Paths.adminUsers + "?" + items.joined(separator: "&")
+            return SiteRoute.adminUsers.path + "?" + items.joined(separator: "&")
         }
 
         let content = ListContent(
@@ -104,7 +104,7 @@ enum UsersController {
             roles: [SelectOption(value: "", label: req.text("users_all_roles"), selected: role == nil)]
                 + Role.allCases.map { SelectOption(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: $0 == role) },
             sorts: Sort.allCases.map { SortLink(label: req.text("users_sort_" + $0.rawValue), href: link(sort: $0), active: $0 == sort) },
-            newLink: Paths.adminUserNew,
+            newLink: SiteRoute.adminUserNew.path,
             query: search
         )
         return try await req.render("admin-users", title: "users_title", content)
@@ -142,7 +142,7 @@ enum UsersController {
             jurisdictions: places.map { SelectOption(value: $0.code, label: (indent[$0.level] ?? "") + $0.name, selected: form.values["jurisdiction"] == $0.code) },
             departments: [SelectOption(value: "", label: req.text("users_no_department"), selected: (form.values["department"] ?? "").isEmpty)]
                 + departments.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["department"] == $0.code) },
-            action: Paths.adminUsers, created: created
+            action: SiteRoute.adminUsers.path, created: created
         )
     }
 
@@ -207,6 +207,6 @@ enum UsersController {
             try await user.create(on: db)
             try await Audit.record("create", entity: "user", id: try user.requireID().uuidString, after: user.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.adminUserNew + "?created=" + login)
+        return req.redirect(to: SiteRoute.adminUserNew.path + "?created=" + login)
     }
 }

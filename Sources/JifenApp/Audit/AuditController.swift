@@ -5,7 +5,7 @@ import Vapor
 /// The audit log, filtered and paged, for center admins and auditors.
 enum AuditController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("audit", access: .roles([.centerAdmin, .auditor]), use: list)
+        routes.get(.audit, access: .roles([.centerAdmin, .auditor]), use: list)
     }
 
     struct Filter: Equatable {
@@ -71,7 +71,7 @@ enum AuditController {
         func link(_ page: Int) -> String {
             var items = fields.compactMap { f in values[f].flatMap { $0.isEmpty ? nil : f + "=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } }
             items.append("page=\(page)")
-            return Paths.audit + "?" + items.joined(separator: "&")
+            return SiteRoute.audit.path + "?" + items.joined(separator: "&")
         }
         let content = Content(
             form: form,
@@ -80,7 +80,7 @@ enum AuditController {
                     entityID: $0.entityID, before: Self.shown($0.before), after: Self.shown($0.after))
             },
             pager: Pager(paging, link: link),
-            action: Paths.audit
+            action: SiteRoute.audit.path
         )
         return try await req.render("audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)
     }

@@ -59,8 +59,8 @@ extension Application {
 
 enum CalendarController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("admin", "calendar", access: .roles([.centerAdmin]), use: page)
-        routes.post("admin", "calendar", access: .roles([.centerAdmin]), use: save)
+        routes.get(.calendar, access: .roles([.centerAdmin]), use: page)
+        routes.post(.calendar, access: .roles([.centerAdmin]), use: save)
     }
 
     struct YearRow: Encodable { let year: Int; let holidays: Int; let workdays: Int; let source: String }
@@ -88,7 +88,7 @@ enum CalendarController {
             YearRow(year: year, holidays: calendar.years[year]!.holidays.count, workdays: calendar.years[year]!.workdays.count,
                     source: req.text(entered.contains(year) ? "calendar_entered" : "calendar_shipped"))
         }
-        return Content(years: rows, form: form, problems: problems, action: Paths.calendar, example: example)
+        return Content(years: rows, form: form, problems: problems, action: SiteRoute.calendar.path, example: example)
     }
 
     static func page(_ req: Request) async throws -> Response {
@@ -123,7 +123,7 @@ enum CalendarController {
                                        after: ["holidays": String(calendar.years[year]!.holidays.count), "workdays": String(calendar.years[year]!.workdays.count), "sha256": sha256Hex(text)],
                                        by: actor, at: now, on: db)
             }
-            return req.redirect(to: Paths.calendar)
+            return req.redirect(to: SiteRoute.calendar.path)
         }
     }
 }

@@ -5,9 +5,9 @@ import Vapor
 /// Liveness, readiness (the database answers) and Prometheus metrics.
 enum HealthController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("healthz", access: .anyone) { _ in "ok" }
-        routes.get("readyz", access: .anyone, use: ready)
-        routes.get("metrics", access: .anyone, use: metrics)
+        routes.get(.healthz, access: .anyone) { _ in "ok" }
+        routes.get(.readyz, access: .anyone, use: ready)
+        routes.get(.metrics, access: .anyone, use: metrics)
     }
 
     static func ready(_ req: Request) async throws -> Response {

@@ -5,7 +5,7 @@ import Vapor
 /// `/home`: the landing page of each role after sign-in.
 enum HomeController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("home", access: .signedIn, use: home)
+        routes.get(.home, access: .signedIn, use: home)
     }
 
     struct Card: Encodable {
@@ -47,33 +47,33 @@ enum HomeController {
             let here = try await Jurisdiction.find(code: scope.rawValue, on: db)
             if let here {
                 let kids = try await Jurisdiction.query(on: db).filter(\.$parent.$id == here.requireID()).sort(\.$code).all()
-                children = kids.map { Link(label: $0.name, href: Paths.org($0.code)) }
+                children = kids.map { Link(label: $0.name, href: SiteRoute.org($0.code).path) }
                 if let level = scope.level.child { childrenHeading = req.text("home_children_" + level.rawValue) }
             }
             let inScope = try await Jurisdiction.within(scope, on: db).count()
-            cards.append(Card(label: req.text("home_card_jurisdictions"), value: String(inScope), href: Paths.org(scope.rawValue)))
+            cards.append(Card(label: req.text("home_card_jurisdictions"), value: String(inScope), href: SiteRoute.org(scope.rawValue).path))
             let staffInScope = try await User.query(on: db)
                 .join(Jurisdiction.self, on: \User.$jurisdiction.$id == \Jurisdiction.$id)
                 .group(.or) { $0.filter(Jurisdiction.self, \.$code == scope.rawValue).filter(Jurisdiction.self, \.$code, .custom("LIKE"), scope.rawValue + "-%") }
                 .count()
-            cards.append(Card(label: req.text("home_card_staff"), value: String(staffInScope), href: user.role == .centerAdmin ? Paths.adminUsers : nil))
+            cards.append(Card(label: req.text("home_card_staff"), value: String(staffInScope), href: user.role == .centerAdmin ? SiteRoute.adminUsers.path : nil))
         }
 
         switch user.role {
         case .centerAdmin:
             let citizens = try await User.query(on: db).filter(\.$role == .citizen).filter(\.$status == .active).count()
             let departments = try await Department.query(on: db).count()
-            cards.append(Card(label: req.text("home_card_citizens"), value: String(citizens), href: Paths.adminUsers + "?role=citizen"))
+            cards.append(Card(label: req.text("home_card_citizens"), value: String(citizens), href: SiteRoute.adminUsers.path + "?role=citizen"))
             cards.append(Card(label: req.text("home_card_departments"), value: String(departments), href: nil))
-            links.append(Link(label: req.text("home_link_new_user"), href: Paths.adminUserNew))
-            links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
+            links.append(Link(label: req.text("home_link_new_user"), href: SiteRoute.adminUserNew.path))
+            links.append(Link(label: req.text("nav_audit"), href: SiteRoute.audit.path))
             let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now)).count()
-            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
+            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: SiteRoute.pointsReview.path + "?show=overdue"))
         case .auditor:
             let since = req.now.addingTimeInterval(-24 * 3600)
             let changes = try await AuditEntry.query(on: db).filter(\.$at > since).count()
-            cards.append(Card(label: req.text("home_card_changes_24h"), value: String(changes), href: Paths.audit))
-            links.append(Link(label: req.text("nav_audit"), href: Paths.audit))
+            cards.append(Card(label: req.text("home_card_changes_24h"), value: String(changes), href: SiteRoute.audit.path))
+            links.append(Link(label: req.text("nav_audit"), href: SiteRoute.audit.path))
         case .departmentReviewer:
             if let name = user.departmentName {
                 cards.append(Card(label: req.text("home_card_department"), value: name, href: nil))
@@ -81,15 +81,15 @@ enum HomeController {
             let today = ShanghaiDate.today(req.now)
             let waiting = try await waitingClaims(db, department: user.departmentCode ?? "-").count()
             let overdue = try await waitingClaims(db, department: user.departmentCode ?? "-").filter(\.$dueDate < today).count()
-            cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: "/points/review"))
-            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: "/points/review?show=overdue"))
+            cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: SiteRoute.pointsReview.path))
+            cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: SiteRoute.pointsReview.path + "?show=overdue"))
         case .citizen:
             let resident = try await Resident.find(user: user.id, on: db)
             glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)
         case .windowClerk:
             let scope = try await StaffResidenceController.scopeIDs(req)
             let waiting = try await PointsApplication.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == .submitted).count()
-            cards.append(Card(label: req.text("home_card_points_first_review"), value: String(waiting), href: "/points/applications"))
+            cards.append(Card(label: req.text("home_card_points_first_review"), value: String(waiting), href: SiteRoute.pointApplications.path))
         case .gridWorker, .educationOfficer:
             break
         }

@@ -6,10 +6,10 @@ import Vapor
 /// record letters, e-mails and calls; the summary groups them by topic and by channel.
 enum ConsultationsController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("consultations", access: .anyone, use: list)
-        routes.post("consultations", access: .roles([.centerAdmin]), use: create)
-        routes.get("consultations", ":code", access: .anyone, use: page)
-        routes.post("consultations", ":code", "opinions", access: .anyone, use: opine)
+        routes.get(.consultations, access: .anyone, use: list)
+        routes.post(.consultations, access: .roles([.centerAdmin]), use: create)
+        routes.get(.consultation(":code"), access: .anyone, use: page)
+        routes.post(.consultationOpinions(":code"), access: .anyone, use: opine)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -26,7 +26,7 @@ enum ConsultationsController {
     static func renderList(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
         let all = try await Consultation.query(on: req.db).sort(\.$opens, .descending).all()
         let content = ListContent(rows: all.map { c in
-            Row(href: "/consultations/" + c.code, title: c.title, period: c.opens.description + " – " + c.closes.description,
+            Row(href: SiteRoute.consultation(c.code).path, title: c.title, period: c.opens.description + " – " + c.closes.description,
                 open: (c.opens <= today(req)) && (today(req) <= c.closes))
         }, canCreate: req.currentUser?.role == .centerAdmin, form: form)
         return try await req.render("consultations", title: "consultations_title", content, status: status)
@@ -62,7 +62,7 @@ enum ConsultationsController {
             try await c.create(on: db)
             try await Audit.record("create", entity: "consultation", id: code, after: ["title": c.title, "opens": c.opens.description, "closes": c.closes.description], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/consultations/" + code)
+        return req.redirect(to: SiteRoute.consultation(code).path)
     }
 
     struct Group: Encodable { let topic: String; let count: Int; let byChannel: String; let opinions: [Item] }
@@ -112,7 +112,7 @@ enum ConsultationsController {
             title: c.title, notice: c.notice, period: c.opens.description + " – " + c.closes.description, open: open, isStaff: staff,
             topics: c.topics.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
             channels: channels.map { SelectOption(value: $0, label: req.text("channel_" + $0), selected: form.values["channel"] == $0) },
-            form: form, action: "/consultations/\(c.code)/opinions", groups: groups, total: opinions.count, chart: chart,
+            form: form, action: SiteRoute.consultationOpinions(c.code).path, groups: groups, total: opinions.count, chart: chart,
             done: req.query[String.self, at: "done"] != nil)
         return try await req.render("consultation", title: "consultations_title", content, status: status)
     }
@@ -143,6 +143,6 @@ enum ConsultationsController {
         o.recordedBy = req.actor.login
         o.$consultation.id = try c.requireID()
         try await o.create(on: req.db)
-        return req.redirect(to: "/consultations/\(c.code)?done=1")
+        return req.redirect(to: SiteRoute.consultation(c.code).path + "?done=1")
     }
 }

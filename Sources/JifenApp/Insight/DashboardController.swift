@@ -8,8 +8,8 @@ enum DashboardController {
     static let viewers: Access = .roles([.centerAdmin, .educationOfficer])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("dashboard", access: viewers, use: page)
-        routes.get("dashboard", ":table", access: viewers, use: csv)
+        routes.get(.dashboard, access: viewers, use: page)
+        routes.get(.dashboardTable(":table"), access: viewers, use: csv)
     }
 
     struct Table: Encodable {
@@ -23,7 +23,7 @@ enum DashboardController {
 
     static func table(_ name: String, _ title: String, header: [String], rows: [[String]], series: [Chart.Series]) -> Table {
         Table(name: name, title: title, header: header, rows: rows,
-              chart: Chart.bars(title: title, labels: rows.map { $0.first ?? "" }, series: series), csv: "/dashboard/\(name).csv")
+              chart: Chart.bars(title: title, labels: rows.map { $0.first ?? "" }, series: series), csv: SiteRoute.dashboardTable(name + ".csv").path)
     }
 
     static func tables(_ req: Request) async throws -> [Table] {

@@ -10,9 +10,9 @@ enum SimulationController {
     static let kind = "simulation"
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("simulate", access: viewers, use: page)
-        routes.post("simulate", access: viewers, use: start)
-        routes.get("simulate", "jobs", ":id", access: viewers, use: job)
+        routes.get(.simulate, access: viewers, use: page)
+        routes.post(.simulate, access: viewers, use: start)
+        routes.get(.simulationJob(":id"), access: viewers, use: job)
     }
 
     struct Payload: Codable, Sendable, Equatable { let program: String; let draft: String }
@@ -47,7 +47,7 @@ enum SimulationController {
         let versions = try await StandardVersion.query(on: req.db).sort(\.$createdAt, .descending).all()
         let content = Content(programs: programs.map { SelectOption(value: $0.code, label: $0.title, selected: false) },
                               drafts: versions.map { SelectOption(value: $0.code, label: $0.title + "（" + req.text("standard_status_" + $0.status.rawValue) + "）", selected: $0.status == .draft) },
-                              action: "/simulate", errors: errors)
+                              action: SiteRoute.simulate.path, errors: errors)
         return try await req.render("simulate", title: "simulate_title", content, status: status)
     }
 
@@ -67,7 +67,7 @@ enum SimulationController {
         job.createdBy = req.actor.login
         job.payload = .simulation(Payload(program: program, draft: draft))
         try await job.create(on: req.db)
-        return req.redirect(to: "/simulate/jobs/" + job.id!.uuidString)
+        return req.redirect(to: SiteRoute.simulationJob(job.id!.uuidString).path)
     }
 
     /// The applicants of `program` as the simulation sees them: the confirmed facts of their

@@ -9,13 +9,13 @@ enum SurveysController {
     static let centre: Access = .roles([.centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("surveys", access: centre, use: list)
-        routes.post("surveys", access: centre, use: create)
-        routes.get("surveys", ":code", access: centre, use: results)
-        routes.post("surveys", ":code", "status", access: centre, use: status)
-        routes.get("surveys", ":code", "results.csv", access: centre, use: csv)
-        routes.get("s", ":code", access: .anyone, use: form)
-        routes.post("s", ":code", access: .anyone, use: answer)
+        routes.get(.surveys, access: centre, use: list)
+        routes.post(.surveys, access: centre, use: create)
+        routes.get(.survey(":code"), access: centre, use: results)
+        routes.post(.surveyStatus(":code"), access: centre, use: status)
+        routes.get(.surveyCSV(":code"), access: centre, use: csv)
+        routes.get(.surveyForm(":code"), access: .anyone, use: form)
+        routes.post(.surveyForm(":code"), access: .anyone, use: answer)
     }
 
     static func find(_ req: Request) async throws -> Survey {
@@ -35,7 +35,7 @@ enum SurveysController {
     static func renderList(_ req: Request, form: FormState, problems: [String], status: HTTPStatus) async throws -> Response {
         var rows: [Row] = []
         for s in try await Survey.query(on: req.db).sort(\.$createdAt, .descending).all() {
-            rows.append(Row(href: "/surveys/" + s.code, title: s.title, status: req.text("survey_status_" + s.status),
+            rows.append(Row(href: SiteRoute.survey(s.code).path, title: s.title, status: req.text("survey_status_" + s.status),
                             answers: try await SurveyAnswer.query(on: req.db).filter(\.$survey.$id == s.requireID()).count()))
         }
         return try await req.render("surveys", title: "surveys_title", ListContent(rows: rows, form: form, problems: problems, example: example), status: status)
@@ -72,7 +72,7 @@ enum SurveysController {
             try await survey.create(on: db)
             try await Audit.record("create", entity: "survey", id: code, after: ["title": survey.title, "onePer": survey.onePer], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/surveys/" + code)
+        return req.redirect(to: SiteRoute.survey(code).path)
     }
 
     static func status(_ req: Request) async throws -> Response {
@@ -86,7 +86,7 @@ enum SurveysController {
             try await survey.save(on: db)
             try await Audit.record("update", entity: "survey", id: survey.code, before: ["status": before], after: ["status": next], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/surveys/" + survey.code)
+        return req.redirect(to: SiteRoute.survey(survey.code).path)
     }
 
     // MARK: results
@@ -120,7 +120,7 @@ enum SurveysController {
     static func results(_ req: Request) async throws -> Response {
         let survey = try await find(req)
         let (questionnaire, answers, rows) = try await tabulate(survey, on: req.db)
-        let link = req.application.jifenConfig.publicURL + "/s/" + survey.code
+        let link = req.application.jifenConfig.publicURL + SiteRoute.surveyForm(survey.code).path
         var views: [QuestionView] = []
         for (k, q) in questionnaire.questions.enumerated() {
             let mine = rows.filter { $0.question == k }
@@ -137,7 +137,7 @@ enum SurveysController {
                                  first: r.option == 0, number: r.question + 1, question: q.title, span: q.options.count)
             },
             questions: views, link: link, qr: (try? QRCode.encode(link, correction: .medium).svg(moduleSize: 4)) ?? "",
-            csvLink: "/surveys/\(survey.code)/results.csv", statusAction: "/surveys/\(survey.code)/status", onePer: req.text("survey_one_per_" + survey.onePer))
+            csvLink: SiteRoute.surveyCSV(survey.code).path, statusAction: SiteRoute.surveyStatus(survey.code).path, onePer: req.text("survey_one_per_" + survey.onePer))
         return try await req.render("survey-results", title: "surveys_title", content)
     }
 
@@ -172,7 +172,7 @@ enum SurveysController {
                              options: q.options.enumerated().map { SelectOption(value: String($0), label: letter($0) + "、" + $1, selected: input["q\(k)"]?.contains(String($0)) ?? false) },
                              text: input["q\(k)"]?.first ?? "", error: errors["q\(k)"])
             },
-            action: "/s/" + survey.code, done: req.query[String.self, at: "done"] != nil)
+            action: SiteRoute.surveyForm(survey.code).path, done: req.query[String.self, at: "done"] != nil)
         return try await req.render("survey-form", title: "surveys_title", content, status: status)
     }
 
@@ -227,9 +227,9 @@ enum SurveysController {
             // The same respondent twice at once: the unique index keeps one.
             return try await renderForm(req, survey: survey, input: input, errors: ["phone": req.text("survey_already")], status: .badRequest)
         }
-        let response = req.redirect(to: "/s/\(survey.code)?done=1")
+        let response = req.redirect(to: SiteRoute.surveyForm(survey.code).path + "?done=1")
         if let newDevice {
-            response.cookies["jifen_s_" + survey.code] = HTTPCookies.Value(string: newDevice, maxAge: 365 * 86_400, path: "/s/" + survey.code,
+            response.cookies["jifen_s_" + survey.code] = HTTPCookies.Value(string: newDevice, maxAge: 365 * 86_400, path: SiteRoute.surveyForm(survey.code).path,
                                                                             isSecure: req.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
         }
         return response

@@ -69,9 +69,9 @@ enum FeedsController {
     ]
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("feeds", access: access, use: page)
-        routes.on(.POST, ["feeds"], access: access, body: .collect(maxSize: "100mb"), use: upload)
-        routes.get("feeds", "jobs", ":id", access: access, use: job)
+        routes.get(.feeds, access: access, use: page)
+        routes.on(.POST, .feeds, access: access, body: .collect(maxSize: "100mb"), use: upload)
+        routes.get(.feedJob(":id"), access: access, use: job)
     }
 
     static func allowed(_ user: CurrentUser) async throws -> [FeedKind] {
@@ -101,9 +101,9 @@ enum FeedsController {
             feeds: kinds.map { SelectOption(value: $0.rawValue, label: req.text("feed_" + $0.rawValue), selected: form.values["feed"] == $0.rawValue) },
             layouts: kinds.map { SelectOption(value: req.text("feed_" + $0.rawValue), label: $0.columns.joined(separator: ", "), selected: false) },
             form: form,
-            recent: jobs.map { Recent(href: "/feeds/jobs/" + ($0.id?.uuidString ?? ""), feed: $0.payload.feedImport?.filename ?? "",
+            recent: jobs.map { Recent(href: SiteRoute.feedJob($0.id?.uuidString ?? "").path, feed: $0.payload.feedImport?.filename ?? "",
                                       status: req.text("job_" + $0.status.rawValue), at: ShanghaiTime.dateTime($0.createdAt), progress: "\($0.done)/\($0.total)") },
-            action: "/feeds"
+            action: SiteRoute.feeds.path
         )
     }
 
@@ -147,7 +147,7 @@ enum FeedsController {
             try await Audit.record("queue", entity: "feedImport", id: try job.requireID().uuidString, after: ["feed": kind.rawValue, "file": filename, "sha256": sha],
                                    by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/feeds/jobs/" + job.id!.uuidString)
+        return req.redirect(to: SiteRoute.feedJob(job.id!.uuidString).path)
     }
 
     struct Problem: Encodable { let line: String; let reason: String }
@@ -180,7 +180,7 @@ enum FeedsController {
         let running = job.status == .queued || job.status == .running
         let content = JobContent(status: req.text("job_" + job.status.rawValue), running: running, done: job.done, total: job.total,
                                  percent: job.total > 0 ? job.done * 100 / job.total : 0, result: result,
-                                 problems: problems, error: job.error, back: "/feeds")
+                                 problems: problems, error: job.error, back: SiteRoute.feeds.path)
         let response = try await req.render("feed-job", title: "feeds_title", content)
         // While it runs, the page reloads itself every two seconds: progress without JavaScript.
         if running { response.headers.replaceOrAdd(name: "Refresh", value: "2") }

@@ -6,7 +6,7 @@ import Vapor
 /// jurisdiction contains it. Outside the viewer's jurisdiction it is 404.
 enum OrgController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("org", ":code", access: .staff, use: show)
+        routes.get(.org(":code"), access: .staff, use: show)
     }
 
     struct Crumb: Encodable { let name: String; let href: String? }
@@ -35,7 +35,7 @@ enum OrgController {
         while let parentCode = cursor {
             if let parent = try await Jurisdiction.find(code: parentCode.rawValue, on: req.db) {
                 let visible = user.scope?.contains(parentCode) ?? false
-                crumbs.insert(Crumb(name: parent.name, href: visible ? Paths.org(parent.code) : nil), at: 0)
+                crumbs.insert(Crumb(name: parent.name, href: visible ? SiteRoute.org(parent.code).path : nil), at: 0)
             }
             cursor = parentCode.parent
         }
@@ -45,7 +45,7 @@ enum OrgController {
         let content = Content(
             name: node.name, code: node.code, levelName: req.text("level_" + node.level),
             crumbs: crumbs,
-            children: children.map { Child(name: $0.name, code: $0.code, href: Paths.org($0.code)) },
+            children: children.map { Child(name: $0.name, code: $0.code, href: SiteRoute.org($0.code).path) },
             childrenHeading: code.level.child.map { req.text("home_children_" + $0.rawValue) },
             staff: staff.map { Staff(displayName: $0.displayName, login: $0.login, roleName: req.text("role_" + $0.role.rawValue)) }
         )

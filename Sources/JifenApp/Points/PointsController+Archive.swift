@@ -83,10 +83,10 @@ extension PointsController {
                 refused = try await PointsService(req).refusal(for: resident).map { PointsService.words($0, req.application.catalog, req.language) }
             }
         }
-        return MyContent(hasIdentity: resident != nil, residenceLink: Paths.myResidence, archive: archive, application: application,
-                         canOpen: resident != nil && application == nil && refused == nil, openAction: "/me/points", refusal: refused,
+        return MyContent(hasIdentity: resident != nil, residenceLink: SiteRoute.myResidence.path, archive: archive, application: application,
+                         canOpen: resident != nil && application == nil && refused == nil, openAction: SiteRoute.myPoints.path, refusal: refused,
                          year: today(req).year, notice: req.query[String.self, at: "done"].map { req.text("points_done_" + $0) },
-                         estimateLink: Paths.estimate, openLabel: req.text("points_open", ["year": String(today(req).year)]),
+                         estimateLink: SiteRoute.estimate.path, openLabel: req.text("points_open", ["year": String(today(req).year)]),
                          noApplication: req.text("points_no_application", ["year": String(today(req).year)]))
     }
 
@@ -96,9 +96,9 @@ extension PointsController {
 
     static func openMine(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
-        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: SiteRoute.myResidence.path) }
         switch try await PointsService(req).open(for: resident, jurisdictionID: nil) {
-        case .opened: return req.redirect(to: "/me/points")
+        case .opened: return req.redirect(to: SiteRoute.myPoints.path)
         case .refused(let why):
             let words = PointsService.words(why, req.application.catalog, req.language)
             return try await req.render("me-points", title: "points_title", try await myContent(req, refusal: words), status: .badRequest)

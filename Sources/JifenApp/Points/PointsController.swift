@@ -10,17 +10,17 @@ enum PointsController {
     static let window: Access = .roles([.windowClerk, .centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("me", "points", access: .roles([.citizen]), use: myPoints)
-        routes.post("me", "points", access: .roles([.citizen]), use: openMine)
-        routes.get("points", "applications", access: window, use: PointsStaffController.list)
-        routes.post("points", "applications", access: window, use: PointsStaffController.openForResident)
-        routes.get("points", "applications", ":id", access: window, use: staffPage)
-        routes.post("points", "applications", ":id", "claims", access: editors, use: addClaim)
-        routes.post("points", "applications", ":id", "claims", ":claim", "delete", access: editors, use: removeClaim)
-        routes.on(.POST, ["points", "applications", ":id", "claims", ":claim", "evidence"], access: editors, body: .collect(maxSize: "24mb"), use: uploadEvidence)
-        routes.post("points", "applications", ":id", "submit", access: editors, use: submit)
-        routes.post("points", "applications", ":id", "review", access: window, use: PointsStaffController.firstReview)
-        routes.get("points", "evidence", ":id", access: .roles([.citizen, .windowClerk, .centerAdmin, .departmentReviewer]), use: evidence)
+        routes.get(.myPoints, access: .roles([.citizen]), use: myPoints)
+        routes.post(.myPoints, access: .roles([.citizen]), use: openMine)
+        routes.get(.pointApplications, access: window, use: PointsStaffController.list)
+        routes.post(.pointApplications, access: window, use: PointsStaffController.openForResident)
+        routes.get(.pointApplication(":id"), access: window, use: staffPage)
+        routes.post(.pointApplicationClaims(":id"), access: editors, use: addClaim)
+        routes.post(.pointClaimDelete(":id", ":claim"), access: editors, use: removeClaim)
+        routes.on(.POST, .pointClaimEvidence(":id", ":claim"), access: editors, body: .collect(maxSize: "24mb"), use: uploadEvidence)
+        routes.post(.pointApplicationSubmit(":id"), access: editors, use: submit)
+        routes.post(.pointApplicationReview(":id"), access: window, use: PointsStaffController.firstReview)
+        routes.get(.evidence(":id"), access: .roles([.citizen, .windowClerk, .centerAdmin, .departmentReviewer]), use: evidence)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -131,15 +131,15 @@ enum PointsController {
             let claimID = c.id?.uuidString ?? ""
             let byFeed = item?.feed != nil
             let evidence = files.filter { $0.$claim.id == c.id }.enumerated().map { n, f in
-                EvidenceLink(href: "/points/evidence/" + (f.id?.uuidString ?? ""), label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
+                EvidenceLink(href: SiteRoute.evidence(f.id?.uuidString ?? "").path, label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
             }
             return ClaimRow(id: claimID, title: item?.title ?? c.item, department: departments[c.department] ?? c.department, value: value, date: c.factDate?.description,
                             state: req.text("claim_" + c.state.rawValue), stateCode: c.isOverdue(today: today(req)) ? "overdue" : c.state.rawValue,
                             detail: detail, due: c.state == .claimed ? c.dueDate?.description : nil, overdue: c.isOverdue(today: today(req)),
                             evidence: evidence, byFeed: byFeed, needsEvidence: !byFeed && evidence.isEmpty && c.state == .claimed,
                             editable: editable && c.state == .claimed,
-                            uploadAction: "/points/applications/\(id)/claims/\(claimID)/evidence", deleteAction: "/points/applications/\(id)/claims/\(claimID)/delete",
-                            reviewLink: user.role == .centerAdmin ? "/points/claims/" + claimID : nil, error: claimErrors[claimID])
+                            uploadAction: SiteRoute.pointClaimEvidence(id, claimID).path, deleteAction: SiteRoute.pointClaimDelete(id, claimID).path,
+                            reviewLink: user.role == .centerAdmin ? SiteRoute.pointClaim(claimID).path : nil, error: claimErrors[claimID])
         }
         let claimedItems = Set(claims.map(\.item))
         let sections: [ItemSection] = editable ? standard.categories.compactMap { category in
@@ -177,12 +177,12 @@ enum PointsController {
             status: req.text("application_" + application.status.rawValue), statusCode: application.status.rawValue,
             standardTitle: standard.title, name: user.role == .citizen ? resident.name : Mask.name(resident.name), idMasked: resident.idMasked,
             returnReason: application.status == .returned ? application.returnReason : nil, editable: editable,
-            claims: rows, sections: sections, addAction: "/points/applications/\(id)/claims", submitAction: "/points/applications/\(id)/submit",
+            claims: rows, sections: sections, addAction: SiteRoute.pointApplicationClaims(id).path, submitAction: SiteRoute.pointApplicationSubmit(id).path,
             submitErrors: submitErrors, estimate: estimate.total.description, confirmed: confirmed.total.description,
             total: application.total.map { Points(hundredths: $0).description },
-            canReview: canReview, reviewAction: "/points/applications/\(id)/review",
+            canReview: canReview, reviewAction: SiteRoute.pointApplicationReview(id).path,
             reviewForm: reviewForm ?? FormState(fields: ["decision", "missing"]), calendarWarning: calendarWarning,
-            archiveLink: user.role.isStaff ? "/points/archives/" + (resident.id?.uuidString ?? "") : nil,
+            archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),
             estimateLine: req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description]))
     }
@@ -210,7 +210,7 @@ enum PointsController {
 
     static func back(_ req: Request, _ application: PointsApplication, done: String? = nil) -> Response {
         let user = req.currentUser
-        let base = user?.role == .citizen ? "/me/points" : "/points/applications/" + (application.id?.uuidString ?? "")
+        let base = user?.role == .citizen ? SiteRoute.myPoints.path : SiteRoute.pointApplication(application.id?.uuidString ?? "").path
         return req.redirect(to: base + (done.map { "?done=" + $0 } ?? ""))
     }
 

@@ -67,11 +67,11 @@ extension PointsStaffController {
             state: req.text("claim_" + claim.state.rawValue) + (confirmed.map { "：" + $0 } ?? ""), stateCode: claim.state.rawValue,
             due: claim.dueDate?.description, overdue: claim.isOverdue(today: today(req)), reason: claim.reason,
             evidence: files.enumerated().map { n, f in
-                PointsController.EvidenceLink(href: "/points/evidence/" + (f.id?.uuidString ?? ""), label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
+                PointsController.EvidenceLink(href: SiteRoute.evidence(f.id?.uuidString ?? "").path, label: req.text("evidence_file", ["n": String(n + 1), "kind": f.kind.rawValue.uppercased()]))
             },
             canDecide: user.role == .departmentReviewer && claim.state == .claimed && application.status == .inReview,
-            action: "/points/claims/" + (claim.id?.uuidString ?? "") + "/decision", form: form, options: options, numeric: numeric, unit: unit,
-            back: "/points/review")
+            action: SiteRoute.pointClaimDecision(claim.id?.uuidString ?? "").path, form: form, options: options, numeric: numeric, unit: unit,
+            back: SiteRoute.pointsReview.path)
         return try await req.render("points-claim", title: "points_claim_title", content, status: status)
     }
 
@@ -106,7 +106,7 @@ extension PointsStaffController {
         if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_reason"), "max": "500"])) }
         guard form.isValid else { return try await claimPage(req, form: form, status: .badRequest) }
         try await PointsService(req).decide(claim, decision, item: item)
-        return req.redirect(to: "/points/review")
+        return req.redirect(to: SiteRoute.pointsReview.path)
     }
 
     // MARK: the archive, for the centre and the window
@@ -147,11 +147,11 @@ extension PointsStaffController {
             name: Mask.name(resident.name), idMasked: resident.idMasked,
             archive: try await archive.asyncMap { try await PointsController.archiveView($0, on: req) },
             applications: applications.map { a in
-                Row(href: "/points/applications/" + (a.id?.uuidString ?? ""), number: a.number, name: String(a.year), idMasked: "",
+                Row(href: SiteRoute.pointApplication(a.id?.uuidString ?? "").path, number: a.number, name: String(a.year), idMasked: "",
                     status: req.text("application_" + a.status.rawValue), statusCode: a.status.rawValue, submitted: a.submittedAt.map(ShanghaiTime.dateTime), place: a.jurisdiction.name)
             },
             canMark: user.role == .centerAdmin && archive?.status != .ended,
-            fraudAction: "/points/archives/\(id)/fraud", endAction: "/points/archives/\(id)/end", fraudForm: fraudForm, endForm: endForm)
+            fraudAction: SiteRoute.pointArchiveFraud(id).path, endAction: SiteRoute.pointArchiveEnd(id).path, fraudForm: fraudForm, endForm: endForm)
         return try await req.render("points-archive", title: "points_archive_title", content, status: status)
     }
 
@@ -166,7 +166,7 @@ extension PointsStaffController {
         }
         guard form.isValid else { return try await archivePage(req, fraudForm: form, endForm: FormState(fields: ["reason"]), status: .badRequest) }
         _ = try await PointsService(req).markFraud(resident, reason: reason)
-        return req.redirect(to: "/points/archives/" + (resident.id?.uuidString ?? ""))
+        return req.redirect(to: SiteRoute.pointArchive(resident.id?.uuidString ?? "").path)
     }
 
     static func end(_ req: Request) async throws -> Response {
@@ -180,6 +180,6 @@ extension PointsStaffController {
         }
         guard form.isValid else { return try await archivePage(req, fraudForm: FormState(fields: ["reason"]), endForm: form, status: .badRequest) }
         try await PointsService(req).end(resident, reason: reason)
-        return req.redirect(to: "/points/archives/" + (resident.id?.uuidString ?? ""))
+        return req.redirect(to: SiteRoute.pointArchive(resident.id?.uuidString ?? "").path)
     }
 }

@@ -8,12 +8,12 @@ enum PointsStaffController {
     static let reviewers: Access = .roles([.departmentReviewer, .centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("points", "review", access: reviewers, use: queue)
-        routes.get("points", "claims", ":id", access: reviewers, use: claimPage)
-        routes.post("points", "claims", ":id", "decision", access: .roles([.departmentReviewer]), use: decide)
-        routes.get("points", "archives", ":resident", access: PointsController.window, use: archive)
-        routes.post("points", "archives", ":resident", "fraud", access: .roles([.centerAdmin]), use: fraud)
-        routes.post("points", "archives", ":resident", "end", access: .roles([.centerAdmin]), use: end)
+        routes.get(.pointsReview, access: reviewers, use: queue)
+        routes.get(.pointClaim(":id"), access: reviewers, use: claimPage)
+        routes.post(.pointClaimDecision(":id"), access: .roles([.departmentReviewer]), use: decide)
+        routes.get(.pointArchive(":resident"), access: PointsController.window, use: archive)
+        routes.post(.pointArchiveFraud(":resident"), access: .roles([.centerAdmin]), use: fraud)
+        routes.post(.pointArchiveEnd(":resident"), access: .roles([.centerAdmin]), use: end)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -57,13 +57,13 @@ enum PointsStaffController {
             .range(paging.offset..<(paging.offset + paging.perPage)).all()
         let content = ListContent(
             rows: rows.map { a in
-                Row(href: "/points/applications/" + (a.id?.uuidString ?? ""), number: a.number, name: Mask.name(a.resident.name), idMasked: a.resident.idMasked,
+                Row(href: SiteRoute.pointApplication(a.id?.uuidString ?? "").path, number: a.number, name: Mask.name(a.resident.name), idMasked: a.resident.idMasked,
                     status: req.text("application_" + a.status.rawValue), statusCode: a.status.rawValue,
                     submitted: a.submittedAt.map(ShanghaiTime.dateTime), place: a.jurisdiction.name)
             },
-            pager: Pager(paging) { "/points/applications?status=\(status.rawValue)&page=\($0)" },
-            filters: listFilters.map { NavItem(label: req.text("application_" + $0.rawValue), href: "/points/applications?status=" + $0.rawValue, current: $0 == status) },
-            openForm: form, openAction: "/points/applications", refusal: refusal)
+            pager: Pager(paging) { SiteRoute.pointApplications.path + "?status=\(status.rawValue)&page=\($0)" },
+            filters: listFilters.map { NavItem(label: req.text("application_" + $0.rawValue), href: SiteRoute.pointApplications.path + "?status=" + $0.rawValue, current: $0 == status) },
+            openForm: form, openAction: SiteRoute.pointApplications.path, refusal: refusal)
         return try await req.render("points-applications", title: "points_applications_title", content, status: httpStatus)
     }
 
@@ -90,7 +90,7 @@ enum PointsStaffController {
                 form.fail("idNumber", req.text("lookup_not_found"))
                 return try await listPage(req, form: form, refusal: nil, status: .notFound)
             }
-            return req.redirect(to: "/points/applications/" + (application.id?.uuidString ?? ""))
+            return req.redirect(to: SiteRoute.pointApplication(application.id?.uuidString ?? "").path)
         case .refused(let why):
             return try await listPage(req, form: form, refusal: PointsService.words(why, req.application.catalog, req.language), status: .badRequest)
         }
@@ -108,7 +108,7 @@ enum PointsStaffController {
         switch input.decision {
         case "accept":
             let guessed = try await PointsService(req).accept(application)
-            return req.redirect(to: "/points/applications/" + (application.id?.uuidString ?? "") + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
+            return req.redirect(to: SiteRoute.pointApplication(application.id?.uuidString ?? "").path + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
         case "return":
             if missing.isEmpty { form.fail("missing", req.text("problem_required", ["field": req.text("field_missing")])) }
             else if missing.count > 500 { form.fail("missing", req.text("problem_tooLong", ["field": req.text("field_missing"), "max": "500"])) }
@@ -179,15 +179,15 @@ enum PointsStaffController {
         let rows = claims.map { c -> QueueRow in
             let application = applications[c.$application.id]
             let item = application.flatMap { standards[$0.standardCode]?.item(c.item) }
-            return QueueRow(href: "/points/claims/" + (c.id?.uuidString ?? ""), number: application?.number ?? "", item: item?.title ?? c.item,
+            return QueueRow(href: SiteRoute.pointClaim(c.id?.uuidString ?? "").path, number: application?.number ?? "", item: item?.title ?? c.item,
                             department: departments[c.department] ?? c.department,
                             value: item.flatMap { i in ClaimInput.value(c.value, for: i).map { ClaimInput.display($0, for: i) } } ?? c.value,
                             due: c.dueDate?.description, overdue: c.isOverdue(today: self.today(req)),
                             state: req.text("claim_" + c.state.rawValue), stateCode: c.isOverdue(today: self.today(req)) ? "overdue" : c.state.rawValue)
         }
         let content = QueueContent(
-            rows: rows, pager: Pager(paging) { "/points/review?show=\(filter)&page=\($0)" },
-            filters: ["waiting", "overdue", "done"].map { NavItem(label: req.text("queue_" + $0), href: "/points/review?show=" + $0, current: $0 == filter) },
+            rows: rows, pager: Pager(paging) { SiteRoute.pointsReview.path + "?show=\(filter)&page=\($0)" },
+            filters: ["waiting", "overdue", "done"].map { NavItem(label: req.text("queue_" + $0), href: SiteRoute.pointsReview.path + "?show=" + $0, current: $0 == filter) },
             department: user.departmentName, loads: loads, isCenter: user.role == .centerAdmin)
         return try await req.render("points-review", title: "points_review_title", content)
     }

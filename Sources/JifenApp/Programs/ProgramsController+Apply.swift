@@ -42,14 +42,14 @@ extension ProgramsController {
         let chosen = picked ?? existing?.schoolCodes ?? []
         let selectedChild = child ?? existing?.$child.id?.uuidString
         let content = ApplyContent(
-            title: program.title, programLink: Paths.program(program.code), points: points,
+            title: program.title, programLink: SiteRoute.program(program.code).path, points: points,
             children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate.description + "）", selected: $0.id?.uuidString == selectedChild) },
             forChild: rules.kind.forChild,
             choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in
                 Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
                        options: quotas.map { SelectOption(value: $0.school.code, label: "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）", selected: k < chosen.count && chosen[k] == $0.school.code) })
             } : [],
-            refusals: refusals, action: "/programs/\(program.code)/apply", existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
+            refusals: refusals, action: SiteRoute.programApply(program.code).path, existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
             hasIdentity: resident != nil)
         return try await req.render("program-apply", title: "program_apply_title", content, status: status)
     }
@@ -57,7 +57,7 @@ extension ProgramsController {
     static func apply(_ req: Request) async throws -> Response {
         let program = try await find(req)
         let user = try req.requireUser()
-        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: Paths.myResidence) }
+        guard let resident = try await Resident.find(user: user.id, on: req.db) else { return req.redirect(to: SiteRoute.myResidence.path) }
         let input = (try? req.content.decode([String: String].self)) ?? [:]
         let schools = (1...20).compactMap { input["school\($0)"]?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var child: HouseholdMember?
@@ -65,7 +65,7 @@ extension ProgramsController {
             child = try await HouseholdMember.query(on: req.db).filter(\.$id == id).filter(\.$resident.$id == resident.requireID()).first()
         }
         switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools) {
-        case .saved: return req.redirect(to: "/me/programs?done=applied")
+        case .saved: return req.redirect(to: SiteRoute.myPrograms.path + "?done=applied")
         case .refused(let reasons):
             let words = reasons.map { ProgramService.words($0, req.application.catalog, req.language) }
             return try await renderApply(req, refusals: words, status: .badRequest, picked: schools, child: input["child"])
@@ -100,7 +100,7 @@ extension ProgramsController {
         let content = SecondContent(title: program.title, choices: (0..<n).map { k in
             Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
                    options: left.map { SelectOption(value: $0.0, label: "\($0.1)（\(req.text("program_seats", ["n": String($0.2)]))）", selected: k < chosen.count && chosen[k] == $0.0) })
-        }, action: "/programs/\(program.code)/second", saved: !chosen.isEmpty)
+        }, action: SiteRoute.programSecond(program.code).path, saved: !chosen.isEmpty)
         return try await req.render("program-second", title: "program_second_title", content)
     }
 
@@ -119,6 +119,6 @@ extension ProgramsController {
             try await application.rank(ranked, round: 2, on: db)
             try await Audit.record("rerank", entity: "serviceApplication", id: application.number, after: ["round": "2", "preferences": ranked.joined(separator: ",")], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/me/programs?done=second")
+        return req.redirect(to: SiteRoute.myPrograms.path + "?done=second")
     }
 }

@@ -71,16 +71,16 @@ extension ProgramsController {
                 if let round, round.round == 1, round.finalizedAt != nil, program.kind.isSchool,
                    let row = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == a.requireID()).first(),
                    row.schoolCode == nil {
-                    secondLink = "/programs/\(program.code)/second"
+                    secondLink = SiteRoute.programSecond(program.code).path
                 }
-                items.append(MyApplication(program: program.title, programLink: "/programs/" + program.code, number: a.number, child: a.child?.nameMasked,
+                items.append(MyApplication(program: program.title, programLink: SiteRoute.program(program.code).path, number: a.number, child: a.child?.nameMasked,
                                            points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: admitted, lines: lines,
-                                           editLink: open ? "/programs/\(program.code)/apply" : nil, publicityLink: round.map { "/publicity/\(program.code)/\($0.round)" },
+                                           editLink: open ? SiteRoute.programApply(program.code).path : nil, publicityLink: round.map { SiteRoute.publicity(program.code, String($0.round)).path },
                                            secondLink: secondLink))
             }
         }
         struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String? }
         return try await req.render("me-programs", title: "my_programs_title",
-                                    Content(items: items, programsLink: "/programs", notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }))
+                                    Content(items: items, programsLink: SiteRoute.programs.path, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }))
     }
 }

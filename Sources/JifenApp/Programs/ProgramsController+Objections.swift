@@ -41,7 +41,7 @@ extension ProgramsController {
             try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate.description],
                                    by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/publicity/\(program.code)/\(round.round)?done=objection")
+        return req.redirect(to: SiteRoute.publicity(program.code, String(round.round)).path + "?done=objection")
     }
 
     struct ObjectionRow: Encodable {
@@ -71,9 +71,9 @@ extension ProgramsController {
             ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
                          contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate.description,
                          overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
-                         action: "/programs/\(program.code)/objections/\(o.id?.uuidString ?? "")/answer", error: o.id?.uuidString == failed ? message : nil)
+                         action: SiteRoute.objectionAnswer(program.code, o.id?.uuidString ?? "").path, error: o.id?.uuidString == failed ? message : nil)
         }
-        return try await req.render("objections", title: "objections_title", Content(title: program.title, programLink: Paths.program(program.code), rows: rows), status: status)
+        return try await req.render("objections", title: "objections_title", Content(title: program.title, programLink: SiteRoute.program(program.code).path, rows: rows), status: status)
     }
 
     struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }
@@ -111,6 +111,6 @@ extension ProgramsController {
             try await objection.save(on: db)
             try await Audit.record("answer", entity: "program", id: program.code, after: ["objection": id.uuidString, "corrected": String(wasCorrected)], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/programs/\(program.code)/objections")
+        return req.redirect(to: SiteRoute.programObjections(program.code).path)
     }
 }

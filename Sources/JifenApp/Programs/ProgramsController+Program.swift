@@ -76,17 +76,17 @@ extension ProgramsController {
             quotaPublished: published,
             quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats) } : [],
             totalSeats: quotas.reduce(0) { $0 + $1.seats }, isOrganiser: organiser, quotaForm: quotaForm,
-            quotaAction: "/programs/\(program.code)/quotas", csvAction: "/programs/\(program.code)/quotas/csv", publishAction: "/programs/\(program.code)/quotas/publish",
+            quotaAction: SiteRoute.programQuotas(program.code).path, csvAction: SiteRoute.programQuotasCSV(program.code).path, publishAction: SiteRoute.programQuotasPublish(program.code).path,
             towns: towns.map { SelectOption(value: $0.code, label: $0.name, selected: quotaForm.values["town"] == $0.code) },
             canApply: user?.role == .citizen && today(req) >= rules.opens && today(req) <= rules.closes && (published || !rules.kind.isSchool),
-            applyLink: "/programs/\(program.code)/apply",
-            rounds: rounds.map { RoundLink(href: "/publicity/\(program.code)/\($0.round)", label: req.text("program_round", ["n": String($0.round)]),
+            applyLink: SiteRoute.programApply(program.code).path,
+            rounds: rounds.map { RoundLink(href: SiteRoute.publicity(program.code, String($0.round)).path, label: req.text("program_round", ["n": String($0.round)]),
                                             period: $0.publicityFrom.description + " – " + $0.publicityTo.description, final: $0.finalizedAt != nil) },
             canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
-            runAction: "/programs/\(program.code)/rounds", runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
+            runAction: SiteRoute.programRounds(program.code).path, runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil,
-            applicationsLink: "/programs/\(program.code)/applications")
+            applicationsLink: SiteRoute.programApplications(program.code).path)
         return try await req.render("program", title: "programs_title", content, status: status)
     }
 
@@ -139,7 +139,7 @@ extension ProgramsController {
             form.fail(missing == "town" ? "town" : "name", req.text(missing == "town" ? "program_school_town" : "program_school_name"))
             return try await page(req, quotaForm: form, csvErrors: [], status: .badRequest)
         }
-        return req.redirect(to: "/programs/\(program.code)?done=quota")
+        return req.redirect(to: SiteRoute.program(program.code).path + "?done=quota")
     }
 
     struct CSVForm: Vapor.Content { var file: File? }
@@ -186,14 +186,14 @@ extension ProgramsController {
             }
         }
         guard problems.isEmpty else { return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: problems, status: .badRequest) }
-        return req.redirect(to: "/programs/\(program.code)?done=quota")
+        return req.redirect(to: SiteRoute.program(program.code).path + "?done=quota")
     }
 
     struct QuotaProblem: Error { let line: Int; let field: String }
 
     static func publishQuotas(_ req: Request) async throws -> Response {
         let program = try await find(req)
-        guard program.quotaPublishedAt == nil else { return req.redirect(to: "/programs/\(program.code)") }
+        guard program.quotaPublishedAt == nil else { return req.redirect(to: SiteRoute.program(program.code).path) }
         let count = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).count()
         guard count > 0 else {
             return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_no_quotas")], status: .badRequest)
@@ -204,6 +204,6 @@ extension ProgramsController {
             try await program.save(on: db)
             try await Audit.record("publishQuotas", entity: "program", id: program.code, after: ["schools": String(count)], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/programs/\(program.code)?done=published")
+        return req.redirect(to: SiteRoute.program(program.code).path + "?done=published")
     }
 }

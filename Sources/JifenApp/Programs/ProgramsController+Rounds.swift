@@ -21,9 +21,9 @@ extension ProgramsController {
         } catch ProgramService.RoundProblem.firstNotFinal {
             return try await fail(req.text("program_first_not_final"))
         } catch ProgramService.RoundProblem.alreadyRun {
-            return req.redirect(to: "/publicity/\(program.code)/\(next)")
+            return req.redirect(to: SiteRoute.publicity(program.code, String(next)).path)
         }
-        return req.redirect(to: "/publicity/\(program.code)/\(next)")
+        return req.redirect(to: SiteRoute.publicity(program.code, String(next)).path)
     }
 
     static func findRound(_ req: Request, _ program: Program) async throws -> AllocationRound {
@@ -37,7 +37,7 @@ extension ProgramsController {
     static func finalize(_ req: Request) async throws -> Response {
         let program = try await find(req)
         let round = try await findRound(req, program)
-        guard round.finalizedAt == nil else { return req.redirect(to: "/publicity/\(program.code)/\(round.round)") }
+        guard round.finalizedAt == nil else { return req.redirect(to: SiteRoute.publicity(program.code, String(round.round)).path) }
         var problems: [String] = []
         if today(req) <= round.publicityTo { problems.append(req.text("round_publicity_running", ["date": round.publicityTo.description])) }
         let open = try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$answer == nil).count()
@@ -49,7 +49,7 @@ extension ProgramsController {
             try await round.save(on: db)
             try await Audit.record("finalize", entity: "program", id: program.code, after: ["round": String(round.round)], by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/publicity/\(program.code)/\(round.round)")
+        return req.redirect(to: SiteRoute.publicity(program.code, String(round.round)).path)
     }
 
     // MARK: the bureau's list of applications
@@ -68,14 +68,14 @@ extension ProgramsController {
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
         struct Content: Encodable { let title: String; let programLink: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
         let content = Content(
-            title: program.title, programLink: Paths.program(program.code),
+            title: program.title, programLink: SiteRoute.program(program.code).path,
             rows: rows.map { a in
                 ApplicationRow(number: a.number, name: Mask.name(a.resident.name), child: a.child?.nameMasked,
                                points: a.points.map { Points(hundredths: $0).description } ?? "—", submitted: ShanghaiTime.dateTime(a.submittedAt),
                                schools: a.schoolCodes.map { schools[$0] ?? $0 }.joined(separator: " › "))
             },
-            pager: Pager(paging) { "/programs/\(program.code)/applications?sort=\(sort)&page=\($0)" },
-            sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: "/programs/\(program.code)/applications?sort=" + $0, current: $0 == sort) },
+            pager: Pager(paging) { SiteRoute.programApplications(program.code).path + "?sort=\(sort)&page=\($0)" },
+            sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: SiteRoute.programApplications(program.code).path + "?sort=" + $0, current: $0 == sort) },
             total: paging.total)
         return try await req.render("program-applications", title: "program_applications_title", content)
     }
@@ -142,11 +142,11 @@ extension ProgramsController {
                                                    : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
                           admitted: r.qualified)
             },
-            pager: Pager(paging) { "/publicity/\(program.code)/\(n)?page=\($0)" }, programLink: "/programs/" + program.code,
-            corrections: corrections, objectionOpen: open, objectionAction: "/publicity/\(program.code)/\(n)/objections",
+            pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
+            corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
             objection: objection ?? FormState(fields: ["name", "phone", "number", "text"]),
             notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
-            isOrganiser: organiser, finalizeAction: "/programs/\(program.code)/rounds/\(n)/finalize", objectionsLink: "/programs/\(program.code)/objections",
+            isOrganiser: organiser, finalizeAction: SiteRoute.roundFinalize(program.code, String(n)).path, objectionsLink: SiteRoute.programObjections(program.code).path,
             problems: problems)
         return try await req.render("publicity", title: "publicity_title", content, status: status)
     }

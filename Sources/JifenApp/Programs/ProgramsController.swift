@@ -9,25 +9,25 @@ enum ProgramsController {
     static let organisers: Access = .roles([.centerAdmin, .educationOfficer])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("programs", access: .anyone, use: list)
-        routes.get("programs", "new", access: organisers, use: newPage)
-        routes.post("programs", access: organisers, use: create)
-        routes.get("programs", ":code", access: .anyone, use: page)
-        routes.post("programs", ":code", "quotas", access: organisers, use: addQuota)
-        routes.on(.POST, ["programs", ":code", "quotas", "csv"], access: organisers, body: .collect(maxSize: "2mb"), use: quotaCSV)
-        routes.post("programs", ":code", "quotas", "publish", access: organisers, use: publishQuotas)
-        routes.get("programs", ":code", "apply", access: .roles([.citizen]), use: applyPage)
-        routes.post("programs", ":code", "apply", access: .roles([.citizen]), use: apply)
-        routes.post("programs", ":code", "rounds", access: organisers, use: runRound)
-        routes.post("programs", ":code", "rounds", ":round", "finalize", access: organisers, use: finalize)
-        routes.get("programs", ":code", "objections", access: organisers, use: objections)
-        routes.get("programs", ":code", "applications", access: organisers, use: applications)
-        routes.post("programs", ":code", "objections", ":id", "answer", access: organisers, use: answer)
-        routes.get("programs", ":code", "second", access: .roles([.citizen]), use: secondPage)
-        routes.post("programs", ":code", "second", access: .roles([.citizen]), use: second)
-        routes.get("publicity", ":code", ":round", access: .anyone, use: publicity)
-        routes.post("publicity", ":code", ":round", "objections", access: .anyone, use: object)
-        routes.get("me", "programs", access: .roles([.citizen]), use: mine)
+        routes.get(.programs, access: .anyone, use: list)
+        routes.get(.programNew, access: organisers, use: newPage)
+        routes.post(.programs, access: organisers, use: create)
+        routes.get(.program(":code"), access: .anyone, use: page)
+        routes.post(.programQuotas(":code"), access: organisers, use: addQuota)
+        routes.on(.POST, .programQuotasCSV(":code"), access: organisers, body: .collect(maxSize: "2mb"), use: quotaCSV)
+        routes.post(.programQuotasPublish(":code"), access: organisers, use: publishQuotas)
+        routes.get(.programApply(":code"), access: .roles([.citizen]), use: applyPage)
+        routes.post(.programApply(":code"), access: .roles([.citizen]), use: apply)
+        routes.post(.programRounds(":code"), access: organisers, use: runRound)
+        routes.post(.roundFinalize(":code", ":round"), access: organisers, use: finalize)
+        routes.get(.programObjections(":code"), access: organisers, use: objections)
+        routes.get(.programApplications(":code"), access: organisers, use: applications)
+        routes.post(.objectionAnswer(":code", ":id"), access: organisers, use: answer)
+        routes.get(.programSecond(":code"), access: .roles([.citizen]), use: secondPage)
+        routes.post(.programSecond(":code"), access: .roles([.citizen]), use: second)
+        routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity)
+        routes.post(.publicityObjections(":code", ":round"), access: .anyone, use: object)
+        routes.get(.myPrograms, access: .roles([.citizen]), use: mine)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -54,10 +54,10 @@ enum ProgramsController {
         let user = req.currentUser
         let content = ListContent(
             rows: programs.map { p in
-                Row(href: "/programs/" + p.code, title: p.title, kind: req.text("program_kind_" + p.kind.rawValue),
+                Row(href: SiteRoute.program(p.code).path, title: p.title, kind: req.text("program_kind_" + p.kind.rawValue),
                     window: p.opens.description + " – " + p.closes.description, state: state(p, today: today(req), on: req))
             },
-            canCreate: user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false, newLink: "/programs/new")
+            canCreate: user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false, newLink: SiteRoute.programNew.path)
         return try await req.render("programs", title: "programs_title", content)
     }
 
@@ -78,7 +78,7 @@ enum ProgramsController {
     static func renderNew(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
         let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
         let content = NewContent(form: form, kinds: ProgramRules.Kind.allCases.map { SelectOption(value: $0.rawValue, label: req.text("program_kind_" + $0.rawValue), selected: form.values["kind"] == $0.rawValue) },
-                                 action: "/programs", categories: standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? "")
+                                 action: SiteRoute.programs.path, categories: standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? "")
         return try await req.render("program-new", title: "program_new_title", content, status: status)
     }
 
@@ -151,6 +151,6 @@ enum ProgramsController {
             try await program.create(on: db)
             try await Audit.record("create", entity: "program", id: program.code, after: program.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: "/programs/" + program.code)
+        return req.redirect(to: SiteRoute.program(program.code).path)
     }
 }

@@ -54,7 +54,7 @@ struct CreateHouseholdMember: AsyncMigration {
 
 enum HouseholdController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.post("me", "household", access: .roles([.citizen]), use: add)
+        routes.post(.myHousehold, access: .roles([.citizen]), use: add)
     }
 
     struct Form: Decodable { var relation: String?; var name: String?; var idNumber: String? }
@@ -103,6 +103,6 @@ enum HouseholdController {
             try await Audit.record("addMember", entity: "household", id: try resident.requireID().uuidString,
                                    after: ["relation": relation.rawValue, "name": member.nameMasked, "id": member.idMasked], by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=member")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=member")
     }
 }

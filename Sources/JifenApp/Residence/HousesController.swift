@@ -8,11 +8,11 @@ enum HousesController {
     static let staff: Access = .roles([.gridWorker, .windowClerk, .centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("houses", access: staff, use: list)
-        routes.get("houses", "new", access: .roles([.gridWorker]), use: newPage)
-        routes.post("houses", access: .roles([.gridWorker]), use: create)
-        routes.get("houses", ":id", access: staff, use: show)
-        routes.get("houses", ":id", "qr.svg", access: staff, use: qr)
+        routes.get(.houses, access: staff, use: list)
+        routes.get(.houseNew, access: .roles([.gridWorker]), use: newPage)
+        routes.post(.houses, access: .roles([.gridWorker]), use: create)
+        routes.get(.house(":id"), access: staff, use: show)
+        routes.get(.houseQR(":id"), access: staff, use: qr)
     }
 
     struct Row: Encodable {
@@ -45,10 +45,10 @@ enum HousesController {
         var tenants: [UUID: Int] = [:]
         for r in occupied { if let h = r.$rentalHouse.id { tenants[h, default: 0] += 1 } }
         let rows = houses.map { h in
-            Row(code: h.addressCode, address: h.address, landlord: Mask.name(h.landlord), tenants: tenants[h.id!] ?? 0, capacity: h.capacity, href: Paths.house(h.id!.uuidString))
+            Row(code: h.addressCode, address: h.address, landlord: Mask.name(h.landlord), tenants: tenants[h.id!] ?? 0, capacity: h.capacity, href: SiteRoute.house(h.id!.uuidString).path)
         }
         return try await req.render("houses", title: "houses_title",
-                                    ListContent(rows: rows, pager: Pager(paging) { Paths.houses + "?page=\($0)" }, newLink: user.role == .gridWorker ? Paths.houseNew : nil))
+                                    ListContent(rows: rows, pager: Pager(paging) { SiteRoute.houses.path + "?page=\($0)" }, newLink: user.role == .gridWorker ? SiteRoute.houseNew.path : nil))
     }
 
     // MARK: register a house
@@ -65,7 +65,7 @@ enum HousesController {
         guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
         let grids = try await Jurisdiction.within(scope, on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
         return NewContent(form: form, grids: grids.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["grid"] == $0.code || grids.count == 1) },
-                          action: Paths.houses)
+                          action: SiteRoute.houses.path)
     }
 
     static func newPage(_ req: Request) async throws -> Response {
@@ -123,7 +123,7 @@ enum HousesController {
             try await Audit.record("create", entity: "rentalHouse", id: code, after: ["address": house.address, "capacity": String(capacity), "landlord": Mask.name(house.landlord)],
                                    by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.house(house.id!.uuidString))
+        return req.redirect(to: SiteRoute.house(house.id!.uuidString).path)
     }
 
     // MARK: one house
@@ -153,7 +153,7 @@ enum HousesController {
 
     /// The address the QR code opens: the declaration form with this house filled in.
     static func declareURL(_ house: RentalHouse, on req: Request) -> String {
-        req.application.jifenConfig.publicURL + Paths.myResidence + "?house=" + house.addressCode
+        req.application.jifenConfig.publicURL + SiteRoute.myResidence.path + "?house=" + house.addressCode
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -164,8 +164,8 @@ enum HousesController {
             code: house.addressCode, address: house.address, grid: house.jurisdiction.name, landlord: house.landlord,
             landlordPhone: house.landlordPhone.map(Mask.phone), capacity: house.capacity,
             tenants: registrations.map { Tenant(name: $0.resident.name, idMasked: $0.resident.idMasked, from: $0.fromDate.description,
-                                                status: req.text("registration_" + $0.status.rawValue), link: Paths.resident($0.$resident.id.uuidString)) },
-            qrLink: Paths.house(house.id!.uuidString) + "/qr.svg", declareURL: declareURL(house, on: req)
+                                                status: req.text("registration_" + $0.status.rawValue), link: SiteRoute.resident($0.$resident.id.uuidString).path) },
+            qrLink: SiteRoute.houseQR(house.id!.uuidString).path, declareURL: declareURL(house, on: req)
         )
         return try await req.render("house", title: "house_title", content)
     }

@@ -32,7 +32,7 @@ extension ResidenceController {
             try await resident.create(on: db)
             try await Audit.record("create", entity: "resident", id: try resident.requireID().uuidString, after: resident.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=identity")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=identity")
     }
 
     // MARK: declaration
@@ -83,7 +83,7 @@ extension ResidenceController {
             try await registration.create(on: db)
             try await Audit.record("declare", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=declared")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=declared")
     }
 
     static func moveOut(_ req: Request) async throws -> Response {
@@ -101,7 +101,7 @@ extension ResidenceController {
             try await registration.save(on: db)
             try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=movedOut")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=movedOut")
     }
 
     // MARK: permit
@@ -144,6 +144,6 @@ extension ResidenceController {
             try await permit.record(.submitted, on: day, in: db)
             try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis], by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=applied")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=applied")
     }
 }

@@ -8,12 +8,12 @@ import Vapor
 enum ResidenceController {
     static func register(_ routes: any RoutesBuilder) {
         let citizen: Access = .roles([.citizen])
-        routes.get("me", "residence", access: citizen, use: page)
-        routes.post("me", "identity", access: citizen, use: identity)
-        routes.post("me", "residence", access: citizen, use: declare)
-        routes.post("me", "residence", ":id", "move-out", access: citizen, use: moveOut)
-        routes.post("me", "permit", access: citizen, use: applyPermit)
-        routes.post("me", "permit", "endorse", access: citizen, use: endorse)
+        routes.get(.myResidence, access: citizen, use: page)
+        routes.post(.myIdentity, access: citizen, use: identity)
+        routes.post(.myResidence, access: citizen, use: declare)
+        routes.post(.moveOut(":id"), access: citizen, use: moveOut)
+        routes.post(.myPermit, access: citizen, use: applyPermit)
+        routes.post(.myPermitEndorse, access: citizen, use: endorse)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -107,16 +107,16 @@ enum ResidenceController {
         return Content(
             hasIdentity: resident != nil, name: resident?.name, idMasked: resident?.idMasked,
             hukou: resident.flatMap { regions.place($0.hukouRegion) },
-            identityForm: identityForm ?? FormState(fields: ["name", "idNumber"]), identityAction: Paths.myIdentity,
+            identityForm: identityForm ?? FormState(fields: ["name", "idNumber"]), identityAction: SiteRoute.myIdentity.path,
             registrations: registrations.map { r in
                 RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate.description, to: r.toDate?.description,
                                 status: req.text("registration_" + r.status.rawValue), statusCode: r.isOverdue(today: today(req)) ? "overdue" : r.status.rawValue,
                                 due: r.dueDate.description, reason: r.reason, canMoveOut: r.toDate == nil && r.status != .rejected,
-                                moveOutAction: Paths.moveOut(r.id?.uuidString ?? ""))
+                                moveOutAction: SiteRoute.moveOut(r.id?.uuidString ?? "").path)
             },
             detail: detail.counted.map { Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             totalDays: detail.days, totalYears: detail.years, currentMonths: detail.currentMonths,
-            declareForm: declare, declareAction: Paths.myResidence,
+            declareForm: declare, declareAction: SiteRoute.myResidence.path,
             grids: grids.map { g in
                 let town = JurisdictionCode(g.code)?.parent?.parent.flatMap { parents[$0.rawValue] } ?? ""
                 return SelectOption(value: g.code, label: town + " · " + g.name, selected: declare.values["grid"] == g.code)
@@ -130,9 +130,9 @@ enum ResidenceController {
                                req.application.workingCalendar.knows(due.year) ? nil : req.text("calendar_guessed", ["years": String(due.year)])
                            },
                            reason: p.reason, validUntil: p.validUntil?.description,
-                           canEndorse: canEndorse(p, today: today(req)), endorseAction: Paths.myPermit + "/endorse")
+                           canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path)
             },
-            permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: Paths.myPermit,
+            permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: SiteRoute.myPermit.path,
             bases: PermitEligibility.Basis.allCases.map { SelectOption(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
             canApply: resident != nil && (permit == nil || permit?.status == .rejected),
             notice: notice,
@@ -141,7 +141,7 @@ enum ResidenceController {
                 let minor = ResidentID.age(born: m.birthDate, on: today(req)) < 18
                 return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate.description, minor: minor)
             },
-            householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: Paths.myHousehold,
+            householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: SiteRoute.myHousehold.path,
             relations: HouseholdMember.Relation.allCases.map { SelectOption(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
         )
     }
@@ -183,6 +183,6 @@ extension ResidenceController {
             try await permit.record(nil, on: day, in: db)
             try await Audit.record("endorse", entity: "residencePermit", id: permit.number, before: before, after: ["validUntil": permit.validUntil?.description ?? ""], by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.myResidence + "?done=endorsed")
+        return req.redirect(to: SiteRoute.myResidence.path + "?done=endorsed")
     }
 }

@@ -58,7 +58,7 @@ extension StaffResidenceController {
             try await registration.create(on: db)
             try await Audit.record("arrival", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.registrations + "?status=verified")
+        return req.redirect(to: SiteRoute.registrations.path + "?status=verified")
     }
 
     /// 人走注销: the grid worker ends the registration of someone who has left.
@@ -76,6 +76,6 @@ extension StaffResidenceController {
             try await registration.save(on: db)
             try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.registrations + "?status=verified")
+        return req.redirect(to: SiteRoute.registrations.path + "?status=verified")
     }
 }

@@ -44,11 +44,11 @@ extension StaffResidenceController {
             PermitRow(id: p.id?.uuidString ?? "", number: p.number, name: p.resident.name, idMasked: p.resident.idMasked,
                       basis: req.text("basis_" + p.basis), evidence: p.evidence, status: req.text("permit_" + p.status.rawValue), statusCode: p.status.rawValue,
                       next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue?.description,
-                      advanceAction: Paths.permitAdvance(p.id?.uuidString ?? ""), rejectAction: Paths.permitReject(p.id?.uuidString ?? ""),
+                      advanceAction: SiteRoute.permitAdvance(p.id?.uuidString ?? "").path, rejectAction: SiteRoute.permitReject(p.id?.uuidString ?? "").path,
                       canReject: p.status == .submitted || p.status == .accepted)
         }
         return try await req.render("permits", title: "permits_title",
-                                    PermitsContent(rows: rows, pager: Pager(paging) { Paths.permits + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
+                                    PermitsContent(rows: rows, pager: Pager(paging) { SiteRoute.permits.path + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
                                                    errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }),
                                     status: status)
     }
@@ -80,7 +80,7 @@ extension StaffResidenceController {
             if let due = permit.productionDue { after["productionDue"] = due.description }
             try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.permits + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
+        return req.redirect(to: SiteRoute.permits.path + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
     }
 
     static func reject(_ req: Request) async throws -> Response {
@@ -97,6 +97,6 @@ extension StaffResidenceController {
             try await permit.record(.rejected, on: day, in: db)
             try await Audit.record("reject", entity: "residencePermit", id: permit.number, before: before, after: ["status": "rejected", "reason": reason], by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.permits)
+        return req.redirect(to: SiteRoute.permits.path)
     }
 }

@@ -10,15 +10,15 @@ enum StaffResidenceController {
     static let permitStaff: Access = .roles([.windowClerk, .centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("registrations", access: registrationStaff, use: registrations)
-        routes.post("registrations", ":id", "decision", access: .roles([.gridWorker]), use: decide)
-        routes.get("permits", access: permitStaff, use: permits)
-        routes.post("permits", ":id", "advance", access: permitStaff, use: advance)
-        routes.post("permits", ":id", "reject", access: permitStaff, use: reject)
-        routes.get("residents", ":id", access: registrationStaff, use: resident)
-        routes.post("residents", "lookup", access: permitStaff, use: lookup)
-        routes.post("registrations", "arrival", access: .roles([.gridWorker]), use: arrival)
-        routes.post("registrations", ":id", "end", access: .roles([.gridWorker]), use: end)
+        routes.get(.registrations, access: registrationStaff, use: registrations)
+        routes.post(.registrationDecision(":id"), access: .roles([.gridWorker]), use: decide)
+        routes.get(.permits, access: permitStaff, use: permits)
+        routes.post(.permitAdvance(":id"), access: permitStaff, use: advance)
+        routes.post(.permitReject(":id"), access: permitStaff, use: reject)
+        routes.get(.resident(":id"), access: registrationStaff, use: resident)
+        routes.post(.residentLookup, access: permitStaff, use: lookup)
+        routes.post(.arrival, access: .roles([.gridWorker]), use: arrival)
+        routes.post(.registrationEnd(":id"), access: .roles([.gridWorker]), use: end)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -98,19 +98,19 @@ enum StaffResidenceController {
                 Row(id: r.id?.uuidString ?? "", name: r.resident.name, idMasked: r.resident.idMasked, address: r.address,
                     grid: r.jurisdiction.name, from: r.fromDate.description, to: r.toDate?.description, due: r.dueDate.description,
                     status: req.text("registration_" + r.status.rawValue), overdue: r.isOverdue(today: today(req)), pending: r.status == .pending,
-                    decisionAction: Paths.registrationDecision(r.id?.uuidString ?? ""), residentLink: Paths.resident(r.$resident.id.uuidString),
-                    canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: "/registrations/\(r.id?.uuidString ?? "")/end")
+                    decisionAction: SiteRoute.registrationDecision(r.id?.uuidString ?? "").path, residentLink: SiteRoute.resident(r.$resident.id.uuidString).path,
+                    canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: SiteRoute.registrationEnd(r.id?.uuidString ?? "").path)
             },
-            pager: Pager(paging) { Paths.registrations + "?status=\(filterCode)&page=\($0)" },
+            pager: Pager(paging) { SiteRoute.registrations.path + "?status=\(filterCode)&page=\($0)" },
             overdueCount: overdue, canDecide: user.role == .gridWorker,
-            canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: "/residents/lookup",
-            arrivalAction: "/registrations/arrival", arrivalForm: arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description]),
+            canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: SiteRoute.residentLookup.path,
+            arrivalAction: SiteRoute.arrival.path, arrivalForm: arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description]),
             houses: user.role == .gridWorker
                 ? try await RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).sort(\.$addressCode).all()
                     .map { SelectOption(value: $0.addressCode, label: $0.address, selected: arrival?.values["house"] == $0.addressCode) }
                 : [],
             filter: filterCode,
-            filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: Paths.registrations + "?status=" + $0, current: $0 == filterCode) },
+            filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: SiteRoute.registrations.path + "?status=" + $0, current: $0 == filterCode) },
             methods: ResidenceRegistration.Method.allCases.map { SelectOption(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
         )
@@ -149,7 +149,7 @@ enum StaffResidenceController {
             try await registration.save(on: db)
             try await Audit.record(verify ? "verify" : "reject", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.registrations)
+        return req.redirect(to: SiteRoute.registrations.path)
     }
 
     // MARK: one resident
@@ -183,7 +183,7 @@ enum StaffResidenceController {
         let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
         let content = ResidentContent(
             name: resident.name, idShown: shown, revealed: wantsFull,
-            revealLink: fullIDRoles.contains(user.role) && !wantsFull ? Paths.resident(id.uuidString) + "?show=id" : nil,
+            revealLink: fullIDRoles.contains(user.role) && !wantsFull ? SiteRoute.resident(id.uuidString).path + "?show=id" : nil,
             birthDate: resident.birthDate.description, sex: req.text("sex_" + resident.sex), hukou: req.application.regions.place(resident.hukouRegion),
             periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             registrations: registrations.map { r in
@@ -220,7 +220,7 @@ extension StaffResidenceController {
         let scope = try await scopeIDs(req)
         if let resident, let id = resident.id,
            try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == id).filter(\.$jurisdiction.$id ~~ scope).count() > 0 {
-            return req.redirect(to: Paths.resident(id.uuidString))
+            return req.redirect(to: SiteRoute.resident(id.uuidString).path)
         }
         form.fail("idNumber", req.text("lookup_not_found"))
         return try await registrationsPage(req, form: form, failedID: "lookup", status: .notFound)

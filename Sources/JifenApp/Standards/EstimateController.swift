@@ -6,8 +6,8 @@ import Vapor
 /// the explanation, and see which items he could still add. Nothing is stored.
 enum EstimateController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("estimate", access: .anyone, use: page)
-        routes.post("estimate", access: .anyone, use: estimate)
+        routes.get(.estimate, access: .anyone, use: page)
+        routes.post(.estimate, access: .anyone, use: estimate)
     }
 
 
@@ -141,8 +141,8 @@ enum EstimateController {
                              error: errors[item.id])
             })
         }
-        return Content(standardTitle: standard.title, standardLink: Paths.standard(version.code), asOf: ShanghaiDate.today(req.now).description,
-                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: Paths.estimate)
+        return Content(standardTitle: standard.title, standardLink: SiteRoute.standard(version.code).path, asOf: ShanghaiDate.today(req.now).description,
+                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: SiteRoute.estimate.path)
     }
 
     static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, on req: Request) -> Result {

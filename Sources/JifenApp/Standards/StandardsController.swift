@@ -8,12 +8,12 @@ enum StandardsController {
     static let admin: Access = .roles([.centerAdmin])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get("standards", access: .staff, use: list)
-        routes.get("standards", "new", access: admin, use: newPage)
-        routes.on(.POST, ["standards"], access: admin, body: .collect(maxSize: "2mb"), use: create)
-        routes.get("standards", "diff", access: .staff, use: diff)
-        routes.get("standards", ":code", access: .anyone, use: show)
-        routes.post("standards", ":code", "publish", access: admin, use: publish)
+        routes.get(.standards, access: .staff, use: list)
+        routes.get(.standardNew, access: admin, use: newPage)
+        routes.on(.POST, .standards, access: admin, body: .collect(maxSize: "2mb"), use: create)
+        routes.get(.standardsDiff, access: .staff, use: diff)
+        routes.get(.standard(":code"), access: .anyone, use: show)
+        routes.post(.standardPublish(":code"), access: admin, use: publish)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -43,11 +43,11 @@ enum StandardsController {
         let current = try await StandardVersion.inForce(on: today(req), on: req.db)?.0.code
         let rows = versions.map { v in
             ListRow(code: v.code, title: v.title, status: req.text("standard_status_" + v.status.rawValue), isDraft: v.status == .draft,
-                    effectiveFrom: v.effectiveFrom.description, inForce: v.code == current, href: Paths.standard(v.code),
-                    diffHref: current.flatMap { $0 == v.code ? nil : Paths.standardDiff(from: $0, to: v.code) })
+                    effectiveFrom: v.effectiveFrom.description, inForce: v.code == current, href: SiteRoute.standard(v.code).path,
+                    diffHref: current.flatMap { $0 == v.code ? nil : SiteRoute.standardDiff(from: $0, to: v.code) })
         }
         return try await req.render("standards", title: "standards_title",
-                                    ListContent(rows: rows, newLink: user.role == .centerAdmin ? Paths.standardNew : nil, today: today(req).description))
+                                    ListContent(rows: rows, newLink: user.role == .centerAdmin ? SiteRoute.standardNew.path : nil, today: today(req).description))
     }
 
     // MARK: the readable table
@@ -80,10 +80,10 @@ enum StandardsController {
         let content = ShowContent(
             table: try await StandardTable.make(standard, on: req), status: req.text("standard_status_" + version.status.rawValue),
             isDraft: version.status == .draft, inForce: current == version.code,
-            canPublish: isAdmin && version.status == .draft, publishAction: Paths.standardPublish(version.code), publishForm: form,
-            editLink: isAdmin ? Paths.standardNew + "?from=" + version.code : nil,
-            estimateLink: current == version.code ? Paths.estimate : nil,
-            listLink: req.currentUser?.role.isStaff == true ? Paths.standards : nil
+            canPublish: isAdmin && version.status == .draft, publishAction: SiteRoute.standardPublish(version.code).path, publishForm: form,
+            editLink: isAdmin ? SiteRoute.standardNew.path + "?from=" + version.code : nil,
+            estimateLink: current == version.code ? SiteRoute.estimate.path : nil,
+            listLink: req.currentUser?.role.isStaff == true ? SiteRoute.standards.path : nil
         )
         return try await req.render("standard", title: "standard_title", content, status: status)
     }
@@ -113,7 +113,7 @@ enum StandardsController {
             text = version.yaml
         }
         return try await req.render("standard-new", title: "standard_new_title",
-                                    NewContent(form: FormState(fields: ["yaml"], values: ["yaml": text]), problems: [], action: Paths.standards))
+                                    NewContent(form: FormState(fields: ["yaml"], values: ["yaml": text]), problems: [], action: SiteRoute.standards.path))
     }
 
     static func create(_ req: Request) async throws -> Response {
@@ -123,21 +123,21 @@ enum StandardsController {
         if let file = input.file, file.data.readableBytes > 0 {
             guard let uploaded = file.data.getString(at: file.data.readerIndex, length: file.data.readableBytes) else {
                 form.fail("yaml", req.text("standard_upload_not_utf8"))
-                return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: Paths.standards), status: .badRequest)
+                return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
             }
             text = uploaded
             form.values["yaml"] = uploaded
         }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             form.fail("yaml", req.text("standard_yaml_required"))
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: Paths.standards), status: .badRequest)
+            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
         }
         let standard: ScoringStandard
         switch StandardParser.parse(text) {
         case .failure(let failure):
             form.fail("yaml", req.text("standard_problems", ["count": String(failure.problems.count)]))
             let rows = failure.problems.map { ProblemRow(line: $0.line.map(String.init) ?? "—", field: $0.field, message: $0.message) }
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: rows, action: Paths.standards), status: .badRequest)
+            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: rows, action: SiteRoute.standards.path), status: .badRequest)
         case .success(let s):
             standard = s
         }
@@ -147,7 +147,7 @@ enum StandardsController {
         let existing = try await StandardVersion.find(code: standard.id, on: req.db)
         if let existing, existing.status == .published {
             form.fail("yaml", req.text("standard_published_locked", ["code": standard.id]))
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: Paths.standards), status: .conflict)
+            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .conflict)
         }
         try await req.db.transaction { db in
             if let existing {
@@ -164,7 +164,7 @@ enum StandardsController {
                 try await Audit.record("create", entity: "scoringStandard", id: standard.id, after: version.auditSnapshot, by: actor, at: now, on: db)
             }
         }
-        return req.redirect(to: Paths.standard(standard.id))
+        return req.redirect(to: SiteRoute.standard(standard.id).path)
     }
 
     // MARK: publish
@@ -200,7 +200,7 @@ enum StandardsController {
             try await version.save(on: db)
             try await Audit.record("publish", entity: "scoringStandard", id: code, before: before, after: version.auditSnapshot, by: actor, at: now, on: db)
         }
-        return req.redirect(to: Paths.standard(code))
+        return req.redirect(to: SiteRoute.standard(code).path)
     }
 
     // MARK: diff
@@ -241,6 +241,6 @@ enum StandardsController {
         }
         return try await req.render("standard-diff", title: "diff_title",
                                     DiffContent(from: from.code, to: to.code, fromTitle: from.title, toTitle: to.title, rows: rows,
-                                                versions: visible.map(\.code), action: Paths.standardsDiffBase))
+                                                versions: visible.map(\.code), action: SiteRoute.standardsDiff.path))
     }
 }

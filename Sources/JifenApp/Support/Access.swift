@@ -39,24 +39,24 @@ extension RoutesBuilder {
     /// Registers a route with its access rule. All of Jifen's routes go through here.
     @discardableResult
     func on<Response: AsyncResponseEncodable>(
-        _ method: HTTPMethod, _ path: [PathComponent], access: Access,
+        _ method: HTTPMethod, _ site: SiteRoute, access: Access,
         body: HTTPBodyStreamStrategy = .collect,
         use handler: @Sendable @escaping (Request) async throws -> Response
     ) -> Route {
-        let route = self.on(method, path, body: body, use: handler)
+        let route = self.on(method, site.components, body: body, use: handler)
         route.userInfo[.init(Access.userInfoKey)] = access
         if case .collect(let maxSize) = body, let maxSize { route.userInfo[.init(Access.bodyLimitKey)] = maxSize.value }
         return route
     }
 
     @discardableResult
-    func get<Response: AsyncResponseEncodable>(_ path: PathComponent..., access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
-        on(.GET, path, access: access, use: handler)
+    func get<Response: AsyncResponseEncodable>(_ site: SiteRoute, access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
+        on(.GET, site, access: access, use: handler)
     }
 
     @discardableResult
-    func post<Response: AsyncResponseEncodable>(_ path: PathComponent..., access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
-        on(.POST, path, access: access, use: handler)
+    func post<Response: AsyncResponseEncodable>(_ site: SiteRoute, access: Access, use handler: @Sendable @escaping (Request) async throws -> Response) -> Route {
+        on(.POST, site, access: access, use: handler)
     }
 }
 
@@ -73,7 +73,7 @@ struct AccessMiddleware: AsyncMiddleware {
         case .anyone:
             break
         case .signedOut:
-            if user != nil { return request.redirect(to: Paths.home) }
+            if user != nil { return request.redirect(to: SiteRoute.home.path) }
         case .signedIn:
             if user == nil { return signIn(request) }
         case .roles(let roles):
@@ -87,8 +87,8 @@ struct AccessMiddleware: AsyncMiddleware {
         if request.url.path.hasPrefix("/api/") {
             return Response(status: .unauthorized)
         }
-        let next = request.method == .GET ? request.url.string : Paths.home
-        return request.redirect(to: Paths.login + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        let next = request.method == .GET ? request.url.string : SiteRoute.home.path
+        return request.redirect(to: SiteRoute.login.path + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
     }
 }
 

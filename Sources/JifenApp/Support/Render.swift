@@ -49,7 +49,7 @@ enum Navigation {
     static func groups(for user: CurrentUser?, on request: Request) -> [NavGroup] {
         let entries = self.entries(for: user, on: request)
         func item(_ e: (String, String, Task?)) -> NavItem {
-            NavItem(label: e.0, href: e.1, current: request.url.path == e.1 || (e.1 != Paths.home && request.url.path.hasPrefix(e.1 + "/")))
+            NavItem(label: e.0, href: e.1, current: request.url.path == e.1 || (e.1 != SiteRoute.home.path && request.url.path.hasPrefix(e.1 + "/")))
         }
         guard entries.count > flatLimit else { return [NavGroup(label: nil, items: entries.map(item), current: false)] }
         var groups = [NavGroup(label: nil, items: entries.filter { $0.2 == nil }.map(item), current: false)]
@@ -65,41 +65,41 @@ enum Navigation {
     /// (label, path, task) of every entry the user may open, in order.
     static func entries(for user: CurrentUser?, on request: Request) -> [(String, String, Task?)] {
         guard let user else {
-            return [(request.text("nav_login"), Paths.login, nil), (request.text("nav_register"), Paths.register, nil), (request.text("nav_estimate"), Paths.estimate, nil),
-                    (request.text("nav_programs"), "/programs", nil), (request.text("consultations_title"), "/consultations", nil)]
+            return [(request.text("nav_login"), SiteRoute.login.path, nil), (request.text("nav_register"), SiteRoute.register.path, nil), (request.text("nav_estimate"), SiteRoute.estimate.path, nil),
+                    (request.text("nav_programs"), SiteRoute.programs.path, nil), (request.text("consultations_title"), SiteRoute.consultations.path, nil)]
         }
-        var items: [(String, String, Task?)] = [(request.text("nav_home"), Paths.home, nil)]
+        var items: [(String, String, Task?)] = [(request.text("nav_home"), SiteRoute.home.path, nil)]
         if user.role == .citizen {
-            items.append((request.text("nav_residence"), Paths.myResidence, nil))
-            items.append((request.text("nav_points"), "/me/points", nil))
-            items.append((request.text("nav_my_programs"), "/me/programs", nil))
-            items.append((request.text("nav_estimate"), Paths.estimate, nil))
+            items.append((request.text("nav_residence"), SiteRoute.myResidence.path, nil))
+            items.append((request.text("nav_points"), SiteRoute.myPoints.path, nil))
+            items.append((request.text("nav_my_programs"), SiteRoute.myPrograms.path, nil))
+            items.append((request.text("nav_estimate"), SiteRoute.estimate.path, nil))
             return items
         }
         if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
-            items.append((request.text("nav_registrations"), Paths.registrations, .residence))
-            items.append((request.text("nav_houses"), Paths.houses, .residence))
+            items.append((request.text("nav_registrations"), SiteRoute.registrations.path, .residence))
+            items.append((request.text("nav_houses"), SiteRoute.houses.path, .residence))
         }
         if [.windowClerk, .centerAdmin].contains(user.role) {
-            items.append((request.text("nav_permits"), Paths.permits, .residence))
-            items.append((request.text("nav_point_applications"), "/points/applications", .points))
+            items.append((request.text("nav_permits"), SiteRoute.permits.path, .residence))
+            items.append((request.text("nav_point_applications"), SiteRoute.pointApplications.path, .points))
         }
         if user.role == .departmentReviewer || user.role == .centerAdmin {
-            items.append((request.text("nav_point_review"), "/points/review", .points))
-            items.append((request.text("nav_feeds"), "/feeds", .points))
+            items.append((request.text("nav_point_review"), SiteRoute.pointsReview.path, .points))
+            items.append((request.text("nav_feeds"), SiteRoute.feeds.path, .points))
         }
-        items.append((request.text("nav_standards"), Paths.standards, .points))
+        items.append((request.text("nav_standards"), SiteRoute.standards.path, .points))
         if [.centerAdmin, .educationOfficer].contains(user.role) {
-            items.append((request.text("nav_programs"), "/programs", .programs))
-            items.append((request.text("nav_dashboard"), "/dashboard", .insight))
+            items.append((request.text("nav_programs"), SiteRoute.programs.path, .programs))
+            items.append((request.text("nav_dashboard"), SiteRoute.dashboard.path, .insight))
         }
-        if user.role == .centerAdmin { items.append((request.text("nav_insight"), "/surveys", .insight)) }
-        if user.role.isStaff, let scope = user.scope { items.append((request.text("nav_org"), Paths.org(scope.rawValue), .admin)) }
+        if user.role == .centerAdmin { items.append((request.text("nav_insight"), SiteRoute.surveys.path, .insight)) }
+        if user.role.isStaff, let scope = user.scope { items.append((request.text("nav_org"), SiteRoute.org(scope.rawValue).path, .admin)) }
         if user.role == .centerAdmin {
-            items.append((request.text("nav_users"), Paths.adminUsers, .admin))
-            items.append((request.text("nav_calendar"), Paths.calendar, .admin))
+            items.append((request.text("nav_users"), SiteRoute.adminUsers.path, .admin))
+            items.append((request.text("nav_calendar"), SiteRoute.calendar.path, .admin))
         }
-        if user.role == .centerAdmin || user.role == .auditor { items.append((request.text("nav_audit"), Paths.audit, .admin)) }
+        if user.role == .centerAdmin || user.role == .auditor { items.append((request.text("nav_audit"), SiteRoute.audit.path, .admin)) }
         return items
     }
 }
@@ -120,9 +120,9 @@ extension Request {
                           place: $0.departmentName ?? $0.jurisdictionName)
             },
             nav: Navigation.groups(for: user, on: self),
-            switchLanguage: NavItem(label: application.catalog.text("language_name", other), href: Paths.language(other.rawValue) + "?back=" + (url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), current: false),
-            logout: Paths.logout,
-            passwordLink: Paths.password,
+            switchLanguage: NavItem(label: application.catalog.text("language_name", other), href: SiteRoute.language(other.rawValue).path + "?back=" + (url.string.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"), current: false),
+            logout: SiteRoute.logout.path,
+            passwordLink: SiteRoute.password.path,
             links: SiteLinks(),
             page: content
         )

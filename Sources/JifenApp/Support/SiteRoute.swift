@@ -1,0 +1,319 @@
+import Vapor
+
+/// Every route of the site, named once. A controller registers a route with it
+/// (`routes.get(.program(":code"), access: .anyone, use: page)`: the case with parameter
+/// placeholders is the pattern) and a page prints a link with it (`SiteRoute.program(code).path`),
+/// so a link cannot point where no route is and a path is written in one place only.
+enum SiteRoute: Hashable, Sendable {
+    /// `/`
+    case root
+    /// `/account/password`
+    case password
+    /// `/admin/calendar`
+    case calendar
+    /// `/admin/users`
+    case adminUsers
+    /// `/admin/users/new`
+    case adminUserNew
+    /// `/audit`
+    case audit
+    /// `/consultations`
+    case consultations
+    /// `/consultations/:code`
+    case consultation(String)
+    /// `/consultations/:code/opinions`
+    case consultationOpinions(String)
+    /// `/dashboard`
+    case dashboard
+    /// `/dashboard/:table`
+    case dashboardTable(String)
+    /// `/estimate`
+    case estimate
+    /// `/feeds`
+    case feeds
+    /// `/feeds/jobs/:id`
+    case feedJob(String)
+    /// `/healthz`
+    case healthz
+    /// `/home`
+    case home
+    /// `/houses`
+    case houses
+    /// `/houses/:id`
+    case house(String)
+    /// `/houses/:id/qr.svg`
+    case houseQR(String)
+    /// `/houses/new`
+    case houseNew
+    /// `/lang/:code`
+    case language(String)
+    /// `/login`
+    case login
+    /// `/logout`
+    case logout
+    /// `/me/household`
+    case myHousehold
+    /// `/me/identity`
+    case myIdentity
+    /// `/me/permit`
+    case myPermit
+    /// `/me/permit/endorse`
+    case myPermitEndorse
+    /// `/me/points`
+    case myPoints
+    /// `/me/programs`
+    case myPrograms
+    /// `/me/residence`
+    case myResidence
+    /// `/me/residence/:id/move-out`
+    case moveOut(String)
+    /// `/metrics`
+    case metrics
+    /// `/org/:code`
+    case org(String)
+    /// `/permits`
+    case permits
+    /// `/permits/:id/advance`
+    case permitAdvance(String)
+    /// `/permits/:id/reject`
+    case permitReject(String)
+    /// `/points/applications`
+    case pointApplications
+    /// `/points/applications/:id`
+    case pointApplication(String)
+    /// `/points/applications/:id/claims`
+    case pointApplicationClaims(String)
+    /// `/points/applications/:id/claims/:claim/delete`
+    case pointClaimDelete(String, String)
+    /// `/points/applications/:id/claims/:claim/evidence`
+    case pointClaimEvidence(String, String)
+    /// `/points/applications/:id/review`
+    case pointApplicationReview(String)
+    /// `/points/applications/:id/submit`
+    case pointApplicationSubmit(String)
+    /// `/points/archives/:resident`
+    case pointArchive(String)
+    /// `/points/archives/:resident/end`
+    case pointArchiveEnd(String)
+    /// `/points/archives/:resident/fraud`
+    case pointArchiveFraud(String)
+    /// `/points/claims/:id`
+    case pointClaim(String)
+    /// `/points/claims/:id/decision`
+    case pointClaimDecision(String)
+    /// `/points/evidence/:id`
+    case evidence(String)
+    /// `/points/review`
+    case pointsReview
+    /// `/programs`
+    case programs
+    /// `/programs/:code`
+    case program(String)
+    /// `/programs/:code/applications`
+    case programApplications(String)
+    /// `/programs/:code/apply`
+    case programApply(String)
+    /// `/programs/:code/objections`
+    case programObjections(String)
+    /// `/programs/:code/objections/:id/answer`
+    case objectionAnswer(String, String)
+    /// `/programs/:code/quotas`
+    case programQuotas(String)
+    /// `/programs/:code/quotas/csv`
+    case programQuotasCSV(String)
+    /// `/programs/:code/quotas/publish`
+    case programQuotasPublish(String)
+    /// `/programs/:code/rounds`
+    case programRounds(String)
+    /// `/programs/:code/rounds/:round/finalize`
+    case roundFinalize(String, String)
+    /// `/programs/:code/second`
+    case programSecond(String)
+    /// `/programs/new`
+    case programNew
+    /// `/publicity/:code/:round`
+    case publicity(String, String)
+    /// `/publicity/:code/:round/objections`
+    case publicityObjections(String, String)
+    /// `/readyz`
+    case readyz
+    /// `/register`
+    case register
+    /// `/register/verify`
+    case verify
+    /// `/registrations`
+    case registrations
+    /// `/registrations/:id/decision`
+    case registrationDecision(String)
+    /// `/registrations/:id/end`
+    case registrationEnd(String)
+    /// `/registrations/arrival`
+    case arrival
+    /// `/residents/:id`
+    case resident(String)
+    /// `/residents/lookup`
+    case residentLookup
+    /// `/s/:code`
+    case surveyForm(String)
+    /// `/simulate`
+    case simulate
+    /// `/simulate/jobs/:id`
+    case simulationJob(String)
+    /// `/standards`
+    case standards
+    /// `/standards/:code`
+    case standard(String)
+    /// `/standards/:code/publish`
+    case standardPublish(String)
+    /// `/standards/diff`
+    case standardsDiff
+    /// `/standards/new`
+    case standardNew
+    /// `/surveys`
+    case surveys
+    /// `/surveys/:code`
+    case survey(String)
+    /// `/surveys/:code/results.csv`
+    case surveyCSV(String)
+    /// `/surveys/:code/status`
+    case surveyStatus(String)
+
+    /// The path: a link when the parameters are values, the pattern when they are `:name`.
+    var path: String {
+        switch self {
+        case .root: "/"
+        case .password: "/account/password"
+        case .calendar: "/admin/calendar"
+        case .adminUsers: "/admin/users"
+        case .adminUserNew: "/admin/users/new"
+        case .audit: "/audit"
+        case .consultations: "/consultations"
+        case .consultation(let code): "/consultations/" + code
+        case .consultationOpinions(let code): "/consultations/" + code + "/opinions"
+        case .dashboard: "/dashboard"
+        case .dashboardTable(let table): "/dashboard/" + table
+        case .estimate: "/estimate"
+        case .feeds: "/feeds"
+        case .feedJob(let id): "/feeds/jobs/" + id
+        case .healthz: "/healthz"
+        case .home: "/home"
+        case .houses: "/houses"
+        case .house(let id): "/houses/" + id
+        case .houseQR(let id): "/houses/" + id + "/qr.svg"
+        case .houseNew: "/houses/new"
+        case .language(let code): "/lang/" + code
+        case .login: "/login"
+        case .logout: "/logout"
+        case .myHousehold: "/me/household"
+        case .myIdentity: "/me/identity"
+        case .myPermit: "/me/permit"
+        case .myPermitEndorse: "/me/permit/endorse"
+        case .myPoints: "/me/points"
+        case .myPrograms: "/me/programs"
+        case .myResidence: "/me/residence"
+        case .moveOut(let id): "/me/residence/" + id + "/move-out"
+        case .metrics: "/metrics"
+        case .org(let code): "/org/" + code
+        case .permits: "/permits"
+        case .permitAdvance(let id): "/permits/" + id + "/advance"
+        case .permitReject(let id): "/permits/" + id + "/reject"
+        case .pointApplications: "/points/applications"
+        case .pointApplication(let id): "/points/applications/" + id
+        case .pointApplicationClaims(let id): "/points/applications/" + id + "/claims"
+        case .pointClaimDelete(let id, let claim): "/points/applications/" + id + "/claims/" + claim + "/delete"
+        case .pointClaimEvidence(let id, let claim): "/points/applications/" + id + "/claims/" + claim + "/evidence"
+        case .pointApplicationReview(let id): "/points/applications/" + id + "/review"
+        case .pointApplicationSubmit(let id): "/points/applications/" + id + "/submit"
+        case .pointArchive(let resident): "/points/archives/" + resident
+        case .pointArchiveEnd(let resident): "/points/archives/" + resident + "/end"
+        case .pointArchiveFraud(let resident): "/points/archives/" + resident + "/fraud"
+        case .pointClaim(let id): "/points/claims/" + id
+        case .pointClaimDecision(let id): "/points/claims/" + id + "/decision"
+        case .evidence(let id): "/points/evidence/" + id
+        case .pointsReview: "/points/review"
+        case .programs: "/programs"
+        case .program(let code): "/programs/" + code
+        case .programApplications(let code): "/programs/" + code + "/applications"
+        case .programApply(let code): "/programs/" + code + "/apply"
+        case .programObjections(let code): "/programs/" + code + "/objections"
+        case .objectionAnswer(let code, let id): "/programs/" + code + "/objections/" + id + "/answer"
+        case .programQuotas(let code): "/programs/" + code + "/quotas"
+        case .programQuotasCSV(let code): "/programs/" + code + "/quotas/csv"
+        case .programQuotasPublish(let code): "/programs/" + code + "/quotas/publish"
+        case .programRounds(let code): "/programs/" + code + "/rounds"
+        case .roundFinalize(let code, let round): "/programs/" + code + "/rounds/" + round + "/finalize"
+        case .programSecond(let code): "/programs/" + code + "/second"
+        case .programNew: "/programs/new"
+        case .publicity(let code, let round): "/publicity/" + code + "/" + round
+        case .publicityObjections(let code, let round): "/publicity/" + code + "/" + round + "/objections"
+        case .readyz: "/readyz"
+        case .register: "/register"
+        case .verify: "/register/verify"
+        case .registrations: "/registrations"
+        case .registrationDecision(let id): "/registrations/" + id + "/decision"
+        case .registrationEnd(let id): "/registrations/" + id + "/end"
+        case .arrival: "/registrations/arrival"
+        case .resident(let id): "/residents/" + id
+        case .residentLookup: "/residents/lookup"
+        case .surveyForm(let code): "/s/" + code
+        case .simulate: "/simulate"
+        case .simulationJob(let id): "/simulate/jobs/" + id
+        case .standards: "/standards"
+        case .standard(let code): "/standards/" + code
+        case .standardPublish(let code): "/standards/" + code + "/publish"
+        case .standardsDiff: "/standards/diff"
+        case .standardNew: "/standards/new"
+        case .surveys: "/surveys"
+        case .survey(let code): "/surveys/" + code
+        case .surveyCSV(let code): "/surveys/" + code + "/results.csv"
+        case .surveyStatus(let code): "/surveys/" + code + "/status"
+        }
+    }
+
+    /// What Vapor's router matches.
+    var components: [PathComponent] { path.pathComponents }
+
+    /// Every route with its parameters as placeholders (a test finds each one registered).
+    static let patterns: [SiteRoute] = [
+        .root, .password, .calendar, .adminUsers,
+        .adminUserNew, .audit, .consultations, .consultation(":code"),
+        .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
+        .feeds, .feedJob(":id"), .healthz, .home,
+        .houses, .house(":id"), .houseQR(":id"), .houseNew,
+        .language(":code"), .login, .logout, .myHousehold,
+        .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
+        .myPrograms, .myResidence, .moveOut(":id"), .metrics,
+        .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
+        .pointApplications, .pointApplication(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
+        .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
+        .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
+        .evidence(":id"), .pointsReview, .programs, .program(":code"),
+        .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"),
+        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programRounds(":code"),
+        .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
+        .publicityObjections(":code", ":round"), .readyz, .register, .verify,
+        .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
+        .resident(":id"), .residentLookup, .surveyForm(":code"), .simulate,
+        .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"),
+        .standardsDiff, .standardNew, .surveys, .survey(":code"),
+        .surveyCSV(":code"), .surveyStatus(":code"),
+    ]
+}
+
+extension SiteRoute {
+    /// The comparison of two versions of the scoring standard.
+    static func standardDiff(from: String, to: String) -> String { standardsDiff.path + "?from=" + from + "&to=" + to }
+}
+
+/// The site-wide links every template may use (`#(links.programs)`), all from `SiteRoute`: no
+/// template writes a path of its own.
+struct SiteLinks: Encodable {
+    let root = SiteRoute.root.path
+    let myResidence = SiteRoute.myResidence.path
+    let programs = SiteRoute.programs.path
+    let pointApplications = SiteRoute.pointApplications.path
+    let dashboard = SiteRoute.dashboard.path
+    let simulate = SiteRoute.simulate.path
+    let surveys = SiteRoute.surveys.path
+    let consultations = SiteRoute.consultations.path
+}
