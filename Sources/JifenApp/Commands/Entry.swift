@@ -10,27 +10,24 @@ public enum Entry {
         var arguments = rawArguments
         let demo = arguments.contains("--demo") || arguments.dropFirst().first == "demo"
         arguments.removeAll { $0 == "--demo" }
-        if arguments.count == 1 { arguments.append("serve") }
-        let command = arguments[1]
+        if arguments.count == 1 { arguments.append(ServeCommand.name) }
+        let io = CommandIO.standard
+        let name = arguments[1]
+        if ["help", "--help", "-h"].contains(name) { io.output(Commands.usage); return 0 }
+        guard let command = Commands.named(name) else {
+            io.errors("未知命令 / unknown command: \(name)\n" + Commands.usage)
+            return 2
+        }
+        let rest = Array(arguments.dropFirst(2))
 
-        // Commands of pure computation need no database and no settings.
-        let out: (String) -> Void = { print($0) }
-        let err: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        if ["policy", "bench", "id", "allocate"].contains(command) {
+        guard command.needsApplication else {
             // Logs (of the application `bench import` starts) go to standard error, at warning.
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = .warning
                 return handler
             }
-        }
-        switch command {
-        case "policy": return PolicyCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
-        case "bench": return await BenchCLI.run(Array(arguments.dropFirst(2)), output: out, errors: err)
-        case "allocate":
-            return AllocateCLI.run(Array(arguments.dropFirst(2)), read: { FileManager.default.contents(atPath: $0).map(Array.init) }, output: out, errors: err)
-        case "id": return IdCLI.run(Array(arguments.dropFirst(2)), input: { readLine() }, today: ShanghaiDate.today(), output: out, errors: err)
-        default: break
+            return await run(command, rest, io: io, app: nil)
         }
 
         var config: AppConfig
@@ -41,7 +38,7 @@ public enum Entry {
                 config.publicURL = "http://\(value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(value(of: ["--port", "-p"], in: arguments) ?? String(config.port))"
             }
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            io.errors("\(error)")
             return 1
         }
         // Logs go to standard error, so command output (`jifen stats`) stays machine-readable.
@@ -61,39 +58,34 @@ public enum Entry {
                 env.arguments = arguments
             }
             app = try await Application.make(env)
+            try await configure(app, config: config)
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            io.errors("错误 / error: \(error)")
             return 1
         }
-        var status: Int32 = 0
-        do {
-            try await configure(app, config: config)
-            app.asyncCommands.use(StatsCommand(), as: "stats")
-            app.asyncCommands.use(AdminCommand(), as: "admin")
-            app.asyncCommands.use(DemoCommand(), as: "demo")
-            app.asyncCommands.use(ImportCommand(), as: "import")
-            app.asyncCommands.use(WorkerCommand(), as: "worker")
-            if command == "serve" {
-                try await prepareDatabase(app)
-                JobWorker.start(app)
-                if demo {
-                    let loaded = try await Demo.loadIfEmpty(app)
-                    printDemo(loaded: loaded, config: config)
-                }
-                print("Jifen 积分 — 打开 / open: http://\(value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(value(of: ["--port", "-p"], in: arguments) ?? String(config.port))/login")
-                // Piped output (a service, CI) is block-buffered: the address must show now.
-                fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
-            }
-            try await app.execute()
-        } catch let problem as AppConfig.Problem {
-            FileHandle.standardError.write(Data("\(problem)\n".utf8))
-            status = 1
-        } catch {
-            FileHandle.standardError.write(Data("错误 / error: \(error)\n".utf8))
-            status = 1
-        }
+        // Commands with a database all take --demo (the demo's own key), and serve loads the demo.
+        let status = await run(command, demo ? rest + ["--demo"] : rest, io: io, app: app)
         try? await app.asyncShutdown()
         return status
+    }
+
+    /// Runs a command and turns what it threw into words on standard error and an exit status.
+    static func run(_ command: any JifenCommand.Type, _ arguments: [String], io: CommandIO, app: Application?) async -> Int32 {
+        do {
+            return try await command.run(arguments, io: io, app: app)
+        } catch let usage as CommandUsage {
+            io.errors(usage.message + "\n用法 / usage:\n" + command.usage)
+            return 2
+        } catch let problem as AppConfig.Problem {
+            io.errors("\(problem)")
+            return 1
+        } catch let failure as CommandFailure {
+            io.errors(failure.description)
+            return 1
+        } catch {
+            io.errors("错误 / error: \(error)")
+            return 1
+        }
     }
 
     static func value(of names: [String], in arguments: [String]) -> String? {
@@ -103,7 +95,7 @@ public enum Entry {
         return nil
     }
 
-    static func printDemo(loaded: Bool, config: AppConfig) {
+    static func demoLines(loaded: Bool, config: AppConfig) -> String {
         var lines: [String] = []
         lines.append(loaded ? "演示数据已载入（张家港市） / demo data loaded" : "数据库非空，未重新载入演示数据 / database not empty, demo data left as it is")
         if config.secretKeyGenerated {
@@ -115,18 +107,31 @@ public enum Entry {
                 lines.append("  \(account.login.padding(toLength: 16, withPad: " ", startingAt: 0)) \(account.role.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)) \(account.displayName)")
             }
         }
-        print(lines.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
     }
 }
 
-/// `jifen demo`: loads the demo organisation into the configured database if it is empty.
-struct DemoCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
-    var help: String { "Loads the demo organisation into an empty database." }
+/// `jifen serve [--hostname H] [--port P] [--demo]`: migrates, starts the job worker, loads the
+/// demo into an empty database with `--demo`, prints the address and serves (Vapor's server,
+/// which reads `--hostname` and `--port`).
+enum ServeCommand: JifenCommand {
+    static let name = "serve"
+    static let usage = "jifen serve [--hostname H] [--port P] [--demo]"
+    static let needsApplication = true
 
-    func run(using context: CommandContext, signature: Signature) async throws {
-        try await prepareDatabase(context.application)
-        let loaded = try await Demo.loadIfEmpty(context.application)
-        Entry.printDemo(loaded: loaded, config: context.application.jifenConfig)
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        guard let app else { return 1 }
+        let config = app.jifenConfig
+        try await prepareDatabase(app)
+        JobWorker.start(app)
+        if arguments.contains("--demo") {
+            let loaded = try await Demo.loadIfEmpty(app)
+            io.output(Entry.demoLines(loaded: loaded, config: config))
+        }
+        io.output("Jifen 积分 — 打开 / open: http://\(Entry.value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(Entry.value(of: ["--port", "-p"], in: arguments) ?? String(config.port))/login")
+        // Piped output (a service, CI) is block-buffered: the address must show now.
+        fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
+        try await app.execute()
+        return 0
     }
 }

@@ -26,14 +26,17 @@ enum Stats {
     }
 }
 
-struct StatsCommand: AsyncCommand {
-    struct Signature: CommandSignature {}
-    var help: String { "Counts in the configured database, one `name value` per line." }
+/// `jifen stats`: counts in the configured database, one `name value` per line.
+enum StatsCommand: JifenCommand {
+    static let name = "stats"
+    static let usage = "jifen stats"
+    static let needsApplication = true
 
-    func run(using context: CommandContext, signature: Signature) async throws {
-        try await prepareDatabase(context.application)
-        for (name, value) in try await Stats.counts(on: context.application.db) {
-            context.console.output("\(name) \(value)".consoleText())
-        }
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        _ = try Arguments(arguments, flags: [Arguments.demo])
+        guard let app else { return 1 }
+        try await prepareDatabase(app)
+        for (name, value) in try await Stats.counts(on: app.db) { io.output("\(name) \(value)") }
+        return 0
     }
 }

@@ -114,19 +114,16 @@ enum JobWorker {
 /// `jifen worker [--once]`: runs queued jobs on this machine, beside or instead of the servers'
 /// own loops (any number of workers can share one PostgreSQL). `--once` runs what is queued now
 /// and stops.
-struct WorkerCommand: AsyncCommand {
-    struct Signature: CommandSignature {
-        @Flag(name: "once", help: "run the jobs queued now, then stop")
-        var once: Bool
-    }
+enum WorkerCommand: JifenCommand {
+    static let name = "worker"
+    static let usage = "jifen worker [--once]"
+    static let needsApplication = true
 
-    var help: String { "Runs queued jobs (feed imports)." }
-
-    struct Failed: Error, CustomStringConvertible { let description: String }
-
-    /// Prints `jobs run N` and `jobs failed M`; with `--once`, exits with an error when any failed.
-    func run(using context: CommandContext, signature: Signature) async throws {
-        let app = context.application
+    /// Prints `jobs run N` and `jobs failed M`; with `--once`, exits 1 when any failed.
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        let signature = try Arguments(arguments, flags: ["--once", Arguments.demo])
+        guard signature.positional.isEmpty else { throw CommandUsage(message: "多余的参数 / unexpected: \(signature.positional.joined(separator: " "))") }
+        guard let app else { return 1 }
         try await prepareDatabase(app)
         var ran = 0, failed = 0
         while !Task.isCancelled {
@@ -135,11 +132,12 @@ struct WorkerCommand: AsyncCommand {
             case .failed: ran += 1; failed += 1; continue
             case .idle: break
             }
-            if signature.once { break }
+            if signature.has("--once") { break }
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
-        context.console.output("jobs run \(ran)".consoleText())
-        context.console.output("jobs failed \(failed)".consoleText())
-        if failed > 0 { throw Failed(description: "\(failed) 个任务失败 / \(failed) jobs failed") }
+        io.output("jobs run \(ran)")
+        io.output("jobs failed \(failed)")
+        if failed > 0 { throw CommandFailure(description: "\(failed) 个任务失败 / \(failed) jobs failed") }
+        return 0
     }
 }

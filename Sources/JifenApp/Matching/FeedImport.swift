@@ -210,38 +210,36 @@ enum FeedImporter {
 
 /// `jifen import --feed KIND FILE`: imports a department's feed file, showing progress, then
 /// what was added, changed, left unchanged and refused (each refused row by its line).
-struct ImportCommand: AsyncCommand {
-    struct Signature: CommandSignature {
-        @Option(name: "feed", help: "socialInsurance | tax | bloodDonation | volunteerHours | military")
-        var feed: String?
-        @Argument(name: "file", help: "the CSV file (UTF-8, with or without BOM, or GB18030)")
-        var file: String
-    }
+enum ImportCommand: JifenCommand {
+    static let name = "import"
+    static let usage = "jifen import --feed socialInsurance|tax|bloodDonation|volunteerHours|military FILE"
+    static let needsApplication = true
 
-    var help: String { "Imports a department's feed file (data matching)." }
+    typealias Failure = CommandFailure
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
-
-    func run(using context: CommandContext, signature: Signature) async throws {
-        guard let raw = signature.feed, let kind = FeedKind(rawValue: raw) else {
-            throw Failure(description: "--feed 应为 / must be one of: " + FeedKind.allCases.map(\.rawValue).joined(separator: ", "))
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        let parsed = try Arguments(arguments, options: ["--feed"], flags: [Arguments.demo])
+        guard parsed.positional.count == 1, let file = parsed.positional.first else { throw CommandUsage(message: "FILE：必填 / required") }
+        guard let raw = parsed["--feed"], let kind = FeedKind(rawValue: raw) else {
+            throw CommandUsage(message: "--feed 应为 / must be one of: " + FeedKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        guard let data = FileManager.default.contents(atPath: signature.file) else {
-            throw Failure(description: "\(signature.file): 无法读取 / cannot read the file")
+        guard let data = FileManager.default.contents(atPath: file) else {
+            io.errors("\(file): 无法读取 / cannot read the file")
+            return 2
         }
-        let app = context.application
+        guard let app else { return 1 }
         try await prepareDatabase(app)
-        let console = context.console
         let now = app.effects.now()
-        let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: (signature.file as NSString).lastPathComponent,
+        let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: (file as NSString).lastPathComponent,
                                                  by: .cli, app: app, db: app.db, today: ShanghaiDate.today(now), now: now) { done, total in
-            if done == total || done % 100_000 < FeedImporter.batch { console.output("进度 / progress: \(done)/\(total)".consoleText()) }
+            if done == total || done % 100_000 < FeedImporter.batch { io.output("进度 / progress: \(done)/\(total)") }
         }
-        if let problem = summary.headerProblem { throw Failure(description: "\(signature.file): \(problem)") }
-        for problem in summary.problems { console.output("\(signature.file):\(problem.line): \(problem.reason)".consoleText()) }
+        if let problem = summary.headerProblem { throw Failure(description: "\(file): \(problem)") }
+        for problem in summary.problems { io.output("\(file):\(problem.line): \(problem.reason)") }
         // Points archives that the feed covers follow the new records (动态调整).
         let adjusted = try await PointsService(app: app, db: app.db, now: app.effects.now(), actor: .system, logger: app.logger).refresh(afterFeed: kind.rawValue)
-        if adjusted > 0 { console.output("积分档案调整 / archives adjusted: \(adjusted)".consoleText()) }
-        console.output("编码 / encoding \(summary.encoding)；行 / rows \(summary.rows)；新增 / added \(summary.added)；更新 / changed \(summary.changed)；未变 / unchanged \(summary.unchanged)；拒绝 / refused \(summary.problems.count)".consoleText())
+        if adjusted > 0 { io.output("积分档案调整 / archives adjusted: \(adjusted)") }
+        io.output("编码 / encoding \(summary.encoding)；行 / rows \(summary.rows)；新增 / added \(summary.added)；更新 / changed \(summary.changed)；未变 / unchanged \(summary.unchanged)；拒绝 / refused \(summary.problems.count)")
+        return 0
     }
 }

@@ -1,0 +1,164 @@
+import Foundation
+import Vapor
+
+/// Every `jifen` subcommand is declared the same way: its name, its usage, whether it needs the
+/// settings and the database, and what it does. It returns its exit status: 0 done, 1 failed
+/// (a refused input, a failed job), 2 wrong usage or an unreadable file; a `CommandFailure` it
+/// throws is printed on standard error and exits 1.
+protocol JifenCommand {
+    static var name: String { get }
+    /// One or more lines, `jifen NAME …`, shown by `jifen help` and with a usage error.
+    static var usage: String { get }
+    /// Commands of pure computation read no settings and open no database.
+    static var needsApplication: Bool { get }
+    /// `app` is configured (settings read, database connected, not yet migrated) when the command
+    /// needs it, nil otherwise.
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32
+}
+
+/// Where a command writes and reads: standard output for its results, standard error for
+/// problems and progress, standard input.
+struct CommandIO: Sendable {
+    let output: @Sendable (String) -> Void
+    let errors: @Sendable (String) -> Void
+    let input: @Sendable () -> String?
+
+    static let standard = CommandIO(
+        output: { print($0) },
+        errors: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+        input: { readLine(strippingNewline: true) }
+    )
+}
+
+/// A command that could not do what it was asked, in words for the person who typed it.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// The subcommands, in the order `jifen help` lists them.
+enum Commands {
+    static let all: [any JifenCommand.Type] = [
+        ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self,
+        IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self,
+    ]
+
+    static func named(_ name: String) -> (any JifenCommand.Type)? { all.first { $0.name == name } }
+
+    static var usage: String {
+        // Each command's lines, without the "用法 / usage:" some of them begin with.
+        let lines = all.flatMap { $0.usage.replacingOccurrences(of: "用法 / usage:", with: "").split(separator: "\n") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return "用法 / usage:\n" + (lines + ["jifen help"]).map { "  " + $0 }.joined(separator: "\n")
+    }
+}
+
+/// The arguments after the command's name: `--option value`, `--flag`, and the rest in order.
+/// An option the command does not know is a usage error that names it.
+struct Arguments: Sendable {
+    private(set) var positional: [String] = []
+    private var values: [String: String] = [:]
+    private var set: Set<String> = []
+
+    init(_ raw: [String], options: Set<String> = [], flags: Set<String> = []) throws {
+        var i = 0
+        while i < raw.count {
+            let argument = raw[i]
+            if options.contains(argument) {
+                guard i + 1 < raw.count else { throw CommandUsage(message: "\(argument)：缺少值 / needs a value") }
+                values[argument] = raw[i + 1]
+                i += 2
+            } else if flags.contains(argument) {
+                set.insert(argument)
+                i += 1
+            } else if argument.hasPrefix("--") {
+                throw CommandUsage(message: "未知参数 / unknown option: \(argument)")
+            } else {
+                positional.append(argument)
+                i += 1
+            }
+        }
+    }
+
+    /// Every command with a database takes it: use the demo's own key (and, for serve, the demo).
+    static let demo = "--demo"
+
+    subscript(option: String) -> String? { values[option] }
+    func has(_ flag: String) -> Bool { set.contains(flag) }
+}
+
+/// Wrong usage: printed with the command's usage, exit status 2.
+struct CommandUsage: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// `jifen migrate`: brings the configured database to the current version (`serve` does this by
+/// itself); prints what it ran.
+enum MigrateCommand: JifenCommand {
+    static let name = "migrate"
+    static let usage = "jifen migrate"
+    static let needsApplication = true
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        _ = try Arguments(arguments, flags: [Arguments.demo])
+        guard let app else { return 1 }
+        try await prepareDatabase(app)
+        io.output("数据库已是最新版本 / the database is up to date")
+        return 0
+    }
+}
+
+/// `jifen demo`: loads the demo organisation into the configured database if it is empty.
+enum DemoCommand: JifenCommand {
+    static let name = "demo"
+    static let usage = "jifen demo"
+    static let needsApplication = true
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        _ = try Arguments(arguments, flags: [Arguments.demo])
+        guard let app else { return 1 }
+        try await prepareDatabase(app)
+        let loaded = try await Demo.loadIfEmpty(app)
+        io.output(Entry.demoLines(loaded: loaded, config: app.jifenConfig))
+        return 0
+    }
+}
+
+// The commands of pure computation: no settings, no database.
+
+extension IdCLI: JifenCommand {
+    static let name = "id"
+    static let needsApplication = false
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        run(arguments, input: io.input, today: ShanghaiDate.today(), output: io.output, errors: io.errors)
+    }
+}
+
+extension PolicyCLI: JifenCommand {
+    static let name = "policy"
+    static let needsApplication = false
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        run(arguments, output: io.output, errors: io.errors)
+    }
+}
+
+extension AllocateCLI: JifenCommand {
+    static let name = "allocate"
+    static let needsApplication = false
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        run(arguments, read: { FileManager.default.contents(atPath: $0).map(Array.init) }, output: io.output, errors: io.errors)
+    }
+}
+
+extension BenchCLI: JifenCommand {
+    static let name = "bench"
+    static let usage = "jifen bench [scoring | import | allocation] [--profiles N] [--import-rows N] [--applicants N]"
+    static let needsApplication = false
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        await run(arguments, output: io.output, errors: io.errors)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+@testable import JifenApp
+import XCTest
+
+/// `jifen`'s subcommands are declared one way and answer the same way: `help` lists them all, an
+/// unknown command or option is a usage error (exit 2) that shows the usage.
+final class CommandLineTests: XCTestCase {
+    override func setUpWithError() throws { try skipInThePostgresRun() }
+
+    /// Runs the built `jifen` in a fresh data directory: exit status, standard output, standard error.
+    func jifen(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-cli-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = Process()
+        process.executableURL = ServerProcess.binary
+        process.arguments = arguments
+        process.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, errors)
+    }
+
+    func testEveryCommandIsDeclaredOnceAndListedByHelp() throws {
+        let names = Commands.all.map { $0.name }
+        XCTAssertEqual(Set(names).count, names.count, "each command named once")
+        XCTAssertEqual(names.sorted(), ["admin", "allocate", "bench", "demo", "id", "import", "migrate", "policy", "serve", "stats", "worker"])
+        for command in Commands.all {
+            XCTAssertTrue(command.usage.contains("jifen \(command.name)"), "\(command.name)'s usage names it")
+        }
+        let (status, output, _) = try jifen(["help"])
+        XCTAssertEqual(status, 0)
+        for name in names { XCTAssertTrue(output.contains("jifen \(name)"), "help lists \(name)") }
+    }
+
+    func testAnUnknownCommandOrOptionIsAUsageError() throws {
+        let (unknown, _, unknownErrors) = try jifen(["frobnicate"])
+        XCTAssertEqual(unknown, 2)
+        XCTAssertTrue(unknownErrors.contains("未知命令 / unknown command: frobnicate"))
+        XCTAssertTrue(unknownErrors.contains("jifen stats"), "the usage follows")
+        let (option, output, optionErrors) = try jifen(["stats", "--bogus"])
+        XCTAssertEqual(option, 2)
+        XCTAssertEqual(output, "", "nothing counted")
+        XCTAssertTrue(optionErrors.contains("未知参数 / unknown option: --bogus"))
+        XCTAssertTrue(optionErrors.contains("jifen stats"))
+        let (action, _, actionErrors) = try jifen(["admin", "delete", "--login", "x"])
+        XCTAssertEqual(action, 2)
+        XCTAssertTrue(actionErrors.contains("jifen admin create"))
+    }
+
+    func testADatabaseCommandRunsAndAFailedOneExitsOne() throws {
+        let (status, output, _) = try jifen(["stats"])
+        XCTAssertEqual(status, 0)
+        XCTAssertTrue(output.contains("residents 0"), output)
+        // A refused input fails with the reason, exit 1.
+        let (refused, _, errors) = try jifen(["admin", "create", "--login", "ab", "--name", "管理员"])
+        XCTAssertEqual(refused, 1)
+        XCTAssertTrue(errors.contains("--login："), errors)
+        // The password read from standard input is taken.
+        let (created, createdOutput, createdErrors) = try jifen(["admin", "create", "--login", "admin.city", "--name", "管理员", "--city", "张家港市",
+                                                                  "--city-code", "320582", "--password-stdin"], input: "Secret123\n")
+        XCTAssertEqual(created, 0, createdErrors)
+        XCTAssertTrue(createdOutput.contains("center admin created: admin.city"))
+        XCTAssertFalse(createdOutput.contains("initial password"), "no password generated")
+    }
+}
