@@ -122,6 +122,11 @@ final class ProgramsTests: XCTestCase {
             let missing = try await admin.post("/programs", form)
             XCTAssertEqual(missing.status, .badRequest)
             XCTAssertTrue(missing.body.contains("请填写项目名称"))
+            // The refused form keeps what was typed, marks the field and ties its message to it.
+            XCTAssertTrue(missing.body.contains(#"<input id="title" name="title" value="" maxlength="80" aria-describedby="title-error" aria-invalid="true"><p class="error" id="title-error">"#))
+            XCTAssertTrue(missing.body.contains(#"<input id="closes" name="closes" type="date" value="2026-09-30">"#))
+            XCTAssertTrue(missing.body.contains(#"<option value="grade1" selected>"#))
+            XCTAssertTrue(missing.body.contains(#"<input type="checkbox" id="requirePermit" name="requirePermit" checked>"#))
             form["title"] = "2026年积分入学（小学一年级）"
             form["tiebreak"] = "socialSecurity,nonsense"
             let badCategory = try await admin.post("/programs", form)

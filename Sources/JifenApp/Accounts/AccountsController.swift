@@ -91,9 +91,18 @@ enum AccountsController {
     // MARK: registration
 
     struct RegisterContent: Encodable {
-        var form: FormState
+        let fields: [FormField]
         var action = SiteRoute.register.path
         var loginLink = SiteRoute.login.path
+
+        init(_ req: Request, form: FormState) {
+            fields = [
+                form.field("phone", req.text("field_phone"), .tel, maxLength: 11, autocomplete: "tel", required: true),
+                form.field("displayName", req.text("field_displayName"), maxLength: 30, autocomplete: "name", required: true),
+                form.field("password", req.text("field_password"), .password, hint: req.text("register_password_hint"), autocomplete: "new-password", required: true),
+                form.field("passwordConfirm", req.text("field_passwordConfirm"), .password, autocomplete: "new-password", required: true),
+            ]
+        }
     }
 
     struct RegisterForm: Decodable {
@@ -106,7 +115,7 @@ enum AccountsController {
     static let registerFields = ["phone", "displayName", "password", "passwordConfirm"]
 
     static func registerPage(_ req: Request) async throws -> Response {
-        try await req.render("register", title: "register_title", RegisterContent(form: FormState(fields: registerFields)))
+        try await req.render("register", title: "register_title", RegisterContent(req, form: FormState(fields: registerFields)))
     }
 
     static func registerCitizen(_ req: Request) async throws -> Response {
@@ -128,7 +137,7 @@ enum AccountsController {
             form.fail("phone", req.text("register_phone_taken"))
         }
         guard form.isValid else {
-            return try await req.render("register", title: "register_title", RegisterContent(form: form), status: .badRequest)
+            return try await req.render("register", title: "register_title", RegisterContent(req, form: form), status: .badRequest)
         }
 
         let hash = try await req.password.async.hash(password)

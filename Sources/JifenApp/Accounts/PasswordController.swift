@@ -13,9 +13,18 @@ enum PasswordController {
     static let fields = ["current", "password", "passwordConfirm"]
 
     struct Content: Encodable {
-        var form: FormState
+        let fields: [FormField]
         var action = SiteRoute.password.path
         var done: String?
+
+        init(_ req: Request, form: FormState, done: String? = nil) {
+            fields = [
+                form.field("current", req.text("field_current"), .password, autocomplete: "current-password", required: true),
+                form.field("password", req.text("field_newPassword"), .password, hint: req.text("register_password_hint"), autocomplete: "new-password", required: true),
+                form.field("passwordConfirm", req.text("field_passwordConfirm"), .password, autocomplete: "new-password", required: true),
+            ]
+            self.done = done
+        }
     }
 
     struct Form: Decodable {
@@ -26,7 +35,7 @@ enum PasswordController {
 
     static func page(_ req: Request) async throws -> Response {
         let done = req.query[String.self, at: "changed"] != nil ? req.text("password_changed") : nil
-        return try await req.render("password", title: "password_title", Content(form: FormState(fields: fields), done: done))
+        return try await req.render("password", title: "password_title", Content(req, form: FormState(fields: fields), done: done))
     }
 
     static func change(_ req: Request) async throws -> Response {
@@ -44,7 +53,7 @@ enum PasswordController {
             // Guessing the current password is throttled like signing in.
             if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
                 form.fail("current", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
-                return try await req.render("password", title: "password_title", Content(form: form), status: .tooManyRequests)
+                return try await req.render("password", title: "password_title", Content(req, form: form), status: .tooManyRequests)
             }
             if try await !req.password.async.verify(current, created: user.passwordHash) {
                 try await Throttle.record(login: user.login, succeeded: false, on: req)
@@ -54,7 +63,7 @@ enum PasswordController {
             }
         }
         guard form.isValid else {
-            return try await req.render("password", title: "password_title", Content(form: form), status: .badRequest)
+            return try await req.render("password", title: "password_title", Content(req, form: form), status: .badRequest)
         }
         let hash = try await req.password.async.hash(password)
         let now = req.now

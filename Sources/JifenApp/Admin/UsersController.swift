@@ -115,10 +115,7 @@ enum UsersController {
     static let fields = ["login", "displayName", "role", "jurisdiction", "department", "password"]
 
     struct NewContent: Encodable {
-        let form: FormState
-        let roles: [SelectOption]
-        let jurisdictions: [SelectOption]
-        let departments: [SelectOption]
+        let fields: [FormField]
         let action: String
         let created: String?
     }
@@ -137,11 +134,17 @@ enum UsersController {
         let departments = try await Department.query(on: req.db).sort(\.$code).all()
         let indent = ["city": "", "town": "　", "community": "　　", "grid": "　　　"]
         return NewContent(
-            form: form,
-            roles: Role.staff.map { SelectOption(value: $0.rawValue, label: req.text("role_" + $0.rawValue), selected: form.values["role"] == $0.rawValue) },
-            jurisdictions: places.map { SelectOption(value: $0.code, label: (indent[$0.level] ?? "") + $0.name, selected: form.values["jurisdiction"] == $0.code) },
-            departments: [SelectOption(value: "", label: req.text("users_no_department"), selected: (form.values["department"] ?? "").isEmpty)]
-                + departments.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["department"] == $0.code) },
+            fields: [
+                form.field("login", req.text("field_staffLogin"), autocomplete: "off", required: true),
+                form.field("displayName", req.text("field_displayName"), maxLength: 30, required: true),
+                form.field("role", req.text("field_role"), .select, options: [("", "—")] + Role.staff.map { ($0.rawValue, req.text("role_" + $0.rawValue)) }, required: true),
+                form.field("jurisdiction", req.text("field_jurisdiction"), .select,
+                           options: [("", "—")] + places.map { ($0.code, (indent[$0.level] ?? "") + $0.name) }, required: true),
+                form.field("department", req.text("field_department"), .select,
+                           options: [("", req.text("users_no_department"))] + departments.map { ($0.code, $0.name) }),
+                form.field("password", req.text("field_initialPassword"), .password, hint: req.text("register_password_hint") + " " + req.text("users_password_hint"),
+                           autocomplete: "new-password", required: true),
+            ],
             action: SiteRoute.adminUsers.path, created: created
         )
     }

@@ -16,7 +16,7 @@ enum ConsultationsController {
     static let channels = ["online", "letter", "email", "phone"]
 
     struct Row: Encodable { let href: String; let title: String; let period: String; let open: Bool }
-    struct ListContent: Encodable { let rows: [Row]; let canCreate: Bool; let form: FormState }
+    struct ListContent: Encodable { let rows: [Row]; let canCreate: Bool; let form: FormState; let fields: [FormField] }
 
     static func list(_ req: Request) async throws -> Response {
         try await renderList(req, form: FormState(fields: ["code", "title", "notice", "opens", "closes", "topics"],
@@ -28,7 +28,14 @@ enum ConsultationsController {
         let content = ListContent(rows: all.map { c in
             Row(href: SiteRoute.consultation(c.code).path, title: c.title, period: c.opens.description + " – " + c.closes.description,
                 open: (c.opens <= today(req)) && (today(req) <= c.closes))
-        }, canCreate: req.currentUser?.role == .centerAdmin, form: form)
+        }, canCreate: req.currentUser?.role == .centerAdmin, form: form, fields: [
+            form.field("code", req.text("field_program_code"), maxLength: 40),
+            form.field("title", req.text("field_consultation_title"), maxLength: 80),
+            form.field("notice", req.text("field_consultation_notice"), .textarea),
+            form.field("opens", req.text("field_program_opens"), .date),
+            form.field("closes", req.text("field_program_closes"), .date),
+            form.field("topics", req.text("field_topics"), .textarea, hint: req.text("consultation_topics_hint"), rows: 4),
+        ])
         return try await req.render("consultations", title: "consultations_title", content, status: status)
     }
 

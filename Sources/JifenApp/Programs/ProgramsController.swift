@@ -63,7 +63,7 @@ enum ProgramsController {
 
     // MARK: set up
 
-    struct NewContent: Encodable { let form: FormState; let kinds: [SelectOption]; let action: String; let categories: String }
+    struct NewContent: Encodable { let form: FormState; let fields: [FormField]; let action: String }
 
     static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidenceYears", "requirePermit", "ageMin", "ageMax", "ageCutoff", "tiebreak", "threshold"]
 
@@ -77,8 +77,25 @@ enum ProgramsController {
 
     static func renderNew(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
         let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
-        let content = NewContent(form: form, kinds: ProgramRules.Kind.allCases.map { SelectOption(value: $0.rawValue, label: req.text("program_kind_" + $0.rawValue), selected: form.values["kind"] == $0.rawValue) },
-                                 action: SiteRoute.programs.path, categories: standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? "")
+        let categories = standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? ""
+        func label(_ name: String) -> String { req.text("field_program_" + name) }
+        let fields = [
+            form.field("code", label("code"), hint: req.text("program_code_rule"), maxLength: 40, placeholder: "2027-grade1"),
+            form.field("title", label("title"), maxLength: 80),
+            form.field("kind", label("kind"), .select, options: ProgramRules.Kind.allCases.map { ($0.rawValue, req.text("program_kind_" + $0.rawValue)) }),
+            form.field("year", label("year"), .number),
+            form.field("opens", label("opens"), .date),
+            form.field("closes", label("closes"), .date),
+            form.field("maxChoices", label("maxChoices"), .number),
+            form.field("minResidenceYears", label("minResidenceYears"), .number),
+            form.field("requirePermit", label("requirePermit"), .checkbox),
+            form.field("ageMin", label("ageMin"), .number, hint: req.text("program_age_hint")),
+            form.field("ageMax", label("ageMax"), .number),
+            form.field("ageCutoff", label("ageCutoff"), .date),
+            form.field("tiebreak", label("tiebreak"), hint: req.text("program_tiebreak_hint") + " " + categories),
+            form.field("threshold", label("threshold"), .decimal, hint: req.text("program_threshold_hint")),
+        ]
+        let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
         return try await req.render("program-new", title: "program_new_title", content, status: status)
     }
 

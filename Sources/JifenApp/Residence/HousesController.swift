@@ -56,16 +56,26 @@ enum HousesController {
     static let fields = ["grid", "building", "unit", "room", "address", "landlord", "landlordPhone", "capacity"]
 
     struct NewContent: Encodable {
-        let form: FormState
-        let grids: [SelectOption]
+        let grid: FormField
+        /// Building, unit and room, side by side.
+        let place: [FormField]
+        let fields: [FormField]
         let action: String
     }
 
     static func newContent(_ req: Request, form: FormState) async throws -> NewContent {
         guard let scope = try req.requireUser().scope else { throw Abort(.forbidden) }
         let grids = try await Jurisdiction.within(scope, on: req.db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
-        return NewContent(form: form, grids: grids.map { SelectOption(value: $0.code, label: $0.name, selected: form.values["grid"] == $0.code || grids.count == 1) },
-                          action: SiteRoute.houses.path)
+        return NewContent(
+            grid: form.field("grid", req.text("field_grid"), .select, options: grids.map { ($0.code, $0.name) }),
+            place: ["building", "unit", "room"].map { form.field($0, req.text("field_" + $0), maxLength: 6) },
+            fields: [
+                form.field("address", req.text("field_address"), maxLength: 100),
+                form.field("landlord", req.text("field_landlord"), maxLength: 30),
+                form.field("landlordPhone", req.text("field_landlordPhone"), .tel, maxLength: 11),
+                form.field("capacity", req.text("field_capacity"), .number, maxLength: 2),
+            ],
+            action: SiteRoute.houses.path)
     }
 
     static func newPage(_ req: Request) async throws -> Response {

@@ -1,0 +1,34 @@
+/// One field of a form as a page shows it: its label in the reader's language, what was typed,
+/// its problem, a hint. The shared partial `field.leaf` draws every kind the same way, so a new
+/// field is one line in Swift (`form.field("title", req.text("field_title"))`) and none in the
+/// template (`#for(f in page.fields):#extend("field", f)#endfor`).
+struct FormField: Encodable {
+    enum Kind: String, Encodable { case text, number, decimal, date, tel, password, select, textarea, checkbox }
+
+    let name: String
+    let label: String
+    let kind: Kind
+    let value: String
+    let error: String?
+    let hint: String?
+    let options: [SelectOption]
+    let maxLength: Int?
+    let placeholder: String?
+    let autocomplete: String?
+    let required: Bool
+    let rows: Int?
+    let checked: Bool
+}
+
+extension FormState {
+    /// The field `name` of this form, with what was typed and its problem, if any. A select's
+    /// options are marked selected by the value; a password is never sent back.
+    func field(_ name: String, _ label: String, _ kind: FormField.Kind = .text, hint: String? = nil, options: [(value: String, label: String)] = [],
+               maxLength: Int? = nil, placeholder: String? = nil, autocomplete: String? = nil, required: Bool = false, rows: Int? = nil) -> FormField {
+        let value = values[name] ?? ""
+        return FormField(name: name, label: label, kind: kind, value: kind == .password ? "" : value, error: errors[name], hint: hint,
+                         options: options.map { SelectOption(value: $0.value, label: $0.label, selected: $0.value == value) },
+                         maxLength: maxLength, placeholder: placeholder, autocomplete: autocomplete, required: required, rows: rows,
+                         checked: kind == .checkbox && value == "on")
+    }
+}
