@@ -81,9 +81,7 @@ enum ConsultationsController {
         let period: String
         let open: Bool
         let isStaff: Bool
-        let topics: [SelectOption]
-        let channels: [SelectOption]
-        let form: FormState
+        let fields: [FormField]
         let action: String
         let groups: [Group]
         let total: Int
@@ -117,9 +115,11 @@ enum ConsultationsController {
         let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)])
         let content = PageContent(
             title: c.title, notice: c.notice, period: c.opens.description + " – " + c.closes.description, open: open, isStaff: staff,
-            topics: c.topics.map { SelectOption(value: $0, label: $0, selected: form.values["topic"] == $0) },
-            channels: channels.map { SelectOption(value: $0, label: req.text("channel_" + $0), selected: form.values["channel"] == $0) },
-            form: form, action: SiteRoute.consultationOpinions(c.code).path, groups: groups, total: opinions.count, chart: chart,
+            fields: [form.field("topic", req.text("field_topic"), .select, options: c.topics.map { ($0, $0) }, idPrefix: "o-")]
+                + (staff ? [form.field("channel", req.text("field_channel"), .select, options: channels.map { ($0, req.text("channel_" + $0)) }, idPrefix: "o-")] : [])
+                + [form.field("author", req.text("field_author"), maxLength: 50, idPrefix: "o-"),
+                   form.field("text", req.text("field_opinion"), .textarea, maxLength: 2000, rows: 4, idPrefix: "o-")],
+            action: SiteRoute.consultationOpinions(c.code).path, groups: groups, total: opinions.count, chart: chart,
             done: req.query[String.self, at: "done"] != nil)
         return try await req.render("consultation", title: "consultations_title", content, status: status)
     }

@@ -22,10 +22,10 @@ extension ProgramsController {
         let totalSeats: Int
         let isOrganiser: Bool
         let quotaForm: FormState
+        let quotaFields: [FormField]
         let quotaAction: String
         let csvAction: String
         let publishAction: String
-        let towns: [SelectOption]
         let canApply: Bool
         let applyLink: String
         let rounds: [RoundLink]
@@ -76,8 +76,13 @@ extension ProgramsController {
             quotaPublished: published,
             quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats) } : [],
             totalSeats: quotas.reduce(0) { $0 + $1.seats }, isOrganiser: organiser, quotaForm: quotaForm,
+            quotaFields: [
+                quotaForm.field("school", req.text("field_school_code"), maxLength: 30, idPrefix: "q-"),
+                quotaForm.field("name", req.text("field_school_name"), hint: req.text("program_school_new_hint"), maxLength: 60, idPrefix: "q-"),
+                quotaForm.field("town", req.text("field_town"), .select, options: [("", "—")] + towns.map { ($0.code, $0.name) }, idPrefix: "q-"),
+                quotaForm.field("seats", req.text("field_seats"), .number, idPrefix: "q-"),
+            ],
             quotaAction: SiteRoute.programQuotas(program.code).path, csvAction: SiteRoute.programQuotasCSV(program.code).path, publishAction: SiteRoute.programQuotasPublish(program.code).path,
-            towns: towns.map { SelectOption(value: $0.code, label: $0.name, selected: quotaForm.values["town"] == $0.code) },
             canApply: user?.role == .citizen && today(req) >= rules.opens && today(req) <= rules.closes && (published || !rules.kind.isSchool),
             applyLink: SiteRoute.programApply(program.code).path,
             rounds: rounds.map { RoundLink(href: SiteRoute.publicity(program.code, String($0.round)).path, label: req.text("program_round", ["n": String($0.round)]),

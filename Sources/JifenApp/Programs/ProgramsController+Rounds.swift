@@ -96,7 +96,7 @@ extension ProgramsController {
         let corrections: [CorrectionView]
         let objectionOpen: Bool
         let objectionAction: String
-        let objection: FormState
+        let objectionFields: [FormField]
         let notice: String?
         let isOrganiser: Bool
         let finalizeAction: String
@@ -144,7 +144,15 @@ extension ProgramsController {
             },
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
             corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
-            objection: objection ?? FormState(fields: ["name", "phone", "number", "text"]),
+            objectionFields: {
+                let form = objection ?? FormState(fields: ["name", "phone", "number", "text"])
+                return [
+                    form.field("name", req.text("field_contact_name"), maxLength: 30, idPrefix: "o-"),
+                    form.field("phone", req.text("field_phone"), .tel, maxLength: 11, idPrefix: "o-"),
+                    form.field("number", req.text("publicity_number"), maxLength: 20, idPrefix: "o-"),
+                    form.field("text", req.text("field_objection"), .textarea, maxLength: 1000, rows: 3, idPrefix: "o-"),
+                ]
+            }(),
             notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
             isOrganiser: organiser, finalizeAction: SiteRoute.roundFinalize(program.code, String(n)).path, objectionsLink: SiteRoute.programObjections(program.code).path,
             problems: problems)

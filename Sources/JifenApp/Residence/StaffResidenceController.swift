@@ -57,8 +57,9 @@ enum StaffResidenceController {
         let canLookup: Bool
         let lookupAction: String
         let arrivalAction: String
-        let arrivalForm: FormState
-        let houses: [SelectOption]
+        let arrivalFields: [FormField]
+        /// The arrival form stays open when it was refused.
+        let arrivalOpen: Bool
         let filter: String
         let filters: [NavItem]
         let methods: [SelectOption]
@@ -104,11 +105,20 @@ enum StaffResidenceController {
             pager: Pager(paging) { SiteRoute.registrations.path + "?status=\(filterCode)&page=\($0)" },
             overdueCount: overdue, canDecide: user.role == .gridWorker,
             canLookup: user.role == .windowClerk || user.role == .centerAdmin, lookupAction: SiteRoute.residentLookup.path,
-            arrivalAction: SiteRoute.arrival.path, arrivalForm: arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description]),
-            houses: user.role == .gridWorker
-                ? try await RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).sort(\.$addressCode).all()
-                    .map { SelectOption(value: $0.addressCode, label: $0.address, selected: arrival?.values["house"] == $0.addressCode) }
-                : [],
+            arrivalAction: SiteRoute.arrival.path,
+            arrivalFields: try await {
+                let form = arrival ?? FormState(fields: ["name", "idNumber", "house", "from"], values: ["from": today(req).description])
+                let houses = user.role == .gridWorker
+                    ? try await RentalHouse.query(on: req.db).filter(\.$jurisdiction.$id ~~ scope).sort(\.$addressCode).all().map { ($0.addressCode, $0.address) }
+                    : []
+                return [
+                    form.field("name", req.text("field_realName"), maxLength: 30, idPrefix: "arrival-"),
+                    form.field("idNumber", req.text("field_idNumber"), .idNumber, maxLength: 18, autocomplete: "off", idPrefix: "arrival-"),
+                    form.field("house", req.text("field_house"), .select, options: [("", "—")] + houses, idPrefix: "arrival-"),
+                    form.field("from", req.text("field_moveIn"), .date, idPrefix: "arrival-"),
+                ]
+            }(),
+            arrivalOpen: !(arrival?.isValid ?? true),
             filter: filterCode,
             filters: ["pending", "verified", "rejected", "all"].map { NavItem(label: req.text("registration_" + $0), href: SiteRoute.registrations.path + "?status=" + $0, current: $0 == filterCode) },
             methods: ResidenceRegistration.Method.allCases.map { SelectOption(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },

@@ -3,9 +3,14 @@
 /// field is one line in Swift (`form.field("title", req.text("field_title"))`) and none in the
 /// template (`#for(f in page.fields):#extend("field", f)#endfor`).
 struct FormField: Encodable {
-    enum Kind: String, Encodable { case text, number, decimal, date, tel, password, select, textarea, checkbox }
+    enum Kind: String, Encodable { case text, number, decimal, date, tel, password, select, textarea, checkbox
+        /// A resident ID number: a text field that never sends back what was typed (personal data).
+        case idNumber
+    }
 
     let name: String
+    /// The element's id: the name, prefixed when one page has two forms with a field of that name.
+    let id: String
     let label: String
     let kind: Kind
     let value: String
@@ -24,9 +29,10 @@ extension FormState {
     /// The field `name` of this form, with what was typed and its problem, if any. A select's
     /// options are marked selected by the value; a password is never sent back.
     func field(_ name: String, _ label: String, _ kind: FormField.Kind = .text, hint: String? = nil, options: [(value: String, label: String)] = [],
-               maxLength: Int? = nil, placeholder: String? = nil, autocomplete: String? = nil, required: Bool = false, rows: Int? = nil) -> FormField {
+               maxLength: Int? = nil, placeholder: String? = nil, autocomplete: String? = nil, required: Bool = false, rows: Int? = nil,
+               idPrefix: String = "") -> FormField {
         let value = values[name] ?? ""
-        return FormField(name: name, label: label, kind: kind, value: kind == .password ? "" : value, error: errors[name], hint: hint,
+        return FormField(name: name, id: idPrefix + name, label: label, kind: kind, value: kind == .password || kind == .idNumber ? "" : value, error: errors[name], hint: hint,
                          options: options.map { SelectOption(value: $0.value, label: $0.label, selected: $0.value == value) },
                          maxLength: maxLength, placeholder: placeholder, autocomplete: autocomplete, required: required, rows: rows,
                          checked: kind == .checkbox && value == "on")
