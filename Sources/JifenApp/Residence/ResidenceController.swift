@@ -58,29 +58,29 @@ enum ResidenceController {
         let name: String?
         let idMasked: String?
         let hukou: String?
-        let identityForm: FormState
+        let identityFields: [FormField]
         let identityAction: String
         let registrations: [RegistrationRow]
         let detail: [Step]
         let totalDays: Int
         let totalYears: Int
         let currentMonths: Int
-        let declareForm: FormState
+        let declareFields: [FormField]
         let declareAction: String
-        let grids: [SelectOption]
         let canDeclare: Bool
         let permit: PermitView?
-        let permitForm: FormState
+        let permitFields: [FormField]
+        /// The permit form was refused (its messages show even when the form itself does not).
+        let permitRefused: Bool
         let permitAction: String
-        let bases: [SelectOption]
         let canApply: Bool
         let notice: String?
         /// The permit form's messages, for when the form itself is not shown (endorsement).
         let permitErrors: [String]
         let household: [Member]
-        let householdForm: FormState
+        let householdFields: [FormField]
+        let householdOpen: Bool
         let householdAction: String
-        let relations: [SelectOption]
     }
 
     struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool }
@@ -107,7 +107,12 @@ enum ResidenceController {
         return Content(
             hasIdentity: resident != nil, name: resident?.name, idMasked: resident?.idMasked,
             hukou: resident.flatMap { regions.place($0.hukouRegion) },
-            identityForm: identityForm ?? FormState(fields: ["name", "idNumber"]), identityAction: SiteRoute.myIdentity.path,
+            identityFields: {
+                let form = identityForm ?? FormState(fields: ["name", "idNumber"])
+                return [form.field("name", req.text("field_realName"), autocomplete: "name", required: true),
+                        form.field("idNumber", req.text("field_idNumber"), .idNumber, maxLength: 18, autocomplete: "off", required: true)]
+            }(),
+            identityAction: SiteRoute.myIdentity.path,
             registrations: registrations.map { r in
                 RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate.description, to: r.toDate?.description,
                                 status: req.text("registration_" + r.status.rawValue), statusCode: r.isOverdue(today: today(req)) ? "overdue" : r.status.rawValue,
@@ -116,11 +121,15 @@ enum ResidenceController {
             },
             detail: detail.counted.map { Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             totalDays: detail.days, totalYears: detail.years, currentMonths: detail.currentMonths,
-            declareForm: declare, declareAction: SiteRoute.myResidence.path,
-            grids: grids.map { g in
-                let town = JurisdictionCode(g.code)?.parent?.parent.flatMap { parents[$0.rawValue] } ?? ""
-                return SelectOption(value: g.code, label: town + " · " + g.name, selected: declare.values["grid"] == g.code)
-            },
+            declareFields: [
+                declare.field("house", req.text("field_houseCode"), hint: req.text("house_code_hint"), maxLength: 40, autocomplete: "off"),
+                declare.field("address", req.text("field_address"), maxLength: 100, required: true),
+                declare.field("grid", req.text("field_grid"), .select, options: [("", "—")] + grids.map { g in
+                    (g.code, (JurisdictionCode(g.code)?.parent?.parent.flatMap { parents[$0.rawValue] } ?? "") + " · " + g.name)
+                }, required: true),
+                declare.field("from", req.text("field_moveIn"), .date, required: true),
+            ],
+            declareAction: SiteRoute.myResidence.path,
             canDeclare: resident != nil && !ongoing,
             permit: permit.map { p in
                 PermitView(number: p.number, status: req.text("permit_" + p.status.rawValue),
@@ -132,8 +141,13 @@ enum ResidenceController {
                            reason: p.reason, validUntil: p.validUntil?.description,
                            canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path)
             },
-            permitForm: permitForm ?? FormState(fields: ["basis", "evidence"]), permitAction: SiteRoute.myPermit.path,
-            bases: PermitEligibility.Basis.allCases.map { SelectOption(value: $0.rawValue, label: req.text("basis_" + $0.rawValue), selected: (permitForm?.values["basis"] ?? "") == $0.rawValue) },
+            permitFields: {
+                let form = permitForm ?? FormState(fields: ["basis", "evidence"])
+                return [form.field("basis", req.text("field_basis"), .select, options: [("", "—")] + PermitEligibility.Basis.allCases.map { ($0.rawValue, req.text("basis_" + $0.rawValue)) }),
+                        form.field("evidence", req.text("field_evidence"), maxLength: 200)]
+            }(),
+            permitRefused: !(permitForm?.isValid ?? true),
+            permitAction: SiteRoute.myPermit.path,
             canApply: resident != nil && (permit == nil || permit?.status == .rejected),
             notice: notice,
             permitErrors: (permitForm?.errors ?? [:]).keys.sorted().compactMap { permitForm?.errors[$0] },
@@ -141,8 +155,15 @@ enum ResidenceController {
                 let minor = ResidentID.age(born: m.birthDate, on: today(req)) < 18
                 return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate.description, minor: minor)
             },
-            householdForm: householdForm ?? FormState(fields: ["relation", "name", "idNumber"]), householdAction: SiteRoute.myHousehold.path,
-            relations: HouseholdMember.Relation.allCases.map { SelectOption(value: $0.rawValue, label: req.text("relation_" + $0.rawValue), selected: householdForm?.values["relation"] == $0.rawValue) }
+            householdFields: {
+                let form = householdForm ?? FormState(fields: ["relation", "name", "idNumber"])
+                return [form.field("relation", req.text("field_relation"), .select,
+                                   options: [("", "—")] + HouseholdMember.Relation.allCases.map { ($0.rawValue, req.text("relation_" + $0.rawValue)) }, idPrefix: "member-"),
+                        form.field("name", req.text("field_realName"), maxLength: 30, idPrefix: "member-"),
+                        form.field("idNumber", req.text("field_idNumber"), .idNumber, maxLength: 18, autocomplete: "off", idPrefix: "member-")]
+            }(),
+            householdOpen: !(householdForm?.isValid ?? true),
+            householdAction: SiteRoute.myHousehold.path
         )
     }
 
