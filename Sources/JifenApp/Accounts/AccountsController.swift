@@ -21,11 +21,18 @@ enum AccountsController {
     // MARK: sign-in
 
     struct LoginContent: Encodable {
-        var form: FormState
-        var next: String
-        var notice: String?
+        let fields: [FormField]
+        let next: String
+        let notice: String?
         var registerLink = SiteRoute.register.path
         var action = SiteRoute.login.path
+
+        init(_ req: Request, form: FormState, next: String, notice: String? = nil) {
+            fields = [form.field("login", req.text("field_login"), autocomplete: "username", required: true),
+                      form.field("password", req.text("field_password"), .password, autocomplete: "current-password", required: true)]
+            self.next = next
+            self.notice = notice
+        }
     }
 
     struct LoginForm: Decodable {
@@ -38,7 +45,7 @@ enum AccountsController {
         if req.currentUser != nil { return req.redirect(to: SiteRoute.home.path) }
         let next = safeLocalPath(req.query[String.self, at: "next"]) ?? ""
         let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered") : nil
-        return try await req.render("login", title: "login_title", LoginContent(form: FormState(fields: ["login", "password"]), next: next, notice: notice))
+        return try await req.render("login", title: "login_title", LoginContent(req, form: FormState(fields: ["login", "password"]), next: next, notice: notice))
     }
 
     static func login(_ req: Request) async throws -> Response {
@@ -50,14 +57,14 @@ enum AccountsController {
         if loginName.isEmpty { form.fail("login", req.text("problem_required", ["field": req.text("field_login")])) }
         if password.isEmpty { form.fail("password", req.text("problem_required", ["field": req.text("field_password")])) }
         guard form.isValid else {
-            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .badRequest)
+            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .badRequest)
         }
 
         switch try await Throttle.check(login: loginName, on: req) {
         case .allowed: break
         case .refused(let until, _):
             form.fail("password", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
-            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .tooManyRequests)
+            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .tooManyRequests)
         }
 
         let user = try await User.find(login: loginName, on: req.db)
@@ -66,11 +73,11 @@ enum AccountsController {
         guard let user, verified, user.status != .disabled else {
             try await Throttle.record(login: loginName, succeeded: false, on: req)
             form.fail("password", req.text("login_failed"))
-            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .unauthorized)
+            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
         if user.status == .pending {
             form.fail("login", req.text("login_pending"))
-            return try await req.render("login", title: "login_title", LoginContent(form: form, next: next), status: .unauthorized)
+            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
         try await Throttle.record(login: loginName, succeeded: true, on: req)
         let response = req.redirect(to: next.isEmpty ? SiteRoute.home.path : next)
@@ -171,9 +178,14 @@ enum AccountsController {
     }
 
     struct VerifyContent: Encodable {
-        var form: FormState
+        let fields: [FormField]
         var action = SiteRoute.verify.path
         var registerLink = SiteRoute.register.path
+
+        init(_ req: Request, form: FormState) {
+            fields = [form.field("phone", req.text("field_phone"), .tel, maxLength: 11, autocomplete: "tel", required: true),
+                      form.field("code", req.text("field_code"), .number, maxLength: 6, autocomplete: "one-time-code", required: true)]
+        }
     }
 
     struct VerifyForm: Decodable {
@@ -184,7 +196,7 @@ enum AccountsController {
     static func verifyPage(_ req: Request) async throws -> Response {
         let phone = req.query[String.self, at: "phone"] ?? ""
         let form = FormState(fields: ["phone", "code"], values: ["phone": AccountRules.checkPhone(phone) == nil ? phone : ""])
-        return try await req.render("verify", title: "verify_title", VerifyContent(form: form))
+        return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form))
     }
 
     static func verify(_ req: Request) async throws -> Response {
@@ -196,7 +208,7 @@ enum AccountsController {
         if let problem = AccountRules.checkPhone(phone) { form.fail("phone", catalog.problem(problem, field: "phone", req.language)) }
         if let problem = AccountRules.checkCode(code) { form.fail("code", catalog.problem(problem, field: "code", req.language)) }
         guard form.isValid else {
-            return try await req.render("verify", title: "verify_title", VerifyContent(form: form), status: .badRequest)
+            return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
         }
         let now = req.now
         let keys = req.application.keys
@@ -238,7 +250,7 @@ enum AccountsController {
         case .unknown:
             form.fail("phone", req.text("verify_unknown"))
         }
-        return try await req.render("verify", title: "verify_title", VerifyContent(form: form), status: .badRequest)
+        return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
     }
 
     // MARK: language

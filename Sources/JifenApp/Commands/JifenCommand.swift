@@ -37,10 +37,10 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// The subcommands, in the order `jifen help` lists them.
 enum Commands {
-    static let all: [any JifenCommand.Type] = [
-        ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self,
-        IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self,
-    ]
+    static var all: [any JifenCommand.Type] {
+        [ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self,
+         IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self]
+    }
 
     static func named(_ name: String) -> (any JifenCommand.Type)? { all.first { $0.name == name } }
 
