@@ -6,26 +6,12 @@ import Vapor
 /// The points workflow as operations on the database, shared by the pages, the demo and the
 /// feed import: open, submit, first review, department decisions, data matching, completion
 /// into the archive, dynamic adjustment, fraud and the end of an archive.
-struct PointsService {
+struct PointsService: WorkflowService {
     let app: Application
     let db: any Database
     let now: Date
     let actor: Actor
     let logger: Logger
-
-    var today: CivilDate { ShanghaiDate.today(now) }
-
-    init(app: Application, db: any Database, now: Date, actor: Actor, logger: Logger) {
-        self.app = app
-        self.db = db
-        self.now = now
-        self.actor = actor
-        self.logger = logger
-    }
-
-    init(_ req: Request) {
-        self.init(app: req.application, db: req.db, now: req.now, actor: req.actor, logger: req.logger)
-    }
 
     func on(_ db: any Database) -> PointsService { PointsService(app: app, db: db, now: now, actor: actor, logger: logger) }
 

@@ -4,24 +4,13 @@ import JifenCore
 import Vapor
 
 /// Applying for a program and running its rounds, shared by the pages, the demo and the tests.
-struct ProgramService {
+struct ProgramService: WorkflowService {
     let app: Application
     let db: any Database
     let now: Date
     let actor: Actor
     let logger: Logger
 
-    var today: CivilDate { ShanghaiDate.today(now) }
-
-    init(app: Application, db: any Database, now: Date, actor: Actor, logger: Logger) {
-        self.app = app
-        self.db = db
-        self.now = now
-        self.actor = actor
-        self.logger = logger
-    }
-
-    init(_ req: Request) { self.init(app: req.application, db: req.db, now: req.now, actor: req.actor, logger: req.logger) }
 
     func text(_ key: String, _ arguments: [String: String] = [:]) -> String { app.catalog.text(key, .zh, arguments) }
 
