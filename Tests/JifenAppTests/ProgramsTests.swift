@@ -328,6 +328,54 @@ final class ProgramsTests: XCTestCase {
 
     /// Round 2 (调剂) places those left by the ranking they give again, in the same priority
     /// order, at any school with seats left — not by the town they live in when they gave one.
+    func testACorrectionOfASecondRoundPlacedByTownMovesTheDisplacedOnToTheNextSchoolOfTheTown() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup: R1, R3 and R5 in 杨舍镇 (where everyone lives), one seat each.
+            let program = try await makeGrade1(ctx, code: "2026-grade1-t", maxChoices: 1,
+                                               quotas: "R1,实验小学,320582-01,1\nR3,城北小学,320582-01,1\nR5,城南小学,320582-01,1\n")
+            let edu = Browser(ctx.app)
+            try await edu.signIn("edu", "demo12345")
+            try await edu.get("/programs/2026-grade1-t")
+            try await edu.post("/programs/2026-grade1-t/quotas/publish", [:])
+            // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60.
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            var numbers: [String: String] = [:]
+            for (n, (name, points)) in [("王大伟", Int64(95)), ("张三丰", 80), ("赵敏", 70), ("钱多多", 60)].enumerated() {
+                let (resident, child) = try await makeParent(ctx, name: name, idNumber: Self.id("410102", "198\(n)0404", "41\(n)"), points: points,
+                                                             child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020070\(n + 1)", "42\(n)")))
+                guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: ["R1"]) else { return XCTFail("refused") }
+                numbers[name] = try await ServiceApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()?.number
+            }
+            // Round 1: 王 takes R1. Round 2, nobody ranks again: placement by town, in code order.
+            ctx.clock.advance(10 * 86_400)
+            let organiser = { ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger) }
+            _ = try await organiser().run(program, round: 1)
+            ctx.clock.advance(7 * 86_400)
+            let round1 = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first()!
+            round1.finalizedAt = ctx.clock.now
+            try await round1.save(on: ctx.app.db)
+            _ = try await organiser().run(program, round: 2)
+            let round2 = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).first()!
+            func placed() async throws -> [String: String] {
+                let rows = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID()).with(\.$application) { $0.with(\.$resident) }.all()
+                return Dictionary(uniqueKeysWithValues: rows.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+            }
+            // By hand: 张 (80) → R3; 赵 (70) → R3 full → R5; 钱 (60) → R3 full → R5 full → none.
+            let before = try await placed()
+            XCTAssertEqual(before, ["张三丰": "R3", "赵敏": "R5", "钱多多": "-"])
+
+            // MUT: an objection finds 钱 had 90 points.
+            let changes = try await organiser().correct(round2, number: try XCTUnwrap(numbers["钱多多"]), points: Points(hundredths: 9000), reason: "社保月数漏算")
+
+            // validate: by hand again, 钱 (90) → R3; 张 (80) → R3 full → R5 (the next school of his
+            // town, past where the first run admitted him); 赵 (70) → R3, R5 full → none.
+            let after = try await placed()
+            XCTAssertEqual(after, ["钱多多": "R3", "张三丰": "R5", "赵敏": "-"])
+            XCTAssertEqual(Set(changes.map { "\($0.number) \($0.before)→\($0.after)" }),
+                           [try XCTUnwrap(numbers["钱多多"]) + " -→R3", try XCTUnwrap(numbers["张三丰"]) + " R3→R5", try XCTUnwrap(numbers["赵敏"]) + " R5→-"])
+        }
+    }
+
     func testTheSecondRoundFollowsEachParentsNewRanking() async throws {
         try await withApp(demo: true) { ctx in
             // setup: grade 1 with three schools: R1 and R3 in 杨舍镇 (where everyone lives), R2 in 塘桥镇.

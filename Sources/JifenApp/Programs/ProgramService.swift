@@ -281,12 +281,19 @@ struct ProgramService: WorkflowService {
         if round.round > 1, let first = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$round == round.round - 1).first() {
             for row in try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all() { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
         }
-        // Round 2 keeps the placement by town it was run with: the trace holds the preferences.
+        // Round 2 keeps the placement by town it was run with. The trace stops where each was
+        // admitted, so the list is rebuilt as the run built it: every school of the town of the
+        // first school he was tried at, with seats in this round, in code order (the town of his
+        // residence then, even if he has moved since).
         var towns: [String: [String]] = [:]
         if round.round > 1 {
             let steps = Dictionary(grouping: try await AllocationStep.query(on: db).filter(\.$round.$id == round.requireID()).sort(\.$position).all(), by: \.number)
+            let schools = try await School.query(on: db).with(\.$jurisdiction).all()
+            let townOf = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0.jurisdiction.code) })
+            let schoolsByTown = Dictionary(grouping: schools, by: { $0.jurisdiction.code })
             for application in applications where application.schools(round: 2).isEmpty {
-                towns[application.$resident.id.uuidString] = (steps[application.number] ?? []).map(\.schoolCode)
+                guard let first = steps[application.number]?.first?.schoolCode, let town = townOf[first] else { continue }
+                towns[application.$resident.id.uuidString] = (schoolsByTown[town] ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
             }
         }
         let instance = try await instance(program, round: round.round, applications: applications, seats: seats, towns: towns)
