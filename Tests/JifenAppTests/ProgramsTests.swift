@@ -358,7 +358,8 @@ final class ProgramsTests: XCTestCase {
             let round2 = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).first()!
             func placed() async throws -> [String: String] {
                 let rows = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID()).with(\.$application) { $0.with(\.$resident) }.all()
-                return Dictionary(uniqueKeysWithValues: rows.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+                // (a result stored twice shows as both, not as a crash)
+                return Dictionary(rows.map { ($0.application.resident.name, $0.schoolCode ?? "-") }, uniquingKeysWith: { $0 + "+" + $1 })
             }
             // By hand: 张 (80) → R3; 赵 (70) → R3 full → R5; 钱 (60) → R3 full → R5 full → none.
             let before = try await placed()
@@ -373,6 +374,23 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(after, ["钱多多": "R3", "张三丰": "R5", "赵敏": "-"])
             XCTAssertEqual(Set(changes.map { "\($0.number) \($0.before)→\($0.after)" }),
                            [try XCTUnwrap(numbers["钱多多"]) + " -→R3", try XCTUnwrap(numbers["张三丰"]) + " R3→R5", try XCTUnwrap(numbers["赵敏"]) + " R5→-"])
+
+            // Two more corrections at the same moment (张 had 95, 赵 only 50): each waits for the
+            // other and reads what it left, so the end is what both together give: 张 (95) → R3,
+            // 钱 (90) → R5, 赵 (50) → none.
+            let zhang = try XCTUnwrap(numbers["张三丰"]), zhao = try XCTUnwrap(numbers["赵敏"])
+            let one = organiser(), other = organiser(), roundID = try round2.requireID(), db = ctx.app.db
+            async let first: [ProgramService.Change] = {
+                try await one.correct(AllocationRound.find(roundID, on: db)!, number: zhang, points: Points(hundredths: 9500), reason: "学历加分漏算")
+            }()
+            async let second: [ProgramService.Change] = {
+                try await other.correct(AllocationRound.find(roundID, on: db)!, number: zhao, points: Points(hundredths: 5000), reason: "志愿服务时长核减")
+            }()
+            _ = try await (first, second)
+            let both = try await placed()
+            XCTAssertEqual(both, ["张三丰": "R3", "钱多多": "R5", "赵敏": "-"])
+            let corrections = try await RoundCorrection.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID()).count()
+            XCTAssertEqual(corrections, 3)
         }
     }
 

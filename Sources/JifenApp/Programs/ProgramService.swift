@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import JifenCore
+import SQLKit
 import Vapor
 
 /// Applying for a program and running its rounds, shared by the pages, the demo and the tests.
@@ -258,8 +259,19 @@ struct ProgramService: WorkflowService {
 
     /// A correction after an objection: the applicant's frozen points are corrected with a reason,
     /// the round is allocated again from the frozen figures, and every result that changed is
-    /// recorded beside the reason.
+    /// recorded beside the reason. Corrections of one round happen one after another: each locks
+    /// the round first, then reads it as the one before left it.
     func correct(_ round: AllocationRound, number: String, points: Points, reason: String) async throws -> [Change] {
+        let id = try round.requireID()
+        return try await db.transaction { db in
+            // A write first: PostgreSQL locks the round's row, SQLite takes its write lock.
+            try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: id)").run()
+            guard let current = try await AllocationRound.find(id, on: db) else { throw Abort(.notFound) }
+            return try await ProgramService(app: app, db: db, now: now, actor: actor, logger: logger).correctLocked(current, number: number, points: points, reason: reason)
+        }
+    }
+
+    private func correctLocked(_ round: AllocationRound, number: String, points: Points, reason: String) async throws -> [Change] {
         let program = try await round.$program.get(on: db)
         guard let target = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$number == number).first() else {
             throw Abort(.notFound)
