@@ -119,7 +119,7 @@ final class PlatformTests: XCTestCase {
 final class TemplateTests: XCTestCase {
     override func setUpWithError() throws { try skipInThePostgresRun() }
 
-    /// Links come from `Paths` through the page: a template writes no application path of its
+    /// Links come from `SiteRoute` through the page: a template writes no application path of its
     /// own (the stylesheet and the icon aside).
     func testNoTemplateHardCodesAnApplicationPath() throws {
         let folder = JifenResources.directory("Views")
@@ -136,5 +136,29 @@ final class TemplateTests: XCTestCase {
             }
         }
         XCTAssertEqual(found, [], "paths written in templates")
+    }
+
+    /// Controllers stay thin: none over 300 lines, and no Swift file but `SiteRoute.swift` writes
+    /// a path of the site.
+    func testControllersAreShortAndOnlySiteRouteWritesPaths() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/JifenApp")
+        let files = FileManager.default.enumerator(atPath: sources.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        XCTAssertGreaterThan(files.count, 50)
+        var long: [String] = [], paths: [String] = []
+        let literal = try NSRegularExpression(pattern: #""/[a-z][a-z0-9-]*[/"\\?]"#)
+        for file in files.sorted() {
+            let text = try String(contentsOfFile: sources.appendingPathComponent(file).path, encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            if file.contains("Controller"), lines > 300 { long.append("\(file): \(lines) lines") }
+            if file.hasSuffix("SiteRoute.swift") { continue }
+            for match in literal.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let found = String(text[Range(match.range, in: text)!])
+                if found.hasPrefix("\"/api/") { continue }  // the prefix an API would have, tested, not linked
+                paths.append(file + ": " + found)
+            }
+        }
+        XCTAssertEqual(long, [], "controllers over 300 lines")
+        XCTAssertEqual(paths, [], "paths written outside SiteRoute")
     }
 }

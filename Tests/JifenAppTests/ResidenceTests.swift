@@ -208,7 +208,7 @@ final class HouseholdTests: XCTestCase {
             let older = ResidenceTests.idNumber("19800101", sequence: "035")
             let refused = try await citizen.post("/me/household", ["relation": "child", "name": "李大", "idNumber": older])
             XCTAssertEqual(refused.status, .badRequest)
-            XCTAssertTrue(refused.body.contains(#"id="member-id-error">子女应比您至少小 14 岁"#))
+            XCTAssertTrue(refused.body.contains(#"id="member-idNumber-error">子女应比您至少小 14 岁"#))
             let count = try await HouseholdMember.query(on: ctx.app.db).count()
             XCTAssertEqual(count, 1)
         }

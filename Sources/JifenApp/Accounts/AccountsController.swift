@@ -20,21 +20,6 @@ enum AccountsController {
 
     // MARK: sign-in
 
-    struct LoginContent: Encodable {
-        let fields: [FormField]
-        let next: String
-        let notice: String?
-        var registerLink = SiteRoute.register.path
-        var action = SiteRoute.login.path
-
-        init(_ req: Request, form: FormState, next: String, notice: String? = nil) {
-            fields = [form.field("login", req.text("field_login"), autocomplete: "username", required: true),
-                      form.field("password", req.text("field_password"), .password, autocomplete: "current-password", required: true)]
-            self.next = next
-            self.notice = notice
-        }
-    }
-
     struct LoginForm: Decodable {
         var login: String?
         var password: String?
@@ -96,21 +81,6 @@ enum AccountsController {
     }
 
     // MARK: registration
-
-    struct RegisterContent: Encodable {
-        let fields: [FormField]
-        var action = SiteRoute.register.path
-        var loginLink = SiteRoute.login.path
-
-        init(_ req: Request, form: FormState) {
-            fields = [
-                form.field("phone", req.text("field_phone"), .tel, maxLength: 11, autocomplete: "tel", required: true),
-                form.field("displayName", req.text("field_displayName"), maxLength: 30, autocomplete: "name", required: true),
-                form.field("password", req.text("field_password"), .password, hint: req.text("register_password_hint"), autocomplete: "new-password", required: true),
-                form.field("passwordConfirm", req.text("field_passwordConfirm"), .password, autocomplete: "new-password", required: true),
-            ]
-        }
-    }
 
     struct RegisterForm: Decodable {
         var phone: String?
@@ -175,17 +145,6 @@ enum AccountsController {
             try await notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "verificationCode", body: body), on: db, at: now, logger: logger)
         }
         return req.redirect(to: SiteRoute.verify.path + "?phone=" + phone)
-    }
-
-    struct VerifyContent: Encodable {
-        let fields: [FormField]
-        var action = SiteRoute.verify.path
-        var registerLink = SiteRoute.register.path
-
-        init(_ req: Request, form: FormState) {
-            fields = [form.field("phone", req.text("field_phone"), .tel, maxLength: 11, autocomplete: "tel", required: true),
-                      form.field("code", req.text("field_code"), .number, maxLength: 6, autocomplete: "one-time-code", required: true)]
-        }
     }
 
     struct VerifyForm: Decodable {
