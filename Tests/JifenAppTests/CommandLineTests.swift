@@ -60,6 +60,10 @@ final class CommandLineTests: XCTestCase {
         let (status, output, _) = try jifen(["stats"])
         XCTAssertEqual(status, 0)
         XCTAssertTrue(output.contains("residents 0"), output)
+        // `--env` is the application's, not the command's.
+        let (withEnv, envOutput, envErrors) = try jifen(["stats", "--env", "testing"])
+        XCTAssertEqual(withEnv, 0, envErrors)
+        XCTAssertTrue(envOutput.contains("residents 0"))
         // A refused input fails with the reason, exit 1.
         let (refused, _, errors) = try jifen(["admin", "create", "--login", "ab", "--name", "管理员"])
         XCTAssertEqual(refused, 1)

@@ -226,4 +226,18 @@ final class InsightTests: XCTestCase {
             XCTAssertTrue(summary.body.contains("<td>志愿服务加分</td><td>4</td>"), "three from the demo and one now")
         }
     }
+
+    func testAConsultationsTopicsAreItsLinesAsABrowserSendsThem() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = Browser(ctx.app)
+            try await admin.signIn("admin", "demo12345")
+            try await admin.get("/consultations")
+            // A textarea's lines come with CRLF.
+            let created = try await admin.post("/consultations", ["code": "2027-draft", "title": "2027 年计分标准（征求意见稿）", "notice": "欢迎提出意见。",
+                                                                  "opens": "2026-09-21", "closes": "2026-10-21", "topics": "志愿服务加分\r\n社保分值\r\n\r\n其他"])
+            XCTAssertEqual(created.status, .seeOther)
+            let consultation = try await Consultation.query(on: ctx.app.db).filter(\.$code == "2027-draft").first()
+            XCTAssertEqual(consultation?.topics, ["志愿服务加分", "社保分值", "其他"])
+        }
+    }
 }

@@ -391,6 +391,17 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(both, ["张三丰": "R3", "钱多多": "R5", "赵敏": "-"])
             let corrections = try await RoundCorrection.query(on: ctx.app.db).filter(\.$round.$id == round2.requireID()).count()
             XCTAssertEqual(corrections, 3)
+            // A final round is not corrected, even by a correction that was waiting for the lock.
+            round2.finalizedAt = ctx.clock.now
+            try await round2.save(on: ctx.app.db)
+            do {
+                _ = try await organiser().correct(round2, number: zhao, points: Points(hundredths: 9900), reason: "晚到的更正")
+                XCTFail("a final round was corrected")
+            } catch let abort as Abort {
+                XCTAssertEqual(abort.status, .conflict)
+            }
+            let unchanged = try await placed()
+            XCTAssertEqual(unchanged, both)
         }
     }
 

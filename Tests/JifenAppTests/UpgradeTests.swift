@@ -276,4 +276,12 @@ final class UpgradeTests: XCTestCase {
         XCTAssertEqual(result, FeedImportJob.Result(encoding: "GB18030", rows: 3, added: 1, changed: 0, unchanged: 0, refused: 2, header: nil, adjusted: 1,
                                                     problems: [.init(line: 2, reason: "身份证号码无效"), .init(line: 3, reason: "累计缴费月数应为整数")]))
     }
+
+    /// Old tie-break text becomes hundredths and back, deductions (negative subtotals) included.
+    func testOldTieBreakTextConvertsToHundredthsAndBack() {
+        for (text, hundredths) in [("12.5", Int64(1250)), ("3", 300), ("0.05", 5), ("-3.5", -350), ("-0.5", -50), ("-12.25", -1225)] {
+            XCTAssertEqual(ListColumns.hundredths(text), hundredths, text)
+            XCTAssertEqual(ListColumns.points(hundredths), text, text)
+        }
+    }
 }

@@ -18,7 +18,14 @@ public enum Entry {
             io.errors("未知命令 / unknown command: \(name)\n" + Commands.usage)
             return 2
         }
-        let rest = Array(arguments.dropFirst(2))
+        // `--env NAME` (or `-e NAME`) is the application's, read below, not the command's.
+        var rest: [String] = []
+        var k = 2
+        while k < arguments.count {
+            if ["--env", "-e"].contains(arguments[k]) { k += 2; continue }
+            rest.append(arguments[k])
+            k += 1
+        }
 
         guard command.needsApplication else {
             // Logs (of the application `bench import` starts) go to standard error, at warning.

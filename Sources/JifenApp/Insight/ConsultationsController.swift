@@ -61,7 +61,7 @@ enum ConsultationsController {
         c.notice = values["notice"]!
         c.opens = opens!
         c.closes = closes!
-        let topics = values["topics"]!.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let topics = values["topics"]!.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         c.topics = topics.isEmpty ? [req.text("consultation_topic_general")] : topics
         c.createdBy = req.actor.login
         let actor = req.actor, now = req.now

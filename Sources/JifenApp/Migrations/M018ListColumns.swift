@@ -18,7 +18,8 @@ struct ListColumns: AsyncMigration {
                 old.map { $0.split(separator: ",").map { Self.hundredths(String($0)) } }
             }
             try await Self.convert(sql, table: "consultations", from: "topics", to: "topics", element: .text) { old in
-                (old ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                // (a browser's textarea sends CRLF, one Character in Swift: split on any line break)
+                (old ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
         }
     }
@@ -36,21 +37,26 @@ struct ListColumns: AsyncMigration {
 
     enum Element { case text, bigint }
 
-    /// "12.5" → 1250, "3" → 300, "0.05" → 5 (points have at most two decimals).
+    /// "12.5" → 1250, "3" → 300, "0.05" → 5, "-3.5" → -350, "-0.5" → -50 (points have at most
+    /// two decimals; a deduction's subtotal can be negative).
     static func hundredths(_ text: String) -> Int64 {
-        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", maxSplits: 1)
+        var digits = Substring(text.trimmingCharacters(in: .whitespaces))
+        let negative = digits.first == "-"
+        if negative || digits.first == "+" { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let whole = Int64(parts.first ?? "") ?? 0
         let fraction = parts.count > 1 ? String(parts[1].prefix(2)).padding(toLength: 2, withPad: "0", startingAt: 0) : "00"
-        return whole * 100 + (Int64(fraction) ?? 0)
+        let magnitude = whole * 100 + (Int64(fraction) ?? 0)
+        return negative ? -magnitude : magnitude
     }
 
-    /// 1250 → "12.5", 300 → "3", 5 → "0.05": as the old text wrote points.
+    /// 1250 → "12.5", 300 → "3", 5 → "0.05", -350 → "-3.5": as the old text wrote points.
     static func points(_ hundredths: Int64) -> String {
-        let whole = String(hundredths / 100)
-        let cents = hundredths % 100
-        if cents == 0 { return whole }
-        let fraction = cents < 10 ? "0" + String(cents) : (cents % 10 == 0 ? String(cents / 10) : String(cents))
-        return whole + "." + fraction
+        let magnitude = hundredths.magnitude
+        var text = String(magnitude / 100)
+        let cents = magnitude % 100
+        if cents != 0 { text += "." + (cents < 10 ? "0" + String(cents) : (cents % 10 == 0 ? String(cents / 10) : String(cents))) }
+        return (hundredths < 0 ? "-" : "") + text
     }
 
     /// Adds the list column, fills it row by row from the old text, drops the old column.

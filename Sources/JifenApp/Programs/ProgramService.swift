@@ -267,6 +267,8 @@ struct ProgramService: WorkflowService {
             // A write first: PostgreSQL locks the round's row, SQLite takes its write lock.
             try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: id)").run()
             guard let current = try await AllocationRound.find(id, on: db) else { throw Abort(.notFound) }
+            // Finalized while this one waited for the lock: a final round is not corrected.
+            guard current.finalizedAt == nil else { throw Abort(.conflict) }
             return try await ProgramService(app: app, db: db, now: now, actor: actor, logger: logger).correctLocked(current, number: number, points: points, reason: reason)
         }
     }
