@@ -308,6 +308,9 @@ extension SiteRoute {
 /// The site-wide links every template may use (`#(links.programs)`), all from `SiteRoute`: no
 /// template writes a path of its own.
 struct SiteLinks: Encodable {
+    /// The stylesheet and the icon, files of `Resources/Public` served as they are.
+    let stylesheet = "/css/jifen.css"
+    let icon = "/favicon.svg"
     let root = SiteRoute.root.path
     let myResidence = SiteRoute.myResidence.path
     let programs = SiteRoute.programs.path
