@@ -24,22 +24,3 @@ final class LoginAttempt: Model, @unchecked Sendable {
         self.at = at
     }
 }
-
-struct CreateLoginAttempt: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(LoginAttempt.schema)
-            .id()
-            .field("login", .string, .required)
-            .field("address", .string, .required)
-            .field("succeeded", .bool, .required)
-            .field("at", .datetime, .required)
-            .create()
-        let sql = database as! any SQLDatabase
-        try await sql.create(index: "login_attempts_login_at").on(LoginAttempt.schema).column("login").column("at").run()
-        try await sql.create(index: "login_attempts_address_at").on(LoginAttempt.schema).column("address").column("at").run()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(LoginAttempt.schema).delete()
-    }
-}

@@ -67,26 +67,3 @@ extension User {
         return snapshot
     }
 }
-
-struct CreateUser: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(User.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("updated_at", .datetime, .required)
-            .field("login", .string, .required)
-            .field("password_hash", .string, .required)
-            .field("display_name", .string, .required)
-            .field("role", .string, .required)
-            .field("status", .string, .required)
-            .field("phone", .string)
-            .field("jurisdiction_id", .uuid, .references(Jurisdiction.schema, .id, onDelete: .restrict))
-            .field("department_id", .uuid, .references(Department.schema, .id, onDelete: .restrict))
-            .unique(on: "login")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(User.schema).delete()
-    }
-}

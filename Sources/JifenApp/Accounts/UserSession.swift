@@ -30,22 +30,3 @@ final class UserSession: Model, @unchecked Sendable {
         self.expiresAt = expiresAt
     }
 }
-
-struct CreateUserSession: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(UserSession.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("token_hash", .string, .required)
-            .field("last_seen_at", .datetime, .required)
-            .field("expires_at", .datetime, .required)
-            .field("address", .string)
-            .field("user_id", .uuid, .required, .references(User.schema, .id, onDelete: .cascade))
-            .unique(on: "token_hash")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(UserSession.schema).delete()
-    }
-}

@@ -33,22 +33,3 @@ final class VerificationCode: Model, @unchecked Sendable {
     static let maxAttempts = 5
     static let lifetime: TimeInterval = 10 * 60
 }
-
-struct CreateVerificationCode: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(VerificationCode.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("code_hash", .string, .required)
-            .field("purpose", .string, .required)
-            .field("expires_at", .datetime, .required)
-            .field("attempts", .int, .required)
-            .field("consumed_at", .datetime)
-            .field("user_id", .uuid, .required, .references(User.schema, .id, onDelete: .cascade))
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(VerificationCode.schema).delete()
-    }
-}

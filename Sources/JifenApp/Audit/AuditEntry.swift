@@ -24,31 +24,6 @@ final class AuditEntry: Model, @unchecked Sendable {
 
     init() {}
 }
-
-struct CreateAuditEntry: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(AuditEntry.schema)
-            .id()
-            .field("at", .datetime, .required)
-            .field("actor_id", .uuid)
-            .field("actor_login", .string, .required)
-            .field("action", .string, .required)
-            .field("entity", .string, .required)
-            .field("entity_id", .string, .required)
-            .field("before", .string)
-            .field("after", .string)
-            .field("address", .string)
-            .create()
-        let sql = database as! any SQLDatabase
-        try await sql.create(index: "audit_entries_at").on(AuditEntry.schema).column("at").run()
-        try await sql.create(index: "audit_entries_entity").on(AuditEntry.schema).column("entity").column("entity_id").run()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(AuditEntry.schema).delete()
-    }
-}
-
 /// Who is acting: a signed-in user, the system itself (demo loader, jobs), or a CLI operator.
 struct Actor: Sendable {
     let id: UUID?

@@ -18,24 +18,6 @@ final class CalendarYear: Model, @unchecked Sendable {
 
     init() {}
 }
-
-struct CreateCalendarYear: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(CalendarYear.schema)
-            .id()
-            .field("updated_at", .datetime, .required)
-            .field("year", .int, .required)
-            .field("yaml", .string, .required)
-            .field("updated_by", .string, .required)
-            .unique(on: "year")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(CalendarYear.schema).delete()
-    }
-}
-
 extension Request {
     /// The shipped calendar with the years entered by admins laid over it. Read per use, so every
     /// app process sees an admin's change at once.

@@ -30,30 +30,6 @@ final class Job: Model, @unchecked Sendable {
 
     enum Status: String, Codable, Sendable { case queued, running, done, failed }
 }
-
-struct CreateJob: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(Job.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("kind", .string, .required)
-            .field("status", .string, .required)
-            .field("payload", .string, .required)
-            .field("done", .int, .required)
-            .field("total", .int, .required)
-            .field("result", .string)
-            .field("error", .string)
-            .field("started_at", .datetime)
-            .field("finished_at", .datetime)
-            .field("created_by", .string, .required)
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(Job.schema).delete()
-    }
-}
-
 enum JobWorker {
     /// Claims the oldest queued job, if any, so no other process takes it.
     static func claim(on db: any Database, now: Date) async throws -> Job? {

@@ -69,43 +69,6 @@ final class FeedImportProblem: Model, @unchecked Sendable {
         self.reason = reason
     }
 }
-
-struct CreateFeeds: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(FeedImportModel.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("feed", .string, .required)
-            .field("filename", .string, .required)
-            .field("sha256", .string, .required)
-            .field("encoding", .string, .required)
-            .field("rows", .int, .required)
-            .field("added", .int, .required)
-            .field("changed", .int, .required)
-            .field("unchanged", .int, .required)
-            .field("refused", .int, .required)
-            .field("problems", .string, .required)
-            .field("created_by", .string, .required)
-            .create()
-        try await database.schema(FeedRecordModel.schema)
-            .id()
-            .field("updated_at", .datetime, .required)
-            .field("feed", .string, .required)
-            .field("id_hash", .string, .required)
-            .field("id_masked", .string, .required)
-            .field("as_of", .string, .required)
-            .field("quantity", .int64, .required)
-            .field("import_id", .uuid, .required, .references(FeedImportModel.schema, .id, onDelete: .restrict))
-            .unique(on: "feed", "id_hash", "as_of")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(FeedRecordModel.schema).delete()
-        try await database.schema(FeedImportModel.schema).delete()
-    }
-}
-
 /// Imports a feed file: decodes it, checks every row, stores the good ones. Idempotent: a row
 /// already stored with the same quantity changes nothing, so the same file twice changes
 /// nothing. Each batch of rows is one transaction, and progress is reported between batches

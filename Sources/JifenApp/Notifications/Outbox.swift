@@ -28,25 +28,6 @@ final class OutboxMessage: Model, @unchecked Sendable {
         self.createdAt = at
     }
 }
-
-struct CreateOutboxMessage: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(OutboxMessage.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("channel", .string, .required)
-            .field("recipient", .string, .required)
-            .field("kind", .string, .required)
-            .field("body", .string, .required)
-            .field("delivered_at", .datetime)
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(OutboxMessage.schema).delete()
-    }
-}
-
 public struct OutgoingMessage: Sendable, Equatable {
     public enum Channel: String, Sendable { case sms }
     public var channel: Channel

@@ -20,18 +20,3 @@ final class Department: Model, @unchecked Sendable {
         self.name = name
     }
 }
-
-struct CreateDepartment: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(Department.schema)
-            .id()
-            .field("code", .string, .required)
-            .field("name", .string, .required)
-            .unique(on: "code")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(Department.schema).delete()
-    }
-}

@@ -38,20 +38,3 @@ extension Jurisdiction {
         query(on: db).group(.or) { $0.filter(\.$code == scope.rawValue).filter(\.$code, .custom("LIKE"), scope.rawValue + "-%") }
     }
 }
-
-struct CreateJurisdiction: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(Jurisdiction.schema)
-            .id()
-            .field("code", .string, .required)
-            .field("name", .string, .required)
-            .field("level", .string, .required)
-            .field("parent_id", .uuid, .references(Jurisdiction.schema, .id, onDelete: .restrict))
-            .unique(on: "code")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(Jurisdiction.schema).delete()
-    }
-}

@@ -28,30 +28,6 @@ final class HouseholdMember: Model, @unchecked Sendable {
 
     enum Relation: String, Codable, Sendable, CaseIterable { case spouse, child }
 }
-
-struct CreateHouseholdMember: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(HouseholdMember.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("relation", .string, .required)
-            .field("name_sealed", .string, .required)
-            .field("name_masked", .string, .required)
-            .field("id_sealed", .string, .required)
-            .field("id_hash", .string, .required)
-            .field("id_masked", .string, .required)
-            .field("birth_date", .string, .required)
-            .field("sex", .string, .required)
-            .field("resident_id", .uuid, .required, .references(Resident.schema, .id, onDelete: .cascade))
-            .unique(on: "resident_id", "id_hash")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(HouseholdMember.schema).delete()
-    }
-}
-
 enum HouseholdController {
     static func register(_ routes: any RoutesBuilder) {
         routes.post(.myHousehold, access: .roles([.citizen]), use: add)

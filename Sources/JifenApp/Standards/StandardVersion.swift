@@ -64,26 +64,3 @@ final class StandardVersion: Model, @unchecked Sendable {
         return parsed.first { $0.1.id == chosen.id }
     }
 }
-
-struct CreateStandardVersion: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(StandardVersion.schema)
-            .id()
-            .field("created_at", .datetime, .required)
-            .field("updated_at", .datetime, .required)
-            .field("code", .string, .required)
-            .field("title", .string, .required)
-            .field("status", .string, .required)
-            .field("effective_from", .string, .required)
-            .field("yaml", .string, .required)
-            .field("created_by", .string, .required)
-            .field("published_at", .datetime)
-            .field("published_by", .string)
-            .unique(on: "code")
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(StandardVersion.schema).delete()
-    }
-}

@@ -92,28 +92,6 @@ final class AccessLogEntry: Model, @unchecked Sendable {
 
     init() {}
 }
-
-struct CreateAccessLog: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema(AccessLogEntry.schema)
-            .id()
-            .field("at", .datetime, .required)
-            .field("actor_id", .uuid)
-            .field("actor_login", .string, .required)
-            .field("role", .string, .required)
-            .field("entity", .string, .required)
-            .field("entity_id", .string, .required)
-            .field("field", .string, .required)
-            .field("purpose", .string, .required)
-            .field("address", .string)
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema(AccessLogEntry.schema).delete()
-    }
-}
-
 extension Request {
     /// Opens a sealed value for display in full and writes the access log entry first.
     func reveal(_ sealed: String, entity: String, id: String, field: String) async throws -> String {
