@@ -30,8 +30,7 @@ public struct AppConfig: Sendable {
     public var publicURL: String
 
     public struct Problem: Error, CustomStringConvertible, Equatable {
-        public let setting: String
-        public let message: String
+        public let setting, message: String
         public var description: String { "配置错误 / configuration error: \(setting): \(message)" }
     }
 

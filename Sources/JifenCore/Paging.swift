@@ -1,8 +1,6 @@
 /// One page of a list: which rows to fetch and what to say about the rest.
 public struct Paging: Sendable, Equatable {
-    public let page: Int
-    public let perPage: Int
-    public let total: Int
+    public let page, perPage, total: Int
 
     public init(page requested: Int?, perPage: Int = 20, total: Int) {
         self.perPage = max(1, perPage)

@@ -11,8 +11,7 @@ final class UpgradeTests: XCTestCase {
 
     struct Manifest: Decodable {
         let rows: [String: Int]
-        let program: String
-        let corrected: String
+        let program, corrected: String
     }
 
     func testADatabaseOfTheDecember2026VersionUpgradesWithEveryRecordIntact() async throws {

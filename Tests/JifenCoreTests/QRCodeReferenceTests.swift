@@ -15,12 +15,8 @@ import XCTest
 final class QRCodeReferenceTests: XCTestCase {
     /// One case of reference.json; generate.py describes the fields.
     private struct Reference: Decodable {
-        let name: String
-        let text: String
-        let bytesHex: String
-        let error: String
-        let version: Int
-        let mask: Int
+        let name, text, bytesHex, error: String
+        let version, mask: Int
         let eci: Bool
         let rows: [String]
         let autoMask: Int

@@ -17,12 +17,7 @@ enum UsersController {
     enum Sort: String, CaseIterable { case login, displayName, role, createdAt }
 
     struct Row: Encodable {
-        let login: String
-        let displayName: String
-        let roleName: String
-        let place: String
-        let statusName: String
-        let createdAt: String
+        let login, displayName, roleName, place, statusName, createdAt: String
     }
 
     struct SortLink: Encodable { let label: String; let href: String; let active: Bool }
@@ -32,8 +27,7 @@ enum UsersController {
         let pager: Pager
         let roles: [SelectOption]
         let sorts: [SortLink]
-        let newLink: String
-        let query: String
+        let newLink, query: String
     }
 
     struct ListQuery {

@@ -18,13 +18,7 @@ enum AuditController {
     }
 
     struct Row: Encodable {
-        let at: String
-        let actor: String
-        let action: String
-        let entity: String
-        let entityID: String
-        let before: String
-        let after: String
+        let at, actor, action, entity, entityID, before, after: String
     }
 
     struct Content: Encodable {

@@ -51,8 +51,7 @@ enum CalendarController {
         let years: [YearRow]
         let form: FormState
         let problems: [StandardsController.ProblemRow]
-        let action: String
-        let example: String
+        let action, example: String
     }
 
     static let example = """

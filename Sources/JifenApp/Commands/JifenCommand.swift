@@ -19,8 +19,7 @@ protocol JifenCommand {
 /// Where a command writes and reads: standard output for its results, standard error for
 /// problems and progress, standard input.
 struct CommandIO: Sendable {
-    let output: @Sendable (String) -> Void
-    let errors: @Sendable (String) -> Void
+    let output, errors: @Sendable (String) -> Void
     let input: @Sendable () -> String?
 
     static let standard = CommandIO(

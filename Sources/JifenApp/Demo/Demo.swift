@@ -11,12 +11,9 @@ public enum Demo {
         struct Town: Decodable { let segment: String; let name: String; let communities: [Community] }
         struct Community: Decodable { let name: String; let grids: [String] }
         struct Account: Decodable {
-            let login: String
-            let displayName: String
+            let login, displayName: String
             let role: Role
-            let jurisdiction: String?
-            let department: String?
-            let phone: String?
+            let jurisdiction, department, phone: String?
         }
         let city: Place
         let towns: [Town]
@@ -26,8 +23,7 @@ public enum Demo {
     }
 
     public struct Account: Sendable {
-        public let login: String
-        public let password: String
+        public let login, password: String
         public let role: Role
         public let displayName: String
     }

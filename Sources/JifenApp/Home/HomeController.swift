@@ -9,25 +9,19 @@ enum HomeController {
     }
 
     struct Card: Encodable {
-        let label: String
-        let value: String
+        let label, value: String
         let href: String?
     }
 
     struct Link: Encodable {
-        let label: String
-        let href: String
+        let label, href: String
     }
 
     struct Content: Encodable {
-        let role: String
-        let roleName: String
-        let greeting: String
-        let intro: String
+        let role, roleName, greeting, intro: String
         let place: String?
         let cards: [Card]
-        let links: [Link]
-        let children: [Link]
+        let links, children: [Link]
         let childrenHeading: String?
         /// A citizen's four affairs with the next step of each.
         let glance: [CitizenGlance.Card]

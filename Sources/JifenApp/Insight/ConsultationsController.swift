@@ -76,11 +76,8 @@ enum ConsultationsController {
     struct Item: Encodable { let channel: String; let author: String; let text: String; let at: String }
 
     struct PageContent: Encodable {
-        let title: String
-        let notice: String
-        let period: String
-        let open: Bool
-        let isStaff: Bool
+        let title, notice, period: String
+        let open, isStaff: Bool
         let fields: [FormField]
         let action: String
         let groups: [Group]

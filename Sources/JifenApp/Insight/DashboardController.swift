@@ -13,12 +13,10 @@ enum DashboardController {
     }
 
     struct Table: Encodable {
-        let name: String
-        let title: String
+        let name, title: String
         let header: [String]
         let rows: [[String]]
-        let chart: String
-        let csv: String
+        let chart, csv: String
     }
 
     static func table(_ name: String, _ title: String, header: [String], rows: [[String]], series: [Chart.Series]) -> Table {

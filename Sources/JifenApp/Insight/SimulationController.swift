@@ -23,19 +23,14 @@ enum SimulationController {
         struct Count: Codable, Sendable, Equatable { let label: String; let count: Int }
         struct Shift: Codable, Sendable, Equatable { let label: String; let up: Int; let down: Int }
         struct Cutoff: Codable, Sendable, Equatable { let school: String; let before: String; let after: String }
-        let program: String
-        let current: String
-        let draft: String
-        let applicants: Int
-        let changed: Int
+        let program, current, draft: String
+        let applicants, changed: Int
         let byTown: [Count]
         let categories: [Shift]
-        let gainers: [Person]
-        let losers: [Person]
+        let gainers, losers: [Person]
         let cutoffs: [Cutoff]
         let bandWidth: Int
-        let before: [Int]
-        let after: [Int]
+        let before, after: [Int]
     }
 
     struct Content: Encodable { let programs: [SelectOption]; let drafts: [SelectOption]; let action: String; let errors: [String] }
@@ -173,8 +168,7 @@ enum SimulationController {
     struct JobContent: Encodable {
         let running: Bool
         let status: String
-        let done: Int
-        let total: Int
+        let done, total: Int
         let report: Report?
         let distribution: String
         let distributionRows: [[String]]

@@ -95,18 +95,11 @@ enum SurveysController {
     struct QuestionView: Encodable { let number: Int; let title: String; let kind: String; let chart: String; let texts: [String] }
 
     struct ResultsContent: Encodable {
-        let title: String
-        let intro: String
-        let status: String
-        let statusCode: String
+        let title, intro, status, statusCode: String
         let total: Int
         let rows: [OptionRow]
         let questions: [QuestionView]
-        let link: String
-        let qr: String
-        let csvLink: String
-        let statusAction: String
-        let onePer: String
+        let link, qr, csvLink, statusAction, onePer: String
     }
 
     static func tabulate(_ survey: Survey, on db: any Database) async throws -> (Questionnaire, [Questionnaire.Answer], [Questionnaire.Row]) {

@@ -9,9 +9,7 @@ enum FeedImportJob {
     static let kind = "feedImport"
 
     struct Payload: Codable, Sendable, Equatable {
-        let feed: String
-        let file: String
-        let filename: String
+        let feed, file, filename: String
         let actorID: UUID?
         let actorLogin: String
     }
@@ -85,8 +83,7 @@ enum FeedsController {
     struct Recent: Encodable { let href: String; let feed: String; let status: String; let at: String; let progress: String }
 
     struct Content: Encodable {
-        let feeds: [SelectOption]
-        let layouts: [SelectOption]
+        let feeds, layouts: [SelectOption]
         let form: FormState
         let recent: [Recent]
         let action: String
@@ -155,9 +152,7 @@ enum FeedsController {
     struct JobContent: Encodable {
         let status: String
         let running: Bool
-        let done: Int
-        let total: Int
-        let percent: Int
+        let done, total, percent: Int
         let result: [String: String]
         let problems: [Problem]
         let error: String?

@@ -14,9 +14,7 @@ enum OrgController {
     struct Staff: Encodable { let displayName: String; let login: String; let roleName: String }
 
     struct Content: Encodable {
-        let name: String
-        let code: String
-        let levelName: String
+        let name, code, levelName: String
         let crumbs: [Crumb]
         let children: [Child]
         let childrenHeading: String?

@@ -10,14 +10,11 @@ extension PointsController {
     struct HistoryRow: Encodable { let at: String; let kind: String; let before: String; let after: String; let reason: String; let by: String }
 
     struct ArchiveView: Encodable {
-        let status: String
-        let statusCode: String
+        let status, statusCode: String
         let year: Int
         let total: String
         let counts: Bool
-        let expiredNote: String?
-        let barredNote: String?
-        let endedNote: String?
+        let expiredNote, barredNote, endedNote: String?
         let result: EstimateController.Result?
         let history: [HistoryRow]
         let yearLabel: String
@@ -64,9 +61,7 @@ extension PointsController {
         let refusal: String?
         let year: Int
         let notice: String?
-        let estimateLink: String
-        let openLabel: String
-        let noApplication: String
+        let estimateLink, openLabel, noApplication: String
     }
 
     static func myContent(_ req: Request, refusal: String? = nil, edit: ((PointsApplication, Resident) async throws -> ApplicationView)? = nil) async throws -> MyContent {

@@ -30,70 +30,47 @@ enum PointsController {
     struct EvidenceLink: Encodable { let href: String; let label: String }
 
     struct ClaimRow: Encodable {
-        let id: String
-        let title: String
-        let department: String
-        let value: String
+        let id, title, department, value: String
         let date: String?
-        let state: String
-        let stateCode: String
-        let detail: String?
-        let due: String?
+        let state, stateCode: String
+        let detail, due: String?
         let overdue: Bool
         let evidence: [EvidenceLink]
-        let byFeed: Bool
-        let needsEvidence: Bool
-        let editable: Bool
-        let uploadAction: String
-        let deleteAction: String
-        let reviewLink: String?
-        let error: String?
+        let byFeed, needsEvidence, editable: Bool
+        let uploadAction, deleteAction: String
+        let reviewLink, error: String?
     }
 
     struct ItemForm: Encodable {
-        let id: String
-        let title: String
-        let input: String
+        let id, title, input: String
         let options: [SelectOption]
         let unit: String?
         let dated: Bool
-        let hint: String
-        let department: String
-        let byFeed: Bool
-        let claimed: Bool
+        let hint, department: String
+        let byFeed, claimed: Bool
         let error: String?
-        let value: String
-        let date: String
+        let value, date: String
     }
 
     struct ItemSection: Encodable { let title: String; let items: [ItemForm]; let open: Bool }
 
     struct ApplicationView: Encodable {
-        let id: String
-        let number: String
+        let id, number: String
         let year: Int
-        let status: String
-        let statusCode: String
-        let standardTitle: String
-        let name: String
-        let idMasked: String
+        let status, statusCode, standardTitle, name, idMasked: String
         let returnReason: String?
         let editable: Bool
         let claims: [ClaimRow]
         let sections: [ItemSection]
-        let addAction: String
-        let submitAction: String
+        let addAction, submitAction: String
         let submitErrors: [String]
-        let estimate: String
-        let confirmed: String
+        let estimate, confirmed: String
         let total: String?
         let canReview: Bool
         let reviewAction: String
         let reviewForm: FormState
-        let calendarWarning: String?
-        let archiveLink: String?
-        let heading: String
-        let estimateLine: String
+        let calendarWarning, archiveLink: String?
+        let heading, estimateLine: String
     }
 
     struct ApplicationPage: Encodable { let application: ApplicationView }

@@ -7,17 +7,9 @@ extension PointsStaffController {
     // MARK: one claim, for its department
 
     struct ClaimContent: Encodable {
-        let number: String
-        let name: String
-        let idMasked: String
-        let item: String
-        let rule: String
-        let evidenceRequired: String
-        let department: String
-        let value: String
+        let number, name, idMasked, item, rule, evidenceRequired, department, value: String
         let date: String?
-        let state: String
-        let stateCode: String
+        let state, stateCode: String
         let due: String?
         let overdue: Bool
         let reason: String?
@@ -112,15 +104,12 @@ extension PointsStaffController {
     // MARK: the archive, for the centre and the window
 
     struct ArchiveContent: Encodable {
-        let name: String
-        let idMasked: String
+        let name, idMasked: String
         let archive: PointsController.ArchiveView?
         let applications: [Row]
         let canMark: Bool
-        let fraudAction: String
-        let endAction: String
-        let fraudForm: FormState
-        let endForm: FormState
+        let fraudAction, endAction: String
+        let fraudForm, endForm: FormState
     }
 
     static func loadResident(_ req: Request) async throws -> Resident {

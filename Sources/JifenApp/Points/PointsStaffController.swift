@@ -21,12 +21,7 @@ enum PointsStaffController {
     // MARK: the window's list
 
     struct Row: Encodable {
-        let href: String
-        let number: String
-        let name: String
-        let idMasked: String
-        let status: String
-        let statusCode: String
+        let href, number, name, idMasked, status, statusCode: String
         let submitted: String?
         let place: String
     }
@@ -124,15 +119,10 @@ enum PointsStaffController {
     // MARK: the departments' queues
 
     struct QueueRow: Encodable {
-        let href: String
-        let number: String
-        let item: String
-        let department: String
-        let value: String
+        let href, number, item, department, value: String
         let due: String?
         let overdue: Bool
-        let state: String
-        let stateCode: String
+        let state, stateCode: String
     }
 
     struct DepartmentLoad: Encodable { let department: String; let waiting: Int; let overdue: Int }

@@ -9,8 +9,7 @@ extension ProgramsController {
     struct Choice: Encodable { let name: String; let label: String; let options: [SelectOption] }
 
     struct ApplyContent: Encodable {
-        let title: String
-        let programLink: String
+        let title, programLink: String
         let points: String?
         let children: [SelectOption]
         let forChild: Bool

@@ -8,17 +8,12 @@ extension ProgramsController {
 
     struct ResultLine: Encodable { let choice: String; let school: String; let cutoff: String; let outcome: String; let mine: Bool }
     struct MyApplication: Encodable {
-        let program: String
-        let programLink: String
-        let number: String
-        let child: String?
-        let points: String?
+        let program, programLink, number: String
+        let child, points: String?
         let summary: String
         let admitted: Bool
         let lines: [ResultLine]
-        let editLink: String?
-        let publicityLink: String?
-        let secondLink: String?
+        let editLink, publicityLink, secondLink: String?
     }
 
     static func mine(_ req: Request) async throws -> Response {

@@ -47,11 +47,9 @@ extension ProgramsController {
     struct ObjectionRow: Encodable {
         let id: String
         let round: Int
-        let at: String
-        let contact: String
+        let at, contact: String
         let number: String?
-        let text: String
-        let due: String
+        let text, due: String
         let overdue: Bool
         let answer: String?
         let corrected: Bool

@@ -10,28 +10,20 @@ extension ProgramsController {
     struct RoundLink: Encodable { let href: String; let label: String; let period: String; let final: Bool }
 
     struct PageContent: Encodable {
-        let code: String
-        let title: String
-        let kind: String
-        let state: String
-        let window: String
-        let rules: [String]
-        let timeline: [String]
+        let code, title, kind, state, window: String
+        let rules, timeline: [String]
         let quotaPublished: Bool
         let quotas: [QuotaRow]
         let totalSeats: Int
         let isOrganiser: Bool
         let quotaForm: FormState
         let quotaFields: [FormField]
-        let quotaAction: String
-        let csvAction: String
-        let publishAction: String
+        let quotaAction, csvAction, publishAction: String
         let canApply: Bool
         let applyLink: String
         let rounds: [RoundLink]
         let canRun: Bool
-        let runAction: String
-        let runLabel: String
+        let runAction, runLabel: String
         let csvErrors: [String]
         let notice: String?
         let isSchool: Bool

@@ -99,8 +99,7 @@ extension ProgramsController {
         let objectionFields: [FormField]
         let notice: String?
         let isOrganiser: Bool
-        let finalizeAction: String
-        let objectionsLink: String
+        let finalizeAction, objectionsLink: String
         let problems: [String]
     }
 

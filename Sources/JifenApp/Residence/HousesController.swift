@@ -16,11 +16,8 @@ enum HousesController {
     }
 
     struct Row: Encodable {
-        let code: String
-        let address: String
-        let landlord: String
-        let tenants: Int
-        let capacity: Int
+        let code, address, landlord: String
+        let tenants, capacity: Int
         let href: String
     }
 
@@ -58,8 +55,7 @@ enum HousesController {
     struct NewContent: Encodable {
         let grid: FormField
         /// Building, unit and room, side by side.
-        let place: [FormField]
-        let fields: [FormField]
+        let place, fields: [FormField]
         let action: String
     }
 
@@ -141,15 +137,11 @@ enum HousesController {
     struct Tenant: Encodable { let name: String; let idMasked: String; let from: String; let status: String; let link: String }
 
     struct ShowContent: Encodable {
-        let code: String
-        let address: String
-        let grid: String
-        let landlord: String
+        let code, address, grid, landlord: String
         let landlordPhone: String?
         let capacity: Int
         let tenants: [Tenant]
-        let qrLink: String
-        let declareURL: String
+        let qrLink, declareURL: String
     }
 
     static func find(_ req: Request) async throws -> RentalHouse {

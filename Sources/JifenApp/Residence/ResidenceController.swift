@@ -19,13 +19,9 @@ enum ResidenceController {
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
 
     struct RegistrationRow: Encodable {
-        let id: String
-        let address: String
-        let from: String
+        let id, address, from: String
         let to: String?
-        let status: String
-        let statusCode: String
-        let due: String
+        let status, statusCode, due: String
         let reason: String?
         let canMoveOut: Bool
         let moveOutAction: String
@@ -34,13 +30,9 @@ enum ResidenceController {
     struct Step: Encodable { let label: String; let at: String }
 
     struct PermitView: Encodable {
-        let number: String
-        let status: String
+        let number, status: String
         let steps: [Step]
-        let productionDue: String?
-        let dueWarning: String?
-        let reason: String?
-        let validUntil: String?
+        let productionDue, dueWarning, reason, validUntil: String?
         let canEndorse: Bool
         let endorseAction: String
     }
@@ -55,16 +47,12 @@ enum ResidenceController {
 
     struct Content: Encodable {
         let hasIdentity: Bool
-        let name: String?
-        let idMasked: String?
-        let hukou: String?
+        let name, idMasked, hukou: String?
         let identityFields: [FormField]
         let identityAction: String
         let registrations: [RegistrationRow]
         let detail: [Step]
-        let totalDays: Int
-        let totalYears: Int
-        let currentMonths: Int
+        let totalDays, totalYears, currentMonths: Int
         let declareFields: [FormField]
         let declareAction: String
         let canDeclare: Bool

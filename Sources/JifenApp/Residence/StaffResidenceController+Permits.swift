@@ -7,18 +7,9 @@ extension StaffResidenceController {
     // MARK: permits
 
     struct PermitRow: Encodable {
-        let id: String
-        let number: String
-        let name: String
-        let idMasked: String
-        let basis: String
-        let evidence: String
-        let status: String
-        let statusCode: String
-        let next: String?
-        let productionDue: String?
-        let advanceAction: String
-        let rejectAction: String
+        let id, number, name, idMasked, basis, evidence, status, statusCode: String
+        let next, productionDue: String?
+        let advanceAction, rejectAction: String
         let canReject: Bool
     }
 
@@ -26,8 +17,7 @@ extension StaffResidenceController {
         let rows: [PermitRow]
         let pager: Pager
         let form: FormState
-        let failedID: String?
-        let calendarWarning: String?
+        let failedID, calendarWarning: String?
         let errorList: [String]
     }
 

@@ -32,19 +32,11 @@ enum StaffResidenceController {
     // MARK: registrations
 
     struct Row: Encodable {
-        let id: String
-        let name: String
-        let idMasked: String
-        let address: String
-        let grid: String
-        let from: String
+        let id, name, idMasked, address, grid, from: String
         let to: String?
-        let due: String
-        let status: String
-        let overdue: Bool
-        let pending: Bool
-        let decisionAction: String
-        let residentLink: String
+        let due, status: String
+        let overdue, pending: Bool
+        let decisionAction, residentLink: String
         let canEnd: Bool
         let endAction: String
     }
@@ -53,10 +45,8 @@ enum StaffResidenceController {
         let rows: [Row]
         let pager: Pager
         let overdueCount: Int
-        let canDecide: Bool
-        let canLookup: Bool
-        let lookupAction: String
-        let arrivalAction: String
+        let canDecide, canLookup: Bool
+        let lookupAction, arrivalAction: String
         let arrivalFields: [FormField]
         /// The arrival form stays open when it was refused.
         let arrivalOpen: Bool
@@ -165,17 +155,14 @@ enum StaffResidenceController {
     // MARK: one resident
 
     struct ResidentContent: Encodable {
-        let name: String
-        let idShown: String
+        let name, idShown: String
         let revealed: Bool
         let revealLink: String?
-        let birthDate: String
-        let sex: String
+        let birthDate, sex: String
         let hukou: String?
         let periods: [ResidenceController.Step]
         let registrations: [Row]
-        let totalDays: Int
-        let totalYears: Int
+        let totalDays, totalYears: Int
     }
 
     /// Roles that may see an ID number in full (each view is access-logged).

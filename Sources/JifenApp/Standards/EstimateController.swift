@@ -13,17 +13,13 @@ enum EstimateController {
 
     /// One input of the form, made from one item of the standard.
     struct Field: Encodable {
-        let name: String
-        let dateName: String
-        let label: String
+        let name, dateName, label: String
         let input: String          // select | number | checkbox
         let unit: String?
         let options: [SelectOption]
         let value: String
-        let checked: Bool
-        let dated: Bool
-        let dateValue: String
-        let hint: String
+        let checked, dated: Bool
+        let dateValue, hint: String
         let error: String?
     }
 
@@ -35,31 +31,24 @@ enum EstimateController {
     struct ResultLine: Encodable {
         let title: String
         let fact: String?
-        let points: String
-        let status: String
-        let statusCode: String
+        let points, status, statusCode: String
         let reason: String?
     }
 
     struct Addable: Encodable {
-        let title: String
-        let upTo: String
-        let rule: String
+        let title, upTo, rule: String
     }
 
     struct Result: Encodable {
         let total: String
         let eligible: Bool
         let vetoes: [String]
-        let categories: [ResultLine]
-        let lines: [ResultLine]
+        let categories, lines: [ResultLine]
         let addable: [Addable]
     }
 
     struct Content: Encodable {
-        let standardTitle: String
-        let standardLink: String
-        let asOf: String
+        let standardTitle, standardLink, asOf: String
         let sections: [Section]
         let result: Result?
         let hasErrors: Bool

@@ -6,35 +6,24 @@ import Vapor
 /// rule in words, the evidence, the department and the validity.
 struct StandardTable: Encodable {
     struct Row: Encodable {
-        let id: String
-        let title: String
-        let rule: String
-        let evidence: String
-        let department: String
-        let validity: String?
-        let group: String?
+        let id, title, rule, evidence, department: String
+        let validity, group: String?
         let illustrative: Bool
         let feed: String?
     }
 
     struct Section: Encodable {
-        let id: String
-        let title: String
-        let kind: String
+        let id, title, kind: String
         let cap: String?
         let rows: [Row]
     }
 
-    let id: String
-    let title: String
-    let jurisdiction: String
-    let effectiveFrom: String
+    let id, title, jurisdiction, effectiveFrom: String
     let effectiveTo: String?
     let source: String
     let note: String?
     let sections: [Section]
-    let itemCount: Int
-    let illustrativeCount: Int
+    let itemCount, illustrativeCount: Int
 
     static func make(_ standard: ScoringStandard, on req: Request) async throws -> StandardTable {
         let departments = Dictionary(uniqueKeysWithValues: try await Department.query(on: req.db).all().map { ($0.code, $0.name) })

@@ -21,9 +21,7 @@ enum StandardsController {
     // MARK: list
 
     struct ListRow: Encodable {
-        let code: String
-        let title: String
-        let status: String
+        let code, title, status: String
         let isDraft: Bool
         let effectiveFrom: String
         let inForce: Bool
@@ -55,14 +53,10 @@ enum StandardsController {
     struct ShowContent: Encodable {
         let table: StandardTable
         let status: String
-        let isDraft: Bool
-        let inForce: Bool
-        let canPublish: Bool
+        let isDraft, inForce, canPublish: Bool
         let publishAction: String
         let publishForm: FormState
-        let editLink: String?
-        let estimateLink: String?
-        let listLink: String?
+        let editLink, estimateLink, listLink: String?
     }
 
     static func show(_ req: Request) async throws -> Response {
@@ -97,9 +91,7 @@ enum StandardsController {
     }
 
     struct ProblemRow: Encodable {
-        let line: String
-        let field: String
-        let message: String
+        let line, field, message: String
     }
 
     struct NewForm: Content {
@@ -206,20 +198,12 @@ enum StandardsController {
     // MARK: diff
 
     struct DiffRow: Encodable {
-        let kind: String
-        let kindCode: String
-        let entity: String
-        let title: String
-        let field: String?
-        let before: String?
-        let after: String?
+        let kind, kindCode, entity, title: String
+        let field, before, after: String?
     }
 
     struct DiffContent: Encodable {
-        let from: String
-        let to: String
-        let fromTitle: String
-        let toTitle: String
+        let from, to, fromTitle, toTitle: String
         let rows: [DiffRow]
         let versions: [String]
         let action: String

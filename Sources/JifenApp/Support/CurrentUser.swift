@@ -5,15 +5,13 @@ import Vapor
 /// The signed-in person, as the rest of the request sees them.
 struct CurrentUser: Sendable {
     let id: UUID
-    let login: String
-    let displayName: String
+    let login, displayName: String
     let role: Role
     /// The jurisdiction a staff account sees (itself and everything under it); nil for citizens.
     let scope: JurisdictionCode?
     let jurisdictionName: String?
     let departmentID: UUID?
-    let departmentName: String?
-    let departmentCode: String?
+    let departmentName, departmentCode: String?
     let sessionID: UUID
 }
 

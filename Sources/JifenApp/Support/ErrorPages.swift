@@ -5,9 +5,7 @@ import Vapor
 struct ErrorPagesMiddleware: AsyncMiddleware {
     struct Content: Encodable {
         let status: UInt
-        let heading: String
-        let message: String
-        let home: String
+        let heading, message, home: String
     }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {

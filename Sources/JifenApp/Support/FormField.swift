@@ -10,16 +10,13 @@ struct FormField: Encodable {
 
     let name: String
     /// The element's id: the name, prefixed when one page has two forms with a field of that name.
-    let id: String
-    let label: String
+    let id, label: String
     let kind: Kind
     let value: String
-    let error: String?
-    let hint: String?
+    let error, hint: String?
     let options: [SelectOption]
     let maxLength: Int?
-    let placeholder: String?
-    let autocomplete: String?
+    let placeholder, autocomplete: String?
     let required: Bool
     let rows: Int?
     let checked: Bool

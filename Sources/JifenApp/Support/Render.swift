@@ -5,28 +5,22 @@ import Vapor
 /// What every page's template receives besides its own content (`page`).
 struct PageContext<Content: Encodable>: Encodable {
     let t: [String: String]
-    let lang: String
-    let title: String
-    let csrf: String
+    let lang, title, csrf: String
     let user: UserBadge?
     let nav: [NavGroup]
     let switchLanguage: NavItem
-    let logout: String
-    let passwordLink: String
+    let logout, passwordLink: String
     let links: SiteLinks
     let page: Content
 }
 
 struct UserBadge: Encodable {
-    let displayName: String
-    let role: String
-    let roleName: String
+    let displayName, role, roleName: String
     let place: String?
 }
 
 struct NavItem: Encodable {
-    let label: String
-    let href: String
+    let label, href: String
     let current: Bool
 }
 
@@ -166,11 +160,8 @@ func safeLocalPath(_ raw: String?) -> String? {
 
 /// The pager under a list: built from `Paging` and a function that makes the link to a page.
 struct Pager: Encodable {
-    let total: Int
-    let page: Int
-    let pageCount: Int
-    let previous: String?
-    let next: String?
+    let total, page, pageCount: Int
+    let previous, next: String?
 
     init(_ paging: Paging, link: (Int) -> String) {
         total = paging.total
@@ -183,8 +174,7 @@ struct Pager: Encodable {
 
 /// One choice of a `<select>`: every form's options have this shape.
 struct SelectOption: Encodable {
-    let value: String
-    let label: String
+    let value, label: String
     let selected: Bool
 }
 

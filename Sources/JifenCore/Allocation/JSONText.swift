@@ -40,8 +40,7 @@ public indirect enum JSONValue: Sendable, Equatable {
 
 public enum JSONText {
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        public let line: Int
-        public let column: Int
+        public let line, column: Int
         public let message: String
         public var description: String { "第 \(line) 行第 \(column) 列 / line \(line), column \(column): \(message)" }
     }

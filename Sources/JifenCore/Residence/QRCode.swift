@@ -28,8 +28,7 @@ public struct QRCode: Sendable, Equatable {
     }
 
     /// Modules per side: 21 for version 1, growing by 4 per version to 177 for version 40.
-    public let size: Int
-    public let version: Int
+    public let size, version: Int
     /// Row-major, `size * size`, true = dark.
     private let modules: [Bool]
 
@@ -269,8 +268,7 @@ extension QRCode {
     /// A symbol under construction: modules plus which of them belong to function patterns,
     /// which neither data nor masks may touch.
     fileprivate struct Grid: Sendable {
-        let version: Int
-        let size: Int
+        let version, size: Int
         var modules: [Bool]
         var isFunction: [Bool]
 

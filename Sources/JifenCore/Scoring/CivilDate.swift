@@ -1,9 +1,7 @@
 /// A calendar date without a time or zone (the date as people in Asia/Shanghai say it).
 /// Compared and stored as `yyyymmdd`, so comparisons are one integer compare.
 public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
-    public let year: Int
-    public let month: Int
-    public let day: Int
+    public let year, month, day: Int
 
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month), (1...CivilDate.days(in: month, of: year)).contains(day) else { return nil }

@@ -9,9 +9,7 @@ public struct Evaluator: Sendable {
     let itemIndex: [String: Int]
     /// The rules as plain numbers, so the scoring loop touches no strings (and no reference counts).
     let compiled: [CompiledItem]
-    let optionPoints: [Int64]
-    let tierFrom: [Int64]
-    let tierPoints: [Int64]
+    let optionPoints, tierFrom, tierPoints: [Int64]
     let categoryCap: [Int64]        // -1: no cap
     let groupCount: Int
     /// The distinct validity windows (years) of the standard's items.

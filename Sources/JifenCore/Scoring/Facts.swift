@@ -34,8 +34,7 @@ public struct Profile: Sendable, Equatable {
 /// the caller reads the file.
 public enum ProfileReader {
     public struct Problem: Error, Sendable, Equatable, CustomStringConvertible {
-        public let field: String
-        public let message: String
+        public let field, message: String
         public var description: String { field + ": " + message }
     }
 

@@ -3,8 +3,7 @@ import Yams
 /// One thing wrong with a standard file: where (line, field path) and what.
 public struct StandardProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public let line: Int?
-    public let field: String
-    public let message: String
+    public let field, message: String
 
     public var description: String {
         (line.map { "第 \($0) 行 / line \($0): " } ?? "") + field + ": " + message

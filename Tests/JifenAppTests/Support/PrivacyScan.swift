@@ -8,8 +8,7 @@ import SQLKit
 /// between a hex hash and `female` has no boundary to find), and in the bytes of files.
 enum PrivacyScan {
     struct Finding: Equatable, CustomStringConvertible {
-        let place: String
-        let number: String
+        let place, number: String
         var description: String { "\(place): \(number)" }
     }
 
