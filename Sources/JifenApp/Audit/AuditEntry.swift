@@ -3,27 +3,6 @@ import JifenCore
 import SQLKit
 import Vapor
 
-/// One state change: who, when, what, and the record before and after.
-final class AuditEntry: Model, @unchecked Sendable {
-    static let schema = "audit_entries"
-
-    // managed fields
-    @ID(key: .id) var id: UUID?
-
-    // data fields
-    @Field(key: "at") var at: Date
-    @OptionalField(key: "actor_id") var actorID: UUID?
-    /// The actor's login at the time, kept so the entry reads the same after a rename.
-    @Field(key: "actor_login") var actorLogin: String
-    @Field(key: "action") var action: String
-    @Field(key: "entity") var entity: String
-    @Field(key: "entity_id") var entityID: String
-    @OptionalField(key: "before") var before: [String: String]?
-    @OptionalField(key: "after") var after: [String: String]?
-    @OptionalField(key: "address") var address: String?
-
-    init() {}
-}
 /// Who is acting: a signed-in user, the system itself (demo loader, jobs), or a CLI operator.
 struct Actor: Sendable {
     let id: UUID?

@@ -160,3 +160,131 @@ final class AllocationResult: Model, @unchecked Sendable {
 
     init() {}
 }
+
+/// One school of an application's ranking (志愿) for a round: rank 1 is the first choice.
+/// Round 1 is the application's own ranking; round 2 the new one given for the second round
+/// (调剂) — none there places the applicant by the town he lives in.
+final class ServicePreference: Model, @unchecked Sendable {
+    static let schema = "service_preferences"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "round") var round: Int
+    @Field(key: "rank") var rank: Int
+    @Field(key: "school_code") var schoolCode: String
+
+    // relationships
+    @Parent(key: "application_id") var application: ServiceApplication
+
+    init() {}
+
+    init(application: UUID, round: Int, rank: Int, school: String) {
+        self.$application.id = application
+        self.round = round
+        self.rank = rank
+        self.schoolCode = school
+    }
+}
+
+/// A school in a round: its seats, how many it admitted, and its cutoff — the last admitted
+/// applicant, his points and his place in the priority order.
+final class RoundSchool: Model, @unchecked Sendable {
+    static let schema = "round_schools"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "school_code") var schoolCode: String
+    @Field(key: "seats") var seats: Int
+    @Field(key: "admitted") var admitted: Int
+    @OptionalField(key: "cutoff_number") var cutoffNumber: String?
+    /// Hundredths of a point.
+    @OptionalField(key: "cutoff_points") var cutoffPoints: Int64?
+    @OptionalField(key: "cutoff_rank") var cutoffRank: Int?
+
+    // relationships
+    @Parent(key: "round_id") var round: AllocationRound
+
+    init() {}
+}
+
+/// One step of the trace: a school of an applicant's list for the round, in his order, and what
+/// it did when his turn came. The steps stop at the school that admitted him.
+final class AllocationStep: Model, @unchecked Sendable {
+    static let schema = "allocation_steps"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "number") var number: String
+    @Field(key: "position") var position: Int
+    @Field(key: "school_code") var schoolCode: String
+    @Enum(key: "outcome") var outcome: Outcome
+    /// For `full`: the last applicant the school admitted, who ranked before him.
+    @OptionalField(key: "cutoff_number") var cutoffNumber: String?
+    @OptionalField(key: "cutoff_rank") var cutoffRank: Int?
+
+    // relationships
+    @Parent(key: "round_id") var round: AllocationRound
+
+    init() {}
+
+    enum Outcome: String, Codable, Sendable { case admitted, full, noSeats }
+}
+
+/// A correction of a published round after an objection (更正): whose frozen points were
+/// corrected, from what to what, why, by whom and when; and the results it changed.
+final class RoundCorrection: Model, @unchecked Sendable {
+    static let schema = "round_corrections"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "at") var at: Date
+
+    // data fields
+    @Field(key: "by") var by: String
+    /// The corrected application.
+    @Field(key: "number") var number: String
+    /// Hundredths of a point.
+    @Field(key: "points_before") var pointsBefore: Int64
+    @Field(key: "points_after") var pointsAfter: Int64
+    @Field(key: "reason") var reason: String
+
+    // relationships
+    @Parent(key: "round_id") var round: AllocationRound
+    @Children(for: \.$correction) var changes: [CorrectionChange]
+
+    init() {}
+}
+
+/// One result a correction changed: the application and its school before and after (nil: not placed).
+final class CorrectionChange: Model, @unchecked Sendable {
+    static let schema = "correction_changes"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    /// The order in which the round lists them (its priority order).
+    @Field(key: "position") var position: Int
+    @Field(key: "number") var number: String
+    @OptionalField(key: "school_before") var schoolBefore: String?
+    @OptionalField(key: "school_after") var schoolAfter: String?
+
+    // relationships
+    @Parent(key: "correction_id") var correction: RoundCorrection
+
+    init() {}
+
+    init(correction: UUID, position: Int, number: String, before: String?, after: String?) {
+        self.$correction.id = correction
+        self.position = position
+        self.number = number
+        self.schoolBefore = before
+        self.schoolAfter = after
+    }
+}

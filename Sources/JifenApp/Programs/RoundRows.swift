@@ -3,54 +3,6 @@ import Foundation
 import JifenCore
 import SQLKit
 
-/// A school in a round: its seats, how many it admitted, and its cutoff — the last admitted
-/// applicant, his points and his place in the priority order.
-final class RoundSchool: Model, @unchecked Sendable {
-    static let schema = "round_schools"
-
-    // managed fields
-    @ID(key: .id) var id: UUID?
-
-    // data fields
-    @Field(key: "school_code") var schoolCode: String
-    @Field(key: "seats") var seats: Int
-    @Field(key: "admitted") var admitted: Int
-    @OptionalField(key: "cutoff_number") var cutoffNumber: String?
-    /// Hundredths of a point.
-    @OptionalField(key: "cutoff_points") var cutoffPoints: Int64?
-    @OptionalField(key: "cutoff_rank") var cutoffRank: Int?
-
-    // relationships
-    @Parent(key: "round_id") var round: AllocationRound
-
-    init() {}
-}
-
-/// One step of the trace: a school of an applicant's list for the round, in his order, and what
-/// it did when his turn came. The steps stop at the school that admitted him.
-final class AllocationStep: Model, @unchecked Sendable {
-    static let schema = "allocation_steps"
-
-    // managed fields
-    @ID(key: .id) var id: UUID?
-
-    // data fields
-    @Field(key: "number") var number: String
-    @Field(key: "position") var position: Int
-    @Field(key: "school_code") var schoolCode: String
-    @Enum(key: "outcome") var outcome: Outcome
-    /// For `full`: the last applicant the school admitted, who ranked before him.
-    @OptionalField(key: "cutoff_number") var cutoffNumber: String?
-    @OptionalField(key: "cutoff_rank") var cutoffRank: Int?
-
-    // relationships
-    @Parent(key: "round_id") var round: AllocationRound
-
-    init() {}
-
-    enum Outcome: String, Codable, Sendable { case admitted, full, noSeats }
-}
-
 extension AllocationRound {
     struct SchoolCutoff { let school: String; let seats: Int; let admitted: Int; let points: String? }
 

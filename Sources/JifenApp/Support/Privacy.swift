@@ -71,27 +71,6 @@ extension Request {
     }
 }
 
-/// One view of sensitive data in full: who saw what, when, and on which page.
-final class AccessLogEntry: Model, @unchecked Sendable {
-    static let schema = "access_log"
-
-    // managed fields
-    @ID(key: .id) var id: UUID?
-
-    // data fields
-    @Field(key: "at") var at: Date
-    @OptionalField(key: "actor_id") var actorID: UUID?
-    @Field(key: "actor_login") var actorLogin: String
-    @Field(key: "role") var role: String
-    @Field(key: "entity") var entity: String
-    @Field(key: "entity_id") var entityID: String
-    /// What was shown: `idNumber`, `minor`.
-    @Field(key: "field") var field: String
-    @Field(key: "purpose") var purpose: String
-    @OptionalField(key: "address") var address: String?
-
-    init() {}
-}
 extension Request {
     /// Opens a sealed value for display in full and writes the access log entry first.
     func reveal(_ sealed: String, entity: String, id: String, field: String) async throws -> String {

@@ -1,6 +1,6 @@
 import Fluent
-import JifenCore
 import Vapor
+import JifenCore
 
 /// A new citizen (新市民) known to the city. The ID number is stored only sealed, with a keyed
 /// hash to find it and its first and last four characters for display.
@@ -203,4 +203,31 @@ final class PermitStep: Model, @unchecked Sendable {
         self.step = step
         self.day = day
     }
+}
+
+/// A spouse or child of a resident. Names and ID numbers are sealed (children are minors:
+/// sensitive personal information); pages show only the masked forms kept beside them.
+final class HouseholdMember: Model, @unchecked Sendable {
+    static let schema = "household_members"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+    @Field(key: "created_at") var createdAt: Date
+
+    // data fields
+    @Enum(key: "relation") var relation: Relation
+    @Field(key: "name_sealed") var nameSealed: String
+    @Field(key: "name_masked") var nameMasked: String
+    @Field(key: "id_sealed") var idSealed: String
+    @Field(key: "id_hash") var idHash: String
+    @Field(key: "id_masked") var idMasked: String
+    @Field(key: "birth_date") var birthDate: CivilDate
+    @Field(key: "sex") var sex: String
+
+    // relationships
+    @Parent(key: "resident_id") var resident: Resident
+
+    init() {}
+
+    enum Relation: String, Codable, Sendable, CaseIterable { case spouse, child }
 }

@@ -1,6 +1,6 @@
 import Fluent
-import JifenCore
 import Vapor
+import JifenCore
 
 /// A node of city → town/district → community → grid. Staff accounts and records belong to one.
 final class Jurisdiction: Model, @unchecked Sendable {
@@ -36,5 +36,25 @@ extension Jurisdiction {
     /// This node and everything under it.
     static func within(_ scope: JurisdictionCode, on db: any Database) -> QueryBuilder<Jurisdiction> {
         query(on: db).group(.or) { $0.filter(\.$code == scope.rawValue).filter(\.$code, .custom("LIKE"), scope.rawValue + "-%") }
+    }
+}
+
+/// A member department (成员部门) that reviews the points items it is responsible for.
+final class Department: Model, @unchecked Sendable {
+    static let schema = "departments"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "code") var code: String
+    @Field(key: "name") var name: String
+
+    init() {}
+
+    init(id: UUID? = nil, code: String, name: String) {
+        self.id = id
+        self.code = code
+        self.name = name
     }
 }
