@@ -42,8 +42,7 @@ final class AccessTests: XCTestCase {
 
     func testAClerkOfOneTownGets404OnARecordOfAnotherTown() async throws {
         try await withApp(demo: true) { ctx in
-            let browser = Browser(ctx.app)
-            try await browser.signIn("clerk.tangqiao", "demo12345")
+            let browser = try await ctx.signedIn("clerk.tangqiao")
             // own town and a community under it
             let own = try await browser.get("/org/320582-02")
             XCTAssertEqual(own.status, .ok)
@@ -62,8 +61,7 @@ final class AccessTests: XCTestCase {
 
     func testAGridWorkerSeesOnlyHisGrid() async throws {
         try await withApp(demo: true) { ctx in
-            let browser = Browser(ctx.app)
-            try await browser.signIn("grid.yangshe", "demo12345")
+            let browser = try await ctx.signedIn("grid.yangshe")
             let path = "/org/320582-01-01-01"
             let mine = try await browser.get(path)
             XCTAssertEqual(mine.status, .ok)
@@ -74,21 +72,18 @@ final class AccessTests: XCTestCase {
 
     func testRolesAreEnforcedOnPages() async throws {
         try await withApp(demo: true) { ctx in
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             let clerkAudit = try await clerk.get("/audit")
             XCTAssertEqual(clerkAudit.status, .forbidden)
             XCTAssertTrue(clerkAudit.body.contains("无权访问"))
             let clerkUsers = try await clerk.get("/admin/users")
             XCTAssertEqual(clerkUsers.status, .forbidden)
 
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             let citizenOrg = try await citizen.get("/org/320582")
             XCTAssertEqual(citizenOrg.status, .forbidden)
 
-            let auditor = Browser(ctx.app)
-            try await auditor.signIn("auditor", "demo12345")
+            let auditor = try await ctx.signedIn("auditor")
             let auditorAudit = try await auditor.get("/audit")
             XCTAssertEqual(auditorAudit.status, .ok)
             let auditorUsers = try await auditor.get("/admin/users")

@@ -132,8 +132,7 @@ final class AccountsTests: XCTestCase {
 
     func testLogoutEndsTheSessionInTheDatabase() async throws {
         try await withApp(demo: true) { ctx in
-            let browser = Browser(ctx.app)
-            try await browser.signIn("admin", "demo12345")
+            let browser = try await ctx.signedIn("admin")
             let token = try XCTUnwrap(browser.cookies[SessionMiddleware.cookieName])
             try await browser.get("/home")
             let awaited1 = try await UserSession.query(on: ctx.app.db).count()
@@ -158,8 +157,7 @@ final class AccountsTests: XCTestCase {
 
     func testIdleSessionExpires() async throws {
         try await withApp(demo: true) { ctx in
-            let browser = Browser(ctx.app)
-            try await browser.signIn("auditor", "demo12345")
+            let browser = try await ctx.signedIn("auditor")
             let awaited4 = try await browser.get("/home").status
             XCTAssertEqual(awaited4, .ok)
             ctx.clock.advance(121 * 60)
@@ -262,8 +260,7 @@ final class NavigationTests: XCTestCase {
     func testStaffWithManyEntriesGetMenusByTaskAndEveryEntryStaysReachable() async throws {
         try await withApp(demo: true) { ctx in
             // setup
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             // MUT
             let page = try await admin.get("/points/review")
             // validate
@@ -277,8 +274,7 @@ final class NavigationTests: XCTestCase {
                          "/programs", "/dashboard", "/surveys", "/admin/users", "/admin/calendar", "/audit"] {
                 XCTAssertTrue(nav.contains(#"href="\#(path)""#), path)
             }
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             let home = try await citizen.get("/home")
             XCTAssertFalse(home.body.contains("<summary"), "a citizen's entries are plain links")
             XCTAssertTrue(home.body.contains(#"href="/me/points""#))
@@ -289,10 +285,8 @@ final class NavigationTests: XCTestCase {
 final class PasswordTests: XCTestCase {
     func testChangingThePasswordEndsOtherSessionsAndTheOldPasswordStopsWorking() async throws {
         try await withApp(demo: true) { ctx in
-            let phone = Browser(ctx.app)
-            try await phone.signIn("clerk.yangshe", "demo12345")
-            let desk = Browser(ctx.app)
-            try await desk.signIn("clerk.yangshe", "demo12345")
+            let phone = try await ctx.signedIn("clerk.yangshe")
+            let desk = try await ctx.signedIn("clerk.yangshe")
             try await desk.get("/account/password")
             // refused: wrong current password, beside its field
             let wrong = try await desk.post("/account/password", ["current": "guess1234", "password": "newpass2026", "passwordConfirm": "newpass2026"])

@@ -6,8 +6,7 @@ import XCTVapor
 final class AdminTests: XCTestCase {
     func testAdminCreatesAStaffAccountThatCanSignInAndTheAuditLogShowsIt() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/admin/users/new")
             // MUT
             let created = try await admin.post("/admin/users", [
@@ -26,8 +25,7 @@ final class AdminTests: XCTestCase {
             let awaited3 = try await clerk.get("/org/320582-01").status
             XCTAssertEqual(awaited3, .notFound)
 
-            let auditor = Browser(ctx.app)
-            try await auditor.signIn("auditor", "demo12345")
+            let auditor = try await ctx.signedIn("auditor")
             let log = try await auditor.get("/audit?entity=user&action=create")
             XCTAssertEqual(log.status, .ok)
             XCTAssertTrue(log.body.contains("clerk.fenghuang"))
@@ -42,8 +40,7 @@ final class AdminTests: XCTestCase {
 
     func testStaffFormShowsEachErrorBesideItsFieldAndSavesNothing() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/admin/users/new")
             let before = try await User.query(on: ctx.app.db).count()
             // A grid worker cannot sit at town level; a reviewer needs a department; the login is taken.
@@ -93,8 +90,7 @@ final class AdminTests: XCTestCase {
             let town = try await UsersController.fetch(.init(role: nil, search: "", sort: .login, page: nil), scope: JurisdictionCode("320582-01")!, on: ctx.app.db)
             XCTAssertEqual(town.rows.map(\.0.login), ["clerk.yangshe", "grid.yangshe"])
 
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let paged = try await admin.get("/admin/users?role=gridWorker&sort=login")
             XCTAssertTrue(paged.body.contains("共 26 · 页 1 / 2"))
             XCTAssertTrue(paged.body.contains(#"href="/admin/users?role=gridWorker&amp;sort=login&amp;page=2" rel="next""#), paged.body)
@@ -110,8 +106,7 @@ final class AdminTests: XCTestCase {
     func testTheAuditLogNeverShowsACitizensMobileNumber() async throws {
         try await withApp(demo: true) { ctx in
             try await Browser(ctx.app).signIn("13800000001", "demo12345")
-            let auditor = Browser(ctx.app)
-            try await auditor.signIn("auditor", "demo12345")
+            let auditor = try await ctx.signedIn("auditor")
             let page = try await auditor.get("/audit?action=signIn")
             XCTAssertTrue(page.body.contains("138****0001"))
             XCTAssertFalse(page.body.contains("13800000001"))
@@ -123,8 +118,7 @@ final class AdminTests: XCTestCase {
 
     func testAuditFilterRefusesABadDateBesideTheField() async throws {
         try await withApp(demo: true) { ctx in
-            let auditor = Browser(ctx.app)
-            try await auditor.signIn("auditor", "demo12345")
+            let auditor = try await ctx.signedIn("auditor")
             let page = try await auditor.get("/audit?from=2026-02-30")
             XCTAssertEqual(page.status, .badRequest)
             XCTAssertTrue(page.body.contains(#"id="from-error">开始日期应为日期"#))

@@ -101,8 +101,7 @@ final class FeedImportTests: XCTestCase {
 final class FeedUploadTests: XCTestCase {
     func testAReviewerUploadsHisDepartmentsFeedAndFollowsItsProgress() async throws {
         try await withApp(demo: true) { ctx in
-            let reviewer = Browser(ctx.app)
-            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            let reviewer = try await ctx.signedIn("reviewer.hrss")
             let page = try await reviewer.get("/feeds")
             XCTAssertTrue(page.body.contains(#"<option value="socialInsurance""#))
             XCTAssertFalse(page.body.contains(#"<option value="tax""#), "another department's feed is not offered")
@@ -142,12 +141,10 @@ final class FeedUploadTests: XCTestCase {
             let taxReviewer = try await makeReviewer(ctx, login: "reviewer.tax2", department: "tax")
             let otherDepartment = try await taxReviewer.get(jobPath)
             XCTAssertEqual(otherDepartment.status, .notFound)
-            let other = Browser(ctx.app)
-            try await other.signIn("edu", "demo12345")
+            let other = try await ctx.signedIn("edu")
             let forbidden = try await other.get("/feeds")
             XCTAssertEqual(forbidden.status, .forbidden)
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let adminView = try await admin.get(jobPath)
             XCTAssertEqual(adminView.status, .ok)
         }
@@ -160,8 +157,7 @@ final class JobOutcomeTests: XCTestCase {
     func testAFailedImportIsReportedAsFailed() async throws {
         try await withApp(demo: true) { ctx in
             // setup
-            let reviewer = Browser(ctx.app)
-            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            let reviewer = try await ctx.signedIn("reviewer.hrss")
             try await reviewer.get("/feeds")
             let taxLayout = "身份证号码,姓名,纳税金额（元）,截至日期\n\(uniqueID(1)),某人,1200.00,2026-08-31\n"
             let queued = try await reviewer.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: "wrong.csv", contents: taxLayout))

@@ -6,8 +6,7 @@ import XCTVapor
 final class HousesTests: XCTestCase {
     func testAGridWorkerRegistersAHouseWhoseQRCodeOpensTheDeclarationFilledIn() async throws {
         try await withApp(demo: true) { ctx in
-            let worker = Browser(ctx.app)
-            try await worker.signIn("grid.yangshe", "demo12345")
+            let worker = try await ctx.signedIn("grid.yangshe")
             try await worker.get("/houses/new")
             // refused: bad room, bad landlord phone, beside their fields
             let refused = try await worker.post("/houses", ["grid": "320582-01-01-01", "building": "3", "unit": "2", "room": "5/01",
@@ -42,8 +41,7 @@ final class HousesTests: XCTestCase {
             XCTAssertEqual(outsideQR.status, .notFound)
 
             // The citizen who scans it finds the address filled in, and his declaration names the house.
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             try await citizen.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber()])
             let scanned = try await citizen.get("/me/residence?house=320582-01-01-01-3-2-501")
@@ -59,8 +57,7 @@ final class HousesTests: XCTestCase {
 final class GridWorkerArrivalTests: XCTestCase {
     func testTheGridWorkerRegistersAnArrivalAndEndsItWhenThePersonLeaves() async throws {
         try await withApp(demo: true) { ctx in
-            let worker = Browser(ctx.app)
-            try await worker.signIn("grid.yangshe", "demo12345")
+            let worker = try await ctx.signedIn("grid.yangshe")
             try await worker.get("/houses/new")
             try await worker.post("/houses", ["grid": "320582-01-01-01", "building": "5", "unit": "1", "room": "201",
                                               "address": "城北社区5幢1单元201室", "landlord": "赵房东", "capacity": "3"])
@@ -86,8 +83,7 @@ final class GridWorkerArrivalTests: XCTestCase {
             let after = try await ResidenceRegistration.find(stored.id, on: ctx.app.db)!
             XCTAssertEqual(after.toDate, CivilDate("2026-09-21"))
             // A citizen can declare by typing the house's address code: address and grid come from it.
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             try await citizen.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber()])
             let unknown = try await citizen.post("/me/residence", ["house": "320582-09-09-09-1-1-1", "address": "", "grid": "", "from": "2026-09-01"])

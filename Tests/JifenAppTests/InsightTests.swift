@@ -9,8 +9,7 @@ final class InsightTests: XCTestCase {
     func testSimulatingTheLiftedVolunteerCapOnTheDemoYearMatchesARecount() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
             let year = ShanghaiDate.today(ctx.clock.now).year
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/simulate")
             let started = try await admin.post("/simulate", ["program": "\(year)-grade1", "draft": "zhangjiagang-2026-draft"])
             XCTAssertEqual(started.status, .seeOther)
@@ -121,8 +120,7 @@ final class InsightTests: XCTestCase {
                 guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: ["V1", "V2"]) else { return XCTFail("refused") }
             }
             ctx.clock.advance(10 * 86_400)
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/simulate")
             let started = try await admin.post("/simulate", ["program": "2026-grade1-sim", "draft": "zhangjiagang-2026-draft"])
             let path = try XCTUnwrap(started.location)
@@ -150,8 +148,7 @@ final class InsightTests: XCTestCase {
 
     func testAQuestionnaireIsBuiltAnsweredOncePerPhoneAndTabulated() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/surveys")
             let broken = try await admin.post("/surveys", ["code": "q1", "title": "满意度", "onePer": "phone", "questions": "单选 只有一个选项\n- 唯一\n问答 什么?"])
             XCTAssertEqual(broken.status, .badRequest)
@@ -196,8 +193,7 @@ final class InsightTests: XCTestCase {
 
     func testTheDemoQuestionnaireIsSeedTable3AndTheDashboardDrawsEveryTable() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let survey = try await admin.get("/surveys/2023-evaluation")
             XCTAssertTrue(survey.body.contains(#"<strong id="survey-total">334</strong>"#))
             XCTAssertTrue(survey.body.contains("<td>181</td><td>334</td><td>54.19%</td>"))
@@ -212,8 +208,7 @@ final class InsightTests: XCTestCase {
             XCTAssertTrue(csv.body.hasPrefix("\u{FEFF}"))
             XCTAssertTrue(csv.body.contains("杨舍镇"))
             // A clerk's statistics are not his to see; the education bureau's are.
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             let refused = try await clerk.get("/dashboard")
             XCTAssertEqual(refused.status, .forbidden)
             // The consultation groups its opinions; the public adds one during the period.
@@ -229,8 +224,7 @@ final class InsightTests: XCTestCase {
 
     func testAConsultationsTopicsAreItsLinesAsABrowserSendsThem() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/consultations")
             // A textarea's lines come with CRLF.
             let created = try await admin.post("/consultations", ["code": "2027-draft", "title": "2027 年计分标准（征求意见稿）", "notice": "欢迎提出意见。",

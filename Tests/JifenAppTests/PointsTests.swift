@@ -10,8 +10,7 @@ let samplePNG: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 
 /// The demo citizen 李明 with an identity and a verified registration in the demo grid worker's
 /// grid (城北社区第一网格, 杨舍镇) since 2023, so he may apply for points.
 func makeApplicant(_ ctx: TestContext, idNumber: String = ResidenceTests.idNumber()) async throws -> (Browser, Resident) {
-    let citizen = Browser(ctx.app)
-    try await citizen.signIn("13800000001", "demo12345")
+    let citizen = try await ctx.signedIn("13800000001")
     try await citizen.get("/me/residence")
     let saved = try await citizen.post("/me/identity", ["name": "李明", "idNumber": idNumber])
     XCTAssertEqual(saved.status, .seeOther)
@@ -128,12 +127,10 @@ final class PointsTests: XCTestCase {
             XCTAssertEqual(ctx.notifier.messages.filter { $0.kind == "pointsSubmitted" }.count, 1)
 
             // Another town's window does not see it; its own returns it, then accepts it.
-            let stranger = Browser(ctx.app)
-            try await stranger.signIn("clerk.tangqiao", "demo12345")
+            let stranger = try await ctx.signedIn("clerk.tangqiao")
             let hidden = try await stranger.get("/points/applications/\(appID)")
             XCTAssertEqual(hidden.status, .notFound)
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             let list = try await clerk.get("/points/applications")
             XCTAssertTrue(list.body.contains(application.number))
             XCTAssertFalse(list.body.contains("李明"), "names are masked in lists")
@@ -163,8 +160,7 @@ final class PointsTests: XCTestCase {
             XCTAssertEqual(insurance.verifier, "feed:socialInsurance")
 
             // A reviewer of one department cannot see or decide another department's item.
-            let hrss = Browser(ctx.app)
-            try await hrss.signIn("reviewer.hrss", "demo12345")
+            let hrss = try await ctx.signedIn("reviewer.hrss")
             let queue = try await hrss.get("/points/review")
             XCTAssertTrue(queue.body.contains("职业资格（职业技能等级）"))
             XCTAssertFalse(queue.body.contains("文化程度"))
@@ -227,8 +223,7 @@ final class PointsTests: XCTestCase {
 
             // Dynamic adjustment: new months arrive in the department's feed upload; the import
             // job moves the archive, with a reason.
-            let uploader = Browser(ctx.app)
-            try await uploader.signIn("reviewer.hrss", "demo12345")
+            let uploader = try await ctx.signedIn("reviewer.hrss")
             func importThroughTheJob(_ csv: String, _ filename: String) async throws -> FeedImportJob.Result {
                 try await uploader.get("/feeds")
                 let queued = try await uploader.upload("/feeds", fields: ["feed": "socialInsurance"], file: (name: "file", filename: filename, contents: csv))
@@ -293,8 +288,7 @@ final class PointsTests: XCTestCase {
             try await citizen.post("/me/points", [:])
             let application = try await PointsApplication.query(on: ctx.app.db).first()!
             // The centre finds the papers forged.
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let residentID = try resident.requireID().uuidString
             try await admin.get("/points/archives/\(residentID)")
             let empty = try await admin.post("/points/archives/\(residentID)/fraud", ["reason": " "])
@@ -325,8 +319,7 @@ final class PointsTests: XCTestCase {
             let count = try await PointsApplication.query(on: ctx.app.db).count()
             XCTAssertEqual(count, 1)
             // At the window too.
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             try await clerk.get("/points/applications")
             let atWindow = try await clerk.post("/points/applications", ["idNumber": ResidenceTests.idNumber()])
             XCTAssertEqual(atWindow.status, .badRequest)
@@ -370,8 +363,7 @@ final class PointsTests: XCTestCase {
             XCTAssertTrue(next.body.contains("申请 2027 年度积分"))
 
             // Local hukou ends the archive; no new application.
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let residentID = try resident.requireID().uuidString
             try await admin.get("/points/archives/\(residentID)")
             let ended = try await admin.post("/points/archives/\(residentID)/end", ["reason": "2027年1月落户本市"])
@@ -388,8 +380,7 @@ final class PointsTests: XCTestCase {
             let number = ResidenceTests.idNumber()
             let (_, resident) = try await makeApplicant(ctx, idNumber: number)
             // At the counter: the clerk finds him by the number on his card (logged) and applies.
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             try await clerk.get("/points/applications")
             let badNumber = try await clerk.post("/points/applications", ["idNumber": "34120219900315124X"])
             XCTAssertEqual(badNumber.status, .badRequest)
@@ -414,14 +405,12 @@ final class PointsTests: XCTestCase {
             XCTAssertEqual(accepted.status, .seeOther)
             // A month on, nobody at 人社局 has decided: the item is overdue, in red for the centre.
             ctx.clock.advance(31 * 86_400)
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let overdue = try await admin.get("/points/review?show=overdue")
             XCTAssertTrue(overdue.body.contains(application.number))
             XCTAssertTrue(overdue.body.contains(#"<strong class="overdue-count">1</strong>"#))
             XCTAssertTrue(overdue.body.contains(#"<li class="overdue""#))
-            let reviewer = Browser(ctx.app)
-            try await reviewer.signIn("reviewer.hrss", "demo12345")
+            let reviewer = try await ctx.signedIn("reviewer.hrss")
             let queue = try await reviewer.get("/points/review?show=overdue")
             XCTAssertTrue(queue.body.contains(application.number))
         }

@@ -9,8 +9,7 @@ import XCTVapor
 /// number, opens and submits a points application for him; a citizen records his identity.
 /// Returns the numbers that went through the site in clear.
 func walkWithIDNumbers(_ ctx: TestContext) async throws -> [String] {
-    let clerk = Browser(ctx.app)
-    try await clerk.signIn("clerk.yangshe", "demo12345")
+    let clerk = try await ctx.signedIn("clerk.yangshe")
     let list = try await clerk.get("/registrations")
     let links = Browser.allMatches(#"href="(/residents/[0-9A-Fa-f-]{36})""#, in: list.body)
     XCTAssertFalse(links.isEmpty, "the clerk's list links to residents")

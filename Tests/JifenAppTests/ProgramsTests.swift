@@ -82,8 +82,7 @@ func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceY
     program.tiebreak = []
     program.createdBy = "admin"
     try await program.create(on: ctx.app.db)
-    let edu = Browser(ctx.app)
-    try await edu.signIn("edu", "demo12345")
+    let edu = try await ctx.signedIn("edu")
     try await edu.get("/programs/\(code)")
     let entered = try await edu.upload("/programs/\(code)/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
         contents: "学校代码,学校名称,所在镇（街道）代码,学位数\n" + quotas))
@@ -114,8 +113,7 @@ final class ProgramsTests: XCTestCase {
     func testSetUpQuotasApplyAllocateAndPublishWithoutPersonalData() async throws {
         try await withApp(demo: true) { ctx in
             // The centre sets up grade 1 of 2026 (applications until 30 September).
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/programs/new")
             var form = ["code": "2026-grade1", "title": "", "kind": "grade1", "year": "2026", "opens": "2026-09-01", "closes": "2026-09-30",
                         "maxChoices": "3", "minResidenceYears": "1", "requirePermit": "on", "ageCutoff": "2026-08-31", "tiebreak": "socialSecurity,residence"]
@@ -136,8 +134,7 @@ final class ProgramsTests: XCTestCase {
             XCTAssertEqual(created.status, .seeOther)
 
             // The education bureau enters quotas from a CSV: a bad row changes nothing.
-            let edu = Browser(ctx.app)
-            try await edu.signIn("edu", "demo12345")
+            let edu = try await ctx.signedIn("edu")
             try await edu.get("/programs/2026-grade1")
             let bad = try await edu.upload("/programs/2026-grade1/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
                 contents: "学校代码,学校名称,所在镇（街道）代码,学位数\nS1,实验小学,320582-01,1\nS2,梁丰小学,320582-01,很多\n"))
@@ -333,8 +330,7 @@ final class ProgramsTests: XCTestCase {
             // setup: R1, R3 and R5 in 杨舍镇 (where everyone lives), one seat each.
             let program = try await makeGrade1(ctx, code: "2026-grade1-t", maxChoices: 1,
                                                quotas: "R1,实验小学,320582-01,1\nR3,城北小学,320582-01,1\nR5,城南小学,320582-01,1\n")
-            let edu = Browser(ctx.app)
-            try await edu.signIn("edu", "demo12345")
+            let edu = try await ctx.signedIn("edu")
             try await edu.get("/programs/2026-grade1-t")
             try await edu.post("/programs/2026-grade1-t/quotas/publish", [:])
             // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60.
@@ -410,8 +406,7 @@ final class ProgramsTests: XCTestCase {
             // setup: grade 1 with three schools: R1 and R3 in 杨舍镇 (where everyone lives), R2 in 塘桥镇.
             let program = try await makeGrade1(ctx, code: "2026-grade1-r", maxChoices: 2,
                                                quotas: "R1,实验小学,320582-01,1\nR2,塘桥中心小学,320582-02,2\nR3,城北小学,320582-01,1\n")
-            let edu = Browser(ctx.app)
-            try await edu.signIn("edu", "demo12345")
+            let edu = try await ctx.signedIn("edu")
             try await edu.get("/programs/2026-grade1-r")
             try await edu.post("/programs/2026-grade1-r/quotas/publish", [:])
 
@@ -435,8 +430,7 @@ final class ProgramsTests: XCTestCase {
             }
             // Round 1 after the deadline: only 王 gets R1; the round is published and made final.
             ctx.clock.advance(10 * 86_400)
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/programs/2026-grade1-r")
             let first = try await admin.post("/programs/2026-grade1-r/rounds", [:])
             XCTAssertEqual(first.location, "/publicity/2026-grade1-r/1")

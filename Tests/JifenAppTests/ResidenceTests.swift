@@ -14,8 +14,7 @@ final class ResidenceTests: XCTestCase {
         try await withApp(demo: true) { ctx in
             let number = Self.idNumber()
             // The citizen records his identity and declares where he lives (moved in a year ago).
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             let saved = try await citizen.post("/me/identity", ["name": "李明", "idNumber": number])
             XCTAssertEqual(saved.status, .seeOther)
@@ -45,8 +44,7 @@ final class ResidenceTests: XCTestCase {
             XCTAssertEqual(refused.status, .notFound)
 
             // His grid worker verifies it by a visit.
-            let worker = Browser(ctx.app)
-            try await worker.signIn("grid.yangshe", "demo12345")
+            let worker = try await ctx.signedIn("grid.yangshe")
             let queue = try await worker.get("/registrations")
             XCTAssertTrue(queue.body.contains("城北社区3幢2单元501室"))
             XCTAssertTrue(queue.body.contains("核实期限 2026-09-28"), "due 7 days after the declaration")
@@ -65,15 +63,13 @@ final class ResidenceTests: XCTestCase {
             // A clerk of another town cannot touch it; the town's clerk takes it to issue.
             let permit = try await ResidencePermit.query(on: ctx.app.db).first()!
             let permitID = try permit.requireID().uuidString
-            let stranger = Browser(ctx.app)
-            try await stranger.signIn("clerk.tangqiao", "demo12345")
+            let stranger = try await ctx.signedIn("clerk.tangqiao")
             let strangerList = try await stranger.get("/permits")
             XCTAssertFalse(strangerList.body.contains(permit.number))
             try await stranger.get("/permits")
             let strangerAdvance = try await stranger.post("/permits/\(permitID)/advance", [:])
             XCTAssertEqual(strangerAdvance.status, .notFound)
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             for _ in 0..<4 {
                 try await clerk.get("/permits")
                 let step = try await clerk.post("/permits/\(permitID)/advance", [:])
@@ -121,13 +117,11 @@ final class ResidenceTests: XCTestCase {
 
     func testADeclarationNotVerifiedInSevenDaysIsOverdueForTheGridAndTheTown() async throws {
         try await withApp(demo: true) { ctx in
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             try await citizen.post("/me/identity", ["name": "李明", "idNumber": Self.idNumber()])
             try await citizen.post("/me/residence", ["address": "南苑社区1幢101室", "grid": "320582-01-02-01", "from": "2026-09-01"])
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             let fresh = try await clerk.get("/registrations")
             XCTAssertFalse(fresh.body.contains("已超期"))
             // MUT: eight days pass (sessions end meanwhile: sign in again)
@@ -137,8 +131,7 @@ final class ResidenceTests: XCTestCase {
             XCTAssertTrue(late.body.contains("超过 7 天未核实： <strong>1</strong>"), late.body)
             XCTAssertTrue(late.body.contains(#"<li class="overdue""#))
             XCTAssertTrue(late.body.contains("已超期"))
-            let worker = Browser(ctx.app)
-            try await worker.signIn("grid.yangshe", "demo12345")
+            let worker = try await ctx.signedIn("grid.yangshe")
             let gridList = try await worker.get("/registrations")
             XCTAssertFalse(gridList.body.contains("南苑社区1幢101室"), "another community's grid is not his")
         }
@@ -146,8 +139,7 @@ final class ResidenceTests: XCTestCase {
 
     func testABadIDNumberIsRefusedBesideTheFieldAndNotEchoed() async throws {
         try await withApp(demo: true) { ctx in
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             let wrong = "110105194912310021"
             let refused = try await citizen.post("/me/identity", ["name": "李明", "idNumber": wrong])
@@ -184,8 +176,7 @@ final class ResidenceTests: XCTestCase {
 final class HouseholdTests: XCTestCase {
     func testAChildIsStoredSealedAndShownMasked() async throws {
         try await withApp(demo: true) { ctx in
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             try await citizen.get("/me/residence")
             try await citizen.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber()])
             try await citizen.get("/me/residence")
@@ -218,8 +209,7 @@ final class HouseholdTests: XCTestCase {
 final class CalendarAdminTests: XCTestCase {
     func testAnAdminEntersAYearAndDeadlinesCountOnIt() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let page = try await admin.get("/admin/calendar")
             XCTAssertTrue(page.body.contains("2025"))
             // refused: 2 月 30 日, named by line and field
@@ -239,8 +229,7 @@ final class CalendarAdminTests: XCTestCase {
             let due = merged.adding(workingDays: 15, to: CivilDate("2026-09-21")!)
             XCTAssertEqual(due.date, CivilDate("2026-10-16"))
             XCTAssertTrue(due.isCertain)
-            let cityClerk = Browser(ctx.app)
-            try await cityClerk.signIn("clerk.yangshe", "demo12345")
+            let cityClerk = try await ctx.signedIn("clerk.yangshe")
             let forbidden = try await cityClerk.get("/admin/calendar")
             XCTAssertEqual(forbidden.status, .forbidden)
         }
@@ -267,8 +256,7 @@ final class EndorsementTests: XCTestCase {
             permit.$resident.id = resident.id!; permit.$jurisdiction.id = grid.id!
             try await permit.record(.issued, on: CivilDate("2025-12-01")!, in: ctx.app.db)
 
-            let citizen = Browser(ctx.app)
-            try await citizen.signIn("13800000001", "demo12345")
+            let citizen = try await ctx.signedIn("13800000001")
             // 2026-09-21 is 70 days before the end: too early.
             try await citizen.get("/me/residence")
             let early = try await citizen.post("/me/permit/endorse", [:])

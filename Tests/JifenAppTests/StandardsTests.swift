@@ -17,14 +17,12 @@ final class StandardsTests: XCTestCase {
             XCTAssertTrue(table.body.contains("示意分值"), "illustrative values are marked")
             let draftForPublic = try await Browser(ctx.app).get("/standards/zhangjiagang-2026-draft")
             XCTAssertEqual(draftForPublic.status, .notFound)
-            let clerk = Browser(ctx.app)
-            try await clerk.signIn("clerk.yangshe", "demo12345")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
             let draftForClerk = try await clerk.get("/standards/zhangjiagang-2026-draft")
             XCTAssertEqual(draftForClerk.status, .notFound)
             let list = try await clerk.get("/standards")
             XCTAssertTrue(list.body.contains("zhangjiagang-2021"))
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let draft = try await admin.get("/standards/zhangjiagang-2026-draft")
             XCTAssertEqual(draft.status, .ok)
             XCTAssertTrue(draft.body.contains(#"action="/standards/zhangjiagang-2026-draft/publish""#))
@@ -33,8 +31,7 @@ final class StandardsTests: XCTestCase {
 
     func testABrokenDraftIsRefusedWithEachProblemByLineAndTheTextKept() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/standards/new?from=zhangjiagang-2021")
             let broken = try shipped2021.replacingOccurrences(of: "id: zhangjiagang-2021", with: "id: zhangjiagang-2027")
                 .replacingOccurrences(of: "kind: perUnit", with: "kind: perunit")
@@ -53,8 +50,7 @@ final class StandardsTests: XCTestCase {
 
     func testADraftCanBeUploadedAsAFile() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/standards/new")
             let nanhu = try String(contentsOfFile: JifenResources.directory("Standards") + "jiaxing-nanhu-2017.yaml", encoding: .utf8)
             // MUT
@@ -72,8 +68,7 @@ final class StandardsTests: XCTestCase {
 
     func testAPublishedVersionIsNeverChangedOnlySuperseded() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/standards/new")
             let changed = try shipped2021.replacingOccurrences(of: "title: 张家港市新市民积分管理计分标准（2021年修订）", with: "title: 改过的标题")
             let refused = try await admin.post("/standards", ["yaml": changed])
@@ -91,8 +86,7 @@ final class StandardsTests: XCTestCase {
     func testADraftIsSavedPublishedWithAnEffectiveDateAndTakesOverOnThatDay() async throws {
         try await withApp(demo: true) { ctx in
             // setup: the clock is 2026-09-21 (Shanghai)
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             try await admin.get("/standards/new")
             let draft = try shipped2021.replacingOccurrences(of: "id: zhangjiagang-2021", with: "id: zhangjiagang-2027")
                 .replacingOccurrences(of: "title: 张家港市新市民积分管理计分标准（2021年修订）", with: "title: 张家港市计分标准（2027年）")
@@ -121,8 +115,7 @@ final class StandardsTests: XCTestCase {
 
     func testTheDiffShowsTheLiftedVolunteerCap() async throws {
         try await withApp(demo: true) { ctx in
-            let admin = Browser(ctx.app)
-            try await admin.signIn("admin", "demo12345")
+            let admin = try await ctx.signedIn("admin")
             let diff = try await admin.get("/standards/diff?from=zhangjiagang-2021&to=zhangjiagang-2026-draft")
             XCTAssertEqual(diff.status, .ok)
             XCTAssertTrue(diff.body.contains("志愿服务时长"))

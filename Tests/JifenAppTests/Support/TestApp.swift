@@ -84,3 +84,14 @@ func withApp(demo: Bool = false, residents: Int = 0, _ body: (TestContext) async
     try await app.asyncShutdown()
     try? FileManager.default.removeItem(atPath: directory)
 }
+
+extension TestContext {
+    /// A new browser signed in to `login` (every demo account's password is `demo12345`); fails the
+    /// test if the sign-in is refused.
+    func signedIn(_ login: String, password: String = "demo12345", file: StaticString = #filePath, line: UInt = #line) async throws -> Browser {
+        let browser = Browser(app)
+        let answer = try await browser.signIn(login, password)
+        XCTAssertEqual(answer.status, .seeOther, "sign-in as \(login)", file: file, line: line)
+        return browser
+    }
+}
