@@ -154,3 +154,7 @@ final class VerificationCode: Model, @unchecked Sendable {
     static let maxAttempts = 5
     static let lifetime: TimeInterval = 10 * 60
 }
+
+extension User: Audited {
+    static let auditEntity = "user"
+}

@@ -37,7 +37,30 @@ enum Audit {
         entry.address = actor.address
         try await entry.create(on: db)
     }
+}
 
+/// A record whose changes the audit log keeps, as snapshots before and after.
+protocol Audited: Model {
+    /// How the log names the kind of record ("pointsApplication").
+    static var auditEntity: String { get }
+    /// How the log names this record: its number or code, else its id.
+    var auditID: String { get }
+    /// What the log keeps of the record: never a secret, personal data only masked.
+    var auditSnapshot: [String: String] { get }
+}
+
+extension Audited {
+    var auditID: String { (id as? UUID)?.uuidString ?? "" }
+
+    /// Applies `change`, saves the record and logs the change with the record as it was and as it
+    /// is, on `db`: call it on the transaction that makes the change, so both or neither land.
+    func save(_ action: String, id: String? = nil, by actor: Actor, at now: Date, on db: any Database,
+              change: () throws -> Void) async throws {
+        let before = auditSnapshot
+        try change()
+        try await save(on: db)
+        try await Audit.record(action, entity: Self.auditEntity, id: id ?? auditID, before: before, after: auditSnapshot, by: actor, at: now, on: db)
+    }
 }
 
 extension Request {

@@ -204,3 +204,26 @@ final class PointsHistoryEntry: Model, @unchecked Sendable {
 
     init() {}
 }
+
+extension PointsApplication: Audited {
+    static let auditEntity = "pointsApplication"
+    var auditID: String { number }
+}
+
+/// The log names a claim by its application's number and the item: pass `id:` when saving.
+extension PointsClaim: Audited {
+    static let auditEntity = "pointsClaim"
+}
+
+extension PointsApplication {
+    /// The window's decision on the application as a whole (accept into review, or return), logged.
+    func review(_ action: String, status: Status, reason: String?, by actor: Actor, at now: Date, on db: any Database) async throws {
+        try await save(action, by: actor, at: now, on: db) {
+            self.status = status
+            returnReason = reason
+            reviewedAt = now
+            reviewedBy = actor.login
+            updatedAt = now
+        }
+    }
+}

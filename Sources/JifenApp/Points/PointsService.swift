@@ -124,12 +124,11 @@ struct PointsService: WorkflowService {
                 .returning("id")
                 .all()
             guard !won.isEmpty else { return false }
-            let before = application.auditSnapshot
-            application.status = .submitted
-            application.submittedAt = now
-            application.updatedAt = now
-            try await application.save(on: db)
-            try await Audit.record("submit", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await application.save("submit", by: actor, at: now, on: db) {
+                application.status = .submitted
+                application.submittedAt = now
+                application.updatedAt = now
+            }
             try await on(db).notify(resident, kind: "pointsSubmitted", text("sms_points_submitted", ["number": application.number]))
             return true
         }
@@ -141,14 +140,7 @@ struct PointsService: WorkflowService {
     func returnApplication(_ application: PointsApplication, missing: String) async throws {
         let resident = try await application.$resident.get(on: db)
         try await db.transaction { db in
-            let before = application.auditSnapshot
-            application.status = .returned
-            application.returnReason = missing
-            application.reviewedAt = now
-            application.reviewedBy = actor.login
-            application.updatedAt = now
-            try await application.save(on: db)
-            try await Audit.record("return", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await application.review("return", status: .returned, reason: missing, by: actor, at: now, on: db)
             try await on(db).notify(resident, kind: "pointsReturned", text("sms_points_returned", ["number": application.number, "missing": missing]))
         }
     }
@@ -164,14 +156,7 @@ struct PointsService: WorkflowService {
         let due = calendar.adding(workingDays: app.jifenConfig.reviewWorkingDays, to: today)
         try await db.transaction { db in
             let service = on(db)
-            let before = application.auditSnapshot
-            application.status = .inReview
-            application.returnReason = nil
-            application.reviewedAt = now
-            application.reviewedBy = actor.login
-            application.updatedAt = now
-            try await application.save(on: db)
-            try await Audit.record("accept", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await application.review("accept", status: .inReview, reason: nil, by: actor, at: now, on: db)
             let claims = try await application.claims(on: db)
             for claim in claims where claim.state == .claimed {
                 claim.dueDate = due.date
@@ -286,13 +271,12 @@ struct PointsService: WorkflowService {
         guard !claims.contains(where: { $0.state == .claimed }) else { return }
         let evaluation = PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } },
                                                      standard: standard, asOf: today)
-        let before = application.auditSnapshot
-        application.status = .completed
-        application.completedAt = now
-        application.total = evaluation.total.hundredths
-        application.updatedAt = now
-        try await application.save(on: db)
-        try await Audit.record("complete", entity: "pointsApplication", id: application.number, before: before, after: application.auditSnapshot, by: actor, at: now, on: db)
+        try await application.save("complete", by: actor, at: now, on: db) {
+            application.status = .completed
+            application.completedAt = now
+            application.total = evaluation.total.hundredths
+            application.updatedAt = now
+        }
         let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() ?? {
             let a = PointsArchive()
             a.status = .active
@@ -452,11 +436,10 @@ struct PointsService: WorkflowService {
     func voidOpenApplications(of resident: Resident) async throws {
         for application in try await PointsApplication.query(on: db).filter(\.$resident.$id == resident.requireID())
             .filter(\.$status ~~ [.draft, .submitted, .returned, .inReview]).all() {
-            let snapshot = application.auditSnapshot
-            application.status = .void
-            application.updatedAt = now
-            try await application.save(on: db)
-            try await Audit.record("void", entity: "pointsApplication", id: application.number, before: snapshot, after: application.auditSnapshot, by: actor, at: now, on: db)
+            try await application.save("void", by: actor, at: now, on: db) {
+                application.status = .void
+                application.updatedAt = now
+            }
         }
     }
 

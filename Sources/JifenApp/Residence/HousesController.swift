@@ -145,12 +145,7 @@ enum HousesController {
     }
 
     static func find(_ req: Request) async throws -> RentalHouse {
-        guard let id = req.parameters.get("id", as: UUID.self),
-              let house = try await RentalHouse.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
-              let code = house.jurisdiction.jurisdictionCode
-        else { throw Abort(.notFound) }
-        try req.requireScope(code)
-        return house
+        try await req.recordInScope(RentalHouse.self, \.$jurisdiction)
     }
 
     /// The address the QR code opens: the declaration form with this house filled in.

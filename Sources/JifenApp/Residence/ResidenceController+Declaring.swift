@@ -93,13 +93,9 @@ extension ResidenceController {
               let registration = try await ResidenceRegistration.find(id, on: req.db),
               registration.$resident.id == resident.id, registration.toDate == nil
         else { throw Abort(.notFound) }
-        let before = registration.auditSnapshot
-        let end = max(today(req), registration.fromDate)
-        registration.toDate = end
-        let actor = req.actor, now = req.now
+        let end = max(today(req), registration.fromDate), actor = req.actor, now = req.now
         try await req.db.transaction { db in
-            try await registration.save(on: db)
-            try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+            try await registration.save("moveOut", by: actor, at: now, on: db) { registration.toDate = end }
         }
         return req.redirect(to: SiteRoute.myResidence.path + "?done=movedOut")
     }

@@ -231,3 +231,7 @@ final class HouseholdMember: Model, @unchecked Sendable {
 
     enum Relation: String, Codable, Sendable, CaseIterable { case spouse, child }
 }
+
+extension ResidenceRegistration: Audited {
+    static let auditEntity = "residenceRegistration"
+}

@@ -63,18 +63,11 @@ extension StaffResidenceController {
 
     /// 人走注销: the grid worker ends the registration of someone who has left.
     static func end(_ req: Request) async throws -> Response {
-        guard let id = req.parameters.get("id", as: UUID.self),
-              let registration = try await ResidenceRegistration.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
-              let code = registration.jurisdiction.jurisdictionCode
-        else { throw Abort(.notFound) }
-        try req.requireScope(code)
+        let registration = try await req.recordInScope(ResidenceRegistration.self, \.$jurisdiction)
         guard registration.toDate == nil, registration.status == .verified else { throw Abort(.conflict) }
-        let before = registration.auditSnapshot
-        registration.toDate = max(today(req), registration.fromDate)
-        let actor = req.actor, now = req.now
+        let end = max(today(req), registration.fromDate), actor = req.actor, now = req.now
         try await req.db.transaction { db in
-            try await registration.save(on: db)
-            try await Audit.record("moveOut", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+            try await registration.save("moveOut", by: actor, at: now, on: db) { registration.toDate = end }
         }
         return req.redirect(to: SiteRoute.registrations.path + "?status=verified")
     }

@@ -44,12 +44,7 @@ extension StaffResidenceController {
     }
 
     static func findPermit(_ req: Request) async throws -> ResidencePermit {
-        guard let id = req.parameters.get("id", as: UUID.self),
-              let permit = try await ResidencePermit.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
-              let code = permit.jurisdiction.jurisdictionCode
-        else { throw Abort(.notFound) }
-        try req.requireScope(code)
-        return permit
+        try await req.recordInScope(ResidencePermit.self, \.$jurisdiction)
     }
 
     static func advance(_ req: Request) async throws -> Response {

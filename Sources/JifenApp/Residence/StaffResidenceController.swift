@@ -120,11 +120,7 @@ enum StaffResidenceController {
     struct DecisionForm: Decodable { var decision: String?; var method: String?; var reason: String? }
 
     static func decide(_ req: Request) async throws -> Response {
-        guard let id = req.parameters.get("id", as: UUID.self),
-              let registration = try await ResidenceRegistration.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first(),
-              let code = registration.jurisdiction.jurisdictionCode
-        else { throw Abort(.notFound) }
-        try req.requireScope(code)
+        let registration = try await req.recordInScope(ResidenceRegistration.self, \.$jurisdiction)
         let input = try req.content.decode(DecisionForm.self)
         let reason = (input.reason ?? "").trimmingCharacters(in: .whitespaces)
         var form = FormState(fields: ["decision", "method", "reason"], values: ["decision": input.decision ?? "", "method": input.method ?? "", "reason": reason])
@@ -136,18 +132,17 @@ enum StaffResidenceController {
         if reason.count > 200 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_reason"), "max": "200"])) }
         if registration.status != .pending { form.fail("decision", req.text("registration_already_decided")) }
         guard form.isValid, let method else {
-            return try await registrationsPage(req, form: form, failedID: id.uuidString, status: .badRequest)
+            return try await registrationsPage(req, form: form, failedID: registration.auditID, status: .badRequest)
         }
-        let before = registration.auditSnapshot
-        registration.status = verify ? .verified : .rejected
-        registration.method = method.rawValue
-        registration.reason = reason.isEmpty ? nil : reason
-        registration.decidedAt = req.now
-        registration.decidedBy = try req.requireUser().login
-        let actor = req.actor, now = req.now
+        let actor = req.actor, now = req.now, decidedBy = try req.requireUser().login
         try await req.db.transaction { db in
-            try await registration.save(on: db)
-            try await Audit.record(verify ? "verify" : "reject", entity: "residenceRegistration", id: id.uuidString, before: before, after: registration.auditSnapshot, by: actor, at: now, on: db)
+            try await registration.save(verify ? "verify" : "reject", by: actor, at: now, on: db) {
+                registration.status = verify ? .verified : .rejected
+                registration.method = method.rawValue
+                registration.reason = reason.isEmpty ? nil : reason
+                registration.decidedAt = now
+                registration.decidedBy = decidedBy
+            }
         }
         return req.redirect(to: SiteRoute.registrations.path)
     }

@@ -64,3 +64,8 @@ final class StandardVersion: Model, @unchecked Sendable {
         return parsed.first { $0.1.id == chosen.id }
     }
 }
+
+extension StandardVersion: Audited {
+    static let auditEntity = "scoringStandard"
+    var auditID: String { code }
+}

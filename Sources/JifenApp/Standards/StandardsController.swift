@@ -143,13 +143,12 @@ enum StandardsController {
         }
         try await req.db.transaction { db in
             if let existing {
-                let before = existing.auditSnapshot
-                existing.title = standard.title
-                existing.effectiveFrom = standard.effectiveFrom
-                existing.yaml = yaml
-                existing.updatedAt = now
-                try await existing.save(on: db)
-                try await Audit.record("update", entity: "scoringStandard", id: standard.id, before: before, after: existing.auditSnapshot, by: actor, at: now, on: db)
+                try await existing.save("update", by: actor, at: now, on: db) {
+                    existing.title = standard.title
+                    existing.effectiveFrom = standard.effectiveFrom
+                    existing.yaml = yaml
+                    existing.updatedAt = now
+                }
             } else {
                 let version = StandardVersion(standard: standard, yaml: yaml, status: .draft, by: actor.login, at: now)
                 try await version.create(on: db)
@@ -183,14 +182,13 @@ enum StandardsController {
         let now = req.now
         let actor = req.actor
         try await req.db.transaction { db in
-            let before = version.auditSnapshot
-            version.status = .published
-            version.effectiveFrom = date
-            version.publishedAt = now
-            version.publishedBy = actor.login
-            version.updatedAt = now
-            try await version.save(on: db)
-            try await Audit.record("publish", entity: "scoringStandard", id: code, before: before, after: version.auditSnapshot, by: actor, at: now, on: db)
+            try await version.save("publish", by: actor, at: now, on: db) {
+                version.status = .published
+                version.effectiveFrom = date
+                version.publishedAt = now
+                version.publishedBy = actor.login
+                version.updatedAt = now
+            }
         }
         return req.redirect(to: SiteRoute.standard(code).path)
     }

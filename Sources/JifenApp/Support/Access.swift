@@ -1,3 +1,4 @@
+import Fluent
 import JifenCore
 import Vapor
 
@@ -99,5 +100,17 @@ extension Request {
         guard let user = currentUser, let scope = user.scope, scope.contains(code) else {
             throw Abort(.notFound)
         }
+    }
+
+    /// The record the route's `id` names, with its jurisdiction loaded, if it lies in the user's
+    /// jurisdiction; 404 otherwise.
+    func recordInScope<M: Model>(_ type: M.Type, _ jurisdiction: KeyPath<M, ParentProperty<M, Jurisdiction>>) async throws -> M
+    where M.IDValue == UUID {
+        guard let id = parameters.get("id", as: UUID.self),
+              let record = try await M.query(on: db).filter(\._$id == id).with(jurisdiction).first(),
+              let code = record[keyPath: jurisdiction].wrappedValue.jurisdictionCode
+        else { throw Abort(.notFound) }
+        try requireScope(code)
+        return record
     }
 }
