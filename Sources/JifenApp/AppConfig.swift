@@ -41,6 +41,14 @@ public struct AppConfig: Sendable {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw
         }
+        /// A whole number within `range`, or `fallback` when the setting is not there.
+        func integer(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws -> Int {
+            guard let raw = value(name) else { return fallback }
+            guard let n = Int(raw), range.contains(n) else {
+                throw Problem(setting: name, message: "应为 \(range.lowerBound)–\(range.upperBound) 之间的整数，实际为 “\(raw)” / expected an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
 
         let dataDirectory = value("JIFEN_DATA_DIR") ?? "./jifen-data"
 
@@ -71,15 +79,7 @@ public struct AppConfig: Sendable {
         }
 
         let hostname = value("JIFEN_HOST") ?? "127.0.0.1"
-        let port: Int
-        if let raw = value("JIFEN_PORT") {
-            guard let p = Int(raw), (1...65535).contains(p) else {
-                throw Problem(setting: "JIFEN_PORT", message: "应为 1–65535 之间的整数，实际为 “\(raw)” / expected an integer from 1 to 65535")
-            }
-            port = p
-        } else {
-            port = 8080
-        }
+        let port = try integer("JIFEN_PORT", in: 1...65535, default: 8080)
 
         let logLevel: Logger.Level
         if let raw = value("JIFEN_LOG_LEVEL") {
@@ -91,15 +91,7 @@ public struct AppConfig: Sendable {
             logLevel = .info
         }
 
-        let bcryptCost: Int
-        if let raw = value("JIFEN_BCRYPT_COST") {
-            guard let c = Int(raw), (4...16).contains(c) else {
-                throw Problem(setting: "JIFEN_BCRYPT_COST", message: "应为 4–16 之间的整数 / expected an integer from 4 to 16")
-            }
-            bcryptCost = c
-        } else {
-            bcryptCost = 12
-        }
+        let bcryptCost = try integer("JIFEN_BCRYPT_COST", in: 4...16, default: 12)
 
         let secureCookies: Bool
         switch value("JIFEN_SECURE_COOKIES")?.lowercased() {
@@ -109,35 +101,11 @@ public struct AppConfig: Sendable {
             throw Problem(setting: "JIFEN_SECURE_COOKIES", message: "应为 true 或 false，实际为 “\(other)” / expected true or false")
         }
 
-        let idle: Int
-        if let raw = value("JIFEN_SESSION_IDLE_MINUTES") {
-            guard let m = Int(raw), (5...1440).contains(m) else {
-                throw Problem(setting: "JIFEN_SESSION_IDLE_MINUTES", message: "应为 5–1440 之间的整数 / expected an integer from 5 to 1440")
-            }
-            idle = m
-        } else {
-            idle = 120
-        }
+        let idle = try integer("JIFEN_SESSION_IDLE_MINUTES", in: 5...1440, default: 120)
 
-        let productionDays: Int
-        if let raw = value("JIFEN_PERMIT_PRODUCTION_DAYS") {
-            guard let d = Int(raw), (1...60).contains(d) else {
-                throw Problem(setting: "JIFEN_PERMIT_PRODUCTION_DAYS", message: "应为 1–60 之间的整数 / expected an integer from 1 to 60")
-            }
-            productionDays = d
-        } else {
-            productionDays = 15
-        }
+        let productionDays = try integer("JIFEN_PERMIT_PRODUCTION_DAYS", in: 1...60, default: 15)
 
-        let reviewDays: Int
-        if let raw = value("JIFEN_REVIEW_DAYS") {
-            guard let d = Int(raw), (1...60).contains(d) else {
-                throw Problem(setting: "JIFEN_REVIEW_DAYS", message: "应为 1–60 之间的整数 / expected an integer from 1 to 60")
-            }
-            reviewDays = d
-        } else {
-            reviewDays = 15
-        }
+        let reviewDays = try integer("JIFEN_REVIEW_DAYS", in: 1...60, default: 15)
 
         let publicURL: String
         if let raw = value("JIFEN_PUBLIC_URL") {

@@ -4,8 +4,7 @@ import Foundation
 /// network address inside a sliding window, and only those after the account's last success.
 public struct LoginThrottle: Sendable, Equatable {
     public var window: TimeInterval
-    public var maxFailuresPerAccount: Int
-    public var maxFailuresPerAddress: Int
+    public var maxFailuresPerAccount, maxFailuresPerAddress: Int
 
     public init(window: TimeInterval = 15 * 60, maxFailuresPerAccount: Int = 5, maxFailuresPerAddress: Int = 20) {
         self.window = window

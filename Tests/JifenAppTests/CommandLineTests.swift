@@ -9,24 +9,9 @@ final class CommandLineTests: XCTestCase {
 
     /// Runs the built `jifen` in a fresh data directory: exit status, standard output, standard error.
     func jifen(_ arguments: [String], input: String? = nil) throws -> (Int32, String, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-cli-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-cli")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = arguments
-        process.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "PATH": "/usr/bin:/bin"]
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, errors)
+        return try runJifen(arguments, environment: ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4"], input: input)
     }
 
     func testEveryCommandIsDeclaredOnceAndListedByHelp() throws {

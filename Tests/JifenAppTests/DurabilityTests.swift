@@ -107,6 +107,13 @@ enum HTTP {
         return (http.statusCode, http.value(forHTTPHeaderField: "Location"))
     }
 
+    /// Opens the sign-in form, signs in with a demo account and returns the session's cookies.
+    static func signedIn(_ base: String, login: String, password: String = "demo12345") async throws -> String {
+        let (loginPage, cookies) = try await setCookies(base + "/login")
+        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
+        return try await signIn(base, login: login, password: password, csrf: csrf, cookies: cookies)
+    }
+
     /// Signs in and returns the cookies of the signed-in session.
     static func signIn(_ base: String, login: String, password: String, csrf: String, cookies: String) async throws -> String {
         var request = URLRequest(url: URL(string: base + "/login")!)
@@ -157,8 +164,7 @@ final class DurabilityTests: XCTestCase {
             return XCTFail("the jifen binary was not built beside the tests: \(ServerProcess.binary.path)")
         }
         // setup
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-kill-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-kill")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try ServerProcess.freePort()
         let base = "http://127.0.0.1:\(port)"
@@ -210,8 +216,7 @@ final class DurabilityTests: XCTestCase {
     }
 
     func testAfterTheDemoNoIDNumberIsInClearInTheDatabaseTheFilesOrTheLogs() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-privacy-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-privacy")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try ServerProcess.freePort()
         let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"], environment: ["JIFEN_LOG_LEVEL": "debug"])
@@ -220,9 +225,7 @@ final class DurabilityTests: XCTestCase {
         // setup: a window clerk's work with full numbers: one opened in full, a lookup by
         // number, a points application filed and submitted at the window for that person.
         let base = "http://127.0.0.1:\(port)"
-        let (loginPage, cookies) = try await HTTP.setCookies(base + "/login")
-        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
-        let session = try await HTTP.signIn(base, login: "clerk.yangshe", password: "demo12345", csrf: csrf, cookies: cookies)
+        let session = try await HTTP.signedIn(base, login: "clerk.yangshe")
         let (list, listStatus) = try await HTTP.get(base + "/registrations", cookies: session)
         XCTAssertEqual(listStatus, 200, "signed in")
         var filed = false
@@ -271,17 +274,14 @@ final class DurabilityTests: XCTestCase {
     /// Request bodies stream into a real server (in-memory tests hand them over whole): an upload
     /// larger than the default 16 KB body limit must still reach a route that allows it.
     func testALargeUploadReachesTheRouteThatAllowsIt() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-upload-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-upload")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = try ServerProcess.freePort()
         let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"])
         defer { server.stop() }
         try await server.waitUntilReady()
         let base = "http://127.0.0.1:\(port)"
-        let (loginPage, cookies) = try await HTTP.setCookies(base + "/login")
-        let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: loginPage))
-        let session = try await HTTP.signIn(base, login: "admin", password: "demo12345", csrf: csrf, cookies: cookies)
+        let session = try await HTTP.signedIn(base, login: "admin")
         let (form, _) = try await HTTP.get(base + "/standards/new", cookies: session)
         let csrf2 = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: form))
         let yaml = try String(contentsOfFile: JifenResourcesPath.standards + "zhangjiagang-2021.yaml", encoding: .utf8)
@@ -295,29 +295,12 @@ final class DurabilityTests: XCTestCase {
 
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.
     func run(_ arguments: [String], directory: String, input: String? = nil, logLevel: String = "warning") throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = arguments
-        process.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4",
-                               "JIFEN_LOG_LEVEL": logLevel, "PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        let errors = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text, errorText)
+        try runJifen(arguments, environment: ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4",
+                                              "JIFEN_LOG_LEVEL": logLevel], input: input)
     }
 
     func testAdminCreateMakesTheFirstCenterAdminOfAnEmptySystem() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-admin-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-admin")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // An empty system has no city: the command says which options it needs.
         let (refused, _, refusal) = try run(["admin", "create", "--login", "chief", "--name", "中心主任"], directory: directory, logLevel: "info")
@@ -343,17 +326,8 @@ final class DurabilityTests: XCTestCase {
     }
 
     func testABadSettingStopsTheStartNamingIt() throws {
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = ["serve"]
-        process.environment = ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PORT": "not-a-port", "PATH": "/usr/bin:/bin"]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 1)
+        let (status, _, output) = try runJifen(["serve"], environment: ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PORT": "not-a-port"])
+        XCTAssertEqual(status, 1)
         XCTAssertTrue(output.contains("JIFEN_PORT"), output)
     }
 }
@@ -361,16 +335,7 @@ final class DurabilityTests: XCTestCase {
 /// Reads the count of residents of a stopped server's data directory with `jifen stats`.
 enum ServerProcessStats {
     static func residents(directory: String) async throws -> Int {
-        let process = Process()
-        process.executableURL = ServerProcess.binary
-        process.arguments = ["stats", "--demo"]
-        process.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = try runJifen(["stats", "--demo"], environment: ["JIFEN_DATA_DIR": directory]).output
         let line = text.split(separator: "\n").first { $0.hasPrefix("residents ") }
         return line.flatMap { Int($0.dropFirst("residents ".count)) } ?? -1
     }

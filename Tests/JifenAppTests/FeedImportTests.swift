@@ -198,19 +198,10 @@ final class WorkerCommandTests: XCTestCase {
     override func setUpWithError() throws { try skipInThePostgresRun() }
 
     func testTheWorkerCommandRunsWhatIsQueuedAndStops() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-worker-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try makeTemporaryDirectory("jifen-worker")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // setup: a database with one queued import (made with the demo key, as `jifen demo` would)
-        let demo = Process()
-        demo.executableURL = ServerProcess.binary
-        demo.arguments = ["demo"]
-        demo.environment = ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4", "PATH": "/usr/bin:/bin"]
-        demo.standardOutput = FileHandle.nullDevice
-        demo.standardError = FileHandle.nullDevice
-        try demo.run()
-        demo.waitUntilExit()
-        XCTAssertEqual(demo.terminationStatus, 0)
+        XCTAssertEqual(try runJifen(["demo"], environment: ["JIFEN_DATA_DIR": directory, "JIFEN_BCRYPT_COST": "4"]).status, 0)
         let csv = socialInsuranceFeed(rows: 120)
         // The upload as the web stores it: sealed with the demo's key, named by a keyed hash.
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory], demo: true)
@@ -235,17 +226,8 @@ final class WorkerCommandTests: XCTestCase {
         }
         /// `jifen worker --once`: its exit status and what it printed.
         func work() throws -> (Int32, String) {
-            let worker = Process()
-            worker.executableURL = ServerProcess.binary
-            worker.arguments = ["worker", "--once", "--demo"]
-            worker.environment = ["JIFEN_DATA_DIR": directory, "PATH": "/usr/bin:/bin"]
-            let out = Pipe()
-            worker.standardOutput = out
-            worker.standardError = FileHandle.nullDevice
-            try worker.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            worker.waitUntilExit()
-            return (worker.terminationStatus, text)
+            let (status, output, _) = try runJifen(["worker", "--once", "--demo"], environment: ["JIFEN_DATA_DIR": directory])
+            return (status, output)
         }
         try queue(#"{"feedImport":{"feed":"socialInsurance","file":"\#(name)","filename":"q.csv","actorLogin":"admin"}}"#)
         // MUT

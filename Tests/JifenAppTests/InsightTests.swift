@@ -4,6 +4,22 @@ import JifenCore
 import XCTVapor
 
 final class InsightTests: XCTestCase {
+    /// A simulation asked of an unknown program and standard is refused beside each field, with
+    /// what was chosen kept, and no job is queued.
+    func testASimulationOfAnUnknownProgramIsRefusedBesideTheFields() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = try await ctx.signedIn("admin")
+            let form = try await admin.get("/simulate")
+            XCTAssertTrue(form.body.contains(#"<option value="zhangjiagang-2026-draft" selected>"#), "the newest draft is offered first")
+            let refused = try await admin.post("/simulate", ["program": "no-such-program", "draft": "no-such-standard"])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains(#"id="program-error">请选择"#), refused.body)
+            XCTAssertTrue(refused.body.contains(#"id="draft-error">请选择"#))
+            let jobs = try await Job.query(on: ctx.app.db).filter(\.$kind == SimulationController.kind).count()
+            XCTAssertEqual(jobs, 0)
+        }
+    }
+
     /// The acceptance check of issue 7: on the demo year, simulating the draft that lifts the
     /// volunteer-hours cap reports a number of changed outcomes equal to a recount done here.
     func testSimulatingTheLiftedVolunteerCapOnTheDemoYearMatchesARecount() async throws {

@@ -98,7 +98,7 @@ final class PlatformTests: XCTestCase {
             XCTAssertFalse((texts["en"] ?? "").isEmpty, "\(key) has no English")
         }
         let views = JifenResources.directory("Views")
-        let files = try FileManager.default.contentsOfDirectory(atPath: views).filter { $0.hasSuffix(".leaf") }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: views).filter { $0.hasSuffix(".leaf") }
         XCTAssertGreaterThan(files.count, 5)
         let regex = try NSRegularExpression(pattern: #"(?<![A-Za-z0-9_.])t\.([A-Za-z0-9_]+)"#)
         for file in files {
@@ -123,7 +123,7 @@ final class TemplateTests: XCTestCase {
     /// even the stylesheet's or the icon's.
     func testNoTemplateHardCodesAnApplicationPath() throws {
         let folder = JifenResources.directory("Views")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".leaf") }
+        let names = try FileManager.default.subpathsOfDirectory(atPath: folder).filter { $0.hasSuffix(".leaf") }
         XCTAssertGreaterThan(names.count, 40)
         let regex = try NSRegularExpression(pattern: ##"(?:href|action|src)="(/[^"#]*)"##)
         var found: [String] = []

@@ -15,17 +15,7 @@ func makeApplicant(_ ctx: TestContext, idNumber: String = ResidenceTests.idNumbe
     let saved = try await citizen.post("/me/identity", ["name": "李明", "idNumber": idNumber])
     XCTAssertEqual(saved.status, .seeOther)
     let resident = try await Resident.query(on: ctx.app.db).filter(\.$name == "李明").first()!
-    let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
-    let registration = ResidenceRegistration()
-    registration.createdAt = ctx.clock.now
-    registration.address = "城北社区3幢2单元501室"
-    registration.fromDate = CivilDate("2023-03-01")!
-    registration.source = .selfDeclared
-    registration.status = .verified
-    registration.dueDate = CivilDate("2023-03-08")!
-    registration.$resident.id = try resident.requireID()
-    registration.$jurisdiction.id = try grid.requireID()
-    try await registration.create(on: ctx.app.db)
+    try await verifiedRegistration(ctx, of: resident, address: "城北社区3幢2单元501室", from: "2023-03-01", source: .selfDeclared)
     return (citizen, resident)
 }
 

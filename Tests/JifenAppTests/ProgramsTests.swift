@@ -13,17 +13,7 @@ func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int6
     let resident = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: ctx.clock.now)
     try await resident.create(on: ctx.app.db)
     try await residenceAndPoints(ctx, resident: resident, points: points)
-    let member = HouseholdMember()
-    member.createdAt = ctx.clock.now
-    member.relation = .child
-    member.nameSealed = try data.seal(child.name)
-    member.nameMasked = Mask.name(child.name)
-    member.idSealed = try data.seal(childID.value)
-    member.idHash = data.lookupHash(childID.value)
-    member.idMasked = childID.masked
-    member.birthDate = childID.birthDate
-    member.sex = childID.sex.rawValue
-    member.$resident.id = try resident.requireID()
+    let member = try HouseholdMember(.child, name: child.name, id: childID, of: resident.requireID(), data: data, at: ctx.clock.now)
     try await member.create(on: ctx.app.db)
     return (resident, member)
 }
@@ -31,16 +21,7 @@ func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int6
 /// Verified residence since 2021, an issued permit valid a year on, and an archive for 2026.
 func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) async throws {
     let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
-    let registration = ResidenceRegistration()
-    registration.createdAt = ctx.clock.now
-    registration.address = "城北社区1幢"
-    registration.fromDate = CivilDate("2021-03-01")!
-    registration.source = .gridWorker
-    registration.status = .verified
-    registration.dueDate = CivilDate("2021-03-08")!
-    registration.$resident.id = try resident.requireID()
-    registration.$jurisdiction.id = try grid.requireID()
-    try await registration.create(on: ctx.app.db)
+    try await verifiedRegistration(ctx, of: resident, address: "城北社区1幢", from: "2021-03-01")
     let permit = ResidencePermit()
     permit.createdAt = ctx.clock.now
     permit.number = "JZ-" + UUID().uuidString.prefix(8)

@@ -21,16 +21,14 @@ enum AccountsController {
     // MARK: sign-in
 
     struct LoginForm: Decodable {
-        var login: String?
-        var password: String?
-        var next: String?
+        var login, password, next: String?
     }
 
     static func loginPage(_ req: Request) async throws -> Response {
         if req.currentUser != nil { return req.redirect(to: SiteRoute.home.path) }
         let next = safeLocalPath(req.query[String.self, at: "next"]) ?? ""
         let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered") : nil
-        return try await req.render("login", title: "login_title", LoginContent(req, form: FormState(fields: ["login", "password"]), next: next, notice: notice))
+        return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: FormState(fields: ["login", "password"]), next: next, notice: notice))
     }
 
     static func login(_ req: Request) async throws -> Response {
@@ -42,14 +40,14 @@ enum AccountsController {
         if loginName.isEmpty { form.fail("login", req.text("problem_required", ["field": req.text("field_login")])) }
         if password.isEmpty { form.fail("password", req.text("problem_required", ["field": req.text("field_password")])) }
         guard form.isValid else {
-            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .badRequest)
+            return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .badRequest)
         }
 
         switch try await Throttle.check(login: loginName, on: req) {
         case .allowed: break
         case .refused(let until, _):
             form.fail("password", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
-            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .tooManyRequests)
+            return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .tooManyRequests)
         }
 
         let user = try await User.find(login: loginName, on: req.db)
@@ -58,11 +56,11 @@ enum AccountsController {
         guard let user, verified, user.status != .disabled else {
             try await Throttle.record(login: loginName, succeeded: false, on: req)
             form.fail("password", req.text("login_failed"))
-            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
+            return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
         if user.status == .pending {
             form.fail("login", req.text("login_pending"))
-            return try await req.render("login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
+            return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
         try await Throttle.record(login: loginName, succeeded: true, on: req)
         let response = req.redirect(to: next.isEmpty ? SiteRoute.home.path : next)
@@ -83,16 +81,13 @@ enum AccountsController {
     // MARK: registration
 
     struct RegisterForm: Decodable {
-        var phone: String?
-        var displayName: String?
-        var password: String?
-        var passwordConfirm: String?
+        var phone, displayName, password, passwordConfirm: String?
     }
 
     static let registerFields = ["phone", "displayName", "password", "passwordConfirm"]
 
     static func registerPage(_ req: Request) async throws -> Response {
-        try await req.render("register", title: "register_title", RegisterContent(req, form: FormState(fields: registerFields)))
+        try await req.render("accounts/register", title: "register_title", RegisterContent(req, form: FormState(fields: registerFields)))
     }
 
     static func registerCitizen(_ req: Request) async throws -> Response {
@@ -114,7 +109,7 @@ enum AccountsController {
             form.fail("phone", req.text("register_phone_taken"))
         }
         guard form.isValid else {
-            return try await req.render("register", title: "register_title", RegisterContent(req, form: form), status: .badRequest)
+            return try await req.render("accounts/register", title: "register_title", RegisterContent(req, form: form), status: .badRequest)
         }
 
         let hash = try await req.password.async.hash(password)
@@ -148,14 +143,13 @@ enum AccountsController {
     }
 
     struct VerifyForm: Decodable {
-        var phone: String?
-        var code: String?
+        var phone, code: String?
     }
 
     static func verifyPage(_ req: Request) async throws -> Response {
         let phone = req.query[String.self, at: "phone"] ?? ""
         let form = FormState(fields: ["phone", "code"], values: ["phone": AccountRules.checkPhone(phone) == nil ? phone : ""])
-        return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form))
+        return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form))
     }
 
     static func verify(_ req: Request) async throws -> Response {
@@ -167,7 +161,7 @@ enum AccountsController {
         if let problem = AccountRules.checkPhone(phone) { form.fail("phone", catalog.problem(problem, field: "phone", req.language)) }
         if let problem = AccountRules.checkCode(code) { form.fail("code", catalog.problem(problem, field: "code", req.language)) }
         guard form.isValid else {
-            return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
+            return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
         }
         let now = req.now
         let keys = req.application.keys
@@ -209,7 +203,7 @@ enum AccountsController {
         case .unknown:
             form.fail("phone", req.text("verify_unknown"))
         }
-        return try await req.render("verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
+        return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
     }
 
     // MARK: language

@@ -28,14 +28,12 @@ enum PasswordController {
     }
 
     struct Form: Decodable {
-        var current: String?
-        var password: String?
-        var passwordConfirm: String?
+        var current, password, passwordConfirm: String?
     }
 
     static func page(_ req: Request) async throws -> Response {
         let done = req.query[String.self, at: "changed"] != nil ? req.text("password_changed") : nil
-        return try await req.render("password", title: "password_title", Content(req, form: FormState(fields: fields), done: done))
+        return try await req.render("accounts/password", title: "password_title", Content(req, form: FormState(fields: fields), done: done))
     }
 
     static func change(_ req: Request) async throws -> Response {
@@ -53,7 +51,7 @@ enum PasswordController {
             // Guessing the current password is throttled like signing in.
             if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
                 form.fail("current", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
-                return try await req.render("password", title: "password_title", Content(req, form: form), status: .tooManyRequests)
+                return try await req.render("accounts/password", title: "password_title", Content(req, form: form), status: .tooManyRequests)
             }
             if try await !req.password.async.verify(current, created: user.passwordHash) {
                 try await Throttle.record(login: user.login, succeeded: false, on: req)
@@ -63,7 +61,7 @@ enum PasswordController {
             }
         }
         guard form.isValid else {
-            return try await req.render("password", title: "password_title", Content(req, form: form), status: .badRequest)
+            return try await req.render("accounts/password", title: "password_title", Content(req, form: form), status: .badRequest)
         }
         let hash = try await req.password.async.hash(password)
         let now = req.now

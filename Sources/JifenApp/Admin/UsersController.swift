@@ -101,7 +101,7 @@ enum UsersController {
             newLink: SiteRoute.adminUserNew.path,
             query: search
         )
-        return try await req.render("admin-users", title: "users_title", content)
+        return try await req.render("admin/admin-users", title: "users_title", content)
     }
 
     // MARK: create
@@ -115,12 +115,7 @@ enum UsersController {
     }
 
     struct NewForm: Decodable {
-        var login: String?
-        var displayName: String?
-        var role: String?
-        var jurisdiction: String?
-        var department: String?
-        var password: String?
+        var login, displayName, role, jurisdiction, department, password: String?
     }
 
     static func newContent(_ req: Request, form: FormState, scope: JurisdictionCode, created: String? = nil) async throws -> NewContent {
@@ -147,7 +142,7 @@ enum UsersController {
         let user = try req.requireUser()
         guard let scope = user.scope else { throw Abort(.forbidden) }
         let created = req.query[String.self, at: "created"].map { req.text("users_created", ["login": $0]) }
-        return try await req.render("admin-user-new", title: "users_new_title", try await newContent(req, form: FormState(fields: fields), scope: scope, created: created))
+        return try await req.render("admin/admin-user-new", title: "users_new_title", try await newContent(req, form: FormState(fields: fields), scope: scope, created: created))
     }
 
     static func create(_ req: Request) async throws -> Response {
@@ -192,7 +187,7 @@ enum UsersController {
             form.fail("login", req.text("users_login_taken"))
         }
         guard form.isValid, let role, let place else {
-            return try await req.render("admin-user-new", title: "users_new_title", try await newContent(req, form: form, scope: scope), status: .badRequest)
+            return try await req.render("admin/admin-user-new", title: "users_new_title", try await newContent(req, form: form, scope: scope), status: .badRequest)
         }
 
         let hash = try await req.password.async.hash(password)

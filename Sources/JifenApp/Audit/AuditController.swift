@@ -12,8 +12,7 @@ enum AuditController {
         var entity = ""
         var action = ""
         var actor = ""
-        var from: Date?
-        var to: Date?
+        var from, to: Date?
         var page: Int?
     }
 
@@ -22,7 +21,7 @@ enum AuditController {
     }
 
     struct Content: Encodable {
-        let form: FormState
+        let fields: [FormField]
         let rows: [Row]
         let pager: Pager
         let action: String
@@ -68,7 +67,13 @@ enum AuditController {
             return SiteRoute.audit.path + "?" + items.joined(separator: "&")
         }
         let content = Content(
-            form: form,
+            fields: [
+                form.field("entity", req.text("field_entity"), placeholder: "user"),
+                form.field("action", req.text("field_action"), placeholder: "create"),
+                form.field("actor", req.text("field_actor")),
+                form.field("from", req.text("field_from"), .date),
+                form.field("to", req.text("field_to"), .date),
+            ],
             rows: entries.map {
                 Row(at: ShanghaiTime.dateTime($0.at), actor: $0.actorLogin, action: name("audit_action_", $0.action), entity: name("audit_entity_", $0.entity),
                     entityID: $0.entityID, before: Self.shown($0.before), after: Self.shown($0.after))
@@ -76,7 +81,7 @@ enum AuditController {
             pager: Pager(paging, link: link),
             action: SiteRoute.audit.path
         )
-        return try await req.render("audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)
+        return try await req.render("audit/audit", title: "audit_title", content, status: form.isValid ? .ok : .badRequest)
     }
 
     /// A snapshot as the page shows it: compact JSON with its keys in order.

@@ -58,7 +58,7 @@ enum CalendarController {
 
     static func page(_ req: Request) async throws -> Response {
         // The example is shown beside the field, never put into it: saving it unread would enter made-up holidays.
-        try await req.render("calendar", title: "calendar_title", try await content(req, form: FormState(fields: ["yaml"])))
+        try await req.render("calendar/calendar", title: "calendar_title", try await content(req, form: FormState(fields: ["yaml"])))
     }
 
     static func save(_ req: Request) async throws -> Response {
@@ -68,11 +68,11 @@ enum CalendarController {
         case .failure(let failure):
             form.fail("yaml", req.text("standard_problems", ["count": String(failure.problems.count)]))
             let rows = failure.problems.map { StandardsController.ProblemRow(line: $0.line.map(String.init) ?? "—", field: $0.field, message: $0.message) }
-            return try await req.render("calendar", title: "calendar_title", try await content(req, form: form, problems: rows), status: .badRequest)
+            return try await req.render("calendar/calendar", title: "calendar_title", try await content(req, form: form, problems: rows), status: .badRequest)
         case .success(let calendar):
             guard calendar.years.count == 1, let year = calendar.years.keys.first else {
                 form.fail("yaml", req.text("calendar_one_year"))
-                return try await req.render("calendar", title: "calendar_title", try await content(req, form: form), status: .badRequest)
+                return try await req.render("calendar/calendar", title: "calendar_title", try await content(req, form: form), status: .badRequest)
             }
             let actor = req.actor, now = req.now
             let existing = try await CalendarYear.query(on: req.db).filter(\.$year == year).first()

@@ -15,8 +15,7 @@ enum AdminCommand: JifenCommand {
         guard signature.positional == ["create"] else {
             throw CommandUsage(message: "未知操作 “\(signature.positional.joined(separator: " "))”；可用：create / unknown action; use: create")
         }
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         let login = (signature["--login"] ?? "").lowercased()
         if AccountRules.checkStaffLogin(login) != nil {
             throw Failure(description: "--login：应为 3–32 位小写字母、数字或 . _ -，以字母开头 / 3–32 of a–z, 0–9, . _ -, starting with a letter")

@@ -16,6 +16,16 @@ protocol JifenCommand {
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32
 }
 
+extension JifenCommand {
+    /// The configured application with its database brought to the current version, for a
+    /// command that declares `needsApplication`.
+    static func migrated(_ app: Application?) async throws -> Application {
+        guard let app else { throw CommandFailure(description: "jifen \(name)：缺少配置 / not configured") }
+        try await prepareDatabase(app)
+        return app
+    }
+}
+
 /// Where a command writes and reads: standard output for its results, standard error for
 /// problems and progress, standard input.
 struct CommandIO: Sendable {
@@ -100,8 +110,7 @@ enum MigrateCommand: JifenCommand {
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
         _ = try Arguments(arguments, flags: [Arguments.demo])
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         io.output("数据库已是最新版本 / the database is up to date")
         return 0
     }
@@ -115,8 +124,7 @@ enum DemoCommand: JifenCommand {
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
         _ = try Arguments(arguments, flags: [Arguments.demo])
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         let loaded = try await Demo.loadIfEmpty(app)
         io.output(Entry.demoLines(loaded: loaded, config: app.jifenConfig))
         return 0

@@ -53,8 +53,7 @@ enum PolicyCLI {
     }
 
     static func score(_ arguments: [String], output: (String) -> Void, errors: (String) -> Void) -> Int32 {
-        var standardPath: String?
-        var profilesPath: String?
+        var standardPath, profilesPath: String?
         var explain = false
         var asOfDefault = ShanghaiDate.today()
         var i = 0
@@ -106,38 +105,22 @@ enum PolicyCLI {
 /// One line of `policy score` output. Keys in a fixed order, numbers exact.
 enum ScoreJSON {
     static func render(id: String, _ e: Evaluator.Evaluation, explain: Bool) -> String {
-        var out = "{\"id\":" + string(id) + ",\"standard\":" + string(e.standard) + ",\"asOf\":\"" + e.asOf.description + "\""
+        var out = "{\"id\":" + JSONText.quote(id) + ",\"standard\":" + JSONText.quote(e.standard) + ",\"asOf\":\"" + e.asOf.description + "\""
         out += ",\"total\":" + e.total.description + ",\"eligible\":" + (e.eligible ? "true" : "false")
-        out += ",\"categories\":{" + e.categories.map { string($0.id) + ":" + $0.points.description }.joined(separator: ",") + "}"
+        out += ",\"categories\":{" + e.categories.map { JSONText.quote($0.id) + ":" + $0.points.description }.joined(separator: ",") + "}"
         let lines = explain ? e.lines : e.lines.filter { $0.status != .absent }
         out += ",\"items\":[" + lines.map { line in
-            var item = "{\"id\":" + string(line.item) + ",\"points\":" + line.points.description + ",\"status\":\"" + line.status.rawValue + "\""
+            var item = "{\"id\":" + JSONText.quote(line.item) + ",\"points\":" + line.points.description + ",\"status\":\"" + line.status.rawValue + "\""
             if explain {
-                item += ",\"title\":" + string(line.title) + ",\"category\":" + string(line.category)
-                item += ",\"fact\":" + (line.fact.map(string) ?? "null") + ",\"rule\":" + string(line.rule)
-                item += ",\"reason\":" + (line.reason.map(string) ?? "null")
+                item += ",\"title\":" + JSONText.quote(line.title) + ",\"category\":" + JSONText.quote(line.category)
+                item += ",\"fact\":" + (line.fact.map(JSONText.quote) ?? "null") + ",\"rule\":" + JSONText.quote(line.rule)
+                item += ",\"reason\":" + (line.reason.map(JSONText.quote) ?? "null")
             }
             return item + "}"
         }.joined(separator: ",") + "]"
-        if !e.vetoes.isEmpty { out += ",\"vetoes\":[" + e.vetoes.map(string).joined(separator: ",") + "]" }
-        if !e.unknownItems.isEmpty { out += ",\"unknownItems\":[" + e.unknownItems.map(string).joined(separator: ",") + "]" }
+        if !e.vetoes.isEmpty { out += ",\"vetoes\":[" + e.vetoes.map(JSONText.quote).joined(separator: ",") + "]" }
+        if !e.unknownItems.isEmpty { out += ",\"unknownItems\":[" + e.unknownItems.map(JSONText.quote).joined(separator: ",") + "]" }
         return out + "}"
-    }
-
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }
 

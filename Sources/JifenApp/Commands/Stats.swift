@@ -34,8 +34,7 @@ enum StatsCommand: JifenCommand {
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
         _ = try Arguments(arguments, flags: [Arguments.demo])
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         for (name, value) in try await Stats.counts(on: app.db) { io.output("\(name) \(value)") }
         return 0
     }

@@ -52,8 +52,8 @@ enum DemoInsight {
         survey.title = "张家港市新市民积分管理办法（2021年修订）后评估问卷"
         survey.intro = "演示数据：题目与统计取自种子文件 000（2023 年后评估报告表 3），共 334 份有效问卷。"
         survey.questions = questionnaire.text
-        survey.onePer = "phone"
-        survey.status = "closed"
+        survey.onePer = .phone
+        survey.status = .closed
         survey.createdBy = "admin"
         try await survey.create(on: db)
         var rows: [SurveyAnswer] = []

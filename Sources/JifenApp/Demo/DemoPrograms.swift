@@ -57,39 +57,32 @@ enum DemoPrograms {
             application.$resident.id = person.resident.id!
             application.$jurisdiction.id = gridOf[person.resident.id!]!
             var domain: [Claim] = []
-            for item in items {
-                let value = DemoPoints.value(for: item, using: &rng)
+            /// A claim its department verified when the application was reviewed.
+            func verified(_ item: ScoringStandard.Item, _ fact: Fact, value: String) {
                 let claim = PointsClaim()
                 claim.createdAt = reviewed
                 claim.item = item.id
                 claim.department = item.department
-                claim.value = ClaimInput.text(value)
+                claim.value = value
+                claim.factDate = fact.date
                 claim.state = .verified
                 claim.verifier = "department:" + item.department
                 claim.decidedBy = "reviewer.demo"
                 claim.decidedAt = reviewed
                 claim.$application.id = application.id!
                 claims.append(claim)
-                domain.append(Claim(item: item.id, fact: Fact(value), state: .verified(by: .department(item.department))))
+                domain.append(Claim(item: item.id, fact: fact, state: .verified(by: .department(item.department))))
+            }
+            for item in items {
+                let value = DemoPoints.value(for: item, using: &rng)
+                verified(item, Fact(value), value: ClaimInput.text(value))
             }
             // Some volunteer (a few beyond the 1500-hour cap the draft lifts) and give blood.
             for (itemID, values) in [("volunteerHours", [40.0, 150, 400, 800, 1300, 1600, 2100, 2600, 3200]), ("bloodDonation", [1.0, 2, 3, 4, 6, 8])] {
                 guard let item = standard.item(itemID), Int.random(in: 0..<10, using: &rng) < (itemID == "volunteerHours" ? 4 : 2) else { continue }
                 let quantity = Decimal2(hundredths: Int64(values[Int.random(in: 0..<values.count, using: &rng)] * 100))
                 let date = today.adding(days: -Int.random(in: 30...900, using: &rng))
-                let claim = PointsClaim()
-                claim.createdAt = reviewed
-                claim.item = item.id
-                claim.department = item.department
-                claim.value = quantity.description
-                claim.factDate = date
-                claim.state = .verified
-                claim.verifier = "department:" + item.department
-                claim.decidedBy = "reviewer.demo"
-                claim.decidedAt = reviewed
-                claim.$application.id = application.id!
-                claims.append(claim)
-                domain.append(Claim(item: item.id, fact: Fact(.quantity(quantity), date: date), state: .verified(by: .department(item.department))))
+                verified(item, Fact(.quantity(quantity), date: date), value: quantity.description)
             }
             let total = PointsArchiveRules.evaluate(domain, standard: standard, asOf: today).total
             application.total = total.hundredths
@@ -110,18 +103,7 @@ enum DemoPrograms {
             let childNumber = first17 + String(ResidentID.checkDigit(first17)!)
             let childName = String(person.resident.name.prefix(1)) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)]) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)])
             guard case .success(let id) = ResidentID.validate(childNumber, today: today, regions: app.regions) else { continue }
-            let child = HouseholdMember()
-            child.createdAt = reviewed
-            child.relation = .child
-            child.nameSealed = try data.seal(childName)
-            child.nameMasked = Mask.name(childName)
-            child.idSealed = try data.seal(id.value)
-            child.idHash = data.lookupHash(id.value)
-            child.idMasked = id.masked
-            child.birthDate = id.birthDate
-            child.sex = id.sex.rawValue
-            child.$resident.id = person.resident.id!
-            children.append(child)
+            children.append(try HouseholdMember(.child, name: childName, id: id, of: person.resident.id!, data: data, at: reviewed))
         }
         try await applications.create(on: db, batch: 100)
         try await claims.create(on: db, batch: 200)

@@ -78,17 +78,9 @@ enum DemoResidents {
             // A history: most people have one earlier period they moved out of.
             let start = today.adding(days: -Int.random(in: 200...3000, using: &rng))
             func registration(_ from: CivilDate, to: CivilDate?, status: ResidenceRegistration.Status, due: CivilDate, source: ResidenceRegistration.Source) -> ResidenceRegistration {
-                let r = ResidenceRegistration()
-                r.createdAt = now
-                r.address = house.address
-                r.fromDate = from
+                let r = ResidenceRegistration(of: resident.id!, grid: house.$jurisdiction.id, house: house.id, address: house.address,
+                                              from: from, source: source, status: status, due: due, at: now)
                 r.toDate = to
-                r.source = source
-                r.status = status
-                r.dueDate = due
-                r.$resident.id = resident.id!
-                r.$jurisdiction.id = house.$jurisdiction.id
-                r.$rentalHouse.id = house.id
                 if status != .pending { r.method = ["visit", "phone", "wechat"][i % 3]; r.decidedBy = "grid.demo" }
                 if status == .rejected { r.reason = "核实时无人居住" }
                 return r

@@ -108,6 +108,6 @@ enum HomeController {
 
     static func home(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
-        return try await req.render("home", title: "home_title", try await content(for: user, on: req))
+        return try await req.render("home/home", title: "home_title", try await content(for: user, on: req))
     }
 }

@@ -36,7 +36,7 @@ enum ConsultationsController {
             form.field("closes", req.text("field_program_closes"), .date),
             form.field("topics", req.text("field_topics"), .textarea, hint: req.text("consultation_topics_hint"), rows: 4),
         ])
-        return try await req.render("consultations", title: "consultations_title", content, status: status)
+        return try await req.render("insight/consultations", title: "consultations_title", content, status: status)
     }
 
     static func create(_ req: Request) async throws -> Response {
@@ -118,7 +118,7 @@ enum ConsultationsController {
                    form.field("text", req.text("field_opinion"), .textarea, maxLength: 2000, rows: 4, idPrefix: "o-")],
             action: SiteRoute.consultationOpinions(c.code).path, groups: groups, total: opinions.count, chart: chart,
             done: req.query[String.self, at: "done"] != nil)
-        return try await req.render("consultation", title: "consultations_title", content, status: status)
+        return try await req.render("insight/consultation", title: "consultations_title", content, status: status)
     }
 
     struct OpinionForm: Decodable { var topic: String?; var channel: String?; var author: String?; var text: String? }
@@ -132,8 +132,7 @@ enum ConsultationsController {
         var form = FormState(fields: ["topic", "channel", "author", "text"], values: values)
         if !c.topics.contains(values["topic"]!) { form.fail("topic", req.text("problem_choose", ["field": req.text("field_topic")])) }
         if !channels.contains(values["channel"]!) { form.fail("channel", req.text("problem_choose", ["field": req.text("field_channel")])) }
-        if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_opinion")])) }
-        else if values["text"]!.count > 2000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_opinion"), "max": "2000"])) }
+        form.requireText("text", label: "field_opinion", max: 2000, on: req)
         if values["author"]!.count > 50 { form.fail("author", req.text("problem_tooLong", ["field": req.text("field_author"), "max": "50"])) }
         let open = (c.opens <= today(req)) && (today(req) <= c.closes)
         if !open && !staff { form.fail("text", req.text("consultation_closed")) }

@@ -99,7 +99,7 @@ enum DashboardController {
 
     static func page(_ req: Request) async throws -> Response {
         struct Content: Encodable { let tables: [Table]; let place: String? }
-        return try await req.render("dashboard", title: "dashboard_title", Content(tables: try await tables(req), place: req.currentUser?.jurisdictionName))
+        return try await req.render("insight/dashboard", title: "dashboard_title", Content(tables: try await tables(req), place: req.currentUser?.jurisdictionName))
     }
 
     static func csv(_ req: Request) async throws -> Response {

@@ -33,26 +33,31 @@ enum SimulationController {
         let before, after: [Int]
     }
 
-    struct Content: Encodable { let programs: [SelectOption]; let drafts: [SelectOption]; let action: String; let errors: [String] }
+    struct Content: Encodable { let fields: [FormField]; let action: String }
 
-    static func page(_ req: Request) async throws -> Response { try await render(req, errors: [], status: .ok) }
+    static func page(_ req: Request) async throws -> Response { try await render(req, form: nil, status: .ok) }
 
-    static func render(_ req: Request, errors: [String], status: HTTPStatus) async throws -> Response {
+    /// The form: a school program and the standard (by default the newest draft) to try on it.
+    static func render(_ req: Request, form given: FormState?, status: HTTPStatus) async throws -> Response {
         let programs = try await Program.query(on: req.db).sort(\.$year, .descending).all().filter { $0.kind.isSchool }
         let versions = try await StandardVersion.query(on: req.db).sort(\.$createdAt, .descending).all()
-        let content = Content(programs: programs.map { SelectOption(value: $0.code, label: $0.title, selected: false) },
-                              drafts: versions.map { SelectOption(value: $0.code, label: $0.title + "（" + req.text("standard_status_" + $0.status.rawValue) + "）", selected: $0.status == .draft) },
-                              action: SiteRoute.simulate.path, errors: errors)
-        return try await req.render("simulate", title: "simulate_title", content, status: status)
+        let form = given ?? FormState(fields: ["program", "draft"], values: ["program": programs.first?.code ?? "",
+                                                                           "draft": versions.first { $0.status == .draft }?.code ?? ""])
+        let content = Content(fields: [
+            form.field("program", req.text("programs_title"), .select, options: programs.map { ($0.code, $0.title) }),
+            form.field("draft", req.text("simulate_draft"), .select,
+                       options: versions.map { ($0.code, $0.title + "（" + req.text("standard_status_" + $0.status.rawValue) + "）") }),
+        ], action: SiteRoute.simulate.path)
+        return try await req.render("insight/simulate", title: "simulate_title", content, status: status)
     }
 
     static func start(_ req: Request) async throws -> Response {
         let program = (try? req.content.get(String.self, at: "program")) ?? ""
         let draft = (try? req.content.get(String.self, at: "draft")) ?? ""
-        var errors: [String] = []
-        if try await Program.query(on: req.db).filter(\.$code == program).first() == nil { errors.append(req.text("problem_choose", ["field": req.text("programs_title")])) }
-        if try await StandardVersion.find(code: draft, on: req.db) == nil { errors.append(req.text("problem_choose", ["field": req.text("simulate_draft")])) }
-        guard errors.isEmpty else { return try await render(req, errors: errors, status: .badRequest) }
+        var form = FormState(fields: ["program", "draft"], values: ["program": program, "draft": draft])
+        if try await Program.query(on: req.db).filter(\.$code == program).first() == nil { form.fail("program", req.text("problem_choose", ["field": req.text("programs_title")])) }
+        if try await StandardVersion.find(code: draft, on: req.db) == nil { form.fail("draft", req.text("problem_choose", ["field": req.text("simulate_draft")])) }
+        guard form.isValid else { return try await render(req, form: form, status: .badRequest) }
         let job = Job()
         job.createdAt = req.now
         job.kind = kind
@@ -192,7 +197,7 @@ enum SimulationController {
         }
         let content = JobContent(running: running, status: req.text("job_" + job.status.rawValue), done: job.done, total: job.total, report: report,
                                  distribution: distribution, distributionRows: rows, townChart: townChart, error: job.error)
-        let response = try await req.render("simulate-result", title: "simulate_title", content)
+        let response = try await req.render("insight/simulate-result", title: "simulate_title", content)
         if running { response.headers.replaceOrAdd(name: "Refresh", value: "2") }
         return response
     }

@@ -13,14 +13,19 @@ final class Survey: Model, @unchecked Sendable {
     @Field(key: "title") var title: String
     @Field(key: "intro") var intro: String
     @Field(key: "questions") var questions: String
-    /// `phone`: one answer per mobile number; `device`: one per browser.
-    @Field(key: "one_per") var onePer: String
-    @Field(key: "status") var status: String
+    @Enum(key: "one_per") var onePer: OnePer
+    @Enum(key: "status") var status: Status
     @Field(key: "created_by") var createdBy: String
 
     init() {}
 
     var questionnaire: Questionnaire? { try? Questionnaire.parse(questions).get() }
+
+    /// Who may answer once: one answer per mobile number, or one per browser.
+    enum OnePer: String, Codable, Sendable, CaseIterable { case phone, device }
+
+    /// A draft is not answerable yet; an open survey takes answers; a closed one no longer.
+    enum Status: String, Codable, Sendable, CaseIterable { case draft, open, closed }
 }
 
 /// One respondent's answers: choices as option indices per question, texts per question.

@@ -35,10 +35,10 @@ enum SurveysController {
     static func renderList(_ req: Request, form: FormState, problems: [String], status: HTTPStatus) async throws -> Response {
         var rows: [Row] = []
         for s in try await Survey.query(on: req.db).sort(\.$createdAt, .descending).all() {
-            rows.append(Row(href: SiteRoute.survey(s.code).path, title: s.title, status: req.text("survey_status_" + s.status),
+            rows.append(Row(href: SiteRoute.survey(s.code).path, title: s.title, status: req.text("survey_status_" + s.status.rawValue),
                             answers: try await SurveyAnswer.query(on: req.db).filter(\.$survey.$id == s.requireID()).count()))
         }
-        return try await req.render("surveys", title: "surveys_title", ListContent(rows: rows, form: form, problems: problems, example: example), status: status)
+        return try await req.render("insight/surveys", title: "surveys_title", ListContent(rows: rows, form: form, problems: problems, example: example), status: status)
     }
 
     static func create(_ req: Request) async throws -> Response {
@@ -51,40 +51,40 @@ enum SurveysController {
         if !isValidRecordCode(code) { form.fail("code", req.text("program_code_rule")) }
         else if try await Survey.query(on: req.db).filter(\.$code == code).count() > 0 { form.fail("code", req.text("program_code_taken")) }
         if values["title"]!.isEmpty { form.fail("title", req.text("problem_required", ["field": req.text("field_survey_title")])) }
-        if !["phone", "device"].contains(values["onePer"]!) { form.fail("onePer", req.text("problem_choose", ["field": req.text("field_survey_one_per")])) }
+        let onePer = Survey.OnePer(rawValue: values["onePer"]!)
+        if onePer == nil { form.fail("onePer", req.text("problem_choose", ["field": req.text("field_survey_one_per")])) }
         var problems: [String] = []
         if case .failure(let found) = Questionnaire.parse(values["questions"]!) {
             problems = found.problems.map(\.description)
             form.fail("questions", req.text("survey_questions_problems"))
         }
-        guard form.isValid else { return try await renderList(req, form: form, problems: problems, status: .badRequest) }
+        guard form.isValid, let onePer else { return try await renderList(req, form: form, problems: problems, status: .badRequest) }
         let survey = Survey()
         survey.createdAt = req.now
         survey.code = code
         survey.title = values["title"]!
         survey.intro = values["intro"]!
         survey.questions = values["questions"]!
-        survey.onePer = values["onePer"]!
-        survey.status = "draft"
+        survey.onePer = onePer
+        survey.status = .draft
         survey.createdBy = req.actor.login
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await survey.create(on: db)
-            try await Audit.record("create", entity: "survey", id: code, after: ["title": survey.title, "onePer": survey.onePer], by: actor, at: now, on: db)
+            try await Audit.record("create", entity: "survey", id: code, after: ["title": survey.title, "onePer": survey.onePer.rawValue], by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.survey(code).path)
     }
 
     static func status(_ req: Request) async throws -> Response {
         let survey = try await find(req)
-        let next = (try? req.content.get(String.self, at: "status")) ?? ""
-        guard ["open", "closed"].contains(next) else { throw Abort(.badRequest) }
+        guard let next = Survey.Status(rawValue: (try? req.content.get(String.self, at: "status")) ?? ""), next != .draft else { throw Abort(.badRequest) }
         let before = survey.status
         survey.status = next
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await survey.save(on: db)
-            try await Audit.record("update", entity: "survey", id: survey.code, before: ["status": before], after: ["status": next], by: actor, at: now, on: db)
+            try await Audit.record("update", entity: "survey", id: survey.code, before: ["status": before.rawValue], after: ["status": next.rawValue], by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.survey(survey.code).path)
     }
@@ -123,15 +123,15 @@ enum SurveysController {
                                       texts: q.kind == .text ? answers.compactMap { k < $0.texts.count && !$0.texts[k].isEmpty ? $0.texts[k] : nil }.suffix(50) : []))
         }
         let content = ResultsContent(
-            title: survey.title, intro: survey.intro, status: req.text("survey_status_" + survey.status), statusCode: survey.status, total: answers.count,
+            title: survey.title, intro: survey.intro, status: req.text("survey_status_" + survey.status.rawValue), statusCode: survey.status.rawValue, total: answers.count,
             rows: rows.map { r in
                 let q = questionnaire.questions[r.question]
                 return OptionRow(label: letter(r.option) + "、" + q.options[r.option], count: r.count, total: r.total, percent: r.percentText,
                                  first: r.option == 0, number: r.question + 1, question: q.title, span: q.options.count)
             },
             questions: views, link: link, qr: (try? QRCode.encode(link, correction: .medium).svg(moduleSize: 4)) ?? "",
-            csvLink: SiteRoute.surveyCSV(survey.code).path, statusAction: SiteRoute.surveyStatus(survey.code).path, onePer: req.text("survey_one_per_" + survey.onePer))
-        return try await req.render("survey-results", title: "surveys_title", content)
+            csvLink: SiteRoute.surveyCSV(survey.code).path, statusAction: SiteRoute.surveyStatus(survey.code).path, onePer: req.text("survey_one_per_" + survey.onePer.rawValue))
+        return try await req.render("insight/survey-results", title: "surveys_title", content)
     }
 
     static func csv(_ req: Request) async throws -> Response {
@@ -158,7 +158,7 @@ enum SurveysController {
     static func renderForm(_ req: Request, survey: Survey, input: [String: [String]], errors: [String: String], status: HTTPStatus) async throws -> Response {
         guard let questionnaire = survey.questionnaire else { throw Abort(.internalServerError) }
         let content = FormContent(
-            title: survey.title, intro: survey.intro, open: survey.status == "open", byPhone: survey.onePer == "phone",
+            title: survey.title, intro: survey.intro, open: survey.status == .open, byPhone: survey.onePer == .phone,
             phone: input["phone"]?.first ?? "", phoneError: errors["phone"],
             questions: questionnaire.questions.enumerated().map { k, q in
                 FormQuestion(number: k + 1, name: "q\(k)", title: q.title, kind: q.kind.rawValue,
@@ -166,12 +166,12 @@ enum SurveysController {
                              text: input["q\(k)"]?.first ?? "", error: errors["q\(k)"])
             },
             action: SiteRoute.surveyForm(survey.code).path, done: req.query[String.self, at: "done"] != nil)
-        return try await req.render("survey-form", title: "surveys_title", content, status: status)
+        return try await req.render("insight/survey-form", title: "surveys_title", content, status: status)
     }
 
     static func answer(_ req: Request) async throws -> Response {
         let survey = try await find(req)
-        guard survey.status == "open", let questionnaire = survey.questionnaire else { throw Abort(.notFound) }
+        guard survey.status == .open, let questionnaire = survey.questionnaire else { throw Abort(.notFound) }
         // Form fields may repeat (checkboxes): read them all.
         var input: [String: [String]] = [:]
         let body = req.body.string ?? ""
@@ -197,7 +197,7 @@ enum SurveysController {
         // One answer per phone (keyed hash of the number) or per device (a cookie).
         var respondent: String
         var newDevice: String?
-        if survey.onePer == "phone" {
+        if survey.onePer == .phone {
             let phone = (input["phone"]?.first ?? "").trimmingCharacters(in: .whitespaces)
             if AccountRules.checkPhone(phone) != nil { errors["phone"] = req.text("problem_badPhone") }
             respondent = req.application.keys.mac("survey-phone", survey.code + ":" + phone)

@@ -99,8 +99,7 @@ enum WorkerCommand: JifenCommand {
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
         let signature = try Arguments(arguments, flags: ["--once", Arguments.demo])
         guard signature.positional.isEmpty else { throw CommandUsage(message: "多余的参数 / unexpected: \(signature.positional.joined(separator: " "))") }
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         var ran = 0, failed = 0
         while !Task.isCancelled {
             switch try await JobWorker.runOnce(app) {

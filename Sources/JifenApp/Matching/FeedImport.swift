@@ -13,10 +13,7 @@ import Vapor
 enum FeedImporter {
     struct Summary: Sendable, Equatable {
         var encoding: String
-        var rows: Int
-        var added: Int
-        var changed: Int
-        var unchanged: Int
+        var rows, added, changed, unchanged: Int
         var problems: [FeedRowProblem]
         var headerProblem: String?
     }
@@ -126,8 +123,7 @@ enum ImportCommand: JifenCommand {
             io.errors("\(file): 无法读取 / cannot read the file")
             return 2
         }
-        guard let app else { return 1 }
-        try await prepareDatabase(app)
+        let app = try await migrated(app)
         let now = app.effects.now()
         let summary = try await FeedImporter.run(kind: kind, bytes: Array(data), filename: (file as NSString).lastPathComponent,
                                                  by: .cli, app: app, db: app.db, today: ShanghaiDate.today(now), now: now) { done, total in

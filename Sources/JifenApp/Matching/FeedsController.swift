@@ -19,11 +19,7 @@ enum FeedImportJob {
     struct Result: Codable, Sendable, Equatable {
         struct Problem: Codable, Sendable, Equatable { let line: Int; let reason: String }
         var encoding: String
-        var rows: Int
-        var added: Int
-        var changed: Int
-        var unchanged: Int
-        var refused: Int
+        var rows, added, changed, unchanged, refused: Int
         var header: String?
         var adjusted: Int?
         var problems: [Problem]
@@ -105,7 +101,7 @@ enum FeedsController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        try await req.render("feeds", title: "feeds_title", try await content(req, form: FormState(fields: ["feed", "file"])))
+        try await req.render("matching/feeds", title: "feeds_title", try await content(req, form: FormState(fields: ["feed", "file"])))
     }
 
     struct Form: Vapor.Content { var feed: String?; var file: File? }
@@ -123,7 +119,7 @@ enum FeedsController {
             form.fail("file", req.text("feeds_not_text"))
         }
         guard form.isValid, let kind else {
-            return try await req.render("feeds", title: "feeds_title", try await content(req, form: form), status: .badRequest)
+            return try await req.render("matching/feeds", title: "feeds_title", try await content(req, form: form), status: .badRequest)
         }
         // Stored sealed, named by a keyed hash of the content: the same file twice is one file.
         let sha = hex(SHA256.hash(data: Data(bytes)))
@@ -176,7 +172,7 @@ enum FeedsController {
         let content = JobContent(status: req.text("job_" + job.status.rawValue), running: running, done: job.done, total: job.total,
                                  percent: job.total > 0 ? job.done * 100 / job.total : 0, result: result,
                                  problems: problems, error: job.error, back: SiteRoute.feeds.path)
-        let response = try await req.render("feed-job", title: "feeds_title", content)
+        let response = try await req.render("matching/feed-job", title: "feeds_title", content)
         // While it runs, the page reloads itself every two seconds: progress without JavaScript.
         if running { response.headers.replaceOrAdd(name: "Refresh", value: "2") }
         return response

@@ -47,6 +47,6 @@ enum OrgController {
             childrenHeading: code.level.child.map { req.text("home_children_" + $0.rawValue) },
             staff: staff.map { Staff(displayName: $0.displayName, login: $0.login, roleName: req.text("role_" + $0.role.rawValue)) }
         )
-        return try await req.render("org", title: "org_title", content)
+        return try await req.render("organisation/org", title: "org_title", content)
     }
 }

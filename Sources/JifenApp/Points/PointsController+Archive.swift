@@ -86,7 +86,7 @@ extension PointsController {
     }
 
     static func myPoints(_ req: Request) async throws -> Response {
-        try await req.render("me-points", title: "points_title", try await myContent(req))
+        try await req.render("points/me-points", title: "points_title", try await myContent(req))
     }
 
     static func openMine(_ req: Request) async throws -> Response {
@@ -96,14 +96,14 @@ extension PointsController {
         case .opened: return req.redirect(to: SiteRoute.myPoints.path)
         case .refused(let why):
             let words = PointsService.words(why, req.application.catalog, req.language)
-            return try await req.render("me-points", title: "points_title", try await myContent(req, refusal: words), status: .badRequest)
+            return try await req.render("points/me-points", title: "points_title", try await myContent(req, refusal: words), status: .badRequest)
         }
     }
 
     static func staffPage(_ req: Request) async throws -> Response {
         let (application, resident) = try await load(req)
         let guessed = req.query[String.self, at: "guessed"].map { req.text("calendar_guessed", ["years": $0]) }
-        return try await req.render("points-application", title: "points_application_title",
+        return try await req.render("points/points-application", title: "points_application_title",
                                     ApplicationPage(application: try await view(application, resident: resident, on: req, calendarWarning: guessed)))
     }
 }

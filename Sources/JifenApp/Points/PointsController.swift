@@ -123,21 +123,9 @@ enum PointsController {
             let forms = standard.items.filter { $0.category == category.id && $0.category != "deductions" }.compactMap { item -> ItemForm? in
                 if case .veto = item.rule { return nil }
                 if case .deduction = item.rule { return nil }
-                var options: [SelectOption] = []
-                let input: String
-                var unit: String?
-                switch item.rule {
-                case .choice(let choices):
-                    input = "select"
-                    options = choices.map { SelectOption(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: itemValues["value"] == $0.id && itemValues["item"] == item.id) }
-                case .perUnit(let u, _, _, _, _, _), .tiers(let u, _, _):
-                    input = "number"
-                    unit = u
-                default:
-                    input = "flag"
-                }
-                return ItemForm(id: item.id, title: item.title, input: input, options: options, unit: unit, dated: item.validYears != nil,
-                                hint: item.rule.text + (item.validYears.map { "；" + req.text("standard_valid_years", ["years": String($0)]) } ?? "") + "；" + req.text("points_evidence_hint", ["evidence": item.evidence]),
+                let ask = ItemInput(item, selected: itemValues["item"] == item.id ? itemValues["value"] : nil, on: req)
+                return ItemForm(id: item.id, title: item.title, input: ask.input, options: ask.options, unit: ask.unit, dated: item.validYears != nil,
+                                hint: ask.hint + "；" + req.text("points_evidence_hint", ["evidence": item.evidence]),
                                 department: departments[item.department] ?? item.department, byFeed: item.feed != nil,
                                 claimed: claimedItems.contains(item.id), error: itemErrors[item.id],
                                 value: itemValues["item"] == item.id ? itemValues["value"] ?? "" : "", date: itemValues["item"] == item.id ? itemValues["date"] ?? "" : "")
@@ -199,9 +187,9 @@ enum PointsController {
             try await view(a, resident: r, on: req, claimErrors: claimErrors, itemErrors: itemErrors, itemValues: itemValues, submitErrors: submitErrors, reviewForm: reviewForm)
         }
         if req.currentUser?.role == .citizen {
-            return try await req.render("me-points", title: "points_title", try await myContent(req, edit: make), status: .badRequest)
+            return try await req.render("points/me-points", title: "points_title", try await myContent(req, edit: make), status: .badRequest)
         }
-        return try await req.render("points-application", title: "points_application_title", ApplicationPage(application: try await make(application, resident)), status: .badRequest)
+        return try await req.render("points/points-application", title: "points_application_title", ApplicationPage(application: try await make(application, resident)), status: .badRequest)
     }
 
 }

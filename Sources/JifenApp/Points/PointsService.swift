@@ -13,8 +13,6 @@ struct PointsService: WorkflowService {
     let actor: Actor
     let logger: Logger
 
-    func on(_ db: any Database) -> PointsService { PointsService(app: app, db: db, now: now, actor: actor, logger: logger) }
-
     // MARK: reading
 
     static func standard(code: String, on db: any Database) async throws -> ScoringStandard {
@@ -59,8 +57,6 @@ struct PointsService: WorkflowService {
             return nil
         }
     }
-
-    func text(_ key: String, _ arguments: [String: String] = [:]) -> String { app.catalog.text(key, .zh, arguments) }
 
     /// The grid of the resident's current registration (not rejected, not ended), if any.
     func currentGrid(of resident: Resident) async throws -> UUID? {

@@ -64,7 +64,7 @@ extension PointsStaffController {
             canDecide: user.role == .departmentReviewer && claim.state == .claimed && application.status == .inReview,
             action: SiteRoute.pointClaimDecision(claim.id?.uuidString ?? "").path, form: form, options: options, numeric: numeric, unit: unit,
             back: SiteRoute.pointsReview.path)
-        return try await req.render("points-claim", title: "points_claim_title", content, status: status)
+        return try await req.render("points/points-claim", title: "points_claim_title", content, status: status)
     }
 
     struct DecisionForm: Decodable { var decision: String?; var value: String?; var date: String?; var reason: String? }
@@ -141,15 +141,14 @@ extension PointsStaffController {
             },
             canMark: user.role == .centerAdmin && archive?.status != .ended,
             fraudAction: SiteRoute.pointArchiveFraud(id).path, endAction: SiteRoute.pointArchiveEnd(id).path, fraudForm: fraudForm, endForm: endForm)
-        return try await req.render("points-archive", title: "points_archive_title", content, status: status)
+        return try await req.render("points/points-archive", title: "points_archive_title", content, status: status)
     }
 
     static func fraud(_ req: Request) async throws -> Response {
         let resident = try await loadResident(req)
         let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var form = FormState(fields: ["reason"], values: ["reason": reason])
-        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_fraud_reason")])) }
-        else if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_fraud_reason"), "max": "500"])) }
+        form.requireText("reason", label: "field_fraud_reason", max: 500, on: req)
         if let archive = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first(), archive.status == .ended {
             form.fail("reason", req.text("archive_already_ended"))
         }
@@ -162,8 +161,7 @@ extension PointsStaffController {
         let resident = try await loadResident(req)
         let reason = ((try? req.content.get(String.self, at: "reason")) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var form = FormState(fields: ["reason"], values: ["reason": reason])
-        if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_end_reason")])) }
-        else if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_end_reason"), "max": "500"])) }
+        form.requireText("reason", label: "field_end_reason", max: 500, on: req)
         if try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() == nil {
             form.fail("reason", req.text("archive_none"))
         }

@@ -59,7 +59,7 @@ enum PointsStaffController {
             pager: Pager(paging) { SiteRoute.pointApplications.path + "?status=\(status.rawValue)&page=\($0)" },
             filters: listFilters.map { NavItem(label: req.text("application_" + $0.rawValue), href: SiteRoute.pointApplications.path + "?status=" + $0.rawValue, current: $0 == status) },
             openForm: form, openAction: SiteRoute.pointApplications.path, refusal: refusal)
-        return try await req.render("points-applications", title: "points_applications_title", content, status: httpStatus)
+        return try await req.render("points/points-applications", title: "points_applications_title", content, status: httpStatus)
     }
 
     /// At the counter: the clerk finds the person by the ID number on his card (access-logged)
@@ -105,8 +105,7 @@ enum PointsStaffController {
             let guessed = try await PointsService(req).accept(application)
             return req.redirect(to: SiteRoute.pointApplication(application.id?.uuidString ?? "").path + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
         case "return":
-            if missing.isEmpty { form.fail("missing", req.text("problem_required", ["field": req.text("field_missing")])) }
-            else if missing.count > 500 { form.fail("missing", req.text("problem_tooLong", ["field": req.text("field_missing"), "max": "500"])) }
+            form.requireText("missing", label: "field_missing", max: 500, on: req)
             guard form.isValid else { return try await PointsController.refuse(req, application, resident, reviewForm: form) }
             try await PointsService(req).returnApplication(application, missing: missing)
             return PointsController.back(req, application)
@@ -179,7 +178,7 @@ enum PointsStaffController {
             rows: rows, pager: Pager(paging) { SiteRoute.pointsReview.path + "?show=\(filter)&page=\($0)" },
             filters: ["waiting", "overdue", "done"].map { NavItem(label: req.text("queue_" + $0), href: SiteRoute.pointsReview.path + "?show=" + $0, current: $0 == filter) },
             department: user.departmentName, loads: loads, isCenter: user.role == .centerAdmin)
-        return try await req.render("points-review", title: "points_review_title", content)
+        return try await req.render("points/points-review", title: "points_review_title", content)
     }
 
 }

@@ -12,9 +12,6 @@ struct ProgramService: WorkflowService {
     let actor: Actor
     let logger: Logger
 
-
-    func text(_ key: String, _ arguments: [String: String] = [:]) -> String { app.catalog.text(key, .zh, arguments) }
-
     // MARK: the applicant's standing
 
     /// The points that count for `program`: an active archive of the application year in which

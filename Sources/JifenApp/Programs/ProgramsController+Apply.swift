@@ -6,14 +6,19 @@ import Vapor
 extension ProgramsController {
     // MARK: applying
 
-    struct Choice: Encodable { let name: String; let label: String; let options: [SelectOption] }
+    /// The ranked schools as fields school1…schoolN, each a choice of `schools` (code, label) or none.
+    static func rankingFields(_ n: Int, schools: [(value: String, label: String)], chosen: [String], on req: Request) -> [FormField] {
+        let names = (1...max(1, n)).map { "school\($0)" }
+        let form = FormState(fields: names, values: Dictionary(uniqueKeysWithValues: zip(names, chosen)))
+        return names.enumerated().map { k, name in
+            form.field(name, req.text("program_choice", ["n": String(k + 1)]), .select, options: [("", "—")] + schools)
+        }
+    }
 
     struct ApplyContent: Encodable {
         let title, programLink: String
         let points: String?
-        let children: [SelectOption]
-        let forChild: Bool
-        let choices: [Choice]
+        let fields: [FormField]
         let refusals: [String]
         let action: String
         let existing: String?
@@ -42,15 +47,15 @@ extension ProgramsController {
         let selectedChild = child ?? existing?.$child.id?.uuidString
         let content = ApplyContent(
             title: program.title, programLink: SiteRoute.program(program.code).path, points: points,
-            children: children.map { SelectOption(value: $0.id?.uuidString ?? "", label: $0.nameMasked + "（" + $0.birthDate.description + "）", selected: $0.id?.uuidString == selectedChild) },
-            forChild: rules.kind.forChild,
-            choices: rules.kind.isSchool ? (0..<rules.maxChoices).map { k in
-                Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
-                       options: quotas.map { SelectOption(value: $0.school.code, label: "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）", selected: k < chosen.count && chosen[k] == $0.school.code) })
-            } : [],
+            fields: (rules.kind.forChild ? [FormState(fields: ["child"], values: ["child": selectedChild ?? ""]).field(
+                "child", req.text("program_child"), .select, hint: req.text("program_child_hint"),
+                options: [("", "—")] + children.map { ($0.id?.uuidString ?? "", $0.nameMasked + "（" + $0.birthDate.description + "）") })] : [])
+                + (rules.kind.isSchool && rules.maxChoices > 0 ? rankingFields(rules.maxChoices, schools: quotas.map {
+                    ($0.school.code, "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）")
+                }, chosen: chosen, on: req) : []),
             refusals: refusals, action: SiteRoute.programApply(program.code).path, existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
             hasIdentity: resident != nil)
-        return try await req.render("program-apply", title: "program_apply_title", content, status: status)
+        return try await req.render("programs/program-apply", title: "program_apply_title", content, status: status)
     }
 
     static func apply(_ req: Request) async throws -> Response {
@@ -90,17 +95,15 @@ extension ProgramsController {
         return (program, application, left)
     }
 
-    struct SecondContent: Encodable { let title: String; let choices: [Choice]; let action: String; let saved: Bool }
+    struct SecondContent: Encodable { let title: String; let fields: [FormField]; let action: String; let saved: Bool }
 
     static func secondPage(_ req: Request) async throws -> Response {
         let (program, application, left) = try await secondContext(req)
         let chosen = application.schools(round: 2)
-        let n = max(1, program.maxChoices)
-        let content = SecondContent(title: program.title, choices: (0..<n).map { k in
-            Choice(name: "school\(k + 1)", label: req.text("program_choice", ["n": String(k + 1)]),
-                   options: left.map { SelectOption(value: $0.0, label: "\($0.1)（\(req.text("program_seats", ["n": String($0.2)]))）", selected: k < chosen.count && chosen[k] == $0.0) })
-        }, action: SiteRoute.programSecond(program.code).path, saved: !chosen.isEmpty)
-        return try await req.render("program-second", title: "program_second_title", content)
+        let content = SecondContent(title: program.title, fields: rankingFields(program.maxChoices, schools: left.map {
+            ($0.0, "\($0.1)（\(req.text("program_seats", ["n": String($0.2)]))）")
+        }, chosen: chosen, on: req), action: SiteRoute.programSecond(program.code).path, saved: !chosen.isEmpty)
+        return try await req.render("programs/program-second", title: "program_second_title", content)
     }
 
     static func second(_ req: Request) async throws -> Response {

@@ -75,7 +75,7 @@ extension ProgramsController {
             }
         }
         struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String? }
-        return try await req.render("me-programs", title: "my_programs_title",
+        return try await req.render("programs/me-programs", title: "my_programs_title",
                                     Content(items: items, programsLink: SiteRoute.programs.path, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }))
     }
 }

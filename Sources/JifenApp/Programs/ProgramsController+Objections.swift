@@ -18,8 +18,7 @@ extension ProgramsController {
         var form = FormState(fields: ["name", "phone", "number", "text"], values: values)
         if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
         if AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
-        if values["text"]!.isEmpty { form.fail("text", req.text("problem_required", ["field": req.text("field_objection")])) }
-        else if values["text"]!.count > 1000 { form.fail("text", req.text("problem_tooLong", ["field": req.text("field_objection"), "max": "1000"])) }
+        form.requireText("text", label: "field_objection", max: 1000, on: req)
         if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
             form.fail("number", req.text("objection_unknown_number"))
         }
@@ -71,7 +70,7 @@ extension ProgramsController {
                          overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
                          action: SiteRoute.objectionAnswer(program.code, o.id?.uuidString ?? "").path, error: o.id?.uuidString == failed ? message : nil)
         }
-        return try await req.render("objections", title: "objections_title", Content(title: program.title, programLink: SiteRoute.program(program.code).path, rows: rows), status: status)
+        return try await req.render("programs/objections", title: "objections_title", Content(title: program.title, programLink: SiteRoute.program(program.code).path, rows: rows), status: status)
     }
 
     struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }

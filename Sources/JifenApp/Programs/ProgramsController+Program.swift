@@ -84,7 +84,7 @@ extension ProgramsController {
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil,
             applicationsLink: SiteRoute.programApplications(program.code).path)
-        return try await req.render("program", title: "programs_title", content, status: status)
+        return try await req.render("programs/program", title: "programs_title", content, status: status)
     }
 
     // MARK: quotas

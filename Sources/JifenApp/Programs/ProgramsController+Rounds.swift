@@ -77,7 +77,7 @@ extension ProgramsController {
             pager: Pager(paging) { SiteRoute.programApplications(program.code).path + "?sort=\(sort)&page=\($0)" },
             sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: SiteRoute.programApplications(program.code).path + "?sort=" + $0, current: $0 == sort) },
             total: paging.total)
-        return try await req.render("program-applications", title: "program_applications_title", content)
+        return try await req.render("programs/program-applications", title: "program_applications_title", content)
     }
 
     struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool }
@@ -155,6 +155,6 @@ extension ProgramsController {
             notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
             isOrganiser: organiser, finalizeAction: SiteRoute.roundFinalize(program.code, String(n)).path, objectionsLink: SiteRoute.programObjections(program.code).path,
             problems: problems)
-        return try await req.render("publicity", title: "publicity_title", content, status: status)
+        return try await req.render("programs/publicity", title: "publicity_title", content, status: status)
     }
 }

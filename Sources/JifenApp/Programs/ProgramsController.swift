@@ -58,7 +58,7 @@ enum ProgramsController {
                     window: p.opens.description + " – " + p.closes.description, state: state(p, today: today(req), on: req))
             },
             canCreate: user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false, newLink: SiteRoute.programNew.path)
-        return try await req.render("programs", title: "programs_title", content)
+        return try await req.render("programs/programs", title: "programs_title", content)
     }
 
     // MARK: set up
@@ -96,7 +96,7 @@ enum ProgramsController {
             form.field("threshold", label("threshold"), .decimal, hint: req.text("program_threshold_hint")),
         ]
         let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
-        return try await req.render("program-new", title: "program_new_title", content, status: status)
+        return try await req.render("programs/program-new", title: "program_new_title", content, status: status)
     }
 
     static func create(_ req: Request) async throws -> Response {

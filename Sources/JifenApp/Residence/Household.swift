@@ -17,8 +17,7 @@ enum HouseholdController {
         var form = FormState(fields: ["relation", "name", "idNumber"], values: ["relation": input.relation ?? "", "name": name])
         let relation = HouseholdMember.Relation(rawValue: input.relation ?? "")
         if relation == nil { form.fail("relation", req.text("problem_choose", ["field": req.text("field_relation")])) }
-        if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
-        else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
+        form.requireText("name", label: "field_realName", max: 30, on: req)
         let id = req.validateIDNumber(input.idNumber, into: &form)
         let data = req.application.personalData
         if let id {
@@ -34,19 +33,9 @@ enum HouseholdController {
             }
         }
         guard form.isValid, let id, let relation else {
-            return try await req.render("me-residence", title: "residence_title", try await ResidenceController.content(req, householdForm: form), status: .badRequest)
+            return try await req.render("residence/me-residence", title: "residence_title", try await ResidenceController.content(req, householdForm: form), status: .badRequest)
         }
-        let member = HouseholdMember()
-        member.createdAt = req.now
-        member.relation = relation
-        member.nameSealed = try data.seal(name)
-        member.nameMasked = Mask.name(name)
-        member.idSealed = try data.seal(id.value)
-        member.idHash = data.lookupHash(id.value)
-        member.idMasked = id.masked
-        member.birthDate = id.birthDate
-        member.sex = id.sex.rawValue
-        member.$resident.id = try resident.requireID()
+        let member = try HouseholdMember(relation, name: name, id: id, of: resident.requireID(), data: data, at: req.now)
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await member.create(on: db)

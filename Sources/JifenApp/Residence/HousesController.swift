@@ -44,7 +44,7 @@ enum HousesController {
         let rows = houses.map { h in
             Row(code: h.addressCode, address: h.address, landlord: Mask.name(h.landlord), tenants: tenants[h.id!] ?? 0, capacity: h.capacity, href: SiteRoute.house(h.id!.uuidString).path)
         }
-        return try await req.render("houses", title: "houses_title",
+        return try await req.render("residence/houses", title: "houses_title",
                                     ListContent(rows: rows, pager: Pager(paging) { SiteRoute.houses.path + "?page=\($0)" }, newLink: user.role == .gridWorker ? SiteRoute.houseNew.path : nil))
     }
 
@@ -75,7 +75,7 @@ enum HousesController {
     }
 
     static func newPage(_ req: Request) async throws -> Response {
-        try await req.render("house-new", title: "house_new_title", try await newContent(req, form: FormState(fields: fields, values: ["capacity": "2"])))
+        try await req.render("residence/house-new", title: "house_new_title", try await newContent(req, form: FormState(fields: fields, values: ["capacity": "2"])))
     }
 
     struct NewForm: Decodable {
@@ -113,7 +113,7 @@ enum HousesController {
             form.fail("room", req.text("house_exists", ["code": code]))
         }
         guard form.isValid, let grid, let capacity else {
-            return try await req.render("house-new", title: "house_new_title", try await newContent(req, form: form), status: .badRequest)
+            return try await req.render("residence/house-new", title: "house_new_title", try await newContent(req, form: form), status: .badRequest)
         }
         let house = RentalHouse()
         house.createdAt = req.now
@@ -164,7 +164,7 @@ enum HousesController {
                                                 status: req.text("registration_" + $0.status.rawValue), link: SiteRoute.resident($0.$resident.id.uuidString).path) },
             qrLink: SiteRoute.houseQR(house.id!.uuidString).path, declareURL: declareURL(house, on: req)
         )
-        return try await req.render("house", title: "house_title", content)
+        return try await req.render("residence/house", title: "house_title", content)
     }
 
     static func qr(_ req: Request) async throws -> Response {

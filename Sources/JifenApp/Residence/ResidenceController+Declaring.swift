@@ -15,8 +15,7 @@ extension ResidenceController {
         let name = (input.name ?? "").trimmingCharacters(in: .whitespaces)
         // The number is never echoed back into the page: a refused form asks for it again.
         var form = FormState(fields: ["name", "idNumber"], values: ["name": name])
-        if name.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_realName")])) }
-        else if name.count > 30 { form.fail("name", req.text("problem_tooLong", ["field": req.text("field_realName"), "max": "30"])) }
+        form.requireText("name", label: "field_realName", max: 30, on: req)
         let data = req.application.personalData
         let id = req.validateIDNumber(input.idNumber, into: &form)
         if let id, try await Resident.find(idNumber: id.value, data: data, on: req.db) != nil {
@@ -24,7 +23,7 @@ extension ResidenceController {
         }
         if try await Resident.find(user: user.id, on: req.db) != nil { form.fail("idNumber", req.text("identity_exists")) }
         guard form.isValid, let id else {
-            return try await req.render("me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
+            return try await req.render("residence/me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
         }
         let resident = try Resident(name: name, id: id, phone: nil, userID: user.id, data: data, at: req.now)
         let actor = req.actor, now = req.now
@@ -54,8 +53,7 @@ extension ResidenceController {
         let address = (input.address ?? "").trimmingCharacters(in: .whitespaces)
         var form = FormState(fields: ["address", "grid", "from", "house"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? "", "house": input.house ?? ""])
         if !houseCode.isEmpty && house == nil { form.fail("house", req.text("house_unknown", ["code": houseCode])) }
-        if address.isEmpty { form.fail("address", req.text("problem_required", ["field": req.text("field_address")])) }
-        else if address.count > 100 { form.fail("address", req.text("problem_tooLong", ["field": req.text("field_address"), "max": "100"])) }
+        form.requireText("address", label: "field_address", max: 100, on: req)
         var grid: Jurisdiction?
         if let code = JurisdictionCode(input.grid ?? ""), code.level == .grid { grid = try await Jurisdiction.find(code: code.rawValue, on: req.db) }
         if grid == nil { form.fail("grid", req.text("problem_choose", ["field": req.text("field_grid")])) }
@@ -66,18 +64,11 @@ extension ResidenceController {
             .filter(\.$toDate == nil).filter(\.$status != .rejected).count()
         if ongoing > 0 { form.fail("address", req.text("residence_move_out_first")) }
         guard form.isValid, let grid, let from else {
-            return try await req.render("me-residence", title: "residence_title", try await content(req, declareForm: form), status: .badRequest)
+            return try await req.render("residence/me-residence", title: "residence_title", try await content(req, declareForm: form), status: .badRequest)
         }
-        let registration = ResidenceRegistration()
-        registration.createdAt = req.now
-        registration.address = address
-        registration.fromDate = from
-        registration.source = .selfDeclared
-        registration.status = .pending
-        registration.dueDate = today(req).adding(days: ResidenceRegistration.verificationDays)
-        registration.$resident.id = try resident.requireID()
-        registration.$jurisdiction.id = try grid.requireID()
-        if let house, house.$jurisdiction.id == grid.id { registration.$rentalHouse.id = house.id }
+        let registration = try ResidenceRegistration(
+            of: resident.requireID(), grid: grid.requireID(), house: house.flatMap { $0.$jurisdiction.id == grid.id ? $0.id : nil }, address: address,
+            from: from, source: .selfDeclared, status: .pending, due: today(req).adding(days: ResidenceRegistration.verificationDays), at: req.now)
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await registration.create(on: db)
@@ -126,7 +117,7 @@ extension ResidenceController {
         guard form.isValid, let basis,
               let current = registrations.first(where: { $0.toDate == nil && $0.status == .verified })
         else {
-            return try await req.render("me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
+            return try await req.render("residence/me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
         }
         let permit = ResidencePermit()
         permit.createdAt = req.now

@@ -164,7 +164,7 @@ enum ResidenceController {
             declare = FormState(fields: ["address", "grid", "from", "house"],
                                 values: ["address": house.address, "grid": house.jurisdiction.code, "from": today(req).description, "house": code])
         }
-        return try await req.render("me-residence", title: "residence_title", try await content(req, declareForm: declare, notice: notice))
+        return try await req.render("residence/me-residence", title: "residence_title", try await content(req, declareForm: declare, notice: notice))
     }
 
 }
@@ -181,7 +181,7 @@ extension ResidenceController {
         if !canEndorse(permit, today: today(req)) { form.fail("basis", req.text("permit_endorse_not_yet", ["days": String(endorsementWindowDays)])) }
         if !living { form.fail("basis", req.text("permit_refused_registration")) }
         guard form.isValid, let until = permit.validUntil else {
-            return try await req.render("me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
+            return try await req.render("residence/me-residence", title: "residence_title", try await content(req, permitForm: form), status: .badRequest)
         }
         // One more year from the end of the current one (or from today, if it has lapsed).
         let base = max(until, today(req))

@@ -84,6 +84,22 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
 
     init() {}
 
+    /// A registration of `resident` at `address` in the grid `grid` (and the rental house, if
+    /// any) from `from`, its verification due on `due`; not saved yet.
+    convenience init(of resident: UUID, grid: UUID, house: UUID?, address: String, from: CivilDate,
+                     source: Source, status: Status, due: CivilDate, at now: Date) {
+        self.init()
+        createdAt = now
+        self.address = address
+        fromDate = from
+        self.source = source
+        self.status = status
+        dueDate = due
+        $resident.id = resident
+        $jurisdiction.id = grid
+        $rentalHouse.id = house
+    }
+
     enum Source: String, Codable, Sendable { case selfDeclared, gridWorker }
     enum Status: String, Codable, Sendable, CaseIterable { case pending, verified, rejected }
     enum Method: String, Codable, Sendable, CaseIterable { case visit, phone, wechat }
@@ -228,6 +244,22 @@ final class HouseholdMember: Model, @unchecked Sendable {
     @Parent(key: "resident_id") var resident: Resident
 
     init() {}
+
+    /// A spouse or child of `resident`, the name and ID number sealed (only masks and the keyed
+    /// hash stay readable), not saved yet.
+    convenience init(_ relation: Relation, name: String, id: ResidentID, of resident: UUID, data: PersonalData, at now: Date) throws {
+        self.init()
+        createdAt = now
+        self.relation = relation
+        nameSealed = try data.seal(name)
+        nameMasked = Mask.name(name)
+        idSealed = try data.seal(id.value)
+        idHash = data.lookupHash(id.value)
+        idMasked = id.masked
+        birthDate = id.birthDate
+        sex = id.sex.rawValue
+        $resident.id = resident
+    }
 
     enum Relation: String, Codable, Sendable, CaseIterable { case spouse, child }
 }

@@ -42,19 +42,11 @@ extension StaffResidenceController {
                 try await person.create(on: db)
                 try await Audit.record("create", entity: "resident", id: try person.requireID().uuidString, after: person.auditSnapshot, by: actor, at: now, on: db)
             }
-            let registration = ResidenceRegistration()
-            registration.createdAt = now
-            registration.address = house.address
-            registration.fromDate = from
-            registration.source = .gridWorker
-            registration.status = .verified
+            let registration = try ResidenceRegistration(of: person.requireID(), grid: house.$jurisdiction.id, house: house.id, address: house.address,
+                                                         from: from, source: .gridWorker, status: .verified, due: due, at: now)
             registration.method = ResidenceRegistration.Method.visit.rawValue
             registration.decidedAt = now
             registration.decidedBy = login
-            registration.dueDate = due
-            registration.$resident.id = try person.requireID()
-            registration.$jurisdiction.id = house.$jurisdiction.id
-            registration.$rentalHouse.id = house.id
             try await registration.create(on: db)
             try await Audit.record("arrival", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
         }

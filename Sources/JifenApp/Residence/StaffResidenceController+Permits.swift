@@ -37,7 +37,7 @@ extension StaffResidenceController {
                       advanceAction: SiteRoute.permitAdvance(p.id?.uuidString ?? "").path, rejectAction: SiteRoute.permitReject(p.id?.uuidString ?? "").path,
                       canReject: p.status == .submitted || p.status == .accepted)
         }
-        return try await req.render("permits", title: "permits_title",
+        return try await req.render("residence/permits", title: "permits_title",
                                     PermitsContent(rows: rows, pager: Pager(paging) { SiteRoute.permits.path + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
                                                    errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }),
                                     status: status)

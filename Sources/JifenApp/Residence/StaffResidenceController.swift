@@ -114,7 +114,7 @@ enum StaffResidenceController {
             methods: ResidenceRegistration.Method.allCases.map { SelectOption(value: $0.rawValue, label: req.text("method_" + $0.rawValue), selected: form.values["method"] == $0.rawValue) },
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
         )
-        return try await req.render("registrations", title: "registrations_title", content, status: httpStatus)
+        return try await req.render("residence/registrations", title: "registrations_title", content, status: httpStatus)
     }
 
     struct DecisionForm: Decodable { var decision: String?; var method: String?; var reason: String? }
@@ -185,7 +185,7 @@ enum StaffResidenceController {
             },
             totalDays: detail.days, totalYears: detail.years
         )
-        return try await req.render("resident", title: "resident_title", content)
+        return try await req.render("residence/resident", title: "resident_title", content)
     }
 }
 

@@ -59,7 +59,7 @@ enum EstimateController {
         guard let (version, standard) = try await StandardVersion.inForce(on: ShanghaiDate.today(req.now), on: req.db) else {
             throw Abort(.notFound)
         }
-        return try await req.render("estimate", title: "estimate_title", content(standard, version: version, input: [:], errors: [:], result: nil, on: req))
+        return try await req.render("standards/estimate", title: "estimate_title", content(standard, version: version, input: [:], errors: [:], result: nil, on: req))
     }
 
     static func estimate(_ req: Request) async throws -> Response {
@@ -97,7 +97,7 @@ enum EstimateController {
         }
         let evaluation = Evaluator(standard).evaluate(Profile(id: "estimate", facts: facts), asOf: today)
         let result: Result? = errors.isEmpty ? self.result(evaluation, standard: standard, on: req) : nil
-        return try await req.render("estimate", title: "estimate_title",
+        return try await req.render("standards/estimate", title: "estimate_title",
                                     content(standard, version: version, input: input, errors: errors, result: result, on: req),
                                     status: errors.isEmpty ? .ok : .badRequest)
     }
@@ -106,27 +106,12 @@ enum EstimateController {
         let sections = standard.categories.map { category in
             Section(title: category.title, fields: standard.items.filter { $0.category == category.id }.map { item in
                 let value = input["f_" + item.id] ?? ""
-                var options: [SelectOption] = []
-                let input: String
-                var unit: String?
-                switch item.rule {
-                case .choice(let choices):
-                    input = "select"
-                    options = [SelectOption(value: "", label: req.text("estimate_none"), selected: value.isEmpty)]
-                        + choices.map { SelectOption(value: $0.id, label: "\($0.title)（\($0.points) 分）", selected: $0.id == value) }
-                case .perUnit(let u, _, _, _, _, _), .tiers(let u, _, _):
-                    input = "number"
-                    unit = u
-                case .deduction:
-                    input = "number"
-                    unit = req.text("estimate_times")
-                case .flag, .veto:
-                    input = "checkbox"
-                }
-                return Field(name: "f_" + item.id, dateName: "d_" + item.id, label: item.title, input: input, unit: unit, options: options,
+                let ask = ItemInput(item, selected: value, on: req)
+                let options = ask.input == "select" ? [SelectOption(value: "", label: req.text("estimate_none"), selected: value.isEmpty)] + ask.options : []
+                return Field(name: "f_" + item.id, dateName: "d_" + item.id, label: item.title, input: ask.input, unit: ask.unit, options: options,
                              value: value, checked: value == "on" || value == "true", dated: item.validYears != nil,
                              dateValue: req.query[String.self, at: "d_" + item.id] ?? (req.method == .POST ? ((try? req.content.get(String.self, at: "d_" + item.id)) ?? "") : ""),
-                             hint: item.rule.text + (item.validYears.map { "；" + req.text("standard_valid_years", ["years": String($0)]) } ?? ""),
+                             hint: ask.hint,
                              error: errors[item.id])
             })
         }

@@ -44,7 +44,7 @@ enum StandardsController {
                     effectiveFrom: v.effectiveFrom.description, inForce: v.code == current, href: SiteRoute.standard(v.code).path,
                     diffHref: current.flatMap { $0 == v.code ? nil : SiteRoute.standardDiff(from: $0, to: v.code) })
         }
-        return try await req.render("standards", title: "standards_title",
+        return try await req.render("standards/standards", title: "standards_title",
                                     ListContent(rows: rows, newLink: user.role == .centerAdmin ? SiteRoute.standardNew.path : nil, today: today(req).description))
     }
 
@@ -79,7 +79,7 @@ enum StandardsController {
             estimateLink: current == version.code ? SiteRoute.estimate.path : nil,
             listLink: req.currentUser?.role.isStaff == true ? SiteRoute.standards.path : nil
         )
-        return try await req.render("standard", title: "standard_title", content, status: status)
+        return try await req.render("standards/standard", title: "standard_title", content, status: status)
     }
 
     // MARK: new draft
@@ -104,7 +104,7 @@ enum StandardsController {
         if let from = req.query[String.self, at: "from"], let version = try await StandardVersion.find(code: from, on: req.db) {
             text = version.yaml
         }
-        return try await req.render("standard-new", title: "standard_new_title",
+        return try await req.render("standards/standard-new", title: "standard_new_title",
                                     NewContent(form: FormState(fields: ["yaml"], values: ["yaml": text]), problems: [], action: SiteRoute.standards.path))
     }
 
@@ -115,21 +115,21 @@ enum StandardsController {
         if let file = input.file, file.data.readableBytes > 0 {
             guard let uploaded = file.data.getString(at: file.data.readerIndex, length: file.data.readableBytes) else {
                 form.fail("yaml", req.text("standard_upload_not_utf8"))
-                return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
+                return try await req.render("standards/standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
             }
             text = uploaded
             form.values["yaml"] = uploaded
         }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             form.fail("yaml", req.text("standard_yaml_required"))
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
+            return try await req.render("standards/standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .badRequest)
         }
         let standard: ScoringStandard
         switch StandardParser.parse(text) {
         case .failure(let failure):
             form.fail("yaml", req.text("standard_problems", ["count": String(failure.problems.count)]))
             let rows = failure.problems.map { ProblemRow(line: $0.line.map(String.init) ?? "—", field: $0.field, message: $0.message) }
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: rows, action: SiteRoute.standards.path), status: .badRequest)
+            return try await req.render("standards/standard-new", title: "standard_new_title", NewContent(form: form, problems: rows, action: SiteRoute.standards.path), status: .badRequest)
         case .success(let s):
             standard = s
         }
@@ -139,7 +139,7 @@ enum StandardsController {
         let existing = try await StandardVersion.find(code: standard.id, on: req.db)
         if let existing, existing.status == .published {
             form.fail("yaml", req.text("standard_published_locked", ["code": standard.id]))
-            return try await req.render("standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .conflict)
+            return try await req.render("standards/standard-new", title: "standard_new_title", NewContent(form: form, problems: [], action: SiteRoute.standards.path), status: .conflict)
         }
         try await req.db.transaction { db in
             if let existing {
@@ -221,7 +221,7 @@ enum StandardsController {
                     field: change.field.map { req.application.catalog.entries["diff_field_" + $0] != nil ? req.text("diff_field_" + $0) : $0 },
                     before: change.before, after: change.after)
         }
-        return try await req.render("standard-diff", title: "diff_title",
+        return try await req.render("standards/standard-diff", title: "diff_title",
                                     DiffContent(from: from.code, to: to.code, fromTitle: from.title, toTitle: to.title, rows: rows,
                                                 versions: visible.map(\.code), action: SiteRoute.standardsDiff.path))
     }

@@ -33,7 +33,7 @@ struct ErrorPagesMiddleware: AsyncMiddleware {
                 return response
             }
             do {
-                return try await request.render("error", title: key, Content(status: status.code, heading: request.text(key), message: request.text(key + "_detail"), home: SiteRoute.root.path), status: status)
+                return try await request.render("shared/error", title: key, Content(status: status.code, heading: request.text(key), message: request.text(key + "_detail"), home: SiteRoute.root.path), status: status)
             } catch {
                 // The error page itself failed (templates missing?): plain text, still in Chinese.
                 let response = Response(status: status, body: .init(string: "\(status.code) \(request.text(key))"))

@@ -1,3 +1,5 @@
+import Vapor
+
 /// One field of a form as a page shows it: its label in the reader's language, what was typed,
 /// its problem, a hint. The shared partial `field.leaf` draws every kind the same way, so a new
 /// field is one line in Swift (`form.field("title", req.text("field_title"))`) and none in the
@@ -33,5 +35,15 @@ extension FormState {
                          options: options.map { SelectOption(value: $0.value, label: $0.label, selected: $0.value == value) },
                          maxLength: maxLength, placeholder: placeholder, autocomplete: autocomplete, required: required, rows: rows,
                          checked: kind == .checkbox && value == "on")
+    }
+}
+
+extension FormState {
+    /// The field `name` must be filled in, with at most `max` characters; the problem names the
+    /// field (`label`: its catalog key).
+    mutating func requireText(_ name: String, label: String, max: Int, on req: Request) {
+        let value = values[name] ?? ""
+        if value.isEmpty { fail(name, req.text("problem_required", ["field": req.text(label)])) }
+        else if value.count > max { fail(name, req.text("problem_tooLong", ["field": req.text(label), "max": String(max)])) }
     }
 }

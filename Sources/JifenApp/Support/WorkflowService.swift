@@ -18,6 +18,12 @@ protocol WorkflowService {
 extension WorkflowService {
     /// The day it acts on, in Asia/Shanghai.
     var today: CivilDate { ShanghaiDate.today(now) }
+
+    /// The same service on `db` (a transaction it runs in).
+    func on(_ db: any Database) -> Self { Self(app: app, db: db, now: now, actor: actor, logger: logger) }
+
+    /// A text the service writes for the citizen (a text message), in Chinese.
+    func text(_ key: String, _ arguments: [String: String] = [:]) -> String { app.catalog.text(key, .zh, arguments) }
 }
 
 extension WorkflowService {

@@ -3,8 +3,7 @@
 /// answer says whether it did, so a screen can warn instead of guessing silently.
 public struct WorkingCalendar: Sendable, Equatable {
     public struct Year: Sendable, Equatable {
-        public var holidays: Set<CivilDate>
-        public var workdays: Set<CivilDate>
+        public var holidays, workdays: Set<CivilDate>
         public init(holidays: Set<CivilDate>, workdays: Set<CivilDate>) {
             self.holidays = holidays
             self.workdays = workdays

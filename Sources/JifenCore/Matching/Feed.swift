@@ -31,8 +31,7 @@ public enum FeedKind: String, Sendable, CaseIterable, Codable {
 
 /// One good row of a feed.
 public struct FeedRecord: Sendable, Equatable, Hashable {
-    public var idNumber: String
-    public var name: String
+    public var idNumber, name: String
     public var quantity: Decimal2
     public var asOf: CivilDate
     /// The 1-based line of the file it came from (the header is line 1).

@@ -88,8 +88,7 @@ public enum PointsValidity {
     /// An application year: points confirmed for it count from `opens` to `closes` inclusive.
     public struct ApplicationYear: Sendable, Equatable {
         public var year: Int
-        public var opens: CivilDate
-        public var closes: CivilDate
+        public var opens, closes: CivilDate
         public init(year: Int, opens: CivilDate, closes: CivilDate) {
             self.year = year
             self.opens = opens

@@ -33,8 +33,7 @@ public struct ProgramRules: Sendable, Equatable {
     }
 
     public var kind: Kind
-    public var opens: CivilDate
-    public var closes: CivilDate
+    public var opens, closes: CivilDate
     /// How many schools an applicant may rank (1 reproduces today's single-school practice).
     public var maxChoices: Int
     /// Whole years of verified residence needed on the closing day.

@@ -269,8 +269,7 @@ extension QRCode {
     /// which neither data nor masks may touch.
     fileprivate struct Grid: Sendable {
         let version, size: Int
-        var modules: [Bool]
-        var isFunction: [Bool]
+        var modules, isFunction: [Bool]
 
         init(version: Int) {
             self.version = version

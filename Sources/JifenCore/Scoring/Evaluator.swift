@@ -312,9 +312,7 @@ public struct Evaluator: Sendable {
     // MARK: explanation
 
     public struct Line: Sendable, Equatable {
-        public var item: String
-        public var title: String
-        public var category: String
+        public var item, title, category: String
         public var fact: String?
         public var rule: String
         public var points: Points

@@ -1,8 +1,6 @@
 /// A scoring standard (计分标准): versioned data, never code. See docs/scoring-standard-format.md.
 public struct ScoringStandard: Sendable, Equatable {
-    public var id: String
-    public var title: String
-    public var jurisdiction: String
+    public var id, title, jurisdiction: String
     public var effectiveFrom: CivilDate
     public var effectiveTo: CivilDate?
     public var source: String
@@ -16,33 +14,25 @@ public struct ScoringStandard: Sendable, Equatable {
     }
 
     public struct Category: Sendable, Equatable {
-        public var id: String
-        public var title: String
+        public var id, title: String
         public var kind: CategoryKind
         public var cap: Points?
     }
 
     public struct Group: Sendable, Equatable {
-        public var id: String
-        public var title: String
+        public var id, title: String
     }
 
     public struct Item: Sendable, Equatable {
-        public var id: String
-        public var title: String
-        public var category: String
-        public var department: String
-        public var evidence: String
-        public var feed: String?
-        public var group: String?
+        public var id, title, category, department, evidence: String
+        public var feed, group: String?
         public var validYears: Int?
         public var illustrative: Bool
         public var rule: Rule
     }
 
     public struct Option: Sendable, Equatable {
-        public var id: String
-        public var title: String
+        public var id, title: String
         public var points: Points
     }
 

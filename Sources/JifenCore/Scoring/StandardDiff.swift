@@ -5,12 +5,8 @@ public enum StandardDiff {
         public enum Kind: String, Sendable { case added, removed, changed }
         public var kind: Kind
         /// `standard`, `category`, `group` or `item`.
-        public var entity: String
-        public var id: String
-        public var title: String
-        public var field: String?
-        public var before: String?
-        public var after: String?
+        public var entity, id, title: String
+        public var field, before, after: String?
     }
 
     public static func compare(_ old: ScoringStandard, _ new: ScoringStandard) -> [Change] {

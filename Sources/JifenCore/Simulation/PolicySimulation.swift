@@ -4,8 +4,7 @@ public enum PolicySimulation {
     public struct Applicant: Sendable {
         public var id: String
         /// Masked name, for the lists of who gains and who loses.
-        public var name: String
-        public var town: String
+        public var name, town: String
         /// The confirmed facts of his points archive, by item id.
         public var facts: [String: [Fact]]
         public var submittedAt: Instant
@@ -22,27 +21,20 @@ public enum PolicySimulation {
     }
 
     public struct Person: Sendable, Equatable {
-        public var id: String
-        public var name: String
-        public var town: String
-        public var before: Points
-        public var after: Points
-        public var schoolBefore: String?
-        public var schoolAfter: String?
+        public var id, name, town: String
+        public var before, after: Points
+        public var schoolBefore, schoolAfter: String?
     }
 
     public struct CategoryShift: Sendable, Equatable {
-        public var id: String
-        public var title: String
+        public var id, title: String
         /// Applicants whose subtotal in this category went up, or down.
-        public var up: Int
-        public var down: Int
+        public var up, down: Int
     }
 
     public struct CutoffShift: Sendable, Equatable {
         public var school: String
-        public var before: Points?
-        public var after: Points?
+        public var before, after: Points?
     }
 
     public struct Result: Sendable {
@@ -53,13 +45,11 @@ public enum PolicySimulation {
         public var categories: [CategoryShift]
         /// Those whose outcome changed, better first: a school where there was none, or one
         /// they ranked higher.
-        public var gainers: [Person]
-        public var losers: [Person]
+        public var gainers, losers: [Person]
         public var cutoffs: [CutoffShift]
         /// Applicants per band of `bandWidth` points, before and after.
         public var bandWidth: Int
-        public var distributionBefore: [Int]
-        public var distributionAfter: [Int]
+        public var distributionBefore, distributionAfter: [Int]
     }
 
     /// Scores everyone under both standards (as of `asOf`), allocates both ways with the same

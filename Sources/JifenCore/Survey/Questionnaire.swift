@@ -109,10 +109,7 @@ public struct Questionnaire: Sendable, Equatable {
     }
 
     public struct Row: Sendable, Equatable {
-        public var question: Int
-        public var option: Int
-        public var count: Int
-        public var total: Int
+        public var question, option, count, total: Int
         /// Hundredths of a percent, rounded half up: 1946 is 19.46%.
         public var percent: Int
         public var percentText: String { "\(percent / 100).\(String(format2: percent % 100))%" }

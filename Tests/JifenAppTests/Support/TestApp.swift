@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 @testable import JifenApp
+import JifenCore
 import NIOConcurrencyHelpers
 import SQLKit
 import XCTVapor
@@ -94,4 +95,14 @@ extension TestContext {
         XCTAssertEqual(answer.status, .seeOther, "sign-in as \(login)", file: file, line: line)
         return browser
     }
+}
+
+/// Saves a verified residence registration of `resident` in 城北社区's first grid (320582-01-01-01)
+/// from `from` (its verification due a week later).
+func verifiedRegistration(_ ctx: TestContext, of resident: Resident, address: String, from: String,
+                          source: ResidenceRegistration.Source = .gridWorker) async throws {
+    let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+    let start = CivilDate(from)!
+    try await ResidenceRegistration(of: resident.requireID(), grid: grid.requireID(), house: nil, address: address, from: start,
+                                    source: source, status: .verified, due: start.adding(days: 7), at: ctx.clock.now).create(on: ctx.app.db)
 }
