@@ -33,7 +33,8 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var channel: Channel
     public var recipient: String
     /// What the message is about, e.g. `verificationCode`: lets a sender pick a template.
-    public var kind, body: String
+    public var kind: String
+    public var body: String
 }
 
 /// The one interface every notification goes through.

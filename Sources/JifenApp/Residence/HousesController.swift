@@ -55,7 +55,8 @@ enum HousesController {
     struct NewContent: Encodable {
         let grid: FormField
         /// Building, unit and room, side by side.
-        let place, fields: [FormField]
+        let place: [FormField]
+        let fields: [FormField]
         let action: String
     }
 

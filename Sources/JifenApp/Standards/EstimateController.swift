@@ -14,7 +14,7 @@ enum EstimateController {
     /// One input of the form, made from one item of the standard.
     struct Field: Encodable {
         let name, dateName, label: String
-        let input: String          // select | number | checkbox
+        let input: String          // select | number | flag
         let unit: String?
         let options: [SelectOption]
         let value: String

@@ -1,9 +1,9 @@
 import Vapor
 
 /// One field of a form as a page shows it: its label in the reader's language, what was typed,
-/// its problem, a hint. The shared partial `field.leaf` draws every kind the same way, so a new
+/// its problem, a hint. The shared partial `shared/field.leaf` draws every kind the same way, so a new
 /// field is one line in Swift (`form.field("title", req.text("field_title"))`) and none in the
-/// template (`#for(f in page.fields):#extend("field", f)#endfor`).
+/// template (`#for(f in page.fields):#extend("shared/field", f)#endfor`).
 struct FormField: Encodable {
     enum Kind: String, Encodable { case text, number, decimal, date, tel, password, select, textarea, checkbox
         /// A resident ID number: a text field that never sends back what was typed (personal data).
@@ -12,7 +12,8 @@ struct FormField: Encodable {
 
     let name: String
     /// The element's id: the name, prefixed when one page has two forms with a field of that name.
-    let id, label: String
+    let id: String
+    let label: String
     let kind: Kind
     let value: String
     let error, hint: String?

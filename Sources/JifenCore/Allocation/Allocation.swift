@@ -119,7 +119,8 @@ public struct AllocationInstance: Sendable {
     public var submittedText: [String]
     /// Ranked school indices of applicant `i`: `preferences[preferenceStart[i]..<preferenceStart[i + 1]]`;
     /// -1 for a school that has no seats entry.
-    public var preferences, preferenceStart: [Int32]
+    public var preferences: [Int32]
+    public var preferenceStart: [Int32]
     /// The preference ids as given, for the trace.
     public var preferenceText: [String]
 
@@ -261,7 +262,8 @@ public enum Allocation {
         /// Position of each applicant in the priority order (0 first).
         public var rank: [Int32]
         /// Applicants in priority order.
-        public var order, admitted: [Int32]
+        public var order: [Int32]
+        public var admitted: [Int32]
         /// Per school, the last admitted applicant (the cutoff), -1 when nobody was admitted.
         public var last: [Int32]
     }

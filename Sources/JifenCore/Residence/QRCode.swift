@@ -28,7 +28,8 @@ public struct QRCode: Sendable, Equatable {
     }
 
     /// Modules per side: 21 for version 1, growing by 4 per version to 177 for version 40.
-    public let size, version: Int
+    public let size: Int
+    public let version: Int
     /// Row-major, `size * size`, true = dark.
     private let modules: [Bool]
 

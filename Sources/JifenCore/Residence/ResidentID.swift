@@ -41,7 +41,8 @@ public struct ResidentID: Hashable, Sendable, CustomStringConvertible {
     public enum Sex: String, Sendable { case male, female }
 
     /// The number with a capital X.
-    public let value, regionCode: String
+    public let value: String
+    public let regionCode: String
     public let birthDate: CivilDate
     public let sex: Sex
 

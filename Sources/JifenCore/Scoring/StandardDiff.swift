@@ -5,7 +5,8 @@ public enum StandardDiff {
         public enum Kind: String, Sendable { case added, removed, changed }
         public var kind: Kind
         /// `standard`, `category`, `group` or `item`.
-        public var entity, id, title: String
+        public var entity: String
+        public var id, title: String
         public var field, before, after: String?
     }
 

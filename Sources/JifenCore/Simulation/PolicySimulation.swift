@@ -4,7 +4,8 @@ public enum PolicySimulation {
     public struct Applicant: Sendable {
         public var id: String
         /// Masked name, for the lists of who gains and who loses.
-        public var name, town: String
+        public var name: String
+        public var town: String
         /// The confirmed facts of his points archive, by item id.
         public var facts: [String: [Fact]]
         public var submittedAt: Instant
@@ -29,7 +30,8 @@ public enum PolicySimulation {
     public struct CategoryShift: Sendable, Equatable {
         public var id, title: String
         /// Applicants whose subtotal in this category went up, or down.
-        public var up, down: Int
+        public var up: Int
+        public var down: Int
     }
 
     public struct CutoffShift: Sendable, Equatable {
@@ -45,7 +47,8 @@ public enum PolicySimulation {
         public var categories: [CategoryShift]
         /// Those whose outcome changed, better first: a school where there was none, or one
         /// they ranked higher.
-        public var gainers, losers: [Person]
+        public var gainers: [Person]
+        public var losers: [Person]
         public var cutoffs: [CutoffShift]
         /// Applicants per band of `bandWidth` points, before and after.
         public var bandWidth: Int

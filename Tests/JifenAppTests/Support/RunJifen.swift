@@ -23,8 +23,8 @@ func runJifen(_ arguments: [String], environment: [String: String], input: Strin
     if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
     try stdin.fileHandleForWriting.close()
     process.waitUntilExit()
-    let output = try String(contentsOfFile: outPath, encoding: .utf8)
-    let errors = try String(contentsOfFile: errPath, encoding: .utf8)
+    let output = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+    let errors = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
     return (process.terminationStatus, output, errors)
 }
 
