@@ -42,4 +42,44 @@ final class HomeTests: XCTestCase {
             XCTAssertEqual(nobody, CitizenGlance(residence: .none, permit: .none, points: .none, services: .none))
         }
     }
+
+    /// A permit that has run out says so and offers the endorsement (签注) that renews it; points
+    /// cleared after fraud say from when he may apply again, and no application is offered meanwhile.
+    func testAnExpiredPermitOffersRenewalAndABarredArchiveOffersNoApplication() async throws {
+        try await withApp(demo: true) { ctx in
+            // setup: 李明's permit ran out yesterday
+            let (citizen, resident) = try await makeApplicant(ctx)
+            let today = ShanghaiDate.today(ctx.clock.now)
+            let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: ctx.app.db)!
+            let permit = ResidencePermit()
+            permit.createdAt = ctx.clock.now
+            permit.number = "JZ-TEST-EXPIRED"
+            permit.basis = "employment"
+            permit.evidence = "劳动合同"
+            permit.validUntil = today.adding(days: -1)
+            permit.$resident.id = try resident.requireID()
+            permit.$jurisdiction.id = try grid.requireID()
+            try await permit.record(.issued, on: today.adding(days: -366), in: ctx.app.db)
+            // MUT
+            let glance = try await CitizenGlance.query(resident: resident, today: today, on: ctx.app.db)
+            // validate
+            XCTAssertEqual(glance.permit, .expired(on: today.adding(days: -1)))
+            let home = try await citizen.get("/home")
+            XCTAssertTrue(home.body.contains("已于 " + ShanghaiDate.long(today.adding(days: -1)) + " 过期"))
+            XCTAssertTrue(home.body.contains(#"<a class="button" href="/me/residence">办理签注</a>"#))
+            XCTAssertFalse(home.body.contains("有效期至"), "an expired permit is not shown as valid")
+
+            // Fraud is found: the points are cleared and he is barred for a time.
+            let service = PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            let until = try await service.markFraud(resident, reason: "伪造劳动合同")
+            let barred = try await CitizenGlance.query(resident: resident, today: today, on: ctx.app.db)
+            XCTAssertEqual(barred.points, .barred(until: until))
+            let after = try await citizen.get("/home")
+            XCTAssertTrue(after.body.contains("积分已清零，" + ShanghaiDate.long(until) + " 起方可重新申请"))
+            XCTAssertFalse(after.body.contains(">申请积分</a>"), "no application is offered while he is barred")
+            // The day the bar ends, he may apply again.
+            let free = try await CitizenGlance.query(resident: resident, today: until, on: ctx.app.db)
+            XCTAssertEqual(free.points, .none)
+        }
+    }
 }

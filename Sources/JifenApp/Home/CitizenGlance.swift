@@ -7,8 +7,9 @@ import Vapor
 /// calls without HTTP; the page turns it into words.
 struct CitizenGlance: Equatable {
     enum Residence: Equatable { case none, pending(due: CivilDate), verified(since: CivilDate), rejected }
-    enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: CivilDate?), rejected }
-    enum Points: Equatable { case none, application(PointsApplication.Status), archive(total: Int64) }
+    enum Permit: Equatable { case none, inProgress(ResidencePermit.Status), issued(validUntil: CivilDate?), expired(on: CivilDate), rejected }
+    /// `barred`: points cleared after fraud, no application before `until`; `ended`: he took local hukou.
+    enum Points: Equatable { case none, application(PointsApplication.Status), archive(total: Int64), barred(until: CivilDate), ended }
     enum Services: Equatable { case none, waiting(count: Int), admitted(school: String), qualified, notAdmitted, notQualified }
 
     var residence: Residence
@@ -27,13 +28,20 @@ struct CitizenGlance: Equatable {
         // Permit: the latest.
         let permit: Permit = switch try await ResidencePermit.query(on: db).filter(\.$resident.$id == id).sort(\.$createdAt, .descending).first() {
         case .none: .none
-        case .some(let p) where p.status == .issued: .issued(validUntil: p.validUntil)
+        case .some(let p) where p.status == .issued:
+            if let until = p.validUntil, until < today { .expired(on: until) } else { .issued(validUntil: p.validUntil) }
         case .some(let p) where p.status == .rejected: .rejected
         case .some(let p): .inProgress(p.status)
         }
-        // Points: this year's archive, else the application on its way.
+        // Points: an ended archive or a bar after fraud first, then this year's archive, else the
+        // application on its way.
         let points: Points
-        if let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == id).first(), archive.status == .active, archive.year == today.year {
+        let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == id).first()
+        if let archive, archive.status == .ended {
+            points = .ended
+        } else if let archive, archive.status == .cleared, let until = archive.barredUntil, today < until {
+            points = .barred(until: until)
+        } else if let archive, archive.status == .active, archive.year == today.year {
             points = .archive(total: archive.total)
         } else if let application = try await PointsApplication.query(on: db).filter(\.$resident.$id == id).filter(\.$year == today.year).first(),
                   application.status != .void {
@@ -73,10 +81,16 @@ struct CitizenGlance: Equatable {
         case .rejected: Card(topic: req.text("nav_residence"), state: req.text("registration_rejected"), next: link("glance_next_declare", SiteRoute.myResidence.path))
         }
         let canApply = if case .verified = residence { true } else { false }
+        let today = ShanghaiDate.today(req.now)
         let permitCard: Card = switch permit {
         case .none: Card(topic: req.text("glance_permit"), state: req.text("glance_permit_none"), next: canApply ? link("glance_next_permit", SiteRoute.myResidence.path) : nil)
         case .inProgress(let status): Card(topic: req.text("glance_permit"), state: req.text("permit_" + status.rawValue), next: nil)
-        case .issued(let until): Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": ShanghaiDate.long($0, req.language)]) } ?? req.text("permit_issued"), next: nil)
+        case .issued(let until):
+            Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": ShanghaiDate.long($0, req.language)]) } ?? req.text("permit_issued"),
+                 next: until.map { today >= $0.adding(days: -ResidenceController.endorsementWindowDays) } == true ? link("glance_next_endorse", SiteRoute.myResidence.path) : nil)
+        case .expired(let on):
+            Card(topic: req.text("glance_permit"), state: req.text("glance_permit_expired", ["date": ShanghaiDate.long(on, req.language)]),
+                 next: link("glance_next_endorse", SiteRoute.myResidence.path))
         case .rejected: Card(topic: req.text("glance_permit"), state: req.text("permit_rejected"), next: canApply ? link("glance_next_permit", SiteRoute.myResidence.path) : nil)
         }
         let pointsCard: Card = switch points {
@@ -86,6 +100,9 @@ struct CitizenGlance: Equatable {
                  next: [.draft, .returned].contains(status) ? link("glance_next_points_continue", SiteRoute.myPoints.path) : nil)
         case .archive(let total): Card(topic: req.text("nav_points"), state: req.text("glance_points_total", ["points": JifenCore.Points(hundredths: total).description]),
                                       next: link("glance_next_points_detail", SiteRoute.myPoints.path))
+        case .barred(let until): Card(topic: req.text("nav_points"), state: req.text("glance_points_barred", ["date": ShanghaiDate.long(until, req.language)]),
+                                      next: link("glance_next_points_detail", SiteRoute.myPoints.path))
+        case .ended: Card(topic: req.text("nav_points"), state: req.text("archive_ended"), next: link("glance_next_points_detail", SiteRoute.myPoints.path))
         }
         let servicesCard: Card = switch services {
         case .none: Card(topic: req.text("nav_my_programs"), state: req.text("glance_services_none"), next: link("glance_next_programs", SiteRoute.programs.path))
