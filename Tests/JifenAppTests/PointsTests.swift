@@ -230,7 +230,16 @@ final class PointsTests: XCTestCase {
             let after = try await PointsArchive.query(on: ctx.app.db).first()!
             XCTAssertEqual(after.total, expected.total.hundredths + 100)
             let history = try await citizen.get("/me/points")
-            XCTAssertTrue(history.body.contains("40 月 → 41 月"))
+            XCTAssertTrue(history.body.contains("社会保险缴费数据更新：参加社会保险累计缴费月数 40 月 → 41 月（截至 2026-09-20）"), history.body)
+            XCTAssertTrue(history.body.contains("年度积分申请 \(done.number) 审核完成"))
+            XCTAssertTrue(ctx.notifier.messages.contains { $0.kind == "pointsAdjusted" && $0.body.contains("40 月 → 41 月") }, "the text says what changed")
+            // The history is kept as data and worded in the reader's language.
+            try await citizen.get("/lang/en?back=%2Fme%2Fpoints")
+            let english = try await citizen.get("/me/points")
+            XCTAssertTrue(english.body.contains("Social insurance data updated: 参加社会保险累计缴费月数 40 月 → 41 月 (as of 2026-09-20)"), english.body)
+            XCTAssertTrue(english.body.contains("Application \(done.number) for 2026 completed"))
+            XCTAssertFalse(english.body.contains("审核完成"), "no Chinese sentence on the English page")
+            try await citizen.get("/lang/zh?back=%2Fme%2Fpoints")
             let repeated = try await importThroughTheJob(newer, "社保2026-09-again.csv")
             XCTAssertEqual(repeated.adjusted, 0, "the same records change nothing twice")
             let still = try await PointsArchive.query(on: ctx.app.db).first()!

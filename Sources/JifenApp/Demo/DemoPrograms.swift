@@ -113,10 +113,11 @@ enum DemoPrograms {
         for (k, total) in history {
             let entry = PointsHistoryEntry()
             entry.at = reviewed
-            entry.kind = "completed"
+            entry.kind = .completed
             entry.before = 0
             entry.after = total
-            entry.reason = app.catalog.text("history_completed", .zh, ["number": applications[k].number, "year": String(today.year)])
+            entry.reason = ""
+            entry.details = .init(number: applications[k].number, year: today.year)
             entry.by = "reviewer.demo"
             entry.$archive.id = archives[k].id!
             entries.append(entry)

@@ -66,4 +66,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 019 – a permit's steps and a feed import's refused rows as rows
         app.migrations.add(StepRows())
     }
+    do { // Migration 020 – a points history entry's details as data, worded by each page
+        app.migrations.add(HistoryDetails())
+    }
 }

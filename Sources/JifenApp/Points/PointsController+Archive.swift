@@ -43,8 +43,8 @@ extension PointsController {
                                                  lines: full.lines, addable: Array(full.addable.prefix(8)))
             } : nil,
             history: history.map { h in
-                HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind), before: Points(hundredths: h.before).description,
-                           after: Points(hundredths: h.after).description, reason: h.reason, by: user.role == .citizen ? req.text("history_by_staff") : h.by)
+                HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind.rawValue), before: Points(hundredths: h.before).description,
+                           after: Points(hundredths: h.after).description, reason: h.words(req.application.catalog, req.language), by: user.role == .citizen ? req.text("history_by_staff") : h.by)
             },
             yearLabel: req.text("archive_year", ["year": String(archive.year)]))
     }

@@ -193,16 +193,61 @@ final class PointsHistoryEntry: Model, @unchecked Sendable {
     @Field(key: "at") var at: Date
 
     // data fields
-    @Field(key: "kind") var kind: String
+    @Enum(key: "kind") var kind: Kind
     @Field(key: "before_total") var before: Int64
     @Field(key: "after_total") var after: Int64
+    /// The staff's own words (fraud, end of the archive); in entries made before `details`
+    /// existed, the whole sentence in Chinese.
     @Field(key: "reason") var reason: String
+    @OptionalField(key: "details") var details: Details?
     @Field(key: "by") var by: String
 
     // relationships
     @Parent(key: "archive_id") var archive: PointsArchive
 
     init() {}
+
+    enum Kind: String, Codable, Sendable, CaseIterable { case completed, expired, adjusted, fraud, ended }
+
+    /// What happened, as data: the completed application and its year; the feed and what it
+    /// changed; the end of a fraud bar. Each page words it in its reader's language.
+    struct Details: Codable, Sendable, Equatable {
+        var number: String?
+        var year: Int?
+        var feed: String?
+        var changes: [Change]?
+        var barredUntil: CivilDate?
+
+        /// One item a feed changed: its title in the standard, the value before (if any) and after
+        /// as the standard shows them, and the date of the feed's figure.
+        struct Change: Codable, Sendable, Equatable {
+            let item: String
+            let from: String?
+            let to: String
+            let asOf: CivilDate?
+        }
+    }
+
+    /// The entry in words, in `language` (text messages use Chinese).
+    func words(_ catalog: Catalog, _ language: Catalog.Language) -> String {
+        guard let details else { return reason }  // written before details were kept
+        switch kind {
+        case .completed:
+            return catalog.text("history_completed", language, ["number": details.number ?? "", "year": details.year.map(String.init) ?? ""])
+        case .expired:
+            return catalog.text("history_expired", language)
+        case .adjusted:
+            let changes = (details.changes ?? []).map {
+                catalog.text("history_feed_item", language, ["item": $0.item, "from": $0.from ?? "—", "to": $0.to, "asOf": $0.asOf?.description ?? ""])
+            }
+            return catalog.text("history_feed", language, ["feed": catalog.text("feed_" + (details.feed ?? ""), language),
+                                                            "changes": changes.joined(separator: language == .zh ? "；" : "; ")])
+        case .fraud:
+            return catalog.text("history_fraud", language, ["reason": reason, "date": details.barredUntil.map { ShanghaiDate.long($0, language) } ?? ""])
+        case .ended:
+            return catalog.text("history_ended", language, ["reason": reason])
+        }
+    }
 }
 
 extension PointsApplication: Audited {

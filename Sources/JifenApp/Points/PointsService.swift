@@ -288,25 +288,32 @@ struct PointsService: WorkflowService {
         archive.$application.id = try application.requireID()
         archive.updatedAt = now
         try await archive.save(on: db)
-        try await history(archive, kind: "completed", before: previous,
-                          reason: text("history_completed", ["number": application.number, "year": String(application.year)]))
+        try await history(archive, .completed, before: previous, details: .init(number: application.number, year: application.year))
         try await notify(resident, kind: "pointsCompleted",
                          text("sms_points_completed", ["number": application.number, "year": String(application.year), "total": evaluation.total.description]))
     }
 
-    func history(_ archive: PointsArchive, kind: String, before: Int64, reason: String) async throws {
+    /// Records a change of the archive's total: what happened as data (`details`), the staff's
+    /// own words if any (`reason`), and the audit entry. Returns the entry (its `words` for a text).
+    @discardableResult
+    func history(_ archive: PointsArchive, _ kind: PointsHistoryEntry.Kind, before: Int64, details: PointsHistoryEntry.Details = .init(),
+                 reason: String = "") async throws -> PointsHistoryEntry {
         let entry = PointsHistoryEntry()
         entry.at = now
         entry.kind = kind
         entry.before = before
         entry.after = archive.total
         entry.reason = reason
+        entry.details = details
         entry.by = actor.login
         entry.$archive.id = try archive.requireID()
         try await entry.create(on: db)
-        try await Audit.record("points" + kind.prefix(1).uppercased() + kind.dropFirst(), entity: "pointsArchive", id: try archive.requireID().uuidString,
-                               before: ["total": Points(hundredths: before).description], after: ["total": Points(hundredths: archive.total).description, "reason": reason],
+        let name = kind.rawValue
+        try await Audit.record("points" + name.prefix(1).uppercased() + name.dropFirst(), entity: "pointsArchive", id: try archive.requireID().uuidString,
+                               before: ["total": Points(hundredths: before).description],
+                               after: ["total": Points(hundredths: archive.total).description, "reason": entry.words(app.catalog, .zh)],
                                by: actor, at: now, on: db)
+        return entry
     }
 
     // MARK: the archive over time
@@ -331,7 +338,7 @@ struct PointsService: WorkflowService {
             archive.updatedAt = now
             try await archive.save(on: db)
             try await PointsService(app: app, db: db, now: now, actor: .system, logger: logger)
-                .history(archive, kind: "expired", before: before, reason: text("history_expired"))
+                .history(archive, .expired, before: before)
         }
     }
 
@@ -354,7 +361,7 @@ struct PointsService: WorkflowService {
             guard !items.isEmpty else { continue }
             let claims = try await application.claims(on: db)
             let adjusted = try await db.transaction { db -> Bool in
-                var notes: [String] = []
+                var changes: [PointsHistoryEntry.Details.Change] = []
                 for item in items {
                     guard let matched = try await feedClaim(item, feed: feed, idHash: archive.resident.idHash, on: db) else { continue }
                     let value = ClaimInput.text(matched.fact.value)
@@ -364,11 +371,11 @@ struct PointsService: WorkflowService {
                     let claim = try existing ?? newClaim(item, value: value, application: application.requireID())
                     try await confirm(claim, from: matched, feed: feed, action: "feedAdjust", number: application.number, before: existing?.auditSnapshot, on: db)
                     if current != value {
-                        notes.append(text("history_feed_item", ["item": item.title, "from": current.flatMap { ClaimInput.value($0, for: item) }.map { ClaimInput.display($0, for: item) } ?? "—",
-                                                                 "to": ClaimInput.display(matched.fact.value, for: item), "asOf": matched.fact.date?.description ?? ""]))
+                        changes.append(.init(item: item.title, from: current.flatMap { ClaimInput.value($0, for: item) }.map { ClaimInput.display($0, for: item) },
+                                             to: ClaimInput.display(matched.fact.value, for: item), asOf: matched.fact.date))
                     }
                 }
-                guard !notes.isEmpty else { return false }
+                guard !changes.isEmpty else { return false }
                 let all = try await application.claims(on: db)
                 let evaluation = PointsArchiveRules.evaluate(all.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
                 let before = archive.total
@@ -376,9 +383,9 @@ struct PointsService: WorkflowService {
                 archive.updatedAt = now
                 try await archive.save(on: db)
                 let service = PointsService(app: app, db: db, now: now, actor: .system, logger: logger)
-                let reason = text("history_feed", ["feed": text("feed_" + feed), "changes": notes.joined(separator: "；")])
-                try await service.history(archive, kind: "adjusted", before: before, reason: reason)
-                try await service.notify(archive.resident, kind: "pointsAdjusted", text("sms_points_adjusted", ["total": evaluation.total.description, "reason": reason]))
+                let entry = try await service.history(archive, .adjusted, before: before, details: .init(feed: feed, changes: changes))
+                try await service.notify(archive.resident, kind: "pointsAdjusted",
+                                         text("sms_points_adjusted", ["total": evaluation.total.description, "reason": entry.words(app.catalog, .zh)]))
                 return true
             }
             if adjusted { changed += 1 }
@@ -407,7 +414,7 @@ struct PointsService: WorkflowService {
             archive.updatedAt = now
             try await archive.save(on: db)
             try await service.voidOpenApplications(of: resident)
-            try await service.history(archive, kind: "fraud", before: before, reason: text("history_fraud", ["reason": reason, "date": ShanghaiDate.long(until)]))
+            try await service.history(archive, .fraud, before: before, details: .init(barredUntil: until), reason: reason)
             try await service.notify(resident, kind: "pointsFraud", text("sms_points_fraud", ["date": ShanghaiDate.long(until)]))
         }
         return until
@@ -424,7 +431,7 @@ struct PointsService: WorkflowService {
             archive.updatedAt = now
             try await archive.save(on: db)
             try await on(db).voidOpenApplications(of: resident)
-            try await on(db).history(archive, kind: "ended", before: before, reason: text("history_ended", ["reason": reason]))
+            try await on(db).history(archive, .ended, before: before, reason: reason)
         }
     }
 
