@@ -166,6 +166,25 @@ final class AccountsTests: XCTestCase {
         }
     }
 
+    /// Where a language switch or a sign-in sends the browser back stays on this site: an address
+    /// with a tab or line break (which browsers drop: `/<TAB>/evil.example` is `//evil.example`),
+    /// a leading `//` or a backslash goes home instead.
+    func testRedirectsAfterALanguageSwitchOrASignInStayOnTheSite() async throws {
+        try await withApp(demo: true) { ctx in
+            let browser = Browser(ctx.app)
+            for bad in ["/%09/evil.example", "/%0A/evil.example", "/%0D/evil.example", "/%20/evil.example", "//evil.example", "/%5Cevil.example"] {
+                let answer = try await browser.get("/lang/en?back=" + bad)
+                XCTAssertEqual(answer.location, "/", bad)
+            }
+            let fine = try await browser.get("/lang/zh?back=%2Fprograms%3Fyear%3D2026")
+            XCTAssertEqual(fine.location, "/programs?year=2026", "a path of the site is kept")
+            try await browser.get("/login")
+            let signedIn = try await browser.post("/login", ["login": "admin", "password": "demo12345", "next": "/\t/evil.example"])
+            XCTAssertEqual(signedIn.status, .seeOther)
+            XCTAssertEqual(signedIn.location, "/home")
+        }
+    }
+
     func testCitizenRegistersWithACodeSentThroughTheOutbox() async throws {
         try await withApp { ctx in
             let browser = Browser(ctx.app)

@@ -153,8 +153,13 @@ struct FormState: Encodable {
 }
 
 /// A local path to go back to after sign-in or a language switch; anything else goes home.
+/// Browsers drop tabs and line breaks inside an address (`/<TAB>/evil.example` becomes
+/// `//evil.example`, another site) and read `\` as `/`, so white space, control characters, a
+/// leading `//` and any `\` refuse it.
 func safeLocalPath(_ raw: String?) -> String? {
-    guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.utf8.count < 512 else { return nil }
+    guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"), raw.utf8.count < 512,
+          !raw.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.isWhitespace })
+    else { return nil }
     return raw
 }
 
