@@ -87,7 +87,7 @@ struct CitizenGlance: Equatable {
         case .inProgress(let status): Card(topic: req.text("glance_permit"), state: req.text("permit_" + status.rawValue), next: nil)
         case .issued(let until):
             Card(topic: req.text("glance_permit"), state: until.map { req.text("glance_permit_valid", ["date": ShanghaiDate.long($0, req.language)]) } ?? req.text("permit_issued"),
-                 next: until.map { today >= $0.adding(days: -ResidenceController.endorsementWindowDays) } == true ? link("glance_next_endorse", SiteRoute.myResidence.path) : nil)
+                 next: until.map { ResidenceController.endorsementOpen(until: $0, today: today) } == true ? link("glance_next_endorse", SiteRoute.myResidence.path) : nil)
         case .expired(let on):
             Card(topic: req.text("glance_permit"), state: req.text("glance_permit_expired", ["date": ShanghaiDate.long(on, req.language)]),
                  next: link("glance_next_endorse", SiteRoute.myResidence.path))

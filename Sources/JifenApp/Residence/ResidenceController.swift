@@ -42,7 +42,12 @@ enum ResidenceController {
 
     static func canEndorse(_ permit: ResidencePermit, today: CivilDate) -> Bool {
         guard permit.status == .issued, let until = permit.validUntil else { return false }
-        return today >= until.adding(days: -endorsementWindowDays)
+        return endorsementOpen(until: until, today: today)
+    }
+
+    /// Whether a permit valid until `until` may be endorsed on `today` (also once it has run out).
+    static func endorsementOpen(until: CivilDate, today: CivilDate) -> Bool {
+        today >= until.adding(days: -endorsementWindowDays)
     }
 
     struct Content: Encodable {
