@@ -82,4 +82,27 @@ final class HomeTests: XCTestCase {
             XCTAssertEqual(free.points, .none)
         }
     }
+
+    /// From November the center admin is warned that next year's holidays are missing (every
+    /// working-day deadline would skip weekends only); entering the year ends the warning.
+    func testTheAdminIsWarnedInNovemberWhenNextYearsCalendarIsMissing() async throws {
+        try await withApp(demo: true) { ctx in
+            let september = try await ctx.signedIn("admin").get("/home")
+            XCTAssertFalse(september.body.contains("data-warning"), "not before November")
+            // MUT: 2 November 2026, no 2027 shipped or entered
+            ctx.clock.advance(42 * 86400)
+            let admin = try await ctx.signedIn("admin")
+            let november = try await admin.get("/home")
+            XCTAssertTrue(november.body.contains("尚未录入 2027 年的节假日安排"))
+            XCTAssertTrue(november.body.contains(#"<a href="/admin/calendar">"#))
+            let clerk = try await ctx.signedIn("clerk.yangshe")
+            let clerksHome = try await clerk.get("/home")
+            XCTAssertFalse(clerksHome.body.contains("data-warning"), "the admin's task only")
+            try await admin.get("/admin/calendar")
+            let saved = try await admin.post("/admin/calendar", ["yaml": "2027:\n  holidays:\n    - {from: 2027-01-01, to: 2027-01-03}\n"])
+            XCTAssertEqual(saved.status, .seeOther)
+            let after = try await admin.get("/home")
+            XCTAssertFalse(after.body.contains("data-warning"))
+        }
+    }
 }

@@ -139,9 +139,10 @@ final class PointsTests: XCTestCase {
 
             // Each item waits in its department's queue, due in 15 working days; the feed item
             // is verified at once, with the feed's 40 months instead of the claimed 36.
-            // From Monday 2026-09-21; the shipped calendar has no 2026, so weekends only:
-            // 22–25, 28–30, 1–2 October, 5–9, 12.
-            let due = CivilDate("2026-10-12")
+            // From Monday 2026-09-21 on the shipped 2026 calendar (Mid-Autumn 25–27 September and
+            // National Day 1–7 October off, Saturday 10 October worked): 22–24, 28–30, 8, 9, Sat 10,
+            // 12–16, 19.
+            let due = CivilDate("2026-10-19")
             let claims = try await PointsClaim.query(on: ctx.app.db).all()
             XCTAssertEqual(claims.first { $0.item == "education" }?.dueDate, due)
             let insurance = try XCTUnwrap(claims.first { $0.item == "socialInsuranceMonths" })

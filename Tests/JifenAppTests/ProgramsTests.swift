@@ -239,8 +239,9 @@ final class ProgramsTests: XCTestCase {
             let filed = try await publicBrowser.post("/publicity/2026-grade1/1/objections", ["name": "钱先生", "phone": "13900000002", "number": numberOf["钱多多"]!, "text": "社保月数漏算，应为 95 分"])
             XCTAssertEqual(filed.status, .seeOther)
             let objection = try await Objection.query(on: ctx.app.db).first()!
-            // 15 working days from Thursday 2026-10-01 (no 2026 calendar: weekends only): 2, 5–9, 12–16, 19–22.
-            XCTAssertEqual(objection.dueDate, CivilDate("2026-10-22"))
+            // 15 working days from Thursday 2026-10-01 on the shipped 2026 calendar: (1–7 off), 8, 9,
+            // Saturday 10 (worked), 12–16, 19–23, 26, 27.
+            XCTAssertEqual(objection.dueDate, CivilDate("2026-10-27"))
             // Finalizing with the objection open is refused.
             try await admin.get("/publicity/2026-grade1/1")
             let tooSoon = try await admin.post("/programs/2026-grade1/rounds/1/finalize", [:])

@@ -79,8 +79,9 @@ final class ResidenceTests: XCTestCase {
             XCTAssertEqual(issued.status, .issued)
             XCTAssertEqual(issued.orderedSteps.map(\.step), [.submitted, .accepted, .inProduction, .ready, .issued])
             XCTAssertEqual(issued.orderedSteps.map(\.day), Array(repeating: ShanghaiDate.today(ctx.clock.now), count: 5))
-            // 15 working days from Monday 2026-09-21 (no 2026 holiday calendar shipped: weekends only).
-            XCTAssertEqual(issued.productionDue, CivilDate("2026-10-12"))
+            // 15 working days from Monday 2026-09-21 on the shipped 2026 calendar: 22–24 (Mid-Autumn
+            // 25–27 off), 28–30, (National Day 1–7 off), 8, 9, Saturday 10 (worked), 12–16, 19.
+            XCTAssertEqual(issued.productionDue, CivilDate("2026-10-19"))
             let mine = try await citizen.get("/me/residence")
             XCTAssertTrue(mine.body.contains("已发放"))
             XCTAssertTrue(mine.body.contains("有效期至 2027-09-20"))
@@ -217,13 +218,16 @@ final class CalendarAdminTests: XCTestCase {
             XCTAssertEqual(refused.status, .badRequest)
             XCTAssertTrue(refused.body.contains("行 3"))
             XCTAssertTrue(refused.body.contains("2026.holidays[0]"))
-            // MUT: the 2026 National Day week
+            let req = Request(application: ctx.app, on: ctx.app.eventLoopGroup.next())
+            let shipped = try await req.workingCalendar()
+            XCTAssertTrue(shipped.isWorkingDay(CivilDate("2026-10-08")!), "the shipped 2026 ends National Day on the 7th")
+            // MUT: a city's own 2026 National Day week replaces the shipped one
             let saved = try await admin.post("/admin/calendar", ["yaml": "2026:\n  holidays:\n    - {from: 2026-10-01, to: 2026-10-08}\n  workdays: [2026-09-27, 2026-10-10]\n"])
             XCTAssertEqual(saved.status, .seeOther)
-            let req = Request(application: ctx.app, on: ctx.app.eventLoopGroup.next())
             let merged = try await req.workingCalendar()
             XCTAssertTrue(merged.knows(2026))
-            XCTAssertFalse(merged.isWorkingDay(CivilDate("2026-10-05")!))
+            XCTAssertFalse(merged.isWorkingDay(CivilDate("2026-10-08")!), "the entered year wins over the shipped one")
+            XCTAssertFalse(merged.isWorkingDay(CivilDate("2026-09-20")!), "the shipped adjusted Sunday is gone")
             XCTAssertTrue(merged.isWorkingDay(CivilDate("2026-09-27")!), "a Sunday worked")
             // 15 working days from Monday 2026-09-21: 22–25, Sun 27, 28–30, (1–8 off), 9, Sat 10, 12–16.
             let due = merged.adding(workingDays: 15, to: CivilDate("2026-09-21")!)

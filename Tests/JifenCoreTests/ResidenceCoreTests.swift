@@ -85,12 +85,29 @@ final class WorkingCalendarTests: XCTestCase {
         XCTAssertEqual(calendar.adding(workingDays: 15, to: d("2025-01-27")).date, d("2025-02-24"))
     }
 
+    /// The shipped 2026 (State Council notice of 2025-11-04): 春节 15–23 February, with Saturday
+    /// 14 and Saturday 28 February worked.
+    func testTheSpringFestivalOf2026() {
+        XCTAssertTrue(calendar.knows(2026))
+        XCTAssertTrue(calendar.isWorkingDay(d("2026-02-14")), "Saturday 14 February is worked")
+        XCTAssertFalse(calendar.isWorkingDay(d("2026-02-16")), "a Monday inside the holiday")
+        XCTAssertFalse(calendar.isWorkingDay(d("2026-02-23")))
+        // Friday 13 February + 3 working days: Saturday 14, then nothing until Tuesday 24, Wednesday 25.
+        // Counting weekends only would give Wednesday 18 February.
+        let due = calendar.adding(workingDays: 3, to: d("2026-02-13"))
+        XCTAssertEqual(due.date, d("2026-02-25"))
+        XCTAssertTrue(due.isCertain)
+        // 15 working days from Monday 9 February (a points claim sent that day): 10–13, Sat 14,
+        // 24–27, Sat 28, 2–6 March.
+        XCTAssertEqual(calendar.adding(workingDays: 15, to: d("2026-02-09")).date, d("2026-03-06"))
+    }
+
     func testAYearWithoutACalendarUsesWeekendsAndSaysSo() {
-        let due = calendar.adding(workingDays: 7, to: d("2025-12-26"))
-        XCTAssertEqual(due.guessedYears, [2026])
+        let due = calendar.adding(workingDays: 7, to: d("2026-12-28"))
+        XCTAssertEqual(due.guessedYears, [2027])
         XCTAssertFalse(due.isCertain)
-        // 2026-01-01 counts as a working day when no 2026 calendar is entered.
-        XCTAssertEqual(due.date, d("2026-01-06"))
+        // 2027-01-01 counts as a working day when no 2027 calendar is entered.
+        XCTAssertEqual(due.date, d("2027-01-06"))
     }
 
     func testABrokenCalendarIsRefusedWithLineAndField() {

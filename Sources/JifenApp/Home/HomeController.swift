@@ -25,6 +25,8 @@ enum HomeController {
         let childrenHeading: String?
         /// A citizen's four affairs with the next step of each.
         let glance: [CitizenGlance.Card]
+        /// What needs the user's attention before it becomes a problem (e.g. next year's calendar).
+        let warnings: [Link]
     }
 
     /// The figures and links of one user's home page: its own function so a test can call it
@@ -36,6 +38,7 @@ enum HomeController {
         var children: [Link] = []
         var childrenHeading: String?
         var glance: [CitizenGlance.Card] = []
+        var warnings: [Link] = []
 
         if let scope = user.scope {
             let here = try await Jurisdiction.find(code: scope.rawValue, on: db)
@@ -63,6 +66,9 @@ enum HomeController {
             links.append(Link(label: req.text("nav_audit"), href: SiteRoute.audit.path))
             let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now)).count()
             cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: SiteRoute.pointsReview.path + "?show=overdue"))
+            if let year = try await missingCalendarYear(req) {
+                warnings.append(Link(label: req.text("home_warning_calendar", ["year": String(year)]), href: SiteRoute.calendar.path))
+            }
         case .auditor:
             let since = req.now.addingTimeInterval(-24 * 3600)
             let changes = try await AuditEntry.query(on: db).filter(\.$at > since).count()
@@ -94,8 +100,18 @@ enum HomeController {
             greeting: req.text("home_greeting", ["name": user.displayName]),
             intro: req.text("home_intro_" + user.role.rawValue),
             place: user.jurisdictionName,
-            cards: cards, links: links, children: children, childrenHeading: childrenHeading, glance: glance
+            cards: cards, links: links, children: children, childrenHeading: childrenHeading, glance: glance,
+            warnings: warnings
         )
+    }
+
+    /// Next year, when it is November or December in Shanghai and the working calendar (shipped or
+    /// entered) has no entry for next year: every working-day deadline then would count weekends only.
+    static func missingCalendarYear(_ req: Request) async throws -> Int? {
+        let today = ShanghaiDate.today(req.now)
+        guard today.month >= 11 else { return nil }
+        let calendar = try await req.workingCalendar()
+        return calendar.years[today.year + 1] == nil ? today.year + 1 : nil
     }
 
     /// Claimed items waiting for a department (all departments when nil).
