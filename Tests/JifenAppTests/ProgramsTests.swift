@@ -45,23 +45,14 @@ func residenceAndPoints(_ ctx: TestContext, resident: Resident, points: Int64) a
 /// set up directly, with its quotas entered by the education bureau from `quotas` (CSV rows
 /// after the header: code, name, town, seats).
 @discardableResult
-func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceYears: Int = 1, quotas: String) async throws -> Program {
-    let program = Program()
-    program.createdAt = ctx.clock.now
-    program.code = code
-    program.year = 2026
-    program.kind = .grade1
-    program.title = "2026年积分入学（\(code)）"
-    program.opens = CivilDate("2026-09-01")!
-    program.closes = CivilDate("2026-09-30")!
+func makeGrade1(_ ctx: TestContext, code: String, maxChoices: Int, minResidenceMonths: Int = 12, quotas: String,
+                configure: (Program) -> Void = { _ in }) async throws -> Program {
+    let program = Program(code: code, year: 2026, kind: .grade1, title: "2026年积分入学（\(code)）", opens: CivilDate("2026-09-01")!,
+                          closes: CivilDate("2026-09-30")!, ageCutoff: CivilDate("2026-08-31")!, by: "admin", at: ctx.clock.now)
     program.maxChoices = maxChoices
-    program.minResidenceYears = minResidenceYears
+    program.minResidenceMonths = minResidenceMonths
     program.requirePermit = true
-    program.childAgeMin = 6
-    program.childAgeMax = 6
-    program.ageCutoff = CivilDate("2026-08-31")!
-    program.tiebreak = []
-    program.createdBy = "admin"
+    configure(program)
     try await program.create(on: ctx.app.db)
     let edu = try await ctx.signedIn("edu")
     try await edu.get("/programs/\(code)")
@@ -97,7 +88,7 @@ final class ProgramsTests: XCTestCase {
             let admin = try await ctx.signedIn("admin")
             try await admin.get("/programs/new")
             var form = ["code": "2026-grade1", "title": "", "kind": "grade1", "year": "2026", "opens": "2026-09-01", "closes": "2026-09-30",
-                        "maxChoices": "3", "minResidenceYears": "1", "requirePermit": "on", "ageCutoff": "2026-08-31", "tiebreak": "socialSecurity,residence"]
+                        "maxChoices": "3", "minResidence": "1年", "requirePermit": "on", "ageCutoff": "2026-08-31", "tiebreak": "socialSecurity,residence"]
             let missing = try await admin.post("/programs", form)
             XCTAssertEqual(missing.status, .badRequest)
             XCTAssertTrue(missing.body.contains("请填写项目名称"))
@@ -477,7 +468,7 @@ final class ProgramsTests: XCTestCase {
         try await withApp(demo: true) { ctx in
             // setup: grade 1 asking for a permit and five years of residence; 李明 has lived
             // here since March 2023 and has no permit.
-            try await makeGrade1(ctx, code: "2026-grade1-en", maxChoices: 1, minResidenceYears: 5, quotas: "E1,实验小学,320582-01,3\n")
+            try await makeGrade1(ctx, code: "2026-grade1-en", maxChoices: 1, minResidenceMonths: 60, quotas: "E1,实验小学,320582-01,3\n")
             let (citizen, _) = try await makeApplicant(ctx)
             try await citizen.get("/me/residence")
             let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": Self.id("341202", "20200315", "221")])
@@ -492,7 +483,7 @@ final class ProgramsTests: XCTestCase {
             // validate
             XCTAssertEqual(refused.status, .badRequest)
             XCTAssertTrue(refused.body.contains("A valid residence permit is required."), "the permit, in English")
-            XCTAssertTrue(refused.body.contains("5 years of residence needed; you have 3."), "the years, in English")
+            XCTAssertTrue(refused.body.contains("5 years of residence needed; you have 3 years 6 months."), "the years, in English")
             XCTAssertFalse(refused.body.contains("需持有有效的居住证"), "no Chinese refusal on an English page")
             XCTAssertFalse(refused.body.contains("需合法居住满"))
         }
@@ -500,23 +491,11 @@ final class ProgramsTests: XCTestCase {
 
     func testAThresholdProgramQualifiesEveryoneAtTheLine() async throws {
         try await withApp(demo: true) { ctx in
-            let program = Program()
-            program.createdAt = ctx.clock.now
-            program.code = "2026-insurance"
-            program.year = 2026
-            program.kind = .childInsurance
-            program.title = "2026年积分入医"
-            program.opens = CivilDate("2026-09-01")!
-            program.closes = CivilDate("2026-09-30")!
-            program.maxChoices = 0
-            program.minResidenceYears = 1
+            let program = Program(code: "2026-insurance", year: 2026, kind: .childInsurance, title: "2026年积分入医", opens: CivilDate("2026-09-01")!,
+                                  closes: CivilDate("2026-09-30")!, ageCutoff: CivilDate("2026-09-30")!, by: "admin", at: ctx.clock.now)
+            program.minResidenceMonths = 12
             program.requirePermit = true
-            program.childAgeMin = 0
-            program.childAgeMax = 17
-            program.ageCutoff = CivilDate("2026-09-30")!
-            program.tiebreak = []
             program.threshold = 8_000
-            program.createdBy = "admin"
             try await program.create(on: ctx.app.db)
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
             for (n, points) in [Int64(90), 80, 70].enumerated() {

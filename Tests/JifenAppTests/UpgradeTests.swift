@@ -63,9 +63,9 @@ final class UpgradeTests: XCTestCase {
             try await sql.raw("SELECT id, payload, result FROM jobs").all(decoding: OldJob.self)
         }
         // The short lists it kept as joined text.
-        struct OldTiebreak: Decodable { let code: String; let tiebreak: String }
+        struct OldTiebreak: Decodable { let code: String; let tiebreak: String; let min_residence_years: Int }
         let oldTiebreaks = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
-            try await sql.raw("SELECT code, tiebreak FROM programs").all(decoding: OldTiebreak.self)
+            try await sql.raw("SELECT code, tiebreak, min_residence_years FROM programs").all(decoding: OldTiebreak.self)
         }
         struct OldValues: Decodable { let number: String; let tiebreak_values: String? }
         let oldValues = try await withSQLiteFile(directory + "/jifen.sqlite") { sql in
@@ -150,7 +150,12 @@ final class UpgradeTests: XCTestCase {
             for old in oldTiebreaks {
                 let program = try await Program.query(on: app.db).filter(\.$code == old.code).first()
                 XCTAssertEqual(program?.tiebreak, old.tiebreak.split(separator: ",").map(String.init))
+                // Years of residence became months; the quotas stay due 30 days before the deadline.
+                XCTAssertEqual(program?.minResidenceMonths, old.min_residence_years * 12, old.code)
+                XCTAssertEqual(program?.rules.quotaTiming, .beforeDeadline(days: 30), old.code)
+                XCTAssertEqual(program?.spouses, .either, old.code)
             }
+            XCTAssertTrue(oldTiebreaks.contains { $0.min_residence_years > 0 }, "the fixture has a residence condition")
             XCTAssertGreaterThan(oldValues.filter { $0.tiebreak_values != nil }.count, 300, "the fixture has frozen tie-break points")
             let frozen = Dictionary(uniqueKeysWithValues: try await ServiceApplication.query(on: app.db).all().map { ($0.number, $0.tiebreakPoints) })
             for old in oldValues {

@@ -80,7 +80,7 @@ final class SurveyAndSimulationTests: XCTestCase {
             applicants.append(.init(id: String(format: "P%03d", n), name: "甲*", town: n % 2 == 0 ? "杨舍镇" : "塘桥镇", facts: facts,
                                     submittedAt: Instant(seconds: Int64(n) * 60), preferences: Array(prefs.prefix(2))))
         }
-        let result = PolicySimulation.run(applicants, seats: seats, current: current, draft: draft, tiebreakCategories: [], asOf: asOf)
+        let result = PolicySimulation.run(applicants, seats: seats, current: current, draft: draft, tiebreak: [], asOf: asOf)
 
         // The recount: totals from the evaluator, then sort and hand out seats here.
         func placement(_ standard: ScoringStandard) -> [String: String] {

@@ -238,23 +238,12 @@ enum DemoPrograms {
     }
 
     static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: CivilDate, closes: CivilDate, cutoff: CivilDate, now: Date) -> Program {
-        let p = Program()
+        let p = Program(code: code, year: year, kind: kind, title: title, opens: opens, closes: closes, ageCutoff: cutoff, by: "edu", at: now)
         p.id = UUID()
-        p.createdAt = now
-        p.code = code
-        p.year = year
-        p.kind = kind
-        p.title = title
-        p.opens = opens
-        p.closes = closes
         p.maxChoices = 3
-        p.minResidenceYears = 1
+        p.minResidenceMonths = 12
         p.requirePermit = true
-        p.childAgeMin = kind.defaultAges?.lowerBound
-        p.childAgeMax = kind.defaultAges?.upperBound
-        p.ageCutoff = cutoff
         p.tiebreak = ["socialSecurity", "residence"]
-        p.createdBy = "edu"
         return p
     }
 }

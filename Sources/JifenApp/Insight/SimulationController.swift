@@ -145,7 +145,7 @@ enum SimulationController {
         job.total = people.count + 1
         try await job.save(on: db)
         let asOf = program.closes
-        let r = PolicySimulation.run(people, seats: seats, current: current, draft: draft, tiebreakCategories: program.tiebreak, asOf: asOf)
+        let r = PolicySimulation.run(people, seats: seats, current: current, draft: draft, tiebreak: program.tiebreakKeys, asOf: asOf)
         let text = { (key: String) in app.catalog.text(key, .zh) }
         func person(_ p: PolicySimulation.Person) -> Report.Person {
             Report.Person(name: p.name, town: p.town, before: p.before.description, after: p.after.description,

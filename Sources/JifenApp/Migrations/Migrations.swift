@@ -69,4 +69,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 020 – a points history entry's details as data, worded by each page
         app.migrations.add(HistoryDetails())
     }
+    do { // Migration 021 – a program's conditions in months, its quota timing and who of a couple applies
+        app.migrations.add(ProgramConditions())
+    }
 }

@@ -19,30 +19,81 @@ final class Program: Model, @unchecked Sendable {
     @Field(key: "opens") var opens: CivilDate
     @Field(key: "closes") var closes: CivilDate
     @Field(key: "max_choices") var maxChoices: Int
-    @Field(key: "min_residence_years") var minResidenceYears: Int
+    /// Whole months of verified residence needed (a year is 12).
+    @Field(key: "min_residence_months") var minResidenceMonths: Int
     @Field(key: "require_permit") var requirePermit: Bool
+    /// Whole months the current permit must have been held.
+    @Field(key: "min_permit_months") var minPermitMonths: Int
     @OptionalField(key: "child_age_min") var childAgeMin: Int?
     @OptionalField(key: "child_age_max") var childAgeMax: Int?
     @Field(key: "age_cutoff") var ageCutoff: CivilDate
-    /// Category ids of the standard whose points break ties, in order (comma-separated).
-    /// The standard's categories whose subtotals break ties, in order.
+    /// The keys that break ties, in order, as `TieBreakKey` writes them (`socialSecurity`,
+    /// `basicStatus+innovation+socialService`, `time`).
     @Field(key: "tiebreak") var tiebreak: [String]
     /// Hundredths of a point; threshold programs only.
     @OptionalField(key: "threshold") var threshold: Int64?
     @OptionalField(key: "quota_published_at") var quotaPublishedAt: Date?
+    /// When the quotas are due: `quotaDays` before the deadline or before `allocates`, or by `quotaBy`.
+    @Enum(key: "quota_rule") var quotaRule: QuotaRule
+    @Field(key: "quota_days") var quotaDays: Int
+    @OptionalField(key: "quota_by") var quotaBy: CivilDate?
+    /// The day the service is planned to be allocated (the first round).
+    @OptionalField(key: "allocates") var allocates: CivilDate?
+    @Enum(key: "spouses") var spouses: ProgramRules.Spouses
     @Field(key: "created_by") var createdBy: String
 
     init() {}
 
+    /// A new program with the conditions a form leaves out: the child ages of its level, one
+    /// choice for schools, no residence or permit condition, no tie-break key, quotas due 30 days
+    /// before the deadline, either parent may apply. The caller sets what differs.
+    convenience init(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: CivilDate, closes: CivilDate,
+                     ageCutoff: CivilDate, by login: String, at now: Date) {
+        self.init()
+        self.createdAt = now
+        self.code = code
+        self.year = year
+        self.kind = kind
+        self.title = title
+        self.opens = opens
+        self.closes = closes
+        self.ageCutoff = ageCutoff
+        self.maxChoices = kind.isSchool ? 1 : 0
+        self.minResidenceMonths = 0
+        self.requirePermit = false
+        self.minPermitMonths = 0
+        self.childAgeMin = kind.defaultAges?.lowerBound
+        self.childAgeMax = kind.defaultAges?.upperBound
+        self.tiebreak = []
+        self.quotaRule = .beforeDeadline
+        self.quotaDays = 30
+        self.spouses = .either
+        self.createdBy = login
+    }
+
+    enum QuotaRule: String, Codable, Sendable, CaseIterable { case beforeDeadline, beforeAllocation, fixedDay }
+
+    var quotaTiming: ProgramRules.QuotaTiming {
+        switch quotaRule {
+        case .beforeDeadline: .beforeDeadline(days: quotaDays)
+        case .beforeAllocation: allocates.map { .beforeAllocation(days: quotaDays, allocates: $0) } ?? .beforeDeadline(days: quotaDays)
+        case .fixedDay: quotaBy.map { .by($0) } ?? .beforeDeadline(days: quotaDays)
+        }
+    }
+
+    var tiebreakKeys: [TieBreakKey] { TieBreakKey.stored(tiebreak) }
+
     var rules: ProgramRules {
         let ages: ClosedRange<Int>? = if let min = childAgeMin, let max = childAgeMax, min <= max { min...max } else { nil }
-        return ProgramRules(kind: kind, opens: opens, closes: closes, maxChoices: maxChoices, minResidenceYears: minResidenceYears,
-                            requirePermit: requirePermit, childAges: ages, ageCutoff: ageCutoff, threshold: threshold.map { Points(hundredths: $0) })
+        return ProgramRules(kind: kind, opens: opens, closes: closes, maxChoices: maxChoices, minResidenceMonths: minResidenceMonths,
+                            requirePermit: requirePermit, minPermitMonths: minPermitMonths, childAges: ages, ageCutoff: ageCutoff,
+                            threshold: threshold.map { Points(hundredths: $0) }, quotaTiming: quotaTiming, spouses: spouses)
     }
 
     var auditSnapshot: [String: String] {
         var s = ["code": code, "kind": kind.rawValue, "title": title, "opens": opens.description, "closes": closes.description, "maxChoices": String(maxChoices),
-                 "minResidenceYears": String(minResidenceYears), "requirePermit": String(requirePermit), "tiebreak": tiebreak.joined(separator: ",")]
+                 "minResidenceMonths": String(minResidenceMonths), "requirePermit": String(requirePermit), "minPermitMonths": String(minPermitMonths),
+                 "tiebreak": tiebreak.joined(separator: ","), "quotaDue": quotaTiming.due(closes: closes).description, "spouses": spouses.rawValue]
         if let threshold { s["threshold"] = Points(hundredths: threshold).description }
         return s
     }

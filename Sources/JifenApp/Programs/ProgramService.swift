@@ -25,17 +25,44 @@ struct ProgramService: WorkflowService {
 
     func facts(for resident: Resident, child: HouseholdMember?, program: Program, excluding own: ServiceApplication?) async throws -> ProgramRules.Applicant {
         let residentID = try resident.requireID()
-        let permit = try await ResidencePermit.query(on: db).filter(\.$resident.$id == residentID).filter(\.$status == .issued).all()
-            .contains { $0.validUntil.map { $0 >= today } ?? false }
+        let valid = try await ResidencePermit.query(on: db).filter(\.$resident.$id == residentID).filter(\.$status == .issued).with(\.$steps).all()
+            .filter { $0.validUntil.map { $0 >= today } ?? false }
+        // Held since the day the (earliest) valid permit was issued; endorsements keep it going.
+        let issued = valid.compactMap { $0.steps.first { $0.step == .issued }?.day }.min()
         let registrations = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == residentID).all()
-        let years = ResidenceTime.detail(registrations.map(\.period), asOf: today).years
+        let months = ResidenceTime.detail(registrations.map(\.period), asOf: today).months
         var taken = false
         if let child {
             let others = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$childHash == child.idHash).all()
             taken = others.contains { $0.id != own?.id }
         }
-        return ProgramRules.Applicant(hasValidPermit: permit, residenceYears: years, points: try await points(of: resident, for: program)?.total,
-                                      childBirth: child?.birthDate, childAlreadyApplied: taken)
+        var spouseApplied = false
+        if program.spouses != .either, let spouse = try await spouse(of: resident) {
+            spouseApplied = try await !applications(of: spouse, inServiceOf: program).isEmpty
+        }
+        return ProgramRules.Applicant(hasValidPermit: !valid.isEmpty, permitMonths: issued.map { ResidenceTime.months(from: $0, to: today) } ?? 0,
+                                      residenceMonths: months, points: try await points(of: resident, for: program)?.total,
+                                      childBirth: child?.birthDate, childAlreadyApplied: taken, spouseApplied: spouseApplied)
+    }
+
+    /// His spouse, found through the household: the resident he lists as spouse, or one who lists him.
+    func spouse(of resident: Resident) async throws -> Resident? {
+        let residentID = try resident.requireID()
+        if let listed = try await HouseholdMember.query(on: db).filter(\.$resident.$id == residentID).filter(\.$relation == .spouse).first(),
+           let spouse = try await Resident.query(on: db).filter(\.$idHash == listed.idHash).first() {
+            return spouse
+        }
+        guard let listing = try await HouseholdMember.query(on: db).filter(\.$relation == .spouse).filter(\.$idHash == resident.idHash).first() else { return nil }
+        return try await Resident.find(listing.$resident.id, on: db)
+    }
+
+    /// His applications this year to programs of the same service as `program` (the school levels
+    /// count as one service: one spouse applies for all the couple's children).
+    func applications(of resident: Resident, inServiceOf program: Program) async throws -> [ServiceApplication] {
+        let sameService = try await Program.query(on: db).filter(\.$year == program.year).all()
+            .filter { $0.kind == program.kind || ($0.kind.isSchool && program.kind.isSchool) }
+            .compactMap(\.id)
+        return try await ServiceApplication.query(on: db).filter(\.$resident.$id == resident.requireID()).filter(\.$program.$id ~~ sameService).all()
     }
 
     /// Why an application is refused: the program's rules, or a ranking of schools it does not offer.
@@ -56,7 +83,11 @@ struct ProgramService: WorkflowService {
             case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens, language)])
             case .closed(let closes): text("program_refused_closed", ["date": ShanghaiDate.long(closes, language)])
             case .noPermit: text("program_refused_permit")
-            case .residence(let needed, let has): text("program_refused_residence", ["needed": String(needed), "has": String(has)])
+            case .residence(let needed, let has):
+                text("program_refused_residence", ["needed": MonthsText.words(needed, english: language == .en), "has": MonthsText.words(has, english: language == .en)])
+            case .permitHeld(let needed, let has):
+                text("program_refused_permit_months", ["needed": MonthsText.words(needed, english: language == .en), "has": MonthsText.words(has, english: language == .en)])
+            case .spouseApplied: text("program_refused_spouse")
             case .noPoints: text("program_refused_points")
             case .belowThreshold(let needed, let has): text("program_refused_threshold", ["needed": needed.description, "has": has.description])
             case .noChild: text("program_refused_child")
@@ -128,10 +159,16 @@ struct ProgramService: WorkflowService {
         for application in applications where application.points == nil {
             var total = Points.zero
             var tiebreak: [Points] = []
-            if let (archive, frozen) = try await self.points(of: application.resident, for: program) {
+            var counted = try await self.points(of: application.resident, for: program)
+            // "Whose points count": the higher of the two spouses', when the program says so.
+            if program.spouses == .oneSpouseHigherPoints, let spouse = try await spouse(of: application.resident),
+               let theirs = try await self.points(of: spouse, for: program), theirs.total > (counted?.total ?? Points(hundredths: .min)) {
+                counted = theirs
+            }
+            if let (archive, frozen) = counted {
                 total = frozen
                 if !program.tiebreak.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive) {
-                    tiebreak = program.tiebreak.map { id in evaluation.categories.first { $0.id == id }?.points ?? .zero }
+                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
                 }
             }
             application.points = total.hundredths

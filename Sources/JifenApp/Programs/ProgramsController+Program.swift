@@ -47,22 +47,28 @@ extension ProgramsController {
         let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round).all()
         let towns = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
         var ruleLines: [String] = []
+        let english = req.language == .en
         if rules.requirePermit { ruleLines.append(req.text("program_rule_permit")) }
-        if rules.minResidenceYears > 0 { ruleLines.append(req.text("program_rule_residence", ["years": String(rules.minResidenceYears)])) }
+        if rules.requirePermit && rules.minPermitMonths > 0 {
+            ruleLines.append(req.text("program_rule_permit_months", ["months": MonthsText.words(rules.minPermitMonths, english: english)]))
+        }
+        if rules.minResidenceMonths > 0 { ruleLines.append(req.text("program_rule_residence", ["months": MonthsText.words(rules.minResidenceMonths, english: english)])) }
+        if rules.spouses != .either { ruleLines.append(req.text("program_rule_spouses_" + rules.spouses.rawValue)) }
         if let ages = rules.childAges { ruleLines.append(req.text("program_rule_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "date": ShanghaiDate.long(rules.ageCutoff)])) }
         if rules.kind.forChild { ruleLines.append(req.text("program_rule_one_child")) }
         if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }
         if rules.kind.isSchool {
             ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
             let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
-            let titles = program.tiebreak.map { id in standard?.category(id)?.title ?? id }
-            ruleLines.append(req.text("program_rule_order", ["tiebreak": titles.isEmpty ? "—" : titles.joined(separator: "、")]))
+            ruleLines.append(req.text("program_rule_order", ["tiebreak": tiebreakWords(program.tiebreakKeys, standard: standard, req)]))
         }
-        let quotaDue = rules.closes.adding(days: -30)
+        let quotaDue = rules.quotaDue
+        let quotaRule = req.text("program_quota_due_" + program.quotaRule.rawValue, ["days": String(program.quotaDays),
+                                                                                     "date": program.allocates.map { ShanghaiDate.long($0, req.language) } ?? ""])
         let content = PageContent(
             code: program.code, title: program.title, kind: req.text("program_kind_" + program.kind.rawValue), state: state(program, today: today(req), on: req),
             window: ShanghaiDate.long(rules.opens) + " – " + ShanghaiDate.long(rules.closes), rules: ruleLines,
-            timeline: [req.text("program_timeline_quota", ["date": ShanghaiDate.long(quotaDue)]),
+            timeline: [req.text("program_timeline_quota", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]),
                        req.text("program_timeline_apply", ["from": ShanghaiDate.long(rules.opens), "to": ShanghaiDate.long(rules.closes)]),
                        req.text("program_timeline_publicity")],
             quotaPublished: published,
@@ -82,9 +88,19 @@ extension ProgramsController {
             canRun: organiser && today(req) > rules.closes && (rounds.isEmpty || (rules.kind.isSchool && rounds.count == 1 && rounds[0].finalizedAt != nil)),
             runAction: SiteRoute.programRounds(program.code).path, runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
-            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue)]) : nil,
+            quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]) : nil,
             applicationsLink: SiteRoute.programApplications(program.code).path)
         return try await req.render("programs/program", title: "programs_title", content, status: status)
+    }
+
+    /// `基本状况＋创新创业＋社会服务的合计分，再比社会保险` in the reader's words; the application time always ends it.
+    static func tiebreakWords(_ keys: [TieBreakKey], standard: ScoringStandard?, _ req: Request) -> String {
+        let words = keys.compactMap { key -> String? in
+            guard case .sum(let ids) = key else { return nil }
+            let titles = ids.map { standard?.category($0)?.title ?? $0 }
+            return titles.count == 1 ? titles[0] : req.text("program_tiebreak_sum", ["categories": titles.joined(separator: req.language == .en ? " + " : "＋")])
+        }
+        return words.isEmpty ? "—" : words.joined(separator: req.language == .en ? ", then " : "，再比")
     }
 
     // MARK: quotas

@@ -65,13 +65,15 @@ enum ProgramsController {
 
     struct NewContent: Encodable { let form: FormState; let fields: [FormField]; let action: String }
 
-    static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidenceYears", "requirePermit", "ageMin", "ageMax", "ageCutoff", "tiebreak", "threshold"]
+    static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidence", "requirePermit", "minPermit", "ageMin", "ageMax",
+                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses"]
 
     static func newPage(_ req: Request) async throws -> Response {
         let year = today(req).year + (today(req).month >= 9 ? 1 : 0)
         let form = FormState(fields: fields, values: ["year": String(year), "opens": "\(year)-03-01", "closes": "\(year)-05-30", "maxChoices": "5",
-                                                      "minResidenceYears": "1", "requirePermit": "on", "ageCutoff": "\(year)-08-31", "kind": "grade1",
-                                                      "tiebreak": "socialSecurity,residence"])
+                                                      "minResidence": "1年", "requirePermit": "on", "ageCutoff": "\(year)-08-31", "kind": "grade1",
+                                                      "tiebreak": "socialSecurity,residence", "quotaRule": "beforeDeadline", "quotaDays": "30",
+                                                      "spouses": "either"])
         return try await renderNew(req, form: form, status: .ok)
     }
 
@@ -87,13 +89,19 @@ enum ProgramsController {
             form.field("opens", label("opens"), .date),
             form.field("closes", label("closes"), .date),
             form.field("maxChoices", label("maxChoices"), .number),
-            form.field("minResidenceYears", label("minResidenceYears"), .number),
+            form.field("minResidence", label("minResidence"), hint: req.text("program_months_hint"), maxLength: 20),
             form.field("requirePermit", label("requirePermit"), .checkbox),
+            form.field("minPermit", label("minPermit"), hint: req.text("program_months_hint"), maxLength: 20),
             form.field("ageMin", label("ageMin"), .number, hint: req.text("program_age_hint")),
             form.field("ageMax", label("ageMax"), .number),
             form.field("ageCutoff", label("ageCutoff"), .date),
             form.field("tiebreak", label("tiebreak"), hint: req.text("program_tiebreak_hint") + " " + categories),
             form.field("threshold", label("threshold"), .decimal, hint: req.text("program_threshold_hint")),
+            form.field("quotaRule", label("quotaRule"), .select, options: Program.QuotaRule.allCases.map { ($0.rawValue, req.text("program_quota_rule_" + $0.rawValue)) }),
+            form.field("quotaDays", label("quotaDays"), .number),
+            form.field("allocates", label("allocates"), .date),
+            form.field("quotaBy", label("quotaBy"), .date),
+            form.field("spouses", label("spouses"), .select, options: ProgramRules.Spouses.allCases.map { ($0.rawValue, req.text("program_spouses_" + $0.rawValue)) }),
         ]
         let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
         return try await req.render("programs/program-new", title: "program_new_title", content, status: status)
@@ -117,7 +125,7 @@ enum ProgramsController {
         let year = Int(values["year"]!)
         if year == nil || !(2000...2100).contains(year!) { form.fail("year", req.text("program_number", ["field": req.text("field_program_year")])) }
         var dates: [String: CivilDate] = [:]
-        for f in ["opens", "closes", "ageCutoff"] where !values[f]!.isEmpty {
+        for f in ["opens", "closes", "ageCutoff", "allocates", "quotaBy"] where !values[f]!.isEmpty {
             if let d = CivilDate(values[f]!) { dates[f] = d } else { form.fail(f, req.text("problem_date", ["field": req.text("field_program_" + f)])) }
         }
         if let o = dates["opens"], let c = dates["closes"], c < o { form.fail("closes", req.text("program_closes_before")) }
@@ -130,7 +138,27 @@ enum ProgramsController {
             return n
         }
         let maxChoices = int("maxChoices", 1...20, default: 1)
-        let minYears = int("minResidenceYears", 0...20, default: 0)
+        func months(_ f: String) -> Int {
+            if values[f]!.isEmpty { return 0 }
+            guard let n = MonthsText.parse(values[f]!), n <= 240 else {
+                form.fail(f, req.text("program_months_invalid", ["field": req.text("field_program_" + f)]))
+                return 0
+            }
+            return n
+        }
+        let minResidence = months("minResidence"), minPermit = months("minPermit")
+        let quotaDays = int("quotaDays", 0...365, default: 30)
+        let quotaRule = Program.QuotaRule(rawValue: values["quotaRule"]!.isEmpty ? "beforeDeadline" : values["quotaRule"]!)
+        if quotaRule == nil { form.fail("quotaRule", req.text("problem_choose", ["field": req.text("field_program_quotaRule")])) }
+        if quotaRule == .beforeAllocation, dates["allocates"] == nil, form.errors["allocates"] == nil {
+            form.fail("allocates", req.text("problem_required", ["field": req.text("field_program_allocates")]))
+        }
+        if quotaRule == .fixedDay, dates["quotaBy"] == nil, form.errors["quotaBy"] == nil {
+            form.fail("quotaBy", req.text("problem_required", ["field": req.text("field_program_quotaBy")]))
+        }
+        if let a = dates["allocates"], let c = dates["closes"], a <= c { form.fail("allocates", req.text("program_allocates_before")) }
+        let spouses = ProgramRules.Spouses(rawValue: values["spouses"]!.isEmpty ? "either" : values["spouses"]!)
+        if spouses == nil { form.fail("spouses", req.text("problem_choose", ["field": req.text("field_program_spouses")])) }
         let ageMin = int("ageMin", 0...18, default: kind?.defaultAges?.lowerBound)
         let ageMax = int("ageMax", 0...18, default: kind?.defaultAges?.upperBound)
         var threshold: Points?
@@ -139,35 +167,44 @@ enum ProgramsController {
         }
         if let kind, !kind.isSchool, threshold == nil, form.errors["threshold"] == nil { form.fail("threshold", req.text("program_threshold_needed")) }
         let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
-        let tiebreak = values["tiebreak"]!.split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map(String.init)
-        if let standard, let unknown = tiebreak.first(where: { standard.category($0) == nil }) {
-            form.fail("tiebreak", req.text("program_unknown_category", ["id": unknown]))
+        var tiebreak: [TieBreakKey] = []
+        switch TieBreakKey.parse(values["tiebreak"]!, categories: standard.map { Set($0.categories.map(\.id)) }) {
+        case .success(let keys): tiebreak = keys
+        case .failure(let problem): form.fail("tiebreak", tiebreakWords(problem, req))
         }
-        guard form.isValid, let kind, let year, let opens = dates["opens"], let closes = dates["closes"], let cutoff = dates["ageCutoff"] else {
+        guard form.isValid, let kind, let year, let opens = dates["opens"], let closes = dates["closes"], let cutoff = dates["ageCutoff"],
+              let quotaRule, let spouses else {
             return try await renderNew(req, form: form, status: .badRequest)
         }
-        let program = Program()
-        program.createdAt = req.now
-        program.code = code
-        program.year = year
-        program.kind = kind
-        program.title = values["title"]!
-        program.opens = opens
-        program.closes = closes
+        let program = Program(code: code, year: year, kind: kind, title: values["title"]!, opens: opens, closes: closes, ageCutoff: cutoff,
+                              by: req.actor.login, at: req.now)
         program.maxChoices = kind.isSchool ? (maxChoices ?? 1) : 0
-        program.minResidenceYears = minYears ?? 0
+        program.minResidenceMonths = minResidence
         program.requirePermit = values["requirePermit"] == "on" || values["requirePermit"] == "true"
+        program.minPermitMonths = program.requirePermit ? minPermit : 0
         program.childAgeMin = kind.forChild ? ageMin : nil
         program.childAgeMax = kind.forChild ? ageMax : nil
-        program.ageCutoff = cutoff
-        program.tiebreak = tiebreak
+        program.tiebreak = tiebreak.map(\.description)
         program.threshold = threshold?.hundredths
-        program.createdBy = req.actor.login
+        program.quotaRule = quotaRule
+        program.quotaDays = quotaDays ?? 30
+        program.allocates = dates["allocates"]
+        program.quotaBy = dates["quotaBy"]
+        program.spouses = spouses
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await program.create(on: db)
             try await Audit.record("create", entity: "program", id: program.code, after: program.auditSnapshot, by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.program(program.code).path)
+    }
+
+    static func tiebreakWords(_ problem: TieBreakKey.Problem, _ req: Request) -> String {
+        switch problem {
+        case .unknownCategory(let id): req.text("program_unknown_category", ["id": id])
+        case .emptyTerm(let key): req.text("program_tiebreak_empty", ["key": key])
+        case .timeNotLast: req.text("program_tiebreak_time_last")
+        case .repeatedCategory(let id): req.text("program_tiebreak_repeated", ["id": id])
+        }
     }
 }

@@ -32,48 +32,97 @@ public struct ProgramRules: Sendable, Equatable {
         }
     }
 
+    /// When the seats (学位数) must be published, as the jurisdiction's rules say.
+    public enum QuotaTiming: Sendable, Equatable {
+        /// N days before the application deadline.
+        case beforeDeadline(days: Int)
+        /// N days before the service is allocated (seed 004 art. 8: "提前30天"), on `allocates`.
+        case beforeAllocation(days: Int, allocates: CivilDate)
+        /// By a fixed day (seed 000 art. 16: "于5月中旬", before a 30 May deadline).
+        case by(CivilDate)
+
+        /// The last day the quotas may be published for a window closing on `closes`.
+        public func due(closes: CivilDate) -> CivilDate {
+            switch self {
+            case .beforeDeadline(let days): closes.adding(days: -days)
+            case .beforeAllocation(let days, let allocates): allocates.adding(days: -days)
+            case .by(let day): day
+            }
+        }
+    }
+
+    /// Who of a married couple may apply (seed 000 塘桥 "夫妻双方不管有多少子女，只能由其中一方申请";
+    /// seed 004 art. 16 "已婚的只取夫妻一方的积分").
+    public enum Spouses: String, Sendable, Equatable, CaseIterable, Codable {
+        /// Either parent may apply; only the same child cannot be named twice.
+        case either
+        /// One spouse applies for all the couple's children that year; his own points count.
+        case oneSpouse
+        /// One spouse applies for all the couple's children; the higher of the two spouses' points count.
+        case oneSpouseHigherPoints
+    }
+
     public var kind: Kind
     public var opens, closes: CivilDate
     /// How many schools an applicant may rank (1 reproduces today's single-school practice).
     public var maxChoices: Int
-    /// Whole years of verified residence needed on the closing day.
-    public var minResidenceYears: Int
+    /// Whole months of verified residence needed on the day of application (a year is 12).
+    public var minResidenceMonths: Int
     public var requirePermit: Bool
+    /// Whole months the current residence permit must have been held (0: any valid permit).
+    public var minPermitMonths: Int
     public var childAges: ClosedRange<Int>?
     /// The day the child's age is counted on (e.g. 31 August of the year).
     public var ageCutoff: CivilDate
     /// Threshold programs: the points one needs (everyone at or above qualifies).
     public var threshold: Points?
+    public var quotaTiming: QuotaTiming
+    public var spouses: Spouses
 
-    public init(kind: Kind, opens: CivilDate, closes: CivilDate, maxChoices: Int, minResidenceYears: Int, requirePermit: Bool,
-                childAges: ClosedRange<Int>?, ageCutoff: CivilDate, threshold: Points?) {
+    public init(kind: Kind, opens: CivilDate, closes: CivilDate, maxChoices: Int, minResidenceMonths: Int, requirePermit: Bool,
+                minPermitMonths: Int = 0, childAges: ClosedRange<Int>?, ageCutoff: CivilDate, threshold: Points?,
+                quotaTiming: QuotaTiming = .beforeDeadline(days: 30), spouses: Spouses = .either) {
         self.kind = kind
         self.opens = opens
         self.closes = closes
         self.maxChoices = maxChoices
-        self.minResidenceYears = minResidenceYears
+        self.minResidenceMonths = minResidenceMonths
         self.requirePermit = requirePermit
+        self.minPermitMonths = minPermitMonths
         self.childAges = childAges
         self.ageCutoff = ageCutoff
         self.threshold = threshold
+        self.quotaTiming = quotaTiming
+        self.spouses = spouses
     }
+
+    /// The last day the quotas may be published.
+    public var quotaDue: CivilDate { quotaTiming.due(closes: closes) }
 
     /// What is checked when someone applies.
     public struct Applicant: Sendable, Equatable {
         public var hasValidPermit: Bool
-        public var residenceYears: Int
+        /// Whole months the current permit has been held (0 without one).
+        public var permitMonths: Int
+        /// Whole months of verified residence (`ResidenceTime.Detail.months`).
+        public var residenceMonths: Int
         /// Points valid for the program's year, nil when he has none.
         public var points: Points?
         public var childBirth: CivilDate?
         /// Another application (his or his spouse's) already names this child.
         public var childAlreadyApplied: Bool
+        /// His spouse has applied to a program of this service this year (only one spouse may).
+        public var spouseApplied: Bool
 
-        public init(hasValidPermit: Bool, residenceYears: Int, points: Points?, childBirth: CivilDate?, childAlreadyApplied: Bool) {
+        public init(hasValidPermit: Bool, permitMonths: Int = 0, residenceMonths: Int, points: Points?, childBirth: CivilDate?,
+                    childAlreadyApplied: Bool, spouseApplied: Bool = false) {
             self.hasValidPermit = hasValidPermit
-            self.residenceYears = residenceYears
+            self.permitMonths = permitMonths
+            self.residenceMonths = residenceMonths
             self.points = points
             self.childBirth = childBirth
             self.childAlreadyApplied = childAlreadyApplied
+            self.spouseApplied = spouseApplied
         }
     }
 
@@ -81,7 +130,9 @@ public struct ProgramRules: Sendable, Equatable {
         case notOpenYet(opens: CivilDate)
         case closed(closes: CivilDate)
         case noPermit
-        case residence(needed: Int, has: Int)
+        case permitHeld(neededMonths: Int, hasMonths: Int)
+        case residence(neededMonths: Int, hasMonths: Int)
+        case spouseApplied
         case noPoints
         case belowThreshold(needed: Points, has: Points)
         case noChild
@@ -97,7 +148,10 @@ public struct ProgramRules: Sendable, Equatable {
         if date < opens { refusals.append(.notOpenYet(opens: opens)) }
         if date > closes { refusals.append(.closed(closes: closes)) }
         if requirePermit && !a.hasValidPermit { refusals.append(.noPermit) }
-        if a.residenceYears < minResidenceYears { refusals.append(.residence(needed: minResidenceYears, has: a.residenceYears)) }
+        if requirePermit && a.hasValidPermit && a.permitMonths < minPermitMonths {
+            refusals.append(.permitHeld(neededMonths: minPermitMonths, hasMonths: a.permitMonths))
+        }
+        if a.residenceMonths < minResidenceMonths { refusals.append(.residence(neededMonths: minResidenceMonths, hasMonths: a.residenceMonths)) }
         if let threshold {
             if let points = a.points, points < threshold { refusals.append(.belowThreshold(needed: threshold, has: points)) }
             else if a.points == nil { refusals.append(.noPoints) }
@@ -113,10 +167,42 @@ public struct ProgramRules: Sendable, Equatable {
             }
             if a.childAlreadyApplied { refusals.append(.childAlreadyApplied) }
         }
+        if spouses != .either && a.spouseApplied { refusals.append(.spouseApplied) }
         if kind.isSchool {
             if choices == 0 { refusals.append(.noChoice) }
             if choices > maxChoices { refusals.append(.tooManyChoices(max: maxChoices)) }
         }
         return refusals
+    }
+}
+
+/// A length of time written in months, with years as a shorthand: `6个月`, `6 months`, `半年`,
+/// `1年`, `2 years`, or a bare number of years (`1`).
+public enum MonthsText {
+    public static func parse(_ text: String) -> Int? {
+        var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.isEmpty { return nil }
+        if t == "半年" || t == "half a year" { return 6 }
+        for suffix in ["个月", "月", " months", "months", " month", "month"] where t.hasSuffix(suffix) {
+            t = String(t.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            guard let n = Int(t), n >= 0 else { return nil }
+            return n
+        }
+        for suffix in ["年", " years", "years", " year", "year"] where t.hasSuffix(suffix) {
+            t = String(t.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            break
+        }
+        guard let years = Int(t), years >= 0, years <= 100 else { return nil }
+        return years * 12
+    }
+
+    /// `6个月`, `1年`, `3年6个月` / `6 months`, `1 year`, `3 years 6 months`.
+    public static func words(_ months: Int, english: Bool) -> String {
+        let years = months / 12, rest = months % 12
+        func y() -> String { english ? "\(years) year" + (years == 1 ? "" : "s") : "\(years)年" }
+        func m() -> String { english ? "\(rest) month" + (rest == 1 ? "" : "s") : "\(rest)个月" }
+        if years == 0 { return m() }
+        if rest == 0 { return y() }
+        return english ? y() + " " + m() : y() + m()
     }
 }

@@ -22,9 +22,12 @@ public enum ResidenceTime {
         public var years: Int
         /// Whole months of the period still going on at the as-of date (0 if none).
         public var currentMonths: Int
+        /// Whole calendar months of verified residence, summed over the counted stretches (a
+        /// stretch from 21 March still going on is 6 months on 21 September, 5 on 20 September).
+        public var months: Int
 
         public static func == (a: Self, b: Self) -> Bool {
-            a.days == b.days && a.years == b.years && a.currentMonths == b.currentMonths
+            a.days == b.days && a.years == b.years && a.currentMonths == b.currentMonths && a.months == b.months
                 && a.counted.map(\.from) == b.counted.map(\.from) && a.counted.map(\.to) == b.counted.map(\.to)
         }
     }
@@ -50,7 +53,9 @@ public enum ResidenceTime {
             let start = merged.first { $0.from <= ongoing && ongoing <= $0.to }?.from ?? ongoing
             currentMonths = months(from: start, to: asOf)
         }
-        return Detail(counted: merged, days: days, years: days / 365, currentMonths: currentMonths)
+        // A stretch that ended counts its last day in full; one reaching the as-of date counts to it.
+        let months = merged.reduce(0) { $0 + Self.months(from: $1.from, to: $1.to == asOf ? asOf : $1.to.next) }
+        return Detail(counted: merged, days: days, years: days / 365, currentMonths: currentMonths, months: months)
     }
 
     /// Whole calendar months from `start` to `end` (1 March → 31 August is 5, → 1 September is 6).

@@ -56,9 +56,9 @@ public enum PolicySimulation {
     }
 
     /// Scores everyone under both standards (as of `asOf`), allocates both ways with the same
-    /// seats and tie-break categories, and compares.
+    /// seats and tie-break keys, and compares.
     public static func run(_ applicants: [Applicant], seats: [String: Int], current: ScoringStandard, draft: ScoringStandard,
-                           tiebreakCategories: [String], asOf: CivilDate, bandWidth: Int = 20,
+                           tiebreak keys: [TieBreakKey], asOf: CivilDate, bandWidth: Int = 20,
                            progress: (Int, Int) -> Void = { _, _ in }) -> Result {
         let before = Evaluator(current), after = Evaluator(draft)
         var scoredBefore: [Evaluator.Evaluation] = [], scoredAfter: [Evaluator.Evaluation] = []
@@ -75,7 +75,7 @@ public enum PolicySimulation {
             let schools = seats.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             var x = AllocationInstance(schools: schools, seats: schools.map { seats[$0]! })
             for (a, e) in zip(applicants, scored) {
-                let tiebreak = tiebreakCategories.map { id in e.categories.first { $0.id == id }?.points ?? .zero }
+                let tiebreak = TieBreakKey.values(keys, in: e.categories)
                 x.append(id: a.id, points: Double(e.total.hundredths) / 100, pointsText: e.total.description,
                          tiebreak: tiebreak.map { Double($0.hundredths) / 100 }, submittedAt: a.submittedAt, preferences: a.preferences)
             }

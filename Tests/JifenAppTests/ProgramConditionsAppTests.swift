@@ -1,0 +1,129 @@
+import Fluent
+@testable import JifenApp
+import JifenCore
+import XCTVapor
+
+/// A program's conditions as the jurisdiction writes them, through the service and the pages.
+final class ProgramConditionsAppTests: XCTestCase {
+    func id(_ region: String, _ birth: String, _ seq: String) -> String { ProgramsTests.id(region, birth, seq) }
+
+    /// "合法居住半年以上（含半年）": registered from 22 March, he is refused on 21 September (5
+    /// months, said in months) and accepted the next day (6 months).
+    func testAHalfYearConditionRefusesAtFiveMonthsAndAcceptsAtSix() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = try await makeGrade1(ctx, code: "2026-half-year", maxChoices: 1, minResidenceMonths: 6, quotas: "H1,城北小学,320582-01,5\n")
+            let (parent, child) = try await makeParent(ctx, name: "钱半年", idNumber: id("341202", "19900101", "111"), points: 60,
+                                                       child: (name: "钱小", id: id("341202", "20200315", "121")))
+            try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$resident.$id == parent.requireID()).delete()
+            try await verifiedRegistration(ctx, of: parent, address: "城北社区2幢", from: "2026-03-22")
+            func service() -> ProgramService {
+                ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "test", address: nil), logger: ctx.app.logger)
+            }
+            // MUT: 21 September, 5 whole months
+            guard case .refused(let refusals) = try await service().apply(resident: parent, child: child, program: program, schools: ["H1"]) else {
+                return XCTFail("accepted at 5 months")
+            }
+            XCTAssertEqual(refusals, [.rule(.residence(neededMonths: 6, hasMonths: 5))])
+            XCTAssertEqual(ProgramService.words(refusals[0], ctx.app.catalog, .zh), "需合法居住满 6个月，您目前为 5个月。")
+            // 22 September: 6 months
+            ctx.clock.advance(86_400)
+            guard case .saved = try await service().apply(resident: parent, child: child, program: program, schools: ["H1"]) else {
+                return XCTFail("refused at 6 months")
+            }
+            // The program page states the condition in months.
+            let page = try await Browser(ctx.app).get("/programs/2026-half-year")
+            XCTAssertTrue(page.body.contains("在本市合法居住满 6个月"))
+        }
+    }
+
+    /// Only one of a couple applies for all their children, and the higher of the two spouses'
+    /// points counts: the mother's application for their second child is refused with the reason,
+    /// and the father's application is ranked with her 75 points, not his 60.
+    func testASecondSpouseIsRefusedAndTheHigherSpousesPointsCount() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = try await makeGrade1(ctx, code: "2026-couple", maxChoices: 1, quotas: "C1,城北小学,320582-01,5\n") {
+                $0.spouses = .oneSpouseHigherPoints
+            }
+            let motherID = id("341202", "19910202", "122")
+            let (father, first) = try await makeParent(ctx, name: "周父", idNumber: id("341202", "19900101", "111"), points: 60,
+                                                       child: (name: "周大", id: id("341202", "20200315", "131")))
+            let (mother, second) = try await makeParent(ctx, name: "吴母", idNumber: motherID, points: 75,
+                                                        child: (name: "周二", id: id("341202", "20200610", "142")))
+            // The father lists her as his spouse.
+            guard case .success(let spouseID) = ResidentID.validate(motherID, today: ShanghaiDate.today(ctx.clock.now), regions: ctx.app.regions) else {
+                return XCTFail("bad test ID")
+            }
+            try await HouseholdMember(.spouse, name: "吴母", id: spouseID, of: father.requireID(), data: ctx.app.personalData, at: ctx.clock.now)
+                .create(on: ctx.app.db)
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "test", address: nil), logger: ctx.app.logger)
+            let found = try await service.spouse(of: mother)
+            XCTAssertEqual(found?.id, father.id, "found from her side too, through his household")
+
+            guard case .saved = try await service.apply(resident: father, child: first, program: program, schools: ["C1"]) else { return XCTFail("father refused") }
+            // MUT
+            guard case .refused(let refusals) = try await service.apply(resident: mother, child: second, program: program, schools: ["C1"]) else {
+                return XCTFail("a second spouse was accepted")
+            }
+            XCTAssertEqual(refusals, [.rule(.spouseApplied)])
+            XCTAssertTrue(ProgramService.words(refusals[0], ctx.app.catalog, .zh).contains("夫妻只能由其中一方申请"))
+
+            // Frozen for the round: the higher spouse's points.
+            let applications = try await ServiceApplication.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
+            XCTAssertEqual(applications.count, 1)
+            try await service.freeze(program, applications)
+            XCTAssertEqual(applications[0].points, 7_500)
+
+            // Where either parent may apply, she could have.
+            program.spouses = .either
+            try await program.save(on: ctx.app.db)
+            guard case .saved = try await service.apply(resident: mother, child: second, program: program, schools: ["C1"]) else { return XCTFail("refused under .either") }
+        }
+    }
+
+    /// The quotas are due by the program's own rule: 30 days before a planned allocation on 10
+    /// November is 11 October — not late on 21 September, where "30 days before the 30 September
+    /// deadline" would have flagged it.
+    func testTheQuotaDueDayFollowsTheProgramsRule() async throws {
+        try await withApp(demo: true) { ctx in
+            try await makeGrade1(ctx, code: "2026-deadline-rule", maxChoices: 1, quotas: "Q1,城北小学,320582-01,5\n")
+            try await makeGrade1(ctx, code: "2026-allocation-rule", maxChoices: 1, quotas: "Q2,城南小学,320582-01,5\n") {
+                $0.quotaRule = .beforeAllocation
+                $0.allocates = CivilDate("2026-11-10")
+            }
+            let edu = try await ctx.signedIn("edu")
+            let deadline = try await edu.get("/programs/2026-deadline-rule")
+            XCTAssertTrue(deadline.body.contains("学位数应于 2026年8月31日 前公布（申请截止前 30 天），现已逾期。"))
+            // MUT
+            let allocation = try await edu.get("/programs/2026-allocation-rule")
+            XCTAssertTrue(allocation.body.contains("学位数最迟于 2026年10月11日 公布（2026年11月10日 分配前 30 天）"))
+            XCTAssertFalse(allocation.body.contains("现已逾期"))
+
+            // Set up on the form: the allocation rule needs its day, and a tie-break sum is kept as written.
+            let admin = try await ctx.signedIn("admin")
+            try await admin.get("/programs/new")
+            var form = ["code": "2027-grade1", "title": "2027年积分入学", "kind": "grade1", "year": "2027", "opens": "2027-05-01", "closes": "2027-05-30",
+                        "maxChoices": "3", "minResidence": "半年", "requirePermit": "on", "minPermit": "6个月", "ageCutoff": "2027-08-31",
+                        "tiebreak": "socialSecurity+residence, time", "quotaRule": "beforeAllocation", "quotaDays": "30", "spouses": "oneSpouse"]
+            let missing = try await admin.post("/programs", form)
+            XCTAssertEqual(missing.status, .badRequest)
+            XCTAssertTrue(missing.body.contains("请填写计划分配（录取）日期"))
+            form["allocates"] = "2027-07-10"
+            form["minPermit"] = "六个月"
+            let badMonths = try await admin.post("/programs", form)
+            XCTAssertTrue(badMonths.body.contains("“居住证持有时间要求”应写成月数或年数"))
+            form["minPermit"] = "6个月"
+            let created = try await admin.post("/programs", form)
+            XCTAssertEqual(created.status, .seeOther)
+            let program = try await Program.query(on: ctx.app.db).filter(\.$code == "2027-grade1").first()
+            XCTAssertEqual(program?.minResidenceMonths, 6)
+            XCTAssertEqual(program?.minPermitMonths, 6)
+            XCTAssertEqual(program?.tiebreak, ["socialSecurity+residence", "time"])
+            XCTAssertEqual(program?.rules.quotaDue, CivilDate("2027-06-10"))
+            XCTAssertEqual(program?.spouses, .oneSpouse)
+            let page = try await admin.get("/programs/2027-grade1")
+            XCTAssertTrue(page.body.contains("同分时依次比较：参加社会保障情况＋居住年限 的合计分；仍相同的按申请时间先后"), "the sum in words")
+            XCTAssertTrue(page.body.contains("居住证持有满 6个月"))
+            XCTAssertTrue(page.body.contains("夫妻只能由其中一方为子女申请，计该方的积分"))
+        }
+    }
+}
