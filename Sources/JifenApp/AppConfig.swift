@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import JifenCore
 
 /// Every setting Jifen reads, read in one place. A bad value stops the start with a message that
 /// names the setting (see the README's settings table, which lists exactly these).
@@ -28,6 +29,10 @@ public struct AppConfig: Sendable {
     public var reviewWorkingDays: Int
     /// The address people reach the site at, used in QR codes printed on doors.
     public var publicURL: String
+    /// The steps a draft standard and a year's quotas must pass before they are published
+    /// (`JIFEN_STANDARD_APPROVALS`, `JIFEN_QUOTA_APPROVALS`).
+    public var standardApprovals: [ApprovalStep] = ApprovalStep.Subject.standard.defaultSteps
+    public var quotaApprovals: [ApprovalStep] = ApprovalStep.Subject.quota.defaultSteps
 
     public struct Problem: Error, CustomStringConvertible, Equatable {
         public let setting, message: String
@@ -117,11 +122,22 @@ public struct AppConfig: Sendable {
             publicURL = "http://\(hostname):\(port)"
         }
 
+        func approvals(_ name: String, _ subject: ApprovalStep.Subject) throws -> [ApprovalStep] {
+            guard let raw = value(name) else { return subject.defaultSteps }
+            switch ApprovalStep.parseList(raw) {
+            case .success(let steps): return steps
+            case .failure(let unknown):
+                throw Problem(setting: name, message: "“\(unknown.word)”不是审批环节；可用 / not a step; one of: "
+                              + ApprovalStep.allCases.map(\.rawValue).joined(separator: ", ") + "，或 / or none")
+            }
+        }
+
         return AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle,
-            permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL
+            permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
+            standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )
     }
 

@@ -73,6 +73,7 @@ func routes(_ app: Application) {
     AuditController.register(app)
     HealthController.register(app)
     StandardsController.register(app)
+    ApprovalsController.register(app)
     EstimateController.register(app)
     ResidenceController.register(app)
     StaffResidenceController.register(app)

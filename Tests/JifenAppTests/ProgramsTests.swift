@@ -119,6 +119,7 @@ final class ProgramsTests: XCTestCase {
                 contents: "学校代码,学校名称,所在镇（街道）代码,学位数\r\nS1,实验小学,320582-01,1\r\nS2,梁丰小学,320582-01,2\r\nS3,塘桥中心小学,320582-02,1\r\nS4,城北小学,320582-01,1\r\n"))
             XCTAssertEqual(good.status, .seeOther)
             try await edu.get("/programs/2026-grade1")
+            try await approveAllSteps(ctx, .quota, "2026-grade1")
             try await edu.post("/programs/2026-grade1/quotas/publish", [:])
             let public1 = try await Browser(ctx.app).get("/programs/2026-grade1")
             XCTAssertTrue(public1.body.contains("梁丰小学"), "published quotas are public")
@@ -305,6 +306,7 @@ final class ProgramsTests: XCTestCase {
                                                quotas: "R1,实验小学,320582-01,1\nR3,城北小学,320582-01,1\nR5,城南小学,320582-01,1\n")
             let edu = try await ctx.signedIn("edu")
             try await edu.get("/programs/2026-grade1-t")
+            try await approveAllSteps(ctx, .quota, "2026-grade1-t")
             try await edu.post("/programs/2026-grade1-t/quotas/publish", [:])
             // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60.
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
@@ -381,6 +383,7 @@ final class ProgramsTests: XCTestCase {
                                                quotas: "R1,实验小学,320582-01,1\nR2,塘桥中心小学,320582-02,2\nR3,城北小学,320582-01,1\n")
             let edu = try await ctx.signedIn("edu")
             try await edu.get("/programs/2026-grade1-r")
+            try await approveAllSteps(ctx, .quota, "2026-grade1-r")
             try await edu.post("/programs/2026-grade1-r/quotas/publish", [:])
 
             // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60. Each can sign in.

@@ -97,6 +97,7 @@ final class StandardsTests: XCTestCase {
             let past = try await admin.post("/standards/zhangjiagang-2027/publish", ["effectiveFrom": "2026-01-01"])
             XCTAssertEqual(past.status, .badRequest)
             XCTAssertTrue(past.body.contains(#"id="effectiveFrom-error">生效日期不能早于今天"#))
+            try await approveAllSteps(ctx, .standard, "zhangjiagang-2027")
             // MUT
             let published = try await admin.post("/standards/zhangjiagang-2027/publish", ["effectiveFrom": "2027-03-01"])
             XCTAssertEqual(published.status, .seeOther)

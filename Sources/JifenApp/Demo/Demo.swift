@@ -91,6 +91,24 @@ public enum Demo {
                 if status == .published { version.publishedAt = now; version.publishedBy = Actor.system.login }
                 try await version.create(on: db)
             }
+            // The draft is on its way through the approval steps; the public consultation is still open.
+            let today = ShanghaiDate.today(now)
+            for (n, (step, body, document)) in [
+                (ApprovalStep.expertReview, "市新市民积分管理专家组", "专家论证意见（演示）"),
+                (.riskAssessment, "市新市民事务服务中心", "社会稳定风险评估报告（演示）"),
+                (.fairCompetitionReview, "市市场监督管理局", "公平竞争审查意见（演示）"),
+            ].enumerated() {
+                let record = ApprovalRecord()
+                record.recordedAt = now
+                record.subject = .standard
+                record.subjectCode = "zhangjiagang-2026-draft"
+                record.step = step
+                record.doneOn = today.adding(days: -30 + 7 * n)
+                record.body = body
+                record.document = document
+                record.recordedBy = "admin"
+                try await record.create(on: db)
+            }
             let people = residents > 0
                 ? try await DemoResidents.load(count: residents, on: db, app: app, today: ShanghaiDate.today(now), now: now)
                 : DemoResidents.Counts()

@@ -72,4 +72,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 021 – a program's conditions in months, its quota timing and who of a couple applies
         app.migrations.add(ProgramConditions())
     }
+    do { // Migration 022 – the approval steps of a draft standard and of a program's quotas
+        app.migrations.add(CreateApprovalRecords())
+    }
 }

@@ -30,13 +30,15 @@ extension ProgramsController {
         /// The quotas were due 30 days before the deadline and are still not published.
         let quotaLate: String?
         let applicationsLink: String
+        /// The approval steps of the quotas, until they are published.
+        let approvals: ApprovalsController.Checklist?
     }
 
     static func page(_ req: Request) async throws -> Response {
         try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [], status: .ok)
     }
 
-    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], status: HTTPStatus) async throws -> Response {
+    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], approvalForm: FormState? = nil, status: HTTPStatus) async throws -> Response {
         let program = try await find(req)
         let rules = program.rules
         let user = req.currentUser
@@ -89,7 +91,9 @@ extension ProgramsController {
             runAction: SiteRoute.programRounds(program.code).path, runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]) : nil,
-            applicationsLink: SiteRoute.programApplications(program.code).path)
+            applicationsLink: SiteRoute.programApplications(program.code).path,
+            approvals: organiser && rules.kind.isSchool && !published
+                ? try await ApprovalsController.checklist(.quota, program.code, canRecord: true, form: approvalForm, on: req) : nil)
         return try await req.render("programs/program", title: "programs_title", content, status: status)
     }
 
@@ -210,6 +214,10 @@ extension ProgramsController {
         let count = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).count()
         guard count > 0 else {
             return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [req.text("program_no_quotas")], status: .badRequest)
+        }
+        let missing = try await ApprovalsController.missing(.quota, program.code, on: req)
+        guard missing.isEmpty else {
+            return try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [ApprovalsController.refusal(missing, req)], status: .conflict)
         }
         program.quotaPublishedAt = req.now
         let actor = req.actor, now = req.now

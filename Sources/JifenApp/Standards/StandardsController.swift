@@ -57,13 +57,15 @@ enum StandardsController {
         let publishAction: String
         let publishForm: FormState
         let editLink, estimateLink, listLink: String?
+        /// The approval steps of a draft.
+        let approvals: ApprovalsController.Checklist?
     }
 
     static func show(_ req: Request) async throws -> Response {
         try await showPage(req, publishForm: nil, status: .ok)
     }
 
-    static func showPage(_ req: Request, publishForm: FormState?, status: HTTPStatus) async throws -> Response {
+    static func showPage(_ req: Request, publishForm: FormState?, approvalForm: FormState? = nil, status: HTTPStatus) async throws -> Response {
         guard let code = req.parameters.get("code"), let version = try await StandardVersion.find(code: code, on: req.db) else { throw Abort(.notFound) }
         let isAdmin = req.currentUser?.role == .centerAdmin
         // Drafts are for the affairs center only; everybody may read a published standard.
@@ -77,7 +79,9 @@ enum StandardsController {
             canPublish: isAdmin && version.status == .draft, publishAction: SiteRoute.standardPublish(version.code).path, publishForm: form,
             editLink: isAdmin ? SiteRoute.standardNew.path + "?from=" + version.code : nil,
             estimateLink: current == version.code ? SiteRoute.estimate.path : nil,
-            listLink: req.currentUser?.role.isStaff == true ? SiteRoute.standards.path : nil
+            listLink: req.currentUser?.role.isStaff == true ? SiteRoute.standards.path : nil,
+            approvals: isAdmin && version.status == .draft
+                ? try await ApprovalsController.checklist(.standard, version.code, canRecord: true, form: approvalForm, on: req) : nil
         )
         return try await req.render("standards/standard", title: "standard_title", content, status: status)
     }
@@ -178,6 +182,11 @@ enum StandardsController {
         if date < today(req) {
             form.fail("effectiveFrom", req.text("standard_not_in_past", ["today": today(req).description]))
             return try await showPage(req, publishForm: form, status: .badRequest)
+        }
+        let missing = try await ApprovalsController.missing(.standard, code, on: req)
+        guard missing.isEmpty else {
+            form.fail("effectiveFrom", ApprovalsController.refusal(missing, req))
+            return try await showPage(req, publishForm: form, status: .conflict)
         }
         let now = req.now
         let actor = req.actor

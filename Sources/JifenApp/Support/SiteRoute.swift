@@ -123,6 +123,8 @@ enum SiteRoute: Hashable, Sendable {
     case programQuotasCSV(String)
     /// `/programs/:code/quotas/publish`
     case programQuotasPublish(String)
+    /// `/programs/:code/approvals`
+    case programApprovals(String)
     /// `/programs/:code/rounds`
     case programRounds(String)
     /// `/programs/:code/rounds/:round/finalize`
@@ -165,6 +167,8 @@ enum SiteRoute: Hashable, Sendable {
     case standard(String)
     /// `/standards/:code/publish`
     case standardPublish(String)
+    /// `/standards/:code/approvals`
+    case standardApprovals(String)
     /// `/standards/diff`
     case standardsDiff
     /// `/standards/new`
@@ -240,6 +244,7 @@ enum SiteRoute: Hashable, Sendable {
         case .programQuotas(let code): "/programs/" + code + "/quotas"
         case .programQuotasCSV(let code): "/programs/" + code + "/quotas/csv"
         case .programQuotasPublish(let code): "/programs/" + code + "/quotas/publish"
+        case .programApprovals(let code): "/programs/" + code + "/approvals"
         case .programRounds(let code): "/programs/" + code + "/rounds"
         case .roundFinalize(let code, let round): "/programs/" + code + "/rounds/" + round + "/finalize"
         case .programSecond(let code): "/programs/" + code + "/second"
@@ -261,6 +266,7 @@ enum SiteRoute: Hashable, Sendable {
         case .standards: "/standards"
         case .standard(let code): "/standards/" + code
         case .standardPublish(let code): "/standards/" + code + "/publish"
+        case .standardApprovals(let code): "/standards/" + code + "/approvals"
         case .standardsDiff: "/standards/diff"
         case .standardNew: "/standards/new"
         case .surveys: "/surveys"
@@ -289,12 +295,12 @@ enum SiteRoute: Hashable, Sendable {
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
         .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"),
-        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programRounds(":code"),
+        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programRounds(":code"),
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
         .resident(":id"), .residentLookup, .surveyForm(":code"), .simulate,
-        .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"),
+        .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"), .standardApprovals(":code"),
         .standardsDiff, .standardNew, .surveys, .survey(":code"),
         .surveyCSV(":code"), .surveyStatus(":code"),
     ]

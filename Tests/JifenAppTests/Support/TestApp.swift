@@ -106,3 +106,21 @@ func verifiedRegistration(_ ctx: TestContext, of resident: Resident, address: St
     try await ResidenceRegistration(of: resident.requireID(), grid: grid.requireID(), house: nil, address: address, from: start,
                                     source: source, status: .verified, due: start.adding(days: 7), at: ctx.clock.now).create(on: ctx.app.db)
 }
+
+/// Records every approval step the configuration requires for `code` (setup for tests about
+/// what comes after publication; `ApprovalTests` walks the steps through the pages).
+func approveAllSteps(_ ctx: TestContext, _ subject: ApprovalStep.Subject, _ code: String) async throws {
+    let steps = subject == .standard ? ctx.app.jifenConfig.standardApprovals : ctx.app.jifenConfig.quotaApprovals
+    for step in steps {
+        let record = ApprovalRecord()
+        record.recordedAt = ctx.clock.now
+        record.subject = subject
+        record.subjectCode = code
+        record.step = step
+        record.doneOn = ShanghaiDate.today(ctx.clock.now)
+        record.body = "测试机构"
+        record.document = "测试文件"
+        record.recordedBy = "admin"
+        try await record.create(on: ctx.app.db)
+    }
+}
