@@ -126,4 +126,56 @@ final class ProgramConditionsAppTests: XCTestCase {
             XCTAssertTrue(page.body.contains("夫妻只能由其中一方为子女申请，计该方的积分"))
         }
     }
+
+    /// Schools have catchments (施教区); a program may take only schools whose catchment covers
+    /// the applicant's verified residence, or only schools of his town. Refusals say why.
+    func testASchoolOutsideTheApplicantsCatchmentIsRefusedWithTheReason() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = try await makeGrade1(ctx, code: "2026-catchment", maxChoices: 2,
+                                               quotas: "K1,城北小学,320582-01,5\nK2,南苑小学,320582-01,5\nK3,塘桥小学,320582-02,5\n") {
+                $0.choiceScope = .catchment
+            }
+            for (school, area) in [("K1", "320582-01-01"), ("K2", "320582-01-02"), ("K3", "320582-02")] {
+                let id = try await School.query(on: ctx.app.db).filter(\.$code == school).first()!.requireID()
+                try await SchoolCatchment(school: id, area: area, from: CivilDate("2026-01-01")!).create(on: ctx.app.db)
+            }
+            // 城北小学's catchment used to be 南苑社区 too, until August.
+            let k2 = try await School.query(on: ctx.app.db).filter(\.$code == "K1").first()!.requireID()
+            try await SchoolCatchment(school: k2, area: "320582-01-02", from: CivilDate("2020-01-01")!, to: CivilDate("2026-08-31")!).create(on: ctx.app.db)
+            // 钱家 lives in 城北社区 (grid 320582-01-01-01).
+            let (parent, child) = try await makeParent(ctx, name: "钱施教", idNumber: id("341202", "19900101", "111"), points: 60,
+                                                       child: (name: "钱小", id: id("341202", "20200315", "121")))
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "test", address: nil), logger: ctx.app.logger)
+            // MUT
+            guard case .refused(let refusals) = try await service.apply(resident: parent, child: child, program: program, schools: ["K1", "K2"]) else {
+                return XCTFail("a school outside the catchment was accepted")
+            }
+            XCTAssertEqual(refusals, [.outsideArea(.catchment, schools: ["南苑小学"], place: "城北社区")])
+            XCTAssertEqual(ProgramService.words(refusals[0], ctx.app.catalog, .zh),
+                           "南苑小学 的施教区不包括您的居住地（城北社区）：本项目只能填报施教区覆盖居住地的学校。")
+            guard case .saved = try await service.apply(resident: parent, child: child, program: program, schools: ["K1"]) else { return XCTFail("K1 refused") }
+
+            // By town: 南苑小学 is in his town, 塘桥小学 is not.
+            program.choiceScope = .town
+            try await program.save(on: ctx.app.db)
+            guard case .refused(let town) = try await service.apply(resident: parent, child: child, program: program, schools: ["K2", "K3"]) else {
+                return XCTFail("a school of another town was accepted")
+            }
+            XCTAssertEqual(town, [.outsideArea(.town, schools: ["塘桥小学"], place: "杨舍镇（经开区）")])
+
+            // On the parent's page, with the rule stated on the program's page.
+            program.choiceScope = .catchment
+            try await program.save(on: ctx.app.db)
+            let (citizen, _) = try await makeApplicant(ctx)
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": ProgramsTests.id("341202", "20200315", "221")])
+            XCTAssertEqual(added.status, .seeOther)
+            let mine = try await HouseholdMember.query(on: ctx.app.db).filter(\.$idHash == ctx.app.personalData.lookupHash(ProgramsTests.id("341202", "20200315", "221"))).first()!
+            try await citizen.get("/programs/2026-catchment/apply")
+            let refused = try await citizen.post("/programs/2026-catchment/apply", ["child": mine.requireID().uuidString, "school1": "K3"])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains("塘桥小学 的施教区不包括您的居住地（城北社区）"))
+            let page = try await citizen.get("/programs/2026-catchment")
+            XCTAssertTrue(page.body.contains("只能填报施教区覆盖居住地的学校"))
+        }
+    }
 }

@@ -28,6 +28,10 @@ enum DemoPrograms {
             }
         }
         try await schools.create(on: db)
+        // Each school's catchment (施教区) is its town.
+        let since = CivilDate(year: today.year, month: 1, day: 1)!
+        try await zip(schools, schools.map { s in towns.first { $0.id == s.$jurisdiction.id }!.code })
+            .map { SchoolCatchment(school: $0.0.id!, area: $0.1, from: since) }.create(on: db)
 
         // Applicants with this year's reviewed points: a completed application with three
         // verified items each, its archive and history, and a child of grade-1 age.

@@ -75,4 +75,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 022 – the approval steps of a draft standard and of a program's quotas
         app.migrations.add(CreateApprovalRecords())
     }
+    do { // Migration 023 – schools' catchments and which schools a program lets one rank
+        app.migrations.add(Catchments())
+    }
 }

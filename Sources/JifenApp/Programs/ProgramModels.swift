@@ -40,6 +40,8 @@ final class Program: Model, @unchecked Sendable {
     /// The day the service is planned to be allocated (the first round).
     @OptionalField(key: "allocates") var allocates: CivilDate?
     @Enum(key: "spouses") var spouses: ProgramRules.Spouses
+    /// Which schools an applicant may rank: any, his town's, or his catchment's.
+    @Enum(key: "choice_scope") var choiceScope: ProgramRules.ChoiceScope
     @Field(key: "created_by") var createdBy: String
 
     init() {}
@@ -68,6 +70,7 @@ final class Program: Model, @unchecked Sendable {
         self.quotaRule = .beforeDeadline
         self.quotaDays = 30
         self.spouses = .either
+        self.choiceScope = .city
         self.createdBy = login
     }
 
@@ -109,6 +112,32 @@ final class School: Model, @unchecked Sendable {
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
 
     init() {}
+}
+
+/// One area of a school's catchment (施教区): a town or community, from a day, possibly to a day.
+final class SchoolCatchment: Model, @unchecked Sendable {
+    static let schema = "school_catchments"
+
+    @ID(key: .id) var id: UUID?
+    /// A jurisdiction code: the town or community the catchment covers (with everything under it).
+    @Field(key: "area_code") var areaCode: String
+    @Field(key: "from_date") var from: CivilDate
+    @OptionalField(key: "to_date") var to: CivilDate?
+    @Parent(key: "school_id") var school: School
+
+    init() {}
+
+    init(school: UUID, area: String, from: CivilDate, to: CivilDate? = nil) {
+        self.$school.id = school
+        self.areaCode = area
+        self.from = from
+        self.to = to
+    }
+
+    static func catchments(of schools: [UUID], on db: any Database) async throws -> [UUID: Catchment] {
+        let rows = try await query(on: db).filter(\.$school.$id ~~ schools).all()
+        return Dictionary(grouping: rows, by: { $0.$school.id }).mapValues { Catchment(areas: $0.map { Catchment.Area(code: $0.areaCode, from: $0.from, to: $0.to) }) }
+    }
 }
 
 /// Seats of one school in one program.

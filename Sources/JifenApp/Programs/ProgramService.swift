@@ -70,6 +70,10 @@ struct ProgramService: WorkflowService {
         case rule(ProgramRules.Refusal)
         case unknownSchool
         case duplicateSchool
+        /// The program places by residence and he has no verified residence now.
+        case noVerifiedResidence
+        /// Ranked schools outside his town, or whose catchment does not cover his residence.
+        case outsideArea(ProgramRules.ChoiceScope, schools: [String], place: String)
     }
 
     /// The refusal in the reader's language.
@@ -78,6 +82,9 @@ struct ProgramService: WorkflowService {
         switch refusal {
         case .unknownSchool: return text("program_refused_unknown_school")
         case .duplicateSchool: return text("program_refused_duplicate_school")
+        case .noVerifiedResidence: return text("program_refused_no_residence")
+        case .outsideArea(let scope, let schools, let place):
+            return text("program_refused_outside_" + scope.rawValue, ["schools": schools.joined(separator: language == .en ? ", " : "、"), "place": place])
         case .rule(let rule):
             return switch rule {
             case .notOpenYet(let opens): text("program_refused_not_open", ["date": ShanghaiDate.long(opens, language)])
@@ -116,6 +123,7 @@ struct ProgramService: WorkflowService {
             let offered = Set(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map(\.school.code))
             if schools.contains(where: { !offered.contains($0) }) { refusals.append(.unknownSchool) }
             if Set(schools).count != schools.count { refusals.append(.duplicateSchool) }
+            if program.choiceScope != .city { refusals += try await outsideScope(resident, program: program, schools: schools) }
         }
         guard refusals.isEmpty else { return .refused(refusals) }
         let application = existing ?? ServiceApplication()
@@ -147,6 +155,28 @@ struct ProgramService: WorkflowService {
             throw error
         }
         return .saved(application)
+    }
+
+    /// Where the program places by residence: the ranked schools outside his town, or whose
+    /// catchment does not cover his verified residence today.
+    func outsideScope(_ resident: Resident, program: Program, schools codes: [String]) async throws -> [Refusal] {
+        guard let registration = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == resident.requireID())
+            .filter(\.$toDate == nil).filter(\.$status == .verified).sort(\.$fromDate, .descending).first(),
+            let grid = try await Jurisdiction.find(registration.$jurisdiction.id, on: db) else { return [.noVerifiedResidence] }
+        let segments = grid.code.split(separator: "-")
+        let area = segments.prefix(program.choiceScope == .town ? 2 : 3).joined(separator: "-")
+        let place = try await Jurisdiction.find(code: area, on: db)?.name ?? grid.name
+        let chosen = try await School.query(on: db).filter(\.$code ~~ codes).with(\.$jurisdiction).all()
+            .sorted { (codes.firstIndex(of: $0.code) ?? 0) < (codes.firstIndex(of: $1.code) ?? 0) }
+        let outside: [School]
+        switch program.choiceScope {
+        case .city: outside = []
+        case .town: outside = chosen.filter { !Catchment.covers(area, $0.jurisdiction.code) }
+        case .catchment:
+            let catchments = try await SchoolCatchment.catchments(of: chosen.compactMap(\.id), on: db)
+            outside = chosen.filter { !(catchments[$0.id!]?.covers(grid.code, on: today) ?? false) }
+        }
+        return outside.isEmpty ? [] : [.outsideArea(program.choiceScope, schools: outside.map(\.name), place: place)]
     }
 
     // MARK: rounds

@@ -56,6 +56,7 @@ extension ProgramsController {
         }
         if rules.minResidenceMonths > 0 { ruleLines.append(req.text("program_rule_residence", ["months": MonthsText.words(rules.minResidenceMonths, english: english)])) }
         if rules.spouses != .either { ruleLines.append(req.text("program_rule_spouses_" + rules.spouses.rawValue)) }
+        if rules.kind.isSchool && program.choiceScope != .city { ruleLines.append(req.text("program_rule_scope_" + program.choiceScope.rawValue)) }
         if let ages = rules.childAges { ruleLines.append(req.text("program_rule_age", ["min": String(ages.lowerBound), "max": String(ages.upperBound), "date": ShanghaiDate.long(rules.ageCutoff)])) }
         if rules.kind.forChild { ruleLines.append(req.text("program_rule_one_child")) }
         if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }

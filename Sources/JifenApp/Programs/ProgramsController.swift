@@ -66,14 +66,14 @@ enum ProgramsController {
     struct NewContent: Encodable { let form: FormState; let fields: [FormField]; let action: String }
 
     static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidence", "requirePermit", "minPermit", "ageMin", "ageMax",
-                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses"]
+                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses", "choiceScope"]
 
     static func newPage(_ req: Request) async throws -> Response {
         let year = today(req).year + (today(req).month >= 9 ? 1 : 0)
         let form = FormState(fields: fields, values: ["year": String(year), "opens": "\(year)-03-01", "closes": "\(year)-05-30", "maxChoices": "5",
                                                       "minResidence": "1年", "requirePermit": "on", "ageCutoff": "\(year)-08-31", "kind": "grade1",
                                                       "tiebreak": "socialSecurity,residence", "quotaRule": "beforeDeadline", "quotaDays": "30",
-                                                      "spouses": "either"])
+                                                      "spouses": "either", "choiceScope": "city"])
         return try await renderNew(req, form: form, status: .ok)
     }
 
@@ -102,6 +102,7 @@ enum ProgramsController {
             form.field("allocates", label("allocates"), .date),
             form.field("quotaBy", label("quotaBy"), .date),
             form.field("spouses", label("spouses"), .select, options: ProgramRules.Spouses.allCases.map { ($0.rawValue, req.text("program_spouses_" + $0.rawValue)) }),
+            form.field("choiceScope", label("choiceScope"), .select, options: ProgramRules.ChoiceScope.allCases.map { ($0.rawValue, req.text("program_scope_" + $0.rawValue)) }),
         ]
         let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
         return try await req.render("programs/program-new", title: "program_new_title", content, status: status)
@@ -159,6 +160,8 @@ enum ProgramsController {
         if let a = dates["allocates"], let c = dates["closes"], a <= c { form.fail("allocates", req.text("program_allocates_before")) }
         let spouses = ProgramRules.Spouses(rawValue: values["spouses"]!.isEmpty ? "either" : values["spouses"]!)
         if spouses == nil { form.fail("spouses", req.text("problem_choose", ["field": req.text("field_program_spouses")])) }
+        let choiceScope = ProgramRules.ChoiceScope(rawValue: values["choiceScope"]!.isEmpty ? "city" : values["choiceScope"]!)
+        if choiceScope == nil { form.fail("choiceScope", req.text("problem_choose", ["field": req.text("field_program_choiceScope")])) }
         let ageMin = int("ageMin", 0...18, default: kind?.defaultAges?.lowerBound)
         let ageMax = int("ageMax", 0...18, default: kind?.defaultAges?.upperBound)
         var threshold: Points?
@@ -173,7 +176,7 @@ enum ProgramsController {
         case .failure(let problem): form.fail("tiebreak", tiebreakWords(problem, req))
         }
         guard form.isValid, let kind, let year, let opens = dates["opens"], let closes = dates["closes"], let cutoff = dates["ageCutoff"],
-              let quotaRule, let spouses else {
+              let quotaRule, let spouses, let choiceScope else {
             return try await renderNew(req, form: form, status: .badRequest)
         }
         let program = Program(code: code, year: year, kind: kind, title: values["title"]!, opens: opens, closes: closes, ageCutoff: cutoff,
@@ -191,6 +194,7 @@ enum ProgramsController {
         program.allocates = dates["allocates"]
         program.quotaBy = dates["quotaBy"]
         program.spouses = spouses
+        program.choiceScope = kind.isSchool ? choiceScope : .city
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await program.create(on: db)

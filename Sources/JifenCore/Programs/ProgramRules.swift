@@ -62,6 +62,16 @@ public struct ProgramRules: Sendable, Equatable {
         case oneSpouseHigherPoints
     }
 
+    /// Which schools an applicant may rank (seed 000 "只能申请居住地镇区学校", "调整部分学校的施教区").
+    public enum ChoiceScope: String, Sendable, Equatable, CaseIterable, Codable {
+        /// Any school with seats in the program.
+        case city
+        /// Schools of the town (镇、街道、区) of his verified residence.
+        case town
+        /// Schools whose catchment (施教区) covers his verified residence.
+        case catchment
+    }
+
     public var kind: Kind
     public var opens, closes: CivilDate
     /// How many schools an applicant may rank (1 reproduces today's single-school practice).
@@ -173,6 +183,35 @@ public struct ProgramRules: Sendable, Equatable {
             if choices > maxChoices { refusals.append(.tooManyChoices(max: maxChoices)) }
         }
         return refusals
+    }
+}
+
+/// A school's catchment (施教区): areas — towns or communities, by jurisdiction code — each from a
+/// day and possibly to a day.
+public struct Catchment: Sendable, Equatable {
+    public struct Area: Sendable, Equatable {
+        public var code: String
+        public var from: CivilDate
+        public var to: CivilDate?
+        public init(code: String, from: CivilDate, to: CivilDate? = nil) {
+            self.code = code
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public var areas: [Area]
+    public init(areas: [Area]) { self.areas = areas }
+
+    /// Whether an area code covers a place: the same code, or a place under it (`320582-01`
+    /// covers the grid `320582-01-03-02`, not `320582-010`).
+    public static func covers(_ area: String, _ place: String) -> Bool {
+        place == area || place.hasPrefix(area + "-")
+    }
+
+    /// Whether the catchment covers the place `place` on `date`.
+    public func covers(_ place: String, on date: CivilDate) -> Bool {
+        areas.contains { $0.from <= date && ($0.to.map { date <= $0 } ?? true) && Self.covers($0.code, place) }
     }
 }
 
