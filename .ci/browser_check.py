@@ -13,6 +13,7 @@ ACCOUNTS = json.loads(sys.argv[3])      # [{"login":…, "password":…, "role":
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 # The demo's programs are named after the current year in Asia/Shanghai.
 YEAR = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).year
+TODAY = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
 # Pages beyond the home page that a role's browser check also opens: (path, data-page key).
 MORE_PAGES = {
     "centerAdmin": [("/admin/users", "users"), ("/admin/users/new", "user-new"), ("/audit", "audit"), ("/org/320582-01", "org"),
@@ -330,12 +331,34 @@ def programs_flow(browser, check):
     status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number(f"341202{YEAR - 2}0115132")})
     check("the parent adds his child", status == 200, f"status {status}")
     citizen.goto(BASE + f"/programs/{YEAR + 1}-kindergarten/apply")
+    # A school of another town (塘桥) is outside the catchment of his residence in 城北社区.
+    citizen.js("const f = document.querySelector('#apply-form'); f.querySelector('[name=child]').selectedIndex = 1;"
+               "const s = f.querySelector('[name=school1]'); s.value = Array.from(s.options).find(o => o.value.startsWith('ZJG02')).value; true")
+    status = submit(citizen, "#apply-form", {})
+    citizen.screenshot(os.path.join(OUT, "program-catchment-refused.png"))
+    check("a school outside the parent's catchment is refused with the reason",
+          status == 400 and "的施教区不包括您的居住地（城北社区）" in (citizen.js("document.body.innerText") or ""), f"status {status}")
     citizen.js("const f = document.querySelector('#apply-form'); f.querySelector('[name=child]').selectedIndex = 1;"
                "f.querySelector('[name=school1]').selectedIndex = 1; f.querySelector('[name=school2]').selectedIndex = 2; true")
     status = submit(citizen, "#apply-form", {})
     citizen.screenshot(os.path.join(OUT, "program-applied.png"))
     check("the parent ranks schools and sees his application", status == 200 and citizen.js("!!document.querySelector('[data-page=me-programs] .my-program')"),
           f"status {status}, at {citizen.js('location.pathname')}")
+
+
+def approvals_flow(browser, check):
+    """The draft standard waits for its approval steps: publishing is refused until all are recorded."""
+    admin = signed_in(browser, "admin")
+    admin.goto(BASE + "/standards/zhangjiagang-2026-draft")
+    missing = admin.js("(document.querySelector('[data-approvals-missing]') || {}).dataset?.approvalsMissing")
+    check("the draft standard lists its approval steps", missing == "5", f"missing {missing}")
+    status = submit(admin, "form.publish", {"effectiveFrom": f"{YEAR + 1}-01-01"})
+    admin.screenshot(os.path.join(OUT, "standard-approvals.png"))
+    check("publishing before the steps are done is refused, naming them",
+          status == 409 and "尚未完成审批环节" in (admin.js("document.body.innerText") or ""), f"status {status}")
+    status = submit(admin, "#approval-form", {"step": "legalityReview", "doneOn": TODAY, "body": "市司法局", "document": "合法性审查意见书"})
+    missing = admin.js("(document.querySelector('[data-approvals-missing]') || {}).dataset?.approvalsMissing")
+    check("a step is recorded on the page", status == 200 and missing == "4", f"status {status}, missing {missing}")
 
 
 def insight_flow(browser, check):
@@ -436,6 +459,7 @@ def main():
         qr_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
+        approvals_flow(browser, check)
         insight_flow(browser, check)
     finally:
         browser.close()

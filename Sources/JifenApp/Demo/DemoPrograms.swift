@@ -137,9 +137,15 @@ enum DemoPrograms {
                              opens: CivilDate(year: y, month: afterMay ? 3 : 1, day: 1)!, closes: afterMay ? CivilDate(year: y, month: 5, day: 30)! : today.adding(days: -1),
                              cutoff: CivilDate(year: y, month: 8, day: 31)!, now: now)
         grade1.quotaPublishedAt = now.addingTimeInterval(-250 * 86_400)
+        // Seed 000 art. 16: the seats are published in mid-May, before the 30 May deadline.
+        grade1.quotaRule = .fixedDay
+        grade1.quotaBy = CivilDate(year: y, month: 5, day: 15)
+        grade1.spouses = .oneSpouse
         let kindergarten = program(code: "\(y + 1)-kindergarten", year: y + 1, kind: .kindergarten, title: "\(y + 1)年积分入学（幼儿园小班）",
                                    opens: today.adding(days: -20), closes: CivilDate(year: y + 1, month: 5, day: 30)!, cutoff: CivilDate(year: y + 1, month: 8, day: 31)!, now: now)
         kindergarten.quotaPublishedAt = now
+        // Places near home: only schools whose catchment covers the family's residence.
+        kindergarten.choiceScope = .catchment
         try await grade1.create(on: db)
         try await kindergarten.create(on: db)
         var quotas: [Quota] = []
