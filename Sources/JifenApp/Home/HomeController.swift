@@ -83,6 +83,9 @@ enum HomeController {
             let overdue = try await waitingClaims(db, department: user.departmentCode ?? "-").filter(\.$dueDate < today).count()
             cards.append(Card(label: req.text("home_card_points_waiting"), value: String(waiting), href: SiteRoute.pointsReview.path))
             cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: SiteRoute.pointsReview.path + "?show=overdue"))
+            let claims = try await PriorityClaim.query(on: db).join(PriorityGroup.self, on: \PriorityClaim.$group.$id == \PriorityGroup.$id)
+                .filter(PriorityGroup.self, \.$department == (user.departmentCode ?? "-")).filter(\.$state == .claimed).count()
+            cards.append(Card(label: req.text("priority_claims_title"), value: String(claims), href: SiteRoute.priorityClaims.path))
         case .citizen:
             let resident = try await Resident.find(user: user.id, on: db)
             glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)

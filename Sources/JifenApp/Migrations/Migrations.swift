@@ -78,4 +78,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 023 – schools' catchments and which schools a program lets one rank
         app.migrations.add(Catchments())
     }
+    do { // Migration 024 – priority groups, claims to them, and the frozen priority level
+        app.migrations.add(PriorityGroups())
+    }
 }

@@ -171,6 +171,8 @@ final class ServiceApplication: Model, @unchecked Sendable {
     @OptionalField(key: "points") var points: Int64?
     /// Hundredths of a point per tie-break category, frozen with the points by round 1.
     @OptionalField(key: "tiebreak_points") var tiebreakPoints: [Int64]?
+    /// The priority level frozen with the points: 1 in a verified group placed ahead, else 0.
+    @OptionalField(key: "priority") var priority: Int?
     @OptionalField(key: "correction") var correction: String?
 
     // relationships
@@ -235,6 +237,8 @@ final class AllocationResult: Model, @unchecked Sendable {
     @OptionalField(key: "school_code") var schoolCode: String?
     /// Threshold programs: at or above the line.
     @Field(key: "qualified") var qualified: Bool
+    /// Placed ahead of the points order as a member of a priority group (the group is not shown).
+    @OptionalField(key: "priority") var priority: Bool?
     @Parent(key: "round_id") var round: AllocationRound
     @Parent(key: "application_id") var application: ServiceApplication
 

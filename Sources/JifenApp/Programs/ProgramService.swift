@@ -74,6 +74,9 @@ struct ProgramService: WorkflowService {
         case noVerifiedResidence
         /// Ranked schools outside his town, or whose catchment does not cover his residence.
         case outsideArea(ProgramRules.ChoiceScope, schools: [String], place: String)
+        /// A priority group the program does not have, or one claimed without evidence.
+        case unknownPriorityGroup
+        case priorityEvidence
     }
 
     /// The refusal in the reader's language.
@@ -83,6 +86,8 @@ struct ProgramService: WorkflowService {
         case .unknownSchool: return text("program_refused_unknown_school")
         case .duplicateSchool: return text("program_refused_duplicate_school")
         case .noVerifiedResidence: return text("program_refused_no_residence")
+        case .unknownPriorityGroup: return text("program_refused_priority_group")
+        case .priorityEvidence: return text("program_refused_priority_evidence")
         case .outsideArea(let scope, let schools, let place):
             return text("program_refused_outside_" + scope.rawValue, ["schools": schools.joined(separator: language == .en ? ", " : "、"), "place": place])
         case .rule(let rule):
@@ -111,7 +116,8 @@ struct ProgramService: WorkflowService {
     enum ApplyResult { case saved(ServiceApplication), refused([Refusal]) }
 
     /// Applies, or changes the ranking of an application already made (until the deadline).
-    func apply(resident: Resident, child: HouseholdMember?, program: Program, schools: [String]) async throws -> ApplyResult {
+    func apply(resident: Resident, child: HouseholdMember?, program: Program, schools: [String],
+               priority: (group: String, evidence: String)? = nil) async throws -> ApplyResult {
         let rules = program.rules
         let residentID = try resident.requireID()
         let existing = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$ranking)
@@ -125,7 +131,14 @@ struct ProgramService: WorkflowService {
             if Set(schools).count != schools.count { refusals.append(.duplicateSchool) }
             if program.choiceScope != .city { refusals += try await outsideScope(resident, program: program, schools: schools) }
         }
+        var group: PriorityGroup?
+        if let priority {
+            group = try await PriorityGroup.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$code == priority.group).first()
+            if group == nil { refusals.append(.unknownPriorityGroup) }
+            if priority.evidence.isEmpty { refusals.append(.priorityEvidence) }
+        }
         guard refusals.isEmpty else { return .refused(refusals) }
+        let claimed = group
         let application = existing ?? ServiceApplication()
         let before = existing.map { ["preferences": $0.schoolCodes.joined(separator: ",")] }
         if existing == nil {
@@ -142,6 +155,7 @@ struct ProgramService: WorkflowService {
             try await db.transaction { db in
                 try await application.save(on: db)
                 try await application.rank(schools, round: 1, on: db)
+                try await claimPriority(application, group: claimed, evidence: priority?.evidence ?? "", on: db)
                 try await Audit.record(existing == nil ? "applyService" : "rerank", entity: "serviceApplication", id: application.number,
                                        before: before, after: ["program": program.code, "preferences": schools.joined(separator: ",")], by: actor, at: now, on: db)
                 if existing == nil {
@@ -179,12 +193,56 @@ struct ProgramService: WorkflowService {
         return outside.isEmpty ? [] : [.outsideArea(program.choiceScope, schools: outside.map(\.name), place: place)]
     }
 
+    /// Keeps the application's priority claim as the parent left it: a new group or new evidence
+    /// is claimed afresh (the department verifies it again); none withdraws the claim.
+    func claimPriority(_ application: ServiceApplication, group: PriorityGroup?, evidence: String, on db: any Database) async throws {
+        let existing = try await PriorityClaim.query(on: db).filter(\.$application.$id == application.requireID()).first()
+        guard let group else {
+            try await existing?.delete(on: db)
+            return
+        }
+        if let existing, existing.$group.id == group.id, existing.evidence == evidence { return }
+        let claim = existing ?? PriorityClaim()
+        claim.createdAt = now
+        claim.evidence = evidence
+        claim.state = .claimed
+        claim.reason = nil
+        claim.decidedBy = nil
+        claim.decidedAt = nil
+        claim.$application.id = try application.requireID()
+        claim.$group.id = try group.requireID()
+        try await claim.save(on: db)
+        try await Audit.record("claimPriority", entity: PriorityClaim.auditEntity, id: application.number, after: ["group": group.code], by: actor, at: now, on: db)
+    }
+
+    /// The department's decision on a priority claim; the parent gets a text.
+    func decide(_ claim: PriorityClaim, verified: Bool, reason: String?) async throws {
+        let application = try await claim.$application.get(on: db)
+        let resident = try await application.$resident.get(on: db)
+        let group = try await claim.$group.get(on: db)
+        let program = try await Program.find(group.$program.id, on: db)
+        try await db.transaction { db in
+            try await claim.save(verified ? "verify" : "reject", id: application.number, by: actor, at: now, on: db) {
+                claim.state = verified ? .verified : .rejected
+                claim.reason = verified ? nil : reason
+                claim.decidedBy = actor.login
+                claim.decidedAt = now
+            }
+            try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(resident, kind: "priorityDecided",
+                text(verified ? "sms_priority_verified" : "sms_priority_rejected",
+                     ["program": program?.title ?? "", "group": group.title, "number": application.number, "reason": reason ?? ""]))
+        }
+    }
+
     // MARK: rounds
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
     /// after the deadline, so this is the score at the deadline plus nothing later).
     func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+        let verified = try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id))
+            .filter(\.$state == .verified).with(\.$group).all()
+        let groupOf = Dictionary(verified.map { ($0.$application.id, $0.group) }, uniquingKeysWith: { a, _ in a })
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for application in applications where application.points == nil {
             var total = Points.zero
@@ -201,6 +259,10 @@ struct ProgramService: WorkflowService {
                     tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
                 }
             }
+            // A verified priority group: ahead of the points order, or a bonus within it.
+            let group = application.id.flatMap { groupOf[$0] }
+            if let group, group.placement == .bonus { total = total + Points(hundredths: group.bonus) }
+            application.priority = group?.placement == .ahead ? 1 : 0
             application.points = total.hundredths
             application.tiebreakPoints = tiebreak.map(\.hundredths)
         }
@@ -222,7 +284,7 @@ struct ProgramService: WorkflowService {
                 if !second.isEmpty { preferences = second }
                 else { preferences = towns[application.resident.id?.uuidString ?? ""] ?? [] }
             }
-            instance.append(id: application.number, points: Double(points.hundredths) / 100, pointsText: points.description,
+            instance.append(id: application.number, priority: Int32(application.priority ?? 0), points: Double(points.hundredths) / 100, pointsText: points.description,
                             tiebreak: tiebreak.map { Double($0.hundredths) / 100 }, tiebreakText: tiebreak.map(\.description),
                             submittedAt: Instant(seconds: Int64(application.submittedAt.timeIntervalSince1970.rounded(.down))),
                             submittedText: iso.string(from: application.submittedAt), preferences: preferences)
@@ -309,6 +371,7 @@ struct ProgramService: WorkflowService {
             row.number = application.number
             row.nameMasked = Mask.name(application.resident.name)
             row.points = application.points ?? 0
+            row.priority = (application.priority ?? 0) > 0
             row.schoolCode = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             row.qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (row.schoolCode != nil)
             row.$round.id = try round.requireID()

@@ -28,7 +28,8 @@ extension ProgramsController {
 
     static func applyPage(_ req: Request) async throws -> Response { try await renderApply(req, refusals: [], status: .ok) }
 
-    static func renderApply(_ req: Request, refusals: [String], status: HTTPStatus, picked: [String]? = nil, child: String? = nil) async throws -> Response {
+    static func renderApply(_ req: Request, refusals: [String], status: HTTPStatus, picked: [String]? = nil, child: String? = nil,
+                            priority: (group: String, evidence: String)? = nil) async throws -> Response {
         let program = try await find(req)
         let rules = program.rules
         let user = try req.requireUser()
@@ -44,6 +45,17 @@ extension ProgramsController {
         }
         let quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().sorted { $0.school.code < $1.school.code }
         let chosen = picked ?? existing?.schoolCodes ?? []
+        let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()
+        var claimed = priority
+        if claimed == nil, let existing, let claim = try await PriorityClaim.query(on: req.db).filter(\.$application.$id == existing.requireID()).with(\.$group).first() {
+            claimed = (claim.group.code, claim.evidence)
+        }
+        let priorityForm = FormState(fields: ["priorityGroup", "priorityEvidence"], values: ["priorityGroup": claimed?.group ?? "", "priorityEvidence": claimed?.evidence ?? ""])
+        let priorityFields = groups.isEmpty ? [] : [
+            priorityForm.field("priorityGroup", req.text("field_priority_group"), .select, hint: req.text("priority_group_hint"),
+                               options: [("", req.text("priority_none"))] + groups.map { ($0.code, $0.title) }),
+            priorityForm.field("priorityEvidence", req.text("field_priority_evidence"), hint: req.text("priority_evidence_hint"), maxLength: 120),
+        ]
         let selectedChild = child ?? existing?.$child.id?.uuidString
         let content = ApplyContent(
             title: program.title, programLink: SiteRoute.program(program.code).path, points: points,
@@ -52,7 +64,7 @@ extension ProgramsController {
                 options: [("", "—")] + children.map { ($0.id?.uuidString ?? "", $0.nameMasked + "（" + $0.birthDate.description + "）") })] : [])
                 + (rules.kind.isSchool && rules.maxChoices > 0 ? rankingFields(rules.maxChoices, schools: quotas.map {
                     ($0.school.code, "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）")
-                }, chosen: chosen, on: req) : []),
+                }, chosen: chosen, on: req) : []) + priorityFields,
             refusals: refusals, action: SiteRoute.programApply(program.code).path, existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
             hasIdentity: resident != nil)
         return try await req.render("programs/program-apply", title: "program_apply_title", content, status: status)
@@ -68,11 +80,13 @@ extension ProgramsController {
         if let raw = input["child"], let id = UUID(uuidString: raw) {
             child = try await HouseholdMember.query(on: req.db).filter(\.$id == id).filter(\.$resident.$id == resident.requireID()).first()
         }
-        switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools) {
+        let group = (input["priorityGroup"] ?? "").trimmingCharacters(in: .whitespaces)
+        let priority = group.isEmpty ? nil : (group: group, evidence: String((input["priorityEvidence"] ?? "").trimmingCharacters(in: .whitespaces).prefix(120)))
+        switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools, priority: priority) {
         case .saved: return req.redirect(to: SiteRoute.myPrograms.path + "?done=applied")
         case .refused(let reasons):
             let words = reasons.map { ProgramService.words($0, req.application.catalog, req.language) }
-            return try await renderApply(req, refusals: words, status: .badRequest, picked: schools, child: input["child"])
+            return try await renderApply(req, refusals: words, status: .badRequest, picked: schools, child: input["child"], priority: priority)
         }
     }
 

@@ -32,13 +32,19 @@ extension ProgramsController {
         let applicationsLink: String
         /// The approval steps of the quotas, until they are published.
         let approvals: ApprovalsController.Checklist?
+        /// The program's priority groups, and the organisers' form to add one.
+        let priorityGroups: [String]
+        let groupFields: [FormField]
+        let groupAction: String
+        let groupFormOpen: Bool
     }
 
     static func page(_ req: Request) async throws -> Response {
         try await page(req, quotaForm: FormState(fields: ["school", "name", "town", "seats"]), csvErrors: [], status: .ok)
     }
 
-    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], approvalForm: FormState? = nil, status: HTTPStatus) async throws -> Response {
+    static func page(_ req: Request, quotaForm: FormState, csvErrors: [String], approvalForm: FormState? = nil, groupForm: FormState? = nil,
+                     status: HTTPStatus) async throws -> Response {
         let program = try await find(req)
         let rules = program.rules
         let user = req.currentUser
@@ -65,6 +71,9 @@ extension ProgramsController {
             let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
             ruleLines.append(req.text("program_rule_order", ["tiebreak": tiebreakWords(program.tiebreakKeys, standard: standard, req)]))
         }
+        let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()
+        let departments = try await Department.query(on: req.db).sort(\.$code).all()
+        let groupForm = groupForm ?? FormState(fields: groupFields, values: ["placement": PriorityGroup.Placement.ahead.rawValue])
         let quotaDue = rules.quotaDue
         let quotaRule = req.text("program_quota_due_" + program.quotaRule.rawValue, ["days": String(program.quotaDays),
                                                                                      "date": program.allocates.map { ShanghaiDate.long($0, req.language) } ?? ""])
@@ -94,7 +103,10 @@ extension ProgramsController {
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]) : nil,
             applicationsLink: SiteRoute.programApplications(program.code).path,
             approvals: organiser && rules.kind.isSchool && !published
-                ? try await ApprovalsController.checklist(.quota, program.code, canRecord: true, form: approvalForm, on: req) : nil)
+                ? try await ApprovalsController.checklist(.quota, program.code, canRecord: true, form: approvalForm, on: req) : nil,
+            priorityGroups: priorityLines(groups, departments: Dictionary(departments.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a }), req),
+            groupFields: organiser ? priorityGroupForm(groupForm, departments: departments, req) : [],
+            groupAction: SiteRoute.programPriorityGroups(program.code).path, groupFormOpen: !groupForm.errors.isEmpty)
         return try await req.render("programs/program", title: "programs_title", content, status: status)
     }
 

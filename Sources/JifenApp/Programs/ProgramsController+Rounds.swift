@@ -80,7 +80,7 @@ extension ProgramsController {
         return try await req.render("programs/program-applications", title: "program_applications_title", content)
     }
 
-    struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool }
+    struct PublicRow: Encodable { let rank: Int; let number: String; let name: String; let points: String; let school: String; let admitted: Bool; let priority: Bool }
     struct Cutoff: Encodable { let school: String; let seats: Int; let admitted: Int; let points: String }
 
     struct PublicityContent: Encodable {
@@ -139,7 +139,7 @@ extension ProgramsController {
                 PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
                           school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
                                                    : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
-                          admitted: r.qualified)
+                          admitted: r.qualified, priority: r.priority == true)
             },
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
             corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,

@@ -28,6 +28,9 @@ enum ProgramsController {
         routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity)
         routes.post(.publicityObjections(":code", ":round"), access: .anyone, use: object)
         routes.get(.myPrograms, access: .roles([.citizen]), use: mine)
+        routes.post(.programPriorityGroups(":code"), access: organisers, use: addPriorityGroup)
+        routes.get(.priorityClaims, access: .roles([.centerAdmin, .departmentReviewer]), use: priorityClaims)
+        routes.post(.priorityClaim(":id"), access: .roles([.centerAdmin, .departmentReviewer]), use: decidePriority)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }

@@ -125,6 +125,12 @@ enum SiteRoute: Hashable, Sendable {
     case programQuotasPublish(String)
     /// `/programs/:code/approvals`
     case programApprovals(String)
+    /// `/programs/:code/priority-groups`
+    case programPriorityGroups(String)
+    /// `/priority-claims`
+    case priorityClaims
+    /// `/priority-claims/:id`
+    case priorityClaim(String)
     /// `/programs/:code/rounds`
     case programRounds(String)
     /// `/programs/:code/rounds/:round/finalize`
@@ -245,6 +251,9 @@ enum SiteRoute: Hashable, Sendable {
         case .programQuotasCSV(let code): "/programs/" + code + "/quotas/csv"
         case .programQuotasPublish(let code): "/programs/" + code + "/quotas/publish"
         case .programApprovals(let code): "/programs/" + code + "/approvals"
+        case .programPriorityGroups(let code): "/programs/" + code + "/priority-groups"
+        case .priorityClaims: "/priority-claims"
+        case .priorityClaim(let id): "/priority-claims/" + id
         case .programRounds(let code): "/programs/" + code + "/rounds"
         case .roundFinalize(let code, let round): "/programs/" + code + "/rounds/" + round + "/finalize"
         case .programSecond(let code): "/programs/" + code + "/second"
@@ -295,7 +304,7 @@ enum SiteRoute: Hashable, Sendable {
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
         .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"),
-        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programRounds(":code"),
+        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"),
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,

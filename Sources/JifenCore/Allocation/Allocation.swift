@@ -109,6 +109,9 @@ public struct AllocationInstance: Sendable {
     public var ids: [String]
     /// Whether the id was a JSON number (numbers order by value, before text ids).
     public var idIsNumber: [Bool]
+    /// The priority group's level (0: none): a higher level comes before any lower one, whatever
+    /// the points (children of servicemen, of fire and rescue personnel… placed ahead).
+    public var priority: [Int32]
     public var points: [Double]
     public var pointsText: [String]
     /// Tie-break values of applicant `i`: `tiebreak[tiebreakStart[i]..<tiebreakStart[i + 1]]`.
@@ -129,7 +132,7 @@ public struct AllocationInstance: Sendable {
     public init(schools: [String] = [], seats: [Int] = []) {
         self.schools = schools
         self.seats = seats
-        ids = []; idIsNumber = []; points = []; pointsText = []
+        ids = []; idIsNumber = []; priority = []; points = []; pointsText = []
         tiebreak = []; tiebreakText = []; tiebreakStart = [0]
         submittedAt = []; submittedText = []
         preferences = []; preferenceStart = [0]; preferenceText = []
@@ -145,11 +148,12 @@ public struct AllocationInstance: Sendable {
     }
 
     /// Adds an applicant (`preferences` as school ids; ids without seats stay, as -1).
-    public mutating func append(id: String, idIsNumber: Bool = false, points: Double, pointsText: String? = nil,
+    public mutating func append(id: String, idIsNumber: Bool = false, priority: Int32 = 0, points: Double, pointsText: String? = nil,
                                 tiebreak: [Double] = [], tiebreakText: [String]? = nil,
                                 submittedAt: Instant, submittedText: String = "", preferences prefs: [String]) {
         ids.append(id)
         self.idIsNumber.append(idIsNumber)
+        self.priority.append(priority)
         self.points.append(points)
         self.pointsText.append(pointsText ?? Allocation.numberText(points))
         tiebreak.forEach { self.tiebreak.append($0) }
@@ -204,6 +208,12 @@ public struct AllocationInstance: Sendable {
             guard case .number(let pointsText)? = entry["points"], let points = Double(pointsText), points.isFinite else {
                 return fail("\(name): points: 应为数字 / expected a number" + (entry["points"].map { ", got \(render($0))" } ?? " (missing)"))
             }
+            var priority: Int32 = 0
+            switch entry["priority"] {
+            case nil, .null?: break
+            case .number(let p)? where Int32(p).map { $0 >= 0 } ?? false: priority = Int32(p)!
+            case let other?: return fail("\(name): priority: 应为非负整数 / expected a whole number from 0, got \(render(other))")
+            }
             var tiebreak: [Double] = [], tiebreakText: [String] = []
             switch entry["tiebreak"] {
             case nil, .null?: break
@@ -234,7 +244,7 @@ public struct AllocationInstance: Sendable {
                 }
             case let other?: return fail("\(name): preferences: 应为学校 id 数组 / expected an array of school ids, got \(render(other))")
             }
-            instance.append(id: id, idIsNumber: idIsNumber, points: points, pointsText: pointsText, tiebreak: tiebreak, tiebreakText: tiebreakText,
+            instance.append(id: id, idIsNumber: idIsNumber, priority: priority, points: points, pointsText: pointsText, tiebreak: tiebreak, tiebreakText: tiebreakText,
                             submittedAt: instant, submittedText: submitted, preferences: prefs)
         }
         return .success(instance)
@@ -268,11 +278,13 @@ public enum Allocation {
         public var last: [Int32]
     }
 
-    /// Whether applicant `a` comes before `b`: points higher first, then the tie-break values one
+    /// Whether applicant `a` comes before `b`: a higher priority level first, then points higher
+    /// first, then the tie-break values one
     /// by one (higher first; a missing value comes after any value), then the earlier
     /// submission, then the id (numbers by value before text, text by its UTF-8 bytes).
     @inline(__always)
     public static func precedes(_ a: Int, _ b: Int, in x: AllocationInstance) -> Bool {
+        if x.priority[a] != x.priority[b] { return x.priority[a] > x.priority[b] }
         if x.points[a] != x.points[b] { return x.points[a] > x.points[b] }
         let sa = Int(x.tiebreakStart[a]), la = Int(x.tiebreakStart[a + 1]) - sa
         let sb = Int(x.tiebreakStart[b]), lb = Int(x.tiebreakStart[b + 1]) - sb
@@ -371,7 +383,9 @@ public enum Allocation {
             let c = Int(outcome.last[k])
             if c >= 0 {
                 let t = Int(x.tiebreakStart[c])..<Int(x.tiebreakStart[c + 1])
-                out += ",\"applicant\":" + JSONText.quote(x.ids[c]) + ",\"points\":" + x.pointsText[c]
+                out += ",\"applicant\":" + JSONText.quote(x.ids[c])
+                if x.priority[c] != 0 { out += ",\"priority\":\(x.priority[c])" }
+                out += ",\"points\":" + x.pointsText[c]
                 out += ",\"tiebreak\":[" + x.tiebreakText[t].joined(separator: ",") + "]"
                 out += ",\"submittedAt\":" + JSONText.quote(x.submittedText[c]) + ",\"rank\":\(outcome.rank[c] + 1)"
             }
