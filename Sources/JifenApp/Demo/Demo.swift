@@ -83,7 +83,9 @@ public enum Demo {
                 try await user.create(on: db)
             }
             // The city's standard in force, and a draft revision for the editor and the diff.
-            for (file, status) in [("Standards/zhangjiagang-2021.yaml", StandardVersion.Status.published), ("Demo/zhangjiagang-2026-draft.yaml", .draft)] {
+            // Suzhou's standard, in force beside it, ranks medical insurance (入医) and settlement (seed 000).
+            for (file, status) in [("Standards/zhangjiagang-2021.yaml", StandardVersion.Status.published), ("Demo/zhangjiagang-2026-draft.yaml", .draft),
+                                   ("Demo/suzhou-2021-demo.yaml", .published)] {
                 let parts = file.split(separator: "/")
                 let text = try String(contentsOfFile: JifenResources.directory(String(parts[0])) + parts[1], encoding: .utf8)
                 let standard = try StandardParser.parse(text).get()

@@ -146,8 +146,16 @@ enum DemoPrograms {
         kindergarten.quotaPublishedAt = now
         // Places near home: only schools whose catchment covers the family's residence.
         kindergarten.choiceScope = .catchment
+        // Children's medical insurance (积分入医) by Suzhou's standard, for everyone at 100 points.
+        let insurance = program(code: "\(y + 1)-insurance", year: y + 1, kind: .childInsurance, title: "\(y + 1)年积分入医（少儿医保）",
+                                opens: today.adding(days: -20), closes: CivilDate(year: y + 1, month: 5, day: 30)!, cutoff: CivilDate(year: y + 1, month: 8, day: 31)!, now: now)
+        insurance.maxChoices = 0
+        insurance.tiebreak = []
+        insurance.threshold = 10_000
+        insurance.standardSeries = "suzhou"
         try await grade1.create(on: db)
         try await kindergarten.create(on: db)
+        try await insurance.create(on: db)
         var quotas: [Quota] = []
         for (k, school) in schools.enumerated() {
             for program in [grade1, kindergarten] {

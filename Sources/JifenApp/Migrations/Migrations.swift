@@ -81,4 +81,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 024 – priority groups, claims to them, and the frozen priority level
         app.migrations.add(PriorityGroups())
     }
+    do { // Migration 025 – standards in series, several in force at once; a program's series
+        app.migrations.add(StandardSeries())
+    }
 }

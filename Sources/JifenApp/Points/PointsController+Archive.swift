@@ -18,6 +18,13 @@ extension PointsController {
         let result: EstimateController.Result?
         let history: [HistoryRow]
         let yearLabel: String
+        /// His score under every other standard in force (another service's), each explained.
+        let others: [OtherStanding]
+    }
+
+    struct OtherStanding: Encodable {
+        let title, link: String
+        let result: EstimateController.Result
     }
 
     static func archiveView(_ archive: PointsArchive, on req: Request) async throws -> ArchiveView {
@@ -30,6 +37,16 @@ extension PointsController {
         let expired: Bool = if case .expired = standing { true } else { false }
         let counts = archive.status == .active && !expired
         let user = try req.requireUser()
+        var others: [OtherStanding] = []
+        if counts {
+            for (version, standard) in try await StandardVersion.allInForce(on: today(req), on: req.db) where standard.series != ScoringStandard.generalSeries {
+                guard let (evaluation, _) = try await service.evaluation(of: archive, series: standard.series) else { continue }
+                let full = EstimateController.result(evaluation, standard: standard, on: req)
+                others.append(OtherStanding(title: standard.title, link: SiteRoute.standard(version.code).path,
+                                            result: .init(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
+                                                          lines: full.lines, addable: [])))
+            }
+        }
         return ArchiveView(
             status: req.text("archive_" + archive.status.rawValue), statusCode: expired && archive.status == .active ? "expired" : archive.status.rawValue,
             year: archive.year, total: Points(hundredths: archive.total).description, counts: counts,
@@ -46,7 +63,7 @@ extension PointsController {
                 HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind.rawValue), before: Points(hundredths: h.before).description,
                            after: Points(hundredths: h.after).description, reason: h.words(req.application.catalog, req.language), by: user.role == .citizen ? req.text("history_by_staff") : h.by)
             },
-            yearLabel: req.text("archive_year", ["year": String(archive.year)]))
+            yearLabel: req.text("archive_year", ["year": String(archive.year)]), others: others)
     }
 
     // MARK: the citizen's points page

@@ -322,9 +322,22 @@ struct PointsService: WorkflowService {
     func evaluation(of archive: PointsArchive) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
         guard let application = try await archive.$application.get(on: db) else { return nil }
         let standard = try await Self.standard(code: application.standardCode, on: db)
+        return (try await evaluation(of: application, under: standard), standard)
+    }
+
+    /// The archive's confirmed facts scored under the version of `series` in force today: items
+    /// share fact keys across standards, so what a department confirmed once serves every
+    /// standard that asks for the same fact. Nil without an application or a version in force.
+    func evaluation(of archive: PointsArchive, series: String) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
+        if series == ScoringStandard.generalSeries { return try await evaluation(of: archive) }
+        guard let application = try await archive.$application.get(on: db),
+              let (_, standard) = try await StandardVersion.inForce(on: today, series: series, on: db) else { return nil }
+        return (try await evaluation(of: application, under: standard), standard)
+    }
+
+    func evaluation(of application: PointsApplication, under standard: ScoringStandard) async throws -> Evaluator.Evaluation {
         let claims = try await application.claims(on: db)
-        let evaluation = PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
-        return (evaluation, standard)
+        return PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
     }
 
     /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out

@@ -40,6 +40,8 @@ final class Program: Model, @unchecked Sendable {
     /// The day the service is planned to be allocated (the first round).
     @OptionalField(key: "allocates") var allocates: CivilDate?
     @Enum(key: "spouses") var spouses: ProgramRules.Spouses
+    /// The series of the standard it ranks by (`general`: the jurisdiction's own).
+    @Field(key: "standard_series") var standardSeries: String
     /// Which schools an applicant may rank: any, his town's, or his catchment's.
     @Enum(key: "choice_scope") var choiceScope: ProgramRules.ChoiceScope
     @Field(key: "created_by") var createdBy: String
@@ -71,6 +73,7 @@ final class Program: Model, @unchecked Sendable {
         self.quotaDays = 30
         self.spouses = .either
         self.choiceScope = .city
+        self.standardSeries = ScoringStandard.generalSeries
         self.createdBy = login
     }
 

@@ -20,7 +20,11 @@ struct ProgramService: WorkflowService {
         let year = program.opens.year
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first(),
               archive.status == .active, archive.year == year else { return nil }
-        return (archive, Points(hundredths: archive.total))
+        if program.standardSeries == ScoringStandard.generalSeries { return (archive, Points(hundredths: archive.total)) }
+        // A program ranked by another standard re-scores the same confirmed facts under it.
+        let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+        guard let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries), evaluation.eligible else { return nil }
+        return (archive, evaluation.total)
     }
 
     func facts(for resident: Resident, child: HouseholdMember?, program: Program, excluding own: ServiceApplication?) async throws -> ProgramRules.Applicant {
@@ -255,7 +259,7 @@ struct ProgramService: WorkflowService {
             }
             if let (archive, frozen) = counted {
                 total = frozen
-                if !program.tiebreak.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive) {
+                if !program.tiebreak.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries) {
                     tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
                 }
             }

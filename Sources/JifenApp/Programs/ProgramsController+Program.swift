@@ -56,6 +56,9 @@ extension ProgramsController {
         let towns = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
         var ruleLines: [String] = []
         let english = req.language == .en
+        if let (_, ranking) = try await StandardVersion.inForce(on: today(req), series: program.standardSeries, on: req.db) {
+            ruleLines.append(req.text("program_rule_standard", ["title": ranking.title]))
+        }
         if rules.requirePermit { ruleLines.append(req.text("program_rule_permit")) }
         if rules.requirePermit && rules.minPermitMonths > 0 {
             ruleLines.append(req.text("program_rule_permit_months", ["months": MonthsText.words(rules.minPermitMonths, english: english)]))
@@ -68,7 +71,7 @@ extension ProgramsController {
         if let t = rules.threshold { ruleLines.append(req.text("program_rule_threshold", ["points": t.description])) }
         if rules.kind.isSchool {
             ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
-            let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+            let standard = try await StandardVersion.inForce(on: today(req), series: program.standardSeries, on: req.db)?.1
             ruleLines.append(req.text("program_rule_order", ["tiebreak": tiebreakWords(program.tiebreakKeys, standard: standard, req)]))
         }
         let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()

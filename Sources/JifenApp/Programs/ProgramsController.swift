@@ -69,19 +69,20 @@ enum ProgramsController {
     struct NewContent: Encodable { let form: FormState; let fields: [FormField]; let action: String }
 
     static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidence", "requirePermit", "minPermit", "ageMin", "ageMax",
-                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses", "choiceScope"]
+                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses", "choiceScope", "standardSeries"]
 
     static func newPage(_ req: Request) async throws -> Response {
         let year = today(req).year + (today(req).month >= 9 ? 1 : 0)
         let form = FormState(fields: fields, values: ["year": String(year), "opens": "\(year)-03-01", "closes": "\(year)-05-30", "maxChoices": "5",
                                                       "minResidence": "1年", "requirePermit": "on", "ageCutoff": "\(year)-08-31", "kind": "grade1",
                                                       "tiebreak": "socialSecurity,residence", "quotaRule": "beforeDeadline", "quotaDays": "30",
-                                                      "spouses": "either", "choiceScope": "city"])
+                                                      "spouses": "either", "choiceScope": "city", "standardSeries": ScoringStandard.generalSeries])
         return try await renderNew(req, form: form, status: .ok)
     }
 
     static func renderNew(_ req: Request, form: FormState, status: HTTPStatus) async throws -> Response {
-        let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+        let inForce = try await StandardVersion.allInForce(on: today(req), on: req.db).map(\.1)
+        let standard = inForce.first { $0.series == form.values["standardSeries"] } ?? inForce.first
         let categories = standard.map { $0.categories.map { "\($0.id)（\($0.title)）" }.joined(separator: "、") } ?? ""
         func label(_ name: String) -> String { req.text("field_program_" + name) }
         let fields = [
@@ -105,6 +106,7 @@ enum ProgramsController {
             form.field("allocates", label("allocates"), .date),
             form.field("quotaBy", label("quotaBy"), .date),
             form.field("spouses", label("spouses"), .select, options: ProgramRules.Spouses.allCases.map { ($0.rawValue, req.text("program_spouses_" + $0.rawValue)) }),
+            form.field("standardSeries", label("standardSeries"), .select, options: inForce.map { ($0.series, $0.title) }),
             form.field("choiceScope", label("choiceScope"), .select, options: ProgramRules.ChoiceScope.allCases.map { ($0.rawValue, req.text("program_scope_" + $0.rawValue)) }),
         ]
         let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
@@ -172,7 +174,9 @@ enum ProgramsController {
             if let t = Decimal2(parsing: values["threshold"]!), t >= .zero { threshold = t } else { form.fail("threshold", req.text("program_number", ["field": req.text("field_program_threshold")])) }
         }
         if let kind, !kind.isSchool, threshold == nil, form.errors["threshold"] == nil { form.fail("threshold", req.text("program_threshold_needed")) }
-        let standard = try await StandardVersion.inForce(on: today(req), on: req.db)?.1
+        let series = values["standardSeries"]!.isEmpty ? ScoringStandard.generalSeries : values["standardSeries"]!
+        let standard = try await StandardVersion.inForce(on: today(req), series: series, on: req.db)?.1
+        if standard == nil, series != ScoringStandard.generalSeries { form.fail("standardSeries", req.text("program_standard_missing")) }
         var tiebreak: [TieBreakKey] = []
         switch TieBreakKey.parse(values["tiebreak"]!, categories: standard.map { Set($0.categories.map(\.id)) }) {
         case .success(let keys): tiebreak = keys
@@ -198,6 +202,7 @@ enum ProgramsController {
         program.quotaBy = dates["quotaBy"]
         program.spouses = spouses
         program.choiceScope = kind.isSchool ? choiceScope : .city
+        program.standardSeries = series
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await program.create(on: db)

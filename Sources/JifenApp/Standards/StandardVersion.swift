@@ -15,6 +15,8 @@ final class StandardVersion: Model, @unchecked Sendable {
     // data fields
     /// The standard's own id (`zhangjiagang-2021`).
     @Field(key: "code") var code: String
+    /// The series this version belongs to (`ScoringStandard.series`).
+    @Field(key: "series") var series: String
     @Field(key: "title") var title: String
     @Enum(key: "status") var status: Status
     /// `YYYY-MM-DD`: set from the file for a draft, chosen when publishing.
@@ -32,6 +34,7 @@ final class StandardVersion: Model, @unchecked Sendable {
 
     init(standard: ScoringStandard, yaml: String, status: Status, by login: String, at now: Date) {
         self.code = standard.id
+        self.series = standard.series
         self.title = standard.title
         self.status = status
         self.effectiveFrom = standard.effectiveFrom
@@ -56,12 +59,22 @@ final class StandardVersion: Model, @unchecked Sendable {
         try await query(on: db).filter(\.$code == code).first()
     }
 
-    /// The published version in force on `date`, if any.
-    static func inForce(on date: CivilDate, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
-        let published = try await query(on: db).filter(\.$status == .published).all()
+    /// The published version of `series` in force on `date`, if any.
+    static func inForce(on date: CivilDate, series: String = ScoringStandard.generalSeries, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
+        let published = try await query(on: db).filter(\.$status == .published).filter(\.$series == series).all()
         let parsed = published.compactMap { version in (try? version.standard()).map { (version, $0) } }
-        guard let chosen = ScoringStandard.inForce(on: date, among: parsed.map(\.1)) else { return nil }
+        guard let chosen = ScoringStandard.inForce(on: date, series: series, among: parsed.map(\.1)) else { return nil }
         return parsed.first { $0.1.id == chosen.id }
+    }
+
+    /// Every series' version in force on `date`, the general series first.
+    static func allInForce(on date: CivilDate, on db: any Database) async throws -> [(StandardVersion, ScoringStandard)] {
+        let series = Set(try await query(on: db).filter(\.$status == .published).all().map(\.series))
+        var found: [(StandardVersion, ScoringStandard)] = []
+        for s in series.sorted(by: { ($0 == ScoringStandard.generalSeries ? 0 : 1, $0) < ($1 == ScoringStandard.generalSeries ? 0 : 1, $1) }) {
+            if let version = try await inForce(on: date, series: s, on: db) { found.append(version) }
+        }
+        return found
     }
 }
 

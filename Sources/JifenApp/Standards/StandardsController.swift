@@ -38,11 +38,12 @@ enum StandardsController {
     static func list(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         let versions = try await StandardVersion.query(on: req.db).sort(\.$effectiveFrom, .descending).sort(\.$code).all()
-        let current = try await StandardVersion.inForce(on: today(req), on: req.db)?.0.code
+        // One version in force per series; a version is compared with its own series' current one.
+        let current = Dictionary(try await StandardVersion.allInForce(on: today(req), on: req.db).map { ($0.0.series, $0.0.code) }, uniquingKeysWith: { a, _ in a })
         let rows = versions.map { v in
             ListRow(code: v.code, title: v.title, status: req.text("standard_status_" + v.status.rawValue), isDraft: v.status == .draft,
-                    effectiveFrom: v.effectiveFrom.description, inForce: v.code == current, href: SiteRoute.standard(v.code).path,
-                    diffHref: current.flatMap { $0 == v.code ? nil : SiteRoute.standardDiff(from: $0, to: v.code) })
+                    effectiveFrom: v.effectiveFrom.description, inForce: v.code == current[v.series], href: SiteRoute.standard(v.code).path,
+                    diffHref: current[v.series].flatMap { $0 == v.code ? nil : SiteRoute.standardDiff(from: $0, to: v.code) })
         }
         return try await req.render("standards/standards", title: "standards_title",
                                     ListContent(rows: rows, newLink: user.role == .centerAdmin ? SiteRoute.standardNew.path : nil, today: today(req).description))
@@ -71,14 +72,14 @@ enum StandardsController {
         // Drafts are for the affairs center only; everybody may read a published standard.
         if version.status == .draft && !isAdmin { throw Abort(.notFound) }
         let standard = try version.standard()
-        let current = try await StandardVersion.inForce(on: today(req), on: req.db)?.0.code
+        let current = try await StandardVersion.inForce(on: today(req), series: version.series, on: req.db)?.0.code
         let form = publishForm ?? FormState(fields: ["effectiveFrom"], values: ["effectiveFrom": max(standard.effectiveFrom, today(req)).description])
         let content = ShowContent(
             table: try await StandardTable.make(standard, on: req), status: req.text("standard_status_" + version.status.rawValue),
             isDraft: version.status == .draft, inForce: current == version.code,
             canPublish: isAdmin && version.status == .draft, publishAction: SiteRoute.standardPublish(version.code).path, publishForm: form,
             editLink: isAdmin ? SiteRoute.standardNew.path + "?from=" + version.code : nil,
-            estimateLink: current == version.code ? SiteRoute.estimate.path : nil,
+            estimateLink: current == version.code && version.series == ScoringStandard.generalSeries ? SiteRoute.estimate.path : nil,
             listLink: req.currentUser?.role.isStaff == true ? SiteRoute.standards.path : nil,
             approvals: isAdmin && version.status == .draft
                 ? try await ApprovalsController.checklist(.standard, version.code, canRecord: true, form: approvalForm, on: req) : nil

@@ -1,6 +1,13 @@
 /// A scoring standard (计分标准): versioned data, never code. See docs/scoring-standard-format.md.
 public struct ScoringStandard: Sendable, Equatable {
     public var id, title, jurisdiction: String
+    /// The standard this version belongs to: versions of one series supersede each other, and
+    /// several series can be in force at once (a city's own standard for school places,
+    /// Suzhou's for medical insurance and settlement). Items of different series that share an
+    /// id read the same fact.
+    public var series: String = ScoringStandard.generalSeries
+    /// The series of a file that names none: the jurisdiction's own points standard.
+    public static let generalSeries = "general"
     public var effectiveFrom: CivilDate
     public var effectiveTo: CivilDate?
     public var source: String
@@ -91,8 +98,8 @@ public struct ScoringStandard: Sendable, Equatable {
         effectiveFrom <= date && (effectiveTo.map { date <= $0 } ?? true)
     }
 
-    /// Of several versions, the one in force on `date`: the latest `effectiveFrom` not after it.
-    public static func inForce(on date: CivilDate, among standards: [ScoringStandard]) -> ScoringStandard? {
-        standards.filter { $0.isEffective(on: date) }.max { ($0.effectiveFrom, $0.id) < ($1.effectiveFrom, $1.id) }
+    /// Of several versions, the one of `series` in force on `date`: the latest `effectiveFrom` not after it.
+    public static func inForce(on date: CivilDate, series: String = generalSeries, among standards: [ScoringStandard]) -> ScoringStandard? {
+        standards.filter { $0.series == series && $0.isEffective(on: date) }.max { ($0.effectiveFrom, $0.id) < ($1.effectiveFrom, $1.id) }
     }
 }

@@ -172,12 +172,13 @@ struct Reader {
     // MARK: the document
 
     mutating func standard(_ root: Node) -> ScoringStandard? {
-        guard let map = mapping(root, "", allowed: ["format", "id", "title", "jurisdiction", "effectiveFrom", "effectiveTo", "source", "note", "categories", "groups", "items"]) else { return nil }
+        guard let map = mapping(root, "", allowed: ["format", "id", "series", "title", "jurisdiction", "effectiveFrom", "effectiveTo", "source", "note", "categories", "groups", "items"]) else { return nil }
         let format = text(map, "format", "", parent: root)
         if let format, format != "jifen-standard/1" {
             fail(map["format"], "format", "应为 jifen-standard/1，实际为“\(format)” / expected jifen-standard/1")
         }
         let id = identifier(map, "id", "", parent: root)
+        let series = map["series"] == nil ? ScoringStandard.generalSeries : identifier(map, "series", "", parent: root)
         let title = text(map, "title", "", parent: root)
         let jurisdiction = text(map, "jurisdiction", "", parent: root)
         let from = date(map, "effectiveFrom", "", parent: root, required: true)
@@ -208,9 +209,11 @@ struct Reader {
         }
         self.itemLines = itemLines
         self.categoryLines = (map["categories"]?.sequence.map { Array($0) } ?? []).map { $0.mark?.line }
-        guard let id, let title, let jurisdiction, let from, let source else { return nil }
-        return ScoringStandard(id: id, title: title, jurisdiction: jurisdiction, effectiveFrom: from, effectiveTo: to,
-                               source: source, note: note, categories: categories, groups: groups, items: items)
+        guard let id, let series, let title, let jurisdiction, let from, let source else { return nil }
+        var standard = ScoringStandard(id: id, title: title, jurisdiction: jurisdiction, effectiveFrom: from, effectiveTo: to,
+                                       source: source, note: note, categories: categories, groups: groups, items: items)
+        standard.series = series
+        return standard
     }
 
     var itemLines: [Int?] = []
