@@ -361,6 +361,17 @@ def approvals_flow(browser, check):
     check("a step is recorded on the page", status == 200 and missing == "4", f"status {status}, missing {missing}")
 
 
+def services_flow(browser, check):
+    """The citizen (李明, with this year's points from the points flow) sees what his points reach."""
+    citizen = signed_in(browser, "13800000001")
+    status = citizen.goto(BASE + "/services-by-points")
+    citizen.screenshot(os.path.join(OUT, "services-by-points.png"))
+    summary = citizen.js("(document.getElementById('services-summary') || {}).innerText") or ""
+    rows = citizen.js("document.querySelectorAll('table.services-list tbody tr').length")
+    check("the citizen sees which services his points reach and what the next needs",
+          status == 200 and "项服务" in summary and rows >= 5, f"status {status}, rows {rows}, summary {summary!r}")
+
+
 def insight_flow(browser, check):
     """Statistics, the seed's questionnaire, a policy simulation, the public consultation."""
     admin = signed_in(browser, "admin")
@@ -460,6 +471,7 @@ def main():
         points_flow(browser, check)
         programs_flow(browser, check)
         approvals_flow(browser, check)
+        services_flow(browser, check)
         insight_flow(browser, check)
     finally:
         browser.close()

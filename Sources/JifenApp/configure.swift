@@ -74,6 +74,7 @@ func routes(_ app: Application) {
     HealthController.register(app)
     StandardsController.register(app)
     ApprovalsController.register(app)
+    TieredServicesController.register(app)
     EstimateController.register(app)
     ResidenceController.register(app)
     StaffResidenceController.register(app)

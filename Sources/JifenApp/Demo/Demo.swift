@@ -93,6 +93,16 @@ public enum Demo {
                 if status == .published { version.publishedAt = now; version.publishedBy = Actor.system.login }
                 try await version.create(on: db)
             }
+            // Services given in steps by points (seed 002: 公租房、公共自行车、园林、公交、妇检等市民卡各项服务).
+            for (code, title, gives, provider, line) in [
+                ("bike", "公共自行车", "市民卡免押金借用公共自行车", "市公共自行车服务中心", 40),
+                ("parks", "园林年卡", "市属公园、园林年卡半价办理", "市园林和绿化管理局", 60),
+                ("bus", "公交乘车优惠", "市民卡乘坐市内公交享受市民优惠", "市公共交通公司", 80),
+                ("health-check", "妇女“两癌”免费检查", "适龄妇女每年一次宫颈癌、乳腺癌免费筛查", "市卫生健康委员会", 100),
+                ("rental-housing", "公共租赁住房", "可申请公共租赁住房（另需符合住房条件）", "市住房和城乡建设局", 150),
+            ] {
+                try await TieredService(code: code, title: title, gives: gives, provider: provider, line: Points(line), by: "admin", at: now).create(on: db)
+            }
             // The draft is on its way through the approval steps; the public consultation is still open.
             let today = ShanghaiDate.today(now)
             for (n, (step, body, document)) in [

@@ -84,4 +84,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 025 – standards in series, several in force at once; a program's series
         app.migrations.add(StandardSeries())
     }
+    do { // Migration 026 – services given in steps by points
+        app.migrations.add(CreateTieredServices())
+    }
 }

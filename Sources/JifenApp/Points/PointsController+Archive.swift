@@ -20,6 +20,7 @@ extension PointsController {
         let yearLabel: String
         /// His score under every other standard in force (another service's), each explained.
         let others: [OtherStanding]
+        let servicesLink: String
     }
 
     struct OtherStanding: Encodable {
@@ -63,7 +64,7 @@ extension PointsController {
                 HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind.rawValue), before: Points(hundredths: h.before).description,
                            after: Points(hundredths: h.after).description, reason: h.words(req.application.catalog, req.language), by: user.role == .citizen ? req.text("history_by_staff") : h.by)
             },
-            yearLabel: req.text("archive_year", ["year": String(archive.year)]), others: others)
+            yearLabel: req.text("archive_year", ["year": String(archive.year)]), others: others, servicesLink: SiteRoute.tieredServices.path)
     }
 
     // MARK: the citizen's points page

@@ -85,6 +85,7 @@ enum Navigation {
         items.append((request.text("nav_standards"), SiteRoute.standards.path, .points))
         if [.centerAdmin, .educationOfficer].contains(user.role) {
             items.append((request.text("nav_programs"), SiteRoute.programs.path, .programs))
+            items.append((request.text("nav_services"), SiteRoute.tieredServices.path, .programs))
             items.append((request.text("nav_dashboard"), SiteRoute.dashboard.path, .insight))
         }
         if user.role == .centerAdmin { items.append((request.text("nav_insight"), SiteRoute.surveys.path, .insight)) }

@@ -167,6 +167,8 @@ enum SiteRoute: Hashable, Sendable {
     case simulate
     /// `/simulate/jobs/:id`
     case simulationJob(String)
+    /// `/services-by-points`
+    case tieredServices
     /// `/standards`
     case standards
     /// `/standards/:code`
@@ -276,6 +278,7 @@ enum SiteRoute: Hashable, Sendable {
         case .standard(let code): "/standards/" + code
         case .standardPublish(let code): "/standards/" + code + "/publish"
         case .standardApprovals(let code): "/standards/" + code + "/approvals"
+        case .tieredServices: "/services-by-points"
         case .standardsDiff: "/standards/diff"
         case .standardNew: "/standards/new"
         case .surveys: "/surveys"
@@ -309,7 +312,7 @@ enum SiteRoute: Hashable, Sendable {
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
         .resident(":id"), .residentLookup, .surveyForm(":code"), .simulate,
-        .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"), .standardApprovals(":code"),
+        .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"), .standardApprovals(":code"), .tieredServices,
         .standardsDiff, .standardNew, .surveys, .survey(":code"),
         .surveyCSV(":code"), .surveyStatus(":code"),
     ]

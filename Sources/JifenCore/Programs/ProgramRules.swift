@@ -245,3 +245,40 @@ public enum MonthsText {
         return english ? y() + " " + m() : y() + m()
     }
 }
+
+/// Services given in steps by points (梯度服务, seed 000 "通过新市民积分的方式梯度提供服务";
+/// seed 002: 公租房、公共自行车、园林、公交、妇检等市民卡各项服务): each service has a points line;
+/// a total reaches every service at or below it.
+public enum ServiceLadder {
+    public struct Rung: Sendable, Equatable {
+        public var code: String
+        public var line: Points
+        public init(code: String, line: Points) {
+            self.code = code
+            self.line = line
+        }
+    }
+
+    public struct Standing: Sendable, Equatable {
+        /// The services reached, lowest line first.
+        public var reached: [String]
+        /// The lowest service not reached and the points still needed for it.
+        public var next: (code: String, needed: Points)?
+
+        public init(reached: [String], next: (code: String, needed: Points)?) {
+            self.reached = reached
+            self.next = next
+        }
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.reached == b.reached && a.next?.code == b.next?.code && a.next?.needed == b.next?.needed
+        }
+    }
+
+    public static func standing(_ total: Points, on rungs: [Rung]) -> Standing {
+        let sorted = rungs.sorted { ($0.line, $0.code) < ($1.line, $1.code) }
+        let reached = sorted.filter { $0.line <= total }.map(\.code)
+        let next = sorted.first { $0.line > total }.map { (code: $0.code, needed: $0.line - total) }
+        return Standing(reached: reached, next: next)
+    }
+}
