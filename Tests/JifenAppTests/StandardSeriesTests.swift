@@ -70,6 +70,17 @@ final class StandardSeriesTests: XCTestCase {
             XCTAssertTrue(page.body.contains("苏州市流动人口积分管理计分标准（演示）</a>：<strong class=\"other-total\">105"))
             let programPage = try await citizen.get("/programs/2026-insurance-sz")
             XCTAssertTrue(programPage.body.contains("按《苏州市流动人口积分管理计分标准（演示）》计算积分"))
+
+            // The self-estimate chooses its standard: the same 本科 is 60 here and 90 under Suzhou's.
+            let visitor = Browser(ctx.app)
+            let general = try await visitor.get("/estimate")
+            XCTAssertTrue(general.body.contains(#"<a href="/estimate?standard=suzhou">苏州市流动人口积分管理计分标准（演示）</a>"#))
+            let underSuzhou = try await visitor.get("/estimate?standard=suzhou")
+            XCTAssertTrue(underSuzhou.body.contains(#"action="/estimate?standard=suzhou#result""#))
+            let estimated = try await visitor.post("/estimate?standard=suzhou", ["f_education": "bachelor"])
+            XCTAssertTrue(estimated.body.contains(#"<strong class="total">90"#))
+            let ownEstimate = try await visitor.post("/estimate", ["f_education": "bachelor"])
+            XCTAssertTrue(ownEstimate.body.contains(#"<strong class="total">60"#))
         }
     }
 }

@@ -126,9 +126,12 @@ enum SimulationController {
             job.total = total + 1
             try await job.save(on: db)
         }
-        // The standard the applicants were scored under (that of their points applications).
+        // The standard the applicants were ranked under: that of their points applications, or
+        // the version in force of the series a program ranked by another standard names.
         var current: ScoringStandard?
-        if let first = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).first(),
+        if program.standardSeries != ScoringStandard.generalSeries {
+            current = try await StandardVersion.inForce(on: ShanghaiDate.today(app.effects.now()), series: program.standardSeries, on: db)?.1
+        } else if let first = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).first(),
            let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == first.$resident.id).first(),
            let application = try await archive.$application.get(on: db) {
             current = try await PointsService.standard(code: application.standardCode, on: db)

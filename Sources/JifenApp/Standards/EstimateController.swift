@@ -53,18 +53,33 @@ enum EstimateController {
         let result: Result?
         let hasErrors: Bool
         let action: String
+        /// The other standards in force, to estimate under them instead.
+        let others: [Other]
+    }
+
+    struct Other: Encodable { let title, href: String }
+
+    /// The standard chosen by `?standard=SERIES` (the jurisdiction's own when none), and the others in force.
+    static func chosen(_ req: Request) async throws -> (StandardVersion, ScoringStandard, [Other]) {
+        let all = try await StandardVersion.allInForce(on: ShanghaiDate.today(req.now), on: req.db)
+        let series = req.query[String.self, at: "standard"] ?? ScoringStandard.generalSeries
+        guard let (version, standard) = all.first(where: { $0.1.series == series }) else { throw Abort(.notFound) }
+        let others = all.filter { $0.1.series != series }.map { Other(title: $0.1.title, href: link($0.1.series)) }
+        return (version, standard, others)
+    }
+
+    static func link(_ series: String) -> String {
+        SiteRoute.estimate.path + (series == ScoringStandard.generalSeries ? "" : "?standard=" + series)
     }
 
     static func page(_ req: Request) async throws -> Response {
-        guard let (version, standard) = try await StandardVersion.inForce(on: ShanghaiDate.today(req.now), on: req.db) else {
-            throw Abort(.notFound)
-        }
-        return try await req.render("standards/estimate", title: "estimate_title", content(standard, version: version, input: [:], errors: [:], result: nil, on: req))
+        let (version, standard, others) = try await chosen(req)
+        return try await req.render("standards/estimate", title: "estimate_title", content(standard, version: version, input: [:], errors: [:], result: nil, others: others, on: req))
     }
 
     static func estimate(_ req: Request) async throws -> Response {
         let today = ShanghaiDate.today(req.now)
-        guard let (version, standard) = try await StandardVersion.inForce(on: today, on: req.db) else { throw Abort(.notFound) }
+        let (version, standard, others) = try await chosen(req)
         let input = (try? req.content.decode([String: String].self)) ?? [:]
         var facts: [String: [Fact]] = [:]
         var errors: [String: String] = [:]
@@ -98,11 +113,12 @@ enum EstimateController {
         let evaluation = Evaluator(standard).evaluate(Profile(id: "estimate", facts: facts), asOf: today)
         let result: Result? = errors.isEmpty ? self.result(evaluation, standard: standard, on: req) : nil
         return try await req.render("standards/estimate", title: "estimate_title",
-                                    content(standard, version: version, input: input, errors: errors, result: result, on: req),
+                                    content(standard, version: version, input: input, errors: errors, result: result, others: others, on: req),
                                     status: errors.isEmpty ? .ok : .badRequest)
     }
 
-    static func content(_ standard: ScoringStandard, version: StandardVersion, input: [String: String], errors: [String: String], result: Result?, on req: Request) -> Content {
+    static func content(_ standard: ScoringStandard, version: StandardVersion, input: [String: String], errors: [String: String], result: Result?,
+                        others: [Other], on req: Request) -> Content {
         let sections = standard.categories.map { category in
             Section(title: category.title, fields: standard.items.filter { $0.category == category.id }.map { item in
                 let value = input["f_" + item.id] ?? ""
@@ -116,7 +132,7 @@ enum EstimateController {
             })
         }
         return Content(standardTitle: standard.title, standardLink: SiteRoute.standard(version.code).path, asOf: ShanghaiDate.today(req.now).description,
-                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: SiteRoute.estimate.path)
+                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: link(standard.series), others: others)
     }
 
     static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, on req: Request) -> Result {
