@@ -287,10 +287,10 @@ final class NavigationTests: XCTestCase {
             let end = try XCTUnwrap(page.body.range(of: "</nav>", range: start.upperBound..<page.body.endIndex))
             let nav = String(page.body[start.lowerBound..<end.upperBound])
             let menus = Browser.allMatches(#"<summary(?: aria-current="true")?>([^<]+)</summary>"#, in: nav)
-            XCTAssertEqual(menus, ["居住", "积分", "评估", "管理"])
+            XCTAssertEqual(menus, ["居住", "积分", "项目", "评估", "管理"])
             XCTAssertTrue(nav.contains(#"<summary aria-current="true">积分</summary>"#), "the menu holding this page is marked")
             for path in ["/home", "/registrations", "/houses", "/permits", "/points/applications", "/points/review", "/feeds", "/standards",
-                         "/programs", "/dashboard", "/surveys", "/admin/users", "/admin/calendar", "/audit"] {
+                         "/programs", "/services-by-points", "/dashboard", "/surveys", "/admin/users", "/admin/calendar", "/audit"] {
                 XCTAssertTrue(nav.contains(#"href="\#(path)""#), path)
             }
             let citizen = try await ctx.signedIn("13800000001")

@@ -191,6 +191,47 @@ enum DemoPrograms {
         }
         try await services.create(on: db, batch: 100)
         try await rankings.create(on: db, batch: 500)
+        // Priority groups (优先/优待) of grade 1 and next year's kindergarten; one grade-1 child of a
+        // serviceman, verified by the veterans' bureau, is placed ahead of the points order.
+        var groups: [PriorityGroup] = []
+        for program in [grade1, kindergarten] {
+            for (code, title, department) in [("servicemen", "现役军人子女", "veterans"), ("firefighters", "消防救援人员子女", "fire")] {
+                let group = PriorityGroup()
+                group.id = UUID()
+                group.code = code
+                group.title = title
+                group.department = department
+                group.placement = .ahead
+                group.bonus = 0
+                group.$program.id = program.id!
+                groups.append(group)
+            }
+        }
+        try await groups.create(on: db)
+        if let priority = services.last {
+            let claim = PriorityClaim()
+            claim.createdAt = priority.createdAt
+            claim.evidence = "军官证（演示）"
+            claim.state = .verified
+            claim.decidedBy = "veterans.demo"
+            claim.decidedAt = priority.createdAt.addingTimeInterval(86_400)
+            claim.$application.id = priority.id!
+            claim.$group.id = groups[0].id!
+            try await claim.create(on: db)
+        }
+        // A married couple with two children (seed 000 塘桥: only one of them may apply, and grade 1
+        // lets one spouse apply): the first applicant's wife, who has not applied, and a younger
+        // child on his household.
+        let applicants = Set(services.map(\.$resident.id))
+        if let first = services.first, let husband = try await Resident.find(first.$resident.id, on: db),
+           let wife = people.first(where: { !applicants.contains($0.resident.id!) && $0.resident.id != husband.id }),
+           case .success(let wifeID) = ResidentID.validate(wife.idNumber, today: today, regions: app.regions) {
+            try await HouseholdMember(.spouse, name: wife.resident.name, id: wifeID, of: husband.requireID(), data: app.personalData, at: now).create(on: db)
+            let first17 = "320582" + String(format: "%04d", y - 3) + "0612" + "042"
+            if let digit = ResidentID.checkDigit(first17), case .success(let second) = ResidentID.validate(first17 + String(digit), today: today, regions: app.regions) {
+                try await HouseholdMember(.child, name: husband.name.prefix(1) + "小妹", id: second, of: husband.requireID(), data: app.personalData, at: now).create(on: db)
+            }
+        }
         try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         let closes = grade1.closes

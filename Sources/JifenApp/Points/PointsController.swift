@@ -54,6 +54,8 @@ enum PointsController {
 
     struct ItemSection: Encodable { let title: String; let items: [ItemForm]; let open: Bool }
 
+    struct TownItem: Encodable { let id, title, label: String }
+
     struct ApplicationView: Encodable {
         let id, number: String
         let year: Int
@@ -67,6 +69,8 @@ enum PointsController {
         let estimate, confirmed: String
         let total: String?
         let canReview: Bool
+        /// Items the town's window confirms itself (积分核定), each with a box to send it for re-review.
+        let townItems: [TownItem]
         let reviewAction: String
         let reviewForm: FormState
         let calendarWarning, archiveLink: String?
@@ -97,6 +101,7 @@ enum PointsController {
             case .claimed: detail = nil
             case .verified: detail = c.verifier?.hasPrefix("feed:") == true
                 ? req.text("claim_by_feed", ["feed": req.text("feed_" + (c.verifier ?? "").dropFirst(5)), "asOf": c.feedAsOf?.description ?? ""])
+                : c.verifier?.hasPrefix("town:") == true ? req.text("claim_by_town")
                 : req.text("claim_by_department", ["department": departments[c.department] ?? c.department])
             case .corrected:
                 let confirmed = item.flatMap { i in c.confirmedValue.flatMap { ClaimInput.value($0, for: i) }.map { ClaimInput.display($0, for: i) } } ?? ""
@@ -145,7 +150,12 @@ enum PointsController {
             claims: rows, sections: sections, addAction: SiteRoute.pointApplicationClaims(id).path, submitAction: SiteRoute.pointApplicationSubmit(id).path,
             submitErrors: submitErrors, estimate: estimate.total.description, confirmed: confirmed.total.description,
             total: application.total.map { Points(hundredths: $0).description },
-            canReview: canReview, reviewAction: SiteRoute.pointApplicationReview(id).path,
+            canReview: canReview,
+            townItems: canReview ? claims.filter { c in c.state == .claimed && standard.item(c.item).map { $0.confirmedBy == .town && $0.feed == nil } ?? false }.map { c in
+                TownItem(id: c.id?.uuidString ?? "", title: standard.item(c.item)?.title ?? c.item,
+                         label: req.text("points_dispute", ["department": departments[c.department] ?? c.department]))
+            } : [],
+            reviewAction: SiteRoute.pointApplicationReview(id).path,
             reviewForm: reviewForm ?? FormState(fields: ["decision", "missing"]), calendarWarning: calendarWarning,
             archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),

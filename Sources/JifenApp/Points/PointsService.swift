@@ -145,7 +145,7 @@ struct PointsService: WorkflowService {
     /// feed covers are verified from the feed at once. Returns the years the due dates were
     /// counted through without a calendar.
     @discardableResult
-    func accept(_ application: PointsApplication) async throws -> [Int] {
+    func accept(_ application: PointsApplication, disputed: Set<UUID> = []) async throws -> [Int] {
         let resident = try await application.$resident.get(on: db)
         let standard = try await Self.standard(code: application.standardCode, on: db)
         let calendar = try await app.workingCalendar(on: db)
@@ -159,10 +159,33 @@ struct PointsService: WorkflowService {
                 try await claim.save(on: db)
             }
             try await service.match(application, resident: resident, standard: standard, claims: claims)
+            try await service.confirmAtTown(application, standard: standard, claims: claims, disputed: disputed)
             try await service.notify(resident, kind: "pointsAccepted", text("sms_points_accepted", ["number": application.number]))
             try await service.completeIfDone(application, resident: resident, standard: standard)
         }
         return due.guessedYears
+    }
+
+    /// 积分核定 at the town (seed 004 art. 4/9): the items the standard leaves to the town's window
+    /// are confirmed by the clerk who accepts; those whose materials he disputes go to their
+    /// department for re-review (复审), due like any department item.
+    func confirmAtTown(_ application: PointsApplication, standard: ScoringStandard, claims: [PointsClaim], disputed: Set<UUID>) async throws {
+        for claim in claims where claim.state == .claimed {
+            guard let item = standard.item(claim.item), item.confirmedBy == .town, let id = claim.id else { continue }
+            if disputed.contains(id) {
+                try await Audit.record("dispute", entity: "pointsClaim", id: application.number + "/" + claim.item, after: claim.auditSnapshot, by: actor, at: now, on: db)
+                continue
+            }
+            let before = claim.auditSnapshot
+            claim.state = .verified
+            claim.verifier = "town:" + actor.login
+            claim.decidedBy = actor.login
+            claim.decidedAt = now
+            claim.dueDate = nil
+            try await claim.save(on: db)
+            try await Audit.record("townConfirm", entity: "pointsClaim", id: application.number + "/" + claim.item, before: before, after: claim.auditSnapshot,
+                                   by: actor, at: now, on: db)
+        }
     }
 
     /// What a feed knows of `item` for the person with this ID hash, as of today: a verified claim

@@ -102,7 +102,11 @@ enum PointsStaffController {
         var form = FormState(fields: ["decision", "missing"], values: ["decision": input.decision ?? "", "missing": missing])
         switch input.decision {
         case "accept":
-            let guessed = try await PointsService(req).accept(application)
+            // Town-confirmed items the clerk disputes (dispute_CLAIMID=on) go to their department.
+            let fields = (try? req.content.decode([String: String].self)) ?? [:]
+            let disputed = Set(fields.filter { $0.key.hasPrefix("dispute_") && ($0.value == "on" || $0.value == "true") }
+                .compactMap { UUID(uuidString: String($0.key.dropFirst("dispute_".count))) })
+            let guessed = try await PointsService(req).accept(application, disputed: disputed)
             return req.redirect(to: SiteRoute.pointApplication(application.id?.uuidString ?? "").path + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
         case "return":
             form.requireText("missing", label: "field_missing", max: 500, on: req)

@@ -36,6 +36,13 @@ public struct ScoringStandard: Sendable, Equatable {
         public var validYears: Int?
         public var illustrative: Bool
         public var rule: Rule
+        /// Who confirms a claimed value (积分核定): its department, or the town's window itself
+        /// (seed 004 art. 4/9), which sends it to the department only when the materials are disputed.
+        public var confirmedBy: Confirmer = .department
+    }
+
+    public enum Confirmer: String, Sendable, CaseIterable {
+        case department, town
     }
 
     public struct Option: Sendable, Equatable {

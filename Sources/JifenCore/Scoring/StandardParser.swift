@@ -234,7 +234,7 @@ struct Reader {
     }
 
     mutating func item(_ node: Node, _ path: String) -> ScoringStandard.Item? {
-        guard let map = mapping(node, path, allowed: ["id", "title", "category", "department", "evidence", "feed", "group", "validYears", "illustrative", "rule"]) else { return nil }
+        guard let map = mapping(node, path, allowed: ["id", "title", "category", "department", "evidence", "feed", "group", "validYears", "illustrative", "confirmedBy", "rule"]) else { return nil }
         let id = identifier(map, "id", path, parent: node)
         let title = text(map, "title", path, parent: node)
         let category = text(map, "category", path, parent: node)
@@ -244,6 +244,11 @@ struct Reader {
         let group = text(map, "group", path, parent: node, required: false)
         let validYears = integer(map, "validYears", path, parent: node, range: 1...50)
         let illustrative = bool(map, "illustrative", path)
+        var confirmedBy = ScoringStandard.Confirmer.department
+        if let raw = text(map, "confirmedBy", path, parent: node, required: false) {
+            if let c = ScoringStandard.Confirmer(rawValue: raw) { confirmedBy = c }
+            else { fail(map["confirmedBy"], path + ".confirmedBy", "应为 department 或 town，实际为“\(raw)” / expected department or town") }
+        }
         var rule: ScoringStandard.Rule?
         if let ruleNode = map["rule"], !Self.isNull(ruleNode) {
             rule = self.rule(ruleNode, path + ".rule")
@@ -252,7 +257,7 @@ struct Reader {
         }
         guard let id, let title, let category, let department, let evidence, let rule else { return nil }
         return .init(id: id, title: title, category: category, department: department, evidence: evidence, feed: feed,
-                     group: group, validYears: validYears, illustrative: illustrative, rule: rule)
+                     group: group, validYears: validYears, illustrative: illustrative, rule: rule, confirmedBy: confirmedBy)
     }
 
     mutating func rule(_ node: Node, _ path: String) -> ScoringStandard.Rule? {
