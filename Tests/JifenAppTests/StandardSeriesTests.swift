@@ -12,18 +12,7 @@ final class StandardSeriesTests: XCTestCase {
             let (citizen, resident) = try await makeApplicant(ctx)
             let service = PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
             guard case .opened(let application) = try await service.open(for: resident, jurisdictionID: nil) else { return XCTFail("refused") }
-            var claims: [PointsClaim] = []
-            for (item, department, value) in [("education", "education", "bachelor"), ("residenceYears", "police", "3")] {
-                let claim = PointsClaim()
-                claim.createdAt = ctx.clock.now
-                claim.item = item
-                claim.department = department
-                claim.value = value
-                claim.state = .claimed
-                claim.$application.id = try application.requireID()
-                try await claim.create(on: ctx.app.db)
-                claims.append(claim)
-            }
+            let claims = try await makeClaims(ctx, on: application, [("education", "education", "bachelor"), ("residenceYears", "police", "3")])
             try await service.submit(application)
             _ = try await service.accept(application)
             let zhangjiagang = try await PointsService.standard(code: application.standardCode, on: ctx.app.db)

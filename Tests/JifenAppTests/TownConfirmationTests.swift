@@ -29,16 +29,7 @@ final class TownConfirmationTests: XCTestCase {
             let service = PointsService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
             guard case .opened(let application) = try await service.open(for: resident, jurisdictionID: nil) else { return XCTFail("refused") }
             XCTAssertEqual(application.standardCode, "zhangjiagang-2026-town")
-            for (item, department, value) in [("education", "education", "bachelor"), ("residenceYears", "police", "3"), ("professionalTitle", "hrss", "junior")] {
-                let claim = PointsClaim()
-                claim.createdAt = ctx.clock.now
-                claim.item = item
-                claim.department = department
-                claim.value = value
-                claim.state = .claimed
-                claim.$application.id = try application.requireID()
-                try await claim.create(on: ctx.app.db)
-            }
+            try await makeClaims(ctx, on: application, [("education", "education", "bachelor"), ("residenceYears", "police", "3"), ("professionalTitle", "hrss", "junior")])
             try await service.submit(application)
             let education = try await PointsClaim.query(on: ctx.app.db).filter(\.$item == "education").first()!
 

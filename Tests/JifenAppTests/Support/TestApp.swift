@@ -124,3 +124,21 @@ func approveAllSteps(_ ctx: TestContext, _ subject: ApprovalStep.Subject, _ code
         try await record.create(on: ctx.app.db)
     }
 }
+
+/// Claims of `items` (item, department, value) on `application`, as the applicant makes them.
+@discardableResult
+func makeClaims(_ ctx: TestContext, on application: PointsApplication, _ items: [(item: String, department: String, value: String)]) async throws -> [PointsClaim] {
+    var claims: [PointsClaim] = []
+    for (item, department, value) in items {
+        let claim = PointsClaim()
+        claim.createdAt = ctx.clock.now
+        claim.item = item
+        claim.department = department
+        claim.value = value
+        claim.state = .claimed
+        claim.$application.id = try application.requireID()
+        try await claim.create(on: ctx.app.db)
+        claims.append(claim)
+    }
+    return claims
+}
