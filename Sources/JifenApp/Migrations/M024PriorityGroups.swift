@@ -4,7 +4,7 @@ import SQLKit
 
 /// Migration 024 – priority groups (优先/优待) per program: named groups verified by a department,
 /// placed ahead of the points order or given a bonus; a parent's claim to a group and its
-/// verification; the level frozen into an application and shown (without the reason) on the list.
+/// verification; the level frozen into an application, which the public list marks (without the reason).
 /// Frozen: a shipped migration is never edited.
 struct PriorityGroups: AsyncMigration {
     func prepare(on database: any Database) async throws {
@@ -32,12 +32,10 @@ struct PriorityGroups: AsyncMigration {
             .create()
         let sql = database as! any SQLDatabase
         try await sql.raw("ALTER TABLE service_applications ADD COLUMN priority INTEGER").run()
-        try await sql.raw("ALTER TABLE allocation_results ADD COLUMN priority BOOLEAN").run()
     }
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        try await sql.raw("ALTER TABLE allocation_results DROP COLUMN priority").run()
         try await sql.raw("ALTER TABLE service_applications DROP COLUMN priority").run()
         try await database.schema("priority_claims").delete()
         try await database.schema("priority_groups").delete()

@@ -240,8 +240,6 @@ final class AllocationResult: Model, @unchecked Sendable {
     @OptionalField(key: "school_code") var schoolCode: String?
     /// Threshold programs: at or above the line.
     @Field(key: "qualified") var qualified: Bool
-    /// Placed ahead of the points order as a member of a priority group (the group is not shown).
-    @OptionalField(key: "priority") var priority: Bool?
     @Parent(key: "round_id") var round: AllocationRound
     @Parent(key: "application_id") var application: ServiceApplication
 

@@ -375,7 +375,6 @@ struct ProgramService: WorkflowService {
             row.number = application.number
             row.nameMasked = Mask.name(application.resident.name)
             row.points = application.points ?? 0
-            row.priority = (application.priority ?? 0) > 0
             row.schoolCode = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             row.qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (row.schoolCode != nil)
             row.$round.id = try round.requireID()

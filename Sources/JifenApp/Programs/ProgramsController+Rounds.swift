@@ -120,6 +120,8 @@ extension ProgramsController {
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
+        // Placed as a priority group's member: marked, never with the group (the reason).
+        let ahead = Set(try await ServiceApplication.query(on: req.db).filter(\.$id ~~ rows.map { $0.$application.id }).filter(\.$priority > 0).all().compactMap(\.id))
         let corrections = try await RoundCorrection.query(on: req.db).filter(\.$round.$id == round.requireID()).with(\.$changes).sort(\.$at).all().map { c in
             let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
             let changes = c.changes.sorted { $0.position < $1.position }.map {
@@ -139,7 +141,7 @@ extension ProgramsController {
                 PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
                           school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
                                                    : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
-                          admitted: r.qualified, priority: r.priority == true)
+                          admitted: r.qualified, priority: ahead.contains(r.$application.id))
             },
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
             corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
