@@ -85,4 +85,22 @@ final class ApprovalTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("mayor"))
         }
     }
+
+    /// The steps approved a text: a draft uploaded again with a changed text passes them again.
+    func testChangingADraftWithdrawsItsApprovals() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = try await ctx.signedIn("admin")
+            let before = try await ApprovalRecord.done(.standard, "zhangjiagang-2026-draft", on: ctx.app.db)
+            XCTAssertEqual(before.count, 3)
+            let draft = try await StandardVersion.find(code: "zhangjiagang-2026-draft", on: ctx.app.db)!
+            try await admin.get("/standards/new")
+            // MUT
+            let saved = try await admin.post("/standards", ["yaml": draft.yaml.replacingOccurrences(of: "（2026年修订草案）", with: "（2026年修订草案第二稿）")])
+            XCTAssertEqual(saved.status, .seeOther)
+            let after = try await ApprovalRecord.done(.standard, "zhangjiagang-2026-draft", on: ctx.app.db)
+            XCTAssertEqual(after.count, 0)
+            let withdrawn = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "withdraw").count()
+            XCTAssertEqual(withdrawn, 3)
+        }
+    }
 }

@@ -93,6 +93,15 @@ final class PriorityGroupTests: XCTestCase {
             _ = try await later.run(program, round: 1)
             let placed = try await AllocationResult.query(on: ctx.app.db).filter(\.$schoolCode == "C1").all()
             XCTAssertEqual(placed.map(\.number), [first.number])
+            // Verifying after the first round could no longer count: refused.
+            let fire = try await makeReviewer(ctx, login: "fire.priority", department: "fire")
+            try await fire.get("/priority-claims")
+            let claim = try await PriorityClaim.query(on: ctx.app.db).first()!
+            let late = try await fire.post("/priority-claims/\(claim.requireID())", ["decision": "verify"])
+            XCTAssertEqual(late.status, .conflict)
+            XCTAssertTrue(late.body.contains("已经开始录取"))
+            let unchanged = try await PriorityClaim.find(claim.id, on: ctx.app.db)
+            XCTAssertEqual(unchanged?.state, .claimed)
         }
     }
 }

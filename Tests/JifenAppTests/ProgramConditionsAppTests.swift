@@ -58,6 +58,8 @@ final class ProgramConditionsAppTests: XCTestCase {
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "test", address: nil), logger: ctx.app.logger)
             let found = try await service.spouse(of: mother)
             XCTAssertEqual(found?.id, father.id, "found from her side too, through his household")
+            let fathersFacts = try await service.facts(for: father, child: first, program: program, excluding: nil)
+            XCTAssertEqual(fathersFacts.points, Points(75), "the higher spouse's points already count when he applies")
 
             guard case .saved = try await service.apply(resident: father, child: first, program: program, schools: ["C1"]) else { return XCTFail("father refused") }
             // MUT
@@ -176,6 +178,63 @@ final class ProgramConditionsAppTests: XCTestCase {
             XCTAssertTrue(refused.body.contains("塘桥小学 的施教区不包括您的居住地（城北社区）"))
             let page = try await citizen.get("/programs/2026-catchment")
             XCTAssertTrue(page.body.contains("只能填报施教区覆盖居住地的学校"))
+        }
+    }
+
+    /// Catchments come with the quotas' CSV (a fifth column, kept with their dates), and the
+    /// second round places an applicant without a new ranking at the schools of his catchment —
+    /// not of his whole town.
+    func testCatchmentsFromTheQuotaFileAndTheSecondRoundPlacesByThem() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = try await makeGrade1(ctx, code: "2026-catch2", maxChoices: 1, quotas: """
+                K1,城北小学,320582-01,1,320582-01-01
+                K2,南苑小学,320582-01,5,320582-01-02
+                K3,城北第二小学,320582-01,5,320582-01-01;320582-01-03
+
+                """) { $0.choiceScope = .catchment }
+            let edu = try await ctx.signedIn("edu")
+            try await edu.get("/programs/2026-catch2")
+            let bad = try await edu.upload("/programs/2026-catch2/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数,施教区\nK2,南苑小学,320582-01,5,320582-99\n"))
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertTrue(bad.body.contains("第 2 行：施教区“320582-99”不是本市的镇（街道）或社区代码。"))
+            let page = try await edu.get("/programs/2026-catch2")
+            XCTAssertTrue(page.body.contains("城北社区、滨河社区"), "K3's catchment by name")
+
+            // 钱 (70) and 孙 (60) live in 城北社区 and rank 城北小学, which has one seat.
+            let (qian, qianChild) = try await makeParent(ctx, name: "钱高分", idNumber: id("341202", "19890101", "111"), points: 70,
+                                                         child: (name: "钱小", id: id("341202", "20200315", "131")))
+            let (sun, sunChild) = try await makeParent(ctx, name: "孙二轮", idNumber: id("341202", "19900202", "111"), points: 60,
+                                                       child: (name: "孙小", id: id("341202", "20200416", "141")))
+            func service() -> ProgramService {
+                ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "edu", address: nil), logger: ctx.app.logger)
+            }
+            guard case .saved = try await service().apply(resident: qian, child: qianChild, program: program, schools: ["K1"]),
+                  case .saved(let sunApplication) = try await service().apply(resident: sun, child: sunChild, program: program, schools: ["K1"])
+            else { return XCTFail("refused") }
+            ctx.clock.advance(10 * 86_400)
+            let first = try await service().run(program, round: 1)
+            first.finalizedAt = ctx.clock.now
+            try await first.save(on: ctx.app.db)
+
+            // MUT: 孙 gives no new ranking
+            let second = try await service().run(program, round: 2)
+
+            // validate: 城北第二小学 (his catchment), not 南苑小学 (his town, first in code order)
+            let placed = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == second.requireID())
+                .filter(\.$number == sunApplication.number).first()
+            XCTAssertEqual(placed?.schoolCode, "K3")
+
+            // Replacing a catchment ends the old areas the day before and keeps them.
+            let bureau = try await ctx.signedIn("edu")
+            try await bureau.get("/programs/2026-catch2")
+            let replaced = try await bureau.upload("/programs/2026-catch2/quotas/csv", fields: [:], file: (name: "file", filename: "q.csv",
+                contents: "学校代码,学校名称,所在镇（街道）代码,学位数,施教区\nK3,城北第二小学,320582-01,5,320582-01-03\n"))
+            XCTAssertEqual(replaced.location, "/programs/2026-catch2?done=quota")
+            let k3 = try await School.query(on: ctx.app.db).filter(\.$code == "K3").first()!.requireID()
+            let areas = try await SchoolCatchment.query(on: ctx.app.db).filter(\.$school.$id == k3).all()
+            XCTAssertEqual(areas.first { $0.areaCode == "320582-01-01" }?.to, ShanghaiDate.today(ctx.clock.now).adding(days: -1))
+            XCTAssertNil(areas.first { $0.areaCode == "320582-01-03" }?.to)
         }
     }
 }

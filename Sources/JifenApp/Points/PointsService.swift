@@ -171,7 +171,7 @@ struct PointsService: WorkflowService {
     /// department for re-review (复审), due like any department item.
     func confirmAtTown(_ application: PointsApplication, standard: ScoringStandard, claims: [PointsClaim], disputed: Set<UUID>) async throws {
         for claim in claims where claim.state == .claimed {
-            guard let item = standard.item(claim.item), item.confirmedBy == .town, let id = claim.id else { continue }
+            guard let item = standard.item(claim.item), item.confirmedBy == .town, item.feed == nil, let id = claim.id else { continue }
             if disputed.contains(id) {
                 try await Audit.record("dispute", entity: "pointsClaim", id: application.number + "/" + claim.item, after: claim.auditSnapshot, by: actor, at: now, on: db)
                 continue

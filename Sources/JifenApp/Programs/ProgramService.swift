@@ -41,11 +41,16 @@ struct ProgramService: WorkflowService {
             taken = others.contains { $0.id != own?.id }
         }
         var spouseApplied = false
+        var counted = try await points(of: resident, for: program)?.total
         if program.spouses != .either, let spouse = try await spouse(of: resident) {
             spouseApplied = try await !applications(of: spouse, inServiceOf: program).isEmpty
+            // Where the higher of the two counts, it counts at application too.
+            if program.spouses == .oneSpouseHigherPoints, let theirs = try await points(of: spouse, for: program)?.total, theirs > (counted ?? Points(hundredths: .min)) {
+                counted = theirs
+            }
         }
         return ProgramRules.Applicant(hasValidPermit: !valid.isEmpty, permitMonths: issued.map { ResidenceTime.months(from: $0, to: today) } ?? 0,
-                                      residenceMonths: months, points: try await points(of: resident, for: program)?.total,
+                                      residenceMonths: months, points: counted,
                                       childBirth: child?.birthDate, childAlreadyApplied: taken, spouseApplied: spouseApplied)
     }
 
@@ -60,11 +65,13 @@ struct ProgramService: WorkflowService {
         return try await Resident.find(listing.$resident.id, on: db)
     }
 
-    /// His applications this year to programs of the same service as `program` (the school levels
-    /// count as one service: one spouse applies for all the couple's children).
+    /// His applications in the same season to programs of the same service as `program` (the
+    /// school levels count as one service: one spouse applies for all the couple's children; a
+    /// season is the year the window opens, so next year's kindergarten and this year's grade 1,
+    /// both open now, count together).
     func applications(of resident: Resident, inServiceOf program: Program) async throws -> [ServiceApplication] {
-        let sameService = try await Program.query(on: db).filter(\.$year == program.year).all()
-            .filter { $0.kind == program.kind || ($0.kind.isSchool && program.kind.isSchool) }
+        let sameService = try await Program.query(on: db).all()
+            .filter { $0.opens.year == program.opens.year && ($0.kind == program.kind || ($0.kind.isSchool && program.kind.isSchool)) }
             .compactMap(\.id)
         return try await ServiceApplication.query(on: db).filter(\.$resident.$id == resident.requireID()).filter(\.$program.$id ~~ sameService).all()
     }
@@ -238,6 +245,20 @@ struct ProgramService: WorkflowService {
         }
     }
 
+    /// The schools a second-round applicant without a new ranking is tried at, in code order:
+    /// those with seats left in the town of `grid`, or, for a program placing by catchment, those
+    /// whose catchment covers `grid` on `day`.
+    func placementList(_ program: Program, grid: String?, on day: CivilDate, seats: [String: Int], schoolsByTown: [String: [School]]) async throws -> [String] {
+        guard let grid else { return [] }
+        if program.choiceScope == .catchment {
+            let all = schoolsByTown.values.flatMap { $0 }.filter { (seats[$0.code] ?? 0) > 0 }
+            let catchments = try await SchoolCatchment.catchments(of: all.compactMap(\.id), on: db)
+            return all.filter { catchments[$0.id!]?.covers(grid, on: day) ?? false }.map(\.code).sorted()
+        }
+        let town = JurisdictionCode(grid)?.parent?.parent?.rawValue
+        return (town.flatMap { schoolsByTown[$0] } ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
+    }
+
     // MARK: rounds
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
@@ -322,14 +343,14 @@ struct ProgramService: WorkflowService {
             for row in placed { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
             let done = Set(placed.filter { $0.schoolCode != nil }.map(\.$application.id))
             applications = applications.filter { !done.contains($0.id!) }
-            // Placement by town for those who give no new ranking: the schools of the town of
-            // their current residence, in code order.
+            // Placement by residence for those who give no new ranking: the schools of the town of
+            // their current residence — or, where the program places by catchment, the schools
+            // whose catchment covers it —, in code order.
             let schoolsByTown = Dictionary(grouping: try await School.query(on: db).with(\.$jurisdiction).all(), by: { $0.jurisdiction.code })
             for application in applications where application.schools(round: 2).isEmpty {
                 let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == application.$resident.id).filter(\.$toDate == nil)
                     .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
-                let town = grid.flatMap(JurisdictionCode.init)?.parent?.parent?.rawValue
-                towns[application.$resident.id.uuidString] = (town.flatMap { schoolsByTown[$0] } ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
+                towns[application.$resident.id.uuidString] = try await placementList(program, grid: grid, on: today, seats: seats, schoolsByTown: schoolsByTown)
             }
         }
         let instance = try await instance(program, round: n, applications: applications, seats: seats, towns: towns)
@@ -435,7 +456,17 @@ struct ProgramService: WorkflowService {
             let schools = try await School.query(on: db).with(\.$jurisdiction).all()
             let townOf = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0.jurisdiction.code) })
             let schoolsByTown = Dictionary(grouping: schools, by: { $0.jurisdiction.code })
+            let runDay = ShanghaiDate.today(round.runAt)
             for application in applications where application.schools(round: 2).isEmpty {
+                if program.choiceScope == .catchment {
+                    // By catchment: the grid he was registered in on the day of the run, and the
+                    // catchments as they stood that day.
+                    let registrations = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == application.$resident.id)
+                        .filter(\.$status == .verified).filter(\.$fromDate <= runDay).with(\.$jurisdiction).all()
+                    let grid = registrations.filter { $0.toDate.map { $0 >= runDay } ?? true }.max { $0.fromDate < $1.fromDate }?.jurisdiction.code
+                    towns[application.$resident.id.uuidString] = try await placementList(program, grid: grid, on: runDay, seats: seats, schoolsByTown: schoolsByTown)
+                    continue
+                }
                 guard let first = steps[application.number]?.first?.schoolCode, let town = townOf[first] else { continue }
                 towns[application.$resident.id.uuidString] = (schoolsByTown[town] ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
             }

@@ -108,6 +108,11 @@ extension ProgramsController {
         let input = (try? req.content.decode([String: String].self)) ?? [:]
         let reason = (input["reason"] ?? "").trimmingCharacters(in: .whitespaces)
         guard claim.state == .claimed else { return req.redirect(to: SiteRoute.priorityClaims.path) }
+        // The first round freezes the order: a decision after it could no longer count.
+        let group = try await claim.$group.get(on: req.db)
+        if try await AllocationRound.query(on: req.db).filter(\.$program.$id == group.$program.id).count() > 0 {
+            return try await renderClaims(req, error: req.text("priority_too_late"), status: .conflict)
+        }
         switch input["decision"] {
         case "verify": try await ProgramService(req).decide(claim, verified: true, reason: nil)
         case "reject" where !reason.isEmpty: try await ProgramService(req).decide(claim, verified: false, reason: String(reason.prefix(200)))

@@ -6,7 +6,7 @@ import Vapor
 extension ProgramsController {
     // MARK: one program
 
-    struct QuotaRow: Encodable { let code: String; let name: String; let town: String; let seats: Int }
+    struct QuotaRow: Encodable { let code: String; let name: String; let town: String; let seats: Int; let catchment: String }
     struct RoundLink: Encodable { let href: String; let label: String; let period: String; let final: Bool }
 
     struct PageContent: Encodable {
@@ -75,6 +75,11 @@ extension ProgramsController {
             ruleLines.append(req.text("program_rule_order", ["tiebreak": tiebreakWords(program.tiebreakKeys, standard: standard, req)]))
         }
         let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()
+        // Each school's catchment today, by the names of its areas.
+        let areaNames = Dictionary(try await Jurisdiction.query(on: req.db).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let catchmentWords = try await SchoolCatchment.catchments(of: quotas.map { $0.$school.id }, on: req.db).mapValues { c in
+            c.areas.filter { $0.from <= today(req) && ($0.to.map { today(req) <= $0 } ?? true) }.map { areaNames[$0.code] ?? $0.code }.joined(separator: "、")
+        }
         let departments = try await Department.query(on: req.db).sort(\.$code).all()
         let groupForm = groupForm ?? FormState(fields: groupFields, values: ["placement": PriorityGroup.Placement.ahead.rawValue])
         let quotaDue = rules.quotaDue
@@ -87,7 +92,8 @@ extension ProgramsController {
                        req.text("program_timeline_apply", ["from": ShanghaiDate.long(rules.opens), "to": ShanghaiDate.long(rules.closes)]),
                        req.text("program_timeline_publicity")],
             quotaPublished: published,
-            quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats) } : [],
+            quotas: (published || organiser) ? quotas.map { QuotaRow(code: $0.school.code, name: $0.school.name, town: $0.school.jurisdiction.name, seats: $0.seats,
+                                                                       catchment: catchmentWords[$0.$school.id] ?? "—") } : [],
             totalSeats: quotas.reduce(0) { $0 + $1.seats }, isOrganiser: organiser, quotaForm: quotaForm,
             quotaFields: [
                 quotaForm.field("school", req.text("field_school_code"), maxLength: 30, idPrefix: "q-"),
@@ -193,12 +199,23 @@ extension ProgramsController {
         }
         var problems: [String] = []
         if let header = rows.first, header.1.first?.contains("学校代码") == true { rows.removeFirst() }
-        var parsed: [(code: String, name: String, town: String, seats: Int)] = []
+        var parsed: [(code: String, name: String, town: String, seats: Int, areas: [String]?)] = []
+        // An optional fifth column, 施教区: town or community codes separated by ";".
+        let places = Dictionary(try await Jurisdiction.query(on: req.db).all().map { ($0.code, $0.level) }, uniquingKeysWith: { a, _ in a })
         for (line, f) in rows {
-            guard f.count == 4 else { problems.append(req.text("quota_csv_columns", ["line": String(line)])); continue }
+            guard f.count == 4 || f.count == 5 else { problems.append(req.text("quota_csv_columns", ["line": String(line)])); continue }
+            var areas: [String]?
+            if f.count == 5, !f[4].isEmpty {
+                let codes = f[4].split(whereSeparator: { $0 == ";" || $0 == "；" || $0 == "、" || $0 == " " }).map(String.init)
+                if let bad = codes.first(where: { ![JurisdictionLevel.town.rawValue, JurisdictionLevel.community.rawValue].contains(places[$0] ?? "") }) {
+                    problems.append(req.text("quota_csv_catchment", ["line": String(line), "code": bad]))
+                    continue
+                }
+                areas = codes
+            }
             guard let seats = Int(f[3]), seats >= 0, seats <= 10_000 else { problems.append(req.text("quota_csv_seats", ["line": String(line)])); continue }
             guard !f[0].isEmpty else { problems.append(req.text("quota_csv_code", ["line": String(line)])); continue }
-            parsed.append((f[0], f[1], f[2], seats))
+            parsed.append((f[0], f[1], f[2], seats, areas))
         }
         if parsed.isEmpty && problems.isEmpty { problems.append(req.text("feeds_file_required")) }
         let actor = req.actor, now = req.now
@@ -210,6 +227,7 @@ extension ProgramsController {
                         if let missing = try await setQuota(program, code: row.code, name: row.name, town: row.town, seats: row.seats, on: db) {
                             throw QuotaProblem(line: k, field: missing)
                         }
+                        if let areas = row.areas { try await setCatchment(school: row.code, areas: areas, from: ShanghaiDate.today(now), on: db) }
                     }
                     try await Audit.record("quotaCSV", entity: "program", id: program.code, after: ["schools": String(rowsToSave.count), "seats": String(rowsToSave.reduce(0) { $0 + $1.seats })],
                                            by: actor, at: now, on: db)
@@ -223,6 +241,21 @@ extension ProgramsController {
     }
 
     struct QuotaProblem: Error { let line: Int; let field: String }
+
+    /// The school's catchment from `day` on: areas no longer listed end the day before, new ones
+    /// start that day, the others go on (the catchment keeps its history).
+    static func setCatchment(school code: String, areas: [String], from day: CivilDate, on db: any Database) async throws {
+        guard let school = try await School.query(on: db).filter(\.$code == code).first(), let id = school.id else { return }
+        let current = try await SchoolCatchment.query(on: db).filter(\.$school.$id == id).filter(\.$to == nil).all()
+        for area in current where !areas.contains(area.areaCode) {
+            if area.from >= day { try await area.delete(on: db); continue }
+            area.to = day.adding(days: -1)
+            try await area.save(on: db)
+        }
+        for code in areas where !current.contains(where: { $0.areaCode == code }) {
+            try await SchoolCatchment(school: id, area: code, from: day).create(on: db)
+        }
+    }
 
     static func publishQuotas(_ req: Request) async throws -> Response {
         let program = try await find(req)

@@ -148,11 +148,21 @@ enum StandardsController {
         }
         try await req.db.transaction { db in
             if let existing {
+                let changed = existing.yaml != yaml
                 try await existing.save("update", by: actor, at: now, on: db) {
                     existing.title = standard.title
+                    existing.series = standard.series
                     existing.effectiveFrom = standard.effectiveFrom
                     existing.yaml = yaml
                     existing.updatedAt = now
+                }
+                // The steps approved the text as it was: a changed text passes them again.
+                if changed {
+                    let approved = try await ApprovalRecord.done(.standard, standard.id, on: db)
+                    for record in approved {
+                        try await record.delete(on: db)
+                        try await Audit.record("withdraw", entity: ApprovalRecord.auditEntity, id: record.auditID, before: record.auditSnapshot, by: actor, at: now, on: db)
+                    }
                 }
             } else {
                 let version = StandardVersion(standard: standard, yaml: yaml, status: .draft, by: actor.login, at: now)
