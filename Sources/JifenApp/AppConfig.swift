@@ -21,8 +21,15 @@ public struct AppConfig: Sendable {
     public var port: Int
     public var logLevel: Logger.Level
     public var bcryptCost: Int
+    /// True outside the demo: cookies are `Secure` with `__Host-` names and HSTS is sent.
     public var secureCookies: Bool
+    /// Proxies whose `X-Forwarded-For` is believed (`JIFEN_TRUSTED_PROXIES`, CIDRs).
+    public var trustedProxies: [AddressRange] = []
+    /// The bearer token that opens `/metrics` from elsewhere than this machine.
+    public var metricsToken: String?
     public var sessionIdleMinutes: Int
+    /// Staff sessions end sooner when idle (`JIFEN_STAFF_IDLE_MINUTES`, default 30).
+    public var staffIdleMinutes: Int = 30
     /// Working days to produce a residence permit (today 15, the target 7).
     public var permitProductionDays: Int
     /// Working days a department has to review a claimed points item (default 15).
@@ -100,13 +107,16 @@ public struct AppConfig: Sendable {
 
         let secureCookies: Bool
         switch value("JIFEN_SECURE_COOKIES")?.lowercased() {
-        case nil, "false", "0", "no": secureCookies = false
+        case nil: secureCookies = !demo
+        case "false", "0", "no": secureCookies = false
         case "true", "1", "yes": secureCookies = true
         case let other?:
             throw Problem(setting: "JIFEN_SECURE_COOKIES", message: "应为 true 或 false，实际为 “\(other)” / expected true or false")
         }
 
         let idle = try integer("JIFEN_SESSION_IDLE_MINUTES", in: 5...1440, default: 120)
+
+        let staffIdle = try integer("JIFEN_STAFF_IDLE_MINUTES", in: 5...1440, default: 30)
 
         let productionDays = try integer("JIFEN_PERMIT_PRODUCTION_DAYS", in: 1...60, default: 15)
 
@@ -122,6 +132,20 @@ public struct AppConfig: Sendable {
             publicURL = "http://\(hostname):\(port)"
         }
 
+        var trustedProxies: [AddressRange] = []
+        for part in (value("JIFEN_TRUSTED_PROXIES") ?? "").split(separator: ",") {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            guard let range = AddressRange(text) else {
+                throw Problem(setting: "JIFEN_TRUSTED_PROXIES", message: "“\(text)”不是地址或地址段（如 10.0.0.0/8、::1）/ not an address or CIDR range (10.0.0.0/8, ::1)")
+            }
+            trustedProxies.append(range)
+        }
+
+        let metricsToken = value("JIFEN_METRICS_TOKEN")
+        if let metricsToken, metricsToken.count < 16 {
+            throw Problem(setting: "JIFEN_METRICS_TOKEN", message: "至少 16 个字符 / at least 16 characters")
+        }
+
         func approvals(_ name: String, _ subject: ApprovalStep.Subject) throws -> [ApprovalStep] {
             guard let raw = value(name) else { return subject.defaultSteps }
             switch ApprovalStep.parseList(raw) {
@@ -135,7 +159,7 @@ public struct AppConfig: Sendable {
         return AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
-            bcryptCost: bcryptCost, secureCookies: secureCookies, sessionIdleMinutes: idle,
+            bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, staffIdleMinutes: staffIdle,
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )

@@ -24,10 +24,16 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     switch config.database {
     case .sqlite(let path):
         let directory = (path as NSString).deletingLastPathComponent
+        let fm = FileManager.default
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // Only the account Jifen runs as may read the data: the directory 0700, the database 0600
+            // (SQLite gives its journal files the database's mode).
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            if !fm.fileExists(atPath: path) { fm.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         } catch {
-            throw AppConfig.Problem(setting: "JIFEN_DATA_DIR", message: "无法创建目录 \(directory) / cannot create the directory")
+            throw AppConfig.Problem(setting: "JIFEN_DATA_DIR", message: "无法创建目录 \(directory) 或设置其权限 / cannot create the directory or set its permissions")
         }
         app.databases.use(.sqlite(.file(path)), as: .sqlite)
     case .postgres(let url):
@@ -53,9 +59,9 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.views.use(.leaf)
 
     app.middleware = .init()
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorPagesMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.metrics))
-    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(SessionMiddleware())
     app.middleware.use(AccessMiddleware())

@@ -13,7 +13,7 @@ final class AccountsTests: XCTestCase {
             XCTAssertTrue(page.body.contains(#"<html lang="zh-Hans">"#))
             XCTAssertTrue(page.body.contains("<h1>登录</h1>"))
             XCTAssertNotNil(Browser.firstMatch(#"name="_csrf" value="([0-9a-f]{64})""#, in: page.body))
-            let cookie = page.headers.setCookie?[CSRFMiddleware.cookieName]
+            let cookie = page.headers.setCookie?[ctx.app.cookieName("jifen_csrf")]
             XCTAssertEqual(cookie?.isHTTPOnly, true)
             XCTAssertEqual(cookie?.sameSite, .lax)
         }
@@ -31,7 +31,7 @@ final class AccountsTests: XCTestCase {
                 // validate
                 XCTAssertEqual(answer.status, .seeOther, account.login)
                 XCTAssertEqual(answer.location, "/home", account.login)
-                let session = answer.headers.setCookie?[SessionMiddleware.cookieName]
+                let session = answer.headers.setCookie?[ctx.app.cookieName("jifen_session")]
                 XCTAssertEqual(session?.isHTTPOnly, true)
                 XCTAssertEqual(session?.sameSite, .lax)
                 let home = try await browser.get("/home")
@@ -49,7 +49,7 @@ final class AccountsTests: XCTestCase {
             XCTAssertEqual(answer.status, .unauthorized)
             XCTAssertTrue(answer.body.contains(#"<p class="error" id="password-error">账号或密码错误。</p>"#))
             XCTAssertTrue(answer.body.contains(#"value="admin""#), "the typed login is kept")
-            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+            XCTAssertNil(browser.cookies[ctx.app.cookieName("jifen_session")])
         }
     }
 
@@ -64,7 +64,7 @@ final class AccountsTests: XCTestCase {
             let refused = try await browser.signIn("admin", "demo12345")
             XCTAssertEqual(refused.status, .tooManyRequests)
             XCTAssertTrue(refused.body.contains("登录失败次数过多"))
-            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+            XCTAssertNil(browser.cookies[ctx.app.cookieName("jifen_session")])
             // Another account from the same address is not affected by admin's failures.
             let other = try await Browser(ctx.app).signIn("auditor", "demo12345")
             XCTAssertEqual(other.status, .seeOther)
@@ -98,7 +98,7 @@ final class AccountsTests: XCTestCase {
             XCTAssertEqual(missing.status, .forbidden)
             XCTAssertTrue(missing.body.contains("表单已过期"))
             XCTAssertEqual(forged.status, .forbidden)
-            XCTAssertNil(browser.cookies[SessionMiddleware.cookieName])
+            XCTAssertNil(browser.cookies[ctx.app.cookieName("jifen_session")])
             // A token from another browser does not work either.
             let other = Browser(ctx.app)
             try await other.get("/login")
@@ -133,7 +133,7 @@ final class AccountsTests: XCTestCase {
     func testLogoutEndsTheSessionInTheDatabase() async throws {
         try await withApp(demo: true) { ctx in
             let browser = try await ctx.signedIn("admin")
-            let token = try XCTUnwrap(browser.cookies[SessionMiddleware.cookieName])
+            let token = try XCTUnwrap(browser.cookies[ctx.app.cookieName("jifen_session")])
             try await browser.get("/home")
             let awaited1 = try await UserSession.query(on: ctx.app.db).count()
             XCTAssertEqual(awaited1, 1)
@@ -149,7 +149,7 @@ final class AccountsTests: XCTestCase {
             let replay = Browser(ctx.app)
             _ = try await replay.get("/login")
             var headers = HTTPHeaders()
-            headers.add(name: .cookie, value: "\(SessionMiddleware.cookieName)=\(token)")
+            headers.add(name: .cookie, value: "\(ctx.app.cookieName("jifen_session"))=\(token)")
             let res = try await ctx.app.testable().performTest(request: .init(method: .GET, url: .init(path: "/home"), headers: headers, body: ByteBuffer()))
             XCTAssertEqual(res.status, .seeOther)
         }

@@ -124,7 +124,7 @@ enum HTTP {
         let (_, response) = try await session.data(for: request)
         let header = (response as! HTTPURLResponse).value(forHTTPHeaderField: "Set-Cookie") ?? ""
         let fresh = header.components(separatedBy: ",").compactMap { $0.split(separator: ";").first }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("jifen_session=") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("jifen_session=") || $0.hasPrefix("__Host-jifen_session=") }
         return ([cookies] + fresh).joined(separator: "; ")
     }
 

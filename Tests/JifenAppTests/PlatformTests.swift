@@ -7,7 +7,7 @@ import XCTVapor
 final class PlatformTests: XCTestCase {
     func testHealthReadinessAndMetrics() async throws {
         try await withApp { ctx in
-            let browser = Browser(ctx.app)
+            let browser = Browser(ctx.app, peer: "127.0.0.1")
             let health = try await browser.get("/healthz")
             XCTAssertEqual(health.status, .ok)
             let ready = try await browser.get("/readyz")

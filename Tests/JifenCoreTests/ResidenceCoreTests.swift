@@ -51,6 +51,22 @@ final class ResidentIDTests: XCTestCase {
         for code in ["000000", "999999"] { XCTAssertFalse(shipped.contains(code), code) }
         XCTAssertNoThrow(try ResidentID.validate("11010519491231002X", today: today, regions: shipped).get())
     }
+
+    /// Cards keep the code of where the number was first issued: codes abolished long ago (the
+    /// 1980 list's 3328xx, Lishui's 3325xx of 1980–1999) still validate, with the years they were in force.
+    func testHistoricCodesStillOnRealCardsValidate() throws {
+        let text = try String(contentsOfFile: JifenResources.directory("Regions") + "gbt2260.tsv", encoding: .utf8)
+        let shipped = RegionCodes(tsv: text)
+        for first17 in ["33282519700101123", "33252519850607124", "33282219750101221", "46903419900101123", "37090320010101124"] {
+            let number = make(first17)
+            XCTAssertNoThrow(try ResidentID.validate(number, today: today, regions: shipped).get(), number)
+        }
+        XCTAssertEqual(shipped.years("332825"), RegionCodes.Years(first: 1980, last: 1980))
+        XCTAssertEqual(shipped.years("332525"), RegionCodes.Years(first: 1980, last: 1999))
+        XCTAssertEqual(shipped.years("331126")?.last, nil, "庆元县's code today is in force")
+        XCTAssertEqual(shipped.name("331126"), "庆元县")
+        XCTAssertEqual(shipped.place("332525"), "浙江省丽水地区庆元县")
+    }
 }
 
 final class WorkingCalendarTests: XCTestCase {

@@ -202,6 +202,25 @@ final class StandardParserTests: XCTestCase {
         XCTAssertTrue(problems(lonely).contains { $0.field == "groups.qualification" })
     }
 
+    /// A "billion laughs" file: nine lines of aliases that would stand for 10^9 nodes. It is refused
+    /// at once, naming the anchor's line, and so is a harmless-looking alias in a real standard.
+    func testYAMLAnchorsAndAliasesAreRefused() {
+        var bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        for (n, name) in ["b", "c", "d", "e", "f", "g", "h", "i"].enumerated() {
+            let previous = n == 0 ? "a" : ["b", "c", "d", "e", "f", "g", "h"][n - 1]
+            bomb += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ",") + "]\n"
+        }
+        let refused = problems(bomb)
+        XCTAssertEqual(refused.count, 1)
+        XCTAssertEqual(refused.first?.field, "(YAML)")
+        XCTAssertEqual(refused.first?.line, 1)
+        XCTAssertTrue(refused.first?.message.contains("锚点") == true)
+        let aliased = sampleStandard.replacingOccurrences(of: "title: 示例计分标准", with: "title: &t 示例计分标准\nsource: *t")
+            .replacingOccurrences(of: "source: 测试\n", with: "")
+        XCTAssertTrue(problems(aliased).contains { $0.message.contains("锚点") })
+        XCTAssertTrue(problems(sampleStandard).isEmpty, "the same standard written out is accepted")
+    }
+
     func testEachAsOfDatePicksTheVersionInForce() throws {
         let v2021 = try parsed(sampleStandard.replacingOccurrences(of: "id: sample-2026", with: "id: sample-2021").replacingOccurrences(of: "effectiveFrom: 2026-01-01", with: "effectiveFrom: 2021-07-01"))
         let v2026 = try parsed(sampleStandard)

@@ -212,7 +212,7 @@ enum AccountsController {
         let language = Catalog.Language(rawValue: req.parameters.get("code") ?? "") ?? .zh
         let back = safeLocalPath(req.query[String.self, at: "back"]) ?? SiteRoute.root.path
         let response = req.redirect(to: back)
-        response.cookies["jifen_lang"] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
+        response.cookies[req.application.cookieName("jifen_lang")] = HTTPCookies.Value(string: language.rawValue, maxAge: 365 * 24 * 3600, path: "/",
                                                            isSecure: req.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
         return response
     }

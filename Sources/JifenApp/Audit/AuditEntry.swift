@@ -68,6 +68,4 @@ extension Request {
         guard let user = currentUser else { return Actor(id: nil, login: "anonymous", address: clientAddress) }
         return Actor(id: user.id, login: user.login, role: user.role, address: clientAddress)
     }
-
-    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 }

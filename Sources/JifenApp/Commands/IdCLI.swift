@@ -7,7 +7,7 @@ import JifenResources
 enum IdCLI {
     static let usage = "用法 / usage: jifen id validate ID… | jifen id validate --stdin"
 
-    /// The region list shipped with Jifen (GB/T 2260, 1980–2020; see Resources/Regions/SOURCE.md).
+    /// The region list shipped with Jifen (GB/T 2260, every code since 1980; see Resources/Regions/SOURCE.md).
     static func loadRegions() throws -> RegionCodes {
         RegionCodes(tsv: try String(contentsOfFile: JifenResources.directory("Regions") + "gbt2260.tsv", encoding: .utf8))
     }

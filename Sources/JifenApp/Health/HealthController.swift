@@ -20,7 +20,13 @@ enum HealthController {
         }
     }
 
+    /// Only for this machine's scraper (not through a proxy), or with `JIFEN_METRICS_TOKEN` as a
+    /// bearer token; anyone else gets a 404, as if there were nothing here.
     static func metrics(_ req: Request) async throws -> Response {
+        let token = req.application.jifenConfig.metricsToken
+        let presented = req.headers.bearerAuthorization?.token
+        let allowed = req.isDirectFromLoopback || (token != nil && presented != nil && constantTimeEqual(presented!, token!))
+        guard allowed else { throw Abort(.notFound) }
         let response = Response(status: .ok, body: .init(string: req.application.metrics.registry.emitToString()))
         response.headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
         return response

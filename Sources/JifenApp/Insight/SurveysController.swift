@@ -202,10 +202,8 @@ enum SurveysController {
             if AccountRules.checkPhone(phone) != nil { errors["phone"] = req.text("problem_badPhone") }
             respondent = req.application.keys.mac("survey-phone", survey.code + ":" + phone)
         } else {
-            let cookie = "jifen_s_" + survey.code
-            let token = req.cookies[cookie]?.string ?? { let t = req.effects.token(bytes: 16); newDevice = t; return t }()
+            let token = req.cookies[req.application.cookieName("jifen_s_" + survey.code)]?.string ?? { let t = req.effects.token(bytes: 16); newDevice = t; return t }()
             respondent = req.application.keys.mac("survey-device", survey.code + ":" + token)
-            _ = cookie
         }
         if errors.isEmpty, try await SurveyAnswer.query(on: req.db).filter(\.$survey.$id == survey.requireID()).filter(\.$respondent == respondent).count() > 0 {
             errors["phone"] = req.text("survey_already")
@@ -222,7 +220,7 @@ enum SurveysController {
         }
         let response = req.redirect(to: SiteRoute.surveyForm(survey.code).path + "?done=1")
         if let newDevice {
-            response.cookies["jifen_s_" + survey.code] = HTTPCookies.Value(string: newDevice, maxAge: 365 * 86_400, path: SiteRoute.surveyForm(survey.code).path,
+            response.cookies[req.application.cookieName("jifen_s_" + survey.code)] = HTTPCookies.Value(string: newDevice, maxAge: 365 * 86_400, path: "/",
                                                                             isSecure: req.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
         }
         return response

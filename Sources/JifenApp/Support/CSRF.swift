@@ -4,7 +4,6 @@ import Vapor
 /// key, of a random per-browser cookie and the session token. A state-changing request without
 /// the right token is refused with 403.
 struct CSRFMiddleware: AsyncMiddleware {
-    static let cookieName = "jifen_csrf"
     static let fieldName = "_csrf"
     static let headerName = "X-CSRF-Token"
     private static let unsafe: [HTTPMethod] = [.POST, .PUT, .PATCH, .DELETE]
@@ -12,7 +11,8 @@ struct CSRFMiddleware: AsyncMiddleware {
     let keys: Keys
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let existing = request.cookies[Self.cookieName]?.string
+        let cookieName = request.application.cookieName("jifen_csrf")
+        let existing = request.cookies[cookieName]?.string
         let browserToken: String
         if let existing, existing.utf8.count >= 22, existing.utf8.count <= 64 {
             browserToken = existing
@@ -36,7 +36,7 @@ struct CSRFMiddleware: AsyncMiddleware {
 
         let response = try await next.respond(to: request)
         if existing != browserToken {
-            response.cookies[Self.cookieName] = SessionMiddleware.cookie(browserToken, request: request)
+            response.cookies[cookieName] = SessionMiddleware.cookie(browserToken, request: request)
         }
         return response
     }

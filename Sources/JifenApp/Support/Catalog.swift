@@ -60,7 +60,7 @@ extension Application {
 extension Request {
     /// The language chosen with the switch in the page header (a cookie), Chinese by default.
     var language: Catalog.Language {
-        if let raw = cookies["jifen_lang"]?.string, let language = Catalog.Language(rawValue: raw) { return language }
+        if let raw = cookies[application.cookieName("jifen_lang")]?.string, let language = Catalog.Language(rawValue: raw) { return language }
         return .zh
     }
 

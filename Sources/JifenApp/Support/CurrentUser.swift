@@ -39,12 +39,13 @@ extension Request {
 /// Database-backed sessions: reads the session cookie, loads the account, ends idle or expired
 /// sessions. Only the SHA-256 of the token is stored.
 struct SessionMiddleware: AsyncMiddleware {
-    static let cookieName = "jifen_session"
+    static func cookieName(_ request: Request) -> String { request.application.cookieName("jifen_session") }
     static let absoluteLifetime: TimeInterval = 12 * 3600
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         var clearCookie = false
-        if let token = request.cookies[Self.cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
+        let cookieName = Self.cookieName(request)
+        if let token = request.cookies[cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
             if let (user, session) = try await Self.load(token: token, on: request) {
                 request.currentUser = user
                 request.sessionToken = token
@@ -54,19 +55,20 @@ struct SessionMiddleware: AsyncMiddleware {
             }
         }
         let response = try await next.respond(to: request)
-        if clearCookie, response.cookies[Self.cookieName] == nil {
-            response.cookies[Self.cookieName] = .expired
+        if clearCookie, response.cookies[cookieName] == nil {
+            response.cookies[cookieName] = Self.expired(request)
         }
         return response
     }
 
     private static func load(token: String, on request: Request) async throws -> (CurrentUser, UserSession)? {
         let now = request.now
-        let idle = TimeInterval(request.application.jifenConfig.sessionIdleMinutes * 60)
         guard let session = try await UserSession.query(on: request.db)
             .filter(\.$tokenHash == sha256Hex(token)).with(\.$user).first()
         else { return nil }
         let user = session.user
+        let config = request.application.jifenConfig
+        let idle = TimeInterval((user.role.isStaff ? config.staffIdleMinutes : config.sessionIdleMinutes) * 60)
         guard session.expiresAt > now, session.lastSeenAt.addingTimeInterval(idle) > now, user.status == .active else {
             try await session.delete(on: request.db)
             return nil
@@ -97,14 +99,20 @@ struct SessionMiddleware: AsyncMiddleware {
         if let old = request.sessionToken {
             try await UserSession.query(on: request.db).filter(\.$tokenHash == sha256Hex(old)).delete()
         }
-        response.cookies[cookieName] = cookie(token, request: request)
+        response.cookies[cookieName(request)] = cookie(token, request: request)
     }
 
     static func end(on request: Request, response: Response) async throws {
         if let token = request.sessionToken {
             try await UserSession.query(on: request.db).filter(\.$tokenHash == sha256Hex(token)).delete()
         }
-        response.cookies[cookieName] = .expired
+        response.cookies[cookieName(request)] = expired(request)
+    }
+
+    /// A cookie that deletes itself, with the attributes a `__Host-` cookie must carry.
+    static func expired(_ request: Request) -> HTTPCookies.Value {
+        HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, domain: nil, path: "/",
+                          isSecure: request.application.jifenConfig.secureCookies, isHTTPOnly: true, sameSite: .lax)
     }
 
     static func cookie(_ value: String, request: Request) -> HTTPCookies.Value {

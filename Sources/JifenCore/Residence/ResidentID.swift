@@ -1,16 +1,39 @@
 /// The list of administrative division codes (GB/T 2260) that a resident ID's first six digits
-/// must come from. Built from text (`CODE<TAB>NAME` lines); the caller reads the file.
+/// must come from. Built from text (`CODE<TAB>NAME[<TAB>FIRST<TAB>LAST]` lines, the years a code
+/// was in force, LAST empty while it still is); the caller reads the file.
 public struct RegionCodes: Sendable {
+    /// The years a code was in force; `last` is nil while it still is.
+    public struct Years: Sendable, Equatable {
+        public let first: Int
+        public let last: Int?
+        public init(first: Int, last: Int?) {
+            self.first = first
+            self.last = last
+        }
+    }
+
     private let names: [Int32: String]
+    private let years: [Int32: Years]
 
     public init(tsv: String) {
         var names: [Int32: String] = [:]
+        var years: [Int32: Years] = [:]
         for line in tsv.split(separator: "\n") {
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2, parts[0].utf8.count == 6, let code = Int32(parts[0]) else { continue }
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[0].utf8.count == 6, let code = Int32(parts[0]) else { continue }
             names[code] = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            if parts.count >= 3, let first = Int(parts[2]) {
+                years[code] = Years(first: first, last: parts.count >= 4 ? Int(parts[3]) : nil)
+            }
         }
         self.names = names
+        self.years = years
+    }
+
+    /// The years the code was in force, where the list says.
+    public func years(_ code: String) -> Years? {
+        guard code.utf8.count == 6, let value = Int32(code) else { return nil }
+        return years[value]
     }
 
     public var count: Int { names.count }

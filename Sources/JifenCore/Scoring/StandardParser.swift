@@ -29,11 +29,41 @@ public enum StandardParser {
         } catch {
             return .failure(StandardProblems(problems: [yamlProblem(error)]))
         }
+        // Anchors and aliases are refused: a few lines of aliases can stand for billions of nodes.
+        // An alias is a copy of the anchored node, its position in the text included, so the first
+        // position met twice is an alias; the walk stops there and is never longer than the text.
+        if let repeated = firstAlias(root) {
+            return .failure(StandardProblems(problems: [StandardProblem(
+                line: repeated.line, field: "(YAML)",
+                message: "不允许使用 YAML 锚点与别名（第 \(repeated.line) 行的内容被引用）；请把内容写全 / YAML anchors and aliases are not allowed; write the content out")]))
+        }
         var reader = Reader()
         let standard = reader.standard(root)
         if let standard { reader.check(standard) }
         if let standard, reader.problems.isEmpty { return .success(standard) }
         return .failure(StandardProblems(problems: reader.problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) }))
+    }
+
+    /// The position (line, column) of the first node that appears twice in the tree.
+    static func firstAlias(_ root: Node) -> (line: Int, column: Int)? {
+        var seen = Set<Int>()
+        var stack = [root]
+        while let node = stack.popLast() {
+            // A block mapping starts where its first key does: the kind is part of the position.
+            let kind = switch node { case .scalar: 0; case .mapping: 1; case .sequence: 2; case .alias: 3 }
+            if let mark = node.mark, !seen.insert((mark.line &* 100_003 &+ mark.column) &* 4 &+ kind).inserted {
+                return (mark.line, mark.column)
+            }
+            switch node {
+            case .mapping(let mapping):
+                for (key, value) in mapping { stack.append(value); stack.append(key) }
+            case .sequence(let sequence):
+                stack.append(contentsOf: sequence.reversed())
+            case .scalar, .alias:
+                break
+            }
+        }
+        return nil
     }
 
     static func yamlProblem(_ error: any Error) -> StandardProblem {

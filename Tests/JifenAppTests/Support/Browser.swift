@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 @testable import JifenApp
 import XCTVapor
 
@@ -13,10 +14,17 @@ final class Browser {
     }
 
     let app: Application
+    /// The TCP peer the server sees (nil: none, as an in-memory request has).
+    let peer: SocketAddress?
+    /// Headers sent with every request (a proxy's `X-Forwarded-For`).
+    var extraHeaders = HTTPHeaders()
     private(set) var cookies: [String: String] = [:]
     private(set) var csrf: String?
 
-    init(_ app: Application) { self.app = app }
+    init(_ app: Application, peer: String? = nil) {
+        self.app = app
+        self.peer = peer.flatMap { try? SocketAddress(ipAddress: $0, port: 40_000) }
+    }
 
     @discardableResult
     func get(_ path: String) async throws -> Page {
@@ -81,7 +89,7 @@ final class Browser {
     }
 
     private func send(_ method: HTTPMethod, _ path: String, bytes body: [UInt8]?, contentType: HTTPMediaType = .urlEncodedForm) async throws -> Page {
-        var headers = HTTPHeaders()
+        var headers = extraHeaders
         if !cookies.isEmpty {
             headers.add(name: .cookie, value: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))
         }
@@ -90,7 +98,13 @@ final class Browser {
             headers.contentType = contentType
             buffer.writeBytes(body)
         }
-        let response = try await app.testable().performTest(request: .init(method: method, url: .init(path: path), headers: headers, body: buffer))
+        headers.replaceOrAdd(name: .contentLength, value: String(buffer.readableBytes))
+        let request = Request(application: app, method: method, url: URI(path: path), headers: headers,
+                              collectedBody: buffer.readableBytes == 0 ? nil : buffer, remoteAddress: peer,
+                              logger: app.logger, on: app.eventLoopGroup.next())
+        let answer = try await app.responder.respond(to: request).get()
+        let response = (status: answer.status, headers: answer.headers,
+                        body: try await answer.body.collect(on: request.eventLoop).get() ?? ByteBufferAllocator().buffer(capacity: 0))
         for (name, value) in response.headers.setCookie?.all ?? [:] {
             if let expires = value.expires, expires < Date() { cookies[name] = nil } else { cookies[name] = value.string }
         }
