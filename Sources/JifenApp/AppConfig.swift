@@ -28,6 +28,10 @@ public struct AppConfig: Sendable {
     /// The bearer token that opens `/metrics` from elsewhere than this machine.
     public var metricsToken: String?
     public var sessionIdleMinutes: Int
+    /// Codes sent to phones from one address in an hour (`JIFEN_CODES_PER_ADDRESS_HOUR`, default 30).
+    public var codesPerAddressHour: Int = 30
+    /// Started with `--demo`: demo accounts are exempt from the second factor, texts are shown.
+    public var demo: Bool = false
     /// Staff sessions end sooner when idle (`JIFEN_STAFF_IDLE_MINUTES`, default 30).
     public var staffIdleMinutes: Int = 30
     /// Working days to produce a residence permit (today 15, the target 7).
@@ -116,6 +120,8 @@ public struct AppConfig: Sendable {
 
         let idle = try integer("JIFEN_SESSION_IDLE_MINUTES", in: 5...1440, default: 120)
 
+        let codesPerAddress = try integer("JIFEN_CODES_PER_ADDRESS_HOUR", in: 1...10_000, default: 30)
+
         let staffIdle = try integer("JIFEN_STAFF_IDLE_MINUTES", in: 5...1440, default: 30)
 
         let productionDays = try integer("JIFEN_PERMIT_PRODUCTION_DAYS", in: 1...60, default: 15)
@@ -159,7 +165,7 @@ public struct AppConfig: Sendable {
         return AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
-            bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, staffIdleMinutes: staffIdle,
+            bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, codesPerAddressHour: codesPerAddress, demo: demo, staffIdleMinutes: staffIdle,
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )

@@ -199,8 +199,12 @@ final class AccountsTests: XCTestCase {
             let message = try XCTUnwrap(ctx.notifier.messages.last)
             XCTAssertEqual(message.recipient, "13912345678")
             let code = try XCTUnwrap(Browser.firstMatch("验证码是 ([0-9]{6})", in: message.body))
+            // The outbox keeps the text sealed: the code is not in it in clear.
             let outbox = try await OutboxMessage.query(on: ctx.app.db).all()
-            XCTAssertEqual(outbox.map(\.body), [message.body])
+            XCTAssertEqual(outbox.count, 1)
+            XCTAssertEqual(outbox.first?.sealed, true)
+            XCTAssertFalse(outbox.first?.body.contains(code) ?? true)
+            XCTAssertEqual(try ctx.app.personalData.open(outbox[0].body), message.body)
             // Pending accounts cannot sign in yet.
             let early = try await Browser(ctx.app).signIn("13912345678", "hong2026ab")
             XCTAssertEqual(early.status, .unauthorized)
@@ -210,7 +214,7 @@ final class AccountsTests: XCTestCase {
             let wrongCode = code == "000000" ? "111111" : "000000"
             let wrong = try await browser.post("/register/verify", ["phone": "13912345678", "code": wrongCode])
             XCTAssertEqual(wrong.status, .badRequest)
-            XCTAssertTrue(wrong.body.contains(#"id="code-error">验证码不正确。"#))
+            XCTAssertTrue(wrong.body.contains(#"id="code-error">验证码不正确，还可尝试 4 次。"#), wrong.body)
             // MUT: the right code activates and signs in
             let confirmed = try await browser.post("/register/verify", ["phone": "13912345678", "code": code])
             XCTAssertEqual(confirmed.status, .seeOther)

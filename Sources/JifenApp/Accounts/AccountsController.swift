@@ -113,33 +113,29 @@ enum AccountsController {
         }
 
         let hash = try await req.password.async.hash(password)
-        let code = req.effects.verificationCode()
         let now = req.now
-        let keys = req.application.keys
-        let notifier = req.effects.notifier
-        let actor = req.actor
-        let logger = req.logger
-        try await req.db.transaction { db in
-            // A pending registration for the same number is replaced: the person starts again.
-            let user: User
-            if let pending = try await User.find(login: phone, on: db) {
-                pending.passwordHash = hash
-                pending.displayName = displayName
-                pending.updatedAt = now
-                try await pending.save(on: db)
-                try await VerificationCode.query(on: db).filter(\.$user.$id == pending.requireID()).delete()
-                user = pending
-            } else {
-                user = User(login: phone, passwordHash: hash, displayName: displayName, role: .citizen, status: .pending, phone: phone, at: now)
-                try await user.create(on: db)
-                try await Audit.record("register", entity: "user", id: try user.requireID().uuidString, after: user.auditSnapshot, by: actor, at: now, on: db)
+        let (browser, newBrowser) = PhoneCodes.browserToken(req)
+        // A pending registration is never changed by another request: the password and the name
+        // travel with the code and take effect only when that code comes back from this browser.
+        let issued: PhoneCodes.Issued = try await req.db.transaction { db in
+            let issued = try await PhoneCodes.issue(to: phone, purpose: .register, browserToken: browser, passwordHash: hash, displayName: displayName,
+                                                    on: req, db: db) { code in
+                catalog.text("sms_code", .zh, ["code": code, "minutes": String(Int(PhoneCodes.lifetime / 60))])
             }
-            try await VerificationCode(userID: try user.requireID(), codeHash: keys.mac("code", code), purpose: "register",
-                                       now: now, expiresAt: now.addingTimeInterval(VerificationCode.lifetime)).create(on: db)
-            let body = catalog.text("sms_code", .zh, ["code": code, "minutes": String(Int(VerificationCode.lifetime / 60))])
-            try await notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "verificationCode", body: body), on: db, at: now, logger: logger)
+            if case .sent = issued, try await User.find(login: phone, on: db) == nil {
+                let user = User(login: phone, passwordHash: hash, displayName: displayName, role: .citizen, status: .pending, phone: phone, at: now)
+                try await user.create(on: db)
+                try await Audit.record("register", entity: "user", id: try user.requireID().uuidString, after: user.auditSnapshot, by: req.actor, at: now, on: db)
+            }
+            return issued
         }
-        return req.redirect(to: SiteRoute.verify.path + "?phone=" + phone)
+        if let refusal = PhoneCodes.refusal(issued, req) {
+            form.fail("phone", refusal)
+            return try await req.render("accounts/register", title: "register_title", RegisterContent(req, form: form), status: .tooManyRequests)
+        }
+        let response = req.redirect(to: SiteRoute.verify.path + "?phone=" + phone)
+        if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
+        return response
     }
 
     struct VerifyForm: Decodable {
@@ -148,8 +144,18 @@ enum AccountsController {
 
     static func verifyPage(_ req: Request) async throws -> Response {
         let phone = req.query[String.self, at: "phone"] ?? ""
-        let form = FormState(fields: ["phone", "code"], values: ["phone": AccountRules.checkPhone(phone) == nil ? phone : ""])
-        return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form))
+        let valid = AccountRules.checkPhone(phone) == nil
+        let form = FormState(fields: ["phone", "code"], values: ["phone": valid ? phone : ""])
+        return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form, demoText: valid ? try await demoText(req, phone: phone) : nil))
+    }
+
+    /// In the demo no text leaves the machine: the page shows the last one sent to the number.
+    static func demoText(_ req: Request, phone: String) async throws -> String? {
+        guard req.application.jifenConfig.demo,
+              let message = try await OutboxMessage.query(on: req.db).filter(\.$recipient == phone).filter(\.$kind == "verificationCode")
+                .sort(\.$createdAt, .descending).first()
+        else { return nil }
+        return message.sealed ? try req.application.personalData.open(message.body) : message.body
     }
 
     static func verify(_ req: Request) async throws -> Response {
@@ -164,26 +170,16 @@ enum AccountsController {
             return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form), status: .badRequest)
         }
         let now = req.now
-        let keys = req.application.keys
         let address = req.clientAddress
-        // The outcome is decided inside one transaction: a wrong try is counted even though
-        // nothing else changes.
-        enum Outcome { case activated(User), wrong, expired, unknown }
+        let browser = PhoneCodes.browserToken(req).token
+        enum Outcome { case activated(User), refused(PhoneCodes.Checked), unknown }
         let outcome: Outcome = try await req.db.transaction { db in
             guard let user = try await User.find(login: phone, on: db), user.status == .pending else { return .unknown }
-            guard let pending = try await VerificationCode.query(on: db)
-                .filter(\.$user.$id == user.requireID()).filter(\.$consumedAt == nil)
-                .sort(\.$createdAt, .descending).first()
-            else { return .unknown }
-            if pending.expiresAt <= now || pending.attempts >= VerificationCode.maxAttempts { return .expired }
-            guard constantTimeEqual(pending.codeHash, keys.mac("code", code)) else {
-                pending.attempts += 1
-                try await pending.save(on: db)
-                return .wrong
-            }
+            let checked = try await PhoneCodes.check(code, phone: phone, purpose: .register, browserToken: browser, on: req, db: db)
+            guard case .confirmed(let passwordHash, let displayName) = checked else { return .refused(checked) }
             let before = user.auditSnapshot
-            pending.consumedAt = now
-            try await pending.save(on: db)
+            if let passwordHash { user.passwordHash = passwordHash }
+            if let displayName { user.displayName = displayName }
             user.status = .active
             user.updatedAt = now
             try await user.save(on: db)
@@ -196,10 +192,11 @@ enum AccountsController {
             let response = req.redirect(to: SiteRoute.home.path)
             try await SessionMiddleware.start(for: user, on: req, response: response)
             return response
-        case .wrong:
-            form.fail("code", req.text("verify_wrong"))
-        case .expired:
-            form.fail("code", req.text("verify_expired"))
+        case .refused(let checked):
+            form.fail("code", PhoneCodes.problem(checked, req) ?? req.text("verify_wrong"))
+            if case .exhausted = checked {
+                return try await req.render("accounts/verify", title: "verify_title", VerifyContent(req, form: form), status: .tooManyRequests)
+            }
         case .unknown:
             form.fail("phone", req.text("verify_unknown"))
         }

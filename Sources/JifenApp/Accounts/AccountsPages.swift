@@ -36,10 +36,13 @@ extension AccountsController {
         let fields: [FormField]
         var action = SiteRoute.verify.path
         var registerLink = SiteRoute.register.path
+        /// The demo only: the text that would have gone to the phone.
+        var demoText: String?
 
-        init(_ req: Request, form: FormState) {
+        init(_ req: Request, form: FormState, demoText: String? = nil) {
             fields = [form.field("phone", req.text("field_phone"), .tel, maxLength: 11, autocomplete: "tel", required: true),
                       form.field("code", req.text("field_code"), .number, maxLength: 6, autocomplete: "one-time-code", required: true)]
+            self.demoText = demoText
         }
     }
 }

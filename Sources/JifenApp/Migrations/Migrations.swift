@@ -87,4 +87,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 026 – services given in steps by points
         app.migrations.add(CreateTieredServices())
     }
+    do { // Migration 027 – phone codes as rows (throttled, bound to a browser), a second factor, the privacy notice, sealed outbox bodies
+        app.migrations.add(AccountSecurity())
+    }
 }

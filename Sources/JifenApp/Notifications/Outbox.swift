@@ -17,6 +17,9 @@ final class OutboxMessage: Model, @unchecked Sendable {
     @Field(key: "kind") var kind: String
     @Field(key: "body") var body: String
     @OptionalField(key: "delivered_at") var deliveredAt: Date?
+    /// The body is sealed (it carries a code): only the sender opens it, and after delivery it is
+    /// replaced by a note that a code was sent.
+    @Field(key: "sealed") var sealed: Bool
 
     init() {}
 
@@ -26,6 +29,7 @@ final class OutboxMessage: Model, @unchecked Sendable {
         self.kind = kind
         self.body = body
         self.createdAt = at
+        self.sealed = false
     }
 }
 public struct OutgoingMessage: Sendable, Equatable {
@@ -35,6 +39,17 @@ public struct OutgoingMessage: Sendable, Equatable {
     /// What the message is about, e.g. `verificationCode`: lets a sender pick a template.
     public var kind: String
     public var body: String
+    /// For a message that carries a secret (a verification code): the body sealed under the
+    /// server's key, which is what the outbox keeps.
+    public var sealedBody: String?
+
+    public init(channel: Channel, recipient: String, kind: String, body: String, sealedBody: String? = nil) {
+        self.channel = channel
+        self.recipient = recipient
+        self.kind = kind
+        self.body = body
+        self.sealedBody = sealedBody
+    }
 }
 
 /// The one interface every notification goes through.
@@ -42,14 +57,16 @@ public protocol Notifier: Sendable {
     func send(_ message: OutgoingMessage, on db: any Database, at: Date, logger: Logger) async throws
 }
 
-/// The shipped sender: writes the message to the outbox (in the caller's transaction) and to the
-/// log, with the recipient masked, so a tester or the demo can read it.
+/// The shipped sender: writes the message to the outbox (in the caller's transaction; a body with
+/// a code sealed) and notes in the log that it did — the kind and the masked recipient, never the body.
 public struct OutboxNotifier: Notifier {
     public init() {}
 
     public func send(_ message: OutgoingMessage, on db: any Database, at: Date, logger: Logger) async throws {
-        try await OutboxMessage(channel: message.channel.rawValue, recipient: message.recipient, kind: message.kind, body: message.body, at: at)
-            .create(on: db)
-        logger.info("outbox \(message.channel.rawValue) to \(Mask.phone(message.recipient)): \(message.body)")
+        let stored = OutboxMessage(channel: message.channel.rawValue, recipient: message.recipient, kind: message.kind,
+                                   body: message.sealedBody ?? message.body, at: at)
+        stored.sealed = message.sealedBody != nil
+        try await stored.create(on: db)
+        logger.info("outbox \(message.channel.rawValue) \(message.kind) to \(Mask.phone(message.recipient))")
     }
 }

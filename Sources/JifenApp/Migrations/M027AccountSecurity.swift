@@ -1,0 +1,48 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Migration 027 – codes sent to phones as rows of their own (for registration and for public
+/// forms; throttled per phone and per address, bound to the browser that asked), a second factor
+/// and the demo's exemption on accounts, a forced password change, the privacy notice accepted,
+/// and outbox bodies that are sealed. Frozen: a shipped migration is never edited.
+struct AccountSecurity: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("phone_codes")
+            .id()
+            .field("created_at", .datetime, .required)
+            .field("purpose", .string, .required)
+            .field("phone_mac", .string, .required)
+            .field("code_hash", .string, .required)
+            .field("browser_hash", .string, .required)
+            .field("address", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("attempts", .int, .required)
+            .field("consumed_at", .datetime)
+            .field("password_hash", .string)
+            .field("display_name", .string)
+            .create()
+        let sql = database as! any SQLDatabase
+        try await sql.raw("CREATE INDEX phone_codes_by_phone ON phone_codes (phone_mac, created_at)").run()
+        try await sql.raw("CREATE INDEX phone_codes_by_address ON phone_codes (address, created_at)").run()
+        // One column per statement: SQLite adds one at a time.
+        try await database.schema("users").field("totp_sealed", .string).update()
+        try await database.schema("users").field("totp_confirmed_at", .datetime).update()
+        try await database.schema("users").field("demo_account", .bool, .required, .sql(.default(false))).update()
+        try await database.schema("users").field("must_change_password", .bool, .required, .sql(.default(false))).update()
+        try await database.schema("users").field("privacy_version", .string).update()
+        try await database.schema("users").field("privacy_accepted_at", .datetime).update()
+        try await database.schema("outbox_messages")
+            .field("sealed", .bool, .required, .sql(.default(false)))
+            .update()
+    }
+
+    func revert(on database: any Database) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE outbox_messages DROP COLUMN sealed").run()
+        for column in ["privacy_accepted_at", "privacy_version", "must_change_password", "demo_account", "totp_confirmed_at", "totp_sealed"] {
+            try await sql.raw("ALTER TABLE users DROP COLUMN \(unsafeRaw: column)").run()
+        }
+        try await database.schema("phone_codes").delete()
+    }
+}
