@@ -53,25 +53,65 @@ final class AccountsTests: XCTestCase {
         }
     }
 
-    func testRepeatedWrongPasswordsAreThrottledPerAccount() async throws {
+    /// Wrong passwords make the next try wait longer and longer; nothing locks the account, and
+    /// its owner from another address waits at most a minute however hard someone tries.
+    func testRepeatedWrongPasswordsDelayTheNextTryWithoutLockingTheOwnerOut() async throws {
         try await withApp(demo: true) { ctx in
-            let browser = Browser(ctx.app)
-            for _ in 1...5 {
-                let answer = try await browser.signIn("admin", "not-the-password1")
+            let guesser = Browser(ctx.app, peer: "203.0.113.66")
+            for _ in 1...3 {
+                let answer = try await guesser.signIn("admin", "not-the-password1")
                 XCTAssertEqual(answer.status, .unauthorized)
             }
-            // MUT: even the right password is refused now
-            let refused = try await browser.signIn("admin", "demo12345")
+            // MUT: from the third failure the next try waits (15 s, then 30 s …), even with the right password
+            let refused = try await guesser.signIn("admin", "demo12345")
             XCTAssertEqual(refused.status, .tooManyRequests)
             XCTAssertTrue(refused.body.contains("登录失败次数过多"))
-            XCTAssertNil(browser.cookies[ctx.app.cookieName("jifen_session")])
-            // Another account from the same address is not affected by admin's failures.
-            let other = try await Browser(ctx.app).signIn("auditor", "demo12345")
+            XCTAssertNil(guesser.cookies[ctx.app.cookieName("jifen_session")])
+            ctx.clock.advance(16)
+            let fourth = try await guesser.signIn("admin", "not-the-password1")
+            XCTAssertEqual(fourth.status, .unauthorized)
+            ctx.clock.advance(16)
+            let tooSoon = try await guesser.signIn("admin", "not-the-password1")
+            XCTAssertEqual(tooSoon.status, .tooManyRequests, "the fourth failure doubles the wait to 30 s")
+            // The guesser keeps going for an hour, as fast as he is let.
+            for _ in 0..<40 {
+                ctx.clock.advance(61)
+                _ = try await guesser.signIn("admin", "not-the-password1")
+            }
+            let attempts = try await LoginAttempt.query(on: ctx.app.db).filter(\.$login == "admin").count()
+            XCTAssertLessThan(attempts, 15, "a few tries an hour, not thousands")
+            // The owner, from his own address, is never locked out for more than a minute.
+            let owner = Browser(ctx.app, peer: "198.51.100.10")
+            var answer = try await owner.signIn("admin", "demo12345")
+            if answer.status == .tooManyRequests {
+                ctx.clock.advance(60)
+                answer = try await owner.signIn("admin", "demo12345")
+            }
+            XCTAssertEqual(answer.status, .seeOther)
+            // Another account from the guesser's address is not affected by admin's failures.
+            let other = try await Browser(ctx.app, peer: "203.0.113.67").signIn("auditor", "demo12345")
             XCTAssertEqual(other.status, .seeOther)
-            // After the window has passed the right password works again.
-            ctx.clock.advance(16 * 60)
-            let allowed = try await browser.signIn("admin", "demo12345")
-            XCTAssertEqual(allowed.status, .seeOther)
+        }
+    }
+
+    /// The try is recorded before the password is checked: tries made at once all count.
+    func testATryIsRecordedBeforeThePasswordIsChecked() async throws {
+        try await withApp(demo: true) { ctx in
+            let app = ctx.app
+            let before = try await LoginAttempt.query(on: app.db).count()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<6 {
+                    group.addTask {
+                        let browser = Browser(app, peer: "203.0.113.\(70 + i)")
+                        _ = try await browser.signIn("edu", "not-the-password\(i)")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let failures = try await LoginAttempt.query(on: app.db).filter(\.$login == "edu").filter(\.$succeeded == false).count()
+            XCTAssertEqual(failures - before, 6)
+            let refused = try await Browser(app, peer: "203.0.113.90").signIn("edu", "demo12345")
+            XCTAssertEqual(refused.status, .tooManyRequests, "six failures on the account: the next try waits")
         }
     }
 

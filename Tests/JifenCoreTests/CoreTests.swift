@@ -86,25 +86,43 @@ final class PagingTests: XCTestCase {
 
 final class LoginThrottleTests: XCTestCase {
     let now = Date(timeIntervalSince1970: 1_790_000_000)
+    let rule = LoginThrottle()
 
-    func testFifthFailureWithinTheWindowRefusesUntilTheOldestLeaves() {
-        let rule = LoginThrottle()
-        let failures = (0..<5).map { now.addingTimeInterval(Double(-600 + $0 * 60)) }
-        XCTAssertEqual(rule.verdict(accountFailures: Array(failures.prefix(4)), addressFailures: [], now: now), .allowed)
-        XCTAssertEqual(rule.verdict(accountFailures: failures, addressFailures: [], now: now),
-                       .refused(until: failures[0].addingTimeInterval(15 * 60), byAddress: false))
+    func ago(_ seconds: Double) -> Date { now.addingTimeInterval(-seconds) }
+
+    func testFromOneAddressTheWaitDoublesFromTheThirdFailureUpToFifteenMinutes() {
+        XCTAssertEqual(rule.verdict(pairFailures: [ago(3), ago(2)], accountFailures: [ago(3), ago(2)], addressFailures: [], now: now), .allowed)
+        let three = [ago(3), ago(2), ago(1)]
+        XCTAssertEqual(rule.verdict(pairFailures: three, accountFailures: three, addressFailures: [], now: now),
+                       .refused(until: ago(1).addingTimeInterval(15), byAddress: false))
+        XCTAssertEqual(rule.verdict(pairFailures: three, accountFailures: three, addressFailures: [], now: now.addingTimeInterval(15)), .allowed)
+        let four = [ago(40), ago(30), ago(20), ago(1)]
+        XCTAssertEqual(rule.verdict(pairFailures: four, accountFailures: four, addressFailures: [], now: now),
+                       .refused(until: ago(1).addingTimeInterval(30), byAddress: false))
+        let many = (0..<20).map { ago(Double($0 * 1800 + 1)) }.sorted()
+        XCTAssertEqual(rule.verdict(pairFailures: many, accountFailures: [], addressFailures: [], now: now),
+                       .refused(until: many.last!.addingTimeInterval(15 * 60), byAddress: false), "capped at 15 minutes")
+    }
+
+    /// However many addresses fail an account, its owner from his own address waits at most a minute.
+    func testNoOneCanLockAnAccountForMoreThanAMinute() {
+        let hundred = (1...100).map { ago(Double($0)) }.sorted()
+        XCTAssertEqual(rule.verdict(pairFailures: [], accountFailures: hundred, addressFailures: [], now: now),
+                       .refused(until: hundred.last!.addingTimeInterval(60), byAddress: false))
+        XCTAssertEqual(rule.verdict(pairFailures: [], accountFailures: hundred, addressFailures: [], now: hundred.last!.addingTimeInterval(60)), .allowed)
+        XCTAssertEqual(LoginThrottle.wait(failures: 5, free: 5, base: 5, cap: 60), 5)
+        XCTAssertEqual(LoginThrottle.wait(failures: 7, free: 5, base: 5, cap: 60), 20)
+        XCTAssertEqual(LoginThrottle.wait(failures: 1000, free: 5, base: 5, cap: 60), 60)
     }
 
     func testOldFailuresDoNotCount() {
-        let rule = LoginThrottle()
-        let old = (0..<10).map { now.addingTimeInterval(Double(-3600 - $0)) }
-        XCTAssertEqual(rule.verdict(accountFailures: old, addressFailures: old, now: now), .allowed)
+        let old = (0..<10).map { ago(Double(25 * 3600 + $0)) }
+        XCTAssertEqual(rule.verdict(pairFailures: old, accountFailures: old, addressFailures: old, now: now), .allowed)
     }
 
     func testAddressLimitIsSeparate() {
-        let rule = LoginThrottle()
-        let many = (0..<20).map { now.addingTimeInterval(Double(-$0)) }
-        guard case .refused(_, let byAddress) = rule.verdict(accountFailures: [], addressFailures: many, now: now) else {
+        let many = (0..<20).map { ago(Double($0)) }
+        guard case .refused(_, let byAddress) = rule.verdict(pairFailures: [], accountFailures: [], addressFailures: many, now: now) else {
             return XCTFail("not refused")
         }
         XCTAssertTrue(byAddress)

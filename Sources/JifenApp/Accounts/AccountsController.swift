@@ -46,15 +46,15 @@ enum AccountsController {
         switch try await Throttle.check(login: loginName, on: req) {
         case .allowed: break
         case .refused(let until, _):
-            form.fail("password", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
+            form.fail("password", req.text("login_throttled", ["time": ShanghaiTime.format(until, "HH:mm:ss")]))
             return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .tooManyRequests)
         }
 
+        let attempt = try await Throttle.begin(login: loginName, on: req)
         let user = try await User.find(login: loginName, on: req.db)
         // Hash even for an unknown login, so the answer takes as long either way.
         let verified = try await req.password.async.verify(password, created: user?.passwordHash ?? req.application.decoyHash)
         guard let user, verified, user.status != .disabled else {
-            try await Throttle.record(login: loginName, succeeded: false, on: req)
             form.fail("password", req.text("login_failed"))
             return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
@@ -62,7 +62,7 @@ enum AccountsController {
             form.fail("login", req.text("login_pending"))
             return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
-        try await Throttle.record(login: loginName, succeeded: true, on: req)
+        try await Throttle.succeeded(attempt, on: req)
         let response = req.redirect(to: next.isEmpty ? SiteRoute.home.path : next)
         try await SessionMiddleware.start(for: user, on: req, response: response)
         try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
@@ -222,20 +222,31 @@ enum Throttle {
     static func check(login: String, on req: Request) async throws -> LoginThrottle.Verdict {
         let now = req.now
         let since = now.addingTimeInterval(-rule.window)
+        let address = req.clientAddress
         let lastSuccess = try await LoginAttempt.query(on: req.db)
             .filter(\.$login == login).filter(\.$succeeded == true).filter(\.$at > since)
             .sort(\.$at, .descending).first()?.at
         let accountFailures = try await LoginAttempt.query(on: req.db)
             .filter(\.$login == login).filter(\.$succeeded == false).filter(\.$at > (lastSuccess ?? since))
-            .all(\.$at)
+            .all()
         let addressFailures = try await LoginAttempt.query(on: req.db)
-            .filter(\.$address == req.clientAddress).filter(\.$succeeded == false).filter(\.$at > since)
+            .filter(\.$address == address).filter(\.$succeeded == false).filter(\.$at > now.addingTimeInterval(-rule.addressWindow))
             .all(\.$at)
-        return rule.verdict(accountFailures: accountFailures, addressFailures: addressFailures, now: now)
+        return rule.verdict(pairFailures: accountFailures.filter { $0.address == address }.map(\.at), accountFailures: accountFailures.map(\.at),
+                            addressFailures: addressFailures, now: now)
     }
 
-    static func record(login: String, succeeded: Bool, on req: Request) async throws {
-        try await LoginAttempt(login: String(login.prefix(64)), address: req.clientAddress, succeeded: succeeded, at: req.now).create(on: req.db)
+    /// Records a try as failed before the password is checked (so tries made at once all count);
+    /// `succeeded(_:)` turns it into a success.
+    static func begin(login: String, on req: Request) async throws -> LoginAttempt {
+        let attempt = LoginAttempt(login: String(login.prefix(64)), address: req.clientAddress, succeeded: false, at: req.now)
+        try await attempt.create(on: req.db)
+        return attempt
+    }
+
+    static func succeeded(_ attempt: LoginAttempt, on req: Request) async throws {
+        attempt.succeeded = true
+        try await attempt.save(on: req.db)
     }
 }
 

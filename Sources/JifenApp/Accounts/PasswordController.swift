@@ -50,14 +50,15 @@ enum PasswordController {
         if form.isValid {
             // Guessing the current password is throttled like signing in.
             if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
-                form.fail("current", req.text("login_throttled", ["time": ShanghaiTime.clock(until)]))
+                form.fail("current", req.text("login_throttled", ["time": ShanghaiTime.format(until, "HH:mm:ss")]))
                 return try await req.render("accounts/password", title: "password_title", Content(req, form: form), status: .tooManyRequests)
             }
+            let attempt = try await Throttle.begin(login: user.login, on: req)
             if try await !req.password.async.verify(current, created: user.passwordHash) {
-                try await Throttle.record(login: user.login, succeeded: false, on: req)
                 form.fail("current", req.text("password_current_wrong"))
-            } else if current == password {
-                form.fail("password", req.text("password_same"))
+            } else {
+                try await Throttle.succeeded(attempt, on: req)
+                if current == password { form.fail("password", req.text("password_same")) }
             }
         }
         guard form.isValid else {
