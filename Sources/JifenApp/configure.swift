@@ -73,6 +73,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
 func routes(_ app: Application) {
     AccountsController.register(app)
     PasswordController.register(app)
+    SecondFactor.register(app)
     HomeController.register(app)
     OrgController.register(app)
     UsersController.register(app)

@@ -14,6 +14,9 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable {
 
     public var isStaff: Bool { self != .citizen }
 
+    /// Roles that see the whole city's records or its audit trail sign in with a second factor.
+    public var requiresSecondFactor: Bool { self == .centerAdmin || self == .auditor }
+
     /// Staff of these roles belong to a member department as well as a jurisdiction.
     public var needsDepartment: Bool { self == .departmentReviewer }
 

@@ -21,6 +21,18 @@ final class User: Model, @unchecked Sendable {
     @Enum(key: "role") var role: Role
     @Enum(key: "status") var status: Status
     @OptionalField(key: "phone") var phone: String?
+    /// The second factor's secret, sealed; it counts once `totpConfirmedAt` is set.
+    @OptionalField(key: "totp_sealed") var totpSealed: String?
+    @OptionalField(key: "totp_confirmed_at") var totpConfirmedAt: Date?
+    /// The time step of the last code accepted: a code is used once.
+    @OptionalField(key: "totp_last_step") var totpLastStep: Int64?
+    /// An account the demo made: exempt from the second factor its role would require.
+    @Field(key: "demo_account") var demoAccount: Bool
+    /// Set by an administrator: the next sign-in leads to the password page until it is changed.
+    @Field(key: "must_change_password") var mustChangePassword: Bool
+    /// The version of the privacy notice the person accepted, and when.
+    @OptionalField(key: "privacy_version") var privacyVersion: String?
+    @OptionalField(key: "privacy_accepted_at") var privacyAcceptedAt: Date?
 
     // relationships
     @OptionalParent(key: "jurisdiction_id") var jurisdiction: Jurisdiction?
@@ -39,6 +51,8 @@ final class User: Model, @unchecked Sendable {
         self.phone = phone
         self.$jurisdiction.id = jurisdictionID
         self.$department.id = departmentID
+        self.demoAccount = false
+        self.mustChangePassword = false
         self.createdAt = now
         self.updatedAt = now
     }

@@ -27,7 +27,8 @@ enum AccountsController {
     static func loginPage(_ req: Request) async throws -> Response {
         if req.currentUser != nil { return req.redirect(to: SiteRoute.home.path) }
         let next = safeLocalPath(req.query[String.self, at: "next"]) ?? ""
-        let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered") : nil
+        let notice = req.query[String.self, at: "registered"] != nil ? req.text("login_notice_registered")
+            : req.query[String.self, at: "expired"] != nil ? req.text("login_notice_expired") : nil
         return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: FormState(fields: ["login", "password"]), next: next, notice: notice))
     }
 
@@ -63,9 +64,23 @@ enum AccountsController {
             return try await req.render("accounts/login", title: "login_title", LoginContent(req, form: form, next: next), status: .unauthorized)
         }
         try await Throttle.succeeded(attempt, on: req)
-        let response = req.redirect(to: next.isEmpty ? SiteRoute.home.path : next)
+        // The second factor: asked of everyone who set one up, set up at once by roles that need one.
+        if user.totpConfirmedAt != nil {
+            return try await SecondFactor.askCode(req, user: user, next: next)
+        }
+        if user.role.requiresSecondFactor, !user.demoAccount {
+            return try await SecondFactor.enrol(req, user: user, next: next)
+        }
+        return try await signIn(user, next: next, on: req)
+    }
+
+    /// Starts the session and lands on `next` (or the password page, if an administrator asked for a new one).
+    static func signIn(_ user: User, next: String, secondFactor: Bool = false, on req: Request) async throws -> Response {
+        let target = user.mustChangePassword ? SiteRoute.password.path : (next.isEmpty ? SiteRoute.home.path : next)
+        let response = req.redirect(to: target)
         try await SessionMiddleware.start(for: user, on: req, response: response)
         try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
+                               after: secondFactor ? ["secondFactor": "totp"] : nil,
                                by: Actor(id: user.id, login: user.login, role: user.role, address: req.clientAddress), at: req.now, on: req.db)
         return response
     }

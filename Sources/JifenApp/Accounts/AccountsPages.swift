@@ -8,8 +8,11 @@ extension AccountsController {
         let notice: String?
         var registerLink = SiteRoute.register.path
         var action = SiteRoute.login.path
+        /// The demo's accounts skip the second factor; the page says so.
+        let demoNotice: String?
 
         init(_ req: Request, form: FormState, next: String, notice: String? = nil) {
+            demoNotice = req.application.jifenConfig.demo ? req.text("login_demo_totp") : nil
             fields = [form.field("login", req.text("field_login"), autocomplete: "username", required: true),
                       form.field("password", req.text("field_password"), .password, autocomplete: "current-password", required: true)]
             self.next = next

@@ -80,6 +80,7 @@ public enum Demo {
                                 status: .active, phone: account.phone,
                                 jurisdictionID: account.jurisdiction.flatMap { ids[$0] },
                                 departmentID: account.department.flatMap { departments[$0] }, at: now)
+                user.demoAccount = true
                 try await user.create(on: db)
             }
             // The city's standard in force, and a draft revision for the editor and the diff.

@@ -28,6 +28,7 @@ struct AccountSecurity: AsyncMigration {
         // One column per statement: SQLite adds one at a time.
         try await database.schema("users").field("totp_sealed", .string).update()
         try await database.schema("users").field("totp_confirmed_at", .datetime).update()
+        try await database.schema("users").field("totp_last_step", .int64).update()
         try await database.schema("users").field("demo_account", .bool, .required, .sql(.default(false))).update()
         try await database.schema("users").field("must_change_password", .bool, .required, .sql(.default(false))).update()
         try await database.schema("users").field("privacy_version", .string).update()
@@ -40,7 +41,7 @@ struct AccountSecurity: AsyncMigration {
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
         try await sql.raw("ALTER TABLE outbox_messages DROP COLUMN sealed").run()
-        for column in ["privacy_accepted_at", "privacy_version", "must_change_password", "demo_account", "totp_confirmed_at", "totp_sealed"] {
+        for column in ["privacy_accepted_at", "privacy_version", "must_change_password", "demo_account", "totp_last_step", "totp_confirmed_at", "totp_sealed"] {
             try await sql.raw("ALTER TABLE users DROP COLUMN \(unsafeRaw: column)").run()
         }
         try await database.schema("phone_codes").delete()

@@ -49,6 +49,12 @@ enum SiteRoute: Hashable, Sendable {
     case language(String)
     /// `/login`
     case login
+    /// `/login/code`: the second factor's step
+    case loginCode
+    /// `/account/second-factor`
+    case secondFactor
+    /// `/admin/users/:id/status`
+    case adminUserStatus(String)
     /// `/logout`
     case logout
     /// `/me/household`
@@ -215,6 +221,9 @@ enum SiteRoute: Hashable, Sendable {
         case .houseNew: "/houses/new"
         case .language(let code): "/lang/" + code
         case .login: "/login"
+        case .loginCode: "/login/code"
+        case .secondFactor: "/account/second-factor"
+        case .adminUserStatus(let id): "/admin/users/" + id + "/status"
         case .logout: "/logout"
         case .myHousehold: "/me/household"
         case .myIdentity: "/me/identity"
@@ -298,7 +307,7 @@ enum SiteRoute: Hashable, Sendable {
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
-        .language(":code"), .login, .logout, .myHousehold,
+        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .logout, .myHousehold,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
