@@ -38,6 +38,55 @@ final class AdminTests: XCTestCase {
         }
     }
 
+    /// An administrator disables an account (its sessions end, its sign-in is refused, a citizen
+    /// gets a text), enables it again, and asks for a new password (nothing opens until it is set).
+    func testAdminDisablesEnablesAndForcesANewPassword() async throws {
+        try await withApp(demo: true) { ctx in
+            let admin = try await ctx.signedIn("admin")
+            let citizen = try await ctx.signedIn("13800000001")
+            let clerk = try await ctx.signedIn("clerk.yangshe")
+            let users = try await admin.get("/admin/users?q=13800000001")
+            XCTAssertTrue(users.body.contains("data-user-actions"))
+            let citizenID = try await User.find(login: "13800000001", on: ctx.app.db)!.requireID()
+            let adminID = try await User.find(login: "admin", on: ctx.app.db)!.requireID()
+
+            let disabled = try await admin.post("/admin/users/\(citizenID)/status", ["action": "disable"])
+            XCTAssertEqual(disabled.status, .seeOther)
+            let afterDisable = try await citizen.get("/home")
+            XCTAssertEqual(afterDisable.status, .seeOther, "the session ended")
+            let refused = try await Browser(ctx.app).signIn("13800000001", "demo12345")
+            XCTAssertEqual(refused.status, .unauthorized)
+            XCTAssertEqual(ctx.notifier.messages.last?.recipient, "13800000001")
+            XCTAssertTrue(ctx.notifier.messages.last?.body.contains("停用") == true)
+            let audit = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "disable").first()
+            XCTAssertEqual(audit?.before?["status"], "active")
+            XCTAssertEqual(audit?.after?["status"], "disabled")
+            _ = try await admin.post("/admin/users/\(citizenID)/status", ["action": "enable"])
+            let back = try await Browser(ctx.app).signIn("13800000001", "demo12345")
+            XCTAssertEqual(back.status, .seeOther)
+
+            let clerkID = try await User.find(login: "clerk.yangshe", on: ctx.app.db)!.requireID()
+            _ = try await admin.post("/admin/users/\(clerkID)/status", ["action": "forcePasswordReset"])
+            let ended = try await clerk.get("/home")
+            XCTAssertEqual(ended.status, .seeOther, "the clerk's sessions ended")
+            let again = try await ctx.signedIn("clerk.yangshe")
+            let home = try await again.get("/home")
+            XCTAssertEqual(home.location, "/account/password", "only the password page opens")
+            let page = try await again.get("/account/password")
+            XCTAssertTrue(page.body.contains("管理员要求您设置新密码"))
+            _ = try await again.post("/account/password", ["current": "demo12345", "password": "clerk2026new", "passwordConfirm": "clerk2026new"])
+            let free = try await again.get("/home")
+            XCTAssertEqual(free.status, .ok)
+
+            let own = try await admin.post("/admin/users/\(adminID)/status", ["action": "disable"])
+            XCTAssertEqual(own.status, .badRequest, "not one's own account")
+            let unknown = try await admin.post("/admin/users/\(citizenID)/status", ["action": "delete"])
+            XCTAssertEqual(unknown.status, .badRequest)
+            let notAdmin = try await again.post("/admin/users/\(citizenID)/status", ["action": "disable"])
+            XCTAssertEqual(notAdmin.status, .forbidden)
+        }
+    }
+
     func testStaffFormShowsEachErrorBesideItsFieldAndSavesNothing() async throws {
         try await withApp(demo: true) { ctx in
             let admin = try await ctx.signedIn("admin")

@@ -32,7 +32,8 @@ enum PasswordController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        let done = req.query[String.self, at: "changed"] != nil ? req.text("password_changed") : nil
+        let must = try await User.find(try req.requireUser().id, on: req.db)?.mustChangePassword == true
+        let done = req.query[String.self, at: "changed"] != nil ? req.text("password_changed") : must ? req.text("password_must_change") : nil
         return try await req.render("accounts/password", title: "password_title", Content(req, form: FormState(fields: fields), done: done))
     }
 
@@ -69,6 +70,7 @@ enum PasswordController {
         let actor = req.actor
         try await req.db.transaction { db in
             user.passwordHash = hash
+            user.mustChangePassword = false
             user.updatedAt = now
             try await user.save(on: db)
             try await UserSession.query(on: db).filter(\.$user.$id == me.id).filter(\.$id != me.sessionID).delete()

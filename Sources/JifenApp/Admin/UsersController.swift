@@ -10,6 +10,7 @@ enum UsersController {
         routes.get(.adminUsers, access: access, use: list)
         routes.get(.adminUserNew, access: access, use: newPage)
         routes.post(.adminUsers, access: access, use: create)
+        routes.post(.adminUserStatus(":id"), access: access, use: changeStatus)
     }
 
     // MARK: list
@@ -18,6 +19,27 @@ enum UsersController {
 
     struct Row: Encodable {
         let login, displayName, roleName, place, statusName, createdAt: String
+        /// What an administrator may do to the account (none to his own): the form's target and choices.
+        let action: String?
+        let actions: [SelectOption]
+    }
+
+    /// What an administrator does to an account from the list.
+    enum Action: String, CaseIterable, Codable {
+        /// Signs the account out everywhere and refuses its sign-in.
+        case disable, enable
+        /// The next sign-in leads to the password page until a new one is set.
+        case forcePasswordReset
+        /// Clears the second factor: the person sets it up again (a lost phone).
+        case resetSecondFactor
+    }
+
+    static func actions(for user: User, by me: CurrentUser) -> [Action] {
+        guard user.id != me.id else { return [] }
+        var actions: [Action] = [user.status == .disabled ? .enable : .disable]
+        if user.status != .disabled { actions.append(.forcePasswordReset) }
+        if user.totpConfirmedAt != nil || user.totpSealed != nil { actions.append(.resetSecondFactor) }
+        return actions
     }
 
     struct SortLink: Encodable { let label: String; let href: String; let active: Bool }
@@ -68,8 +90,8 @@ enum UsersController {
     }
 
     static func list(_ req: Request) async throws -> Response {
-        let user = try req.requireUser()
-        guard let scope = user.scope else { throw Abort(.forbidden) }
+        let me = try req.requireUser()
+        guard let scope = me.scope else { throw Abort(.forbidden) }
         let role = req.query[String.self, at: "role"].flatMap(Role.init(rawValue:))
         let search = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
         let sort = req.query[String.self, at: "sort"].flatMap(Sort.init(rawValue:)) ?? .createdAt
@@ -91,8 +113,10 @@ enum UsersController {
                     displayName: user.displayName,
                     roleName: req.text("role_" + user.role.rawValue),
                     place: place?.name ?? "—",
-                    statusName: req.text("status_" + user.status.rawValue),
-                    createdAt: ShanghaiTime.format(user.createdAt, "yyyy-MM-dd"))
+                    statusName: req.text("status_" + user.status.rawValue) + (user.mustChangePassword ? req.text("users_must_change_suffix") : ""),
+                    createdAt: ShanghaiTime.format(user.createdAt, "yyyy-MM-dd"),
+                    action: actions(for: user, by: me).isEmpty ? nil : (user.id.map { SiteRoute.adminUserStatus($0.uuidString).path }),
+                    actions: actions(for: user, by: me).map { SelectOption(value: $0.rawValue, label: req.text("users_action_" + $0.rawValue), selected: false) })
             },
             pager: Pager(paging) { link(page: $0) },
             roles: [SelectOption(value: "", label: req.text("users_all_roles"), selected: role == nil)]
@@ -200,5 +224,48 @@ enum UsersController {
             try await Audit.record("create", entity: "user", id: try user.requireID().uuidString, after: user.auditSnapshot, by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.adminUserNew.path + "?created=" + login)
+    }
+
+    // MARK: status
+
+    /// Disables or enables an account, asks for a new password, or clears the second factor; each
+    /// audited, a disabled account's sessions ended, a citizen told by text.
+    static func changeStatus(_ req: Request) async throws -> Response {
+        let me = try req.requireUser()
+        guard let scope = me.scope, let id = req.parameters.get("id", as: UUID.self),
+              let target = try await User.query(on: req.db).filter(\.$id == id).with(\.$jurisdiction).first()
+        else { throw Abort(.notFound) }
+        if let place = target.jurisdiction {
+            guard let code = place.jurisdictionCode else { throw Abort(.notFound) }
+            try req.requireScope(code)
+        } else if scope.level != .city { throw Abort(.notFound) }
+        guard let action = (try? req.content.get(String.self, at: "action")).flatMap(Action.init(rawValue:)),
+              actions(for: target, by: me).contains(action)
+        else { throw Abort(.badRequest) }
+        let now = req.now, actor = req.actor
+        let catalog = req.application.catalog
+        let notifier = req.effects.notifier, logger = req.logger
+        try await req.db.transaction { db in
+            try await target.save(action.rawValue, by: actor, at: now, on: db) {
+                switch action {
+                case .disable: target.status = .disabled
+                case .enable: target.status = .active
+                case .forcePasswordReset: target.mustChangePassword = true
+                case .resetSecondFactor:
+                    target.totpSealed = nil
+                    target.totpConfirmedAt = nil
+                    target.totpLastStep = nil
+                }
+                target.updatedAt = now
+            }
+            if action == .disable || action == .forcePasswordReset {
+                try await UserSession.query(on: db).filter(\.$user.$id == id).delete()
+            }
+            if target.role == .citizen, let phone = target.phone, action == .disable || action == .enable {
+                let body = catalog.text("sms_account_" + action.rawValue, .zh)
+                try await notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "account", body: body), on: db, at: now, logger: logger)
+            }
+        }
+        return req.redirect(to: SiteRoute.adminUsers.path)
     }
 }

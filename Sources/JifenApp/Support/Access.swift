@@ -70,6 +70,11 @@ struct AccessMiddleware: AsyncMiddleware {
             throw Abort(.forbidden)
         }
         let user = request.currentUser
+        // An administrator asked for a new password: nothing else opens until it is changed.
+        if let user, user.mustChangePassword, request.method == .GET,
+           ![SiteRoute.password.path, SiteRoute.logout.path].contains(request.url.path), access != .anyone {
+            return request.redirect(to: SiteRoute.password.path)
+        }
         switch access {
         case .anyone:
             break

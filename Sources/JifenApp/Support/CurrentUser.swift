@@ -13,6 +13,8 @@ struct CurrentUser: Sendable {
     let departmentID: UUID?
     let departmentName, departmentCode: String?
     let sessionID: UUID
+    /// An administrator asked for a new password: only the password page opens.
+    var mustChangePassword = false
 }
 
 extension Request {
@@ -83,7 +85,8 @@ struct SessionMiddleware: AsyncMiddleware {
             id: try user.requireID(), login: user.login, displayName: user.displayName, role: user.role,
             scope: user.role.isStaff ? jurisdiction?.jurisdictionCode : nil,
             jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name, departmentCode: department?.code,
-            sessionID: try session.requireID()
+            sessionID: try session.requireID(),
+            mustChangePassword: user.mustChangePassword
         )
         return (current, session)
     }
