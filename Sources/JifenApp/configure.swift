@@ -78,6 +78,7 @@ func routes(_ app: Application) {
     OrgController.register(app)
     UsersController.register(app)
     AuditController.register(app)
+    AccessLogController.register(app)
     HealthController.register(app)
     StandardsController.register(app)
     ApprovalsController.register(app)

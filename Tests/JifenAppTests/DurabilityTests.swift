@@ -27,6 +27,8 @@ final class ServerProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["JIFEN_DATA_DIR"] = dataDirectory
         environment["JIFEN_SECRET_KEY"] = extraArguments.contains("--demo") ? nil : testSecretHex
+        // These servers answer plain HTTP on loopback: cookies without `Secure`, as the demo's.
+        environment["JIFEN_SECURE_COOKIES"] = "false"
         environment["JIFEN_BCRYPT_COST"] = "4"
         environment["DATABASE_URL"] = nil
         for (key, value) in extra { environment[key] = value }
@@ -95,6 +97,12 @@ enum HTTP {
     }
 
     static func post(_ url: String, form: [String: String], cookies: String) async throws -> (Int, String?) {
+        let (status, location, _) = try await postKeepingCookies(url, form: form, cookies: cookies)
+        return (status, location)
+    }
+
+    /// The same, also returning the `jifen_…` cookies the answer sets.
+    static func postKeepingCookies(_ url: String, form: [String: String], cookies: String) async throws -> (Int, String?, String) {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
@@ -104,7 +112,9 @@ enum HTTP {
         request.httpBody = Data(form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&").utf8)
         let (_, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
-        return (http.statusCode, http.value(forHTTPHeaderField: "Location"))
+        let set = (http.value(forHTTPHeaderField: "Set-Cookie") ?? "").components(separatedBy: ",").compactMap { $0.split(separator: ";").first }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("jifen_") }.joined(separator: "; ")
+        return (http.statusCode, http.value(forHTTPHeaderField: "Location"), set)
     }
 
     /// Opens the sign-in form, signs in with a demo account and returns the session's cookies.
@@ -176,9 +186,10 @@ final class DurabilityTests: XCTestCase {
         let csrf = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: form))
 
         // MUT: an acknowledged write, then the process dies without any chance to flush
-        let (status, location) = try await HTTP.post(base + "/register", form: [
+        let (status, location, codeCookie) = try await HTTP.postKeepingCookies(base + "/register", form: [
             "_csrf": csrf, "phone": "13700001111", "displayName": "赵敏", "password": "zhaomin2026", "passwordConfirm": "zhaomin2026",
         ], cookies: cookies)
+        XCTAssertTrue(codeCookie.hasPrefix("jifen_code="), "the code is bound to this browser")
         XCTAssertEqual(status, 303)
         XCTAssertEqual(location, "/register/verify?phone=13700001111")
         first.kill9()
@@ -190,7 +201,9 @@ final class DurabilityTests: XCTestCase {
             try await sql.raw("SELECT body FROM outbox_messages WHERE recipient = '13700001111' AND kind = 'verificationCode'").all(decoding: Text.self)
         }
         XCTAssertEqual(texts.count, 1, "one text, and it survived the kill")
-        let code = try XCTUnwrap(texts.first.flatMap { Browser.firstMatch("([0-9]{6})", in: $0.body) })
+        // Sealed under the server's key: a delivery worker with the key opens it.
+        let data = PersonalData(keys: Keys(secret: try XCTUnwrap(AppConfig.decodeKey(testSecretHex))))
+        let code = try XCTUnwrap(texts.first.flatMap { Browser.firstMatch("([0-9]{6})", in: try data.open($0.body)) })
 
         // validate: a new process finds the account and its code
         let second = try ServerProcess(dataDirectory: directory, port: port)
@@ -199,7 +212,7 @@ final class DurabilityTests: XCTestCase {
         let (_, cookies2) = try await HTTP.setCookies(base + "/register/verify?phone=13700001111")
         let (verifyPage, _) = try await HTTP.get(base + "/register/verify?phone=13700001111", cookies: cookies2)
         let csrf2 = try XCTUnwrap(Browser.firstMatch(#"name="_csrf" value="([^"]+)""#, in: verifyPage))
-        let (confirmed, home) = try await HTTP.post(base + "/register/verify", form: ["_csrf": csrf2, "phone": "13700001111", "code": code], cookies: cookies2)
+        let (confirmed, home) = try await HTTP.post(base + "/register/verify", form: ["_csrf": csrf2, "phone": "13700001111", "code": code], cookies: cookies2 + "; " + codeCookie)
         XCTAssertEqual(confirmed, 303)
         XCTAssertEqual(home, "/home")
         second.stop()

@@ -64,6 +64,7 @@ enum HomeController {
             cards.append(Card(label: req.text("home_card_departments"), value: String(departments), href: nil))
             links.append(Link(label: req.text("home_link_new_user"), href: SiteRoute.adminUserNew.path))
             links.append(Link(label: req.text("nav_audit"), href: SiteRoute.audit.path))
+            links.append(Link(label: req.text("access_title"), href: SiteRoute.accessLog.path))
             let overdue = try await waitingClaims(db, department: nil).filter(\.$dueDate < ShanghaiDate.today(req.now)).count()
             cards.append(Card(label: req.text("home_card_points_overdue"), value: String(overdue), href: SiteRoute.pointsReview.path + "?show=overdue"))
             if let year = try await missingCalendarYear(req) {
@@ -74,6 +75,9 @@ enum HomeController {
             let changes = try await AuditEntry.query(on: db).filter(\.$at > since).count()
             cards.append(Card(label: req.text("home_card_changes_24h"), value: String(changes), href: SiteRoute.audit.path))
             links.append(Link(label: req.text("nav_audit"), href: SiteRoute.audit.path))
+            let views = try await AccessLogEntry.query(on: db).filter(\.$at > since).count()
+            cards.append(Card(label: req.text("home_card_access_24h"), value: String(views), href: SiteRoute.accessLog.path))
+            links.append(Link(label: req.text("access_title"), href: SiteRoute.accessLog.path))
         case .departmentReviewer:
             if let name = user.departmentName {
                 cards.append(Card(label: req.text("home_card_department"), value: name, href: nil))

@@ -56,8 +56,20 @@ enum Chart {
 
 /// A table as CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese correctly.
 enum CSVExport {
-    static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    static func field(_ raw: String) -> String {
+        let s = neutralised(raw)
+        return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage return
+    /// first) gets a `'` in front, so it shows as text; a plain number (`-5`, `+0.5`) stays a number.
+    static func neutralised(_ s: String) -> String {
+        guard let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return s }
+        let rest = s.dropFirst()
+        if first == "-" || first == "+", !rest.isEmpty, rest.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), rest.filter({ $0 == "." }).count <= 1 {
+            return s
+        }
+        return "'" + s
     }
 
     /// The table as a download named `filename`.

@@ -155,12 +155,18 @@ enum StaffResidenceController {
         let revealLink: String?
         let birthDate, sex: String
         let hukou: String?
+        /// The household (window clerks and the centre): a minor's row is access-logged when shown.
+        let members: [Member]
         let periods: [ResidenceController.Step]
         let registrations: [Row]
         let totalDays, totalYears: Int
     }
 
-    /// Roles that may see an ID number in full (each view is access-logged).
+    struct Member: Encodable { let relation, name, birthYear: String; let minor: Bool }
+
+    /// Roles that may see an ID number in full (each view is access-logged). Without the full
+    /// number a page shows the birth year and the province only: with the masked number (first
+    /// and last four) a birth date and a hukou place would give all 18 characters.
     static let fullIDRoles: Set<Role> = [.windowClerk, .centerAdmin]
 
     static func resident(_ req: Request) async throws -> Response {
@@ -173,10 +179,23 @@ enum StaffResidenceController {
         let wantsFull = req.query[String.self, at: "show"] == "id" && fullIDRoles.contains(user.role)
         let shown = wantsFull ? try await req.reveal(resident.idSealed, entity: "resident", id: id.uuidString, field: "idNumber") : resident.idMasked
         let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
+        let regions = req.application.regions
+        var members: [Member] = []
+        if fullIDRoles.contains(user.role) {
+            let household = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == id).sort(\.$birthDate).all()
+            let adulthood = today(req).adding(years: -18)
+            members = household.map { m in
+                Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, birthYear: String(m.birthDate.year), minor: m.birthDate > adulthood)
+            }
+            if members.contains(where: \.minor) { try await req.logAccess(entity: "resident", id: id.uuidString, field: "minorMembers") }
+        }
         let content = ResidentContent(
             name: resident.name, idShown: shown, revealed: wantsFull,
             revealLink: fullIDRoles.contains(user.role) && !wantsFull ? SiteRoute.resident(id.uuidString).path + "?show=id" : nil,
-            birthDate: resident.birthDate.description, sex: req.text("sex_" + resident.sex), hukou: req.application.regions.place(resident.hukouRegion),
+            birthDate: wantsFull ? resident.birthDate.description : req.text("resident_birth_year", ["year": String(resident.birthDate.year)]),
+            sex: req.text("sex_" + resident.sex),
+            hukou: wantsFull ? regions.place(resident.hukouRegion) : regions.name(String(resident.hukouRegion.prefix(2)) + "0000"),
+            members: members,
             periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,

@@ -94,7 +94,10 @@ enum Navigation {
             items.append((request.text("nav_users"), SiteRoute.adminUsers.path, .admin))
             items.append((request.text("nav_calendar"), SiteRoute.calendar.path, .admin))
         }
-        if user.role == .centerAdmin || user.role == .auditor { items.append((request.text("nav_audit"), SiteRoute.audit.path, .admin)) }
+        if user.role == .centerAdmin || user.role == .auditor {
+            items.append((request.text("nav_audit"), SiteRoute.audit.path, .admin))
+            items.append((request.text("nav_access"), SiteRoute.accessLog.path, .admin))
+        }
         return items
     }
 }

@@ -17,6 +17,8 @@ enum SiteRoute: Hashable, Sendable {
     case adminUserNew
     /// `/audit`
     case audit
+    /// `/audit/access`: who saw full ID numbers and minors' records
+    case accessLog
     /// `/consultations`
     case consultations
     /// `/consultations/:code`
@@ -205,6 +207,7 @@ enum SiteRoute: Hashable, Sendable {
         case .adminUsers: "/admin/users"
         case .adminUserNew: "/admin/users/new"
         case .audit: "/audit"
+        case .accessLog: "/audit/access"
         case .consultations: "/consultations"
         case .consultation(let code): "/consultations/" + code
         case .consultationOpinions(let code): "/consultations/" + code + "/opinions"
@@ -303,7 +306,7 @@ enum SiteRoute: Hashable, Sendable {
     /// Every route with its parameters as placeholders (a test finds each one registered).
     static let patterns: [SiteRoute] = [
         .root, .password, .calendar, .adminUsers,
-        .adminUserNew, .audit, .consultations, .consultation(":code"),
+        .adminUserNew, .audit, .accessLog, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
