@@ -13,7 +13,7 @@ func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int6
     let resident = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: ctx.clock.now)
     try await resident.create(on: ctx.app.db)
     try await residenceAndPoints(ctx, resident: resident, points: points)
-    let member = try HouseholdMember(.child, name: child.name, id: childID, of: resident.requireID(), data: data, at: ctx.clock.now)
+    let member = try HouseholdMember(.child, name: child.name, id: childID, of: resident.requireID(), data: data, at: ctx.clock.now, verifiedBy: "clerk.yangshe")
     try await member.create(on: ctx.app.db)
     return (resident, member)
 }

@@ -107,7 +107,7 @@ enum DemoPrograms {
             let childNumber = first17 + String(ResidentID.checkDigit(first17)!)
             let childName = String(person.resident.name.prefix(1)) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)]) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)])
             guard case .success(let id) = ResidentID.validate(childNumber, today: today, regions: app.regions) else { continue }
-            children.append(try HouseholdMember(.child, name: childName, id: id, of: person.resident.id!, data: data, at: reviewed))
+            children.append(try HouseholdMember(.child, name: childName, id: id, of: person.resident.id!, data: data, at: reviewed, verifiedBy: "demo"))
         }
         try await applications.create(on: db, batch: 100)
         try await claims.create(on: db, batch: 200)
@@ -226,10 +226,10 @@ enum DemoPrograms {
         if let first = services.first, let husband = try await Resident.find(first.$resident.id, on: db),
            let wife = people.first(where: { !applicants.contains($0.resident.id!) && $0.resident.id != husband.id }),
            case .success(let wifeID) = ResidentID.validate(wife.idNumber, today: today, regions: app.regions) {
-            try await HouseholdMember(.spouse, name: wife.resident.name, id: wifeID, of: husband.requireID(), data: app.personalData, at: now).create(on: db)
+            try await HouseholdMember(.spouse, name: wife.resident.name, id: wifeID, of: husband.requireID(), data: app.personalData, at: now, verifiedBy: "demo").create(on: db)
             let first17 = "320582" + String(format: "%04d", y - 3) + "0612" + "042"
             if let digit = ResidentID.checkDigit(first17), case .success(let second) = ResidentID.validate(first17 + String(digit), today: today, regions: app.regions) {
-                try await HouseholdMember(.child, name: husband.name.prefix(1) + "小妹", id: second, of: husband.requireID(), data: app.personalData, at: now).create(on: db)
+                try await HouseholdMember(.child, name: husband.name.prefix(1) + "小妹", id: second, of: husband.requireID(), data: app.personalData, at: now, verifiedBy: "demo").create(on: db)
             }
         }
         try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)

@@ -5,7 +5,10 @@ import SQLKit
 /// Migration 027 – codes sent to phones as rows of their own (for registration and for public
 /// forms; throttled per phone and per address, bound to the browser that asked), a second factor
 /// and the demo's exemption on accounts, a forced password change, the privacy notice accepted,
-/// and outbox bodies that are sealed. Frozen: a shipped migration is never edited.
+/// outbox bodies that are sealed, and real-name binding: who confirmed that an account's identity
+/// is its holder's, and that a child is the parent's. Bindings and children recorded before are
+/// kept as confirmed (`before real-name binding`); staff may release any of them.
+/// Frozen: a shipped migration is never edited.
 struct AccountSecurity: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema("phone_codes")
@@ -36,10 +39,22 @@ struct AccountSecurity: AsyncMigration {
         try await database.schema("outbox_messages")
             .field("sealed", .bool, .required, .sql(.default(false)))
             .update()
+        for table in ["residents", "household_members"] {
+            try await database.schema(table).field("verified_at", .datetime).update()
+            try await database.schema(table).field("verified_by", .string).update()
+        }
+        try await database.schema("household_members").field("evidence", .string).update()
+        try await sql.raw("UPDATE residents SET verified_at = created_at, verified_by = 'before real-name binding' WHERE user_id IS NOT NULL").run()
+        try await sql.raw("UPDATE household_members SET verified_at = created_at, verified_by = 'before real-name binding'").run()
     }
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE household_members DROP COLUMN evidence").run()
+        for table in ["household_members", "residents"] {
+            try await sql.raw("ALTER TABLE \(unsafeRaw: table) DROP COLUMN verified_by").run()
+            try await sql.raw("ALTER TABLE \(unsafeRaw: table) DROP COLUMN verified_at").run()
+        }
         try await sql.raw("ALTER TABLE outbox_messages DROP COLUMN sealed").run()
         for column in ["privacy_accepted_at", "privacy_version", "must_change_password", "demo_account", "totp_last_step", "totp_confirmed_at", "totp_sealed"] {
             try await sql.raw("ALTER TABLE users DROP COLUMN \(unsafeRaw: column)").run()

@@ -150,6 +150,7 @@ extension PointsController {
         let standard = try await PointsService.standard(code: application.standardCode, on: req.db)
         let claims = try await application.claims(on: req.db)
         var problems: [String] = []
+        if resident.heldUnconfirmed { problems.append(req.text("identity_needed")) }
         if claims.isEmpty { problems.append(req.text("points_no_claims")) }
         let files = try await EvidenceFile.query(on: req.db).filter(\.$claim.$id ~~ claims.compactMap(\.id)).all()
         for claim in claims where claim.state == .claimed {

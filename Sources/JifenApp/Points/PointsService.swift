@@ -30,6 +30,8 @@ struct PointsService: WorkflowService {
         case barred(from: CivilDate, found: String)
         case noResidence
         case noStandard
+        /// His account's identity is not confirmed yet (by the identity service or at the window).
+        case identityUnverified
     }
 
     /// The refusal in the reader's language.
@@ -39,11 +41,13 @@ struct PointsService: WorkflowService {
         case .barred(let from, let found): catalog.text("points_refused_barred", language, ["date": ShanghaiDate.long(from, language), "found": found])
         case .noResidence: catalog.text("points_refused_no_residence", language)
         case .noStandard: catalog.text("points_refused_no_standard", language)
+        case .identityUnverified: catalog.text("identity_needed", language)
         }
     }
 
     /// Why `resident` may not open an application today, or nil.
     func refusal(for resident: Resident) async throws -> Refusal? {
+        if resident.heldUnconfirmed { return .identityUnverified }
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first() else { return nil }
         switch archive.status {
         case .ended:

@@ -78,6 +78,8 @@ enum PointsStaffController {
             form.fail("idNumber", req.text("lookup_not_found"))
             return try await listPage(req, form: form, refusal: nil, status: .notFound)
         }
+        // The clerk has the person and his card before him: an account that only typed the number loses it.
+        try await RealName.detachUnconfirmed(resident, reason: "window", on: req.db, req: req)
         switch try await PointsService(req).open(for: resident, jurisdictionID: nil) {
         case .opened(let application):
             // Only an application of the clerk's own jurisdiction opens here.

@@ -88,6 +88,9 @@ struct ProgramService: WorkflowService {
         /// A priority group the program does not have, or one claimed without evidence.
         case unknownPriorityGroup
         case priorityEvidence
+        /// The parent's identity, or the child's relationship to him, is not confirmed yet.
+        case identityUnverified
+        case childUnverified
     }
 
     /// The refusal in the reader's language.
@@ -99,6 +102,8 @@ struct ProgramService: WorkflowService {
         case .noVerifiedResidence: return text("program_refused_no_residence")
         case .unknownPriorityGroup: return text("program_refused_priority_group")
         case .priorityEvidence: return text("program_refused_priority_evidence")
+        case .identityUnverified: return text("identity_needed")
+        case .childUnverified: return text("program_refused_child_unverified")
         case .outsideArea(let scope, let schools, let place):
             return text("program_refused_outside_" + scope.rawValue, ["schools": schools.joined(separator: language == .en ? ", " : "、"), "place": place])
         case .rule(let rule):
@@ -135,6 +140,10 @@ struct ProgramService: WorkflowService {
             .filter(\.$resident.$id == residentID).all().first { $0.$child.id == child?.id }
         let facts = try await facts(for: resident, child: child, program: program, excluding: existing)
         var refusals = rules.check(facts, choices: schools.count, on: today).map(Refusal.rule)
+        // Only a confirmed identity applies, and only for a child confirmed to be his: a stranger who
+        // typed someone's numbers cannot take or block a seat.
+        if resident.heldUnconfirmed { refusals.insert(.identityUnverified, at: 0) }
+        if let child, child.verifiedAt == nil { refusals.insert(.childUnverified, at: 0) }
         // Only schools with seats in this program may be ranked, each once.
         if rules.kind.isSchool {
             let offered = Set(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map(\.school.code))

@@ -18,18 +18,41 @@ extension ResidenceController {
         form.requireText("name", label: "field_realName", max: 30, on: req)
         let data = req.application.personalData
         let id = req.validateIDNumber(input.idNumber, into: &form)
-        if let id, try await Resident.find(idNumber: id.value, data: data, on: req.db) != nil {
-            form.fail("idNumber", req.text("identity_taken"))
+        guard let account = try await User.find(user.id, on: req.db) else { throw Abort(.unauthorized) }
+        var known: Resident?
+        var confirmed = false
+        if let id, form.isValid {
+            known = try await Resident.find(idNumber: id.value, data: data, on: req.db)
+            confirmed = try await RealName.serviceConfirms(name: name, idNumber: id.value, user: account, on: req)
+            if let known {
+                // Someone else holds it (confirmed or not), or staff recorded the person and only a
+                // check of the card can give it to an account: the way to claim it is told.
+                if known.$user.id != nil { form.fail("idNumber", req.text("identity_taken")) }
+                else if !confirmed || known.name != name { form.fail("idNumber", req.text("identity_claim_at_window")) }
+            }
         }
         if try await Resident.find(user: user.id, on: req.db) != nil { form.fail("idNumber", req.text("identity_exists")) }
         guard form.isValid, let id else {
             return try await req.render("residence/me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
         }
-        let resident = try Resident(name: name, id: id, phone: nil, userID: user.id, data: data, at: req.now)
         let actor = req.actor, now = req.now
+        let found = known, serviceConfirmed = confirmed
         try await req.db.transaction { db in
-            try await resident.create(on: db)
-            try await Audit.record("create", entity: "resident", id: try resident.requireID().uuidString, after: resident.auditSnapshot, by: actor, at: now, on: db)
+            let resident: Resident
+            if let known = found {
+                resident = known
+                resident.$user.id = user.id
+                resident.updatedAt = now
+            } else {
+                resident = try Resident(name: name, id: id, phone: nil, userID: user.id, data: data, at: now)
+            }
+            if serviceConfirmed {
+                resident.verifiedAt = now
+                resident.verifiedBy = "service"
+            }
+            try await resident.save(on: db)
+            try await Audit.record(found == nil ? "create" : "bind", entity: "resident", id: try resident.requireID().uuidString,
+                                   after: resident.auditSnapshot.merging(["verified": serviceConfirmed ? "service" : "no"], uniquingKeysWith: { $1 }), by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.myResidence.path + "?done=identity")
     }

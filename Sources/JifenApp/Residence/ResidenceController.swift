@@ -52,6 +52,8 @@ enum ResidenceController {
 
     struct Content: Encodable {
         let hasIdentity: Bool
+        /// Confirmed by the identity service or by staff who checked the card.
+        let identityVerified: Bool
         let name, idMasked, hukou: String?
         let identityFields: [FormField]
         let identityAction: String
@@ -76,7 +78,7 @@ enum ResidenceController {
         let householdAction: String
     }
 
-    struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool }
+    struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool; let verified: Bool }
 
     static func content(_ req: Request, identityForm: FormState? = nil, declareForm: FormState? = nil, permitForm: FormState? = nil,
                         householdForm: FormState? = nil, notice: String? = nil) async throws -> Content {
@@ -98,7 +100,7 @@ enum ResidenceController {
         let ongoing = registrations.contains { $0.toDate == nil && $0.status != .rejected }
         let regions = req.application.regions
         return Content(
-            hasIdentity: resident != nil, name: resident?.name, idMasked: resident?.idMasked,
+            hasIdentity: resident != nil, identityVerified: resident?.identityVerified ?? false, name: resident?.name, idMasked: resident?.idMasked,
             hukou: resident.flatMap { regions.place($0.hukouRegion) },
             identityFields: {
                 let form = identityForm ?? FormState(fields: ["name", "idNumber"])
@@ -146,14 +148,17 @@ enum ResidenceController {
             permitErrors: (permitForm?.errors ?? [:]).keys.sorted().compactMap { permitForm?.errors[$0] },
             household: members.map { m in
                 let minor = ResidentID.age(born: m.birthDate, on: today(req)) < 18
-                return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate.description, minor: minor)
+                return Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, idMasked: m.idMasked, birthDate: m.birthDate.description, minor: minor,
+                              verified: m.verifiedAt != nil)
             },
             householdFields: {
-                let form = householdForm ?? FormState(fields: ["relation", "name", "idNumber"])
+                let form = householdForm ?? FormState(fields: ["relation", "name", "idNumber", "evidence"])
                 return [form.field("relation", req.text("field_relation"), .select,
                                    options: [("", "—")] + HouseholdMember.Relation.allCases.map { ($0.rawValue, req.text("relation_" + $0.rawValue)) }, idPrefix: "member-"),
                         form.field("name", req.text("field_realName"), maxLength: 30, idPrefix: "member-"),
-                        form.field("idNumber", req.text("field_idNumber"), .idNumber, maxLength: 18, autocomplete: "off", idPrefix: "member-")]
+                        form.field("idNumber", req.text("field_idNumber"), .idNumber, maxLength: 18, autocomplete: "off", idPrefix: "member-"),
+                        form.field("evidence", req.text("field_relationEvidence"), .select, hint: req.text("household_evidence_hint"),
+                                   options: [("", "—")] + HouseholdMember.Evidence.allCases.map { ($0.rawValue, req.text("evidence_" + $0.rawValue)) }, idPrefix: "member-")]
             }(),
             householdOpen: !(householdForm?.isValid ?? true),
             householdAction: SiteRoute.myHousehold.path

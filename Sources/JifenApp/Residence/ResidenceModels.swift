@@ -22,11 +22,20 @@ final class Resident: Model, @unchecked Sendable {
     /// The region code of the ID number: where the hukou was registered.
     @Field(key: "hukou_region") var hukouRegion: String
     @OptionalField(key: "phone") var phone: String?
+    /// When and by whom (a staff login after checking the card, `service` for the identity
+    /// service) the account was confirmed to be this person's. Unconfirmed, the account sees and
+    /// submits nothing that staff recorded for the person.
+    @OptionalField(key: "verified_at") var verifiedAt: Date?
+    @OptionalField(key: "verified_by") var verifiedBy: String?
 
     // relationships
     @OptionalParent(key: "user_id") var user: User?
 
     init() {}
+
+    var identityVerified: Bool { $user.id != nil && verifiedAt != nil }
+    /// An account typed this identity and nobody confirmed it: it may act on nothing of the person's.
+    var heldUnconfirmed: Bool { $user.id != nil && verifiedAt == nil }
 
     init(name: String, id: ResidentID, phone: String?, userID: UUID?, data: PersonalData, at now: Date) throws {
         self.name = name
@@ -239,17 +248,26 @@ final class HouseholdMember: Model, @unchecked Sendable {
     @Field(key: "id_masked") var idMasked: String
     @Field(key: "birth_date") var birthDate: CivilDate
     @Field(key: "sex") var sex: String
+    /// The document that shows the relationship (`birthCertificate`, `householdRegister`), and who
+    /// confirmed it: a child counts in an application only once confirmed.
+    @OptionalField(key: "evidence") var evidence: String?
+    @OptionalField(key: "verified_at") var verifiedAt: Date?
+    @OptionalField(key: "verified_by") var verifiedBy: String?
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident
 
     init() {}
 
+    enum Evidence: String, CaseIterable { case birthCertificate, householdRegister }
+
     /// A spouse or child of `resident`, the name and ID number sealed (only masks and the keyed
     /// hash stay readable), not saved yet.
-    convenience init(_ relation: Relation, name: String, id: ResidentID, of resident: UUID, data: PersonalData, at now: Date) throws {
+    /// `verifiedBy`: who already confirmed the relationship (the demo's and tests' own records).
+    convenience init(_ relation: Relation, name: String, id: ResidentID, of resident: UUID, data: PersonalData, at now: Date, verifiedBy: String? = nil) throws {
         self.init()
         createdAt = now
+        verifiedBy.map { self.verifiedBy = $0; verifiedAt = now }
         self.relation = relation
         nameSealed = try data.seal(name)
         nameMasked = Mask.name(name)

@@ -37,7 +37,11 @@ extension StaffResidenceController {
         let login = try req.requireUser().login
         try await req.db.transaction { db in
             let person: Resident
-            if let known { person = known } else {
+            if let known {
+                person = known
+                // The grid worker met the person; an account that only typed his number loses it.
+                try await RealName.detachUnconfirmed(person, reason: "arrival", on: db, req: req)
+            } else {
                 person = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now)
                 try await person.create(on: db)
                 try await Audit.record("create", entity: "resident", id: try person.requireID().uuidString, after: person.auditSnapshot, by: actor, at: now, on: db)

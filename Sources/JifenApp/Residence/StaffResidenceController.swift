@@ -17,6 +17,8 @@ enum StaffResidenceController {
         routes.post(.permitReject(":id"), access: permitStaff, use: reject)
         routes.get(.resident(":id"), access: registrationStaff, use: resident)
         routes.post(.residentLookup, access: permitStaff, use: lookup)
+        routes.post(.residentIdentity(":id"), access: registrationStaff, use: identity)
+        routes.post(.memberVerify(":id", ":member"), access: permitStaff, use: verifyMember)
         routes.post(.arrival, access: .roles([.gridWorker]), use: arrival)
         routes.post(.registrationEnd(":id"), access: .roles([.gridWorker]), use: end)
     }
@@ -157,19 +159,34 @@ enum StaffResidenceController {
         let hukou: String?
         /// The household (window clerks and the centre): a minor's row is access-logged when shown.
         let members: [Member]
+        /// The account bound to the person (masked), whether staff or the service confirmed it, and
+        /// the form to confirm or release it.
+        let account: String?
+        let accountVerified: Bool
+        let identityAction: String
+        let identityFields: [FormField]
+        let memberError, notice: String?
         let periods: [ResidenceController.Step]
         let registrations: [Row]
         let totalDays, totalYears: Int
     }
 
-    struct Member: Encodable { let relation, name, birthYear: String; let minor: Bool }
+    struct Member: Encodable {
+        let relation, name, birthYear: String
+        let minor, verified: Bool
+        let evidence: String?
+        /// For a relationship not yet confirmed: where staff confirm it.
+        let verifyAction: String?
+    }
 
     /// Roles that may see an ID number in full (each view is access-logged). Without the full
     /// number a page shows the birth year and the province only: with the masked number (first
     /// and last four) a birth date and a hukou place would give all 18 characters.
     static let fullIDRoles: Set<Role> = [.windowClerk, .centerAdmin]
 
-    static func resident(_ req: Request) async throws -> Response {
+    static func resident(_ req: Request) async throws -> Response { try await residentPage(req) }
+
+    static func residentPage(_ req: Request, identityForm: FormState? = nil, memberError: String? = nil, status: HTTPStatus = .ok) async throws -> Response {
         let user = try req.requireUser()
         guard let id = req.parameters.get("id", as: UUID.self), let resident = try await Resident.find(id, on: req.db) else { throw Abort(.notFound) }
         let scope = try await scopeIDs(req)
@@ -185,7 +202,9 @@ enum StaffResidenceController {
             let household = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == id).sort(\.$birthDate).all()
             let adulthood = today(req).adding(years: -18)
             members = household.map { m in
-                Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, birthYear: String(m.birthDate.year), minor: m.birthDate > adulthood)
+                Member(relation: req.text("relation_" + m.relation.rawValue), name: m.nameMasked, birthYear: String(m.birthDate.year), minor: m.birthDate > adulthood,
+                       verified: m.verifiedAt != nil, evidence: m.evidence.map { req.text("evidence_" + $0) },
+                       verifyAction: m.verifiedAt == nil ? SiteRoute.memberVerify(id.uuidString, m.id?.uuidString ?? "").path : nil)
             }
             if members.contains(where: \.minor) { try await req.logAccess(entity: "resident", id: id.uuidString, field: "minorMembers") }
         }
@@ -196,6 +215,17 @@ enum StaffResidenceController {
             sex: req.text("sex_" + resident.sex),
             hukou: wantsFull ? regions.place(resident.hukouRegion) : regions.name(String(resident.hukouRegion.prefix(2)) + "0000"),
             members: members,
+            account: try await account(of: resident, on: req.db).map { Mask.phone($0.login) },
+            accountVerified: resident.identityVerified,
+            identityAction: SiteRoute.residentIdentity(id.uuidString).path,
+            identityFields: {
+                let form = identityForm ?? FormState(fields: ["phone", "cardChecked", "reason"])
+                return [form.field("phone", req.text("identity_account_phone"), .tel, hint: req.text("identity_account_phone_hint"), maxLength: 11),
+                        form.field("cardChecked", req.text("identity_card_checked"), .checkbox),
+                        form.field("reason", req.text("identity_release_reason"), hint: req.text("identity_release_hint"), maxLength: 200)]
+            }(),
+            memberError: memberError,
+            notice: req.query[String.self, at: "done"].map { req.text("resident_done_" + ($0 == "member" ? "member" : "identity")) },
             periods: detail.counted.map { ResidenceController.Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
@@ -204,7 +234,7 @@ enum StaffResidenceController {
             },
             totalDays: detail.days, totalYears: detail.years
         )
-        return try await req.render("residence/resident", title: "resident_title", content)
+        return try await req.render("residence/resident", title: "resident_title", content, status: status)
     }
 }
 

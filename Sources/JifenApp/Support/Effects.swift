@@ -7,11 +7,15 @@ public struct Effects: Sendable {
     public var now: @Sendable () -> Date
     public var randomBytes: @Sendable (Int) -> [UInt8]
     public var notifier: any Notifier
+    /// The city's real-name service (实名核验), asked when a citizen records his identity.
+    public var identityVerifier: any IdentityVerifier
 
-    public init(now: @escaping @Sendable () -> Date, randomBytes: @escaping @Sendable (Int) -> [UInt8], notifier: any Notifier) {
+    public init(now: @escaping @Sendable () -> Date, randomBytes: @escaping @Sendable (Int) -> [UInt8], notifier: any Notifier,
+                identityVerifier: any IdentityVerifier = NoIdentityVerifier()) {
         self.now = now
         self.randomBytes = randomBytes
         self.notifier = notifier
+        self.identityVerifier = identityVerifier
     }
 
     public static let live = Effects(

@@ -167,6 +167,10 @@ enum SiteRoute: Hashable, Sendable {
     case arrival
     /// `/residents/:id`
     case resident(String)
+    /// `/residents/:id/identity`: staff confirm (after checking the card) or release an account's identity
+    case residentIdentity(String)
+    /// `/residents/:id/members/:member/verify`
+    case memberVerify(String, String)
     /// `/residents/lookup`
     case residentLookup
     /// `/s/:code`
@@ -282,6 +286,8 @@ enum SiteRoute: Hashable, Sendable {
         case .registrationEnd(let id): "/registrations/" + id + "/end"
         case .arrival: "/registrations/arrival"
         case .resident(let id): "/residents/" + id
+        case .residentIdentity(let id): "/residents/" + id + "/identity"
+        case .memberVerify(let id, let member): "/residents/" + id + "/members/" + member + "/verify"
         case .residentLookup: "/residents/lookup"
         case .surveyForm(let code): "/s/" + code
         case .simulate: "/simulate"
@@ -323,7 +329,7 @@ enum SiteRoute: Hashable, Sendable {
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
-        .resident(":id"), .residentLookup, .surveyForm(":code"), .simulate,
+        .resident(":id"), .residentIdentity(":id"), .memberVerify(":id", ":member"), .residentLookup, .surveyForm(":code"), .simulate,
         .simulationJob(":id"), .standards, .standard(":code"), .standardPublish(":code"), .standardApprovals(":code"), .tieredServices,
         .standardsDiff, .standardNew, .surveys, .survey(":code"),
         .surveyCSV(":code"), .surveyStatus(":code"),
