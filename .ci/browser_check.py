@@ -328,7 +328,7 @@ def programs_flow(browser, check):
 
     citizen = signed_in(browser, "13800000001")
     citizen.goto(BASE + "/me/residence")
-    status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number(f"341202{YEAR - 2}0115132")})
+    status = submit(citizen, "#household-form", {"relation": "child", "name": "李小宝", "idNumber": id_number(f"341202{YEAR - 2}0115132"), "evidence": "birthCertificate"})
     check("the parent adds his child", status == 200, f"status {status}")
     citizen.goto(BASE + f"/programs/{YEAR + 1}-kindergarten/apply")
     # A school of another town (塘桥) is outside the catchment of his residence in 城北社区.

@@ -74,6 +74,8 @@ func routes(_ app: Application) {
     AccountsController.register(app)
     PasswordController.register(app)
     SecondFactor.register(app)
+    MyData.register(app)
+    PrivacyNotice.register(app)
     HomeController.register(app)
     OrgController.register(app)
     UsersController.register(app)

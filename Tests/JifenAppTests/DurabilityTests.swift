@@ -187,7 +187,7 @@ final class DurabilityTests: XCTestCase {
 
         // MUT: an acknowledged write, then the process dies without any chance to flush
         let (status, location, codeCookie) = try await HTTP.postKeepingCookies(base + "/register", form: [
-            "_csrf": csrf, "phone": "13700001111", "displayName": "赵敏", "password": "zhaomin2026", "passwordConfirm": "zhaomin2026",
+            "_csrf": csrf, "phone": "13700001111", "displayName": "赵敏", "password": "zhaomin2026", "passwordConfirm": "zhaomin2026", "acceptPrivacy": "on",
         ], cookies: cookies)
         XCTAssertTrue(codeCookie.hasPrefix("jifen_code="), "the code is bound to this browser")
         XCTAssertEqual(status, 303)

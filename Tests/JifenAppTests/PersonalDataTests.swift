@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 @testable import JifenApp
 import JifenCore
+import SQLKit
 import XCTVapor
 
 /// What staff see of a person, what is logged when they see more, and who reads that log.
@@ -101,5 +102,77 @@ final class PersonalDataTests: XCTestCase {
         XCTAssertEqual(lines[3], "'@SUM(A1),12")
         XCTAssertEqual(lines[4], "'-2-3,'-")
         XCTAssertEqual(lines[5], "'\tx,普通文字")
+    }
+}
+
+/// PIPL Art. 44–45: a citizen downloads everything Jifen holds about him.
+final class MyDataTests: XCTestCase {
+    /// The tables of the database that have `column`, found from the database's own catalogue, so a
+    /// table added later is checked without this test knowing it.
+    func tables(with column: String, _ ctx: TestContext) async throws -> [String] {
+        let sql = ctx.app.db as! any SQLDatabase
+        struct Name: Decodable { let name: String }
+        if sql.dialect.name == "postgresql" {
+            return try await sql.raw("SELECT table_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = \(bind: column)")
+                .all(decoding: Name.self).map(\.name)
+        }
+        let all = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all(decoding: Name.self).map(\.name)
+        var found: [String] = []
+        for table in all {
+            let columns = try await sql.raw("SELECT name FROM pragma_table_info(\(bind: table))").all(decoding: Name.self).map(\.name)
+            if columns.contains(column) { found.append(table) }
+        }
+        return found
+    }
+
+    func testACitizenDownloadsEveryRecordTheDatabaseHoldsAboutHim() async throws {
+        try await withApp(demo: true) { ctx in
+            let idNumber = ResidenceTests.idNumber()
+            let (citizen, resident) = try await makeApplicant(ctx, idNumber: idNumber)
+            // A points application with a claim, a child, an application to a program.
+            try await citizen.get("/me/points")
+            _ = try await citizen.post("/me/points", [:])
+            let application = try await PointsApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()
+            XCTAssertNotNil(application)
+            try await citizen.get("/me/residence")
+            let childNumber = ProgramsTests.id("341202", "20200315", "221")
+            _ = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": childNumber, "evidence": "birthCertificate"])
+
+            let download = try await citizen.get("/me/data.json")
+            XCTAssertEqual(download.status, .ok)
+            XCTAssertEqual(download.headers.contentType, .json)
+            let document = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(download.body.utf8))
+            let user = try await User.find(login: "13800000001", on: ctx.app.db)!
+            let sql = ctx.app.db as! any SQLDatabase
+            struct Row: Decodable { let id: UUID }
+            // Every row of every table that points at him as a resident, or at his account.
+            for (column, owner) in [("resident_id", try resident.requireID()), ("user_id", try user.requireID())] {
+                for table in try await tables(with: column, ctx) {
+                    let rows = try await sql.raw("SELECT id FROM \(ident: table) WHERE \(ident: column) = \(bind: owner)").all(decoding: Row.self)
+                    let exported = Set((document[table] ?? []).compactMap { $0["id"] })
+                    for row in rows {
+                        XCTAssertTrue(exported.contains(row.id.uuidString), "\(table) row \(row.id) (by \(column)) is in the download")
+                    }
+                }
+            }
+            XCTAssertEqual(document["residents"]?.first?["id"], try resident.requireID().uuidString)
+            XCTAssertEqual(document["residents"]?.first?["id_number"], idNumber, "sealed values are opened, not copied")
+            XCTAssertNil(document["residents"]?.first?["id_sealed"])
+            XCTAssertTrue(download.body.contains(idNumber), "his own ID number, in clear: it is his")
+            XCTAssertTrue(download.body.contains(childNumber), "and his child's")
+            XCTAssertEqual(document["points_applications"]?.count, 1)
+            XCTAssertEqual(document["household_members"]?.count, 1)
+            XCTAssertFalse(download.body.contains(user.passwordHash), "no password hash")
+            XCTAssertFalse(download.body.contains("password_hash"))
+            let logged = try await AccessLogEntry.query(on: ctx.app.db).filter(\.$field == "selfExport").count()
+            XCTAssertEqual(logged, 1)
+            let page = try await citizen.get("/me/data")
+            XCTAssertEqual(page.status, .ok)
+            XCTAssertTrue(page.body.contains(#"data-section="residence_registrations""#))
+            // Someone else's download does not carry his records.
+            let other = try await ctx.signedIn("admin")
+            let refused = try await other.get("/me/data.json")
+            XCTAssertEqual(refused.status, .forbidden)
+        }
     }
 }

@@ -10,7 +10,7 @@ import XCTVapor
 final class PhoneCodeTests: XCTestCase {
     func register(_ browser: Browser, _ phone: String, password: String = "owner2026ab") async throws -> Browser.Page {
         try await browser.get("/register")
-        return try await browser.post("/register", ["phone": phone, "displayName": "王小红", "password": password, "passwordConfirm": password])
+        return try await browser.post("/register", ["phone": phone, "displayName": "王小红", "password": password, "passwordConfirm": password, "acceptPrivacy": "on"])
     }
 
     func code(in message: OutgoingMessage?) throws -> String {
@@ -193,5 +193,59 @@ struct CapturingLogHandler: LogHandler {
 
     func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
         lines.withLockedValue { $0.append("\(message) \(metadata ?? [:])") }
+    }
+}
+
+/// Public forms count only with a phone confirmed by a code, a few per phone, and codes from one
+/// address are limited: a flood of objections cannot stall a round's finalisation.
+final class PublicFormTests: XCTestCase {
+    func testAnObjectionCountsOnlyWithAConfirmedPhoneAndAFloodIsLimited() async throws {
+        try await withApp(demo: true, residents: 400) { ctx in
+            let round = try await AllocationRound.query(on: ctx.app.db).filter(\.$finalizedAt == nil).with(\.$program).all()
+                .first { $0.publicityTo >= ShanghaiDate.today(ctx.clock.now) }
+            let open = try XCTUnwrap(round, "the demo has a publicity open for objections")
+            let path = "/publicity/\(open.program.code)/\(open.round)/objections"
+            let before = try await Objection.query(on: ctx.app.db).count()
+            let person = Browser(ctx.app, peer: "198.51.100.30")
+            try await person.get("/publicity/\(open.program.code)/\(open.round)")
+            let form = ["name": "钱先生", "phone": "13900000002", "text": "社保月数漏算"]
+            let asked = try await person.post(path, form)
+            XCTAssertEqual(asked.status, .ok)
+            XCTAssertTrue(asked.body.contains("验证码已发送至 139****0002"), asked.body)
+            XCTAssertTrue(asked.body.contains("社保月数漏算"), "what was typed is kept")
+            let afterFirst = try await Objection.query(on: ctx.app.db).count()
+            XCTAssertEqual(afterFirst, before, "nothing counts before the code")
+            let code = try XCTUnwrap(Browser.firstMatch("验证码是 ([0-9]{6})", in: ctx.notifier.messages.last?.body ?? ""))
+            let wrong = try await person.post(path, form.merging(["code": code == "000000" ? "111111" : "000000"]) { $1 })
+            XCTAssertEqual(wrong.status, .badRequest)
+            let filed = try await person.post(path, form.merging(["code": code]) { $1 })
+            XCTAssertEqual(filed.status, .seeOther)
+            let afterCode = try await Objection.query(on: ctx.app.db).count()
+            XCTAssertEqual(afterCode, before + 1)
+
+            // One phone: three objections to a list at most.
+            for n in 2...3 {
+                ctx.clock.advance(61)
+                let again = try await objectWithCode(ctx, person, path, form.merging(["text": "第 \(n) 条"]) { $1 })
+                XCTAssertEqual(again.status, .seeOther)
+            }
+            ctx.clock.advance(61)
+            let fourth = try await person.post(path, form.merging(["text": "第 4 条"]) { $1 })
+            XCTAssertEqual(fourth.status, .badRequest)
+            XCTAssertTrue(fourth.body.contains("最多提出 3 条"))
+
+            // Many phones from one address: the codes stop at the hourly limit, so do the objections.
+            ctx.app.jifenConfig.codesPerAddressHour = 5
+            let flooder = Browser(ctx.app, peer: "203.0.113.99")
+            try await flooder.get("/publicity/\(open.program.code)/\(open.round)")
+            var counted = 0, refused = 0
+            for k in 0..<10 {
+                let answer = try await objectWithCode(ctx, flooder, path, ["name": "某", "phone": "1390000\(String(format: "%04d", 100 + k))", "text": "刷"])
+                if answer.status == .seeOther { counted += 1 }
+                if answer.status == .tooManyRequests { refused += 1 }
+            }
+            XCTAssertEqual(counted, 5)
+            XCTAssertEqual(refused, 5)
+        }
     }
 }

@@ -169,7 +169,7 @@ final class ProgramConditionsAppTests: XCTestCase {
             program.choiceScope = .catchment
             try await program.save(on: ctx.app.db)
             let (citizen, _) = try await makeApplicant(ctx)
-            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": ProgramsTests.id("341202", "20200315", "221")])
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": ProgramsTests.id("341202", "20200315", "221"), "evidence": "birthCertificate"])
             XCTAssertEqual(added.status, .seeOther)
             let mine = try await HouseholdMember.query(on: ctx.app.db).filter(\.$idHash == ctx.app.personalData.lookupHash(ProgramsTests.id("341202", "20200315", "221"))).first()!
             try await citizen.get("/programs/2026-catchment/apply")

@@ -183,7 +183,7 @@ final class HouseholdTests: XCTestCase {
             try await citizen.get("/me/residence")
             let child = ResidenceTests.idNumber("20180601", sequence: "024")
             // MUT
-            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小雨", "idNumber": child])
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小雨", "idNumber": child, "evidence": "birthCertificate"])
             XCTAssertEqual(added.status, .seeOther)
             // validate: shown masked, stored sealed
             let page = try await citizen.get("/me/residence")
@@ -198,7 +198,7 @@ final class HouseholdTests: XCTestCase {
             XCTAssertEqual(try ctx.app.personalData.open(stored!.idSealed), child)
             // A "child" older than the parent is refused beside the field; nothing saved.
             let older = ResidenceTests.idNumber("19800101", sequence: "035")
-            let refused = try await citizen.post("/me/household", ["relation": "child", "name": "李大", "idNumber": older])
+            let refused = try await citizen.post("/me/household", ["relation": "child", "name": "李大", "idNumber": older, "evidence": "birthCertificate"])
             XCTAssertEqual(refused.status, .badRequest)
             XCTAssertTrue(refused.body.contains(#"id="member-idNumber-error">子女应比您至少小 14 岁"#))
             let count = try await HouseholdMember.query(on: ctx.app.db).count()

@@ -41,7 +41,7 @@ final class StandardSeriesTests: XCTestCase {
             XCTAssertEqual(forSchool?.total, Points(90))
             XCTAssertEqual(forInsurance?.total, Points(105))
             try await citizen.get("/me/residence")
-            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": ProgramsTests.id("341202", "20200315", "221")])
+            let added = try await citizen.post("/me/household", ["relation": "child", "name": "李小明", "idNumber": ProgramsTests.id("341202", "20200315", "221"), "evidence": "birthCertificate"])
             XCTAssertEqual(added.status, .seeOther)
             let child = try await HouseholdMember.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()
             guard case .saved = try await programs.apply(resident: resident, child: child, program: insurance, schools: []) else {

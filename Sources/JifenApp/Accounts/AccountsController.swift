@@ -96,10 +96,10 @@ enum AccountsController {
     // MARK: registration
 
     struct RegisterForm: Decodable {
-        var phone, displayName, password, passwordConfirm: String?
+        var phone, displayName, password, passwordConfirm, acceptPrivacy: String?
     }
 
-    static let registerFields = ["phone", "displayName", "password", "passwordConfirm"]
+    static let registerFields = ["phone", "displayName", "password", "passwordConfirm", "acceptPrivacy"]
 
     static func registerPage(_ req: Request) async throws -> Response {
         try await req.render("accounts/register", title: "register_title", RegisterContent(req, form: FormState(fields: registerFields)))
@@ -120,6 +120,8 @@ enum AccountsController {
         }
         if let problem = AccountRules.checkPassword(password) { form.fail("password", catalog.problem(problem, field: "password", req.language)) }
         if password != (input.passwordConfirm ?? "") { form.fail("passwordConfirm", catalog.problem(.passwordMismatch, field: "passwordConfirm", req.language)) }
+        // The privacy notice is accepted before anything is kept (PIPL Art. 14); its version is kept with the account.
+        if input.acceptPrivacy != "on" { form.fail("acceptPrivacy", req.text("register_privacy_required")) }
         if form.isValid, let existing = try await User.find(login: phone, on: req.db), existing.status != .pending {
             form.fail("phone", req.text("register_phone_taken"))
         }
@@ -195,6 +197,8 @@ enum AccountsController {
             let before = user.auditSnapshot
             if let passwordHash { user.passwordHash = passwordHash }
             if let displayName { user.displayName = displayName }
+            user.privacyVersion = PrivacyNotice.version
+            user.privacyAcceptedAt = now
             user.status = .active
             user.updatedAt = now
             try await user.save(on: db)

@@ -24,6 +24,7 @@ extension AccountsController {
         let fields: [FormField]
         var action = SiteRoute.register.path
         var loginLink = SiteRoute.login.path
+        var privacyLink = SiteRoute.privacy.path
 
         init(_ req: Request, form: FormState) {
             fields = [
@@ -31,6 +32,7 @@ extension AccountsController {
                 form.field("displayName", req.text("field_displayName"), maxLength: 30, autocomplete: "name", required: true),
                 form.field("password", req.text("field_password"), .password, hint: req.text("register_password_hint"), autocomplete: "new-password", required: true),
                 form.field("passwordConfirm", req.text("field_passwordConfirm"), .password, autocomplete: "new-password", required: true),
+                form.field("acceptPrivacy", req.text("field_acceptPrivacy"), .checkbox, required: true),
             ]
         }
     }

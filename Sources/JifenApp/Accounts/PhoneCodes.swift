@@ -164,3 +164,40 @@ enum PhoneCodes {
         }
     }
 }
+
+/// A public form (an objection, an opinion, a questionnaire) counts only with a phone confirmed by
+/// a code: the first submission sends the code and shows the form again with everything kept; the
+/// second, with the code, counts.
+enum PublicFormPhone {
+    enum Outcome {
+        case confirmed
+        /// A code went to the phone; the form is shown again for it.
+        case codeSent
+        /// The phone or the code was refused: the field, the words, the status.
+        case refused(field: String, message: String, status: HTTPStatus)
+    }
+
+    static func confirm(_ req: Request, phone: String, code: String) async throws -> (Outcome, browser: String, newBrowser: Bool) {
+        let (browser, isNew) = PhoneCodes.browserToken(req)
+        let catalog = req.application.catalog
+        if code.isEmpty {
+            let issued = try await req.db.transaction { db in
+                try await PhoneCodes.issue(to: phone, purpose: .publicForm, browserToken: browser, on: req, db: db) { code in
+                    catalog.text("sms_form_code", .zh, ["code": code, "minutes": String(Int(PhoneCodes.lifetime / 60))])
+                }
+            }
+            if let refusal = PhoneCodes.refusal(issued, req) { return (.refused(field: "phone", message: refusal, status: .tooManyRequests), browser, isNew) }
+            return (.codeSent, browser, isNew)
+        }
+        guard AccountRules.checkCode(code) == nil else {
+            return (.refused(field: "code", message: catalog.problem(.badCode, field: "code", req.language), status: .badRequest), browser, isNew)
+        }
+        let checked = try await PhoneCodes.check(code, phone: phone, purpose: .publicForm, browserToken: browser, on: req, db: req.db)
+        if case .confirmed = checked { return (.confirmed, browser, isNew) }
+        let status: HTTPStatus = if case .exhausted = checked { .tooManyRequests } else { .badRequest }
+        return (.refused(field: "code", message: PhoneCodes.problem(checked, req) ?? req.text("verify_wrong"), status: status), browser, isNew)
+    }
+
+    /// The words beside the code field once a code was sent.
+    static func sentNotice(_ req: Request, phone: String) -> String { req.text("form_code_sent", ["phone": Mask.phone(phone)]) }
+}

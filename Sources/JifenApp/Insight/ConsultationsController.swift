@@ -92,7 +92,7 @@ enum ConsultationsController {
     }
 
     static func page(_ req: Request) async throws -> Response {
-        try await render(req, consultation: try await find(req), form: FormState(fields: ["topic", "channel", "author", "text"]), status: .ok)
+        try await render(req, consultation: try await find(req), form: FormState(fields: ["topic", "channel", "author", "text", "phone", "code"]), status: .ok)
     }
 
     static func render(_ req: Request, consultation c: Consultation, form: FormState, status: HTTPStatus) async throws -> Response {
@@ -115,29 +115,57 @@ enum ConsultationsController {
             fields: [form.field("topic", req.text("field_topic"), .select, options: c.topics.map { ($0, $0) }, idPrefix: "o-")]
                 + (staff ? [form.field("channel", req.text("field_channel"), .select, options: channels.map { ($0, req.text("channel_" + $0)) }, idPrefix: "o-")] : [])
                 + [form.field("author", req.text("field_author"), maxLength: 50, idPrefix: "o-"),
-                   form.field("text", req.text("field_opinion"), .textarea, maxLength: 2000, rows: 4, idPrefix: "o-")],
+                   form.field("text", req.text("field_opinion"), .textarea, maxLength: 2000, rows: 4, idPrefix: "o-")]
+                + (staff ? [] : [form.field("phone", req.text("field_phone"), .tel, hint: req.text("opinion_phone_hint"), maxLength: 11, autocomplete: "tel", idPrefix: "o-"),
+                                 form.field("code", req.text("field_code"), .number, hint: req.text("form_code_hint"), maxLength: 6, autocomplete: "one-time-code", idPrefix: "o-")]),
             action: SiteRoute.consultationOpinions(c.code).path, groups: groups, total: opinions.count, chart: chart,
             done: req.query[String.self, at: "done"] != nil)
         return try await req.render("insight/consultation", title: "consultations_title", content, status: status)
     }
 
-    struct OpinionForm: Decodable { var topic: String?; var channel: String?; var author: String?; var text: String? }
+    struct OpinionForm: Decodable { var topic: String?; var channel: String?; var author: String?; var text: String?; var phone: String?; var code: String? }
+
+    /// Opinions one phone may send to one consultation.
+    static let opinionsPerPhone = 5
 
     static func opine(_ req: Request) async throws -> Response {
         let c = try await find(req)
         let input = try req.content.decode(OpinionForm.self)
         let staff = req.currentUser?.role == .centerAdmin
         let values = ["topic": input.topic ?? "", "channel": staff ? (input.channel ?? "") : "online",
-                      "author": (input.author ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
-        var form = FormState(fields: ["topic", "channel", "author", "text"], values: values)
+                      "author": (input.author ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+                      "phone": (input.phone ?? "").trimmingCharacters(in: .whitespaces), "code": (input.code ?? "").trimmingCharacters(in: .whitespaces)]
+        var form = FormState(fields: ["topic", "channel", "author", "text", "phone", "code"], values: values)
+        // Online, the opinion counts with a phone confirmed by a code; the phone itself is not kept.
+        let respondent = staff ? nil : req.application.keys.mac("opinion-phone", c.code + ":" + values["phone"]!)
+        if !staff, AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
         if !c.topics.contains(values["topic"]!) { form.fail("topic", req.text("problem_choose", ["field": req.text("field_topic")])) }
         if !channels.contains(values["channel"]!) { form.fail("channel", req.text("problem_choose", ["field": req.text("field_channel")])) }
         form.requireText("text", label: "field_opinion", max: 2000, on: req)
         if values["author"]!.count > 50 { form.fail("author", req.text("problem_tooLong", ["field": req.text("field_author"), "max": "50"])) }
         let open = (c.opens <= today(req)) && (today(req) <= c.closes)
         if !open && !staff { form.fail("text", req.text("consultation_closed")) }
+        if form.isValid, let respondent,
+           try await Opinion.query(on: req.db).filter(\.$consultation.$id == c.requireID()).filter(\.$respondent == respondent).count() >= opinionsPerPhone {
+            form.fail("phone", req.text("opinion_phone_limit", ["n": String(opinionsPerPhone)]))
+        }
         guard form.isValid else { return try await render(req, consultation: c, form: form, status: .badRequest) }
+        if !staff {
+            let (outcome, browser, newBrowser) = try await PublicFormPhone.confirm(req, phone: values["phone"]!, code: values["code"]!)
+            var status = HTTPStatus.ok
+            switch outcome {
+            case .confirmed: break
+            case .codeSent: form.fail("code", PublicFormPhone.sentNotice(req, phone: values["phone"]!))
+            case .refused(let field, let message, let refusedStatus): form.fail(field, message); status = refusedStatus
+            }
+            if !form.isValid {
+                let response = try await render(req, consultation: c, form: form, status: status)
+                if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
+                return response
+            }
+        }
         let o = Opinion()
+        o.respondent = respondent
         o.createdAt = req.now
         o.channel = values["channel"]!
         o.topic = values["topic"]!

@@ -36,6 +36,8 @@ final class SurveyAnswer: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     /// Keyed hash of the phone number or the device token: one answer each.
     @Field(key: "respondent") var respondent: String
+    /// A keyed hash of the address the answer came from (per-device questionnaires' hourly limit).
+    @OptionalField(key: "address_mac") var addressMAC: String?
     /// JSON: `{"choices":[[0],[1,3],[]],"texts":["","",""]}`.
     @Field(key: "answers") var answers: Stored
     @Parent(key: "survey_id") var survey: Survey
@@ -78,6 +80,8 @@ final class Opinion: Model, @unchecked Sendable {
     @Field(key: "author") var author: String
     @Field(key: "text") var text: String
     @Field(key: "recorded_by") var recordedBy: String
+    /// The keyed hash of the confirmed phone an online opinion came with (nil: recorded by staff).
+    @OptionalField(key: "respondent") var respondent: String?
     @Parent(key: "consultation_id") var consultation: Consultation
 
     init() {}

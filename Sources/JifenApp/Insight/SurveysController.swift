@@ -148,7 +148,15 @@ enum SurveysController {
     // MARK: answering
 
     struct FormQuestion: Encodable { let number: Int; let name: String; let title: String; let kind: String; let options: [SelectOption]; let text: String; let error: String? }
-    struct FormContent: Encodable { let title: String; let intro: String; let open: Bool; let byPhone: Bool; let phone: String; let phoneError: String?; let questions: [FormQuestion]; let action: String; let done: Bool }
+    struct FormContent: Encodable {
+        let title: String; let intro: String; let open: Bool; let byPhone: Bool; let phone: String; let phoneError: String?
+        /// The code a per-phone questionnaire asks for once it sent one.
+        let codeError: String?
+        let questions: [FormQuestion]; let action: String; let done: Bool
+    }
+
+    /// Answers a per-device questionnaire takes from one address in an hour.
+    static let answersPerAddressHour = 20
 
     static func form(_ req: Request) async throws -> Response {
         let survey = try await find(req)
@@ -159,7 +167,7 @@ enum SurveysController {
         guard let questionnaire = survey.questionnaire else { throw Abort(.internalServerError) }
         let content = FormContent(
             title: survey.title, intro: survey.intro, open: survey.status == .open, byPhone: survey.onePer == .phone,
-            phone: input["phone"]?.first ?? "", phoneError: errors["phone"],
+            phone: input["phone"]?.first ?? "", phoneError: errors["phone"], codeError: errors["code"],
             questions: questionnaire.questions.enumerated().map { k, q in
                 FormQuestion(number: k + 1, name: "q\(k)", title: q.title, kind: q.kind.rawValue,
                              options: q.options.enumerated().map { SelectOption(value: String($0), label: letter($0) + "、" + $1, selected: input["q\(k)"]?.contains(String($0)) ?? false) },
@@ -208,8 +216,33 @@ enum SurveysController {
         if errors.isEmpty, try await SurveyAnswer.query(on: req.db).filter(\.$survey.$id == survey.requireID()).filter(\.$respondent == respondent).count() > 0 {
             errors["phone"] = req.text("survey_already")
         }
+        // Per device, a cookie is all that tells people apart: answers from one address are capped.
+        let addressMAC = req.application.keys.mac("survey-address", survey.code + ":" + req.clientAddress)
+        if errors.isEmpty, survey.onePer != .phone,
+           try await SurveyAnswer.query(on: req.db).filter(\.$survey.$id == survey.requireID()).filter(\.$addressMAC == addressMAC)
+               .filter(\.$createdAt > req.now.addingTimeInterval(-3600)).count() >= answersPerAddressHour {
+            errors["phone"] = req.text("survey_address_limit")
+            return try await renderForm(req, survey: survey, input: input, errors: errors, status: .tooManyRequests)
+        }
         guard errors.isEmpty else { return try await renderForm(req, survey: survey, input: input, errors: errors, status: .badRequest) }
+        // Per phone, the answer counts with the phone confirmed by a code.
+        if survey.onePer == .phone {
+            let phone = (input["phone"]?.first ?? "").trimmingCharacters(in: .whitespaces)
+            let (outcome, browser, newBrowser) = try await PublicFormPhone.confirm(req, phone: phone, code: (input["code"]?.first ?? "").trimmingCharacters(in: .whitespaces))
+            var status = HTTPStatus.ok
+            switch outcome {
+            case .confirmed: break
+            case .codeSent: errors["code"] = PublicFormPhone.sentNotice(req, phone: phone)
+            case .refused(let field, let message, let refusedStatus): errors[field] = message; status = refusedStatus
+            }
+            if !errors.isEmpty {
+                let response = try await renderForm(req, survey: survey, input: input, errors: errors, status: status)
+                if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
+                return response
+            }
+        }
         let stored = SurveyAnswer()
+        stored.addressMAC = addressMAC
         stored.createdAt = req.now
         stored.respondent = respondent
         stored.answers = SurveyAnswer.Stored(choices: answer.choices, texts: answer.texts)

@@ -44,12 +44,18 @@ struct AccountSecurity: AsyncMigration {
             try await database.schema(table).field("verified_by", .string).update()
         }
         try await database.schema("household_members").field("evidence", .string).update()
+        // An opinion sent online counts with a confirmed phone; its keyed hash limits one phone's share.
+        try await database.schema("opinions").field("respondent", .string).update()
+        // A per-device questionnaire limits answers from one address (a keyed hash of it, not the address).
+        try await database.schema("survey_answers").field("address_mac", .string).update()
         try await sql.raw("UPDATE residents SET verified_at = created_at, verified_by = 'before real-name binding' WHERE user_id IS NOT NULL").run()
         try await sql.raw("UPDATE household_members SET verified_at = created_at, verified_by = 'before real-name binding'").run()
     }
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
+        try await sql.raw("ALTER TABLE survey_answers DROP COLUMN address_mac").run()
+        try await sql.raw("ALTER TABLE opinions DROP COLUMN respondent").run()
         try await sql.raw("ALTER TABLE household_members DROP COLUMN evidence").run()
         for table in ["household_members", "residents"] {
             try await sql.raw("ALTER TABLE \(unsafeRaw: table) DROP COLUMN verified_by").run()

@@ -6,7 +6,10 @@ import Vapor
 extension ProgramsController {
     // MARK: objections
 
-    struct ObjectionForm: Decodable { var name: String?; var phone: String?; var number: String?; var text: String? }
+    struct ObjectionForm: Decodable { var name: String?; var phone: String?; var number: String?; var text: String?; var code: String? }
+
+    /// Objections one phone may make to one round.
+    static let objectionsPerPhone = 3
 
     /// Anyone may object during the publicity, with contact details; due in 15 working days.
     static func object(_ req: Request) async throws -> Response {
@@ -14,8 +17,9 @@ extension ProgramsController {
         let round = try await findRound(req, program)
         let input = try req.content.decode(ObjectionForm.self)
         let values = ["name": (input.name ?? "").trimmingCharacters(in: .whitespaces), "phone": (input.phone ?? "").trimmingCharacters(in: .whitespaces),
-                      "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines)]
-        var form = FormState(fields: ["name", "phone", "number", "text"], values: values)
+                      "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+                      "code": (input.code ?? "").trimmingCharacters(in: .whitespaces)]
+        var form = FormState(fields: ["name", "phone", "number", "text", "code"], values: values)
         if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
         if AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
         form.requireText("text", label: "field_objection", max: 1000, on: req)
@@ -23,7 +27,22 @@ extension ProgramsController {
             form.fail("number", req.text("objection_unknown_number"))
         }
         if round.finalizedAt != nil || ((today(req) > round.publicityTo)) { form.fail("text", req.text("objection_closed")) }
+        if form.isValid, try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$contactPhone == values["phone"]!).count() >= objectionsPerPhone {
+            form.fail("phone", req.text("objection_phone_limit", ["n": String(objectionsPerPhone)]))
+        }
         guard form.isValid else { return try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: .badRequest) }
+        // The phone is confirmed by a code before the objection counts.
+        let (outcome, browser, newBrowser) = try await PublicFormPhone.confirm(req, phone: values["phone"]!, code: values["code"]!)
+        switch outcome {
+        case .confirmed: break
+        case .codeSent, .refused:
+            var status = HTTPStatus.ok
+            if case .refused(let field, let message, let refusedStatus) = outcome { form.fail(field, message); status = refusedStatus }
+            else { form.fail("code", PublicFormPhone.sentNotice(req, phone: values["phone"]!)) }
+            let response = try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: status)
+            if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
+            return response
+        }
         let due = try await req.workingCalendar().adding(workingDays: 15, to: today(req))
         let objection = Objection()
         objection.createdAt = req.now

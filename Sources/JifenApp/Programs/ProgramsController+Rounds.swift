@@ -146,12 +146,13 @@ extension ProgramsController {
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
             corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
             objectionFields: {
-                let form = objection ?? FormState(fields: ["name", "phone", "number", "text"])
+                let form = objection ?? FormState(fields: ["name", "phone", "number", "text", "code"])
                 return [
                     form.field("name", req.text("field_contact_name"), maxLength: 30, idPrefix: "o-"),
                     form.field("phone", req.text("field_phone"), .tel, maxLength: 11, idPrefix: "o-"),
                     form.field("number", req.text("publicity_number"), maxLength: 20, idPrefix: "o-"),
                     form.field("text", req.text("field_objection"), .textarea, maxLength: 1000, rows: 3, idPrefix: "o-"),
+                    form.field("code", req.text("field_code"), .number, hint: req.text("form_code_hint"), maxLength: 6, autocomplete: "one-time-code", idPrefix: "o-"),
                 ]
             }(),
             notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },

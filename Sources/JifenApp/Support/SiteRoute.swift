@@ -61,6 +61,12 @@ enum SiteRoute: Hashable, Sendable {
     case logout
     /// `/me/household`
     case myHousehold
+    /// `/me/data`: everything held about me (PIPL)
+    case myData
+    /// `/me/data.json`
+    case myDataJSON
+    /// `/privacy`: the privacy notice (个人信息处理规则)
+    case privacy
     /// `/me/identity`
     case myIdentity
     /// `/me/permit`
@@ -233,6 +239,9 @@ enum SiteRoute: Hashable, Sendable {
         case .adminUserStatus(let id): "/admin/users/" + id + "/status"
         case .logout: "/logout"
         case .myHousehold: "/me/household"
+        case .myData: "/me/data"
+        case .myDataJSON: "/me/data.json"
+        case .privacy: "/privacy"
         case .myIdentity: "/me/identity"
         case .myPermit: "/me/permit"
         case .myPermitEndorse: "/me/permit/endorse"
@@ -316,7 +325,7 @@ enum SiteRoute: Hashable, Sendable {
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
-        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .logout, .myHousehold,
+        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
