@@ -291,6 +291,33 @@ final class AccountsTests: XCTestCase {
         }
     }
 
+    /// Nothing is kept, and no text sent, before the privacy notice is accepted; the version
+    /// accepted is kept with the account; passwords are stored as bcrypt hashes only.
+    func testRegistrationNeedsThePrivacyNoticeAndKeepsItsVersion() async throws {
+        try await withApp { ctx in
+            let browser = Browser(ctx.app)
+            try await browser.get("/register")
+            let form = ["phone": "13912345670", "displayName": "王小红", "password": "hong2026ab", "passwordConfirm": "hong2026ab"]
+            let refused = try await browser.post("/register", form)
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertTrue(refused.body.contains(#"id="acceptPrivacy-error">请阅读并同意《个人信息处理规则》后再注册。"#), refused.body)
+            let users = try await User.query(on: ctx.app.db).count()
+            XCTAssertEqual(users, 0, "nothing kept")
+            XCTAssertTrue(ctx.notifier.messages.isEmpty, "no text sent")
+            let notice = try await Browser(ctx.app).get("/privacy")
+            XCTAssertTrue(notice.body.contains("敏感个人信息"))
+            _ = try await browser.post("/register", form.merging(["acceptPrivacy": "on"]) { $1 })
+            let code = try XCTUnwrap(Browser.firstMatch("验证码是 ([0-9]{6})", in: ctx.notifier.messages.last?.body ?? ""))
+            try await browser.get("/register/verify?phone=13912345670")
+            _ = try await browser.post("/register/verify", ["phone": "13912345670", "code": code])
+            let user = try await User.find(login: "13912345670", on: ctx.app.db)
+            XCTAssertEqual(user?.privacyVersion, PrivacyNotice.version)
+            XCTAssertNotNil(user?.privacyAcceptedAt)
+            XCTAssertTrue(user?.passwordHash.hasPrefix("$2b$") == true, "a bcrypt hash")
+            XCTAssertTrue(try Bcrypt.verify("hong2026ab", created: user?.passwordHash ?? ""))
+        }
+    }
+
     func testRegisteringATakenNumberIsRefused() async throws {
         try await withApp(demo: true) { ctx in
             let browser = Browser(ctx.app)
