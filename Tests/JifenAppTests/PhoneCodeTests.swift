@@ -246,6 +246,26 @@ final class PublicFormTests: XCTestCase {
             }
             XCTAssertEqual(counted, 5)
             XCTAssertEqual(refused, 5)
+
+            // The organiser closes the flood in bulk, with one reason; the list pages.
+            let edu = try await ctx.signedIn("edu")
+            let list = try await edu.get("/programs/\(open.program.code)/objections")
+            XCTAssertEqual(list.status, .ok)
+            let flood = try await Objection.query(on: ctx.app.db).filter(\.$text == "刷").all().compactMap { $0.id?.uuidString }
+            XCTAssertEqual(flood.count, 5)
+            let noReason = try await edu.postRaw("/programs/\(open.program.code)/objections/close", flood.map { "ids%5B%5D=" + $0 }.joined(separator: "&"))
+            XCTAssertEqual(noReason.status, .badRequest)
+            let closed = try await edu.postRaw("/programs/\(open.program.code)/objections/close",
+                                               (flood.map { "ids%5B%5D=" + $0 } + ["reason=%E5%88%B7%E5%B1%8F"]).joined(separator: "&"))
+            XCTAssertEqual(closed.status, .seeOther)
+            let open2 = try await Objection.query(on: ctx.app.db).filter(\.$text == "刷").filter(\.$answeredAt == nil).count()
+            XCTAssertEqual(open2, 0, "all five answered")
+            let answer = try await Objection.query(on: ctx.app.db).filter(\.$text == "刷").first()?.answer
+            XCTAssertEqual(answer, "（作为无效信息关闭）刷屏")
+            let audited = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "closeObjection").count()
+            XCTAssertEqual(audited, 5)
+            let genuine = try await Objection.query(on: ctx.app.db).filter(\.$text == "社保月数漏算").filter(\.$answeredAt == nil).count()
+            XCTAssertEqual(genuine, 1, "the genuine objection stays open")
         }
     }
 }

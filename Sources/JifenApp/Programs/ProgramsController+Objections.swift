@@ -81,15 +81,34 @@ extension ProgramsController {
         let program = try await find(req)
         let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all()
         let byID = Dictionary(uniqueKeysWithValues: rounds.map { ($0.id!, $0.round) })
-        let list = try await Objection.query(on: req.db).filter(\.$round.$id ~~ rounds.compactMap(\.id)).sort(\.$dueDate).sort(\.$createdAt).all()
-        struct Content: Encodable { let title: String; let programLink: String; let rows: [ObjectionRow] }
+        // Unanswered first, by due date; a page of 20.
+        func base() -> QueryBuilder<Objection> { Objection.query(on: req.db).filter(\.$round.$id ~~ rounds.compactMap(\.id)) }
+        let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 20, total: try await base().count())
+        let unanswered = try await base().filter(\.$answeredAt == nil).count()
+        var list: [Objection] = []
+        if paging.offset < unanswered {
+            list = try await base().filter(\.$answeredAt == nil).sort(\.$dueDate).sort(\.$createdAt).sort(\.$id)
+                .range(paging.offset..<min(unanswered, paging.offset + paging.perPage)).all()
+        }
+        if list.count < paging.perPage {
+            let start = max(0, paging.offset - unanswered)
+            list += try await base().filter(\.$answeredAt != nil).sort(\.$dueDate).sort(\.$createdAt).sort(\.$id)
+                .range(start..<(start + paging.perPage - list.count)).all()
+        }
+        struct Content: Encodable {
+            let title: String; let programLink: String; let rows: [ObjectionRow]; let pager: Pager
+            let closeAction: String; let unanswered: Int; let closeError: String?
+        }
         let rows = list.map { o in
             ObjectionRow(id: o.id?.uuidString ?? "", round: byID[o.$round.id] ?? 0, at: ShanghaiTime.dateTime(o.createdAt),
                          contact: o.contactName + " " + Mask.phone(o.contactPhone), number: o.applicationNumber, text: o.text, due: o.dueDate.description,
                          overdue: o.isOverdue(today: today(req)), answer: o.answer, corrected: o.corrected,
                          action: SiteRoute.objectionAnswer(program.code, o.id?.uuidString ?? "").path, error: o.id?.uuidString == failed ? message : nil)
         }
-        return try await req.render("programs/objections", title: "objections_title", Content(title: program.title, programLink: SiteRoute.program(program.code).path, rows: rows), status: status)
+        let content = Content(title: program.title, programLink: SiteRoute.program(program.code).path, rows: rows,
+                              pager: Pager(paging) { SiteRoute.programObjections(program.code).path + "?page=\($0)" },
+                              closeAction: SiteRoute.objectionsClose(program.code).path, unanswered: unanswered, closeError: failed == "close" ? message : nil)
+        return try await req.render("programs/objections", title: "objections_title", content, status: status)
     }
 
     struct AnswerForm: Decodable { var answer: String?; var correctNumber: String?; var correctPoints: String? }
@@ -126,6 +145,35 @@ extension ProgramsController {
         try await req.db.transaction { db in
             try await objection.save(on: db)
             try await Audit.record("answer", entity: "program", id: program.code, after: ["objection": id.uuidString, "corrected": String(wasCorrected)], by: actor, at: now, on: db)
+        }
+        return req.redirect(to: SiteRoute.programObjections(program.code).path)
+    }
+
+    struct CloseForm: Decodable { var ids: [String]?; var reason: String? }
+
+    /// Staff close many objections at once as spam (刷屏、无关内容), with one reason: each is answered
+    /// with it and audited, so a flood cannot hold up the round's finalisation.
+    static func closeObjections(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let input = try req.content.decode(CloseForm.self)
+        let reason = (input.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let ids = (input.ids ?? []).compactMap(UUID.init(uuidString:))
+        if ids.isEmpty { return try await renderObjections(req, failed: "close", message: req.text("objections_close_none"), status: .badRequest) }
+        if reason.isEmpty { return try await renderObjections(req, failed: "close", message: req.text("problem_required", ["field": req.text("field_reason")]), status: .badRequest) }
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all().compactMap(\.id)
+        let objections = try await Objection.query(on: req.db).filter(\.$id ~~ ids).filter(\.$round.$id ~~ rounds).filter(\.$answeredAt == nil).all()
+        let actor = req.actor, now = req.now
+        let text = req.text("objection_closed_as_spam", ["reason": reason])
+        try await req.db.transaction { db in
+            for objection in objections {
+                objection.answer = text
+                objection.answeredBy = actor.login
+                objection.answeredAt = now
+                objection.corrected = false
+                try await objection.save(on: db)
+                try await Audit.record("closeObjection", entity: "program", id: program.code, after: ["objection": try objection.requireID().uuidString, "reason": reason],
+                                       by: actor, at: now, on: db)
+            }
         }
         return req.redirect(to: SiteRoute.programObjections(program.code).path)
     }

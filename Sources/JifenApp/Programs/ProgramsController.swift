@@ -23,6 +23,7 @@ enum ProgramsController {
         routes.get(.programObjections(":code"), access: organisers, use: objections)
         routes.get(.programApplications(":code"), access: organisers, use: applications)
         routes.post(.objectionAnswer(":code", ":id"), access: organisers, use: answer)
+        routes.post(.objectionsClose(":code"), access: organisers, use: closeObjections)
         routes.get(.programSecond(":code"), access: .roles([.citizen]), use: secondPage)
         routes.post(.programSecond(":code"), access: .roles([.citizen]), use: second)
         routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity)

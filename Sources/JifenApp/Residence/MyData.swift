@@ -44,7 +44,15 @@ enum MyData {
             guard !values.isEmpty else { return [] }
             var result: Section = []
             for value in values {
-                let bound: any Encodable & Sendable = UUID(uuidString: value) ?? value as (any Encodable & Sendable)
+                // Keys are UUID columns (`id`, `…_id`); `entity_id` of the logs is text.
+                let uuidColumn = (column == "id" || column.hasSuffix("_id")) && column != "entity_id"
+                let bound: any Encodable & Sendable
+                if uuidColumn {
+                    guard let id = UUID(uuidString: value) else { continue }
+                    bound = id
+                } else {
+                    bound = value
+                }
                 let found = try await sql.raw("SELECT * FROM \(ident: table) WHERE \(ident: column) = \(bind: bound)").all()
                 result += try found.map { try text(of: $0, data: data) }
             }

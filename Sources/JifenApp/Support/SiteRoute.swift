@@ -131,6 +131,8 @@ enum SiteRoute: Hashable, Sendable {
     case programObjections(String)
     /// `/programs/:code/objections/:id/answer`
     case objectionAnswer(String, String)
+    /// `/programs/:code/objections/close`: close many objections as spam, with one reason
+    case objectionsClose(String)
     /// `/programs/:code/quotas`
     case programQuotas(String)
     /// `/programs/:code/quotas/csv`
@@ -274,6 +276,7 @@ enum SiteRoute: Hashable, Sendable {
         case .programApply(let code): "/programs/" + code + "/apply"
         case .programObjections(let code): "/programs/" + code + "/objections"
         case .objectionAnswer(let code, let id): "/programs/" + code + "/objections/" + id + "/answer"
+        case .objectionsClose(let code): "/programs/" + code + "/objections/close"
         case .programQuotas(let code): "/programs/" + code + "/quotas"
         case .programQuotasCSV(let code): "/programs/" + code + "/quotas/csv"
         case .programQuotasPublish(let code): "/programs/" + code + "/quotas/publish"
@@ -333,7 +336,7 @@ enum SiteRoute: Hashable, Sendable {
         .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
-        .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"),
+        .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"), .objectionsClose(":code"),
         .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"),
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
