@@ -5,7 +5,7 @@ saving a phone-sized PNG of each page. Fails on an error status or a missing key
 Talks to Chromium over --remote-debugging-pipe (file descriptors 3 and 4), so it needs nothing
 beyond the Python standard library.
 """
-import base64, datetime, json, os, subprocess, sys, time
+import base64, datetime, json, os, re, subprocess, sys, time
 
 BASE = sys.argv[1]                      # e.g. http://127.0.0.1:8089
 OUT = sys.argv[2]                       # folder for the PNGs
@@ -404,7 +404,13 @@ def insight_flow(browser, check):
     check("the consultations are public", status == 200 and bool(link), f"status {status}")
     if link:
         public.goto(link)
-        status = submit(public, "#opinion-form", {"text": "支持取消志愿服务时长封顶"})
+        # The first submission sends a code to the phone (the demo shows the text), the second carries it.
+        status = submit(public, "#opinion-form", {"text": "支持取消志愿服务时长封顶", "phone": "13900000021"})
+        page = public.js("document.body.innerText") or ""
+        code = re.search(r"验证码是 ?(\d{6})", page)
+        check("an opinion asks for a code sent to the phone", status == 200 and code is not None, f"status {status}")
+        if code:
+            status = submit(public, "#opinion-form", {"code": code.group(1)})
         public.screenshot(os.path.join(OUT, "consultation.png"))
         check("anyone gives an opinion during the period", status == 200 and public.js("!!document.querySelector('.notice')"), f"status {status}")
 

@@ -198,6 +198,11 @@ enum PublicFormPhone {
         return (.refused(field: "code", message: PhoneCodes.problem(checked, req) ?? req.text("verify_wrong"), status: status), browser, isNew)
     }
 
-    /// The words beside the code field once a code was sent.
-    static func sentNotice(_ req: Request, phone: String) -> String { req.text("form_code_sent", ["phone": Mask.phone(phone)]) }
+    /// The words beside the code field once a code was sent (in the demo, with the text itself:
+    /// no text leaves a demo machine).
+    static func sentNotice(_ req: Request, phone: String) async throws -> String {
+        let notice = req.text("form_code_sent", ["phone": Mask.phone(phone)])
+        guard let text = try await AccountsController.demoText(req, phone: phone) else { return notice }
+        return notice + " " + req.text("verify_demo_text") + text
+    }
 }

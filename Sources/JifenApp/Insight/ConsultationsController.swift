@@ -155,7 +155,7 @@ enum ConsultationsController {
             var status = HTTPStatus.ok
             switch outcome {
             case .confirmed: break
-            case .codeSent: form.fail("code", PublicFormPhone.sentNotice(req, phone: values["phone"]!))
+            case .codeSent: form.fail("code", try await PublicFormPhone.sentNotice(req, phone: values["phone"]!))
             case .refused(let field, let message, let refusedStatus): form.fail(field, message); status = refusedStatus
             }
             if !form.isValid {

@@ -232,7 +232,7 @@ enum SurveysController {
             var status = HTTPStatus.ok
             switch outcome {
             case .confirmed: break
-            case .codeSent: errors["code"] = PublicFormPhone.sentNotice(req, phone: phone)
+            case .codeSent: errors["code"] = try await PublicFormPhone.sentNotice(req, phone: phone)
             case .refused(let field, let message, let refusedStatus): errors[field] = message; status = refusedStatus
             }
             if !errors.isEmpty {

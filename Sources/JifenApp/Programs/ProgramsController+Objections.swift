@@ -38,7 +38,7 @@ extension ProgramsController {
         case .codeSent, .refused:
             var status = HTTPStatus.ok
             if case .refused(let field, let message, let refusedStatus) = outcome { form.fail(field, message); status = refusedStatus }
-            else { form.fail("code", PublicFormPhone.sentNotice(req, phone: values["phone"]!)) }
+            else { form.fail("code", try await PublicFormPhone.sentNotice(req, phone: values["phone"]!)) }
             let response = try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: status)
             if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
             return response
