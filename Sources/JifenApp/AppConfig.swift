@@ -152,6 +152,13 @@ public struct AppConfig: Sendable {
             throw Problem(setting: "JIFEN_METRICS_TOKEN", message: "至少 16 个字符 / at least 16 characters")
         }
 
+        // Browsers send `Secure` cookies over HTTPS only (and to this machine): a site reached by
+        // plain HTTP elsewhere would sign no one in. Say so at start rather than fail at the door.
+        if secureCookies, let url = URL(string: publicURL), url.scheme == "http",
+           let host = url.host, !["localhost", "127.0.0.1", "::1", "[::1]"].contains(host) {
+            throw Problem(setting: "JIFEN_SECURE_COOKIES", message: "JIFEN_PUBLIC_URL 为 \(publicURL)：浏览器不会通过 HTTP 发送 Secure Cookie。请用 HTTPS 提供服务，或设置 JIFEN_SECURE_COOKIES=false / browsers send Secure cookies over HTTPS only: serve over HTTPS or set JIFEN_SECURE_COOKIES=false")
+        }
+
         func approvals(_ name: String, _ subject: ApprovalStep.Subject) throws -> [ApprovalStep] {
             guard let raw = value(name) else { return subject.defaultSteps }
             switch ApprovalStep.parseList(raw) {

@@ -74,6 +74,8 @@ final class AdminTests: XCTestCase {
             XCTAssertEqual(home.location, "/account/password", "only the password page opens")
             let page = try await again.get("/account/password")
             XCTAssertTrue(page.body.contains("管理员要求您设置新密码"))
+            let blocked = try await again.post("/residents/lookup", ["idNumber": "11010519491231002X"])
+            XCTAssertEqual(blocked.location, "/account/password", "no form works either until the password is changed")
             _ = try await again.post("/account/password", ["current": "demo12345", "password": "clerk2026new", "passwordConfirm": "clerk2026new"])
             let free = try await again.get("/home")
             XCTAssertEqual(free.status, .ok)

@@ -53,7 +53,7 @@ final class ProgramConditionsAppTests: XCTestCase {
             guard case .success(let spouseID) = ResidentID.validate(motherID, today: ShanghaiDate.today(ctx.clock.now), regions: ctx.app.regions) else {
                 return XCTFail("bad test ID")
             }
-            try await HouseholdMember(.spouse, name: "吴母", id: spouseID, of: father.requireID(), data: ctx.app.personalData, at: ctx.clock.now)
+            try await HouseholdMember(.spouse, name: "吴母", id: spouseID, of: father.requireID(), data: ctx.app.personalData, at: ctx.clock.now, verifiedBy: "clerk.yangshe")
                 .create(on: ctx.app.db)
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "test", address: nil), logger: ctx.app.logger)
             let found = try await service.spouse(of: mother)

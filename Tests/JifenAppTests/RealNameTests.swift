@@ -33,6 +33,11 @@ final class RealNameTests: XCTestCase {
             XCTAssertEqual(typed.status, .seeOther)
             let page = try await squatter.get("/me/residence")
             XCTAssertTrue(page.body.contains(#"data-identity="unverified""#), "unconfirmed: no service confirms a real city's citizen")
+            // His data download holds what he typed, nothing matched on the number (department feeds, households listing it).
+            let download = try await squatter.get("/me/data.json")
+            XCTAssertEqual(download.status, .ok)
+            XCTAssertFalse(download.body.contains("feed_records"))
+            XCTAssertFalse(download.body.contains("household_members_listing_me"))
 
             // He cannot open a points application on an unconfirmed identity.
             try await squatter.get("/me/points")

@@ -94,6 +94,31 @@ final class SecondFactorTests: XCTestCase {
             ctx.clock.advance(6 * 60)
             let expired = try await late.post("/login/code", ["ticket": ticket3, "code": TOTP.code(secret: secret, at: ctx.clock.now), "next": ""])
             XCTAssertEqual(expired.location, "/login?expired=1")
+
+            // Guessing codes with the password in hand: five wrong codes in 15 minutes, then even the
+            // right one is refused, and typing the password again gives no new tries.
+            ctx.clock.advance(60)
+            let guesser = Browser(ctx.app)
+            var statuses: [HTTPStatus] = []
+            for _ in 0..<3 {
+                let step = try await guesser.signIn("admin.city", "city2026pass")
+                let ticket = try XCTUnwrap(Browser.firstMatch(#"name="ticket" value="([^"]+)""#, in: step.body))
+                for _ in 0..<2 {
+                    let right = TOTP.code(secret: secret, at: ctx.clock.now)
+                    statuses.append(try await guesser.post("/login/code", ["ticket": ticket, "code": right == "123456" ? "654321" : "123456", "next": ""]).status)
+                }
+            }
+            XCTAssertEqual(statuses, [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
+            let step4 = try await guesser.signIn("admin.city", "city2026pass")
+            let ticket4 = try XCTUnwrap(Browser.firstMatch(#"name="ticket" value="([^"]+)""#, in: step4.body))
+            ctx.clock.advance(30)
+            let refused = try await guesser.post("/login/code", ["ticket": ticket4, "code": TOTP.code(secret: secret, at: ctx.clock.now), "next": ""])
+            XCTAssertEqual(refused.status, .tooManyRequests, "six wrong codes: the right one waits too")
+            ctx.clock.advance(15 * 60)
+            let page5 = try await guesser.signIn("admin.city", "city2026pass")
+            let ticket5 = try XCTUnwrap(Browser.firstMatch(#"name="ticket" value="([^"]+)""#, in: page5.body))
+            let after = try await guesser.post("/login/code", ["ticket": ticket5, "code": TOTP.code(secret: secret, at: ctx.clock.now), "next": ""])
+            XCTAssertEqual(after.status, .seeOther, "after 15 minutes the owner's code works")
         }
     }
 

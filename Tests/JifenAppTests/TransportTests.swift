@@ -43,6 +43,12 @@ final class TransportTests: XCTestCase {
         XCTAssertTrue(try AppConfig.load(environment: ["JIFEN_SECRET_KEY": testSecretHex], demo: false).secureCookies)
         XCTAssertFalse(try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory], demo: true).secureCookies, "the demo runs on plain HTTP")
         XCTAssertFalse(try AppConfig.load(environment: ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_SECURE_COOKIES": "false"], demo: false).secureCookies)
+        // A site reached over plain HTTP elsewhere than this machine would sign no one in: the start says so.
+        XCTAssertThrowsError(try AppConfig.load(environment: ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PUBLIC_URL": "http://jifen.example.gov.cn"], demo: false)) {
+            XCTAssertEqual(($0 as? AppConfig.Problem)?.setting, "JIFEN_SECURE_COOKIES")
+        }
+        XCTAssertNoThrow(try AppConfig.load(environment: ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PUBLIC_URL": "https://jifen.example.gov.cn"], demo: false))
+        XCTAssertNoThrow(try AppConfig.load(environment: ["JIFEN_SECRET_KEY": testSecretHex, "JIFEN_PUBLIC_URL": "http://jifen.example.gov.cn", "JIFEN_SECURE_COOKIES": "false"], demo: false))
     }
 
     func testMetricsOnlyFromThisMachineOrWithTheToken() async throws {

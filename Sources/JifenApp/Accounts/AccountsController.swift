@@ -68,7 +68,7 @@ enum AccountsController {
         if user.totpConfirmedAt != nil {
             return try await SecondFactor.askCode(req, user: user, next: next)
         }
-        if user.role.requiresSecondFactor, !user.demoAccount {
+        if user.role.requiresSecondFactor, !(user.demoAccount && req.application.jifenConfig.demo) {
             return try await SecondFactor.enrol(req, user: user, next: next)
         }
         return try await signIn(user, next: next, on: req)

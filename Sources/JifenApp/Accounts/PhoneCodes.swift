@@ -139,7 +139,11 @@ enum PhoneCodes {
         guard constantTimeEqual(latest.codeHash, keys.mac("code", code)) else {
             return attempts >= limit ? .exhausted : .wrong(remaining: limit - attempts)
         }
-        try await PhoneCode.query(on: db).filter(\.$id == id).filter(\.$consumedAt == nil).set(\.$consumedAt, to: now).update()
+        // Used once: of two tries with the same code at once, one consumes it.
+        let consumed = try await (db as! any SQLDatabase).raw("""
+            UPDATE phone_codes SET consumed_at = \(bind: now) WHERE id = \(bind: id) AND consumed_at IS NULL RETURNING id
+            """).all()
+        guard !consumed.isEmpty else { return .none }
         return .confirmed(passwordHash: latest.passwordHash, displayName: latest.displayName)
     }
 

@@ -1,5 +1,6 @@
 import Fluent
 import JifenCore
+import SQLKit
 import Vapor
 
 /// The second factor (TOTP, RFC 6238): after the password, a code from an authenticator app.
@@ -86,16 +87,42 @@ enum SecondFactor {
         var ticket, code, next: String?
     }
 
+    /// Wrong codes an account may have in 15 minutes (after its last good code).
+    static let codeTries = 5
+    static let codeWindow: TimeInterval = 15 * 60
+
+    static func codeKey(_ user: User) -> String { "totp:" + user.login }
+
+    /// Until when codes are refused (this try included), or nil while tries are left.
+    static func codeRefusal(_ user: User, on req: Request) async throws -> Date? {
+        let key = codeKey(user), now = req.now
+        let since = now.addingTimeInterval(-codeWindow)
+        let lastGood = try await LoginAttempt.query(on: req.db).filter(\.$login == key).filter(\.$succeeded == true).filter(\.$at > since)
+            .sort(\.$at, .descending).first()?.at
+        let failures = try await LoginAttempt.query(on: req.db).filter(\.$login == key).filter(\.$succeeded == false)
+            .filter(\.$at > (lastGood ?? since)).sort(\.$at).all(\.$at)
+        guard failures.count > codeTries else { return nil }
+        return failures[failures.count - codeTries - 1].addingTimeInterval(codeWindow)
+    }
+
     /// Checks the code against the user's secret (once per time step); on the first good code a
     /// secret being set up starts to count.
     static func accept(_ code: String, user: User, on req: Request) async throws -> Bool {
         guard let sealed = user.totpSealed, let secret = TOTP.base32Decode(try req.application.personalData.open(sealed)),
               let step = TOTP.verify(code, secret: secret, at: req.now, after: user.totpLastStep.map { UInt64($0) })
         else { return false }
+        // Used once, also when the same code comes twice at once: one statement moves the step on.
+        let won = try await (req.db as! any SQLDatabase).raw("""
+            UPDATE users SET totp_last_step = \(bind: Int64(step)) WHERE id = \(bind: try user.requireID())
+            AND (totp_last_step IS NULL OR totp_last_step < \(bind: Int64(step))) RETURNING id
+            """).all()
+        guard !won.isEmpty else { return false }
         let enrolling = user.totpConfirmedAt == nil
         user.totpLastStep = Int64(step)
-        if enrolling { user.totpConfirmedAt = req.now }
-        try await user.save(on: req.db)
+        if enrolling {
+            user.totpConfirmedAt = req.now
+            try await user.save(on: req.db)
+        }
         if enrolling {
             try await Audit.record("enableSecondFactor", entity: "user", id: try user.requireID().uuidString,
                                    by: Actor(id: user.id, login: user.login, role: user.role, address: req.clientAddress), at: req.now, on: req.db)
@@ -116,15 +143,17 @@ enum SecondFactor {
             enrolling ? try await enrol(req, user: user, next: next, form: form, status: status)
                       : try await askCode(req, user: user, next: next, form: form, status: status)
         }
-        if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
-            form.fail("code", req.text("login_throttled", ["time": ShanghaiTime.format(until, "HH:mm:ss")]))
-            return try await again(.tooManyRequests)
-        }
         guard code.count == 6, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else {
             form.fail("code", req.text("totp_code_format"))
             return try await again(.badRequest)
         }
-        let attempt = try await Throttle.begin(login: user.login, on: req)
+        // Codes have their own count, which typing the password again does not reset; the try is
+        // recorded before it is judged, so a burst of tries at once is counted in full.
+        let attempt = try await Throttle.begin(login: codeKey(user), on: req)
+        if let until = try await codeRefusal(user, on: req) {
+            form.fail("code", req.text("login_throttled", ["time": ShanghaiTime.format(until, "HH:mm:ss")]))
+            return try await again(.tooManyRequests)
+        }
         guard try await accept(code, user: user, on: req) else {
             form.fail("code", req.text("totp_wrong"))
             return try await again(.unauthorized)
@@ -150,11 +179,11 @@ enum SecondFactor {
         guard user.totpConfirmedAt == nil else { return req.redirect(to: SiteRoute.secondFactor.path) }
         let code = ((try? req.content.get(String.self, at: "code")) ?? "").trimmingCharacters(in: .whitespaces)
         var form = FormState(fields: ["code"])
-        if case .refused(let until, _) = try await Throttle.check(login: user.login, on: req) {
+        let attempt = try await Throttle.begin(login: codeKey(user), on: req)
+        if let until = try await codeRefusal(user, on: req) {
             form.fail("code", req.text("login_throttled", ["time": ShanghaiTime.format(until, "HH:mm:ss")]))
             return try await enrol(req, user: user, next: "", form: form, status: .tooManyRequests, action: SiteRoute.secondFactor.path)
         }
-        let attempt = try await Throttle.begin(login: user.login, on: req)
         guard try await accept(code, user: user, on: req) else {
             form.fail("code", req.text("totp_wrong"))
             return try await enrol(req, user: user, next: "", form: form, status: .badRequest, action: SiteRoute.secondFactor.path)

@@ -133,6 +133,7 @@ enum ServeCommand: JifenCommand {
         JobWorker.start(app)
         if arguments.contains("--demo") {
             let loaded = try await Demo.loadIfEmpty(app)
+            try await Demo.markDemoAccounts(app)
             io.output(Entry.demoLines(loaded: loaded, config: config))
         }
         io.output("Jifen 积分 — 打开 / open: http://\(Entry.value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(Entry.value(of: ["--port", "-p"], in: arguments) ?? String(config.port))/login")

@@ -39,6 +39,13 @@ public enum Demo {
         return org.accounts.map { Account(login: $0.login, password: org.password, role: $0.role, displayName: $0.displayName) }
     }
 
+    /// Marks the demo's own accounts (by their logins) as demo accounts: a demo database made before
+    /// accounts carried the mark keeps letting them in without a second factor.
+    public static func markDemoAccounts(_ app: Application) async throws {
+        let logins = try organisation().accounts.map(\.login)
+        try await User.query(on: app.db).filter(\.$login ~~ logins).filter(\.$demoAccount == false).set(\.$demoAccount, to: true).update()
+    }
+
     /// Loads the demo organisation when the database holds no jurisdiction and no account.
     /// Returns false (and changes nothing) when it is not empty.
     @discardableResult

@@ -54,14 +54,17 @@ struct ProgramService: WorkflowService {
                                       childBirth: child?.birthDate, childAlreadyApplied: taken, spouseApplied: spouseApplied)
     }
 
-    /// His spouse, found through the household: the resident he lists as spouse, or one who lists him.
+    /// His spouse, found through the household: the resident he lists as spouse, or one who lists
+    /// him — a listing staff confirmed (an unconfirmed one would let a stranger claim a spouse).
     func spouse(of resident: Resident) async throws -> Resident? {
         let residentID = try resident.requireID()
-        if let listed = try await HouseholdMember.query(on: db).filter(\.$resident.$id == residentID).filter(\.$relation == .spouse).first(),
+        if let listed = try await HouseholdMember.query(on: db).filter(\.$resident.$id == residentID).filter(\.$relation == .spouse)
+            .filter(\.$verifiedAt != nil).sort(\.$createdAt).first(),
            let spouse = try await Resident.query(on: db).filter(\.$idHash == listed.idHash).first() {
             return spouse
         }
-        guard let listing = try await HouseholdMember.query(on: db).filter(\.$relation == .spouse).filter(\.$idHash == resident.idHash).first() else { return nil }
+        guard let listing = try await HouseholdMember.query(on: db).filter(\.$relation == .spouse).filter(\.$idHash == resident.idHash)
+            .filter(\.$verifiedAt != nil).sort(\.$createdAt).first() else { return nil }
         return try await Resident.find(listing.$resident.id, on: db)
     }
 

@@ -75,9 +75,12 @@ enum MyData {
             add("residents", try await rows("residents", where: "id", in: [residentID]))
             for table in residentTables { add(table, try await rows(table, where: "resident_id", in: [residentID])) }
             for dependent in dependents { add(dependent.table, try await rows(dependent.table, where: dependent.column, in: ids[dependent.parent] ?? [])) }
-            // What departments sent about him, and households that list him (a spouse's).
-            add("feed_records", try await rows("feed_records", where: "id_hash", in: [resident.idHash]))
-            add("household_members_listing_me", try await rows("household_members", where: "id_hash", in: [resident.idHash]))
+            // What departments sent about him, and households that list him (a spouse's) — only once
+            // his identity is confirmed: an account that merely typed a number learns nothing of its holder.
+            if resident.identityVerified {
+                add("feed_records", try await rows("feed_records", where: "id_hash", in: [resident.idHash]))
+                add("household_members_listing_me", try await rows("household_members", where: "id_hash", in: [resident.idHash]))
+            }
             // Who looked at his data, and what was done to his records.
             add("access_log", try await rows("access_log", where: "entity_id", in: [residentID]))
             add("audit_entries", try await rows("audit_entries", where: "entity_id", in: [residentID, userID]))

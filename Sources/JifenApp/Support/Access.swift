@@ -71,7 +71,7 @@ struct AccessMiddleware: AsyncMiddleware {
         }
         let user = request.currentUser
         // An administrator asked for a new password: nothing else opens until it is changed.
-        if let user, user.mustChangePassword, request.method == .GET,
+        if let user, user.mustChangePassword,
            ![SiteRoute.password.path, SiteRoute.logout.path].contains(request.url.path), access != .anyone {
             return request.redirect(to: SiteRoute.password.path)
         }

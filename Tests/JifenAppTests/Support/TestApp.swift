@@ -55,7 +55,10 @@ func withApp(demo: Bool = false, residents: Int = 0, _ body: (TestContext) async
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"]
     if let url = TestDatabase.postgresURL { environment["DATABASE_URL"] = url }
-    let config = try AppConfig.load(environment: environment, demo: false)
+    var config = try AppConfig.load(environment: environment, demo: false)
+    // With the demo's data the demo's exemptions hold (its accounts skip the second factor);
+    // everything else is configured as outside the demo (Secure cookies, no texts shown).
+    config.demo = demo
 
     let clock = ManualClock(Date(timeIntervalSince1970: 1_790_000_000))  // 2026-09-21, a fixed day
     let notifier = RecordingNotifier()
