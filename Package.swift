@@ -31,7 +31,7 @@ let package = Package(
             path: "Resources",
             exclude: [],
             sources: ["JifenResources.swift"],
-            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo"), .copy("Standards"), .copy("Calendars"), .copy("Regions")],
+            resources: [.copy("Views"), .copy("Public"), .copy("Strings"), .copy("Demo"), .copy("Standards"), .copy("Calendars"), .copy("Regions"), .copy("API")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -47,6 +47,7 @@ let package = Package(
                 .product(name: "LeafKit", package: "leaf-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

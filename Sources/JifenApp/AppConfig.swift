@@ -34,6 +34,10 @@ public struct AppConfig: Sendable {
     public var demo: Bool = false
     /// Staff sessions end sooner when idle (`JIFEN_STAFF_IDLE_MINUTES`, default 30).
     public var staffIdleMinutes: Int = 30
+    /// API requests one token may make in a minute (`JIFEN_API_TOKEN_PER_MINUTE`, default 600).
+    public var apiPerTokenMinute: Int = 600
+    /// API requests from one address in a minute (`JIFEN_API_ADDRESS_PER_MINUTE`, default 1200).
+    public var apiPerAddressMinute: Int = 1200
     /// Working days to produce a residence permit (today 15, the target 7).
     public var permitProductionDays: Int
     /// Working days a department has to review a claimed points item (default 15).
@@ -124,6 +128,9 @@ public struct AppConfig: Sendable {
 
         let staffIdle = try integer("JIFEN_STAFF_IDLE_MINUTES", in: 5...1440, default: 30)
 
+        let apiPerToken = try integer("JIFEN_API_TOKEN_PER_MINUTE", in: 1...1_000_000, default: 600)
+        let apiPerAddress = try integer("JIFEN_API_ADDRESS_PER_MINUTE", in: 1...1_000_000, default: 1200)
+
         let productionDays = try integer("JIFEN_PERMIT_PRODUCTION_DAYS", in: 1...60, default: 15)
 
         let reviewDays = try integer("JIFEN_REVIEW_DAYS", in: 1...60, default: 15)
@@ -173,6 +180,7 @@ public struct AppConfig: Sendable {
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, codesPerAddressHour: codesPerAddress, demo: demo, staffIdleMinutes: staffIdle,
+            apiPerTokenMinute: apiPerToken, apiPerAddressMinute: apiPerAddress,
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )

@@ -63,6 +63,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.middleware.use(ErrorPagesMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.metrics))
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
+    app.middleware.use(ApiMiddleware())
     app.middleware.use(SessionMiddleware())
     app.middleware.use(AccessMiddleware())
     app.middleware.use(CSRFMiddleware(keys: app.keys))
@@ -99,6 +100,8 @@ func routes(_ app: Application) {
     ConsultationsController.register(app)
     DashboardController.register(app)
     SimulationController.register(app)
+    ApiTokensController.register(app)
+    ApiController.register(app)
 }
 
 /// Brings the database to the current schema. On SQLite it first turns on write-ahead logging

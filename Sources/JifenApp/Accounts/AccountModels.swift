@@ -97,6 +97,8 @@ final class UserSession: Model, @unchecked Sendable {
     @Field(key: "last_seen_at") var lastSeenAt: Date
     @Field(key: "expires_at") var expiresAt: Date
     @OptionalField(key: "address") var address: String?
+    /// `web` (a browser's cookie) or `api` (a bearer token of the mini-program).
+    @Field(key: "channel") var channel: String
 
     // relationships
     @Parent(key: "user_id") var user: User
@@ -110,6 +112,7 @@ final class UserSession: Model, @unchecked Sendable {
         self.createdAt = now
         self.lastSeenAt = now
         self.expiresAt = expiresAt
+        self.channel = "web"
     }
 }
 

@@ -65,6 +65,7 @@ extension Audited {
 
 extension Request {
     var actor: Actor {
+        if case .department(let token) = apiClient { return Actor(id: nil, login: "api:" + token.name, address: clientAddress) }
         guard let user = currentUser else { return Actor(id: nil, login: "anonymous", address: clientAddress) }
         return Actor(id: user.id, login: user.login, role: user.role, address: clientAddress)
     }

@@ -27,17 +27,28 @@ enum FeedImporter {
                            headerProblem: "文件既不是 UTF-8 也不是 GB18030 文本 / the file is neither UTF-8 nor GB18030 text")
         }
         let read = FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions)
-        var summary = Summary(encoding: decoded.encoding, rows: read.records.count + read.problems.count, added: 0, changed: 0, unchanged: 0,
-                              problems: read.problems, headerProblem: read.headerProblem)
-        if read.headerProblem != nil { return summary }
+        if let header = read.headerProblem {
+            return Summary(encoding: decoded.encoding, rows: 0, added: 0, changed: 0, unchanged: 0, problems: [], headerProblem: header)
+        }
+        return try await store(kind: kind, records: read.records, problems: read.problems, source: filename, sha256: hex(SHA256.hash(data: Data(bytes))),
+                               encoding: decoded.encoding, by: actor, app: app, db: db, now: now, progress: progress)
+    }
+
+    /// Stores rows already checked (a file's, or a JSON batch's from a department's system) and
+    /// logs the import with its refused rows.
+    static func store(kind: FeedKind, records: [FeedRecord], problems: [FeedRowProblem], source filename: String, sha256: String, encoding: String,
+                      by actor: Actor, app: Application, db: any Database, now: Date,
+                      progress: @escaping @Sendable (Int, Int) async throws -> Void = { _, _ in }) async throws -> Summary {
+        var summary = Summary(encoding: encoding, rows: records.count + problems.count, added: 0, changed: 0, unchanged: 0,
+                              problems: problems, headerProblem: nil)
         let data = app.personalData
-        let records = read.records
+        let read = (records: records, problems: problems)
         let log = FeedImportModel()
         log.createdAt = now
         log.feed = kind.rawValue
         log.filename = String(filename.suffix(200))
-        log.sha256 = hex(SHA256.hash(data: Data(bytes)))
-        log.encoding = decoded.encoding
+        log.sha256 = sha256
+        log.encoding = encoding
         log.rows = summary.rows
         log.added = 0; log.changed = 0; log.unchanged = 0
         log.refused = read.problems.count

@@ -90,4 +90,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 027 – phone codes as rows (throttled, bound to a browser), a second factor, the privacy notice, sealed outbox bodies
         app.migrations.add(AccountSecurity())
     }
+    do { // Migration 028 – tokens for department systems, idempotent answers, a session's channel
+        app.migrations.add(ApiAccess())
+    }
 }

@@ -46,13 +46,17 @@ extension PointsController {
     }
 
     static func message(_ problem: ClaimInput.Problem, item: ScoringStandard.Item, on req: Request) -> String {
+        wording(problem, item: item).text(req.application.catalog, req.language)
+    }
+
+    static func wording(_ problem: ClaimInput.Problem, item: ScoringStandard.Item) -> Wording {
         switch problem {
-        case .required: req.text("problem_required", ["field": item.title])
-        case .unknownOption: req.text("problem_choose", ["field": item.title])
-        case .notANumber: req.text("claim_number", ["field": item.title])
-        case .dateRequired: req.text("estimate_date_required", ["field": item.title])
-        case .badDate: req.text("problem_date", ["field": item.title])
-        case .future: req.text("claim_future", ["field": item.title])
+        case .required: Wording("problem_required", ["field": item.title])
+        case .unknownOption: Wording("problem_choose", ["field": item.title])
+        case .notANumber: Wording("claim_number", ["field": item.title])
+        case .dateRequired: Wording("estimate_date_required", ["field": item.title])
+        case .badDate: Wording("problem_date", ["field": item.title])
+        case .future: Wording("claim_future", ["field": item.title])
         }
     }
 

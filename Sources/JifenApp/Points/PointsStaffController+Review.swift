@@ -69,6 +69,33 @@ extension PointsStaffController {
 
     struct DecisionForm: Decodable { var decision: String?; var value: String?; var date: String?; var reason: String? }
 
+    /// A department's decision on a claim as the page's form or the API sends it: the decision,
+    /// or each field's problem.
+    static func decision(_ input: DecisionForm, claim: PointsClaim, item: ScoringStandard.Item, today: CivilDate) -> (PointsService.Decision?, [(field: String, wording: Wording)]) {
+        let reason = (input.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems: [(field: String, wording: Wording)] = []
+        var decision: PointsService.Decision?
+        let reasonNeeded = Wording("problem_required", label: "field_reason")
+        switch input.decision {
+        case "approve":
+            decision = .approve
+        case "reject":
+            if reason.isEmpty { problems.append(("reason", reasonNeeded)) }
+            decision = .reject(reason: reason)
+        case "correct":
+            if reason.isEmpty { problems.append(("reason", reasonNeeded)) }
+            let date = input.date?.isEmpty == false ? input.date! : (claim.factDate?.description ?? "")
+            switch ClaimInput.fact(for: item, value: input.value ?? "", date: date, today: today) {
+            case .success(let fact): decision = .correct(value: fact, reason: reason)
+            case .failure(let problem): problems.append(("value", PointsController.wording(problem, item: item)))
+            }
+        default:
+            problems.append(("decision", Wording("problem_choose", label: "field_decision")))
+        }
+        if reason.count > 500 { problems.append(("reason", Wording("problem_tooLong", ["max": "500"], label: "field_reason"))) }
+        return problems.isEmpty ? (decision, []) : (nil, problems)
+    }
+
     static func decide(_ req: Request) async throws -> Response {
         let (claim, application, item) = try await loadClaim(req)
         guard claim.state == .claimed, application.status == .inReview else { throw Abort(.conflict) }
@@ -76,27 +103,9 @@ extension PointsStaffController {
         let reason = (input.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         var form = FormState(fields: ["decision", "value", "date", "reason"],
                              values: ["decision": input.decision ?? "", "value": input.value ?? "", "date": input.date ?? "", "reason": reason])
-        let decision: PointsService.Decision
-        switch input.decision {
-        case "approve":
-            decision = .approve
-        case "reject":
-            if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
-            decision = .reject(reason: reason)
-        case "correct":
-            if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
-            switch ClaimInput.fact(for: item, value: input.value ?? "", date: input.date?.isEmpty == false ? input.date! : (claim.factDate?.description ?? ""), today: today(req)) {
-            case .success(let fact): decision = .correct(value: fact, reason: reason)
-            case .failure(let problem):
-                form.fail("value", PointsController.message(problem, item: item, on: req))
-                decision = .approve
-            }
-        default:
-            form.fail("decision", req.text("problem_choose", ["field": req.text("field_decision")]))
-            decision = .approve
-        }
-        if reason.count > 500 { form.fail("reason", req.text("problem_tooLong", ["field": req.text("field_reason"), "max": "500"])) }
-        guard form.isValid else { return try await claimPage(req, form: form, status: .badRequest) }
+        let (decision, problems) = Self.decision(input, claim: claim, item: item, today: today(req))
+        for problem in problems where form.errors[problem.field] == nil { form.fail(problem.field, problem.wording.text(req.application.catalog, req.language)) }
+        guard let decision, form.isValid else { return try await claimPage(req, form: form, status: .badRequest) }
         try await PointsService(req).decide(claim, decision, item: item)
         return req.redirect(to: SiteRoute.pointsReview.path)
     }

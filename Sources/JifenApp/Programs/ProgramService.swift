@@ -130,6 +130,75 @@ struct ProgramService: WorkflowService {
         }
     }
 
+    // MARK: the applicant's standing
+
+    /// Where one of his applications stands: the round that placed or did not place it, and each
+    /// ranked school with its cutoff and what the round did there.
+    struct Standing {
+        enum LineOutcome: String, Codable, Sendable { case admitted, full, noSeats, notNeeded }
+        struct Line { let school: String; let cutoff: Points?; let outcome: LineOutcome? }
+        struct Result { let school: String?; let points: Points; let rank: Int }
+        /// With its program, child and ranking loaded.
+        let application: ServiceApplication
+        /// The latest round he took part in (the second round concerns only those not placed).
+        let round: AllocationRound?
+        let result: Result?
+        let lines: [Line]
+        let schoolNames: [String: String]
+        /// The window is open: he may still change his ranking.
+        let canRerank: Bool
+        /// Not placed in a final first round, the second not run yet: he may rank again for it.
+        let canRankSecond: Bool
+    }
+
+    func standings(of resident: Resident) async throws -> [Standing] {
+        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).with(\.$ranking)
+            .sort(\.$createdAt, .descending).all()
+        var standings: [Standing] = []
+        for a in applications {
+            let program = a.program
+            let schools = Dictionary(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) },
+                                     uniquingKeysWith: { first, _ in first })
+            let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
+            var round: AllocationRound?
+            var row: AllocationResult?
+            for r in rounds {
+                if let found = try await AllocationResult.query(on: db).filter(\.$round.$id == r.requireID()).filter(\.$application.$id == a.requireID()).first() {
+                    round = r
+                    row = found
+                    break
+                }
+            }
+            var lines: [Standing.Line] = []
+            var result: Standing.Result?
+            if let round, let row {
+                let cutoffs = Dictionary(try await RoundSchool.query(on: db).filter(\.$round.$id == round.requireID()).all().map { ($0.schoolCode, $0.cutoffPoints.map { Points(hundredths: $0) }) },
+                                         uniquingKeysWith: { first, _ in first })
+                result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank)
+                // The schools of that round's list (round 2: his new ranking, or the schools of
+                // his town he was placed by), each with what the round's trace says it did.
+                let steps = try await round.steps(of: a.number, on: db)
+                let second = a.schools(round: 2)
+                let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.schoolCode) : second)
+                lines = ranked.map { code in
+                    let outcome: Standing.LineOutcome = switch steps.first(where: { $0.schoolCode == code })?.outcome {
+                    case .admitted: .admitted
+                    case .full: .full
+                    case .noSeats: .noSeats
+                    case nil: .notNeeded
+                    }
+                    return Standing.Line(school: code, cutoff: cutoffs[code] ?? nil, outcome: outcome)
+                }
+            } else {
+                lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
+            }
+            let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && row != nil && row?.schoolCode == nil
+            standings.append(Standing(application: a, round: round, result: result, lines: lines, schoolNames: schools,
+                                      canRerank: today <= program.closes, canRankSecond: canRankSecond))
+        }
+        return standings
+    }
+
     // MARK: applying
 
     enum ApplyResult { case saved(ServiceApplication), refused([Refusal]) }

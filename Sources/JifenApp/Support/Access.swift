@@ -14,6 +14,8 @@ public enum Access: Sendable, Hashable, CustomStringConvertible {
     case signedIn
     /// Signed-in accounts with one of these roles.
     case roles(Set<Role>)
+    /// An API request with a bearer token of this kind (`/api/v1` only).
+    case bearer(ApiGrant)
 
     public static let staff: Access = .roles(Set(Role.staff))
 
@@ -23,6 +25,8 @@ public enum Access: Sendable, Hashable, CustomStringConvertible {
         case .signedOut: "signedOut"
         case .signedIn: "signedIn"
         case .roles(let roles): "roles(" + roles.map(\.rawValue).sorted().joined(separator: ",") + ")"
+        case .bearer(.citizen): "bearer(citizen)"
+        case .bearer(.department(let scope)): "bearer(department:" + scope.rawValue + ")"
         }
     }
 
@@ -69,6 +73,11 @@ struct AccessMiddleware: AsyncMiddleware {
             request.logger.error("route without an access rule refused", metadata: ["path": .string(route.description)])
             throw Abort(.forbidden)
         }
+        if case .bearer(let grant) = access { try ApiGrant.check(grant, request); return try await next.respond(to: request) }
+        if request.isAPI, access != .anyone {
+            request.logger.error("API route without a bearer rule refused", metadata: ["path": .string(route.description)])
+            throw Abort(.forbidden)
+        }
         let user = request.currentUser
         // An administrator asked for a new password: nothing else opens until it is changed.
         if let user, user.mustChangePassword,
@@ -85,16 +94,44 @@ struct AccessMiddleware: AsyncMiddleware {
         case .roles(let roles):
             guard let user else { return signIn(request) }
             guard roles.contains(user.role) else { throw Abort(.forbidden) }
+        case .bearer:
+            break  // checked above
         }
         return try await next.respond(to: request)
     }
 
     private func signIn(_ request: Request) -> Response {
-        if request.url.path.hasPrefix("/api/") {
-            return Response(status: .unauthorized)
-        }
         let next = request.method == .GET ? request.url.string : SiteRoute.home.path
         return request.redirect(to: SiteRoute.login.path + "?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+    }
+}
+
+/// What kind of bearer token an API route takes.
+public enum ApiGrant: Sendable, Hashable {
+    /// A citizen's session token (from `POST /api/v1/citizen/session`).
+    case citizen
+    /// A department system's token carrying this scope.
+    case department(ApiScope)
+
+    /// Refuses a request without the right token: 401 without one, 403 with another kind or
+    /// without the scope.
+    static func check(_ grant: ApiGrant, _ request: Request) throws {
+        let catalog = request.application.catalog
+        guard let client = request.apiClient else {
+            var problem = ApiProblem.status(.unauthorized, catalog, code: "tokenRequired")
+            problem.detail = catalog.text("api_token_required", .zh)
+            problem.detailEn = catalog.text("api_token_required", .en)
+            throw problem
+        }
+        switch (grant, client) {
+        case (.citizen, .citizen): return
+        case (.department(let scope), .department(let token)) where token.scopes.contains(scope): return
+        default:
+            var problem = ApiProblem.status(.forbidden, catalog, code: "tokenNotAllowed")
+            problem.detail = catalog.text("api_token_not_allowed", .zh)
+            problem.detailEn = catalog.text("api_token_not_allowed", .en)
+            throw problem
+        }
     }
 }
 

@@ -68,3 +68,23 @@ extension Request {
         application.catalog.text(key, language, arguments)
     }
 }
+
+/// A text to be worded in the reader's language: a catalog key, its arguments, and optionally the
+/// catalog key of a field label that fills `{field}`.
+struct Wording: Sendable, Equatable {
+    let key: String
+    var arguments: [String: String] = [:]
+    var label: String?
+
+    init(_ key: String, _ arguments: [String: String] = [:], label: String? = nil) {
+        self.key = key
+        self.arguments = arguments
+        self.label = label
+    }
+
+    func text(_ catalog: Catalog, _ language: Catalog.Language) -> String {
+        var arguments = self.arguments
+        if let label { arguments["field"] = catalog.text(label, language) }
+        return catalog.text(key, language, arguments)
+    }
+}

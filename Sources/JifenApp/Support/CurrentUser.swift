@@ -45,6 +45,8 @@ struct SessionMiddleware: AsyncMiddleware {
     static let absoluteLifetime: TimeInterval = 12 * 3600
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        // The API takes bearer tokens only: a cookie opens nothing there.
+        if request.isAPI { return try await next.respond(to: request) }
         var clearCookie = false
         let cookieName = Self.cookieName(request)
         if let token = request.cookies[cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
@@ -66,7 +68,7 @@ struct SessionMiddleware: AsyncMiddleware {
     private static func load(token: String, on request: Request) async throws -> (CurrentUser, UserSession)? {
         let now = request.now
         guard let session = try await UserSession.query(on: request.db)
-            .filter(\.$tokenHash == sha256Hex(token)).with(\.$user).first()
+            .filter(\.$tokenHash == sha256Hex(token)).filter(\.$channel == "web").with(\.$user).first()
         else { return nil }
         let user = session.user
         let config = request.application.jifenConfig

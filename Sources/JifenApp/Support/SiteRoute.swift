@@ -57,6 +57,10 @@ enum SiteRoute: Hashable, Sendable {
     case secondFactor
     /// `/admin/users/:id/status`
     case adminUserStatus(String)
+    /// `/admin/api-tokens`: department systems' API tokens
+    case apiTokens
+    /// `/admin/api-tokens/:id/revoke`
+    case apiTokenRevoke(String)
     /// `/logout`
     case logout
     /// `/me/household`
@@ -239,6 +243,8 @@ enum SiteRoute: Hashable, Sendable {
         case .loginCode: "/login/code"
         case .secondFactor: "/account/second-factor"
         case .adminUserStatus(let id): "/admin/users/" + id + "/status"
+        case .apiTokens: "/admin/api-tokens"
+        case .apiTokenRevoke(let id): "/admin/api-tokens/" + id + "/revoke"
         case .logout: "/logout"
         case .myHousehold: "/me/household"
         case .myData: "/me/data"
@@ -328,7 +334,7 @@ enum SiteRoute: Hashable, Sendable {
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
-        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
+        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),

@@ -38,10 +38,20 @@ public struct FeedRecord: Sendable, Equatable, Hashable {
     public var line: Int
 }
 
-/// One refused row: its line number and why.
+/// One refused row: its line number (in a JSON batch, its index), the column at fault (when one
+/// is), and why.
 public struct FeedRowProblem: Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
+    /// The 0-based column of the layout at fault; nil when the row as a whole is (wrong number of
+    /// columns, a repeat).
+    public var column: Int?
+
+    public init(line: Int, reason: String, column: Int? = nil) {
+        self.line = line
+        self.reason = reason
+        self.column = column
+    }
     public var description: String { "第 \(line) 行 / line \(line): \(reason)" }
 }
 
@@ -120,11 +130,19 @@ public enum FeedReader {
         guard found == expected else {
             return ([], [], "第 1 行表头应为 / line 1 must be: " + expected.joined(separator: ",") + "；实际为 / found: " + found.joined(separator: ","))
         }
+        let checked = check(all.dropFirst().map { ($0.line, $0.fields) }, kind: kind, today: today, regions: regions)
+        return (checked.records, checked.problems, nil)
+    }
+
+    /// Checks rows of fields in the layout's order (a file's rows after the header, or a JSON
+    /// batch's records by index): every field, and no person twice for one date.
+    public static func check(_ rows: [(line: Int, fields: [String])], kind: FeedKind, today: CivilDate, regions: RegionCodes) -> (records: [FeedRecord], problems: [FeedRowProblem]) {
+        let expected = kind.columns
         var records: [FeedRecord] = []
         var problems: [FeedRowProblem] = []
-        records.reserveCapacity(all.count)
+        records.reserveCapacity(rows.count)
         var seen: [String: Int] = [:]
-        for row in all.dropFirst() {
+        for row in rows {
             guard row.fields.count == expected.count else {
                 problems.append(FeedRowProblem(line: row.line, reason: "应有 \(expected.count) 列，实际 \(row.fields.count) 列 / expected \(expected.count) columns"))
                 continue
@@ -134,19 +152,19 @@ public enum FeedReader {
             switch ResidentID.validate(f[0], today: today, regions: regions) {
             case .success(let valid): id = valid
             case .failure(let problem):
-                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[0])：\(problem)"))
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[0])：\(problem)", column: 0))
                 continue
             }
-            guard !f[1].isEmpty else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[1])：未填写 / empty")); continue }
+            guard !f[1].isEmpty else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[1])：未填写 / empty", column: 1)); continue }
             guard let quantity = Decimal2(parsing: f[2]), quantity >= .zero else {
-                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[2])：应为不小于 0 的数，最多两位小数，实际为“\(f[2])” / a number ≥ 0 with at most two decimals"))
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[2])：应为不小于 0 的数，最多两位小数，实际为“\(f[2])” / a number ≥ 0 with at most two decimals", column: 2))
                 continue
             }
             guard let date = CivilDate.lenient(f[3]) else {
-                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：应为日期 YYYY-MM-DD，实际为“\(f[3])” / a date"))
+                problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：应为日期 YYYY-MM-DD，实际为“\(f[3])” / a date", column: 3))
                 continue
             }
-            guard date <= today else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：晚于今天 / after today")); continue }
+            guard date <= today else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：晚于今天 / after today", column: 3)); continue }
             let key = id.value + "|" + date.description
             if let first = seen[key] {
                 problems.append(FeedRowProblem(line: row.line, reason: "与第 \(first) 行重复（同一人同一日期）/ repeats line \(first)"))
@@ -155,7 +173,7 @@ public enum FeedReader {
             seen[key] = row.line
             records.append(FeedRecord(idNumber: id.value, name: f[1], quantity: quantity, asOf: date, line: row.line))
         }
-        return (records, problems, nil)
+        return (records, problems)
     }
 }
 

@@ -1,0 +1,329 @@
+import Fluent
+import JifenCore
+import Vapor
+
+/// The citizens' side of the API (the 新市民之家 mini-program): sign in for a bearer token bound
+/// to a server-side session, then his own data only — identity and household masked, his points,
+/// the programs open to him with the reasons he may or may not apply, applying and re-ranking
+/// until the deadline, his results with each ranked school's cutoff.
+enum CitizenAPI {
+    static func register(_ routes: any RoutesBuilder) {
+        routes.api(.POST, .citizenSession, access: .anyone, use: signIn)
+        routes.api(.DELETE, .citizenSession, access: .bearer(.citizen), use: signOut)
+        routes.api(.GET, .me, access: .bearer(.citizen), use: me)
+        routes.api(.GET, .myPoints, access: .bearer(.citizen), use: points)
+        routes.api(.GET, .myPrograms, access: .bearer(.citizen), use: programs)
+        routes.api(.GET, .myApplications, access: .bearer(.citizen), use: applications)
+        routes.api(.PUT, .myApplication(":program"), access: .bearer(.citizen), use: apply)
+    }
+
+    // MARK: the session
+
+    struct SignIn: Decodable { let phone: String?; let password: String?; let code: String? }
+    struct Session: Codable { let token: String; let expiresAt: Date; let idleMinutes: Int }
+
+    static func signIn(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        let body = try ApiJSON.body(SignIn.self, req)
+        let phone = (body.phone ?? "").trimmingCharacters(in: .whitespaces)
+        let password = body.password ?? ""
+        var missing: [ApiProblem.FieldError] = []
+        if phone.isEmpty { missing.append(ApiProblem.field("phone", wording: Wording("problem_required", label: "field_phone"), catalog)) }
+        if password.isEmpty { missing.append(ApiProblem.field("password", wording: Wording("problem_required", label: "field_password"), catalog)) }
+        if !missing.isEmpty { throw ApiProblem.invalid(missing, catalog) }
+
+        if case .refused(let until, _) = try await Throttle.check(login: phone, on: req) {
+            throw tooMany(until, req)
+        }
+        let attempt = try await Throttle.begin(login: phone, on: req)
+        let user = try await User.find(login: phone, on: req.db)
+        let verified = try await req.password.async.verify(password, created: user?.passwordHash ?? req.application.decoyHash)
+        guard let user, verified, user.status != .disabled else {
+            throw problem(.unauthorized, "signInFailed", "login_failed", field: "password", req)
+        }
+        guard user.status == .active else { throw problem(.forbidden, "accountPending", "login_pending", field: "phone", req) }
+        guard user.role == .citizen else { throw problem(.forbidden, "citizensOnly", "api_citizens_only", field: "phone", req) }
+        try await Throttle.succeeded(attempt, on: req)
+        if user.mustChangePassword { throw problem(.forbidden, "passwordChangeRequired", "api_password_change", field: "password", req) }
+        // The second factor, where he set one up on the web: the code in the same request.
+        if user.totpConfirmedAt != nil {
+            let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
+            guard !code.isEmpty else { throw problem(.unauthorized, "secondFactorRequired", "api_code_required", field: "code", req) }
+            let codeAttempt = try await Throttle.begin(login: SecondFactor.codeKey(user), on: req)
+            if let until = try await SecondFactor.codeRefusal(user, on: req) { throw tooMany(until, req) }
+            guard code.count == 6, code.allSatisfy({ $0.isASCII && $0.isNumber }), try await SecondFactor.accept(code, user: user, on: req) else {
+                throw problem(.unauthorized, "secondFactorWrong", "totp_wrong", field: "code", req)
+            }
+            try await Throttle.succeeded(codeAttempt, on: req)
+        }
+        let token = ApiAuthentication.sessionPrefix + req.effects.token()
+        let now = req.now
+        let session = UserSession(tokenHash: sha256Hex(token), userID: try user.requireID(), address: req.clientAddress,
+                                  now: now, expiresAt: now.addingTimeInterval(SessionMiddleware.absoluteLifetime))
+        session.channel = "api"
+        try await session.create(on: req.db)
+        try await Audit.record("signIn", entity: "user", id: try user.requireID().uuidString,
+                               after: ["channel": "api"] .merging(user.totpConfirmedAt != nil ? ["secondFactor": "totp"] : [:]) { a, _ in a },
+                               by: Actor(id: user.id, login: user.login, role: user.role, address: req.clientAddress), at: now, on: req.db)
+        return try ApiJSON.response(Session(token: token, expiresAt: session.expiresAt, idleMinutes: req.application.jifenConfig.sessionIdleMinutes),
+                                    status: .created, on: req)
+    }
+
+    static func signOut(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        try await UserSession.query(on: req.db).filter(\.$id == user.sessionID).delete()
+        try await Audit.record("signOut", entity: "user", id: user.id.uuidString, after: ["channel": "api"], by: req.actor, at: req.now, on: req.db)
+        return Response(status: .noContent)
+    }
+
+    static func problem(_ status: HTTPStatus, _ code: String, _ key: String, field: String, _ req: Request) -> ApiProblem {
+        let catalog = req.application.catalog
+        var problem = ApiProblem.status(status, catalog, code: code)
+        problem.detail = catalog.text(key, .zh)
+        problem.detailEn = catalog.text(key, .en)
+        problem.errors = [ApiProblem.field(field, key, catalog)]
+        return problem
+    }
+
+    static func tooMany(_ until: Date, _ req: Request) -> ApiProblem {
+        var problem = ApiProblem.status(.tooManyRequests, req.application.catalog)
+        problem.retryAfter = max(1, Int(until.timeIntervalSince(req.now).rounded(.up)))
+        return problem
+    }
+
+    // MARK: his data
+
+    struct Person: Codable {
+        struct Identity: Codable { let nameMasked, idMasked: String; let birthYear: Int; let verified: Bool }
+        struct Member: Codable { let id: UUID; let relation: String; let nameMasked: String; let birthYear: Int; let verified: Bool }
+        let displayName: String
+        let phoneMasked: String
+        let identity: Identity?
+        let household: [Member]
+    }
+
+    static func resident(_ req: Request) async throws -> Resident? {
+        try await Resident.find(user: try req.requireUser().id, on: req.db)
+    }
+
+    static func me(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let resident = try await resident(req)
+        var members: [Person.Member] = []
+        if let resident {
+            members = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt).all().compactMap { m in
+                m.id.map { Person.Member(id: $0, relation: m.relation.rawValue, nameMasked: m.nameMasked, birthYear: m.birthDate.year, verified: m.verifiedAt != nil) }
+            }
+        }
+        return try ApiJSON.response(Person(
+            displayName: user.displayName, phoneMasked: Mask.phone(user.login),
+            identity: resident.map { Person.Identity(nameMasked: Mask.name($0.name), idMasked: $0.idMasked, birthYear: $0.birthDate.year, verified: $0.identityVerified) },
+            household: members), on: req)
+    }
+
+    struct PointsView: Codable {
+        struct Line: Codable {
+            let item, title, category: String
+            let fact: String?
+            let rule: String
+            let points: String
+            let status: String
+            let reason: String?
+        }
+        struct Category: Codable { let id, title, points: String }
+        struct History: Codable { let at: Date; let kind: String; let before, after: String; let reason: String }
+        struct Addable: Codable { let item, title, upTo, rule: String }
+        let status: String
+        let year: Int
+        let total: String
+        /// The archive counts for this year's programs (active and not expired).
+        let counts: Bool
+        let standard: String?
+        let eligible: Bool?
+        let vetoes: [String]
+        let categories: [Category]
+        let lines: [Line]
+        let addable: [Addable]
+        let history: [History]
+    }
+
+    static func points(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        guard let resident = try await resident(req),
+              let archive = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first()
+        else {
+            var problem = ApiProblem.status(.notFound, catalog, code: "noArchive")
+            problem.detail = catalog.text("api_no_archive", .zh)
+            problem.detailEn = catalog.text("api_no_archive", .en)
+            throw problem
+        }
+        let service = PointsService(req)
+        try await service.refreshForExpiry(archive)
+        let evaluated = archive.status == .active ? try await service.evaluation(of: archive) : nil
+        let today = ShanghaiDate.today(req.now)
+        let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
+                                                         closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today)
+        let expired: Bool = if case .expired = standing { true } else { false }
+        let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
+        let language = req.apiLanguage
+        var addable: [PointsView.Addable] = []
+        if let (evaluation, standard) = evaluated {
+            let counted = Set(evaluation.lines.filter { $0.points > .zero }.map(\.item))
+            addable = standard.items.filter { !counted.contains($0.id) }.compactMap { item in
+                guard let most = item.rule.maximum, most > .zero else { return nil }
+                return PointsView.Addable(item: item.id, title: item.title, upTo: most.description, rule: item.rule.text)
+            }
+        }
+        return try ApiJSON.response(PointsView(
+            status: expired && archive.status == .active ? "expired" : archive.status.rawValue, year: archive.year,
+            total: Points(hundredths: archive.total).description, counts: archive.status == .active && !expired,
+            standard: evaluated?.1.title, eligible: evaluated?.0.eligible, vetoes: evaluated?.0.vetoes ?? [],
+            categories: evaluated?.0.categories.map { PointsView.Category(id: $0.id, title: $0.title, points: $0.points.description) } ?? [],
+            lines: evaluated?.0.lines.filter { $0.status != .absent }.map {
+                PointsView.Line(item: $0.item, title: $0.title, category: $0.category, fact: $0.fact, rule: $0.rule, points: $0.points.description,
+                                status: $0.status.rawValue, reason: $0.reason)
+            } ?? [],
+            addable: addable,
+            history: history.map {
+                PointsView.History(at: $0.at, kind: $0.kind.rawValue, before: Points(hundredths: $0.before).description,
+                                   after: Points(hundredths: $0.after).description, reason: $0.words(catalog, language))
+            }), on: req)
+    }
+
+    // MARK: programs
+
+    struct OpenProgram: Codable {
+        struct Applicant: Codable {
+            /// The child the answer is about (programs for a child), else nil.
+            let child: UUID?
+            let eligible: Bool
+            let reasons: [String]
+        }
+        let code, title, kind: String
+        let opens, closes: String
+        let maxChoices: Int
+        let applied: Bool
+        let applicants: [Applicant]
+    }
+
+    /// Programs whose window is open today, each with whether he (or each of his children) may
+    /// apply and, if not, why.
+    static func programs(_ req: Request) async throws -> Response {
+        let paging = try ApiPaging(req)
+        let today = ShanghaiDate.today(req.now)
+        let open = try await Program.query(on: req.db).filter(\.$opens <= today).filter(\.$closes >= today).sort(\.$closes).sort(\.$code).all()
+        let resident = try await resident(req)
+        let service = ProgramService(req)
+        let catalog = req.application.catalog, language = req.apiLanguage
+        var items: [OpenProgram] = []
+        for program in open.dropFirst(paging.offset).prefix(paging.fetch) {
+            var applicants: [OpenProgram.Applicant] = []
+            var applied = false
+            if let resident {
+                let mine = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID()).all()
+                applied = !mine.isEmpty
+                let children: [HouseholdMember?] = program.kind.forChild
+                    ? try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$relation == .child).sort(\.$birthDate).all()
+                    : [nil]
+                for child in children {
+                    let existing = mine.first { $0.$child.id == child?.id }
+                    let facts = try await service.facts(for: resident, child: child, program: program, excluding: existing)
+                    var refusals = program.rules.check(facts, choices: 1, on: today).map(ProgramService.Refusal.rule)
+                    if resident.heldUnconfirmed { refusals.insert(.identityUnverified, at: 0) }
+                    if let child, child.verifiedAt == nil { refusals.insert(.childUnverified, at: 0) }
+                    applicants.append(.init(child: child?.id, eligible: refusals.isEmpty,
+                                            reasons: refusals.map { ProgramService.words($0, catalog, language) }))
+                }
+            } else {
+                applicants = [.init(child: nil, eligible: false, reasons: [catalog.text("identity_needed", language)])]
+            }
+            items.append(OpenProgram(code: program.code, title: program.title, kind: program.kind.rawValue, opens: program.opens.description,
+                                     closes: program.closes.description, maxChoices: program.maxChoices, applied: applied, applicants: applicants))
+        }
+        return try ApiJSON.response(paging.page(items), on: req)
+    }
+
+    struct Application: Codable {
+        struct Choice: Codable {
+            let school: String
+            let schoolName: String
+            /// The lowest points admitted there in the round, when the round has one.
+            let cutoff: String?
+            /// `admitted`, `full`, `noSeats`, `notNeeded`; nil before a round.
+            let outcome: String?
+        }
+        struct Result: Codable { let round: Int; let final: Bool; let school: String?; let schoolName: String?; let points: String; let rank: Int }
+        let program, programTitle, number: String
+        let child: UUID?
+        let submittedAt: Date?
+        let points: String?
+        let choices: [Choice]
+        let result: Result?
+        let canRerank: Bool
+        let canRankSecond: Bool
+    }
+
+    static func application(_ standing: ProgramService.Standing) -> Application {
+        let a = standing.application
+        return Application(
+            program: a.program.code, programTitle: a.program.title, number: a.number, child: a.$child.id, submittedAt: a.submittedAt,
+            points: a.points.map { Points(hundredths: $0).description },
+            choices: standing.lines.map { Application.Choice(school: $0.school, schoolName: standing.schoolNames[$0.school] ?? $0.school,
+                                                             cutoff: $0.cutoff?.description, outcome: $0.outcome?.rawValue) },
+            result: standing.result.map { r in
+                Application.Result(round: standing.round?.round ?? 1, final: standing.round?.finalizedAt != nil, school: r.school,
+                                   schoolName: r.school.map { standing.schoolNames[$0] ?? $0 }, points: r.points.description, rank: r.rank)
+            },
+            canRerank: standing.canRerank, canRankSecond: standing.canRankSecond)
+    }
+
+    static func applications(_ req: Request) async throws -> Response {
+        let paging = try ApiPaging(req)
+        guard let resident = try await resident(req) else { return try ApiJSON.response(paging.page([Application]()), on: req) }
+        let standings = try await ProgramService(req).standings(of: resident)
+        return try ApiJSON.response(paging.page(of: standings.map(application)), on: req)
+    }
+
+    struct Apply: Decodable { let child: UUID?; let schools: [String]?; let priorityGroup: String?; let priorityEvidence: String? }
+
+    /// Applies, or ranks the schools again until the deadline (the same rules as the page).
+    static func apply(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        guard let code = req.parameters.get("program"), let program = try await Program.query(on: req.db).filter(\.$code == code).first() else {
+            throw ApiProblem.status(.notFound, catalog)
+        }
+        let body = try ApiJSON.body(Apply.self, req)
+        guard let resident = try await resident(req) else {
+            throw ApiProblem.refused([(catalog.text("identity_needed", .zh), catalog.text("identity_needed", .en))], field: "identity", catalog)
+        }
+        var child: HouseholdMember?
+        if let id = body.child {
+            child = try await HouseholdMember.query(on: req.db).filter(\.$id == id).filter(\.$resident.$id == resident.requireID()).first()
+            guard child != nil else { throw ApiProblem.invalid([ApiProblem.field("child", "api_child_unknown", catalog)], catalog) }
+        }
+        let schools = (body.schools ?? []).map { $0.trimmingCharacters(in: .whitespaces) }
+        if schools.count > 20 || schools.contains(where: { $0.isEmpty || $0.count > 40 }) {
+            throw ApiProblem.invalid([ApiProblem.field("schools", "api_schools", catalog)], catalog)
+        }
+        let group = (body.priorityGroup ?? "").trimmingCharacters(in: .whitespaces)
+        let priority = group.isEmpty ? nil : (group: group, evidence: String((body.priorityEvidence ?? "").trimmingCharacters(in: .whitespaces).prefix(120)))
+        let existed = try await ServiceApplication.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$resident.$id == resident.requireID())
+            .all().contains { $0.$child.id == child?.id }
+        switch try await ProgramService(req).apply(resident: resident, child: child, program: program, schools: schools, priority: priority) {
+        case .saved(let saved):
+            let standing = try await ProgramService(req).standings(of: resident).first { $0.application.id == saved.id }
+            guard let standing else { throw ApiProblem.status(.internalServerError, catalog) }
+            return try ApiJSON.response(application(standing), status: existed ? .ok : .created, on: req)
+        case .refused(let reasons):
+            throw ApiProblem.refused(reasons.map { (ProgramService.words($0, catalog, .zh), ProgramService.words($0, catalog, .en)) }, field: "application", catalog)
+        }
+    }
+}
+
+extension Request {
+    /// The language of an API answer's words: English when `Accept-Language` asks for it first.
+    var apiLanguage: Catalog.Language {
+        let first = headers.first(name: .acceptLanguage)?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return first.hasPrefix("en") ? .en : .zh
+    }
+}
