@@ -39,6 +39,28 @@ final class ApiToken: Model, @unchecked Sendable {
 
     /// A department system's token starts `jfd_`, a citizen's session token `jfs_`.
     static let prefix = "jfd_"
+
+    /// Issues a token (its issue audited) and returns it: the only time it is seen.
+    static func issue(name: String, department: String, scopes: [ApiScope], days: Int, by actor: Actor, effects: Effects, at now: Date,
+                      on db: any Database) async throws -> String {
+        let token = prefix + effects.token()
+        let stored = ApiToken()
+        stored.createdAt = now
+        stored.name = name
+        stored.department = department
+        stored.scopes = scopes.map(\.rawValue).joined(separator: ",")
+        stored.tokenHash = sha256Hex(token)
+        stored.tokenPrefix = String(token.prefix(10))
+        stored.expiresAt = now.addingTimeInterval(TimeInterval(days) * 86_400)
+        stored.createdBy = actor.login
+        try await db.transaction { db in
+            try await stored.create(on: db)
+            try await Audit.record("issue", entity: "apiToken", id: name,
+                                   after: ["department": department, "scopes": stored.scopes, "expires": ShanghaiTime.dateTime(stored.expiresAt), "prefix": stored.tokenPrefix],
+                                   by: actor, at: now, on: db)
+        }
+        return token
+    }
 }
 
 /// The first answer given to an `Idempotency-Key` of a token: a replay of the key gets it again.
@@ -201,23 +223,8 @@ enum ApiTokensController {
         if !(1...730).contains(days) { form.fail("days", req.text("api_token_days_range")) }
         guard form.isValid else { return try await render(req, form: form, status: .badRequest) }
 
-        let token = ApiToken.prefix + req.effects.token()
-        let stored = ApiToken()
-        stored.createdAt = req.now
-        stored.name = name
-        stored.department = department
-        stored.scopes = scopes.map(\.rawValue).joined(separator: ",")
-        stored.tokenHash = sha256Hex(token)
-        stored.tokenPrefix = String(token.prefix(10))
-        stored.expiresAt = req.now.addingTimeInterval(TimeInterval(days) * 86_400)
-        stored.createdBy = req.actor.login
-        let actor = req.actor, now = req.now
-        try await req.db.transaction { db in
-            try await stored.create(on: db)
-            try await Audit.record("issue", entity: "apiToken", id: name,
-                                   after: ["department": department, "scopes": stored.scopes, "expires": ShanghaiTime.dateTime(stored.expiresAt), "prefix": stored.tokenPrefix],
-                                   by: actor, at: now, on: db)
-        }
+        let token = try await ApiToken.issue(name: name, department: department, scopes: scopes, days: days, by: req.actor,
+                                             effects: req.effects, at: req.now, on: req.db)
         return try await render(req, form: FormState(fields: fields, values: ["days": "365", "scopeFeeds": "on", "scopeReviews": "on"]), issued: token)
     }
 

@@ -136,7 +136,14 @@ enum ServeCommand: JifenCommand {
             try await Demo.markDemoAccounts(app)
             io.output(Entry.demoLines(loaded: loaded, config: config))
         }
-        io.output("Jifen 积分 — 打开 / open: http://\(Entry.value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(Entry.value(of: ["--port", "-p"], in: arguments) ?? String(config.port))/login")
+        let base = "http://\(Entry.value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(Entry.value(of: ["--port", "-p"], in: arguments) ?? String(config.port))"
+        if arguments.contains("--demo") {
+            let token = try await Demo.issueApiToken(app)
+            io.output("接口 / API: \(base)\(ApiRoute.reference.path)")
+            io.output("演示部门系统令牌 / demo department token (hrss: feeds, reviews): \(token)")
+            io.output("市民接口登录 / citizen sign-in: curl -X POST \(base)\(ApiRoute.citizenSession.path) -H 'Content-Type: application/json' -d '{\"phone\":\"13800000001\",\"password\":\"demo12345\"}'")
+        }
+        io.output("Jifen 积分 — 打开 / open: \(base)/login")
         // Piped output (a service, CI) is block-buffered: the address must show now.
         fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
         try await app.execute()

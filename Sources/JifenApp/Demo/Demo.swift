@@ -46,6 +46,17 @@ public enum Demo {
         try await User.query(on: app.db).filter(\.$login ~~ logins).filter(\.$demoAccount == false).set(\.$demoAccount, to: true).update()
     }
 
+    static let apiTokenName = "演示：人社局社保系统"
+
+    /// A fresh token for the demo's department system (人社局, both scopes), the one before revoked:
+    /// printed at start so the API can be tried at once.
+    public static func issueApiToken(_ app: Application) async throws -> String {
+        let now = app.effects.now()
+        try await ApiToken.query(on: app.db).filter(\.$name == apiTokenName).delete()
+        return try await ApiToken.issue(name: apiTokenName, department: "hrss", scopes: [.feeds, .reviews], days: 30, by: .system,
+                                        effects: app.effects, at: now, on: app.db)
+    }
+
     /// Loads the demo organisation when the database holds no jurisdiction and no account.
     /// Returns false (and changes nothing) when it is not empty.
     @discardableResult
