@@ -52,6 +52,13 @@ enum ApiRoute: Hashable, Sendable {
 
     var components: [PathComponent] { path.pathComponents }
 
+    /// Every route with its parameters as placeholders.
+    static let patterns: [ApiRoute] = [
+        .openapi, .reference, .standards, .standard(":code"), .programs, .program(":code"), .publicity(":code", ":round"), .consultations,
+        .citizenSession, .me, .myPoints, .myPrograms, .myApplications, .myApplication(":program"),
+        .feedBatches(":feed"), .claims, .claimDecision(":id"),
+    ]
+
     /// The routes that are not operations of the document (the document itself and its page).
     static let documentation: Set<String> = [openapi.path, reference.path]
 }

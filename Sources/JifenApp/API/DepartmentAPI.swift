@@ -61,12 +61,15 @@ enum DepartmentAPI {
         guard let key = req.headers.first(name: "Idempotency-Key")?.trimmingCharacters(in: .whitespaces), (1...100).contains(key.count) else {
             throw ApiProblem.invalid([ApiProblem.field("Idempotency-Key", "api_idempotency_key", catalog)], catalog)
         }
-        let bodyHash = sha256Hex(req.body.string ?? "")
+        let batch = try ApiJSON.body(Batch.self, req)
+        // The same batch is the same records, however its JSON is spaced or its keys ordered.
+        let bodyHash = sha256Hex(batch.records.map { r in
+            [r.idNumber ?? "", r.name ?? "", r.quantity?.text ?? "", r.asOf ?? ""].map { $0.replacingOccurrences(of: "|", with: "||") }.joined(separator: "|")
+        }.joined(separator: "\n"))
         // A key already used: the same batch gets the first answer again, another batch is refused.
         if let first = try await ApiIdempotency.query(on: req.db).filter(\.$tokenID == token.id).filter(\.$key == key).first() {
             return try replay(first, hash: bodyHash, req)
         }
-        let batch = try ApiJSON.body(Batch.self, req)
         guard (1...maxRecords).contains(batch.records.count) else {
             throw ApiProblem.invalid([ApiProblem.field("records", "api_batch_size", ["max": String(maxRecords)], catalog)], catalog)
         }
