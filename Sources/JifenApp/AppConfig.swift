@@ -34,6 +34,13 @@ public struct AppConfig: Sendable {
     public var demo: Bool = false
     /// Staff sessions end sooner when idle (`JIFEN_STAFF_IDLE_MINUTES`, default 30).
     public var staffIdleMinutes: Int = 30
+    /// The HTTP SMS gateway texts are delivered through (`JIFEN_SMS_GATEWAY_URL`, `JIFEN_SMS_ACCOUNT`,
+    /// `JIFEN_SMS_KEY`); nil: the log sender.
+    public struct SMSGateway: Sendable, Equatable {
+        public let url, account: String
+        public let key: [UInt8]
+    }
+    public var smsGateway: SMSGateway?
     /// API requests one token may make in a minute (`JIFEN_API_TOKEN_PER_MINUTE`, default 600).
     public var apiPerTokenMinute: Int = 600
     /// API requests from one address in a minute (`JIFEN_API_ADDRESS_PER_MINUTE`, default 1200).
@@ -128,6 +135,20 @@ public struct AppConfig: Sendable {
 
         let staffIdle = try integer("JIFEN_STAFF_IDLE_MINUTES", in: 5...1440, default: 30)
 
+        var smsGateway: SMSGateway?
+        let gatewaySettings = ["JIFEN_SMS_GATEWAY_URL", "JIFEN_SMS_ACCOUNT", "JIFEN_SMS_KEY"].map { value($0) }
+        if gatewaySettings.contains(where: { $0 != nil }) {
+            guard let url = gatewaySettings[0], let account = gatewaySettings[1], let key = gatewaySettings[2] else {
+                let missing = zip(["JIFEN_SMS_GATEWAY_URL", "JIFEN_SMS_ACCOUNT", "JIFEN_SMS_KEY"], gatewaySettings).first { $0.1 == nil }!.0
+                throw Problem(setting: missing, message: "短信网关的三项设置需同时提供 / the SMS gateway needs all three settings: JIFEN_SMS_GATEWAY_URL, JIFEN_SMS_ACCOUNT, JIFEN_SMS_KEY")
+            }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host != nil else {
+                throw Problem(setting: "JIFEN_SMS_GATEWAY_URL", message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
+            }
+            guard key.count >= 16 else { throw Problem(setting: "JIFEN_SMS_KEY", message: "至少 16 个字符 / at least 16 characters") }
+            smsGateway = SMSGateway(url: url, account: account, key: Array(key.utf8))
+        }
+
         let apiPerToken = try integer("JIFEN_API_TOKEN_PER_MINUTE", in: 1...1_000_000, default: 600)
         let apiPerAddress = try integer("JIFEN_API_ADDRESS_PER_MINUTE", in: 1...1_000_000, default: 1200)
 
@@ -180,7 +201,7 @@ public struct AppConfig: Sendable {
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, codesPerAddressHour: codesPerAddress, demo: demo, staffIdleMinutes: staffIdle,
-            apiPerTokenMinute: apiPerToken, apiPerAddressMinute: apiPerAddress,
+            smsGateway: smsGateway, apiPerTokenMinute: apiPerToken, apiPerAddressMinute: apiPerAddress,
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )

@@ -45,6 +45,11 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     }
     registerMigrations(app)
 
+    // The demo keeps the log sender: no text leaves a demo machine.
+    if let gateway = config.smsGateway, !config.demo {
+        app.messageSender = SMSGatewaySender(url: gateway.url, account: gateway.account, key: gateway.key)
+    }
+
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.decoyHash = try Bcrypt.hash(effects.token(), cost: config.bcryptCost)
 
@@ -101,6 +106,7 @@ func routes(_ app: Application) {
     DashboardController.register(app)
     SimulationController.register(app)
     ApiTokensController.register(app)
+    OutboxController.register(app)
     ApiController.register(app)
 }
 

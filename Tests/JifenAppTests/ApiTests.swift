@@ -325,7 +325,10 @@ final class ApiTests: XCTestCase {
             XCTAssertEqual(refused.count, 100)
             let reported = Dictionary(uniqueKeysWithValues: refused.map { ($0["index"] as? Int ?? -1, $0["field"] as? String ?? "") })
             XCTAssertEqual(reported, bad, "each bad record by its index and field")
-            XCTAssertTrue(refused.allSatisfy { ($0["detail"] as? String)?.isEmpty == false && ($0["detail_en"] as? String)?.isEmpty == false })
+            // Each in Chinese and in English, apart.
+            XCTAssertTrue(refused.allSatisfy { ($0["detail"] as? String)?.contains("/") == false && ($0["detail_en"] as? String)?.isEmpty == false }, "\(refused.prefix(4))")
+            let checkDigit = refused.first { $0["field"] as? String == "idNumber" }
+            XCTAssertEqual(checkDigit?["detail_en"] as? String, "wrong check digit (expected " + String(ids[37].last!) + ")")
             let stored = try await FeedRecordModel.query(on: ctx.app.db).filter(\.$feed == "socialInsurance").filter(\.$asOf == CivilDate("2026-08-31")!).count()
             XCTAssertEqual(stored, 9_900)
             XCTAssertEqual(PrivacyScan.validIDNumbers(in: answer.body), [], "the report names no ID number")

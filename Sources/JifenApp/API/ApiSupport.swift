@@ -87,10 +87,10 @@ struct ApiProblem: Error, Sendable {
         FieldError(field: name, index: index, detail: wording.text(catalog, .zh), detailEn: wording.text(catalog, .en))
     }
 
-    /// A field whose message is already bilingual, `中文 / English` (the feed checks write so).
-    static func field(_ name: String, bilingual text: String, index: Int? = nil) -> FieldError {
-        let parts = text.components(separatedBy: " / ")
-        return FieldError(field: name, index: index, detail: parts.first ?? text, detailEn: parts.count > 1 ? parts.dropFirst().joined(separator: " / ") : text)
+    /// `中文 / English` (or `中文）/ English`) as its two halves; the whole text twice when it has no English half.
+    static func split(_ text: String) -> (zh: String, en: String) {
+        guard let range = text.range(of: " / ") ?? text.range(of: "/ ") else { return (text, text) }
+        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
     }
 
     /// A request the rules refuse (422), with each reason in both languages.

@@ -102,9 +102,8 @@ enum DepartmentAPI {
             let result = BatchResult(
                 feed: kind.rawValue, received: batch.records.count, added: summary.added, changed: summary.changed, unchanged: summary.unchanged,
                 refused: summary.problems.map { problem in
-                    let parts = problem.reason.components(separatedBy: " / ")
-                    return BatchResult.Refused(index: problem.line, field: problem.column.map { recordFields[$0] },
-                                               detail: parts.first ?? problem.reason, detailEn: parts.count > 1 ? parts.dropFirst().joined(separator: " / ") : problem.reason)
+                    let (zh, en) = ApiProblem.split(problem.reason)
+                    return BatchResult.Refused(index: problem.line, field: problem.column.map { recordFields[$0] }, detail: zh, detailEn: en)
                 },
                 archivesAdjusted: adjusted)
             let data = try ApiJSON.encoder.encode(result)

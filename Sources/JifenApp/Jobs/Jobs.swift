@@ -70,12 +70,14 @@ enum JobWorker {
         return job.status == .done ? .done : .failed
     }
 
-    /// The loop the server runs: a job when there is one, a short sleep when there is none.
+    /// The loop the server runs: a job when there is one, the texts that are due, a short sleep
+    /// when there was nothing to do.
     static func start(_ app: Application) {
         let task = Task {
             while !Task.isCancelled {
                 let outcome = (try? await runOnce(app)) ?? .idle
-                if outcome == .idle { try? await Task.sleep(nanoseconds: 1_000_000_000) }
+                let texts = (try? await OutboxDelivery.runOnce(app)) ?? (sent: 0, failed: 0)
+                if outcome == .idle && texts.sent + texts.failed == 0 { try? await Task.sleep(nanoseconds: 1_000_000_000) }
             }
         }
         app.lifecycle.use(WorkerLifecycle(task: task))
@@ -87,7 +89,7 @@ enum JobWorker {
     }
 }
 
-/// `jifen worker [--once]`: runs queued jobs on this machine, beside or instead of the servers'
+/// `jifen worker [--once]`: runs queued jobs and delivers due texts on this machine, beside or instead of the servers'
 /// own loops (any number of workers can share one PostgreSQL). `--once` runs what is queued now
 /// and stops.
 enum WorkerCommand: JifenCommand {
@@ -100,8 +102,9 @@ enum WorkerCommand: JifenCommand {
         let signature = try Arguments(arguments, flags: ["--once", Arguments.demo])
         guard signature.positional.isEmpty else { throw CommandUsage(message: "多余的参数 / unexpected: \(signature.positional.joined(separator: " "))") }
         let app = try await migrated(app)
-        var ran = 0, failed = 0
+        var ran = 0, failed = 0, texts = 0
         while !Task.isCancelled {
+            texts += try await OutboxDelivery.runOnce(app).sent
             switch try await JobWorker.runOnce(app) {
             case .done: ran += 1; continue
             case .failed: ran += 1; failed += 1; continue
@@ -112,6 +115,7 @@ enum WorkerCommand: JifenCommand {
         }
         io.output("jobs run \(ran)")
         io.output("jobs failed \(failed)")
+        io.output("texts sent \(texts)")
         if failed > 0 { throw CommandFailure(description: "\(failed) 个任务失败 / \(failed) jobs failed") }
         return 0
     }

@@ -20,6 +20,15 @@ final class OutboxMessage: Model, @unchecked Sendable {
     /// The body is sealed (it carries a code): only the sender opens it, and after delivery it is
     /// replaced by a note that a code was sent.
     @Field(key: "sealed") var sealed: Bool
+    /// `pending`, `sending` (claimed by a worker), `sent`, `failed`, or `skipped` (written before
+    /// delivery existed).
+    @Field(key: "status") var status: String
+    @Field(key: "attempts") var attempts: Int
+    @OptionalField(key: "next_attempt_at") var nextAttemptAt: Date?
+    @OptionalField(key: "claimed_at") var claimedAt: Date?
+    @OptionalField(key: "last_error") var lastError: String?
+    /// The gateway's id for the message, when it gave one.
+    @OptionalField(key: "provider_reference") var providerReference: String?
 
     init() {}
 
@@ -30,6 +39,8 @@ final class OutboxMessage: Model, @unchecked Sendable {
         self.body = body
         self.createdAt = at
         self.sealed = false
+        self.status = "pending"
+        self.attempts = 0
     }
 }
 public struct OutgoingMessage: Sendable, Equatable {

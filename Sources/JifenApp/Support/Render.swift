@@ -93,6 +93,8 @@ enum Navigation {
         if user.role == .centerAdmin {
             items.append((request.text("nav_users"), SiteRoute.adminUsers.path, .admin))
             items.append((request.text("nav_calendar"), SiteRoute.calendar.path, .admin))
+            items.append((request.text("nav_api_tokens"), SiteRoute.apiTokens.path, .admin))
+            items.append((request.text("nav_outbox"), SiteRoute.outbox.path, .admin))
         }
         if user.role == .centerAdmin || user.role == .auditor {
             items.append((request.text("nav_audit"), SiteRoute.audit.path, .admin))

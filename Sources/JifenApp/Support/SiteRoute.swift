@@ -61,6 +61,10 @@ enum SiteRoute: Hashable, Sendable {
     case apiTokens
     /// `/admin/api-tokens/:id/revoke`
     case apiTokenRevoke(String)
+    /// `/admin/outbox`: texts and their delivery
+    case outbox
+    /// `/admin/outbox/:id/retry`
+    case outboxRetry(String)
     /// `/logout`
     case logout
     /// `/me/household`
@@ -245,6 +249,8 @@ enum SiteRoute: Hashable, Sendable {
         case .adminUserStatus(let id): "/admin/users/" + id + "/status"
         case .apiTokens: "/admin/api-tokens"
         case .apiTokenRevoke(let id): "/admin/api-tokens/" + id + "/revoke"
+        case .outbox: "/admin/outbox"
+        case .outboxRetry(let id): "/admin/outbox/" + id + "/retry"
         case .logout: "/logout"
         case .myHousehold: "/me/household"
         case .myData: "/me/data"
@@ -334,7 +340,7 @@ enum SiteRoute: Hashable, Sendable {
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
-        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
+        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
