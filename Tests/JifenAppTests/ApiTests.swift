@@ -475,3 +475,100 @@ final class ApiTests: XCTestCase {
         }
     }
 }
+
+final class CitizenApiTests: XCTestCase {
+    static func id(_ region: String, _ birth: String, _ seq: String) -> String { ProgramsTests.id(region, birth, seq) }
+
+    func testACitizenDeclaresWhereHeLivesAndFollowsHisPermitThroughTheAPI() async throws {
+        try await withApp(demo: true) { ctx in
+            let (_, resident, _) = try await makeCitizen(ctx, phone: "13900000061", name: "吴刚", idNumber: Self.id("320582", "19850309", "071"), points: 50,
+                                                         child: (name: "吴小刚", id: Self.id("320582", "20200319", "072")))
+            let me = try await JSONClient.citizen(ctx.app, phone: "13900000061", password: "citizen12345")
+            // His residence: the verified registration and the permit, with its step.
+            let before = try await me.get("/api/v1/me/residence")
+            XCTAssertEqual(before.status, .ok)
+            let registrations = before.json?["registrations"] as? [[String: Any]] ?? []
+            XCTAssertEqual(registrations.map { $0["status"] as? String }, ["verified"])
+            XCTAssertEqual(registrations.first?["from"] as? String, "2021-03-01")
+            let permits = before.json?["permits"] as? [[String: Any]] ?? []
+            XCTAssertEqual(permits.first?["status"] as? String, "issued")
+            // A declaration while one is still open is refused, naming the field; so is a bad grid and date.
+            let refused = try await me.post("/api/v1/me/residence/declarations", ["address": "", "grid": "320582-01", "from": "2026-13-01"])
+            XCTAssertEqual(refused.status, .badRequest)
+            XCTAssertEqual(Set(refused.problemFields), ["address", "grid", "from"])
+            // He moved: the old registration ended, he declares the new address.
+            let open = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()!
+            open.toDate = CivilDate("2026-09-01")
+            try await open.save(on: ctx.app.db)
+            let declared = try await me.post("/api/v1/me/residence/declarations", ["address": "城北社区5幢301室", "grid": "320582-01-01-02", "from": "2026-09-02"])
+            XCTAssertEqual(declared.status, .created, declared.body)
+            XCTAssertEqual(declared.json?["status"] as? String, "pending")
+            XCTAssertEqual(declared.json?["dueDate"] as? String, "2026-09-28", "verified within a week")
+            let stored = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).filter(\.$status == .pending).first()
+            XCTAssertEqual(stored?.address, "城北社区5幢301室")
+            XCTAssertEqual(stored?.source, .selfDeclared)
+            let audited = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "declare").count()
+            XCTAssertEqual(audited, 1)
+        }
+    }
+
+    func testACitizenObjectsToAPublicityListUnderHisOwnPhoneWithinTheLimits() async throws {
+        try await withApp(demo: true) { ctx in
+            let program = try await makeGrade1(ctx, code: "2026-obj", maxChoices: 1, quotas: "D1,实验小学,320582-01,1\n")
+            let (_, rival, rivalChild) = try await makeCitizen(ctx, phone: "13900000071", name: "郑强", idNumber: Self.id("320582", "19850310", "081"), points: 90,
+                                                               child: (name: "郑小强", id: Self.id("320582", "20200320", "082")))
+            let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+            guard case .saved(let application) = try await service.apply(resident: rival, child: rivalChild, program: program, schools: ["D1"]) else { return XCTFail("refused") }
+            ctx.clock.advance(10 * 86_400)
+            _ = try await ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger).run(program, round: 1)
+            _ = try await makeCitizen(ctx, phone: "13900000072", name: "冯军", idNumber: Self.id("320582", "19850311", "091"), points: 40,
+                                      child: (name: "冯小军", id: Self.id("320582", "20200321", "092")))
+            let me = try await JSONClient.citizen(ctx.app, phone: "13900000072", password: "citizen12345")
+            let path = "/api/v1/programs/2026-obj/rounds/1/objections"
+            let unknown = try await me.post(path, ["number": "FW2026-NOPE", "text": "此人社保年限有误"])
+            XCTAssertEqual(unknown.status, .badRequest)
+            XCTAssertEqual(unknown.problemFields, ["number"])
+            for n in 1...3 {
+                let filed = try await me.post(path, ["number": application.number, "text": "第\(n)次：此人社保年限有误"])
+                XCTAssertEqual(filed.status, .created, filed.body)
+                XCTAssertNotNil(filed.json?["dueDate"] as? String)
+            }
+            let fourth = try await me.post(path, ["text": "再次提出"])
+            XCTAssertEqual(fourth.status, .badRequest)
+            XCTAssertEqual(fourth.problemFields, ["phone"], "three per phone and list")
+            let objections = try await Objection.query(on: ctx.app.db).all()
+            XCTAssertEqual(objections.count, 3)
+            XCTAssertEqual(Set(objections.map(\.contactPhone)), ["13900000072"])
+            XCTAssertEqual(Set(objections.map(\.contactName)), ["冯军"])
+            // Without a citizen's token there is no API objection.
+            let anonymous = try await JSONClient(ctx.app).post(path, ["text": "匿名"])
+            XCTAssertEqual(anonymous.status, .unauthorized)
+        }
+    }
+
+    func testTheSelfEstimateExplainsEveryLineAndNamesEachBadFact() async throws {
+        try await withApp(demo: true) { ctx in
+            let client = JSONClient(ctx.app)
+            let bad = try await client.post("/api/v1/estimate", ["facts": ["education": ["value": "doctorate-of-nothing"], "nonsense": ["value": "1"],
+                                                                           "socialInsuranceMonths": ["value": "很多"]]])
+            XCTAssertEqual(bad.status, .badRequest)
+            XCTAssertEqual(Set(bad.problemFields), ["facts.education", "facts.nonsense", "facts.socialInsuranceMonths"])
+            let answer = try await client.post("/api/v1/estimate", ["facts": ["education": ["value": "bachelor"], "socialInsuranceMonths": ["value": "36"]]])
+            XCTAssertEqual(answer.status, .ok, answer.body)
+            // The same figures as the evaluator's for the same facts.
+            let (_, standard) = try await StandardVersion.inForce(on: ShanghaiDate.today(ctx.clock.now), on: ctx.app.db)!
+            let expected = Evaluator(standard).evaluate(Profile(id: "x", facts: ["education": [Fact(.option("bachelor"))],
+                                                                                 "socialInsuranceMonths": [Fact(.quantity(Decimal2(parsing: "36")!))]]),
+                                                        asOf: ShanghaiDate.today(ctx.clock.now))
+            XCTAssertEqual(answer.json?["total"] as? String, expected.total.description)
+            let lines = answer.json?["lines"] as? [[String: Any]] ?? []
+            XCTAssertEqual(Set(lines.compactMap { $0["item"] as? String }), Set(expected.lines.filter { $0.status != .absent }.map(\.item)))
+            let addable = (answer.json?["addable"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+            XCTAssertFalse(addable.contains("education"), "a counted item is not offered again")
+            XCTAssertEqual(addable, expected.addable(under: standard).map(\.item.id))
+            // The series chooses the standard; an unknown one is named.
+            let unknown = try await client.post("/api/v1/estimate", ["standard": "atlantis", "facts": [String: String]()])
+            XCTAssertEqual(unknown.problemFields, ["standard"])
+        }
+    }
+}

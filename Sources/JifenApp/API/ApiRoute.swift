@@ -15,6 +15,7 @@ enum ApiRoute: Hashable, Sendable {
     case program(String)
     case publicity(String, String)
     case consultations
+    case estimate
     // citizens
     case citizenSession
     case me
@@ -22,6 +23,9 @@ enum ApiRoute: Hashable, Sendable {
     case myPrograms
     case myApplications
     case myApplication(String)
+    case myResidence
+    case myDeclarations
+    case objections(String, String)
     // department systems
     case feedBatches(String)
     case claims
@@ -38,12 +42,16 @@ enum ApiRoute: Hashable, Sendable {
         case .program(let code): base + "/programs/" + code
         case .publicity(let code, let round): base + "/programs/" + code + "/rounds/" + round + "/publicity"
         case .consultations: base + "/consultations"
+        case .estimate: base + "/estimate"
         case .citizenSession: base + "/citizen/session"
         case .me: base + "/me"
         case .myPoints: base + "/me/points"
         case .myPrograms: base + "/me/programs"
         case .myApplications: base + "/me/applications"
         case .myApplication(let program): base + "/me/applications/" + program
+        case .myResidence: base + "/me/residence"
+        case .myDeclarations: base + "/me/residence/declarations"
+        case .objections(let code, let round): base + "/programs/" + code + "/rounds/" + round + "/objections"
         case .feedBatches(let feed): base + "/department/feeds/" + feed + "/batches"
         case .claims: base + "/department/claims"
         case .claimDecision(let id): base + "/department/claims/" + id + "/decision"
@@ -54,8 +62,9 @@ enum ApiRoute: Hashable, Sendable {
 
     /// Every route with its parameters as placeholders.
     static let patterns: [ApiRoute] = [
-        .openapi, .reference, .standards, .standard(":code"), .programs, .program(":code"), .publicity(":code", ":round"), .consultations,
+        .openapi, .reference, .standards, .standard(":code"), .programs, .program(":code"), .publicity(":code", ":round"), .consultations, .estimate,
         .citizenSession, .me, .myPoints, .myPrograms, .myApplications, .myApplication(":program"),
+        .myResidence, .myDeclarations, .objections(":code", ":round"),
         .feedBatches(":feed"), .claims, .claimDecision(":id"),
     ]
 

@@ -15,6 +15,9 @@ enum CitizenAPI {
         routes.api(.GET, .myPrograms, access: .bearer(.citizen), use: programs)
         routes.api(.GET, .myApplications, access: .bearer(.citizen), use: applications)
         routes.api(.PUT, .myApplication(":program"), access: .bearer(.citizen), use: apply)
+        routes.api(.GET, .myResidence, access: .bearer(.citizen), use: residence)
+        routes.api(.POST, .myDeclarations, access: .bearer(.citizen), use: declare)
+        routes.api(.POST, .objections(":code", ":round"), access: .bearer(.citizen), use: object)
     }
 
     // MARK: the session
@@ -166,28 +169,29 @@ enum CitizenAPI {
         let expired: Bool = if case .expired = standing { true } else { false }
         let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
         let language = req.apiLanguage
-        var addable: [PointsView.Addable] = []
-        if let (evaluation, standard) = evaluated {
-            let counted = Set(evaluation.lines.filter { $0.points > .zero }.map(\.item))
-            addable = standard.items.filter { !counted.contains($0.id) }.compactMap { item in
-                guard let most = item.rule.maximum, most > .zero else { return nil }
-                return PointsView.Addable(item: item.id, title: item.title, upTo: most.description, rule: item.rule.text)
-            }
-        }
+        let explained = evaluated.map { explanation($0.0, $0.1) }
         return try ApiJSON.response(PointsView(
             status: expired && archive.status == .active ? "expired" : archive.status.rawValue, year: archive.year,
             total: Points(hundredths: archive.total).description, counts: archive.status == .active && !expired,
             standard: evaluated?.1.title, eligible: evaluated?.0.eligible, vetoes: evaluated?.0.vetoes ?? [],
-            categories: evaluated?.0.categories.map { PointsView.Category(id: $0.id, title: $0.title, points: $0.points.description) } ?? [],
-            lines: evaluated?.0.lines.filter { $0.status != .absent }.map {
-                PointsView.Line(item: $0.item, title: $0.title, category: $0.category, fact: $0.fact, rule: $0.rule, points: $0.points.description,
-                                status: $0.status.rawValue, reason: $0.reason)
-            } ?? [],
-            addable: addable,
+            categories: explained?.categories ?? [], lines: explained?.lines ?? [], addable: explained?.addable ?? [],
             history: history.map {
                 PointsView.History(at: $0.at, kind: $0.kind.rawValue, before: Points(hundredths: $0.before).description,
                                    after: Points(hundredths: $0.after).description, reason: $0.words(catalog, language))
             }), on: req)
+    }
+
+    /// An evaluation as the API gives it: the categories' subtotals, every line that applies, and
+    /// the items that could still add points with the most each could add.
+    static func explanation(_ e: Evaluator.Evaluation, _ standard: ScoringStandard) -> (categories: [PointsView.Category], lines: [PointsView.Line], addable: [PointsView.Addable]) {
+        (
+            e.categories.map { PointsView.Category(id: $0.id, title: $0.title, points: $0.points.description) },
+            e.lines.filter { $0.status != .absent }.map {
+                PointsView.Line(item: $0.item, title: $0.title, category: $0.category, fact: $0.fact, rule: $0.rule, points: $0.points.description,
+                                status: $0.status.rawValue, reason: $0.reason)
+            },
+            e.addable(under: standard).map { PointsView.Addable(item: $0.item.id, title: $0.item.title, upTo: $0.upTo.description, rule: $0.item.rule.text) }
+        )
     }
 
     // MARK: programs
@@ -317,6 +321,89 @@ enum CitizenAPI {
         case .refused(let reasons):
             throw ApiProblem.refused(reasons.map { (ProgramService.words($0, catalog, .zh), ProgramService.words($0, catalog, .en)) }, field: "application", catalog)
         }
+    }
+}
+
+extension CitizenAPI {
+    // MARK: residence
+
+    struct Registration: Codable {
+        let id: UUID
+        let address, grid: String
+        let from: String
+        let to: String?
+        let source, status: String
+        let dueDate: String
+        let reason: String?
+    }
+
+    struct Permit: Codable {
+        struct Step: Codable { let step, on: String }
+        let number, status, basis: String
+        let productionDue, validUntil, reason: String?
+        let steps: [Step]
+    }
+
+    struct Residence: Codable { let registrations: [Registration]; let permits: [Permit] }
+
+    static func registration(_ r: ResidenceRegistration) -> Registration {
+        Registration(id: r.id ?? UUID(), address: r.address, grid: r.jurisdiction.name, from: r.fromDate.description, to: r.toDate?.description,
+                     source: r.source.rawValue, status: r.status.rawValue, dueDate: r.dueDate.description, reason: r.reason)
+    }
+
+    /// His residence registrations (newest first) and permits, each permit with every step and its day.
+    static func residence(_ req: Request) async throws -> Response {
+        guard let resident = try await resident(req) else { return try ApiJSON.response(Residence(registrations: [], permits: []), on: req) }
+        let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$jurisdiction)
+            .sort(\.$fromDate, .descending).all()
+        let permits = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).with(\.$steps).sort(\.$createdAt, .descending).all()
+        return try ApiJSON.response(Residence(
+            registrations: registrations.map(registration),
+            permits: permits.map { p in
+                Permit(number: p.number, status: p.status.rawValue, basis: p.basis, productionDue: p.productionDue?.description, validUntil: p.validUntil?.description,
+                       reason: p.reason, steps: p.steps.sorted { $0.position < $1.position }.map { Permit.Step(step: $0.step.rawValue, on: $0.day.description) })
+            }), on: req)
+    }
+
+    struct Declare: Decodable { let address: String?; let grid: String?; let from: String?; let house: String? }
+
+    /// Declares where he lives (居住申报): the grid worker verifies it within a week.
+    static func declare(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        let body = try ApiJSON.body(Declare.self, req)
+        guard let resident = try await resident(req) else {
+            throw ApiProblem.refused([(catalog.text("identity_needed", .zh), catalog.text("identity_needed", .en))], field: "identity", catalog)
+        }
+        let declaration = ResidenceController.Declaration(address: body.address ?? "", grid: body.grid ?? "", from: body.from ?? "", house: body.house ?? "")
+        switch try await declaration.file(for: resident, by: req.actor, today: ShanghaiDate.today(req.now), now: req.now, on: req.db) {
+        case .saved(let saved):
+            try await saved.$jurisdiction.load(on: req.db)
+            return try ApiJSON.response(registration(saved), status: .created, on: req)
+        case .refused(_, let problems):
+            throw ApiProblem.invalid(problems.map { ApiProblem.field($0.field, wording: $0.wording, catalog) }, catalog)
+        }
+    }
+
+    struct Object: Decodable { let number: String?; let text: String? }
+    struct Filed: Codable { let id: UUID; let dueDate: String }
+
+    /// An objection to a round's publicity, under his name and his account's phone (confirmed when
+    /// he registered): the same limits as the page's form.
+    static func object(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        let user = try req.requireUser()
+        let program = try await PublicAPI.findProgram(req)
+        guard let n = req.parameters.get("round").flatMap(Int.init),
+              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
+        else { throw ApiProblem.status(.notFound, catalog) }
+        let body = try ApiJSON.body(Object.self, req)
+        let filing = ProgramsController.ObjectionFiling(name: user.displayName, phone: user.login,
+                                                         number: (body.number ?? "").trimmingCharacters(in: .whitespaces),
+                                                         text: (body.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        let problems = try await filing.problems(round: round, today: ShanghaiDate.today(req.now), on: req.db)
+        guard problems.isEmpty else { throw ApiProblem.invalid(problems.map { ApiProblem.field($0.field, wording: $0.wording, catalog) }, catalog) }
+        let objection = try await filing.file(program: program, round: round, by: req.actor, today: ShanghaiDate.today(req.now), now: req.now, app: req.application, on: req.db)
+        return try ApiJSON.response(Filed(id: try objection.requireID(), dueDate: objection.dueDate.description), status: .created, on: req)
     }
 }
 

@@ -13,6 +13,7 @@ enum PublicAPI {
         routes.api(.GET, .program(":code"), access: .anyone, use: program)
         routes.api(.GET, .publicity(":code", ":round"), access: .anyone, use: publicity)
         routes.api(.GET, .consultations, access: .anyone, use: consultations)
+        routes.api(.POST, .estimate, access: .anyone, use: estimate)
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
@@ -185,5 +186,45 @@ enum PublicAPI {
             ConsultationItem(code: $0.code, title: $0.title, notice: $0.notice, opens: $0.opens.description, closes: $0.closes.description,
                              open: $0.opens <= day && day <= $0.closes, topics: $0.topics)
         }), etag: true, on: req)
+    }
+
+    // MARK: the self-estimate
+
+    struct EstimateBody: Decodable {
+        struct Entered: Decodable { let value: String?; let date: String? }
+        let standard: String?
+        let facts: [String: Entered]?
+    }
+
+    struct Estimate: Codable {
+        let standard: String
+        let asOf: String
+        let total: String
+        let eligible: Bool
+        let vetoes: [String]
+        let categories: [CitizenAPI.PointsView.Category]
+        let lines: [CitizenAPI.PointsView.Line]
+        let addable: [CitizenAPI.PointsView.Addable]
+    }
+
+    /// 积分自测: his points under a standard in force (its series, the general one by default) for
+    /// the facts he enters, every line explained, and what he could still add. Nothing is stored.
+    static func estimate(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        let body = try ApiJSON.body(EstimateBody.self, req)
+        let today = ShanghaiDate.today(req.now)
+        let series = body.standard ?? ScoringStandard.generalSeries
+        guard let (_, standard) = try await StandardVersion.allInForce(on: today, on: req.db).first(where: { $0.1.series == series }) else {
+            throw ApiProblem.invalid([ApiProblem.field("standard", "api_standard_unknown", catalog)], catalog)
+        }
+        let entered = body.facts ?? [:]
+        var problems = entered.keys.filter { standard.item($0) == nil }.sorted().map { ApiProblem.field("facts." + $0, "api_item_unknown", catalog) }
+        let (facts, wrong) = EstimateController.facts(entered.mapValues { ($0.value ?? "", $0.date) }, standard: standard)
+        problems += wrong.sorted { $0.key < $1.key }.map { ApiProblem.field("facts." + $0.key, wording: $0.value, catalog) }
+        guard problems.isEmpty else { throw ApiProblem.invalid(problems, catalog) }
+        let evaluation = Evaluator(standard).evaluate(Profile(id: "estimate", facts: facts), asOf: today)
+        let explained = CitizenAPI.explanation(evaluation, standard)
+        return try ApiJSON.response(Estimate(standard: standard.title, asOf: today.description, total: evaluation.total.description, eligible: evaluation.eligible,
+                                             vetoes: evaluation.vetoes, categories: explained.categories, lines: explained.lines, addable: explained.addable), on: req)
     }
 }

@@ -11,6 +11,50 @@ extension ProgramsController {
     /// Objections one phone may make to one round.
     static let objectionsPerPhone = 3
 
+    /// An objection to a round's publicity (异议), as the page (after the phone's code) and the API
+    /// (a signed-in citizen's own phone) take it.
+    struct ObjectionFiling: Sendable {
+        var name, phone, number, text: String
+
+        /// Each field's problem: a name, a mobile number, a text; the number, if given, on the
+        /// list; the publicity still open; at most three per phone and list.
+        func problems(round: AllocationRound, today: CivilDate, on db: any Database) async throws -> [(field: String, wording: Wording)] {
+            var problems: [(field: String, wording: Wording)] = []
+            if name.isEmpty { problems.append(("name", Wording("problem_required", label: "field_contact_name"))) }
+            if AccountRules.checkPhone(phone) != nil { problems.append(("phone", Wording("problem_badPhone"))) }
+            if text.isEmpty { problems.append(("text", Wording("problem_required", label: "field_objection"))) }
+            else if text.count > 1000 { problems.append(("text", Wording("problem_tooLong", ["max": "1000"], label: "field_objection"))) }
+            if !number.isEmpty, try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$number == number).count() == 0 {
+                problems.append(("number", Wording("objection_unknown_number")))
+            }
+            if round.finalizedAt != nil || today > round.publicityTo { problems.append(("text", Wording("objection_closed"))) }
+            if problems.isEmpty, try await Objection.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$contactPhone == phone).count() >= objectionsPerPhone {
+                problems.append(("phone", Wording("objection_phone_limit", ["n": String(objectionsPerPhone)])))
+            }
+            return problems
+        }
+
+        /// Saves it, due in 15 working days.
+        func file(program: Program, round: AllocationRound, by actor: Actor, today: CivilDate, now: Date, app: Application, on db: any Database) async throws -> Objection {
+            let due = try await app.workingCalendar(on: db).adding(workingDays: 15, to: today)
+            let objection = Objection()
+            objection.createdAt = now
+            objection.contactName = name
+            objection.contactPhone = phone
+            objection.applicationNumber = number.isEmpty ? nil : number
+            objection.text = text
+            objection.dueDate = due.date
+            objection.corrected = false
+            objection.$round.id = try round.requireID()
+            try await db.transaction { db in
+                try await objection.create(on: db)
+                try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate.description],
+                                       by: actor, at: now, on: db)
+            }
+            return objection
+        }
+    }
+
     /// Anyone may object during the publicity, with contact details; due in 15 working days.
     static func object(_ req: Request) async throws -> Response {
         let program = try await find(req)
@@ -20,15 +64,9 @@ extension ProgramsController {
                       "number": (input.number ?? "").trimmingCharacters(in: .whitespaces), "text": (input.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
                       "code": (input.code ?? "").trimmingCharacters(in: .whitespaces)]
         var form = FormState(fields: ["name", "phone", "number", "text", "code"], values: values)
-        if values["name"]!.isEmpty { form.fail("name", req.text("problem_required", ["field": req.text("field_contact_name")])) }
-        if AccountRules.checkPhone(values["phone"]!) != nil { form.fail("phone", req.text("problem_badPhone")) }
-        form.requireText("text", label: "field_objection", max: 1000, on: req)
-        if !values["number"]!.isEmpty, try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$number == values["number"]!).count() == 0 {
-            form.fail("number", req.text("objection_unknown_number"))
-        }
-        if round.finalizedAt != nil || ((today(req) > round.publicityTo)) { form.fail("text", req.text("objection_closed")) }
-        if form.isValid, try await Objection.query(on: req.db).filter(\.$round.$id == round.requireID()).filter(\.$contactPhone == values["phone"]!).count() >= objectionsPerPhone {
-            form.fail("phone", req.text("objection_phone_limit", ["n": String(objectionsPerPhone)]))
+        let filing = ObjectionFiling(name: values["name"]!, phone: values["phone"]!, number: values["number"]!, text: values["text"]!)
+        for problem in try await filing.problems(round: round, today: today(req), on: req.db) where form.errors[problem.field] == nil {
+            form.fail(problem.field, problem.wording.text(req.application.catalog, req.language))
         }
         guard form.isValid else { return try await renderPublicity(req, program: program, round: round, objection: form, problems: [], status: .badRequest) }
         // The phone is confirmed by a code before the objection counts.
@@ -43,22 +81,7 @@ extension ProgramsController {
             if newBrowser { PhoneCodes.setBrowserCookie(browser, on: response, req: req) }
             return response
         }
-        let due = try await req.workingCalendar().adding(workingDays: 15, to: today(req))
-        let objection = Objection()
-        objection.createdAt = req.now
-        objection.contactName = values["name"]!
-        objection.contactPhone = values["phone"]!
-        objection.applicationNumber = values["number"]!.isEmpty ? nil : values["number"]
-        objection.text = values["text"]!
-        objection.dueDate = due.date
-        objection.corrected = false
-        objection.$round.id = try round.requireID()
-        let actor = req.actor, now = req.now
-        try await req.db.transaction { db in
-            try await objection.create(on: db)
-            try await Audit.record("object", entity: "program", id: program.code, after: ["round": String(round.round), "number": objection.applicationNumber ?? "", "due": objection.dueDate.description],
-                                   by: actor, at: now, on: db)
-        }
+        _ = try await filing.file(program: program, round: round, by: req.actor, today: today(req), now: req.now, app: req.application, on: req.db)
         return req.redirect(to: SiteRoute.publicity(program.code, String(round.round)).path + "?done=objection")
     }
 

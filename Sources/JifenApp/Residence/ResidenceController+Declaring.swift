@@ -61,43 +61,63 @@ extension ResidenceController {
 
     struct DeclareForm: Decodable { var address: String?; var grid: String?; var from: String?; var house: String? }
 
+    /// A citizen's own declaration of where he lives (居住申报), as the page and the API take it.
+    struct Declaration: Sendable {
+        var address, grid, from, house: String
+
+        enum Outcome { case saved(ResidenceRegistration), refused(Declaration, [(field: String, wording: Wording)]) }
+
+        /// Checks and saves it, pending the grid worker's verification within a week. An address
+        /// code from the rental-house registry (typed, or from the QR on the door) decides the
+        /// address and the grid.
+        func file(for resident: Resident, by actor: Actor, today: CivilDate, now: Date, on db: any Database) async throws -> Outcome {
+            var input = self
+            input.house = house.trimmingCharacters(in: .whitespaces)
+            var problems: [(field: String, wording: Wording)] = []
+            var house: RentalHouse?
+            if !input.house.isEmpty {
+                house = try await RentalHouse.query(on: db).filter(\.$addressCode == input.house).with(\.$jurisdiction).first()
+                if let house { input.address = house.address; input.grid = house.jurisdiction.code }
+                else { problems.append(("house", Wording("house_unknown", ["code": input.house]))) }
+            }
+            input.address = input.address.trimmingCharacters(in: .whitespaces)
+            if input.address.isEmpty { problems.append(("address", Wording("problem_required", label: "field_address"))) }
+            else if input.address.count > 100 { problems.append(("address", Wording("problem_tooLong", ["max": "100"], label: "field_address"))) }
+            var grid: Jurisdiction?
+            if let code = JurisdictionCode(input.grid), code.level == .grid { grid = try await Jurisdiction.find(code: code.rawValue, on: db) }
+            if grid == nil { problems.append(("grid", Wording("problem_choose", label: "field_grid"))) }
+            let from = CivilDate(input.from.trimmingCharacters(in: .whitespaces))
+            if from == nil { problems.append(("from", Wording("problem_date", label: "field_moveIn"))) }
+            else if let from, from > today { problems.append(("from", Wording("residence_future"))) }
+            let ongoing = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == resident.requireID())
+                .filter(\.$toDate == nil).filter(\.$status != .rejected).count()
+            if ongoing > 0 { problems.append(("address", Wording("residence_move_out_first"))) }
+            guard problems.isEmpty, let grid, let from else { return .refused(input, problems) }
+            let registration = try ResidenceRegistration(
+                of: resident.requireID(), grid: grid.requireID(), house: house.flatMap { $0.$jurisdiction.id == grid.id ? $0.id : nil }, address: input.address,
+                from: from, source: .selfDeclared, status: .pending, due: today.adding(days: ResidenceRegistration.verificationDays), at: now)
+            try await db.transaction { db in
+                try await registration.create(on: db)
+                try await Audit.record("declare", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
+            }
+            return .saved(registration)
+        }
+    }
+
     static func declare(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
-        var input = try req.content.decode(DeclareForm.self)
-        // An address code from the rental-house registry (typed, or from the QR on the door)
-        // decides the address and the grid.
-        let houseCode = (input.house ?? "").trimmingCharacters(in: .whitespaces)
-        var house: RentalHouse?
-        if !houseCode.isEmpty {
-            house = try await RentalHouse.query(on: req.db).filter(\.$addressCode == houseCode).with(\.$jurisdiction).first()
-            if let house { input.address = house.address; input.grid = house.jurisdiction.code }
-        }
-        let address = (input.address ?? "").trimmingCharacters(in: .whitespaces)
-        var form = FormState(fields: ["address", "grid", "from", "house"], values: ["address": address, "grid": input.grid ?? "", "from": input.from ?? "", "house": input.house ?? ""])
-        if !houseCode.isEmpty && house == nil { form.fail("house", req.text("house_unknown", ["code": houseCode])) }
-        form.requireText("address", label: "field_address", max: 100, on: req)
-        var grid: Jurisdiction?
-        if let code = JurisdictionCode(input.grid ?? ""), code.level == .grid { grid = try await Jurisdiction.find(code: code.rawValue, on: req.db) }
-        if grid == nil { form.fail("grid", req.text("problem_choose", ["field": req.text("field_grid")])) }
-        let from = CivilDate((input.from ?? "").trimmingCharacters(in: .whitespaces))
-        if from == nil { form.fail("from", req.text("problem_date", ["field": req.text("field_moveIn")])) }
-        else if let from, from > today(req) { form.fail("from", req.text("residence_future")) }
-        let ongoing = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
-            .filter(\.$toDate == nil).filter(\.$status != .rejected).count()
-        if ongoing > 0 { form.fail("address", req.text("residence_move_out_first")) }
-        guard form.isValid, let grid, let from else {
+        let input = try req.content.decode(DeclareForm.self)
+        let declaration = Declaration(address: input.address ?? "", grid: input.grid ?? "", from: input.from ?? "", house: input.house ?? "")
+        switch try await declaration.file(for: resident, by: req.actor, today: today(req), now: req.now, on: req.db) {
+        case .saved:
+            return req.redirect(to: SiteRoute.myResidence.path + "?done=declared")
+        case .refused(let effective, let problems):
+            var form = FormState(fields: ["address", "grid", "from", "house"],
+                                 values: ["address": effective.address, "grid": effective.grid, "from": effective.from, "house": effective.house])
+            for problem in problems where form.errors[problem.field] == nil { form.fail(problem.field, problem.wording.text(req.application.catalog, req.language)) }
             return try await req.render("residence/me-residence", title: "residence_title", try await content(req, declareForm: form), status: .badRequest)
         }
-        let registration = try ResidenceRegistration(
-            of: resident.requireID(), grid: grid.requireID(), house: house.flatMap { $0.$jurisdiction.id == grid.id ? $0.id : nil }, address: address,
-            from: from, source: .selfDeclared, status: .pending, due: today(req).adding(days: ResidenceRegistration.verificationDays), at: req.now)
-        let actor = req.actor, now = req.now
-        try await req.db.transaction { db in
-            try await registration.create(on: db)
-            try await Audit.record("declare", entity: "residenceRegistration", id: try registration.requireID().uuidString, after: registration.auditSnapshot, by: actor, at: now, on: db)
-        }
-        return req.redirect(to: SiteRoute.myResidence.path + "?done=declared")
     }
 
     static func moveOut(_ req: Request) async throws -> Response {

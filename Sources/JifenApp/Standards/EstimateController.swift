@@ -81,40 +81,55 @@ enum EstimateController {
         let today = ShanghaiDate.today(req.now)
         let (version, standard, others) = try await chosen(req)
         let input = (try? req.content.decode([String: String].self)) ?? [:]
-        var facts: [String: [Fact]] = [:]
-        var errors: [String: String] = [:]
-        for item in standard.items {
-            let raw = (input["f_" + item.id] ?? "").trimmingCharacters(in: .whitespaces)
-            if raw.isEmpty { continue }
-            var date: CivilDate?
-            if item.validYears != nil {
-                let rawDate = (input["d_" + item.id] ?? "").trimmingCharacters(in: .whitespaces)
-                if rawDate.isEmpty {
-                    errors[item.id] = req.text("estimate_date_required", ["field": item.title])
-                    continue
-                }
-                guard let parsed = CivilDate(rawDate) else {
-                    errors[item.id] = req.text("problem_date", ["field": item.title])
-                    continue
-                }
-                date = parsed
-            }
-            switch item.rule {
-            case .choice: facts[item.id] = [Fact(.option(raw), date: date)]
-            case .flag, .veto: if raw == "on" || raw == "true" { facts[item.id] = [Fact(.flag(true), date: date)] }
-            case .perUnit, .tiers, .deduction:
-                guard let quantity = Decimal2(parsing: raw), quantity >= .zero else {
-                    errors[item.id] = req.text("estimate_number", ["field": item.title])
-                    continue
-                }
-                facts[item.id] = [Fact(.quantity(quantity), date: date)]
-            }
-        }
+        var entered: [String: (value: String, date: String?)] = [:]
+        for item in standard.items { entered[item.id] = (input["f_" + item.id] ?? "", input["d_" + item.id]) }
+        let (facts, problems) = Self.facts(entered, standard: standard)
+        let errors = problems.mapValues { $0.text(req.application.catalog, req.language) }
         let evaluation = Evaluator(standard).evaluate(Profile(id: "estimate", facts: facts), asOf: today)
         let result: Result? = errors.isEmpty ? self.result(evaluation, standard: standard, on: req) : nil
         return try await req.render("standards/estimate", title: "estimate_title",
                                     content(standard, version: version, input: input, errors: errors, result: result, others: others, on: req),
                                     status: errors.isEmpty ? .ok : .badRequest)
+    }
+
+    /// The facts a person entered, by item id (a value, and a date for items valid for some
+    /// years), as the evaluator takes them; each item's problem, if any. An empty value is no fact.
+    static func facts(_ entered: [String: (value: String, date: String?)], standard: ScoringStandard) -> (facts: [String: [Fact]], problems: [String: Wording]) {
+        var facts: [String: [Fact]] = [:]
+        var problems: [String: Wording] = [:]
+        for item in standard.items {
+            let raw = (entered[item.id]?.value ?? "").trimmingCharacters(in: .whitespaces)
+            if raw.isEmpty { continue }
+            var date: CivilDate?
+            if item.validYears != nil {
+                let rawDate = (entered[item.id]?.date ?? "").trimmingCharacters(in: .whitespaces)
+                if rawDate.isEmpty {
+                    problems[item.id] = Wording("estimate_date_required", ["field": item.title])
+                    continue
+                }
+                guard let parsed = CivilDate(rawDate) else {
+                    problems[item.id] = Wording("problem_date", ["field": item.title])
+                    continue
+                }
+                date = parsed
+            }
+            switch item.rule {
+            case .choice(let options):
+                guard options.contains(where: { $0.id == raw }) else {
+                    problems[item.id] = Wording("problem_choose", ["field": item.title])
+                    continue
+                }
+                facts[item.id] = [Fact(.option(raw), date: date)]
+            case .flag, .veto: if raw == "on" || raw == "true" { facts[item.id] = [Fact(.flag(true), date: date)] }
+            case .perUnit, .tiers, .deduction:
+                guard let quantity = Decimal2(parsing: raw), quantity >= .zero else {
+                    problems[item.id] = Wording("estimate_number", ["field": item.title])
+                    continue
+                }
+                facts[item.id] = [Fact(.quantity(quantity), date: date)]
+            }
+        }
+        return (facts, problems)
     }
 
     static func content(_ standard: ScoringStandard, version: StandardVersion, input: [String: String], errors: [String: String], result: Result?,
@@ -143,18 +158,7 @@ enum EstimateController {
         let categories = e.categories.map {
             ResultLine(title: $0.title, fact: nil, points: $0.points.description, status: "", statusCode: "", reason: nil)
         }
-        // What could still be added: items that gave nothing and can give something, the most first.
-        let counted = Set(e.lines.filter { $0.points > .zero }.map(\.item))
-        let addable = standard.items
-            .filter { !counted.contains($0.id) }
-            .compactMap { item -> (ScoringStandard.Item, Points)? in
-                guard let most = item.rule.maximum, most > .zero else { return nil }
-                // An item of a group whose higher member already counts adds nothing.
-                if let group = item.group, e.lines.contains(where: { line in line.points > .zero && standard.item(line.item)?.group == group }) { return nil }
-                return (item, most)
-            }
-            .sorted { $0.1 > $1.1 }
-            .map { Addable(title: $0.0.title, upTo: $0.1.description, rule: $0.0.rule.text) }
+        let addable = e.addable(under: standard).map { Addable(title: $0.item.title, upTo: $0.upTo.description, rule: $0.item.rule.text) }
         return Result(total: e.total.description, eligible: e.eligible, vetoes: e.vetoes, categories: categories, lines: lines, addable: addable)
     }
 }

@@ -422,3 +422,21 @@ enum Explain {
 extension String {
     init(format2 value: Int) { self = value < 10 ? "0" + String(value) : String(value) }
 }
+
+extension Evaluator.Evaluation {
+    /// What could still be added: the items that gave nothing and can give something, each with
+    /// the most it could add, the most first. An item of a group whose higher member already
+    /// counts adds nothing.
+    public func addable(under standard: ScoringStandard) -> [(item: ScoringStandard.Item, upTo: Points)] {
+        let counted = Set(lines.filter { $0.points > .zero }.map(\.item))
+        let countedGroups = Set(lines.filter { $0.points > .zero }.compactMap { standard.item($0.item)?.group })
+        return standard.items
+            .filter { !counted.contains($0.id) }
+            .compactMap { item -> (item: ScoringStandard.Item, upTo: Points)? in
+                guard let most = item.rule.maximum, most > .zero else { return nil }
+                if let group = item.group, countedGroups.contains(group) { return nil }
+                return (item, most)
+            }
+            .sorted { $0.upTo > $1.upTo }
+    }
+}
