@@ -41,6 +41,13 @@ public struct AppConfig: Sendable {
         public let key: [UInt8]
     }
     public var smsGateway: SMSGateway?
+    /// The city's mini-program on WeChat (`JIFEN_WECHAT_APPID`, `JIFEN_WECHAT_SECRET`,
+    /// `JIFEN_WECHAT_TEMPLATE`, and `JIFEN_WECHAT_API` for another address than WeChat's);
+    /// nil: no subscription messages.
+    public struct WeChat: Sendable, Equatable {
+        public let appID, secret, template, api: String
+    }
+    public var weChat: WeChat?
     /// API requests one token may make in a minute (`JIFEN_API_TOKEN_PER_MINUTE`, default 600).
     public var apiPerTokenMinute: Int = 600
     /// API requests from one address in a minute (`JIFEN_API_ADDRESS_PER_MINUTE`, default 1200).
@@ -149,6 +156,20 @@ public struct AppConfig: Sendable {
             smsGateway = SMSGateway(url: url, account: account, key: Array(key.utf8))
         }
 
+        var weChat: WeChat?
+        let weChatSettings = ["JIFEN_WECHAT_APPID", "JIFEN_WECHAT_SECRET", "JIFEN_WECHAT_TEMPLATE"].map { value($0) }
+        if weChatSettings.contains(where: { $0 != nil }) {
+            guard let appID = weChatSettings[0], let secret = weChatSettings[1], let template = weChatSettings[2] else {
+                let missing = zip(["JIFEN_WECHAT_APPID", "JIFEN_WECHAT_SECRET", "JIFEN_WECHAT_TEMPLATE"], weChatSettings).first { $0.1 == nil }!.0
+                throw Problem(setting: missing, message: "微信小程序的三项设置需同时提供 / WeChat needs all three settings: JIFEN_WECHAT_APPID, JIFEN_WECHAT_SECRET, JIFEN_WECHAT_TEMPLATE")
+            }
+            let api = value("JIFEN_WECHAT_API") ?? "https://api.weixin.qq.com"
+            guard api.hasPrefix("https://") || api.hasPrefix("http://"), URL(string: api)?.host != nil else {
+                throw Problem(setting: "JIFEN_WECHAT_API", message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
+            }
+            weChat = WeChat(appID: appID, secret: secret, template: template, api: api.hasSuffix("/") ? String(api.dropLast()) : api)
+        }
+
         let apiPerToken = try integer("JIFEN_API_TOKEN_PER_MINUTE", in: 1...1_000_000, default: 600)
         let apiPerAddress = try integer("JIFEN_API_ADDRESS_PER_MINUTE", in: 1...1_000_000, default: 1200)
 
@@ -201,7 +222,7 @@ public struct AppConfig: Sendable {
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, codesPerAddressHour: codesPerAddress, demo: demo, staffIdleMinutes: staffIdle,
-            smsGateway: smsGateway, apiPerTokenMinute: apiPerToken, apiPerAddressMinute: apiPerAddress,
+            smsGateway: smsGateway, weChat: weChat, apiPerTokenMinute: apiPerToken, apiPerAddressMinute: apiPerAddress,
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )

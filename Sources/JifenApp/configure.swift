@@ -45,10 +45,13 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     }
     registerMigrations(app)
 
-    // The demo keeps the log sender: no text leaves a demo machine.
-    if let gateway = config.smsGateway, !config.demo {
+    // The demo keeps the log sender: no text leaves a demo machine. Without a gateway, texts wait.
+    if config.demo {
+        app.messageSender = LogSender()
+    } else if let gateway = config.smsGateway {
         app.messageSender = SMSGatewaySender(url: gateway.url, account: gateway.account, key: gateway.key)
     }
+    if let weChat = config.weChat, !config.demo { app.weChatSender = WeChatSender(weChat) }
 
     app.passwords.use(.bcrypt(cost: config.bcryptCost))
     app.decoyHash = try Bcrypt.hash(effects.token(), cost: config.bcryptCost)

@@ -220,9 +220,18 @@ final class ApiTests: XCTestCase {
             XCTAssertEqual(ctx.notifier.messages.dropFirst(sent).map(\.recipient), ["13900000051"], "the citizen gets the text the page sends")
             let twice = try await hrss.post("/api/v1/department/claims/\(ids[0])/decision", ["decision": "approve"])
             XCTAssertEqual(twice.status, .conflict)
+            // Two decisions sent at once on the tax item: one stands, the other is told.
+            let taxItem = try XCTUnwrap(taxWaiting.items.first?["id"] as? String)
+            async let approving = tax.post("/api/v1/department/claims/\(taxItem)/decision", ["decision": "approve"])
+            async let rejecting = tax.post("/api/v1/department/claims/\(taxItem)/decision", ["decision": "reject", "reason": "无完税记录"])
+            let answers = try await [approving, rejecting].map(\.status)
+            XCTAssertEqual(answers.filter { $0 == .ok }.count, 1, "\(answers)")
+            XCTAssertEqual(answers.filter { $0 == .conflict }.count, 1, "\(answers)")
+            let taxDecisions = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "decide").filter(\.$actorLogin == "api:税务系统").count()
+            XCTAssertEqual(taxDecisions, 1)
             // Every use of a token is in the audit log, and so is the decision, by the token's name.
             let uses = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "apiUse").filter(\.$entityID == "税务系统").count()
-            XCTAssertEqual(uses, 3)
+            XCTAssertEqual(uses, 5)
             let decisions = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "decide").filter(\.$actorLogin == "api:人社系统").count()
             XCTAssertEqual(decisions, 1)
             // A token without the scope is refused.
@@ -360,6 +369,7 @@ final class ApiTests: XCTestCase {
             let household = person.json?["household"] as? [[String: Any]] ?? []
             XCTAssertEqual(household.first?["id"] as? String, child.id?.uuidString)
             XCTAssertEqual(PrivacyScan.validIDNumbers(in: person.body), [], "no ID number in clear")
+            XCTAssertEqual(person.headers.first(name: .cacheControl), "no-store", "his data is kept by no cache")
             XCTAssertFalse(person.body.contains("周小明"))
 
             // The program, its published seats, and whether he may apply.

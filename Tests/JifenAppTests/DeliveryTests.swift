@@ -213,3 +213,115 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(config.smsGateway?.account, "zjg")
     }
 }
+
+/// WeChat's API on loopback: an access token, the mini-program's code-to-openid exchange, and
+/// subscription messages (a user who did not subscribe answers 43101).
+final class StubWeChat: @unchecked Sendable {
+    struct Sent: Equatable { let touser, template, thing1, thing2: String }
+    let app: Application
+    private let state = NIOLockedValueBox<(tokens: Int, sent: [Sent])>((0, []))
+    var tokens: Int { state.withLockedValue { $0.tokens } }
+    var sent: [Sent] { state.withLockedValue { $0.sent } }
+    private(set) var url = ""
+
+    init() async throws {
+        app = try await Application.make(.testing)
+        app.logger.logLevel = .warning
+        let state = self.state
+        app.get("cgi-bin", "token") { req -> Response in
+            guard req.query[String.self, at: "appid"] == "wx-app", req.query[String.self, at: "secret"] == "wx-secret" else {
+                return Response(status: .ok, body: "{\"errcode\":40013,\"errmsg\":\"invalid appid\"}")
+            }
+            state.withLockedValue { $0.tokens += 1 }
+            return Response(status: .ok, body: "{\"access_token\":\"AT-1\",\"expires_in\":7200}")
+        }
+        app.get("sns", "jscode2session") { req -> Response in
+            let code = req.query[String.self, at: "js_code"] ?? ""
+            return code.hasPrefix("wx-code-")
+                ? Response(status: .ok, body: .init(string: "{\"openid\":\"o-\(code.dropFirst(8))\",\"session_key\":\"k\"}"))
+                : Response(status: .ok, body: "{\"errcode\":40029,\"errmsg\":\"invalid code\"}")
+        }
+        app.post("cgi-bin", "message", "subscribe", "send") { req -> Response in
+            guard req.query[String.self, at: "access_token"] == "AT-1" else { return Response(status: .ok, body: "{\"errcode\":40001}") }
+            struct Value: Decodable { let value: String }
+            struct Body: Decodable { let touser, template_id: String; let data: [String: Value] }
+            let body = try req.content.decode(Body.self)
+            if body.touser == "o-unsubscribed" { return Response(status: .ok, body: "{\"errcode\":43101,\"errmsg\":\"user refuse to accept the msg\"}") }
+            state.withLockedValue { $0.sent.append(Sent(touser: body.touser, template: body.template_id, thing1: body.data["thing1"]?.value ?? "", thing2: body.data["thing2"]?.value ?? "")) }
+            return Response(status: .ok, body: "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":7}")
+        }
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError) }
+        url = "http://127.0.0.1:\(port)"
+    }
+
+    func stop() async throws {
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+    }
+}
+
+final class WeChatDeliveryTests: XCTestCase {
+    func testACitizenWhoBoundTheMiniProgramGetsSubscriptionMessagesToo() async throws {
+        try await withApp(demo: true) { ctx in
+            let wechat = try await StubWeChat()
+            do {
+                ctx.app.messageSender = LogSender()
+                let api = JSONClient(ctx.app)
+                _ = api
+                _ = try await makeCitizen(ctx, phone: "13900000081", name: "孙丽", idNumber: ProgramsTests.id("320582", "19850312", "101"), points: 60,
+                                          child: (name: "孙小丽", id: ProgramsTests.id("320582", "20200322", "102")))
+                let me = try await JSONClient.citizen(ctx.app, phone: "13900000081", password: "citizen12345")
+                // Not set up: the city has no mini-program.
+                let off = try await me.put("/api/v1/me/wechat", ["code": "wx-code-sunli"])
+                XCTAssertEqual(off.status, .conflict)
+                XCTAssertEqual(off.problem, "weChatNotConfigured")
+                ctx.app.weChatSender = WeChatSender(AppConfig.WeChat(appID: "wx-app", secret: "wx-secret", template: "TPL-1", api: wechat.url))
+                let badCode = try await me.put("/api/v1/me/wechat", ["code": "expired"])
+                XCTAssertEqual(badCode.problemFields, ["code"])
+                let bound = try await me.put("/api/v1/me/wechat", ["code": "wx-code-sunli"])
+                XCTAssertEqual(bound.status, .ok, bound.body)
+                let user = try await User.find(login: "13900000081", on: ctx.app.db)
+                XCTAssertEqual(user?.wechatOpenID, "o-sunli")
+
+                // A text about him goes to his phone and to the mini-program; a code only to the phone.
+                try await OutboxMessage.query(on: ctx.app.db).set(\.$status, to: "skipped").update()
+                try await ctx.app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: "13900000081", kind: "pointsItemDecided",
+                                                                        body: "【张家港积分】您申请的“职业资格”已审核通过，当前积分 120 分。"),
+                                                        on: ctx.app.db, at: ctx.clock.now, logger: ctx.app.logger)
+                try await ctx.app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: "13900000081", kind: "verificationCode", body: "验证码 654321",
+                                                                        sealedBody: try ctx.app.personalData.seal("验证码 654321")),
+                                                        on: ctx.app.db, at: ctx.clock.now, logger: ctx.app.logger)
+                let written = try await OutboxMessage.query(on: ctx.app.db).filter(\.$status == "pending").all()
+                XCTAssertEqual(written.map(\.channel).sorted(), ["sms", "sms", "wechat"])
+                let delivered = try await OutboxDelivery.runOnce(ctx.app)
+                XCTAssertEqual(delivered.sent, 3)
+                XCTAssertEqual(wechat.sent, [.init(touser: "o-sunli", template: "TPL-1", thing1: "积分项目审核结果", thing2: "【张家港积分】您申请的“职业资格”已审…")])
+                XCTAssertEqual(wechat.tokens, 1)
+                // The token is kept: a second message asks for none.
+                try await ctx.app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: "13900000081", kind: "serviceApplied", body: "报名成功"),
+                                                        on: ctx.app.db, at: ctx.clock.now, logger: ctx.app.logger)
+                try await OutboxDelivery.runOnce(ctx.app)
+                XCTAssertEqual(wechat.sent.count, 2)
+                XCTAssertEqual(wechat.tokens, 1)
+                // Someone who did not subscribe: refused for good, no retry.
+                user?.wechatOpenID = "o-unsubscribed"
+                try await user?.save(on: ctx.app.db)
+                try await ctx.app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: "13900000081", kind: "serviceResult", body: "录取结果已公布"),
+                                                        on: ctx.app.db, at: ctx.clock.now, logger: ctx.app.logger)
+                try await OutboxDelivery.runOnce(ctx.app)
+                let refused = try await OutboxMessage.query(on: ctx.app.db).filter(\.$channel == "wechat").filter(\.$status == "failed").first()
+                XCTAssertEqual(refused?.lastError?.hasPrefix("WeChat 43101"), true)
+                // Unbinding stops it.
+                let unbound = try await me.delete("/api/v1/me/wechat")
+                XCTAssertEqual(unbound.json?["bound"] as? Bool, false)
+                let after = try await User.find(login: "13900000081", on: ctx.app.db)
+                XCTAssertNil(after?.wechatOpenID)
+            } catch {
+                try? await wechat.stop()
+                throw error
+            }
+            try await wechat.stop()
+        }
+    }
+}

@@ -15,6 +15,7 @@ final class StorageTypesTests: XCTestCase {
         AccessLogEntry.self, Survey.self, SurveyAnswer.self, Consultation.self, Opinion.self, FeedRecordModel.self, FeedImportModel.self,
         FeedImportProblem.self, PointsApplication.self, PointsClaim.self, EvidenceFile.self, PointsArchive.self, PointsHistoryEntry.self,
         UserSession.self, VerificationCode.self, User.self, LoginAttempt.self, Jurisdiction.self, Department.self, StandardVersion.self, AuditEntry.self,
+        ApiToken.self, ApiIdempotency.self,
     ]
 
     /// What a value kept as text must not be: a date, a JSON object or array, or a joined list.

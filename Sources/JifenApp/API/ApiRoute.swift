@@ -25,6 +25,7 @@ enum ApiRoute: Hashable, Sendable {
     case myApplication(String)
     case myResidence
     case myDeclarations
+    case myWeChat
     case objections(String, String)
     // department systems
     case feedBatches(String)
@@ -51,6 +52,7 @@ enum ApiRoute: Hashable, Sendable {
         case .myApplication(let program): base + "/me/applications/" + program
         case .myResidence: base + "/me/residence"
         case .myDeclarations: base + "/me/residence/declarations"
+        case .myWeChat: base + "/me/wechat"
         case .objections(let code, let round): base + "/programs/" + code + "/rounds/" + round + "/objections"
         case .feedBatches(let feed): base + "/department/feeds/" + feed + "/batches"
         case .claims: base + "/department/claims"
@@ -64,7 +66,7 @@ enum ApiRoute: Hashable, Sendable {
     static let patterns: [ApiRoute] = [
         .openapi, .reference, .standards, .standard(":code"), .programs, .program(":code"), .publicity(":code", ":round"), .consultations, .estimate,
         .citizenSession, .me, .myPoints, .myPrograms, .myApplications, .myApplication(":program"),
-        .myResidence, .myDeclarations, .objections(":code", ":round"),
+        .myResidence, .myDeclarations, .myWeChat, .objections(":code", ":round"),
         .feedBatches(":feed"), .claims, .claimDecision(":id"),
     ]
 

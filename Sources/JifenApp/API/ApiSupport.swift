@@ -45,6 +45,7 @@ struct ApiProblem: Error, Sendable {
     func response() -> Response {
         let response = Response(status: status)
         response.headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         if let retryAfter { response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter)) }
         if status == .unauthorized { response.headers.replaceOrAdd(name: .wwwAuthenticate, value: "Bearer realm=\"jifen\"") }
         response.body = .init(data: (try? ApiJSON.encoder.encode(document)) ?? Data())
@@ -128,6 +129,8 @@ enum ApiJSON {
         let data = try encoder.encode(value)
         let response = Response(status: status)
         response.headers.contentType = .json
+        // His own data and tokens are kept by no cache; public lists are revalidated by their tag.
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         if etag {
             let tag = "\"" + String(sha256Hex(String(decoding: data, as: UTF8.self)).prefix(32)) + "\""
             response.headers.replaceOrAdd(name: .eTag, value: tag)

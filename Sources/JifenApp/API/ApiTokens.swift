@@ -15,8 +15,8 @@ final class ApiToken: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     /// The department's code: the token sees that department's feeds and review queue only.
     @Field(key: "department") var department: String
-    /// `ApiScope` values, comma-separated.
-    @Field(key: "scopes") var scopes: String
+    /// `ApiScope` values.
+    @Field(key: "scopes") var scopes: [String]
     @Field(key: "token_hash") var tokenHash: String
     /// The first characters of the token, to tell tokens apart in lists.
     @Field(key: "token_prefix") var tokenPrefix: String
@@ -28,7 +28,7 @@ final class ApiToken: Model, @unchecked Sendable {
 
     init() {}
 
-    var scopeSet: Set<ApiScope> { Set(scopes.split(separator: ",").compactMap { ApiScope(rawValue: String($0)) }) }
+    var scopeSet: Set<ApiScope> { Set(scopes.compactMap(ApiScope.init(rawValue:))) }
 
     var grant: ApiTokenGrant? {
         guard let id else { return nil }
@@ -48,7 +48,7 @@ final class ApiToken: Model, @unchecked Sendable {
         stored.createdAt = now
         stored.name = name
         stored.department = department
-        stored.scopes = scopes.map(\.rawValue).joined(separator: ",")
+        stored.scopes = scopes.map(\.rawValue)
         stored.tokenHash = sha256Hex(token)
         stored.tokenPrefix = String(token.prefix(10))
         stored.expiresAt = now.addingTimeInterval(TimeInterval(days) * 86_400)
@@ -56,7 +56,7 @@ final class ApiToken: Model, @unchecked Sendable {
         try await db.transaction { db in
             try await stored.create(on: db)
             try await Audit.record("issue", entity: "apiToken", id: name,
-                                   after: ["department": department, "scopes": stored.scopes, "expires": ShanghaiTime.dateTime(stored.expiresAt), "prefix": stored.tokenPrefix],
+                                   after: ["department": department, "scopes": stored.scopes.joined(separator: " "), "expires": ShanghaiTime.dateTime(stored.expiresAt), "prefix": stored.tokenPrefix],
                                    by: actor, at: now, on: db)
         }
         return token

@@ -18,6 +18,8 @@ enum CitizenAPI {
         routes.api(.GET, .myResidence, access: .bearer(.citizen), use: residence)
         routes.api(.POST, .myDeclarations, access: .bearer(.citizen), use: declare)
         routes.api(.POST, .objections(":code", ":round"), access: .bearer(.citizen), use: object)
+        routes.api(.PUT, .myWeChat, access: .bearer(.citizen), use: bindWeChat)
+        routes.api(.DELETE, .myWeChat, access: .bearer(.citizen), use: unbindWeChat)
     }
 
     // MARK: the session
@@ -404,6 +406,65 @@ extension CitizenAPI {
         guard problems.isEmpty else { throw ApiProblem.invalid(problems.map { ApiProblem.field($0.field, wording: $0.wording, catalog) }, catalog) }
         let objection = try await filing.file(program: program, round: round, by: req.actor, today: ShanghaiDate.today(req.now), now: req.now, app: req.application, on: req.db)
         return try ApiJSON.response(Filed(id: try objection.requireID(), dueDate: objection.dueDate.description), status: .created, on: req)
+    }
+}
+
+extension CitizenAPI {
+    // MARK: the mini-program's messages
+
+    struct Bind: Decodable { let code: String? }
+    struct Bound: Codable { let bound: Bool }
+
+    /// Binds his account to the mini-program he uses (the code of its `wx.login`): texts about him
+    /// then come as WeChat subscription messages too.
+    static func bindWeChat(_ req: Request) async throws -> Response {
+        let catalog = req.application.catalog
+        let body = try ApiJSON.body(Bind.self, req)
+        guard let sender = req.application.weChatSender else {
+            var problem = ApiProblem.status(.conflict, catalog, code: "weChatNotConfigured")
+            problem.detail = catalog.text("api_wechat_off", .zh)
+            problem.detailEn = catalog.text("api_wechat_off", .en)
+            throw problem
+        }
+        let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(code.count) else { throw ApiProblem.invalid([ApiProblem.field("code", wording: Wording("problem_required", label: "field_code"), catalog)], catalog) }
+        let found: String?
+        do {
+            found = try await sender.openID(forCode: code, app: req.application)
+        } catch {
+            req.logger.warning("WeChat code exchange failed: \(String(describing: error).prefix(200))")
+            var problem = ApiProblem.status(.serviceUnavailable, catalog, code: "weChatUnavailable")
+            problem.retryAfter = 30
+            throw problem
+        }
+        guard let openID = found, (1...128).contains(openID.count) else {
+            throw ApiProblem.invalid([ApiProblem.field("code", "api_wechat_code", catalog)], catalog)
+        }
+        let user = try req.requireUser()
+        guard let account = try await User.find(user.id, on: req.db) else { throw ApiProblem.status(.unauthorized, catalog) }
+        let actor = req.actor, now = req.now
+        try await req.db.transaction { db in
+            // One openid, one account: binding it here ends a binding elsewhere.
+            try await User.query(on: db).filter(\.$wechatOpenID == openID).filter(\.$id != user.id).set(\.$wechatOpenID, to: nil).update()
+            account.wechatOpenID = openID
+            try await account.save(on: db)
+            try await Audit.record("bindWeChat", entity: "user", id: user.id.uuidString, by: actor, at: now, on: db)
+        }
+        return try ApiJSON.response(Bound(bound: true), on: req)
+    }
+
+    static func unbindWeChat(_ req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard let account = try await User.find(user.id, on: req.db) else { throw ApiProblem.status(.unauthorized, req.application.catalog) }
+        if account.wechatOpenID != nil {
+            let actor = req.actor, now = req.now
+            try await req.db.transaction { db in
+                account.wechatOpenID = nil
+                try await account.save(on: db)
+                try await Audit.record("unbindWeChat", entity: "user", id: user.id.uuidString, by: actor, at: now, on: db)
+            }
+        }
+        return try ApiJSON.response(Bound(bound: false), on: req)
     }
 }
 

@@ -63,12 +63,16 @@ enum DepartmentAPI {
         }
         let batch = try ApiJSON.body(Batch.self, req)
         // The same batch is the same records, however its JSON is spaced or its keys ordered.
-        let bodyHash = sha256Hex(batch.records.map { r in
-            [r.idNumber ?? "", r.name ?? "", r.quantity?.text ?? "", r.asOf ?? ""].map { $0.replacingOccurrences(of: "|", with: "||") }.joined(separator: "|")
-        }.joined(separator: "\n"))
+        let fields = batch.records.map { r in [r.idNumber ?? "", r.name ?? "", r.quantity?.text ?? "", r.asOf ?? ""] }
+        let bodyHash = sha256Hex(String(decoding: try JSONEncoder().encode(fields), as: UTF8.self))
         // A key already used: the same batch gets the first answer again, another batch is refused.
         if let first = try await ApiIdempotency.query(on: req.db).filter(\.$tokenID == token.id).filter(\.$key == key).first() {
-            return try replay(first, hash: bodyHash, req)
+            // A claim left by a process that died while storing (storing again changes nothing stored).
+            if first.status == 0, first.createdAt < req.now.addingTimeInterval(-300) {
+                try await ApiIdempotency.query(on: req.db).filter(\.$id == first.requireID()).filter(\.$status == 0).delete()
+            } else {
+                return try replay(first, hash: bodyHash, req)
+            }
         }
         guard (1...maxRecords).contains(batch.records.count) else {
             throw ApiProblem.invalid([ApiProblem.field("records", "api_batch_size", ["max": String(maxRecords)], catalog)], catalog)
@@ -209,7 +213,14 @@ enum DepartmentAPI {
         guard let decision else {
             throw ApiProblem.invalid(problems.map { ApiProblem.FieldError(field: $0.field, index: nil, detail: $0.wording.text(catalog, .zh), detailEn: $0.wording.text(catalog, .en)) }, catalog)
         }
-        try await PointsService(req).decide(claim, decision, item: item)
+        do {
+            try await PointsService(req).decide(claim, decision, item: item)
+        } catch is PointsService.AlreadyDecided {
+            var problem = ApiProblem.status(.conflict, catalog, code: "alreadyDecided")
+            problem.detail = catalog.text("api_claim_decided", .zh)
+            problem.detailEn = catalog.text("api_claim_decided", .en)
+            throw problem
+        }
         let after = try await PointsApplication.find(claim.$application.id, on: req.db)
         return try ApiJSON.response(Decided(id: id, state: claim.state.rawValue, confirmedValue: claim.confirmedValue, reason: claim.reason,
                                             applicationStatus: after?.status.rawValue ?? application.status.rawValue), on: req)

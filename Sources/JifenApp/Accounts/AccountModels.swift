@@ -33,6 +33,8 @@ final class User: Model, @unchecked Sendable {
     /// The version of the privacy notice the person accepted, and when.
     @OptionalField(key: "privacy_version") var privacyVersion: String?
     @OptionalField(key: "privacy_accepted_at") var privacyAcceptedAt: Date?
+    /// His openid in the city's mini-program, bound from it: WeChat subscription messages go there too.
+    @OptionalField(key: "wechat_openid") var wechatOpenID: String?
 
     // relationships
     @OptionalParent(key: "jurisdiction_id") var jurisdiction: Jurisdiction?

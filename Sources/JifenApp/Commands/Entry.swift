@@ -138,9 +138,10 @@ enum ServeCommand: JifenCommand {
         }
         let base = "http://\(Entry.value(of: ["--hostname", "-H"], in: arguments) ?? config.hostname):\(Entry.value(of: ["--port", "-p"], in: arguments) ?? String(config.port))"
         if arguments.contains("--demo") {
-            let token = try await Demo.issueApiToken(app)
             io.output("接口 / API: \(base)\(ApiRoute.reference.path)")
-            io.output("演示部门系统令牌 / demo department token (hrss: feeds, reviews): \(token)")
+            if let token = try await Demo.issueApiToken(app) {
+                io.output("演示部门系统令牌 / demo department token (hrss: feeds, reviews): \(token)")
+            }
             io.output("市民接口登录 / citizen sign-in: curl -X POST \(base)\(ApiRoute.citizenSession.path) -H 'Content-Type: application/json' -d '{\"phone\":\"13800000001\",\"password\":\"demo12345\"}'")
         }
         io.output("Jifen 积分 — 打开 / open: \(base)/login")

@@ -50,7 +50,9 @@ public enum Demo {
 
     /// A fresh token for the demo's department system (人社局, both scopes), the one before revoked:
     /// printed at start so the API can be tried at once.
-    public static func issueApiToken(_ app: Application) async throws -> String {
+    public static func issueApiToken(_ app: Application) async throws -> String? {
+        // Only on the demo's own database (its administrator is a demo account).
+        guard try await User.find(login: "admin", on: app.db)?.demoAccount == true else { return nil }
         let now = app.effects.now()
         try await ApiToken.query(on: app.db).filter(\.$name == apiTokenName).delete()
         return try await ApiToken.issue(name: apiTokenName, department: "hrss", scopes: [.feeds, .reviews], days: 30, by: .system,

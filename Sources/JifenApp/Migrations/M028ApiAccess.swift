@@ -13,7 +13,7 @@ struct ApiAccess: AsyncMigration {
             .field("created_at", .datetime, .required)
             .field("name", .string, .required)
             .field("department", .string, .required)
-            .field("scopes", .string, .required)
+            .field("scopes", .array(of: .string), .required)
             .field("token_hash", .string, .required)
             .field("token_prefix", .string, .required)
             .field("expires_at", .datetime, .required)

@@ -93,7 +93,7 @@ func registerMigrations(_ app: Application) {
     do { // Migration 028 – tokens for department systems, idempotent answers, a session's channel
         app.migrations.add(ApiAccess())
     }
-    do { // Migration 029 – the outbox delivered: state, tries, back-off, the gateway's reference
+    do { // Migration 029 – the outbox delivered: state, tries, back-off, the gateway's reference; WeChat openids
         app.migrations.add(OutboxDelivery029())
     }
 }

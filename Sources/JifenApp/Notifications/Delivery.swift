@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import JifenCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -104,7 +105,9 @@ public struct SMSGatewaySender: MessageSender {
             case 429, 500...:
                 return .retry("HTTP \(code)")
             default:
-                return .refused("HTTP \(code) " + String(text.prefix(200)))
+                // What the gateway said, without its digits: it may echo the message (a code).
+                let said = String(text.prefix(120)).replacingOccurrences(of: "[0-9]", with: "#", options: .regularExpression)
+                return .refused("HTTP \(code) " + said)
             }
         } catch {
             return .retry(String(describing: error).prefix(200).description)
@@ -112,12 +115,103 @@ public struct SMSGatewaySender: MessageSender {
     }
 }
 
+/// WeChat subscription messages (订阅消息) to a citizen who bound the city's mini-program: the
+/// mini-program's access token (kept until it expires, fetched again when WeChat says it is no
+/// longer valid), then `subscribe/send` with the configured template — `thing1` what it is about,
+/// `thing2` the text, each cut to WeChat's 20 characters — opening the mini-program's home page.
+public final class WeChatSender: MessageSender, @unchecked Sendable {
+    public let settings: AppConfig.WeChat
+    private let token = NIOLockedValueBox<(value: String, until: Date)?>(nil)
+
+    public init(_ settings: AppConfig.WeChat) { self.settings = settings }
+
+    public var name: String { "wechat" }
+    public var leavesTheMachine: Bool { true }
+
+    struct TokenAnswer: Decodable { let access_token: String?; let expires_in: Int?; let errcode: Int?; let errmsg: String? }
+    struct SendAnswer: Decodable { let errcode: Int?; let errmsg: String?; let msgid: Int64? }
+
+    func accessToken(_ app: Application) async throws -> String {
+        let now = app.effects.now()
+        if let current = token.withLockedValue({ $0 }), current.until > now { return current.value }
+        let uri = URI(string: settings.api + "/cgi-bin/token?grant_type=client_credential&appid=" + settings.appID + "&secret=" + settings.secret)
+        let answer = try Self.decode(TokenAnswer.self, try await app.client.get(uri))
+        guard let value = answer.access_token else { throw Abort(.badGateway, reason: "WeChat token: \(answer.errcode ?? -1) \(answer.errmsg ?? "")") }
+        // Renewed five minutes early.
+        token.withLockedValue { $0 = (value, now.addingTimeInterval(TimeInterval(max(60, (answer.expires_in ?? 7200) - 300)))) }
+        return value
+    }
+
+    /// WeChat answers JSON, sometimes labelled `text/plain`: the body is read as JSON whatever its label.
+    static func decode<T: Decodable>(_ type: T.Type, _ response: ClientResponse) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(response.body.map { Array($0.readableBytesView) } ?? []))
+    }
+
+    static func cut(_ text: String) -> String { text.count <= 20 ? text : String(text.prefix(19)) + "…" }
+
+    public func deliver(_ message: DeliveryAttempt, app: Application) async -> DeliveryResult {
+        do {
+            let access = try await accessToken(app)
+            let body: [String: Any] = [
+                "touser": message.recipient, "template_id": settings.template, "page": "pages/index/index",
+                "data": ["thing1": ["value": Self.cut(app.catalog.text("wechat_kind_" + message.kind, .zh))], "thing2": ["value": Self.cut(message.body)]],
+            ]
+            let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+            let response = try await app.client.post(URI(string: settings.api + "/cgi-bin/message/subscribe/send?access_token=" + access)) { request in
+                request.headers.contentType = .json
+                request.body = ByteBuffer(data: data)
+                request.timeout = .seconds(15)
+            }
+            guard response.status == .ok else { return .retry("HTTP \(response.status.code)") }
+            let answer = try Self.decode(SendAnswer.self, response)
+            switch answer.errcode ?? 0 {
+            case 0: return .sent(reference: answer.msgid.map(String.init))
+            case 40001, 42001, 40014:  // the token is no longer valid: fetch a new one next time
+                token.withLockedValue { $0 = nil }
+                return .retry("WeChat \(answer.errcode ?? 0)")
+            case -1, 45009: return .retry("WeChat \(answer.errcode ?? 0) \(answer.errmsg ?? "")")
+            default: return .refused("WeChat \(answer.errcode ?? 0) \(answer.errmsg ?? "")")  // 43101: he did not subscribe
+            }
+        } catch {
+            return .retry(String(describing: error).prefix(200).description)
+        }
+    }
+
+    struct Session: Decodable { let openid: String?; let errcode: Int?; let errmsg: String? }
+
+    /// The openid of the mini-program's user whose `wx.login` gave `code` (jscode2session).
+    func openID(forCode code: String, app: Application) async throws -> String? {
+        let encoded = code.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let uri = URI(string: settings.api + "/sns/jscode2session?appid=" + settings.appID + "&secret=" + settings.secret + "&js_code=" + encoded + "&grant_type=authorization_code")
+        let answer = try Self.decode(Session.self, try await app.client.get(uri))
+        return answer.openid
+    }
+}
+
 extension Application {
     private struct SenderKey: StorageKey { typealias Value = any MessageSender }
-    /// The sender the outbox worker delivers with (the configured gateway, else the log).
-    public var messageSender: any MessageSender {
-        get { storage[SenderKey.self] ?? LogSender() }
+    private struct WeChatKey: StorageKey { typealias Value = WeChatSender }
+    /// The sender the outbox worker delivers texts with: the configured gateway, the log in the
+    /// demo; none otherwise (texts then wait in the outbox, and the centre's page says why).
+    public var messageSender: (any MessageSender)? {
+        get { storage[SenderKey.self] }
         set { storage[SenderKey.self] = newValue }
+    }
+
+    /// The mini-program's sender, when WeChat is configured.
+    public var weChatSender: WeChatSender? {
+        get { storage[WeChatKey.self] }
+        set { storage[WeChatKey.self] = newValue }
+    }
+
+    /// The sender for a message's channel.
+    func sender(for channel: String) -> (any MessageSender)? {
+        channel == OutgoingMessage.Channel.wechat.rawValue ? weChatSender : messageSender
+    }
+
+    /// The channels something delivers now.
+    var deliveredChannels: [String] {
+        (messageSender == nil ? [] : [OutgoingMessage.Channel.sms.rawValue]) + (weChatSender == nil ? [] : [OutgoingMessage.Channel.wechat.rawValue])
     }
 }
 
@@ -132,8 +226,9 @@ enum OutboxDelivery {
 
     static func backoff(afterAttempt n: Int) -> TimeInterval { min(3600, 30 * pow(2, Double(max(0, n - 1)))) }
 
-    /// Claims the oldest due message, if any.
-    static func claim(on db: any Database, now: Date) async throws -> OutboxMessage? {
+    /// Claims the oldest due message of `channels`, if any.
+    static func claim(on db: any Database, now: Date, channels: [String] = ["sms", "wechat"]) async throws -> OutboxMessage? {
+        guard !channels.isEmpty else { return nil }
         let sql = db as! any SQLDatabase
         let lock = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
         struct Claimed: Decodable { let id: UUID }
@@ -141,8 +236,9 @@ enum OutboxDelivery {
         let claimed = try await sql.raw("""
             UPDATE outbox_messages SET status = 'sending', claimed_at = \(bind: now), attempts = attempts + 1
             WHERE id = (SELECT id FROM outbox_messages
-                        WHERE (status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= \(bind: now)))
-                           OR (status = 'sending' AND claimed_at < \(bind: stale))
+                        WHERE ((status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= \(bind: now)))
+                           OR (status = 'sending' AND claimed_at < \(bind: stale)))
+                          AND channel IN (\(binds: channels))
                         ORDER BY created_at LIMIT 1\(unsafeRaw: lock))
             RETURNING id
             """).first(decoding: Claimed.self)
@@ -150,19 +246,23 @@ enum OutboxDelivery {
         return try await OutboxMessage.find(id, on: db)
     }
 
-    /// Delivers what is due now, at most `limit` messages; says how many were sent and how many failed for good.
+    /// Delivers what is due now, at most `limit` messages; says how many were sent and how many
+    /// failed for good. A try to be repeated ends the pass: a gateway in trouble is not asked again
+    /// and again while jobs wait behind it.
     @discardableResult
     static func runOnce(_ app: Application, limit: Int = 100) async throws -> (sent: Int, failed: Int) {
         var sent = 0, failed = 0
+        let channels = app.deliveredChannels
         for _ in 0..<limit {
             let now = app.effects.now()
-            guard let message = try await claim(on: app.db, now: now) else { break }
+            guard let message = try await claim(on: app.db, now: now, channels: channels) else { break }
             let result = await attempt(message, app: app)
             switch try await record(message, result, app: app) {
             case "sent": sent += 1
             case "failed": failed += 1
             default: break
             }
+            if case .retry = result { break }
         }
         return (sent, failed)
     }
@@ -176,13 +276,14 @@ enum OutboxDelivery {
         } else {
             body = message.body
         }
-        return await app.messageSender.deliver(DeliveryAttempt(id: id, channel: message.channel, recipient: message.recipient, kind: message.kind, body: body), app: app)
+        guard let sender = app.sender(for: message.channel) else { return .refused("no sender for \(message.channel)") }
+        return await sender.deliver(DeliveryAttempt(id: id, channel: message.channel, recipient: message.recipient, kind: message.kind, body: body), app: app)
     }
 
     /// Writes the outcome of a try, if the message is still this worker's claim.
     static func record(_ message: OutboxMessage, _ result: DeliveryResult, app: Application) async throws -> String {
         let now = app.effects.now()
-        let sender = app.messageSender
+        let sender = app.sender(for: message.channel) ?? LogSender()
         var status = "pending"
         switch result {
         case .sent(let reference):
@@ -208,7 +309,15 @@ enum OutboxDelivery {
             message.lastError = String(error.prefix(300))
         }
         message.status = status
-        try await message.save(on: app.db)
+        // Written only while the claim is this worker's (no other took the message over since).
+        let sql = app.db as! any SQLDatabase
+        let written = try await sql.raw("""
+            UPDATE outbox_messages SET status = \(bind: status), delivered_at = \(bind: message.deliveredAt), provider_reference = \(bind: message.providerReference),
+                last_error = \(bind: message.lastError), next_attempt_at = \(bind: message.nextAttemptAt), body = \(bind: message.body), sealed = \(bind: message.sealed)
+            WHERE id = \(bind: message.id) AND status = 'sending' AND attempts = \(bind: message.attempts)
+            RETURNING id
+            """).all()
+        guard !written.isEmpty else { return "taken over" }
         if status == "failed" {
             app.logger.warning("text \(message.kind) to \(Mask.phone(message.recipient)) failed via \(sender.name) after \(message.attempts) tries")
         } else if status == "sent" {

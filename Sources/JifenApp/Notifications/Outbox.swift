@@ -44,7 +44,7 @@ final class OutboxMessage: Model, @unchecked Sendable {
     }
 }
 public struct OutgoingMessage: Sendable, Equatable {
-    public enum Channel: String, Sendable { case sms }
+    public enum Channel: String, Sendable { case sms, wechat }
     public var channel: Channel
     public var recipient: String
     /// What the message is about, e.g. `verificationCode`: lets a sender pick a template.
@@ -79,5 +79,11 @@ public struct OutboxNotifier: Notifier {
         stored.sealed = message.sealedBody != nil
         try await stored.create(on: db)
         logger.info("outbox \(message.channel.rawValue) \(message.kind) to \(Mask.phone(message.recipient))")
+        // A citizen who bound the mini-program gets the text there too (never a code: codes go to the phone).
+        if message.channel == .sms, message.sealedBody == nil,
+           let openID = try await User.query(on: db).filter(\.$login == message.recipient).filter(\.$wechatOpenID != nil).first()?.wechatOpenID {
+            let wechat = OutboxMessage(channel: OutgoingMessage.Channel.wechat.rawValue, recipient: openID, kind: message.kind, body: message.body, at: at)
+            try await wechat.create(on: db)
+        }
     }
 }

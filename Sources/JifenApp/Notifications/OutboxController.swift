@@ -45,7 +45,8 @@ enum OutboxController {
                 lastError: m.lastError, delivered: m.deliveredAt.map(ShanghaiTime.dateTime),
                 retryAction: m.status == "failed" ? SiteRoute.outboxRetry(m.id?.uuidString ?? "").path : nil)
         }
-        let content = Content(sender: req.application.messageSender.name, counts: counts, rows: rows,
+        let senders = [req.application.messageSender?.name, req.application.weChatSender?.name].compactMap { $0 }
+        let content = Content(sender: senders.isEmpty ? req.text("outbox_no_sender") : senders.joined(separator: "、"), counts: counts, rows: rows,
                               pager: Pager(paging) { SiteRoute.outbox.path + "?show=\(show)&page=\($0)" },
                               notice: req.query[String.self, at: "retried"] != nil ? req.text("outbox_retried") : nil)
         return try await req.render("admin/admin-outbox", title: "outbox_title", content)

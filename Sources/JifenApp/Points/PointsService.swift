@@ -248,6 +248,9 @@ struct PointsService: WorkflowService {
 
     // MARK: department decisions
 
+    /// Another decision on the claim came first.
+    struct AlreadyDecided: Error {}
+
     enum Decision {
         case approve
         case reject(reason: String)
@@ -259,6 +262,12 @@ struct PointsService: WorkflowService {
         let resident = try await application.$resident.get(on: db)
         let standard = try await Self.standard(code: application.standardCode, on: db)
         try await db.transaction { db in
+            // Decided once: of two decisions sent at once (two reviewers, a page and a system),
+            // the one that moves the claim on first stands; the other is told.
+            let moved = try await (db as! any SQLDatabase).raw("""
+                UPDATE points_claims SET decided_at = \(bind: now) WHERE id = \(bind: claim.requireID()) AND state = 'claimed' RETURNING id
+                """).all()
+            guard !moved.isEmpty else { throw AlreadyDecided() }
             let before = claim.auditSnapshot
             claim.verifier = "department:" + claim.department
             claim.decidedBy = actor.login

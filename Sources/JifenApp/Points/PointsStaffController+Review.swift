@@ -106,7 +106,11 @@ extension PointsStaffController {
         let (decision, problems) = Self.decision(input, claim: claim, item: item, today: today(req))
         for problem in problems where form.errors[problem.field] == nil { form.fail(problem.field, problem.wording.text(req.application.catalog, req.language)) }
         guard let decision, form.isValid else { return try await claimPage(req, form: form, status: .badRequest) }
-        try await PointsService(req).decide(claim, decision, item: item)
+        do {
+            try await PointsService(req).decide(claim, decision, item: item)
+        } catch is PointsService.AlreadyDecided {
+            throw Abort(.conflict)
+        }
         return req.redirect(to: SiteRoute.pointsReview.path)
     }
 
