@@ -142,32 +142,33 @@ public struct AppConfig: Sendable {
 
         let staffIdle = try integer("JIFEN_STAFF_IDLE_MINUTES", in: 5...1440, default: 30)
 
+        /// Settings that go together: all of them, none of them (nil), or a problem naming the missing one.
+        func together(_ names: [String], _ what: String) throws -> [String]? {
+            let values = names.map { value($0) }
+            guard values.contains(where: { $0 != nil }) else { return nil }
+            if let missing = zip(names, values).first(where: { $0.1 == nil })?.0 {
+                throw Problem(setting: missing, message: "\(what)的设置需同时提供 / all of these go together: " + names.joined(separator: ", "))
+            }
+            return values.compactMap { $0 }
+        }
+        func address(_ name: String, _ raw: String) throws -> String {
+            guard raw.hasPrefix("https://") || raw.hasPrefix("http://"), URL(string: raw)?.host != nil else {
+                throw Problem(setting: name, message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
+            }
+            return raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+        }
+
         var smsGateway: SMSGateway?
-        let gatewaySettings = ["JIFEN_SMS_GATEWAY_URL", "JIFEN_SMS_ACCOUNT", "JIFEN_SMS_KEY"].map { value($0) }
-        if gatewaySettings.contains(where: { $0 != nil }) {
-            guard let url = gatewaySettings[0], let account = gatewaySettings[1], let key = gatewaySettings[2] else {
-                let missing = zip(["JIFEN_SMS_GATEWAY_URL", "JIFEN_SMS_ACCOUNT", "JIFEN_SMS_KEY"], gatewaySettings).first { $0.1 == nil }!.0
-                throw Problem(setting: missing, message: "短信网关的三项设置需同时提供 / the SMS gateway needs all three settings: JIFEN_SMS_GATEWAY_URL, JIFEN_SMS_ACCOUNT, JIFEN_SMS_KEY")
-            }
-            guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host != nil else {
-                throw Problem(setting: "JIFEN_SMS_GATEWAY_URL", message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
-            }
-            guard key.count >= 16 else { throw Problem(setting: "JIFEN_SMS_KEY", message: "至少 16 个字符 / at least 16 characters") }
-            smsGateway = SMSGateway(url: url, account: account, key: Array(key.utf8))
+        if let gateway = try together(["JIFEN_SMS_GATEWAY_URL", "JIFEN_SMS_ACCOUNT", "JIFEN_SMS_KEY"], "短信网关") {
+            let url = try address("JIFEN_SMS_GATEWAY_URL", gateway[0])
+            guard gateway[2].count >= 16 else { throw Problem(setting: "JIFEN_SMS_KEY", message: "至少 16 个字符 / at least 16 characters") }
+            smsGateway = SMSGateway(url: url, account: gateway[1], key: Array(gateway[2].utf8))
         }
 
         var weChat: WeChat?
-        let weChatSettings = ["JIFEN_WECHAT_APPID", "JIFEN_WECHAT_SECRET", "JIFEN_WECHAT_TEMPLATE"].map { value($0) }
-        if weChatSettings.contains(where: { $0 != nil }) {
-            guard let appID = weChatSettings[0], let secret = weChatSettings[1], let template = weChatSettings[2] else {
-                let missing = zip(["JIFEN_WECHAT_APPID", "JIFEN_WECHAT_SECRET", "JIFEN_WECHAT_TEMPLATE"], weChatSettings).first { $0.1 == nil }!.0
-                throw Problem(setting: missing, message: "微信小程序的三项设置需同时提供 / WeChat needs all three settings: JIFEN_WECHAT_APPID, JIFEN_WECHAT_SECRET, JIFEN_WECHAT_TEMPLATE")
-            }
-            let api = value("JIFEN_WECHAT_API") ?? "https://api.weixin.qq.com"
-            guard api.hasPrefix("https://") || api.hasPrefix("http://"), URL(string: api)?.host != nil else {
-                throw Problem(setting: "JIFEN_WECHAT_API", message: "应为 http:// 或 https:// 开头的网址 / expected an http:// or https:// address")
-            }
-            weChat = WeChat(appID: appID, secret: secret, template: template, api: api.hasSuffix("/") ? String(api.dropLast()) : api)
+        if let settings = try together(["JIFEN_WECHAT_APPID", "JIFEN_WECHAT_SECRET", "JIFEN_WECHAT_TEMPLATE"], "微信小程序") {
+            let api = try address("JIFEN_WECHAT_API", value("JIFEN_WECHAT_API") ?? "https://api.weixin.qq.com")
+            weChat = WeChat(appID: settings[0], secret: settings[1], template: settings[2], api: api)
         }
 
         let apiPerToken = try integer("JIFEN_API_TOKEN_PER_MINUTE", in: 1...1_000_000, default: 600)

@@ -5,6 +5,18 @@ import JifenCore
 import NIOConcurrencyHelpers
 import XCTVapor
 
+/// Starts `app`'s server on a free port of loopback; its base URL.
+func startOnLoopback(_ app: Application) async throws -> String {
+    try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+    guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError) }
+    return "http://127.0.0.1:\(port)"
+}
+
+func stopServer(_ app: Application) async throws {
+    await app.server.shutdown()
+    try await app.asyncShutdown()
+}
+
 /// An SMS gateway on loopback, as a real one behaves: checks the signature, takes each message
 /// id once (a message offered again is answered 409 and not sent again), and can be told to be
 /// down for the next few requests or to refuse a number.
@@ -45,15 +57,10 @@ final class StubGateway: @unchecked Sendable {
                 return Response(status: .ok, body: .init(string: "{\"reference\":\"GW-\(s.sent.count)\"}"))
             }
         }
-        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError) }
-        url = "http://127.0.0.1:\(port)/send"
+        url = try await startOnLoopback(app) + "/send"
     }
 
-    func stop() async throws {
-        await app.server.shutdown()
-        try await app.asyncShutdown()
-    }
+    func stop() async throws { try await stopServer(app) }
 }
 
 final class DeliveryTests: XCTestCase {
@@ -250,15 +257,10 @@ final class StubWeChat: @unchecked Sendable {
             state.withLockedValue { $0.sent.append(Sent(touser: body.touser, template: body.template_id, thing1: body.data["thing1"]?.value ?? "", thing2: body.data["thing2"]?.value ?? "")) }
             return Response(status: .ok, body: "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":7}")
         }
-        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-        guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError) }
-        url = "http://127.0.0.1:\(port)"
+        url = try await startOnLoopback(app)
     }
 
-    func stop() async throws {
-        await app.server.shutdown()
-        try await app.asyncShutdown()
-    }
+    func stop() async throws { try await stopServer(app) }
 }
 
 final class WeChatDeliveryTests: XCTestCase {
