@@ -462,18 +462,26 @@ final class ApiTests: XCTestCase {
         }
     }
 
-    func testAPasswordChangeOnTheWebEndsTheAPISession() async throws {
+    func testSigningOutOrAPasswordChangeOnTheWebEndsTheAPISession() async throws {
         try await withApp(demo: true) { ctx in
             _ = try await makeCitizen(ctx, phone: "13900000041", name: "丙家长", idNumber: Self.id("320582", "19850308", "061"), points: 70,
                                       child: (name: "丙孩子", id: Self.id("320582", "20200318", "062")))
             let api = try await JSONClient.citizen(ctx.app, phone: "13900000041", password: "citizen12345")
             let before = try await api.get("/api/v1/me")
             XCTAssertEqual(before.status, .ok)
+            // Signing out on the web ends the mini-program's session too.
+            let first = try await ctx.signedIn("13900000041", password: "citizen12345")
+            try await first.get("/home")
+            let out = try await first.post("/logout", [:])
+            XCTAssertEqual(out.status, .seeOther)
+            let afterSignOut = try await api.get("/api/v1/me")
+            XCTAssertEqual(afterSignOut.status, .unauthorized)
+            let again1 = try await JSONClient.citizen(ctx.app, phone: "13900000041", password: "citizen12345")
             let web = try await ctx.signedIn("13900000041", password: "citizen12345")
             try await web.get("/account/password")
             let changed = try await web.post("/account/password", ["current": "citizen12345", "password": "newpass12345", "passwordConfirm": "newpass12345"])
             XCTAssertEqual(changed.status, .seeOther, changed.body)
-            let after = try await api.get("/api/v1/me")
+            let after = try await again1.get("/api/v1/me")
             XCTAssertEqual(after.status, .unauthorized)
             // An administrator disabling the account ends a new session too.
             let again = try await JSONClient.citizen(ctx.app, phone: "13900000041", password: "newpass12345")

@@ -89,6 +89,8 @@ enum AccountsController {
         let user = try req.requireUser()
         let response = req.redirect(to: SiteRoute.login.path)
         try await SessionMiddleware.end(on: req, response: response)
+        // Signing out on the web signs the mini-program out too (its sessions are the API's).
+        try await UserSession.query(on: req.db).filter(\.$user.$id == user.id).filter(\.$channel == "api").delete()
         try await Audit.record("signOut", entity: "user", id: user.id.uuidString, by: req.actor, at: req.now, on: req.db)
         return response
     }
