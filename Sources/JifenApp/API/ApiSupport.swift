@@ -61,6 +61,14 @@ struct ApiProblem: Error, Sendable {
                           detail: catalog.text(key + "_detail", .zh), detailEn: catalog.text(key + "_detail", .en))
     }
 
+    /// The problem of an HTTP status with its own code and its detail worded by a catalog key.
+    static func status(_ status: HTTPStatus, _ catalog: Catalog, code: String, detail key: String) -> ApiProblem {
+        var problem = Self.status(status, catalog, code: code)
+        problem.detail = catalog.text(key, .zh)
+        problem.detailEn = catalog.text(key, .en)
+        return problem
+    }
+
     static let codes: [UInt: String] = [
         400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "notFound", 405: "methodNotAllowed", 409: "conflict",
         413: "tooLarge", 415: "unsupportedMediaType", 422: "refused", 429: "tooManyRequests", 500: "serverError", 503: "unavailable",

@@ -86,9 +86,7 @@ enum ApiAuthentication {
     static func authenticate(_ request: Request) async throws {
         guard let header = request.headers[.authorization].first else { return }
         let catalog = request.application.catalog
-        var refused = ApiProblem.status(.unauthorized, catalog, code: "invalidToken")
-        refused.detail = catalog.text("api_token_invalid", .zh)
-        refused.detailEn = catalog.text("api_token_invalid", .en)
+        let refused = ApiProblem.status(.unauthorized, catalog, code: "invalidToken", detail: "api_token_invalid")
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw refused }
         let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
@@ -105,10 +103,7 @@ enum ApiAuthentication {
         } else if token.hasPrefix(sessionPrefix) {
             guard let user = try await citizenSession(token, on: request) else { throw refused }
             if user.mustChangePassword {
-                var problem = ApiProblem.status(.forbidden, catalog, code: "passwordChangeRequired")
-                problem.detail = catalog.text("api_password_change", .zh)
-                problem.detailEn = catalog.text("api_password_change", .en)
-                throw problem
+                throw ApiProblem.status(.forbidden, catalog, code: "passwordChangeRequired", detail: "api_password_change")
             }
             request.currentUser = user
             request.apiClient = .citizen(user)

@@ -82,11 +82,8 @@ enum CitizenAPI {
     }
 
     static func problem(_ status: HTTPStatus, _ code: String, _ key: String, field: String, _ req: Request) -> ApiProblem {
-        let catalog = req.application.catalog
-        var problem = ApiProblem.status(status, catalog, code: code)
-        problem.detail = catalog.text(key, .zh)
-        problem.detailEn = catalog.text(key, .en)
-        problem.errors = [ApiProblem.field(field, key, catalog)]
+        var problem = ApiProblem.status(status, req.application.catalog, code: code, detail: key)
+        problem.errors = [ApiProblem.field(field, key, req.application.catalog)]
         return problem
     }
 
@@ -157,10 +154,7 @@ enum CitizenAPI {
         guard let resident = try await resident(req),
               let archive = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first()
         else {
-            var problem = ApiProblem.status(.notFound, catalog, code: "noArchive")
-            problem.detail = catalog.text("api_no_archive", .zh)
-            problem.detailEn = catalog.text("api_no_archive", .en)
-            throw problem
+            throw ApiProblem.status(.notFound, catalog, code: "noArchive", detail: "api_no_archive")
         }
         let service = PointsService(req)
         try await service.refreshForExpiry(archive)
@@ -394,10 +388,8 @@ extension CitizenAPI {
     static func object(_ req: Request) async throws -> Response {
         let catalog = req.application.catalog
         let user = try req.requireUser()
-        let program = try await PublicAPI.findProgram(req)
-        guard let n = req.parameters.get("round").flatMap(Int.init),
-              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
-        else { throw ApiProblem.status(.notFound, catalog) }
+        let program = try await ProgramsController.find(req)
+        let round = try await ProgramsController.findRound(req, program)
         let body = try ApiJSON.body(Object.self, req)
         let filing = ProgramsController.ObjectionFiling(name: user.displayName, phone: user.login,
                                                          number: (body.number ?? "").trimmingCharacters(in: .whitespaces),
@@ -421,10 +413,7 @@ extension CitizenAPI {
         let catalog = req.application.catalog
         let body = try ApiJSON.body(Bind.self, req)
         guard let sender = req.application.weChatSender else {
-            var problem = ApiProblem.status(.conflict, catalog, code: "weChatNotConfigured")
-            problem.detail = catalog.text("api_wechat_off", .zh)
-            problem.detailEn = catalog.text("api_wechat_off", .en)
-            throw problem
+            throw ApiProblem.status(.conflict, catalog, code: "weChatNotConfigured", detail: "api_wechat_off")
         }
         let code = (body.code ?? "").trimmingCharacters(in: .whitespaces)
         guard (1...200).contains(code.count) else { throw ApiProblem.invalid([ApiProblem.field("code", wording: Wording("problem_required", label: "field_code"), catalog)], catalog) }

@@ -124,15 +124,10 @@ enum DepartmentAPI {
     static func replay(_ first: ApiIdempotency, hash: String, _ req: Request) throws -> Response {
         let catalog = req.application.catalog
         guard first.requestHash == hash else {
-            var problem = ApiProblem.status(.unprocessableEntity, catalog, code: "idempotencyKeyReused")
-            problem.detail = catalog.text("api_idempotency_reused", .zh)
-            problem.detailEn = catalog.text("api_idempotency_reused", .en)
-            throw problem
+            throw ApiProblem.status(.unprocessableEntity, catalog, code: "idempotencyKeyReused", detail: "api_idempotency_reused")
         }
         guard first.status != 0 else {
-            var problem = ApiProblem.status(.conflict, catalog, code: "inProgress")
-            problem.detail = catalog.text("api_idempotency_in_progress", .zh)
-            problem.detailEn = catalog.text("api_idempotency_in_progress", .en)
+            var problem = ApiProblem.status(.conflict, catalog, code: "inProgress", detail: "api_idempotency_in_progress")
             problem.retryAfter = 5
             throw problem
         }
@@ -203,10 +198,7 @@ enum DepartmentAPI {
         else { throw ApiProblem.status(.notFound, catalog) }
         let body = try ApiJSON.body(DecisionBody.self, req)
         guard claim.state == .claimed, application.status == .inReview else {
-            var problem = ApiProblem.status(.conflict, catalog, code: "alreadyDecided")
-            problem.detail = catalog.text("api_claim_decided", .zh)
-            problem.detailEn = catalog.text("api_claim_decided", .en)
-            throw problem
+            throw ApiProblem.status(.conflict, catalog, code: "alreadyDecided", detail: "api_claim_decided")
         }
         let input = PointsStaffController.DecisionForm(decision: body.decision, value: body.value, date: body.date, reason: body.reason)
         let (decision, problems) = PointsStaffController.decision(input, claim: claim, item: item, today: ShanghaiDate.today(req.now))
@@ -216,10 +208,7 @@ enum DepartmentAPI {
         do {
             try await PointsService(req).decide(claim, decision, item: item)
         } catch is PointsService.AlreadyDecided {
-            var problem = ApiProblem.status(.conflict, catalog, code: "alreadyDecided")
-            problem.detail = catalog.text("api_claim_decided", .zh)
-            problem.detailEn = catalog.text("api_claim_decided", .en)
-            throw problem
+            throw ApiProblem.status(.conflict, catalog, code: "alreadyDecided", detail: "api_claim_decided")
         }
         let after = try await PointsApplication.find(claim.$application.id, on: req.db)
         return try ApiJSON.response(Decided(id: id, state: claim.state.rawValue, confirmedValue: claim.confirmedValue, reason: claim.reason,

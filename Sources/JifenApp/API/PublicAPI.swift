@@ -94,15 +94,8 @@ enum PublicAPI {
         let rounds: [Round]
     }
 
-    static func findProgram(_ req: Request) async throws -> Program {
-        guard let code = req.parameters.get("code"), let program = try await Program.query(on: req.db).filter(\.$code == code).first() else {
-            throw ApiProblem.status(.notFound, req.application.catalog)
-        }
-        return program
-    }
-
     static func program(_ req: Request) async throws -> Response {
-        let program = try await findProgram(req)
+        let program = try await ProgramsController.find(req)
         var quotas: [ProgramDocument.Quota] = []
         if program.quotaPublishedAt != nil {
             quotas = try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school) { $0.with(\.$jurisdiction) }.all()
@@ -147,11 +140,10 @@ enum PublicAPI {
 
     /// A round's publicity list (公示), ranked, masked, 20 to 100 rows a page.
     static func publicity(_ req: Request) async throws -> Response {
-        let program = try await findProgram(req)
+        let program = try await ProgramsController.find(req)
         let paging = try ApiPaging(req, defaultLimit: 50)
-        guard let n = req.parameters.get("round").flatMap(Int.init),
-              let round = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).filter(\.$round == n).first()
-        else { throw ApiProblem.status(.notFound, req.application.catalog) }
+        let round = try await ProgramsController.findRound(req, program)
+        let n = round.round
         let schools = Dictionary(try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
             .map { ($0.school.code, $0.school.name) }, uniquingKeysWith: { a, _ in a })
         let threshold = program.rules.threshold

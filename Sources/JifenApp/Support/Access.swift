@@ -118,19 +118,13 @@ public enum ApiGrant: Sendable, Hashable {
     static func check(_ grant: ApiGrant, _ request: Request) throws {
         let catalog = request.application.catalog
         guard let client = request.apiClient else {
-            var problem = ApiProblem.status(.unauthorized, catalog, code: "tokenRequired")
-            problem.detail = catalog.text("api_token_required", .zh)
-            problem.detailEn = catalog.text("api_token_required", .en)
-            throw problem
+            throw ApiProblem.status(.unauthorized, catalog, code: "tokenRequired", detail: "api_token_required")
         }
         switch (grant, client) {
         case (.citizen, .citizen): return
         case (.department(let scope), .department(let token)) where token.scopes.contains(scope): return
         default:
-            var problem = ApiProblem.status(.forbidden, catalog, code: "tokenNotAllowed")
-            problem.detail = catalog.text("api_token_not_allowed", .zh)
-            problem.detailEn = catalog.text("api_token_not_allowed", .en)
-            throw problem
+            throw ApiProblem.status(.forbidden, catalog, code: "tokenNotAllowed", detail: "api_token_not_allowed")
         }
     }
 }
