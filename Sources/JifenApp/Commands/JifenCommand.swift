@@ -48,7 +48,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 enum Commands {
     static var all: [any JifenCommand.Type] {
         [ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self,
-         IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self]
+         BackupCommand.self, RestoreCommand.self, IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self]
     }
 
     static func named(_ name: String) -> (any JifenCommand.Type)? { all.first { $0.name == name } }
@@ -116,16 +116,37 @@ enum MigrateCommand: JifenCommand {
     }
 }
 
-/// `jifen demo`: loads the demo organisation into the configured database if it is empty.
+/// `jifen demo`: loads the demo organisation into the configured database if it is empty; with
+/// `--scale city` (or a multiple of it, `--scale 2`, `--scale 0.1`) a whole city, with progress.
 enum DemoCommand: JifenCommand {
     static let name = "demo"
-    static let usage = "jifen demo"
+    static let usage = "jifen demo [--scale city | --scale N]"
     static let needsApplication = true
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
-        _ = try Arguments(arguments, flags: [Arguments.demo])
+        let args = try Arguments(arguments, options: ["--scale"], flags: [Arguments.demo])
+        var size = DemoSize.small
+        if let scale = args["--scale"] {
+            guard let parsed = DemoSize.parse(scale) else {
+                throw CommandUsage(message: "--scale：应为 city 或 0 到 20 之间的数 / must be city or a number above 0 and at most 20: \(scale)")
+            }
+            size = parsed
+        }
         let app = try await migrated(app)
-        let loaded = try await Demo.loadIfEmpty(app)
+        let started = ContinuousClock.now
+        let errors = io.errors
+        let loaded = try await Demo.loadIfEmpty(app, size: size) { step in
+            let elapsed = ContinuousClock.now - started
+            errors(String(format: "%6.1f s  ", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) + step)
+        }
+        if !loaded && size != .small {
+            io.errors("数据库不是空的，未载入 / the database is not empty: nothing loaded")
+            return 1
+        }
+        if loaded && size != .small {
+            let elapsed = ContinuousClock.now - started
+            io.output("已载入城市规模演示数据 / city-scale demo loaded in \(elapsed.components.seconds) s: \(size.residents) residents, \(size.applicants) applicants")
+        }
         io.output(Entry.demoLines(loaded: loaded, config: app.jifenConfig))
         return 0
     }

@@ -63,12 +63,21 @@ public enum Demo {
     /// Returns false (and changes nothing) when it is not empty.
     @discardableResult
     public static func loadIfEmpty(_ app: Application, residents: Int = 1000) async throws -> Bool {
+        var size = DemoSize.small
+        size.residents = residents
+        return try await loadIfEmpty(app, size: size)
+    }
+
+    /// Loads the demo at `size` (the small demo, or a city) when the database is empty, telling
+    /// `progress` how far it is when the city is large.
+    @discardableResult
+    public static func loadIfEmpty(_ app: Application, size: DemoSize, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Bool {
         let db = app.db
         guard try await Jurisdiction.query(on: db).count() == 0, try await User.query(on: db).count() == 0 else { return false }
         let org = try organisation()
         let now = app.effects.now()
         let hash = try await app.password.async.hash(org.password)
-        let people = try await db.transaction { db -> DemoResidents.Counts in
+        let places = try await db.transaction { db -> (jurisdictions: Int, departments: Int) in
             var ids: [String: UUID] = [:]
             func add(_ code: JurisdictionCode, _ name: String) async throws {
                 let place = Jurisdiction(code: code, name: name, parentID: code.parent.flatMap { ids[$0.rawValue] })
@@ -87,6 +96,24 @@ public enum Demo {
                         guard let gridCode = communityCode.child(String(format: "%02d", g + 1)) else { continue }
                         try await add(gridCode, community.name + grid)
                     }
+                }
+            }
+            // A larger city: communities of ten grids added to the towns in turn until it has its grids.
+            var missing = size.grids - org.towns.reduce(0) { $0 + $1.communities.reduce(0) { $0 + $1.grids.count } }
+            var added = 0
+            while missing > 0 {
+                for town in org.towns where missing > 0 {
+                    guard let townCode = city.child(town.segment) else { continue }
+                    let number = town.communities.count + added / org.towns.count + 1
+                    let short = town.name.split(separator: "（").first.map(String.init) ?? town.name
+                    guard let communityCode = townCode.child(String(format: "%02d", number)) else { continue }
+                    try await add(communityCode, short + "第\(number)社区")
+                    for g in 0..<min(10, missing) {
+                        guard let gridCode = communityCode.child(String(format: "%02d", g + 1)) else { continue }
+                        try await add(gridCode, short + "第\(number)社区第\(g + 1)网格")
+                    }
+                    missing -= min(10, missing)
+                    added += 1
                 }
             }
             var departments: [String: UUID] = [:]
@@ -142,21 +169,26 @@ public enum Demo {
                 record.recordedBy = "admin"
                 try await record.create(on: db)
             }
-            let people = residents > 0
-                ? try await DemoResidents.load(count: residents, on: db, app: app, today: ShanghaiDate.today(now), now: now)
-                : DemoResidents.Counts()
-            try await Audit.record("loadDemo", entity: "system", id: "demo", after: [
-                "residents": String(people.residents), "registrations": String(people.registrations),
-                "rentalHouses": String(people.houses), "permits": String(people.permits),
-                "jurisdictions": String(ids.count), "departments": String(departments.count), "accounts": String(org.accounts.count),
-            ], by: .system, at: now, on: db)
-            return people
+            return (ids.count, departments.count)
         }
+        // Residents in chunks, each chunk one transaction.
+        let today = ShanghaiDate.today(now)
+        let people = size.residents > 0
+            ? try await DemoResidents.load(size, on: db, app: app, today: today, now: now, progress: progress)
+            : DemoResidents.Counts()
+        try await Audit.record("loadDemo", entity: "system", id: "demo", after: [
+            "residents": String(people.residents), "registrations": String(people.registrations),
+            "rentalHouses": String(people.houses), "permits": String(people.permits),
+            "jurisdictions": String(places.jurisdictions), "departments": String(places.departments), "accounts": String(org.accounts.count),
+        ], by: .system, at: now, on: db)
         // Points: a feed file imported, applications in every state (after the organisation is
         // committed: the feed import commits per batch).
-        try await DemoPoints.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
-        try await DemoPrograms.load(app, people: people.people, today: ShanghaiDate.today(now), now: now)
-        try await DemoInsight.load(app, today: ShanghaiDate.today(now), now: now)
+        if size.residents > 1000 { progress("积分申请 / points applications") }
+        try await DemoPoints.load(app, people: people.people, today: today, now: now)
+        if size.residents > 1000 { progress("入学项目 / programs") }
+        try await DemoPrograms.load(app, size: size, people: people.people, today: today, now: now)
+        try await DemoPoints.fill(app, size: size, people: people.people, today: today, now: now, progress: progress)
+        try await DemoInsight.load(app, today: today, now: now)
         return true
     }
 }

@@ -20,8 +20,8 @@ enum DemoPoints {
         let db = app.db
 
         // Who may apply: people living at a verified address now; the 杨舍 window's first.
-        let current = try await ResidenceRegistration.query(on: db).filter(\.$toDate == nil).filter(\.$status == .verified).with(\.$jurisdiction).all()
-        let gridOf = Dictionary(current.map { ($0.$resident.id, $0.jurisdiction.code) }, uniquingKeysWith: { a, _ in a })
+        let codes = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.grid.rawValue).all().map { ($0.id!, $0.code) })
+        let gridOf = try await DemoResidents.currentGrids(of: people, on: db).compactMapValues { codes[$0] }
         let eligible = people.filter { gridOf[$0.resident.id!] != nil }
         guard eligible.count >= 60 else { return }
 
@@ -148,3 +148,101 @@ enum DemoPoints {
     }
 }
 
+
+extension DemoPoints {
+    /// A city's points applications of this year beyond those the programs' applicants hold and
+    /// those made through the services, up to `size.pointsApplications`: drafts, submitted,
+    /// returned, in the departments' review (some items decided) and completed with their archive.
+    static func fill(_ app: Application, size: DemoSize, people: [(resident: Resident, idNumber: String)], today: CivilDate, now: Date,
+                     progress: (String) -> Void) async throws {
+        let db = app.db
+        let have = try await PointsApplication.query(on: db).filter(\.$year == today.year).count()
+        guard size.pointsApplications > have, let (version, standard) = try await StandardVersion.inForce(on: today, on: db) else { return }
+        progress("积分申请 / points applications \(have)/\(size.pointsApplications)")
+        let taken = Set(try await PointsApplication.query(on: db).all().map(\.$resident.id))
+        let gridOf = try await DemoResidents.currentGrids(of: people, on: db)
+        let free = people.filter { gridOf[$0.resident.id!] != nil && !taken.contains($0.resident.id!) }.prefix(size.pointsApplications - have)
+        var rng = SplitMix64(seed: 20_000)
+        let items = ["education", "socialInsuranceMonths", "residenceYears", "vocationalQualification"].compactMap { standard.item($0) }
+        let calendar = try await app.workingCalendar(on: db)
+        let plan: [PointsApplication.Status] = [.draft, .submitted, .submitted, .returned, .inReview, .inReview, .inReview, .completed, .completed, .completed]
+        var applications: [PointsApplication] = [], claims: [PointsClaim] = [], archives: [PointsArchive] = [], entries: [PointsHistoryEntry] = []
+        for (n, person) in free.enumerated() {
+            let state = plan[n % plan.count]
+            let opened = now.addingTimeInterval(-Double(n % 150 + 3) * 86_400 - Double(n % 600) * 60)
+            let reviewed = opened.addingTimeInterval(2 * 86_400)
+            let application = PointsApplication()
+            application.id = UUID()
+            application.createdAt = opened
+            application.updatedAt = state == .draft ? opened : reviewed
+            application.number = "JF\(today.year)-C" + String(format: "%07d", n)
+            application.year = today.year
+            application.standardCode = version.code
+            application.status = state
+            application.openedBy = "demo"
+            application.$resident.id = person.resident.id!
+            application.$jurisdiction.id = gridOf[person.resident.id!]!
+            if state != .draft { application.submittedAt = opened.addingTimeInterval(3_600) }
+            if [.returned, .inReview, .completed].contains(state) {
+                application.reviewedAt = reviewed
+                application.reviewedBy = "clerk.demo"
+            }
+            if state == .returned { application.returnReason = "社会保险缴纳证明不清晰，请重新上传" }
+            let due = calendar.adding(workingDays: app.jifenConfig.reviewWorkingDays, to: ShanghaiDate.today(reviewed)).date
+            var domain: [Claim] = []
+            for item in items {
+                let value = DemoPoints.value(for: item, using: &rng)
+                let claim = PointsClaim()
+                claim.createdAt = opened
+                claim.item = item.id
+                claim.department = item.department
+                claim.value = ClaimInput.text(value)
+                claim.$application.id = application.id!
+                // In review, about half of the items are decided; completed, all of them.
+                if state == .completed || (state == .inReview && Bool.random(using: &rng)) {
+                    claim.state = .verified
+                    claim.verifier = "department:" + item.department
+                    claim.decidedBy = "reviewer.demo"
+                    claim.decidedAt = reviewed.addingTimeInterval(86_400)
+                    domain.append(Claim(item: item.id, fact: Fact(value), state: .verified(by: .department(item.department))))
+                } else {
+                    claim.state = .claimed
+                    if state == .inReview { claim.dueDate = due }
+                }
+                claims.append(claim)
+            }
+            if state == .completed {
+                let total = PointsArchiveRules.evaluate(domain, standard: standard, asOf: today).total
+                application.total = total.hundredths
+                application.completedAt = reviewed.addingTimeInterval(86_400)
+                let archive = PointsArchive()
+                archive.id = UUID()
+                archive.updatedAt = reviewed
+                archive.status = .active
+                archive.year = today.year
+                archive.total = total.hundredths
+                archive.$resident.id = person.resident.id!
+                archive.$application.id = application.id!
+                archives.append(archive)
+                let entry = PointsHistoryEntry()
+                entry.at = reviewed
+                entry.kind = .completed
+                entry.before = 0
+                entry.after = total.hundredths
+                entry.reason = ""
+                entry.details = .init(number: application.number, year: today.year)
+                entry.by = "reviewer.demo"
+                entry.$archive.id = archive.id!
+                entries.append(entry)
+            }
+            applications.append(application)
+        }
+        try await db.transaction { [applications, claims, archives, entries] db in
+            try await applications.create(on: db, batch: 200)
+            try await claims.create(on: db, batch: 200)
+            try await archives.create(on: db, batch: 200)
+            try await entries.create(on: db, batch: 200)
+        }
+        progress("积分申请 / points applications \(have + applications.count)/\(size.pointsApplications)")
+    }
+}

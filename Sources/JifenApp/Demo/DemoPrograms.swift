@@ -7,42 +7,55 @@ import Vapor
 /// hundred applicants whose points were reviewed earlier in the year, and its first round in
 /// publicity; next year's kindergarten open for applications with its quotas published.
 enum DemoPrograms {
-    static func load(_ app: Application, people: [(resident: Resident, idNumber: String)], today: CivilDate, now: Date) async throws {
+    static func load(_ app: Application, size: DemoSize = .small, people: [(resident: Resident, idNumber: String)], today: CivilDate, now: Date) async throws {
         let db = app.db
         guard people.count >= 400, let (version, standard) = try await StandardVersion.inForce(on: today, on: db) else { return }
         var rng = SplitMix64(seed: 61_2026)
         let data = app.personalData
 
-        // Schools: two or three per town.
+        // Schools: two or three primary schools per town; a city's schools of three levels spread over its towns.
         let towns = try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
         let names = ["实验小学", "中心小学", "第二小学"]
-        var schools: [School] = []
-        for town in towns {
-            let short = town.name.split(separator: "（").first.map(String.init) ?? town.name
-            for k in 0..<(town.code.hasSuffix("-01") ? 3 : 2) {
-                let school = School()
-                school.code = town.code.replacingOccurrences(of: "320582-", with: "ZJG") + "-\(k + 1)"
-                school.name = short + names[k]
-                school.$jurisdiction.id = try town.requireID()
-                schools.append(school)
+        var schools: [School] = [], kindergartens: [School] = [], middleSchools: [School] = []
+        func short(_ town: Jurisdiction) -> String { town.name.split(separator: "（").first.map(String.init) ?? town.name }
+        if let levels = size.schools {
+            for (count, letter, name, into) in [(levels.primary, "P", "小学", 0), (levels.kindergarten, "K", "幼儿园", 1), (levels.middle, "M", "中学", 2)] {
+                for k in 0..<count {
+                    let town = towns[k % towns.count]
+                    let school = School()
+                    school.code = town.code.replacingOccurrences(of: "320582-", with: "ZJG") + "-" + letter + String(format: "%02d", k / towns.count + 1)
+                    school.name = short(town) + (k < towns.count ? "实验" : "第\(k / towns.count + 1)") + name
+                    school.$jurisdiction.id = try town.requireID()
+                    if into == 0 { schools.append(school) } else if into == 1 { kindergartens.append(school) } else { middleSchools.append(school) }
+                }
+            }
+        } else {
+            for town in towns {
+                for k in 0..<(town.code.hasSuffix("-01") ? 3 : 2) {
+                    let school = School()
+                    school.code = town.code.replacingOccurrences(of: "320582-", with: "ZJG") + "-\(k + 1)"
+                    school.name = short(town) + names[k]
+                    school.$jurisdiction.id = try town.requireID()
+                    schools.append(school)
+                }
             }
         }
-        try await schools.create(on: db)
+        let all = schools + kindergartens + middleSchools
+        try await all.create(on: db, batch: 200)
         // Each school's catchment (施教区) is its town.
         let since = CivilDate(year: today.year, month: 1, day: 1)!
-        try await zip(schools, schools.map { s in towns.first { $0.id == s.$jurisdiction.id }!.code })
-            .map { SchoolCatchment(school: $0.0.id!, area: $0.1, from: since) }.create(on: db)
+        try await zip(all, all.map { s in towns.first { $0.id == s.$jurisdiction.id }!.code })
+            .map { SchoolCatchment(school: $0.0.id!, area: $0.1, from: since) }.create(on: db, batch: 200)
 
         // Applicants with this year's reviewed points: a completed application with three
         // verified items each, its archive and history, and a child of grade-1 age.
-        let current = try await ResidenceRegistration.query(on: db).filter(\.$toDate == nil).filter(\.$status == .verified).all()
-        let living = Set(current.map(\.$resident.id))
+        let gridOf = try await DemoResidents.currentGrids(of: people, on: db)
         let taken = Set(try await PointsApplication.query(on: db).all().map(\.$resident.id))
-        let candidates = people.filter { living.contains($0.resident.id!) && !taken.contains($0.resident.id!) }.prefix(240)
-        let gridOf = Dictionary(current.map { ($0.$resident.id, $0.$jurisdiction.id) }, uniquingKeysWith: { a, _ in a })
+        let candidates = people.filter { gridOf[$0.resident.id!] != nil && !taken.contains($0.resident.id!) }.prefix(size.applicants)
         let items = ["education", "socialInsuranceMonths", "residenceYears", "vocationalQualification"].compactMap { standard.item($0) }
         var applications: [PointsApplication] = [], claims: [PointsClaim] = [], archives: [PointsArchive] = [], history: [(Int, Int64)] = []
         var children: [HouseholdMember] = []
+        var childNumbers: Set<String> = []
         let reviewed = now.addingTimeInterval(-200 * 86_400)
         for (n, person) in candidates.enumerated() {
             let application = PointsApplication()
@@ -106,7 +119,7 @@ enum DemoPrograms {
             let first17 = String(person.idNumber.prefix(6)) + String(format: "%04d%02d%02d", birth.year, birth.month, birth.day) + String(format: "%03d", Int.random(in: 1...999, using: &rng))
             let childNumber = first17 + String(ResidentID.checkDigit(first17)!)
             let childName = String(person.resident.name.prefix(1)) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)]) + String(DemoResidents.given[Int.random(in: 0..<DemoResidents.given.count, using: &rng)])
-            guard case .success(let id) = ResidentID.validate(childNumber, today: today, regions: app.regions) else { continue }
+            guard childNumbers.insert(childNumber).inserted, case .success(let id) = ResidentID.validate(childNumber, today: today, regions: app.regions) else { continue }
             children.append(try HouseholdMember(.child, name: childName, id: id, of: person.resident.id!, data: data, at: reviewed, verifiedBy: "demo"))
         }
         try await applications.create(on: db, batch: 100)
@@ -157,16 +170,36 @@ enum DemoPrograms {
         try await kindergarten.create(on: db)
         try await insurance.create(on: db)
         var quotas: [Quota] = []
-        for (k, school) in schools.enumerated() {
-            for program in [grade1, kindergarten] {
-                let quota = Quota()
-                quota.seats = program === grade1 ? [12, 6, 9, 4, 8][k % 5] : [30, 20, 25][k % 3]
-                quota.$program.id = program.id!
-                quota.$school.id = school.id!
-                quotas.append(quota)
+        if size.schools != nil {
+            // A city: each level's seats shared among its schools, unevenly.
+            let grade7 = program(code: "\(y + 1)-grade7", year: y + 1, kind: .grade7, title: "\(y + 1)年积分入学（初中一年级）",
+                                 opens: CivilDate(year: y + 1, month: 3, day: 1)!, closes: CivilDate(year: y + 1, month: 5, day: 30)!,
+                                 cutoff: CivilDate(year: y + 1, month: 8, day: 31)!, now: now)
+            grade7.quotaPublishedAt = now
+            try await grade7.create(on: db)
+            for (program, levelSchools, seats, weights) in [(grade1, schools, size.seats.primary, [12, 6, 9, 4, 8]),
+                                                             (kindergarten, kindergartens, size.seats.kindergarten, [30, 20, 25]),
+                                                             (grade7, middleSchools, size.seats.middle, [8, 5, 6])] {
+                quotas += zip(levelSchools, shares(of: seats, weights: levelSchools.indices.map { weights[$0 % weights.count] })).map { school, share in
+                    let quota = Quota()
+                    quota.seats = share
+                    quota.$program.id = program.id!
+                    quota.$school.id = school.id!
+                    return quota
+                }
+            }
+        } else {
+            for (k, school) in schools.enumerated() {
+                for program in [grade1, kindergarten] {
+                    let quota = Quota()
+                    quota.seats = program === grade1 ? [12, 6, 9, 4, 8][k % 5] : [30, 20, 25][k % 3]
+                    quota.$program.id = program.id!
+                    quota.$school.id = school.id!
+                    quotas.append(quota)
+                }
             }
         }
-        try await quotas.create(on: db)
+        try await quotas.create(on: db, batch: 200)
         var services: [ServiceApplication] = [], rankings: [ServicePreference] = []
         for (n, child) in children.enumerated() {
             let s = ServiceApplication()
@@ -174,10 +207,11 @@ enum DemoPrograms {
             s.createdAt = submitted
             s.updatedAt = submitted
             s.number = "FW\(y)-D" + String(format: "%06d", n)
-            // Mostly schools of his own town first, then popular ones.
+            // A popular school first (one of the first few, a twentieth of a city's), then any.
+            let popular = size.schools == nil ? 6 : max(6, schools.count / 20)
             var prefs: [String] = []
             while prefs.count < 3 {
-                let school = schools[Int.random(in: 0..<schools.count, using: &rng) % (prefs.isEmpty ? 6 : schools.count)]
+                let school = schools[Int.random(in: 0..<schools.count, using: &rng) % (prefs.isEmpty ? popular : schools.count)]
                 if !prefs.contains(school.code) { prefs.append(school.code) }
             }
             s.id = UUID()
@@ -232,7 +266,7 @@ enum DemoPrograms {
                 try await HouseholdMember(.child, name: husband.name.prefix(1) + "小妹", id: second, of: husband.requireID(), data: app.personalData, at: now, verifiedBy: "demo").create(on: db)
             }
         }
-        try await lastYear(app, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
+        try await lastYear(app, size: size, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         let closes = grade1.closes
         guard closes < today, closes.year == y else { return }
@@ -243,7 +277,7 @@ enum DemoPrograms {
 
     /// Last year's grade 1, finished: its points were frozen then (the archives of that year are
     /// gone), both rounds ran and are final.
-    static func lastYear(_ app: Application, schools: [School], people: [(resident: Resident, idNumber: String)], skipping: Set<UUID>,
+    static func lastYear(_ app: Application, size: DemoSize, schools: [School], people: [(resident: Resident, idNumber: String)], skipping: Set<UUID>,
                          today: CivilDate, now: Date, rng: inout SplitMix64) async throws {
         let db = app.db
         let y = today.year - 1
@@ -252,26 +286,28 @@ enum DemoPrograms {
         program.quotaPublishedAt = now.addingTimeInterval(-600 * 86_400)
         try await program.create(on: db)
         var quotas: [Quota] = []
+        let lastSeats = shares(of: size.seats.primary * 9 / 10, weights: schools.indices.map { [10, 5, 8, 4, 7][$0 % 5] })
         for (k, school) in schools.enumerated() {
             let quota = Quota()
-            quota.seats = [10, 5, 8, 4, 7][k % 5]
+            quota.seats = size.schools == nil ? [10, 5, 8, 4, 7][k % 5] : lastSeats[k]
             quota.$program.id = program.id!
             quota.$school.id = school.id!
             quotas.append(quota)
         }
-        try await quotas.create(on: db)
+        try await quotas.create(on: db, batch: 200)
         let closes = CivilDate(year: y, month: 5, day: 30)!
         var applications: [ServiceApplication] = [], rankings: [ServicePreference] = []
-        for (n, person) in people.filter({ !skipping.contains($0.resident.id!) }).suffix(220).enumerated() {
+        for (n, person) in people.filter({ !skipping.contains($0.resident.id!) }).suffix(size.lastYearApplicants).enumerated() {
             let a = ServiceApplication()
-            let submitted = Date(timeIntervalSince1970: Double(Instant(iso8601: "\(y)-03-01T09:00:00+08:00")!.seconds) + Double(n) * 20_000)
+            let submitted = Date(timeIntervalSince1970: Double(Instant(iso8601: "\(y)-03-01T09:00:00+08:00")!.seconds) + Double(n) * 20_000 * 220 / Double(max(220, size.lastYearApplicants)))
             a.createdAt = submitted
             a.updatedAt = submitted
             a.number = "FW\(y)-D" + String(format: "%06d", n)
             var prefs: [String] = []
             // Everyone wanted the first towns' schools; the others kept seats for the second round.
+            let wanted = min(size.schools == nil ? 9 : max(9, schools.count / 4), schools.count)
             while prefs.count < 3 {
-                let school = schools[Int.random(in: 0..<min(9, schools.count), using: &rng)]
+                let school = schools[Int.random(in: 0..<wanted, using: &rng)]
                 if !prefs.contains(school.code) { prefs.append(school.code) }
             }
             a.id = UUID()
@@ -294,6 +330,14 @@ enum DemoPrograms {
         let second = try await ProgramService(app: app, db: db, now: at(15), actor: actor, logger: app.logger).run(program, round: 2)
         second.finalizedAt = at(24)
         try await second.save(on: db)
+    }
+
+    /// `total` shared in proportion to `weights`, the remainder to the first.
+    static func shares(of total: Int, weights: [Int]) -> [Int] {
+        let sum = max(1, weights.reduce(0, +))
+        var parts = weights.map { total * $0 / sum }
+        for k in 0..<(total - parts.reduce(0, +)) where !parts.isEmpty { parts[k % parts.count] += 1 }
+        return parts
     }
 
     static func program(code: String, year: Int, kind: ProgramRules.Kind, title: String, opens: CivilDate, closes: CivilDate, cutoff: CivilDate, now: Date) -> Program {

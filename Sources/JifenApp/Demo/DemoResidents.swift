@@ -19,10 +19,13 @@ enum DemoResidents {
         var people: [(resident: Resident, idNumber: String)] = []
     }
 
+    /// A rental house as the residents' registrations need it (the houses themselves are not kept).
+    struct House { let id: UUID; let grid: UUID; let address: String }
+
     @discardableResult
-    static func load(count: Int = 1000, on db: any Database, app: Application, today: CivilDate, now: Date) async throws -> Counts {
+    static func load(_ size: DemoSize = .small, on db: any Database, app: Application, today: CivilDate, now: Date,
+                     progress: (String) -> Void = { _ in }) async throws -> Counts {
         var rng = SplitMix64(seed: 320_582)
-        let data = app.personalData
         let regions = app.regions
         let regionText = try String(contentsOfFile: JifenResourcesPath.regions, encoding: .utf8)
         // County-level codes of the chosen provinces that exist in the list.
@@ -34,26 +37,58 @@ enum DemoResidents {
         let grids = try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.grid.rawValue).sort(\.$code).all()
         guard !grids.isEmpty, !counties.isEmpty else { return Counts() }
 
-        // Rental houses: a few per grid.
-        var houses: [RentalHouse] = []
-        for grid in grids {
-            for n in 0..<2 {
+        // Rental houses: two per grid in the small demo, the city's number spread over its grids.
+        var houses: [House] = []
+        var batch: [RentalHouse] = []
+        let total = size.houses > 0 ? size.houses : 2 * grids.count
+        for (g, grid) in grids.enumerated() {
+            let here = total / grids.count + (g < total % grids.count ? 1 : 0)
+            let area = grid.name.replacingOccurrences(of: "第一网格", with: "").replacingOccurrences(of: "第二网格", with: "")
+            for n in 0..<here {
                 let house = RentalHouse()
+                house.id = UUID()
                 house.createdAt = now
                 let building = Int.random(in: 1...30, using: &rng), unit = Int.random(in: 1...4, using: &rng), room = Int.random(in: 1...18, using: &rng) * 100 + Int.random(in: 1...4, using: &rng)
-                house.addressCode = grid.code + "-\(building)-\(unit)-\(room)" + (n == 1 ? "a" : "")
-                house.address = grid.name.replacingOccurrences(of: "第一网格", with: "").replacingOccurrences(of: "第二网格", with: "") + "\(building)幢\(unit)单元\(room)室"
+                house.addressCode = grid.code + "-\(building)-\(unit)-\(room)" + (n == 0 ? "" : n == 1 ? "a" : "-\(n)")
+                house.address = area + "\(building)幢\(unit)单元\(room)室"
                 house.landlord = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)]) + "房东"
                 house.capacity = Int.random(in: 2...8, using: &rng)
                 house.$jurisdiction.id = try grid.requireID()
-                houses.append(house)
+                houses.append(House(id: house.id!, grid: house.$jurisdiction.id, address: house.address))
+                batch.append(house)
+                if batch.count == 5_000 {
+                    try await batch.create(on: db, batch: 500)
+                    batch.removeAll(keepingCapacity: true)
+                    progress("出租房屋 / rental houses \(houses.count)/\(total)")
+                }
             }
         }
-        try await houses.create(on: db)
+        try await batch.create(on: db, batch: 500)
 
+        var counts = Counts(houses: houses.count)
+        var seen: Set<String> = []
+        let chunk = 10_000
+        var i = 0
+        while i < size.residents {
+            let (done, people) = try await residents(from: i, count: min(chunk, size.residents - i), houses: houses, counties: counties,
+                                                     seen: &seen, rng: &rng, on: db, app: app, today: today, now: now)
+            counts.residents += done.residents
+            counts.registrations += done.registrations
+            counts.permits += done.permits
+            counts.people += people.prefix(max(0, size.kept - counts.people.count))
+            i += done.residents
+            if size.residents > chunk { progress("居民 / residents \(i)/\(size.residents)") }
+        }
+        return counts
+    }
+
+    /// Residents `start`..<`start + count`, with their registrations, permits and permit steps, stored.
+    private static func residents(from start: Int, count: Int, houses: [House], counties: [String], seen: inout Set<String>, rng: inout SplitMix64,
+                                  on db: any Database, app: Application, today: CivilDate, now: Date) async throws -> (Counts, [(resident: Resident, idNumber: String)]) {
+        let data = app.personalData
+        let regions = app.regions
         var residents: [Resident] = []
         var numbers: [String] = []
-        var seen: Set<String> = []
         while residents.count < count {
             let region = counties[Int.random(in: 0..<counties.count, using: &rng)]
             let birth = CivilDate(year: Int.random(in: 1966...2002, using: &rng), month: Int.random(in: 1...12, using: &rng), day: Int.random(in: 1...28, using: &rng))!
@@ -63,22 +98,24 @@ enum DemoResidents {
             guard seen.insert(number).inserted, case .success(let id) = ResidentID.validate(number, today: today, regions: regions) else { continue }
             let name = String(surnames[Int.random(in: 0..<surnames.count, using: &rng)])
                 + String(given[Int.random(in: 0..<given.count, using: &rng)]) + (Bool.random(using: &rng) ? String(given[Int.random(in: 0..<given.count, using: &rng)]) : "")
-            residents.append(try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now))
+            let resident = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: now)
+            resident.id = UUID()
+            residents.append(resident)
             numbers.append(number)
         }
-        try await residents.create(on: db)
 
         var registrations: [ResidenceRegistration] = []
         var permits: [ResidencePermit] = []
         var steps: [PermitStep] = []
-        for (i, resident) in residents.enumerated() {
+        for (k, resident) in residents.enumerated() {
+            let i = start + k
             // Some pending, overdue and rejected declarations land in the first grid, the demo grid
             // worker's, so his queue has work on it.
-            let house = i % 100 < 4 ? houses[i % 2] : houses[Int.random(in: 0..<houses.count, using: &rng)]
+            let house = i < 1000 && i % 100 < 4 ? houses[i % 2] : houses[Int.random(in: 0..<houses.count, using: &rng)]
             // A history: most people have one earlier period they moved out of.
             let start = today.adding(days: -Int.random(in: 200...3000, using: &rng))
             func registration(_ from: CivilDate, to: CivilDate?, status: ResidenceRegistration.Status, due: CivilDate, source: ResidenceRegistration.Source) -> ResidenceRegistration {
-                let r = ResidenceRegistration(of: resident.id!, grid: house.$jurisdiction.id, house: house.id, address: house.address,
+                let r = ResidenceRegistration(of: resident.id!, grid: house.grid, house: house.id, address: house.address,
                                               from: from, source: source, status: status, due: due, at: now)
                 r.toDate = to
                 if status != .pending { r.method = ["visit", "phone", "wechat"][i % 3]; r.decidedBy = "grid.demo" }
@@ -108,9 +145,11 @@ enum DemoResidents {
                     permit.basis = ["employment", "housing", "study"][i % 3]
                     permit.evidence = ["劳动合同", "房屋租赁合同备案", "在读证明"][i % 3]
                     permit.id = UUID()
+                    var position = 0
                     func record(_ status: ResidencePermit.Status, on day: CivilDate) {
                         permit.status = status
-                        steps.append(PermitStep(permit: permit.id!, position: steps.count { $0.$permit.id == permit.id }, step: .init(rawValue: status.rawValue)!, day: day))
+                        steps.append(PermitStep(permit: permit.id!, position: position, step: .init(rawValue: status.rawValue)!, day: day))
+                        position += 1
                     }
                     let applied = today.adding(days: -Int.random(in: 1...60, using: &rng))
                     let statuses: [ResidencePermit.Status] = [.submitted, .accepted, .inProduction, .ready, .issued, .issued, .issued, .rejected]
@@ -128,17 +167,21 @@ enum DemoResidents {
                         }
                     }
                     permit.$resident.id = resident.id!
-                    permit.$jurisdiction.id = house.$jurisdiction.id
+                    permit.$jurisdiction.id = house.grid
                     permits.append(permit)
                 }
             }
         }
-        // Batches keep each statement well below the database's parameter limits.
-        try await registrations.create(on: db, batch: 200)
-        try await permits.create(on: db, batch: 200)
-        try await steps.create(on: db, batch: 500)
-        return Counts(residents: residents.count, registrations: registrations.count, houses: houses.count, permits: permits.count,
-                      people: Array(zip(residents, numbers)))
+        // One transaction for the chunk; batches keep each statement well below the database's
+        // parameter limits.
+        try await db.transaction { [residents, registrations, permits, steps] db in
+            try await residents.create(on: db, batch: 200)
+            try await registrations.create(on: db, batch: 200)
+            try await permits.create(on: db, batch: 200)
+            try await steps.create(on: db, batch: 500)
+        }
+        return (Counts(residents: residents.count, registrations: registrations.count, permits: permits.count),
+                Array(zip(residents, numbers)))
     }
 }
 
@@ -146,4 +189,21 @@ import JifenResources
 enum JifenResourcesPath {
     static var regions: String { JifenResources.directory("Regions") + "gbt2260.tsv" }
     static var standards: String { JifenResources.directory("Standards") }
+}
+
+extension DemoResidents {
+    /// The grid each of `people` lives in now (his verified registration without an end), asked
+    /// for in slices so that a city's registrations are never all read.
+    static func currentGrids(of people: [(resident: Resident, idNumber: String)], on db: any Database) async throws -> [UUID: UUID] {
+        let ids = people.compactMap(\.resident.id)
+        var found: [UUID: UUID] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let slice = Array(ids[start..<min(start + 500, ids.count)])
+            for r in try await ResidenceRegistration.query(on: db).filter(\.$resident.$id ~~ slice).filter(\.$toDate == nil).filter(\.$status == .verified).all()
+            where found[r.$resident.id] == nil {
+                found[r.$resident.id] = r.$jurisdiction.id
+            }
+        }
+        return found
+    }
 }

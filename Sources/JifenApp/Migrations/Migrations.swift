@@ -3,97 +3,112 @@ import Vapor
 
 /// Append-only: a shipped migration is never edited, a change is a new migration at the end.
 func registerMigrations(_ app: Application) {
+    registerMigrations(app.migrations)
+}
+
+/// Every migration, in order, for the database `id` (the default one unless told).
+func registerMigrations(_ migrations: Migrations, to id: DatabaseID? = nil) {
+    migrations.add(allMigrations(), to: id)
+}
+
+/// Every migration, in order.
+func allMigrations() -> [any Migration] {
+    var all: [any Migration] = []
     do { // Migration 001 – the organisation: jurisdictions and member departments
-        app.migrations.add(CreateJurisdiction())
-        app.migrations.add(CreateDepartment())
+        all.append(CreateJurisdiction())
+        all.append(CreateDepartment())
     }
     do { // Migration 002 – accounts, sessions, login throttling, verification codes
-        app.migrations.add(CreateUser())
-        app.migrations.add(CreateUserSession())
-        app.migrations.add(CreateLoginAttempt())
-        app.migrations.add(CreateVerificationCode())
+        all.append(CreateUser())
+        all.append(CreateUserSession())
+        all.append(CreateLoginAttempt())
+        all.append(CreateVerificationCode())
     }
     do { // Migration 003 – the notification outbox and the audit log
-        app.migrations.add(CreateOutboxMessage())
-        app.migrations.add(CreateAuditEntry())
+        all.append(CreateOutboxMessage())
+        all.append(CreateAuditEntry())
     }
     do { // Migration 004 – versions of the scoring standard
-        app.migrations.add(CreateStandardVersion())
+        all.append(CreateStandardVersion())
     }
     do { // Migration 005 – residents, rental houses, residence registrations, permits; the access log
-        app.migrations.add(CreateAccessLog())
-        app.migrations.add(CreateResidence())
+        all.append(CreateAccessLog())
+        all.append(CreateResidence())
     }
     do { // Migration 006 – household members (spouse, children), sealed
-        app.migrations.add(CreateHouseholdMember())
+        all.append(CreateHouseholdMember())
     }
     do { // Migration 007 – working-day calendar years entered by admins
-        app.migrations.add(CreateCalendarYear())
+        all.append(CreateCalendarYear())
     }
     do { // Migration 008 – data matching: feed imports and their records
-        app.migrations.add(CreateFeeds())
+        all.append(CreateFeeds())
     }
     do { // Migration 009 – jobs: work that outlasts a request
-        app.migrations.add(CreateJob())
+        all.append(CreateJob())
     }
     do { // Migration 010 – points applications, claims, evidence files, archives and their history
-        app.migrations.add(CreatePoints())
+        all.append(CreatePoints())
     }
     do { // Migration 011 – programs, schools and quotas, service applications, allocation rounds
-        app.migrations.add(CreatePrograms())
+        all.append(CreatePrograms())
     }
     do { // Migration 012 – questionnaires and their answers, consultations and opinions
-        app.migrations.add(CreateInsight())
+        all.append(CreateInsight())
     }
     do { // Migration 013 – ranked schools as one row per rank instead of comma-joined text
-        app.migrations.add(CreateServicePreferences())
+        all.append(CreateServicePreferences())
     }
     do { // Migration 014 – corrections of a round as rows instead of JSON lines
-        app.migrations.add(CreateRoundCorrections())
+        all.append(CreateRoundCorrections())
     }
     do { // Migration 015 – a round's result as rows (schools with cutoffs, every trace) instead of a JSON document
-        app.migrations.add(CreateRoundRows())
+        all.append(CreateRoundRows())
     }
     do { // Migration 016 – civil dates as dates (PostgreSQL `date`; SQLite's ISO-8601 text, checked)
-        app.migrations.add(DateColumns())
+        all.append(DateColumns())
     }
     do { // Migration 017 – JSON documents as JSON (PostgreSQL `jsonb`; SQLite's JSON text, checked); jobs' documents under their kind
-        app.migrations.add(DocumentColumns())
+        all.append(DocumentColumns())
     }
     do { // Migration 018 – short lists as lists (tie-break categories and points, consultation topics)
-        app.migrations.add(ListColumns())
+        all.append(ListColumns())
     }
     do { // Migration 019 – a permit's steps and a feed import's refused rows as rows
-        app.migrations.add(StepRows())
+        all.append(StepRows())
     }
     do { // Migration 020 – a points history entry's details as data, worded by each page
-        app.migrations.add(HistoryDetails())
+        all.append(HistoryDetails())
     }
     do { // Migration 021 – a program's conditions in months, its quota timing and who of a couple applies
-        app.migrations.add(ProgramConditions())
+        all.append(ProgramConditions())
     }
     do { // Migration 022 – the approval steps of a draft standard and of a program's quotas
-        app.migrations.add(CreateApprovalRecords())
+        all.append(CreateApprovalRecords())
     }
     do { // Migration 023 – schools' catchments and which schools a program lets one rank
-        app.migrations.add(Catchments())
+        all.append(Catchments())
     }
     do { // Migration 024 – priority groups, claims to them, and the frozen priority level
-        app.migrations.add(PriorityGroups())
+        all.append(PriorityGroups())
     }
     do { // Migration 025 – standards in series, several in force at once; a program's series
-        app.migrations.add(StandardSeries())
+        all.append(StandardSeries())
     }
     do { // Migration 026 – services given in steps by points
-        app.migrations.add(CreateTieredServices())
+        all.append(CreateTieredServices())
     }
     do { // Migration 027 – phone codes as rows (throttled, bound to a browser), a second factor, the privacy notice, sealed outbox bodies
-        app.migrations.add(AccountSecurity())
+        all.append(AccountSecurity())
     }
     do { // Migration 028 – tokens for department systems, idempotent answers, a session's channel
-        app.migrations.add(ApiAccess())
+        all.append(ApiAccess())
     }
     do { // Migration 029 – the outbox delivered: state, tries, back-off, the gateway's reference; WeChat openids
-        app.migrations.add(OutboxDelivery029())
+        all.append(OutboxDelivery029())
     }
+    do { // Migration 030 – indexes for a city's data
+        all.append(ScaleIndexes030())
+    }
+    return all
 }

@@ -1,5 +1,6 @@
 import Fluent
 import JifenCore
+import NIOConcurrencyHelpers
 import Vapor
 
 /// One version of a scoring standard, kept as the YAML it was written in. A draft can be replaced;
@@ -44,12 +45,18 @@ final class StandardVersion: Model, @unchecked Sendable {
         self.updatedAt = now
     }
 
-    /// The standard as published: the file, with the effective date chosen at publication.
+    /// The standard as published: the file, with the effective date chosen at publication. A
+    /// published version never changes, so it is parsed once per process and kept.
     func standard() throws -> ScoringStandard {
+        if status == .published, let id, let kept = Self.published.withLockedValue({ $0[id] }) { return kept }
         var standard = try StandardParser.parse(yaml).get()
         standard.effectiveFrom = effectiveFrom
+        if status == .published, let id { Self.published.withLockedValue { $0[id] = standard } }
         return standard
     }
+
+    /// Published versions already parsed, by their row's id.
+    private static let published = NIOLockedValueBox<[UUID: ScoringStandard]>([:])
 
     var auditSnapshot: [String: String] {
         ["code": code, "title": title, "status": status.rawValue, "effectiveFrom": effectiveFrom.description, "sha256": sha256Hex(yaml)]

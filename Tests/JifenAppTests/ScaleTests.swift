@@ -1,0 +1,150 @@
+import Fluent
+import Foundation
+@testable import JifenApp
+import JifenCore
+import SQLKit
+import XCTest
+
+final class ScaleTests: XCTestCase {
+    /// The city loader at a size a test can afford: everything the city holds, in its proportions.
+    func testTheCityDemoHoldsEveryPartOfACityAtItsSize() async throws {
+        var size = DemoSize.city(0.004)
+        size.grids = 60
+        XCTAssertEqual(size.residents, 2_864)
+        try await withApp { ctx in
+            let app = ctx.app, db = ctx.app.db
+            let steps = StepLog()
+            let loaded = try await Demo.loadIfEmpty(app, size: size) { steps.add($0) }
+            XCTAssertTrue(loaded)
+            XCTAssertTrue(steps.all.contains { $0.hasPrefix("积分申请") }, "progress is told: \(steps.all)")
+
+            let grids = try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.grid.rawValue).all()
+            XCTAssertEqual(grids.count, 60, "communities of grids were added to reach the city's grids")
+            XCTAssertEqual(Set(grids.compactMap { JurisdictionCode($0.code)?.parent?.parent?.rawValue }).count, 10, "in every town")
+            let residents = try await Resident.query(on: db).count()
+            XCTAssertEqual(residents, size.residents)
+            let houses = try await RentalHouse.query(on: db).count()
+            XCTAssertEqual(houses, size.houses)
+            let unregistered = try await (db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM residents r WHERE NOT EXISTS (SELECT 1 FROM residence_registrations g WHERE g.resident_id = r.id)").first()?.decode(column: "n", as: Int.self)
+            XCTAssertEqual(unregistered, 0, "every resident has a registration")
+
+            // This year's points applications: the number asked for, in every state.
+            let year = ShanghaiDate.today(ctx.clock.now).year
+            let applications = try await PointsApplication.query(on: db).filter(\.$year == year).all()
+            XCTAssertEqual(applications.count, size.pointsApplications)
+            XCTAssertTrue(Set(applications.map(\.status)).isSuperset(of: [.draft, .submitted, .returned, .inReview, .completed]))
+            let completed = Set(applications.filter { $0.status == .completed }.compactMap(\.id))
+            let archived = Set(try await PointsArchive.query(on: db).all().compactMap { $0.$application.id })
+            XCTAssertTrue(completed.isSubset(of: archived), "each completed application has its archive")
+            let inReview = applications.filter { $0.status == .inReview }.compactMap(\.id)
+            let waiting = try await PointsClaim.query(on: db).filter(\.$application.$id ~~ inReview).filter(\.$state == .claimed).count()
+            XCTAssertGreaterThan(waiting, inReview.count / 2, "the departments have items waiting")
+
+            // Schools of three levels with their seats; this year's round placed within them.
+            let programs = Dictionary(uniqueKeysWithValues: try await Program.query(on: db).all().map { ($0.code, $0) })
+            for (code, schools, seats) in [("\(year)-grade1", size.schools!.primary, size.seats.primary),
+                                           ("\(year + 1)-kindergarten", size.schools!.kindergarten, size.seats.kindergarten),
+                                           ("\(year + 1)-grade7", size.schools!.middle, size.seats.middle)] {
+                let quotas = try await Quota.query(on: db).filter(\.$program.$id == XCTUnwrap(programs[code]).requireID()).all()
+                XCTAssertEqual(quotas.count, schools, code)
+                XCTAssertEqual(quotas.reduce(0) { $0 + $1.seats }, seats, code)
+            }
+            let schools = try await School.query(on: db).count()
+            XCTAssertEqual(schools, size.schools!.primary + size.schools!.kindergarten + size.schools!.middle)
+            let grade1 = try XCTUnwrap(programs["\(year)-grade1"])
+            let applicants = try await ServiceApplication.query(on: db).filter(\.$program.$id == grade1.requireID()).count()
+            XCTAssertGreaterThanOrEqual(applicants, size.applicants - 2, "nearly every candidate has a child of the age")
+            let round = try await XCTUnwrapAsync(try await AllocationRound.query(on: db).filter(\.$program.$id == grade1.requireID()).filter(\.$round == 1).first())
+            let results = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).all()
+            XCTAssertEqual(results.count, applicants, "every applicant is in the round's list")
+            let cutoffs = try await round.cutoffs(on: db)
+            XCTAssertTrue(cutoffs.allSatisfy { $0.admitted <= $0.seats }, "no school over its seats")
+            XCTAssertEqual(results.count { $0.schoolCode != nil }, cutoffs.reduce(0) { $0 + $1.admitted })
+            XCTAssertGreaterThan(results.count { $0.schoolCode == nil }, 0, "more applicants than seats: some are not placed")
+            // Last year: both rounds ran and are final.
+            let last = try XCTUnwrap(programs["\(year - 1)-grade1"])
+            let lastRounds = try await AllocationRound.query(on: db).filter(\.$program.$id == last.requireID()).all()
+            XCTAssertEqual(lastRounds.map(\.round).sorted(), [1, 2])
+            XCTAssertTrue(lastRounds.allSatisfy { $0.finalizedAt != nil })
+            let lastApplicants = try await ServiceApplication.query(on: db).filter(\.$program.$id == last.requireID()).count()
+            XCTAssertEqual(lastApplicants, size.lastYearApplicants)
+
+            // A second load changes nothing.
+            let again = try await Demo.loadIfEmpty(app, size: size)
+            XCTAssertFalse(again)
+        }
+    }
+
+    func testTheCityScaleIsReadFromTheCommandLine() {
+        XCTAssertEqual(DemoSize.parse("city")?.residents, 716_000)
+        XCTAssertEqual(DemoSize.parse("city")?.grids, 900)
+        XCTAssertEqual(DemoSize.parse("2")?.residents, 1_432_000)
+        XCTAssertEqual(DemoSize.parse("2")?.applicants, 24_000)
+        let city = DemoSize.city(1)
+        XCTAssertEqual(city.schools.map { $0.primary + $0.kindergarten + $0.middle }, 300)
+        XCTAssertEqual(city.seats.primary + city.seats.kindergarten + city.seats.middle, 5_800)
+        XCTAssertEqual(city.pointsApplications, 20_000)
+        for bad in ["0", "-1", "town", "21", "nan", ""] { XCTAssertNil(DemoSize.parse(bad), bad) }
+    }
+
+    /// Each look-up the pages make by a column other than the id reads an index, on both
+    /// databases (PostgreSQL told to avoid a table scan wherever it has another way).
+    func testEveryLookUpThePagesMakeReadsAnIndex() async throws {
+        let u = "'00000000-0000-0000-0000-000000000000'"
+        let lookUps = [
+            "SELECT * FROM residence_registrations WHERE resident_id = \(u)",
+            "SELECT * FROM residence_registrations WHERE jurisdiction_id = \(u) AND status = 'pending'",
+            "SELECT * FROM residence_registrations WHERE rental_house_id = \(u)",
+            "SELECT * FROM residence_permits WHERE resident_id = \(u)",
+            "SELECT * FROM residence_permits WHERE jurisdiction_id = \(u) AND status = 'submitted'",
+            "SELECT * FROM rental_houses WHERE jurisdiction_id = \(u)",
+            "SELECT * FROM residents WHERE user_id = \(u)",
+            "SELECT * FROM residents WHERE id_hash = 'x'",
+            "SELECT * FROM points_applications WHERE resident_id = \(u)",
+            "SELECT * FROM points_applications WHERE jurisdiction_id = \(u) AND status = 'submitted'",
+            "SELECT * FROM points_claims WHERE application_id = \(u)",
+            "SELECT * FROM points_claims WHERE department = 'hrss' AND state = 'claimed'",
+            "SELECT * FROM points_archives WHERE resident_id = \(u)",
+            "SELECT * FROM household_members WHERE resident_id = \(u)",
+            "SELECT * FROM service_applications WHERE resident_id = \(u)",
+            "SELECT * FROM service_applications WHERE program_id = \(u)",
+            "SELECT * FROM allocation_results WHERE round_id = \(u) ORDER BY rank LIMIT 50",
+            "SELECT * FROM allocation_results WHERE application_id = \(u)",
+            "SELECT * FROM allocation_steps WHERE round_id = \(u) AND number = 'FW1'",
+            "SELECT * FROM users WHERE phone = '13800000001'",
+            "SELECT * FROM user_sessions WHERE user_id = \(u)",
+            "SELECT * FROM jurisdictions WHERE parent_id = \(u)",
+            "SELECT * FROM feed_records WHERE feed = 'socialInsurance' AND id_hash = 'x'",
+        ]
+        try await withApp { ctx in
+            let postgres = TestDatabase.postgresURL != nil
+            try await ctx.app.db.withConnection { db in
+                let sql = db as! any SQLDatabase
+                if postgres { try await sql.raw("SET enable_seqscan = off").run() }
+                for query in lookUps {
+                    let plan = try await sql.raw(SQLQueryString((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + query)).all()
+                        .map { row in (try? row.decode(column: postgres ? "QUERY PLAN" : "detail", as: String.self)) ?? "" }.joined(separator: " / ")
+                    XCTAssertFalse(plan.isEmpty, query)
+                    if postgres {
+                        XCTAssertFalse(plan.contains("Seq Scan"), "\(query): \(plan)")
+                    } else {
+                        XCTAssertTrue(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "\(query): \(plan)")
+                    }
+                }
+                if postgres { try await sql.raw("RESET enable_seqscan").run() }
+            }
+        }
+    }
+}
+
+/// Progress lines a loader told, kept for the test.
+final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
+
+func XCTUnwrapAsync<T>(_ value: T?, file: StaticString = #filePath, line: UInt = #line) async throws -> T {
+    try XCTUnwrap(value, file: file, line: line)
+}
