@@ -86,6 +86,11 @@ enum JobWorker {
     struct WorkerLifecycle: LifecycleHandler {
         let task: Task<Void, Never>
         func shutdown(_ application: Application) { task.cancel() }
+        /// The loop is stopped and waited for: it must not touch the application once it is gone.
+        func shutdownAsync(_ application: Application) async {
+            task.cancel()
+            await task.value
+        }
     }
 }
 

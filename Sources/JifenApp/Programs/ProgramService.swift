@@ -445,14 +445,22 @@ struct ProgramService: WorkflowService {
         round.runBy = actor.login
         round.$program.id = programID
         let frozen = applications, schoolNames = names
+        let byNumber = Dictionary(uniqueKeysWithValues: frozen.map { ($0.number, $0) })
         try await db.transaction { db in
+            // Two organisers (or two app nodes) running the same round at once: the program's row
+            // is locked first (PostgreSQL a row lock, SQLite its write lock), and whoever comes
+            // second finds the round there and changes nothing.
+            try await (db as! any SQLDatabase).raw("UPDATE programs SET code = code WHERE id = \(bind: programID)").run()
+            guard try await AllocationRound.query(on: db).filter(\.$program.$id == programID).filter(\.$round == n).count() == 0 else {
+                throw RoundProblem.alreadyRun
+            }
             if n == 1 { for application in frozen { try await application.save(on: db) } }
             try await round.create(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
             // Each applicant hears that the list is out, and where to read his result.
             let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
             for a in 0..<instance.count {
-                guard let application = frozen.first(where: { $0.number == instance.ids[a] }) else { continue }
+                guard let application = byNumber[instance.ids[a]] else { continue }
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
                 let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
                 try await notifier.notify(application.resident, kind: "serviceResult",
