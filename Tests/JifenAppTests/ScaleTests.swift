@@ -75,6 +75,43 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
+    /// the other run is told it exists, and no school is over its seats.
+    func testTwoRunsOfOneRoundAtOnceMakeOneRound() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let db = ctx.app.db
+            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+            let first = try await XCTUnwrapAsync(try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first())
+            first.finalizedAt = ctx.clock.now
+            try await first.save(on: db)
+            let app = ctx.app, now = ctx.clock.now
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for login in ["edu", "admin"] {
+                    group.addTask {
+                        do {
+                            _ = try await ProgramService(app: app, db: app.db, now: now, actor: Actor(id: nil, login: login, address: nil), logger: app.logger)
+                                .run(program, round: 2)
+                            return "ran"
+                        } catch ProgramService.RoundProblem.alreadyRun {
+                            return "alreadyRun"
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }.sorted()
+            }
+            XCTAssertEqual(outcomes, ["alreadyRun", "ran"])
+            let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$round == 2).all()
+            XCTAssertEqual(rounds.count, 1)
+            let second = try XCTUnwrap(rounds.first)
+            let placedFirst = try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).filter(\.$schoolCode != nil).count()
+            let all = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).count()
+            let listed = try await AllocationResult.query(on: db).filter(\.$round.$id == second.requireID()).count()
+            XCTAssertEqual(listed, all - placedFirst, "the second round lists everyone not placed in the first, once")
+            let cutoffs = try await second.cutoffs(on: db)
+            XCTAssertTrue(cutoffs.allSatisfy { $0.admitted <= $0.seats })
+        }
+    }
+
     func testTheCityScaleIsReadFromTheCommandLine() {
         XCTAssertEqual(DemoSize.parse("city")?.residents, 716_000)
         XCTAssertEqual(DemoSize.parse("city")?.grids, 900)
