@@ -346,24 +346,46 @@ struct ProgramService: WorkflowService {
     /// after the deadline, so this is the score at the deadline plus nothing later).
     func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
-        let verified = try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id))
-            .filter(\.$state == .verified).with(\.$group).all()
+        var verified: [PriorityClaim] = []
+        for slice in Archives.slices(applications.compactMap(\.id)) {
+            verified += try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ slice).filter(\.$state == .verified).with(\.$group).all()
+        }
         let groupOf = Dictionary(verified.map { ($0.$application.id, $0.group) }, uniquingKeysWith: { a, _ in a })
+        // Everyone's archive, its application and items, read in slices: a city's round reads a
+        // few queries per five hundred applicants, not four per applicant.
+        let open = applications.filter { $0.points == nil }
+        let known = program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
+        var standards: [String: ScoringStandard] = [:]
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
-        for application in applications where application.points == nil {
+        for application in open {
             var total = Points.zero
             var tiebreak: [Points] = []
-            var counted = try await self.points(of: application.resident, for: program)
+            var counted: (archive: PointsArchive, total: Points)?
+            if let known {
+                counted = known.archives[application.$resident.id].flatMap { archive in
+                    archive.status == .active && archive.year == program.opens.year ? (archive, Points(hundredths: archive.total)) : nil
+                }
+            } else {
+                counted = try await self.points(of: application.resident, for: program)
+            }
             // "Whose points count": the higher of the two spouses', when the program says so.
             if program.spouses == .oneSpouseHigherPoints, let spouse = try await spouse(of: application.resident),
                let theirs = try await self.points(of: spouse, for: program), theirs.total > (counted?.total ?? Points(hundredths: .min)) {
                 counted = theirs
             }
-            if let (archive, frozen) = counted {
+            if let (archive, frozen) = counted, !program.tiebreak.isEmpty {
                 total = frozen
-                if !program.tiebreak.isEmpty, let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries) {
+                if let known, let applicationID = archive.$application.id, let source = known.applications[applicationID] {
+                    // The archive's own application, scored as `PointsService.evaluation(of:)` does.
+                    if standards[source.standardCode] == nil { standards[source.standardCode] = try await PointsService.standard(code: source.standardCode, on: db) }
+                    let standard = standards[source.standardCode]!
+                    let claims = (known.claims[applicationID] ?? []).compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
+                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: PointsArchiveRules.evaluate(claims, standard: standard, asOf: today).categories)
+                } else if let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries) {
                     tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
                 }
+            } else if let (_, frozen) = counted {
+                total = frozen
             }
             // A verified priority group: ahead of the points order, or a bonus within it.
             let group = application.id.flatMap { groupOf[$0] }
@@ -602,5 +624,32 @@ struct ProgramService: WorkflowService {
                                    after: ["number": number, "points": points.description, "reason": reason, "changed": String(changed.count)], by: actor, at: now, on: db)
         }
         return changes
+    }
+}
+
+/// Archives of many residents with the applications behind them and their items, read in slices
+/// of five hundred.
+struct Archives {
+    var archives: [UUID: PointsArchive] = [:]
+    var applications: [UUID: PointsApplication] = [:]
+    var claims: [UUID: [PointsClaim]] = [:]
+
+    static func load(of residents: [UUID], on db: any Database) async throws -> Archives {
+        var found = Archives()
+        for slice in slices(residents) {
+            for archive in try await PointsArchive.query(on: db).filter(\.$resident.$id ~~ slice).all() { found.archives[archive.$resident.id] = archive }
+        }
+        let applicationIDs = found.archives.values.compactMap { $0.$application.id }
+        for slice in slices(applicationIDs) {
+            for application in try await PointsApplication.query(on: db).filter(\.$id ~~ slice).all() { found.applications[application.id!] = application }
+            for claim in try await PointsClaim.query(on: db).filter(\.$application.$id ~~ slice).sort(\.$createdAt).all() {
+                found.claims[claim.$application.id, default: []].append(claim)
+            }
+        }
+        return found
+    }
+
+    static func slices(_ ids: [UUID]) -> [[UUID]] {
+        stride(from: 0, to: ids.count, by: 500).map { Array(ids[$0..<min($0 + 500, ids.count)]) }
     }
 }
