@@ -186,7 +186,7 @@ public enum Demo {
         if size.residents > 1000 { progress("积分申请 / points applications") }
         try await DemoPoints.load(app, people: people.people, today: today, now: now)
         if size.residents > 1000 { progress("入学项目 / programs") }
-        try await DemoPrograms.load(app, size: size, people: people.people, today: today, now: now)
+        try await DemoPrograms.load(app, size: size, people: people.people, today: today, now: now, progress: size.residents > 1000 ? progress : { _ in })
         try await DemoPoints.fill(app, size: size, people: people.people, today: today, now: now, progress: progress)
         try await DemoInsight.load(app, today: today, now: now)
         return true
