@@ -17,13 +17,49 @@ final class CommandLineTests: XCTestCase {
     func testEveryCommandIsDeclaredOnceAndListedByHelp() throws {
         let names = Commands.all.map { $0.name }
         XCTAssertEqual(Set(names).count, names.count, "each command named once")
-        XCTAssertEqual(names.sorted(), ["admin", "allocate", "bench", "demo", "id", "import", "migrate", "policy", "serve", "stats", "worker"])
+        XCTAssertEqual(names.sorted(), ["admin", "allocate", "backup", "bench", "demo", "id", "import", "migrate", "policy", "restore", "serve", "stats", "worker"])
         for command in Commands.all {
             XCTAssertTrue(command.usage.contains("jifen \(command.name)"), "\(command.name)'s usage names it")
         }
         let (status, output, _) = try jifen(["help"])
         XCTAssertEqual(status, 0)
         for name in names { XCTAssertTrue(output.contains("jifen \(name)"), "help lists \(name)") }
+    }
+
+    /// `jifen backup` and `jifen restore` from the command line: what they print, their exit
+    /// status, a refusal in words; `demo --scale` with a bad value is a usage error.
+    func testBackupAndRestoreFromTheCommandLine() throws {
+        try skipInThePostgresRun()
+        let directory = try makeTemporaryDirectory("jifen-backup")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4"]
+        let (created, _, createdErrors) = try runJifen(["admin", "create", "--login", "chief", "--name", "主任", "--city", "张家港市", "--city-code", "320582"],
+                                                       environment: environment)
+        XCTAssertEqual(created, 0, createdErrors)
+        let file = directory + "/copy.sqlite"
+        let (status, output, _) = try runJifen(["backup", file], environment: environment)
+        XCTAssertEqual(status, 0)
+        XCTAssertTrue(output.contains("备份完成 / backup written: \(file)"), output)
+        let (again, _, refusal) = try runJifen(["backup", file], environment: environment)
+        XCTAssertEqual(again, 1)
+        XCTAssertTrue(refusal.contains("文件已存在，不覆盖 / the file exists and is not overwritten"), refusal)
+        // A second admin after the backup; the restore brings back the database without him.
+        let (second, _, _) = try runJifen(["admin", "create", "--login", "deputy", "--name", "副主任"], environment: environment)
+        XCTAssertEqual(second, 0)
+        XCTAssertTrue(try runJifen(["stats"], environment: environment).output.contains("users 2"))
+        let (restored, restoredOutput, restoreErrors) = try runJifen(["restore", file], environment: environment)
+        XCTAssertEqual(restored, 0, restoreErrors)
+        XCTAssertTrue(restoredOutput.contains("恢复完成 / restored from \(file)"), restoredOutput)
+        XCTAssertTrue(try runJifen(["stats"], environment: environment).output.contains("users 1"))
+        let (missing, _, missingErrors) = try runJifen(["restore", directory + "/none.sqlite"], environment: environment)
+        XCTAssertEqual(missing, 1)
+        XCTAssertTrue(missingErrors.contains("找不到文件 / no such file"), missingErrors)
+        let (usage, _, usageErrors) = try runJifen(["backup"], environment: environment)
+        XCTAssertEqual(usage, 2)
+        XCTAssertTrue(usageErrors.contains("jifen backup FILE"), usageErrors)
+        let (scale, _, scaleErrors) = try runJifen(["demo", "--scale", "0"], environment: environment)
+        XCTAssertEqual(scale, 2)
+        XCTAssertTrue(scaleErrors.contains("--scale"), scaleErrors)
     }
 
     func testAnUnknownCommandOrOptionIsAUsageError() throws {

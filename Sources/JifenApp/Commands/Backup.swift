@@ -74,7 +74,7 @@ enum Backup {
         guard header == Data("SQLite format 3\u{0}".utf8) else { throw Failure.notSQLite }
 
         // A working copy next to the database, upgraded there; the backup itself is never changed.
-        let work = (path as NSString).deletingLastPathComponent + "/restore-\(UUID().uuidString).sqlite"
+        let work = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("restore-\(UUID().uuidString).sqlite")
         try fm.copyItem(atPath: file, toPath: work)
         try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work)
         let id = DatabaseID(string: "restore-" + UUID().uuidString)

@@ -57,13 +57,13 @@ enum DemoResidents {
                 houses.append(House(id: house.id!, grid: house.$jurisdiction.id, address: house.address))
                 batch.append(house)
                 if batch.count == 5_000 {
-                    try await batch.create(on: db, batch: 500)
+                    try await db.transaction { [batch] db in try await batch.create(on: db, batch: 500) }
                     batch.removeAll(keepingCapacity: true)
                     progress("出租房屋 / rental houses \(houses.count)/\(total)")
                 }
             }
         }
-        try await batch.create(on: db, batch: 500)
+        try await db.transaction { [batch] db in try await batch.create(on: db, batch: 500) }
 
         var counts = Counts(houses: houses.count)
         var seen: Set<String> = []
