@@ -74,7 +74,8 @@ enum SimulationController {
     /// points archives, the town they live in, their ranking.
     static func applicants(_ program: Program, on db: any Database,
                            progress: (Int, Int) async throws -> Void = { _, _ in }) async throws -> [PolicySimulation.Applicant] {
-        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$resident).with(\.$ranking).all()
+        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
+        try await ServiceApplication.loadRankings(applications, on: db)
         let towns = Dictionary(uniqueKeysWithValues: try await Jurisdiction.query(on: db).filter(\.$level == JurisdictionLevel.town.rawValue).all().map { ($0.code, $0.name) })
         var result: [PolicySimulation.Applicant] = []
         result.reserveCapacity(applications.count)

@@ -430,7 +430,8 @@ struct ProgramService: WorkflowService {
         guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
-        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).with(\.$ranking).all()
+        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
+        try await ServiceApplication.loadRankings(applications, on: db)
         var seats: [String: Int] = [:]
         var names: [String: String] = [:]
         for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() {
@@ -542,7 +543,8 @@ struct ProgramService: WorkflowService {
         }
         let before = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).all()
         let ids = before.map(\.$application.id)
-        let applications = try await ServiceApplication.query(on: db).filter(\.$id ~~ ids).with(\.$resident).with(\.$ranking).all()
+        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).filter(\.$id ~~ ids).with(\.$resident).all()
+        try await ServiceApplication.loadRankings(applications, on: db)
         let oldPoints = target.points ?? 0
         for application in applications where application.id == target.id {
             application.points = points.hundredths

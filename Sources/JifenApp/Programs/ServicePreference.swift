@@ -8,6 +8,21 @@ extension ServiceApplication {
         ranking.filter { $0.round == n }.sorted { $0.rank < $1.rank }.map(\.schoolCode)
     }
 
+    /// Loads the rankings of many applications at once, in slices of five hundred, grouped by a
+    /// dictionary (Fluent's own `.with(\.$ranking)` matches every ranking against every
+    /// application: minutes for a city's round).
+    static func loadRankings(_ applications: [ServiceApplication], on db: any Database) async throws {
+        let ids = applications.compactMap(\.id)
+        var found: [UUID: [ServicePreference]] = [:]
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let slice = Array(ids[start..<min(start + 500, ids.count)])
+            for preference in try await ServicePreference.query(on: db).filter(\.$application.$id ~~ slice).all() {
+                found[preference.$application.id, default: []].append(preference)
+            }
+        }
+        for application in applications { application.$ranking.value = application.id.flatMap { found[$0] } ?? [] }
+    }
+
     /// The application's own ranking (round 1).
     var schoolCodes: [String] { schools(round: 1) }
 
