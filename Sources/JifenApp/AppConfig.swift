@@ -52,6 +52,9 @@ public struct AppConfig: Sendable {
     public var apiPerTokenMinute: Int = 600
     /// API requests from one address in a minute (`JIFEN_API_ADDRESS_PER_MINUTE`, default 1200).
     public var apiPerAddressMinute: Int = 1200
+    /// Seconds a public page is kept for visitors who are not signed in
+    /// (`JIFEN_PAGE_CACHE_SECONDS`, 0–60, default 5; 0: never kept).
+    public var pageCacheSeconds: Int = 5
     /// Working days to produce a residence permit (today 15, the target 7).
     public var permitProductionDays: Int
     /// Working days a department has to review a claimed points item (default 15).
@@ -219,7 +222,9 @@ public struct AppConfig: Sendable {
             }
         }
 
-        return AppConfig(
+        let pageCacheSeconds = try integer("JIFEN_PAGE_CACHE_SECONDS", in: 0...60, default: 5)
+
+        var config = AppConfig(
             database: database, dataDirectory: dataDirectory, secretKey: secretKey,
             secretKeyGenerated: secretKeyGenerated, hostname: hostname, port: port, logLevel: logLevel,
             bcryptCost: bcryptCost, secureCookies: secureCookies, trustedProxies: trustedProxies, metricsToken: metricsToken, sessionIdleMinutes: idle, codesPerAddressHour: codesPerAddress, demo: demo, staffIdleMinutes: staffIdle,
@@ -227,6 +232,8 @@ public struct AppConfig: Sendable {
             permitProductionDays: productionDays, reviewWorkingDays: reviewDays, publicURL: publicURL,
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )
+        config.pageCacheSeconds = pageCacheSeconds
+        return config
     }
 
     static func decodeKey(_ raw: String) -> [UInt8]? {

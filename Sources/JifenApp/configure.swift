@@ -75,6 +75,8 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.middleware.use(SessionMiddleware())
     app.middleware.use(AccessMiddleware())
     app.middleware.use(CSRFMiddleware(keys: app.keys))
+    app.pageCache = PageCache(seconds: config.pageCacheSeconds)
+    app.middleware.use(PageCacheMiddleware())
 
     routes(app)
 }

@@ -21,6 +21,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.port, 8080)
         XCTAssertEqual(config.hostname, "127.0.0.1")
         XCTAssertEqual(config.bcryptCost, 12)
+        XCTAssertEqual(config.pageCacheSeconds, 5)
+        XCTAssertEqual(try AppConfig.load(environment: base.merging(["JIFEN_PAGE_CACHE_SECONDS": "0"]) { $1 }, demo: false).pageCacheSeconds, 0)
         let pg = try AppConfig.load(environment: base.merging(["DATABASE_URL": "postgres://u:p@127.0.0.1:5432/jifen"]) { $1 }, demo: false)
         XCTAssertEqual(pg.database, .postgres(url: "postgres://u:p@127.0.0.1:5432/jifen"))
     }
@@ -28,6 +30,7 @@ final class ConfigTests: XCTestCase {
     func testEachBadSettingStopsTheStartNamingIt() {
         let cases: [(String, String)] = [
             ("DATABASE_URL", "mysql://localhost/jifen"),
+            ("JIFEN_PAGE_CACHE_SECONDS", "61"),
             ("JIFEN_SECRET_KEY", "too-short"),
             ("JIFEN_PORT", "80800"),
             ("JIFEN_PORT", "eighty"),

@@ -192,18 +192,8 @@ enum JifenResourcesPath {
 }
 
 extension DemoResidents {
-    /// The grid each of `people` lives in now (his verified registration without an end), asked
-    /// for in slices so that a city's registrations are never all read.
+    /// The grid each of `people` lives in now.
     static func currentGrids(of people: [(resident: Resident, idNumber: String)], on db: any Database) async throws -> [UUID: UUID] {
-        let ids = people.compactMap(\.resident.id)
-        var found: [UUID: UUID] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let slice = Array(ids[start..<min(start + 500, ids.count)])
-            for r in try await ResidenceRegistration.query(on: db).filter(\.$resident.$id ~~ slice).filter(\.$toDate == nil).filter(\.$status == .verified).all()
-            where found[r.$resident.id] == nil {
-                found[r.$resident.id] = r.$jurisdiction.id
-            }
-        }
-        return found
+        try await ResidenceRegistration.currentGrids(of: people.compactMap(\.resident.id), on: db)
     }
 }

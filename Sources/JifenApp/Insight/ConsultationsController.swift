@@ -6,7 +6,7 @@ import Vapor
 /// record letters, e-mails and calls; the summary groups them by topic and by channel.
 enum ConsultationsController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get(.consultations, access: .anyone, use: list)
+        routes.get(.consultations, access: .anyone, use: list).cachedForVisitors()
         routes.post(.consultations, access: .roles([.centerAdmin]), use: create)
         routes.get(.consultation(":code"), access: .anyone, use: page)
         routes.post(.consultationOpinions(":code"), access: .anyone, use: opine)

@@ -504,6 +504,19 @@ struct PointsService: WorkflowService {
         guard let phone else { return }
         try await app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: kind, body: body), on: db, at: now, logger: logger)
     }
+
+    /// One text to each of many residents (a round's applicants): their accounts' phones read a
+    /// slice at a time, the messages written together.
+    func notify(_ texts: [(Resident, String)], kind: String) async throws {
+        var phones: [UUID: String] = [:]
+        for slice in Batches.slices(texts.compactMap { $0.0.$user.id }) {
+            for user in try await User.query(on: db).filter(\.$id ~~ Array(slice)).all() { phones[user.id!] = user.phone }
+        }
+        let messages = texts.compactMap { resident, body in
+            (resident.$user.id.flatMap { phones[$0] } ?? resident.phone).map { OutgoingMessage(channel: .sms, recipient: $0, kind: kind, body: body) }
+        }
+        try await app.effects.notifier.send(all: messages, on: db, at: now, logger: logger)
+    }
 }
 
 extension PointsApplication {

@@ -347,8 +347,8 @@ struct ProgramService: WorkflowService {
     func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
         var verified: [PriorityClaim] = []
-        for slice in Archives.slices(applications.compactMap(\.id)) {
-            verified += try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ slice).filter(\.$state == .verified).with(\.$group).all()
+        for slice in Batches.slices(applications.compactMap(\.id)) {
+            verified += try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ Array(slice)).filter(\.$state == .verified).with(\.$group).all()
         }
         let groupOf = Dictionary(verified.map { ($0.$application.id, $0.group) }, uniquingKeysWith: { a, _ in a })
         // Everyone's archive, its application and items, read in slices: a city's round reads a
@@ -430,7 +430,8 @@ struct ProgramService: WorkflowService {
         guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
-        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).with(\.$resident).all()
+        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all()
+        try await ServiceApplication.loadResidents(applications, on: db)
         try await ServiceApplication.loadRankings(applications, on: db)
         var seats: [String: Int] = [:]
         var names: [String: String] = [:]
@@ -451,10 +452,10 @@ struct ProgramService: WorkflowService {
             // their current residence — or, where the program places by catchment, the schools
             // whose catchment covers it —, in code order.
             let schoolsByTown = Dictionary(grouping: try await School.query(on: db).with(\.$jurisdiction).all(), by: { $0.jurisdiction.code })
-            for application in applications where application.schools(round: 2).isEmpty {
-                let grid = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == application.$resident.id).filter(\.$toDate == nil)
-                    .filter(\.$status == .verified).with(\.$jurisdiction).first()?.jurisdiction.code
-                towns[application.$resident.id.uuidString] = try await placementList(program, grid: grid, on: today, seats: seats, schoolsByTown: schoolsByTown)
+            let unranked = applications.filter { $0.schools(round: 2).isEmpty }
+            let grids = try await ResidenceRegistration.currentGridCodes(of: unranked.map { $0.$resident.id }, on: db)
+            for application in unranked {
+                towns[application.$resident.id.uuidString] = try await placementList(program, grid: grids[application.$resident.id], on: today, seats: seats, schoolsByTown: schoolsByTown)
             }
         }
         let instance = try await instance(program, round: n, applications: applications, seats: seats, towns: towns)
@@ -477,18 +478,21 @@ struct ProgramService: WorkflowService {
             guard try await AllocationRound.query(on: db).filter(\.$program.$id == programID).filter(\.$round == n).count() == 0 else {
                 throw RoundProblem.alreadyRun
             }
-            if n == 1 { for application in frozen { try await application.save(on: db) } }
+            if n == 1 {
+                try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
+                                         frozen.map { [$0.id!, $0.points, $0.tiebreakPoints, $0.priority] }, on: db)
+            }
             try await round.create(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
             // Each applicant hears that the list is out, and where to read his result.
-            let notifier = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+            var texts: [(Resident, String)] = []
             for a in 0..<instance.count {
                 guard let application = byNumber[instance.ids[a]] else { continue }
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
                 let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
-                try await notifier.notify(application.resident, kind: "serviceResult",
-                                          text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description]))
+                texts.append((application.resident, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
             }
+            try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(texts, kind: "serviceResult")
             try await Audit.record("allocate", entity: "program", id: program.code,
                                    after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
                                    by: actor, at: now, on: db)
@@ -500,21 +504,18 @@ struct ProgramService: WorkflowService {
                              applications: [ServiceApplication], on db: any Database) async throws {
         let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
         let threshold = program.rules.threshold
-        var rows: [AllocationResult] = []
+        let roundID = try round.requireID()
+        var rows: [[any Encodable & Sendable]] = []
+        rows.reserveCapacity(instance.count)
         for a in 0..<instance.count {
             guard let application = byNumber[instance.ids[a]] else { continue }
-            let row = AllocationResult()
-            row.rank = Int(outcome.rank[a]) + 1
-            row.number = application.number
-            row.nameMasked = Mask.name(application.resident.name)
-            row.points = application.points ?? 0
-            row.schoolCode = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
-            row.qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (row.schoolCode != nil)
-            row.$round.id = try round.requireID()
-            row.$application.id = try application.requireID()
-            rows.append(row)
+            let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
+            let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
+            rows.append([UUID(), Int(outcome.rank[a]) + 1, application.number, Mask.name(application.resident.name), application.points ?? 0,
+                         school, qualified, roundID, try application.requireID()])
         }
-        try await rows.create(on: db, batch: 200)
+        try await Batches.insert(into: AllocationResult.schema,
+                                 columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"], rows, on: db)
         try await round.store(instance, outcome, points: byNumber.mapValues { $0.points ?? 0 }, on: db)
     }
 
@@ -638,20 +639,16 @@ struct Archives {
 
     static func load(of residents: [UUID], on db: any Database) async throws -> Archives {
         var found = Archives()
-        for slice in slices(residents) {
-            for archive in try await PointsArchive.query(on: db).filter(\.$resident.$id ~~ slice).all() { found.archives[archive.$resident.id] = archive }
+        for slice in Batches.slices(residents) {
+            for archive in try await PointsArchive.query(on: db).filter(\.$resident.$id ~~ Array(slice)).all() { found.archives[archive.$resident.id] = archive }
         }
         let applicationIDs = found.archives.values.compactMap { $0.$application.id }
-        for slice in slices(applicationIDs) {
+        for slice in Batches.slices(applicationIDs).map(Array.init) {
             for application in try await PointsApplication.query(on: db).filter(\.$id ~~ slice).all() { found.applications[application.id!] = application }
             for claim in try await PointsClaim.query(on: db).filter(\.$application.$id ~~ slice).sort(\.$createdAt).all() {
                 found.claims[claim.$application.id, default: []].append(claim)
             }
         }
         return found
-    }
-
-    static func slices(_ ids: [UUID]) -> [[UUID]] {
-        stride(from: 0, to: ids.count, by: 500).map { Array(ids[$0..<min($0 + 500, ids.count)]) }
     }
 }

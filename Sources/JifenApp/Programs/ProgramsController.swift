@@ -9,10 +9,10 @@ enum ProgramsController {
     static let organisers: Access = .roles([.centerAdmin, .educationOfficer])
 
     static func register(_ routes: any RoutesBuilder) {
-        routes.get(.programs, access: .anyone, use: list)
+        routes.get(.programs, access: .anyone, use: list).cachedForVisitors()
         routes.get(.programNew, access: organisers, use: newPage)
         routes.post(.programs, access: organisers, use: create)
-        routes.get(.program(":code"), access: .anyone, use: page)
+        routes.get(.program(":code"), access: .anyone, use: page).cachedForVisitors()
         routes.post(.programQuotas(":code"), access: organisers, use: addQuota)
         routes.on(.POST, .programQuotasCSV(":code"), access: organisers, body: .collect(maxSize: "2mb"), use: quotaCSV)
         routes.post(.programQuotasPublish(":code"), access: organisers, use: publishQuotas)
@@ -26,7 +26,7 @@ enum ProgramsController {
         routes.post(.objectionsClose(":code"), access: organisers, use: closeObjections)
         routes.get(.programSecond(":code"), access: .roles([.citizen]), use: secondPage)
         routes.post(.programSecond(":code"), access: .roles([.citizen]), use: second)
-        routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity)
+        routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity).cachedForVisitors()
         routes.post(.publicityObjections(":code", ":round"), access: .anyone, use: object)
         routes.get(.myPrograms, access: .roles([.citizen]), use: mine)
         routes.post(.programPriorityGroups(":code"), access: organisers, use: addPriorityGroup)

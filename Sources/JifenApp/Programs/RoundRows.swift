@@ -23,41 +23,31 @@ extension AllocationRound {
         let id = try requireID()
         try await RoundSchool.query(on: db).filter(\.$round.$id == id).delete()
         try await AllocationStep.query(on: db).filter(\.$round.$id == id).delete()
-        var schools: [RoundSchool] = []
+        var schools: [[any Encodable & Sendable]] = []
         for (k, code) in instance.schools.enumerated() {
-            let row = RoundSchool()
-            row.$round.id = id
-            row.schoolCode = code
-            row.seats = instance.seats[k]
-            row.admitted = Int(outcome.admitted[k])
             let c = Int(outcome.last[k])
-            if c >= 0 {
-                row.cutoffNumber = instance.ids[c]
-                row.cutoffPoints = points[instance.ids[c]] ?? 0
-                row.cutoffRank = Int(outcome.rank[c]) + 1
-            }
-            schools.append(row)
+            schools.append([UUID(), id, code, instance.seats[k], Int(outcome.admitted[k]),
+                            c >= 0 ? instance.ids[c] : nil, c >= 0 ? points[instance.ids[c]] ?? 0 : nil, c >= 0 ? Int(outcome.rank[c]) + 1 : nil])
         }
-        try await schools.create(on: db, batch: 200)
-        var steps: [AllocationStep] = []
+        try await Batches.insert(into: RoundSchool.schema,
+                                 columns: ["id", "round_id", "school_code", "seats", "admitted", "cutoff_number", "cutoff_points", "cutoff_rank"], schools, on: db)
+        var steps: [[any Encodable & Sendable]] = []
+        steps.reserveCapacity(instance.count * 2)
         for a in 0..<instance.count {
             for (position, step) in Allocation.trace(a, in: instance, outcome: outcome).enumerated() {
-                let row = AllocationStep()
-                row.$round.id = id
-                row.number = instance.ids[a]
-                row.position = position
+                let row: [any Encodable & Sendable]
                 switch step {
-                case .admitted(let school): row.schoolCode = school; row.outcome = .admitted
-                case .noSeats(let school): row.schoolCode = school; row.outcome = .noSeats
+                case .admitted(let school):
+                    row = [school, AllocationStep.Outcome.admitted.rawValue, String?.none, Int?.none]
+                case .noSeats(let school):
+                    row = [school, AllocationStep.Outcome.noSeats.rawValue, String?.none, Int?.none]
                 case .full(let school, let cutoff):
-                    row.schoolCode = school
-                    row.outcome = .full
-                    row.cutoffNumber = instance.ids[Int(cutoff)]
-                    row.cutoffRank = Int(outcome.rank[Int(cutoff)]) + 1
+                    row = [school, AllocationStep.Outcome.full.rawValue, instance.ids[Int(cutoff)], Int(outcome.rank[Int(cutoff)]) + 1]
                 }
-                steps.append(row)
+                steps.append([UUID(), id, instance.ids[a], position] + row)
             }
         }
-        try await steps.create(on: db, batch: 500)
+        try await Batches.insert(into: AllocationStep.schema,
+                                 columns: ["id", "round_id", "number", "position", "school_code", "outcome", "cutoff_number", "cutoff_rank"], steps, on: db)
     }
 }

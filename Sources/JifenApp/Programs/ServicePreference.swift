@@ -14,13 +14,21 @@ extension ServiceApplication {
     static func loadRankings(_ applications: [ServiceApplication], on db: any Database) async throws {
         let ids = applications.compactMap(\.id)
         var found: [UUID: [ServicePreference]] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let slice = Array(ids[start..<min(start + 500, ids.count)])
-            for preference in try await ServicePreference.query(on: db).filter(\.$application.$id ~~ slice).all() {
+        for slice in Batches.slices(ids) {
+            for preference in try await ServicePreference.query(on: db).filter(\.$application.$id ~~ Array(slice)).all() {
                 found[preference.$application.id, default: []].append(preference)
             }
         }
         for application in applications { application.$ranking.value = application.id.flatMap { found[$0] } ?? [] }
+    }
+
+    /// Loads the applicants of many applications, a slice at a time.
+    static func loadResidents(_ applications: [ServiceApplication], on db: any Database) async throws {
+        var found: [UUID: Resident] = [:]
+        for slice in Batches.slices(Array(Set(applications.map { $0.$resident.id }))) {
+            for resident in try await Resident.query(on: db).filter(\.$id ~~ Array(slice)).all() { found[resident.id!] = resident }
+        }
+        for application in applications { application.$resident.value = found[application.$resident.id] }
     }
 
     /// The application's own ranking (round 1).

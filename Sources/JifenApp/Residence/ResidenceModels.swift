@@ -285,3 +285,28 @@ final class HouseholdMember: Model, @unchecked Sendable {
 extension ResidenceRegistration: Audited {
     static let auditEntity = "residenceRegistration"
 }
+
+extension ResidenceRegistration {
+    /// The jurisdiction each of `residents` lives in now (his verified registration without an
+    /// end), asked for a slice at a time so that a city's registrations are never all read.
+    static func currentGrids(of residents: [UUID], on db: any Database) async throws -> [UUID: UUID] {
+        var found: [UUID: UUID] = [:]
+        for slice in Batches.slices(residents) {
+            for r in try await ResidenceRegistration.query(on: db).filter(\.$resident.$id ~~ Array(slice)).filter(\.$toDate == nil).filter(\.$status == .verified).all()
+            where found[r.$resident.id] == nil {
+                found[r.$resident.id] = r.$jurisdiction.id
+            }
+        }
+        return found
+    }
+
+    /// The same, by the jurisdictions' codes.
+    static func currentGridCodes(of residents: [UUID], on db: any Database) async throws -> [UUID: String] {
+        let grids = try await currentGrids(of: residents, on: db)
+        var codes: [UUID: String] = [:]
+        for slice in Batches.slices(Array(Set(grids.values))) {
+            for place in try await Jurisdiction.query(on: db).filter(\.$id ~~ Array(slice)).all() { codes[place.id!] = place.code }
+        }
+        return grids.compactMapValues { codes[$0] }
+    }
+}

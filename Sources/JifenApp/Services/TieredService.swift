@@ -43,7 +43,7 @@ final class TieredService: Model, @unchecked Sendable {
 /// today and how many the next one needs; the affairs center adds services.
 enum TieredServicesController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get(.tieredServices, access: .anyone, use: page)
+        routes.get(.tieredServices, access: .anyone, use: page).cachedForVisitors()
         routes.post(.tieredServices, access: .roles([.centerAdmin]), use: add)
     }
 

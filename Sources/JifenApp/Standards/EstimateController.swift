@@ -6,7 +6,7 @@ import Vapor
 /// the explanation, and see which items he could still add. Nothing is stored.
 enum EstimateController {
     static func register(_ routes: any RoutesBuilder) {
-        routes.get(.estimate, access: .anyone, use: page)
+        routes.get(.estimate, access: .anyone, use: page).cachedForVisitors()
         routes.post(.estimate, access: .anyone, use: estimate)
     }
 

@@ -12,7 +12,7 @@ enum StandardsController {
         routes.get(.standardNew, access: admin, use: newPage)
         routes.on(.POST, .standards, access: admin, body: .collect(maxSize: "2mb"), use: create)
         routes.get(.standardsDiff, access: .staff, use: diff)
-        routes.get(.standard(":code"), access: .anyone, use: show)
+        routes.get(.standard(":code"), access: .anyone, use: show).cachedForVisitors()
         routes.post(.standardPublish(":code"), access: admin, use: publish)
     }
 

@@ -114,7 +114,7 @@ extension Request {
             t: application.catalogTables[language] ?? [:],
             lang: language.htmlTag,
             title: text(title),
-            csrf: csrfToken,
+            csrf: isRenderingForCache ? PageCache.tokenPlaceholder : csrfToken,
             user: user.map {
                 UserBadge(displayName: $0.displayName, role: $0.role.rawValue, roleName: text("role_" + $0.role.rawValue),
                           place: $0.departmentName ?? $0.jurisdictionName)

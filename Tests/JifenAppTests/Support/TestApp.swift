@@ -23,6 +23,11 @@ final class RecordingNotifier: Notifier {
         try await OutboxNotifier().send(message, on: db, at: at, logger: logger)
         sent.withLockedValue { $0.append(message) }
     }
+
+    func send(all messages: [OutgoingMessage], on db: any Database, at: Date, logger: Logger) async throws {
+        try await OutboxNotifier().send(all: messages, on: db, at: at, logger: logger)
+        sent.withLockedValue { $0.append(contentsOf: messages) }
+    }
 }
 
 enum TestDatabase {
@@ -53,7 +58,7 @@ let testSecretHex = String(repeating: "0123456789abcdef", count: 4)
 func withApp(demo: Bool = false, residents: Int = 0, _ body: (TestContext) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-test-" + UUID().uuidString).path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning"]
+    var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "warning", "JIFEN_PAGE_CACHE_SECONDS": "0"]
     if let url = TestDatabase.postgresURL { environment["DATABASE_URL"] = url }
     var config = try AppConfig.load(environment: environment, demo: false)
     // With the demo's data the demo's exemptions hold (its accounts skip the second factor);

@@ -1,0 +1,47 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// Many rows in few statements: what a city's round writes (12,000 frozen figures, results and
+/// a trace of 30,000 steps) goes to the database a few hundred rows a statement, not a row a
+/// statement, and without Fluent's per-model reflection. Values are bound through the database's
+/// own encoder, so they are stored exactly as Fluent stores them.
+enum Batches {
+    /// Rows a statement: every statement stays far below SQLite's 32,766 and PostgreSQL's 65,535
+    /// bound parameters.
+    static let rows = 500
+
+    /// `ids` (or anything) in slices of `size`: queries with `IN (…)` stay below the limits.
+    static func slices<T>(_ items: [T], size: Int = rows) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: size).map { items[$0..<Swift.min($0 + size, items.count)] }
+    }
+
+    /// `INSERT INTO table (columns) VALUES (…), (…)…`, `rows` rows a statement.
+    static func insert(into table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        let size = Swift.max(1, Swift.min(rows, 30_000 / Swift.max(1, columns.count)))
+        for slice in slices(values, size: size) {
+            let insert = sql.insert(into: table).columns(columns)
+            for row in slice { insert.values(row.map { SQLBind($0) }) }
+            try await insert.run()
+        }
+    }
+
+    /// `UPDATE table SET column = v.column… FROM (VALUES …) WHERE table.id = v.id`: each row's
+    /// first value is its id, the rest the columns' new values. SQLite (3.33 and later) and
+    /// PostgreSQL both read this form.
+    static func update(_ table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        let names = ["id"] + columns
+        let size = Swift.max(1, Swift.min(rows, 30_000 / names.count))
+        for slice in slices(values, size: size) {
+            let tuples = SQLList(slice.map { row in SQLGroupExpression(SQLList(row.map { SQLBind($0) })) })
+            let assignments = SQLList(columns.map { SQLBinaryExpression(SQLIdentifier($0), .equal, SQLColumn($0, table: "v")) })
+            let query: SQLQueryString = """
+                WITH v(\(SQLList(names.map { SQLIdentifier($0) }))) AS (VALUES \(tuples)) \
+                UPDATE \(ident: table) SET \(assignments) FROM v WHERE \(SQLColumn("id", table: table)) = \(SQLColumn("id", table: "v"))
+                """
+            try await sql.raw(query).run()
+        }
+    }
+}

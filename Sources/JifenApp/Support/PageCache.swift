@@ -1,0 +1,148 @@
+import Foundation
+import JifenCore
+import NIOConcurrencyHelpers
+import Vapor
+
+/// The public pages as a visitor who is not signed in sees them, kept for a few seconds
+/// (`JIFEN_PAGE_CACHE_SECONDS`, default 5; 0 turns it off): on opening day thousands read the same
+/// publicity list, the same program and the same standard, and each node renders each of them
+/// once every few seconds instead of once a request.
+///
+/// Only routes registered with `.cachedForVisitors()`, only GET, only 200 answers, only for a
+/// visitor without a session. The key is the address with its query, the reader's language and
+/// today's date in Shanghai. The page is rendered with a placeholder where each browser's
+/// form token goes, and the placeholder is replaced on the way out: a cached page never carries
+/// another browser's token. A change made on this node (any request other than GET or HEAD)
+/// empties the cache; a change made on another node shows here within the configured seconds.
+final class PageCache: Sendable {
+    struct Entry: Sendable {
+        let body: [UInt8]
+        let contentType: String
+        let stored: Date
+    }
+
+    /// What the form-token field holds in a page rendered for the cache.
+    static let tokenPlaceholder = "\u{1}jifen-form-token\u{1}"
+    static let maxEntries = 2_000
+
+    let seconds: Int
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+
+    init(seconds: Int) { self.seconds = seconds }
+
+    func entry(_ key: String, now: Date) -> Entry? {
+        entries.withLockedValue { all in
+            guard let found = all[key] else { return nil }
+            guard now.timeIntervalSince(found.stored) < Double(seconds), now >= found.stored else {
+                all[key] = nil
+                return nil
+            }
+            return found
+        }
+    }
+
+    func store(_ key: String, _ entry: Entry) {
+        entries.withLockedValue { all in
+            if all.count >= Self.maxEntries { all.removeAll(keepingCapacity: true) }
+            all[key] = entry
+        }
+    }
+
+    func removeAll() { entries.withLockedValue { $0.removeAll(keepingCapacity: true) } }
+
+    var count: Int { entries.withLockedValue { $0.count } }
+}
+
+extension Application {
+    private struct PageCacheKey: StorageKey { typealias Value = PageCache }
+    var pageCache: PageCache {
+        get { storage[PageCacheKey.self] ?? PageCache(seconds: 0) }
+        set { storage[PageCacheKey.self] = newValue }
+    }
+}
+
+extension Route {
+    static let visitorCacheKey = "jifen.visitorCache"
+    /// Marks a public page whose visitors' copy may be kept a few seconds (`PageCache`).
+    @discardableResult
+    func cachedForVisitors() -> Route {
+        userInfo[.init(Self.visitorCacheKey)] = true
+        return self
+    }
+
+    var isCachedForVisitors: Bool { userInfo[.init(Self.visitorCacheKey)] as? Bool ?? false }
+}
+
+extension Request {
+    private struct RenderingForCacheKey: StorageKey { typealias Value = Bool }
+    /// The page being rendered goes into the cache: its form token is the placeholder.
+    var isRenderingForCache: Bool {
+        get { storage[RenderingForCacheKey.self] ?? false }
+        set { storage[RenderingForCacheKey.self] = newValue }
+    }
+}
+
+/// Serves and fills `PageCache`; runs after the session, access and form-token middleware, so it
+/// knows who asks and what his form token is.
+struct PageCacheMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let cache = request.application.pageCache
+        guard cache.seconds > 0 else { return try await next.respond(to: request) }
+        guard request.method == .GET || request.method == .HEAD else {
+            // Whatever this request changes shows at once on this node.
+            defer { cache.removeAll() }
+            return try await next.respond(to: request)
+        }
+        guard request.method == .GET, request.route?.isCachedForVisitors == true, request.currentUser == nil, request.sessionToken == nil else {
+            return try await next.respond(to: request)
+        }
+        let now = request.now
+        let key = request.language.rawValue + " " + ShanghaiDate.today(now).description + " " + request.url.string
+        let token = request.csrfToken
+        if let entry = cache.entry(key, now: now) {
+            return Self.response(entry, token: token)
+        }
+        request.isRenderingForCache = true
+        let response = try await next.respond(to: request)
+        guard response.status == .ok, let contentType = response.headers.first(name: .contentType), contentType.hasPrefix("text/html"),
+              var buffer = response.body.buffer, let bytes = buffer.readBytes(length: buffer.readableBytes)
+        else { return response }
+        let entry = PageCache.Entry(body: bytes, contentType: contentType, stored: now)
+        cache.store(key, entry)
+        let filled = Self.response(entry, token: token)
+        for (name, value) in response.headers where name.lowercased() != "content-length" && name.lowercased() != "content-type" {
+            filled.headers.replaceOrAdd(name: name, value: value)
+        }
+        return filled
+    }
+
+    static func response(_ entry: PageCache.Entry, token: String) -> Response {
+        let body = replacing(Array(PageCache.tokenPlaceholder.utf8), with: Array(token.utf8), in: entry.body)
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "html", parameters: ["charset": "utf-8"])
+        headers.replaceOrAdd(name: .contentType, value: entry.contentType)
+        return Response(status: .ok, headers: headers, body: .init(buffer: ByteBuffer(bytes: body)))
+    }
+
+    /// `body` with every occurrence of `needle` replaced by `replacement`.
+    static func replacing(_ needle: [UInt8], with replacement: [UInt8], in body: [UInt8]) -> [UInt8] {
+        guard let first = needle.first else { return body }
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + 8 * replacement.count)
+        var start = 0, i = 0
+        let n = body.count, m = needle.count
+        while let at = body[i...].firstIndex(of: first) {
+            if at + m <= n, body[at..<(at + m)].elementsEqual(needle) {
+                out.append(contentsOf: body[start..<at])
+                out.append(contentsOf: replacement)
+                start = at + m
+                i = start
+            } else {
+                i = at + 1
+            }
+            if i >= n { break }
+        }
+        out.append(contentsOf: body[start..<n])
+        return out
+    }
+}

@@ -1,0 +1,56 @@
+import Fluent
+@testable import JifenApp
+import XCTest
+
+/// Visitors who are not signed in share a public page for a few seconds; nobody ever gets
+/// another browser's form token, a signed-in reader never gets a kept page, and a change made on
+/// this node shows at once.
+final class PageCacheTests: XCTestCase {
+    func testVisitorsShareThePublicityForAFewSecondsButNeverAFormToken() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            ctx.app.pageCache = PageCache(seconds: 5)
+            let round = try await XCTUnwrapAsync(try await AllocationRound.query(on: ctx.app.db).filter(\.$finalizedAt == nil).with(\.$program).first())
+            let path = "/publicity/\(round.program.code)/\(round.round)"
+            let first = try await XCTUnwrapAsync(try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round.requireID()).sort(\.$rank).first())
+            func rename(_ name: String) async throws {
+                first.nameMasked = name
+                try await first.save(on: ctx.app.db)
+            }
+
+            let admin = try await ctx.signedIn("admin")
+            // Two visitors: the same list, each with his own form token, never the placeholder.
+            let one = Browser(ctx.app), two = Browser(ctx.app)
+            let a = try await one.get(path), b = try await two.get(path)
+            XCTAssertEqual(a.status, .ok)
+            XCTAssertEqual(ctx.app.pageCache.count, 1, "the visitors' page is kept")
+            let tokenA = try XCTUnwrap(one.csrf), tokenB = try XCTUnwrap(two.csrf)
+            XCTAssertNotEqual(tokenA, tokenB)
+            XCTAssertFalse(a.body.contains("\u{1}") || b.body.contains("\u{1}"))
+            XCTAssertTrue(a.body.contains(first.nameMasked))
+
+            // Changed behind the page's back (as another node would): visitors keep the kept copy...
+            try await rename("缓*存")
+            let kept = try await Browser(ctx.app).get(path)
+            XCTAssertFalse(kept.body.contains("缓*存"))
+            // ...a signed-in reader sees the change at once...
+            let fresh = try await admin.get(path)
+            XCTAssertTrue(fresh.body.contains("缓*存"))
+            // ...and visitors after the configured seconds.
+            ctx.clock.advance(6)
+            let later = try await Browser(ctx.app).get(path)
+            XCTAssertTrue(later.body.contains("缓*存"))
+
+            // A change made through this node empties the kept pages: the next visitor sees it.
+            try await rename("再*改")
+            let before = try await Browser(ctx.app).get(path)
+            XCTAssertFalse(before.body.contains("再*改"))
+            // The form token of a kept page is the visitor's own: his objection is accepted (here
+            // refused for its empty fields, not as a forged request).
+            let objection = try await two.post(path + "/objections", ["name": "", "phone": "", "number": "", "text": "", "code": ""])
+            XCTAssertEqual(objection.status, .badRequest, "a form error, not the 403 of a bad token")
+            XCTAssertEqual(ctx.app.pageCache.count, 0)
+            let after = try await Browser(ctx.app).get(path)
+            XCTAssertTrue(after.body.contains("再*改"))
+        }
+    }
+}
