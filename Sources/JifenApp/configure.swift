@@ -65,6 +65,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
         sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
     ))
     app.views.use(.leaf)
+    app.leaf.tags["t"] = CatalogTag()
 
     app.middleware = .init()
     app.middleware.use(SecurityHeadersMiddleware())

@@ -100,12 +100,14 @@ final class PlatformTests: XCTestCase {
         let views = JifenResources.directory("Views")
         let files = try FileManager.default.subpathsOfDirectory(atPath: views).filter { $0.hasSuffix(".leaf") }
         XCTAssertGreaterThan(files.count, 5)
-        let regex = try NSRegularExpression(pattern: #"(?<![A-Za-z0-9_.])t\.([A-Za-z0-9_]+)"#)
+        let regex = try NSRegularExpression(pattern: ##"#t\("([A-Za-z0-9_]+)"\)"##)
+        let old = try NSRegularExpression(pattern: #"(?<![A-Za-z0-9_.])t\.[A-Za-z0-9_]+"#)
         for file in files {
             let text = try String(contentsOfFile: views + file, encoding: .utf8)
+            XCTAssertEqual(old.numberOfMatches(in: text, range: NSRange(text.startIndex..., in: text)), 0, "\(file): catalog texts are written #t(\"key\")")
             for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 let key = String(text[Range(match.range(at: 1), in: text)!])
-                XCTAssertNotNil(catalog.entries[key], "\(file) uses t.\(key), which the catalog lacks")
+                XCTAssertNotNil(catalog.entries[key], "\(file) uses #t(\"\(key)\"), which the catalog lacks")
             }
         }
         // Keys the code builds from role and level names.

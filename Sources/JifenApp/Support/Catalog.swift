@@ -60,9 +60,14 @@ extension Application {
 extension Request {
     /// The language chosen with the switch in the page header (a cookie), Chinese by default.
     var language: Catalog.Language {
-        if let raw = cookies[application.cookieName("jifen_lang")]?.string, let language = Catalog.Language(rawValue: raw) { return language }
-        return .zh
+        if let known = storage[LanguageKey.self] { return known }
+        var language = Catalog.Language.zh
+        if let raw = cookies[application.cookieName("jifen_lang")]?.string, let chosen = Catalog.Language(rawValue: raw) { language = chosen }
+        storage[LanguageKey.self] = language
+        return language
     }
+
+    private struct LanguageKey: StorageKey { typealias Value = Catalog.Language }
 
     func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
         application.catalog.text(key, language, arguments)

@@ -3,8 +3,8 @@ import Leaf
 import Vapor
 
 /// What every page's template receives besides its own content (`page`).
+/// Texts of the catalog are not in it: templates write `#t("key")` (`CatalogTag`).
 struct PageContext<Content: Encodable>: Encodable {
-    let t: [String: String]
     let lang, title, csrf: String
     let user: UserBadge?
     let nav: [NavGroup]
@@ -104,6 +104,19 @@ enum Navigation {
     }
 }
 
+/// `#t("key")`: the catalog's text for `key` in the reader's language, escaped like any other
+/// value. A tag rather than a table in every page's context: encoding the whole catalog (more
+/// than a thousand texts) for each page cost more than most pages' own content.
+struct CatalogTag: LeafTag {
+    struct Problem: Error, CustomStringConvertible { let description: String }
+
+    func render(_ ctx: LeafContext) throws -> LeafData {
+        guard ctx.parameters.count == 1, let key = ctx.parameters[0].string else { throw Problem(description: "#t takes one catalog key") }
+        guard let request = ctx.request else { throw Problem(description: "#t needs the request") }
+        return .string(request.application.catalogTables[request.language]?[key] ?? key)
+    }
+}
+
 extension Request {
     /// Renders `template` inside the base layout. `title` is a catalog key.
     func render<Content: Encodable>(_ template: String, title: String, _ content: Content, status: HTTPStatus = .ok) async throws -> Response {
@@ -111,7 +124,6 @@ extension Request {
         let other: Catalog.Language = language == .zh ? .en : .zh
         let user = currentUser
         let context = PageContext(
-            t: application.catalogTables[language] ?? [:],
             lang: language.htmlTag,
             title: text(title),
             csrf: isRenderingForCache ? PageCache.tokenPlaceholder : csrfToken,
