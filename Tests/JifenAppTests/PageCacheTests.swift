@@ -3,8 +3,8 @@ import Fluent
 import XCTest
 
 /// Visitors who are not signed in share a public page for a few seconds; nobody ever gets
-/// another browser's form token, a signed-in reader never gets a kept page, and a change made on
-/// this node shows at once.
+/// another browser's form token, a signed-in reader never gets a kept page, and a change staff
+/// make on this node shows at once.
 final class PageCacheTests: XCTestCase {
     func testVisitorsShareThePublicityForAFewSecondsButNeverAFormToken() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
@@ -40,17 +40,31 @@ final class PageCacheTests: XCTestCase {
             let later = try await Browser(ctx.app).get(path)
             XCTAssertTrue(later.body.contains("缓*存"))
 
-            // A change made through this node empties the kept pages: the next visitor sees it.
+            // A visitor's form does not change these pages: the kept copy stays. Its form token is
+            // the visitor's own: his objection is taken (here refused for its empty fields, not as
+            // a forged request).
             try await rename("再*改")
             let before = try await Browser(ctx.app).get(path)
             XCTAssertFalse(before.body.contains("再*改"))
-            // The form token of a kept page is the visitor's own: his objection is accepted (here
-            // refused for its empty fields, not as a forged request).
             let objection = try await two.post(path + "/objections", ["name": "", "phone": "", "number": "", "text": "", "code": ""])
             XCTAssertEqual(objection.status, .badRequest, "a form error, not the 403 of a bad token")
+            XCTAssertEqual(ctx.app.pageCache.count, 1)
+            // Staff change what these pages show: anything they send other than GET empties the
+            // kept pages of this node, and the next visitor gets a fresh one.
+            try await admin.post("/logout", [:])
             XCTAssertEqual(ctx.app.pageCache.count, 0)
             let after = try await Browser(ctx.app).get(path)
             XCTAssertTrue(after.body.contains("再*改"))
+
+            // A page due again is rendered by one request; the others meanwhile get the kept copy.
+            let cache = PageCache(seconds: 5)
+            let start = Date(timeIntervalSince1970: 1_790_000_000)
+            cache.store("k", PageCache.Entry(body: Array("old".utf8), contentType: "text/html", stored: start))
+            guard case .hit = cache.lookup("k", now: start.addingTimeInterval(4)) else { return XCTFail("fresh for five seconds") }
+            guard case .miss = cache.lookup("k", now: start.addingTimeInterval(6)) else { return XCTFail("due: the first caller renders") }
+            guard case .hit(let stale) = cache.lookup("k", now: start.addingTimeInterval(6.5)) else { return XCTFail("the others get the kept copy") }
+            XCTAssertEqual(stale.body, Array("old".utf8))
+            guard case .miss = cache.lookup("k", now: start.addingTimeInterval(17)) else { return XCTFail("a render that never came back is taken over") }
         }
     }
 }

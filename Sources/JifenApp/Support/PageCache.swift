@@ -12,38 +12,50 @@ import Vapor
 /// visitor without a session. The key is the address with its query, the reader's language and
 /// today's date in Shanghai. The page is rendered with a placeholder where each browser's
 /// form token goes, and the placeholder is replaced on the way out: a cached page never carries
-/// another browser's token. A change made on this node (any request other than GET or HEAD)
-/// empties the cache; a change made on another node shows here within the configured seconds.
+/// another browser's token. What these pages show is changed by staff, so a change made by staff
+/// on this node (any request of theirs other than GET or HEAD) empties the cache; a change made on
+/// another node shows here within the configured seconds (and the time one render takes). When a
+/// kept page is due, one request renders it again while the others still get the kept copy, so
+/// the moment of expiry is not a crowd of renders.
 final class PageCache: Sendable {
     struct Entry: Sendable {
         let body: [UInt8]
         let contentType: String
         let stored: Date
+        /// A request is rendering the page again since then.
+        var refreshing: Date? = nil
     }
+
+    enum Lookup { case hit(Entry), miss }
 
     /// What the form-token field holds in a page rendered for the cache.
     static let tokenPlaceholder = "\u{1}jifen-form-token\u{1}"
     static let maxEntries = 2_000
+    /// A render that has not come back by then is taken over by the next request.
+    static let refreshTimeout: TimeInterval = 10
 
     let seconds: Int
     private let entries = NIOLockedValueBox<[String: Entry]>([:])
 
     init(seconds: Int) { self.seconds = seconds }
 
-    func entry(_ key: String, now: Date) -> Entry? {
+    /// The kept page, or a miss — in which case the caller renders it and `store`s it. A page due
+    /// again is a miss for the first caller and still a hit for the others until he is done.
+    func lookup(_ key: String, now: Date) -> Lookup {
         entries.withLockedValue { all in
-            guard let found = all[key] else { return nil }
-            guard now.timeIntervalSince(found.stored) < Double(seconds), now >= found.stored else {
-                all[key] = nil
-                return nil
-            }
-            return found
+            guard var found = all[key] else { return .miss }
+            let age = now.timeIntervalSince(found.stored)
+            if age >= 0, age < Double(seconds) { return .hit(found) }
+            if let since = found.refreshing, now.timeIntervalSince(since) < Self.refreshTimeout, age >= 0 { return .hit(found) }
+            found.refreshing = now
+            all[key] = found
+            return .miss
         }
     }
 
     func store(_ key: String, _ entry: Entry) {
         entries.withLockedValue { all in
-            if all.count >= Self.maxEntries { all.removeAll(keepingCapacity: true) }
+            if all.count >= Self.maxEntries, all[key] == nil { all.removeAll(keepingCapacity: true) }
             all[key] = entry
         }
     }
@@ -89,8 +101,9 @@ struct PageCacheMiddleware: AsyncMiddleware {
         let cache = request.application.pageCache
         guard cache.seconds > 0 else { return try await next.respond(to: request) }
         guard request.method == .GET || request.method == .HEAD else {
-            // Whatever this request changes shows at once on this node.
-            defer { cache.removeAll() }
+            // What staff change here shows at once on this node.
+            let staff = request.currentUser?.role.isStaff ?? false
+            defer { if staff { cache.removeAll() } }
             return try await next.respond(to: request)
         }
         guard request.method == .GET, request.route?.isCachedForVisitors == true, request.currentUser == nil, request.sessionToken == nil else {
@@ -99,7 +112,7 @@ struct PageCacheMiddleware: AsyncMiddleware {
         let now = request.now
         let key = request.language.rawValue + " " + ShanghaiDate.today(now).description + " " + request.url.string
         let token = request.csrfToken
-        if let entry = cache.entry(key, now: now) {
+        if case .hit(let entry) = cache.lookup(key, now: now) {
             return Self.response(entry, token: token)
         }
         request.isRenderingForCache = true
