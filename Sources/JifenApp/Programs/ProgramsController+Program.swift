@@ -53,7 +53,7 @@ extension ProgramsController {
             .sorted { $0.school.code < $1.school.code }
         let published = program.quotaPublishedAt != nil
         let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$round).all()
-        let towns = try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all()
+        let towns = organiser ? try await Jurisdiction.query(on: req.db).filter(\.$level == JurisdictionLevel.town.rawValue).sort(\.$code).all() : []
         var ruleLines: [String] = []
         let english = req.language == .en
         if let (_, ranking) = try await StandardVersion.inForce(on: today(req), series: program.standardSeries, on: req.db) {
@@ -76,8 +76,12 @@ extension ProgramsController {
         }
         let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()
         // Each school's catchment today, by the names of its areas.
-        let areaNames = Dictionary(try await Jurisdiction.query(on: req.db).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-        let catchmentWords = try await SchoolCatchment.catchments(of: quotas.map { $0.$school.id }, on: req.db).mapValues { c in
+        let catchments = try await SchoolCatchment.catchments(of: quotas.map { $0.$school.id }, on: req.db)
+        var areaNames: [String: String] = [:]
+        for slice in Batches.slices(Array(Set(catchments.values.flatMap { $0.areas.map(\.code) }))) {
+            for place in try await Jurisdiction.query(on: req.db).filter(\.$code ~~ Array(slice)).all() { areaNames[place.code] = place.name }
+        }
+        let catchmentWords = catchments.mapValues { c in
             c.areas.filter { $0.from <= today(req) && ($0.to.map { today(req) <= $0 } ?? true) }.map { areaNames[$0.code] ?? $0.code }.joined(separator: "、")
         }
         let departments = try await Department.query(on: req.db).sort(\.$code).all()
