@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import JifenCore
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -430,6 +431,7 @@ struct ProgramService: WorkflowService {
         guard today > rules.closes else { throw RoundProblem.notAfterDeadline }
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
+        let stages = Stages(logger: logger, what: "round \(n) of \(program.code)")
         var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all()
         try await ServiceApplication.loadResidents(applications, on: db)
         try await ServiceApplication.loadRankings(applications, on: db)
@@ -440,8 +442,10 @@ struct ProgramService: WorkflowService {
             names[q.school.code] = q.school.name
         }
         var towns: [String: [String]] = [:]
+        stages.done("read \(applications.count) applications")
         if n == 1 {
             try await freeze(program, applications)
+            stages.done("freeze")
         } else {
             guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
             let placed = try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all()
@@ -460,6 +464,7 @@ struct ProgramService: WorkflowService {
         }
         let instance = try await instance(program, round: n, applications: applications, seats: seats, towns: towns)
         let outcome = Allocation.run(instance)
+        stages.done("allocate")
         let round = AllocationRound()
         round.createdAt = now
         round.round = n
@@ -481,9 +486,11 @@ struct ProgramService: WorkflowService {
             if n == 1 {
                 try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
                                          frozen.map { [$0.id!, $0.points, $0.tiebreakPoints, $0.priority] }, on: db)
+                stages.done("store frozen points")
             }
             try await round.create(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
+            stages.done("store results and trace")
             // Each applicant hears that the list is out, and where to read his result.
             var texts: [(Resident, String)] = []
             for a in 0..<instance.count {
@@ -493,6 +500,7 @@ struct ProgramService: WorkflowService {
                 texts.append((application.resident, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
             }
             try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(texts, kind: "serviceResult")
+            stages.done("texts")
             try await Audit.record("allocate", entity: "program", id: program.code,
                                    after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
                                    by: actor, at: now, on: db)
@@ -650,5 +658,23 @@ struct Archives {
             }
         }
         return found
+    }
+}
+
+/// How long each stage of a long piece of work took, in the log at debug level.
+final class Stages: Sendable {
+    let logger: Logger
+    let what: String
+    private let last = NIOLockedValueBox(ContinuousClock.now)
+
+    init(logger: Logger, what: String) {
+        self.logger = logger
+        self.what = what
+    }
+
+    func done(_ stage: String) {
+        let now = ContinuousClock.now
+        let took = last.withLockedValue { last in defer { last = now }; return now - last }
+        logger.debug("\(what): \(stage) \(String(format: "%.3f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)) s")
     }
 }
