@@ -177,7 +177,7 @@ extension AllocateCLI: JifenCommand {
     static let needsApplication = false
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
-        run(arguments, read: { FileManager.default.contents(atPath: $0).map(Array.init) }, output: io.output, errors: io.errors)
+        run(arguments, read: { readBytes($0) }, output: io.output, errors: io.errors)
     }
 }
 

@@ -17,9 +17,70 @@ public struct Instant: Sendable, Hashable, Comparable {
     /// stand for `T`. Without an offset the time is read in Asia/Shanghai (+08:00), the time of
     /// the city's own systems; a date alone is midnight there.
     public init?(iso8601 text: String) {
-        let b = Array(text.utf8)
+        var text = text
+        guard let instant = text.withUTF8({ Instant(iso8601UTF8: $0) }) else { return nil }
+        self = instant
+    }
+
+    /// The same, from the text's UTF-8 bytes (the instance reader passes them without making a
+    /// `String` first).
+    public init?(iso8601UTF8 b: UnsafeBufferPointer<UInt8>) {
+        var c = ISO8601Cursor(b: b)
+        guard let year = c.number(4), c.expect("-"), let month = c.number(2), c.expect("-"), let day = c.number(2),
+              (1...12).contains(month), day >= 1, day <= Instant.daysIn(month: month, year: year) else { return nil }
+        var hour = 0, minute = 0, second = 0, nanos = 0
+        var offset = 8 * 3600
+        if c.i < b.count {
+            guard b[c.i] == UInt8(ascii: "T") || b[c.i] == UInt8(ascii: "t") || b[c.i] == UInt8(ascii: " ") else { return nil }
+            c.i += 1
+            guard let h = c.number(2), c.expect(":"), let m = c.number(2), h < 24, m < 60 else { return nil }
+            hour = h
+            minute = m
+            if c.expect(":") {
+                guard let s = c.number(2), s < 61 else { return nil }
+                second = min(s, 59)
+                if c.expect(".") || c.expect(",") {
+                    var digits = 0
+                    while c.i < b.count, b[c.i] >= 0x30, b[c.i] <= 0x39 {
+                        if digits < 9 { nanos = nanos * 10 + Int(b[c.i] - 0x30) }
+                        digits += 1
+                        c.i += 1
+                    }
+                    guard digits > 0 else { return nil }
+                    // More than nine digits: the first nine count (`digits..<9` would trap).
+                    if digits < 9 { for _ in digits..<9 { nanos *= 10 } }
+                }
+            }
+            if c.i < b.count {
+                if b[c.i] == UInt8(ascii: "Z") || b[c.i] == UInt8(ascii: "z") {
+                    offset = 0
+                    c.i += 1
+                } else if b[c.i] == UInt8(ascii: "+") || b[c.i] == UInt8(ascii: "-") {
+                    let sign = b[c.i] == UInt8(ascii: "-") ? -1 : 1
+                    c.i += 1
+                    guard let oh = c.number(2), oh <= 23 else { return nil }
+                    _ = c.expect(":")
+                    guard let om = c.number(2), om < 60 else { return nil }
+                    offset = sign * (oh * 3600 + om * 60)
+                } else {
+                    return nil
+                }
+            }
+            guard c.i == b.count else { return nil }
+        }
+        let days = Instant.daysFromCivil(year: year, month: month, day: day)
+        seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
+        nanoseconds = Int32(nanos)
+    }
+
+    /// Where `init?(iso8601UTF8:)` is in its bytes.
+    private struct ISO8601Cursor {
+        let b: UnsafeBufferPointer<UInt8>
         var i = 0
-        func number(_ count: Int) -> Int? {
+
+        /// `count` digits as a number, else nil (and nothing read).
+        @inline(__always)
+        mutating func number(_ count: Int) -> Int? {
             guard i + count <= b.count else { return nil }
             var v = 0
             for k in i..<i + count {
@@ -29,55 +90,13 @@ public struct Instant: Sendable, Hashable, Comparable {
             i += count
             return v
         }
-        func expect(_ c: Character) -> Bool {
-            guard i < b.count, b[i] == c.asciiValue! else { return false }
+
+        @inline(__always)
+        mutating func expect(_ c: Unicode.Scalar) -> Bool {
+            guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
             i += 1
             return true
         }
-        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              (1...12).contains(month), day >= 1, day <= Instant.daysIn(month: month, year: year) else { return nil }
-        var hour = 0, minute = 0, second = 0, nanos = 0
-        var offset = 8 * 3600
-        if i < b.count {
-            guard b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { return nil }
-            i += 1
-            guard let h = number(2), expect(":"), let m = number(2), h < 24, m < 60 else { return nil }
-            hour = h
-            minute = m
-            if expect(":") {
-                guard let s = number(2), s < 61 else { return nil }
-                second = min(s, 59)
-                if expect(".") || expect(",") {
-                    var digits = 0
-                    while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
-                        if digits < 9 { nanos = nanos * 10 + Int(b[i] - 0x30) }
-                        digits += 1
-                        i += 1
-                    }
-                    guard digits > 0 else { return nil }
-                    for _ in digits..<9 where digits < 9 { nanos *= 10 }
-                }
-            }
-            if i < b.count {
-                if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-                    offset = 0
-                    i += 1
-                } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-                    let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
-                    i += 1
-                    guard let oh = number(2), oh <= 23 else { return nil }
-                    _ = expect(":")
-                    guard let om = number(2), om < 60 else { return nil }
-                    offset = sign * (oh * 3600 + om * 60)
-                } else {
-                    return nil
-                }
-            }
-            guard i == b.count else { return nil }
-        }
-        let days = Instant.daysFromCivil(year: year, month: month, day: day)
-        seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offset)
-        nanoseconds = Int32(nanos)
     }
 
     static func daysIn(month: Int, year: Int) -> Int {
@@ -313,10 +332,136 @@ public enum Allocation {
         }
     }
 
-    /// The priority order of all applicants.
+    /// The priority order of all applicants: sorted by `precedes`, applicants that are equal
+    /// for it (the same id twice) in their order.
     public static func order(_ x: AllocationInstance) -> [Int32] {
+        if let order = radixOrder(x) { return order }
         var order = (0..<Int32(x.count)).map { $0 }
         order.sort { precedes(Int($0), Int($1), in: x) }
+        return order
+    }
+
+    /// The same order as the comparison sort by `precedes` (which is stable), by radix sorts. Each
+    /// key of `precedes` but the id becomes an unsigned integer in the wanted order (smaller
+    /// first): the submission instant, the tie-break values from the last position to the first
+    /// (a missing value after any value), the points, the priority level. Of each only the bits
+    /// that differ between applicants are kept, and the keys are packed, least significant
+    /// first, into as few 64-bit words as they fit in (usually one), sorted by one stable pass
+    /// each, the least significant word first. Applicants equal in all of these are then sorted
+    /// by id. Nil when a figure is NaN, for which `precedes` is no order.
+    static func radixOrder(_ x: AllocationInstance) -> [Int32]? {
+        let n = x.count
+        guard n > 1 else { return Array(0..<Int32(n)) }
+        for v in x.points where v.isNaN { return nil }
+        for v in x.tiebreak where v.isNaN { return nil }
+        // A double as an unsigned integer in the same order (-0 and 0 alike, as `==` has them).
+        @inline(__always) func ascending(_ v: Double) -> UInt64 {
+            let bits = (v == 0 ? 0 : v).bitPattern
+            return bits >> 63 == 1 ? ~bits : bits | 1 << 63
+        }
+        var longest = 0
+        for a in 0..<n { longest = max(longest, Int(x.tiebreakStart[a + 1] - x.tiebreakStart[a])) }
+        enum Kind { case nanoseconds, seconds, tiebreak(Int), points, priority }
+        @inline(__always) func key(_ kind: Kind, _ a: Int) -> UInt64 {
+            switch kind {
+            case .nanoseconds: return UInt64(UInt32(bitPattern: x.submittedAt[a].nanoseconds) ^ 0x8000_0000)
+            case .seconds: return UInt64(bitPattern: x.submittedAt[a].seconds) ^ 1 << 63
+            case .tiebreak(let k):
+                let start = Int(x.tiebreakStart[a])
+                return k < Int(x.tiebreakStart[a + 1]) - start ? ~ascending(x.tiebreak[start + k]) : .max
+            case .points: return ~ascending(x.points[a])
+            case .priority: return UInt64(~(UInt32(bitPattern: x.priority[a]) ^ 0x8000_0000))
+            }
+        }
+        /// `visit(a, key)` for every applicant in turn (the kind chosen once, not per applicant).
+        @inline(__always) func scan(_ kind: Kind, _ visit: (Int, UInt64) -> Void) {
+            switch kind {
+            case .nanoseconds: for a in 0..<n { visit(a, key(.nanoseconds, a)) }
+            case .seconds: for a in 0..<n { visit(a, key(.seconds, a)) }
+            case .tiebreak(let k): for a in 0..<n { visit(a, key(.tiebreak(k), a)) }
+            case .points: for a in 0..<n { visit(a, key(.points, a)) }
+            case .priority: for a in 0..<n { visit(a, key(.priority, a)) }
+            }
+        }
+        var kinds: [Kind] = [.nanoseconds, .seconds]
+        for k in stride(from: longest - 1, through: 0, by: -1) { kinds.append(.tiebreak(k)) }
+        kinds += [.points, .priority]
+        // Each key's bits that differ between applicants: from `low`, `width` of them.
+        struct Field {
+            var kind: Kind
+            var low: UInt64
+            var width: Int
+        }
+        var fields: [Field] = []
+        for kind in kinds {
+            var all: UInt64 = ~0, any: UInt64 = 0
+            scan(kind) { _, v in
+                all &= v
+                any |= v
+            }
+            let differ = all ^ any
+            guard differ != 0 else { continue }
+            let low = differ.trailingZeroBitCount
+            fields.append(Field(kind: kind, low: UInt64(low), width: 64 - differ.leadingZeroBitCount - low))
+        }
+        // Words of fields, least significant first.
+        var words: [[Field]] = []
+        var width = 64
+        for field in fields {
+            if width + field.width > 64 { words.append([]); width = 0 }
+            words[words.count - 1].append(field)
+            width += field.width
+        }
+        var order = [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+            for k in 0..<n { buffer[k] = Int32(k) }
+            count = n
+        }
+        var entries = [RadixSort.Entry](repeating: RadixSort.Entry(key: 0, index: 0), count: n)
+        var scratch = entries
+        order.withUnsafeMutableBufferPointer { order in
+            entries.withUnsafeMutableBufferPointer { entries in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    for (w, word) in words.enumerated() {
+                        for k in 0..<n { entries[k] = RadixSort.Entry(key: 0, index: order[k]) }
+                        var shift: UInt64 = 0
+                        for field in word {
+                            let mask: UInt64 = field.width == 64 ? ~0 : (1 << UInt64(field.width)) - 1
+                            if w == 0 {
+                                // Still in the applicants' order: entries[a] is applicant a.
+                                scan(field.kind) { a, v in entries[a].key |= (v >> field.low & mask) << shift }
+                            } else {
+                                for k in 0..<n { entries[k].key |= (key(field.kind, Int(entries[k].index)) >> field.low & mask) << shift }
+                            }
+                            shift += UInt64(field.width)
+                        }
+                        RadixSort.sort(entries, scratch)
+                        for k in 0..<n { order[k] = entries[k].index }
+                    }
+                    // Applicants equal but for the id: by id. With one word, equal keys are
+                    // equal figures.
+                    func tied(_ p: Int, _ q: Int) -> Bool {
+                        if words.count <= 1 { return entries[p].key == entries[q].key }
+                        let a = Int(order[p]), b = Int(order[q])
+                        guard x.priority[a] == x.priority[b], x.points[a] == x.points[b], x.submittedAt[a] == x.submittedAt[b] else { return false }
+                        let sa = Int(x.tiebreakStart[a]), la = Int(x.tiebreakStart[a + 1]) - sa
+                        let sb = Int(x.tiebreakStart[b]), lb = Int(x.tiebreakStart[b + 1]) - sb
+                        guard la == lb else { return false }
+                        for k in 0..<la where x.tiebreak[sa + k] != x.tiebreak[sb + k] { return false }
+                        return true
+                    }
+                    var k = 0
+                    while k < n {
+                        var j = k + 1
+                        while j < n, tied(k, j) { j += 1 }
+                        if j - k > 1 {
+                            var run = UnsafeMutableBufferPointer(rebasing: order[k..<j])
+                            run.sort { idPrecedes(Int($0), Int($1), in: x) }
+                        }
+                        k = j
+                    }
+                }
+            }
+        }
         return order
     }
 
@@ -369,46 +514,7 @@ public enum Allocation {
     /// `{"assignments":{…},"cutoffs":{…}}`, keys sorted by their UTF-8 bytes, numbers as they
     /// were given: identical input gives identical bytes.
     public static func json(_ x: AllocationInstance, _ outcome: Outcome, trace withTrace: Bool = false) -> String {
-        var out = "{\"assignments\":{"
-        let byID = (0..<x.count).sorted { x.ids[$0].utf8.lexicographicallyPrecedes(x.ids[$1].utf8) }
-        for (n, a) in byID.enumerated() {
-            if n > 0 { out += "," }
-            out += JSONText.quote(x.ids[a]) + ":"
-            out += outcome.assignment[a] >= 0 ? JSONText.quote(x.schools[Int(outcome.assignment[a])]) : "null"
-        }
-        out += "},\"cutoffs\":{"
-        for (k, school) in x.schools.enumerated() {
-            if k > 0 { out += "," }
-            out += JSONText.quote(school) + ":{\"seats\":\(x.seats[k]),\"admitted\":\(outcome.admitted[k])"
-            let c = Int(outcome.last[k])
-            if c >= 0 {
-                let t = Int(x.tiebreakStart[c])..<Int(x.tiebreakStart[c + 1])
-                out += ",\"applicant\":" + JSONText.quote(x.ids[c])
-                if x.priority[c] != 0 { out += ",\"priority\":\(x.priority[c])" }
-                out += ",\"points\":" + x.pointsText[c]
-                out += ",\"tiebreak\":[" + x.tiebreakText[t].joined(separator: ",") + "]"
-                out += ",\"submittedAt\":" + JSONText.quote(x.submittedText[c]) + ",\"rank\":\(outcome.rank[c] + 1)"
-            }
-            out += "}"
-        }
-        out += "}"
-        if withTrace {
-            out += ",\"trace\":{"
-            for (n, a) in byID.enumerated() {
-                if n > 0 { out += "," }
-                out += JSONText.quote(x.ids[a]) + ":{\"rank\":\(outcome.rank[a] + 1),\"steps\":["
-                out += trace(a, in: x, outcome: outcome).map { step -> String in
-                    switch step {
-                    case .noSeats(let s): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"noSeats\"}"
-                    case .admitted(let s): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"admitted\"}"
-                    case .full(let s, let c): "{\"school\":" + JSONText.quote(s) + ",\"result\":\"full\",\"cutoff\":" + JSONText.quote(x.ids[Int(c)]) + ",\"cutoffRank\":\(outcome.rank[Int(c)] + 1)}"
-                    }
-                }.joined(separator: ",")
-                out += "]}"
-            }
-            out += "}"
-        }
-        return out + "}"
+        String(decoding: jsonBytes(x, outcome, trace: withTrace), as: UTF8.self)
     }
 
     /// A number written back: integers without a decimal point, others in the shortest form.
