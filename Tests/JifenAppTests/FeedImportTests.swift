@@ -52,7 +52,13 @@ final class FeedImportTests: XCTestCase {
             let third = try await FeedImporter.run(kind: .socialInsurance, bytes: Array(later.utf8), filename: "si2.csv", by: .cli,
                                                    app: ctx.app, db: ctx.app.db, today: today, now: now)
             XCTAssertEqual(third.changed, 10)
+            XCTAssertEqual(third.unchanged, 0)
             XCTAssertEqual(third.problems.count, 0)
+            let hash = ctx.app.personalData.lookupHash(uniqueID(3))
+            let updated = try await FeedRecordModel.query(on: ctx.app.db).filter(\.$idHash == hash).all()
+            XCTAssertEqual(updated.map(\.quantity), [4300], "row n = 3 of the later file: 40 + 3 months")
+            let untouched = try await FeedRecordModel.query(on: ctx.app.db).filter(\.$idHash == ctx.app.personalData.lookupHash(uniqueID(10))).all()
+            XCTAssertEqual(untouched.map(\.quantity), [4600], "row n = 10 is not in the later file: 36 + 10 months")
             // no ID number is stored in clear
             let sample = try await FeedRecordModel.query(on: ctx.app.db).first()!
             XCTAssertEqual(sample.idMasked.count, 18)
@@ -60,6 +66,20 @@ final class FeedImportTests: XCTestCase {
             let imports = try await FeedImportModel.query(on: ctx.app.db).count()
             XCTAssertEqual(imports, 3)
         }
+    }
+
+    /// Stored ids grow in the order they are made, in UUID version 7's layout.
+    func testOrderedIDsGrowAndCarryVersionSeven() {
+        let ids = OrderedIDs(now: Date(timeIntervalSince1970: 1_790_000_000))
+        let made = (0..<1000).map { ids.id($0) }
+        XCTAssertEqual(Set(made).count, 1000)
+        for (a, b) in zip(made, made.dropFirst()) {
+            XCTAssertTrue(withUnsafeBytes(of: a.uuid) { x in withUnsafeBytes(of: b.uuid) { y in x.lexicographicallyPrecedes(y) } }, "\(a) before \(b)")
+        }
+        XCTAssertEqual(made[0].uuidString.dropFirst(14).first, "7", "version 7")
+        XCTAssertTrue("89AB".contains(made[0].uuidString.dropFirst(19).first!), "RFC 4122 variant")
+        let milliseconds = withUnsafeBytes(of: made[0].uuid) { $0.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        XCTAssertEqual(milliseconds, 1_790_000_000_000)
     }
 
     /// The fixed GB18030 and UTF-8 files of the core's fixtures (made by Python's codec, with

@@ -23,6 +23,14 @@ final class FeedTests: XCTestCase {
         XCTAssertEqual(rows.map(\.line), [1, 2, 4, 6])
     }
 
+    func testNonASCIIFieldsAndSpacesAroundThemAreReadAsFoundationWouldTrimThem() {
+        let rows = FeedReader.rows("\u{3000}张三\u{3000},\t李四 ,\u{00A0}𠀋王\u{00A0},\"\u{3000}\",,x\u{200B}\n")
+        XCTAssertEqual(rows.map(\.fields), [["\u{3000}张三\u{3000}", "\t李四 ", "\u{00A0}𠀋王\u{00A0}", "\u{3000}", "", "x\u{200B}"]])
+        for field in rows[0].fields + [" ", "\t \u{3000}", "a b", "\u{2003}é\u{2003}", "\n x \n"] {
+            XCTAssertEqual(field.trimmingSpaces, field.trimmingCharacters(in: .whitespaces), "\(field.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     func testGoodRowsAreTakenAndEachBadRowIsReportedByLine() {
         let csv = """
         身份证号码,姓名,累计缴费月数,截至日期

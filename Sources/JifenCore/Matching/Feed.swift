@@ -68,53 +68,62 @@ public enum FeedReader {
     }
 
     /// Splits CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes, CRLF or LF),
-    /// each with the line it starts on.
+    /// each with the line it starts on. Works on the UTF-8 bytes: the delimiters are ASCII, and no
+    /// byte of a multi-byte character is ever one of them.
     public static func rows(_ text: String) -> [(line: Int, fields: [String])] {
+        var text = text
+        return text.withUTF8 { rows(bytes: $0) }
+    }
+
+    static func rows(bytes: UnsafeBufferPointer<UInt8>) -> [(line: Int, fields: [String])] {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var rows: [(Int, [String])] = []
         var fields: [String] = []
-        var field = ""
+        var field: [UInt8] = []
+        field.reserveCapacity(64)
         var quoted = false
+        var fieldStarted = false
         var line = 1
         var rowStart = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = nil
-        func next() -> Unicode.Scalar? {
-            if let p = pending { pending = nil; return p }
-            return iterator.next()
+        var i = 0
+        let n = bytes.count
+        func endField() {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            fieldStarted = false
         }
-        var fieldStarted = false
-        while let c = next() {
+        while i < n {
+            let c = bytes[i]
+            i += 1
             if quoted {
-                if c == "\"" {
-                    if let after = iterator.next() {
-                        if after == "\"" { field.unicodeScalars.append("\"") } else { quoted = false; pending = after }
-                    } else { quoted = false }
+                if c == quote {
+                    if i < n, bytes[i] == quote { field.append(quote); i += 1 } else { quoted = false }
                 } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
+                    if c == lf { line += 1 }
+                    field.append(c)
                 }
                 continue
             }
             switch c {
-            case "\"" where field.isEmpty && !fieldStarted:
+            case quote where field.isEmpty && !fieldStarted:
                 quoted = true
                 fieldStarted = true
-            case ",":
-                fields.append(field); field = ""; fieldStarted = false
-            case "\r":
+            case comma:
+                endField()
+            case cr:
                 continue
-            case "\n":
-                fields.append(field); field = ""; fieldStarted = false
+            case lf:
+                endField()
                 if !(fields.count == 1 && fields[0].isEmpty) { rows.append((rowStart, fields)) }
-                fields = []
+                fields.removeAll(keepingCapacity: true)
                 line += 1
                 rowStart = line
             default:
-                field.unicodeScalars.append(c); fieldStarted = true
+                field.append(c); fieldStarted = true
             }
         }
         if fieldStarted || !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
+            endField()
             if !(fields.count == 1 && fields[0].isEmpty) { rows.append((rowStart, fields)) }
         }
         return rows
@@ -126,7 +135,7 @@ public enum FeedReader {
         let all = rows(text)
         guard let header = all.first else { return ([], [], "文件为空 / the file is empty") }
         let expected = kind.columns
-        let found = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        let found = header.fields.map(\.trimmingSpaces)
         guard found == expected else {
             return ([], [], "第 1 行表头应为 / line 1 must be: " + expected.joined(separator: ",") + "；实际为 / found: " + found.joined(separator: ","))
         }
@@ -141,13 +150,15 @@ public enum FeedReader {
         var records: [FeedRecord] = []
         var problems: [FeedRowProblem] = []
         records.reserveCapacity(rows.count)
-        var seen: [String: Int] = [:]
+        struct Key: Hashable { let id: String; let date: CivilDate }
+        var seen: [Key: Int] = [:]
+        seen.reserveCapacity(rows.count)
         for row in rows {
             guard row.fields.count == expected.count else {
                 problems.append(FeedRowProblem(line: row.line, reason: "应有 \(expected.count) 列，实际 \(row.fields.count) 列 / expected \(expected.count) columns"))
                 continue
             }
-            let f = row.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            let f = row.fields.map(\.trimmingSpaces)
             let id: ResidentID
             switch ResidentID.validate(f[0], today: today, regions: regions) {
             case .success(let valid): id = valid
@@ -165,7 +176,7 @@ public enum FeedReader {
                 continue
             }
             guard date <= today else { problems.append(FeedRowProblem(line: row.line, reason: "\(expected[3])：晚于今天 / after today", column: 3)); continue }
-            let key = id.value + "|" + date.description
+            let key = Key(id: id.value, date: date)
             if let first = seen[key] {
                 problems.append(FeedRowProblem(line: row.line, reason: "与第 \(first) 行重复（同一人同一日期）/ repeats line \(first)"))
                 continue
@@ -180,9 +191,28 @@ public enum FeedReader {
 extension CivilDate {
     /// `2026-09-01`, `2026-9-1` or `2026/9/1` (what spreadsheets write); still a real day only.
     public static func lenient(_ text: String) -> CivilDate? {
+        if let strict = CivilDate(text) { return strict }
         let parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" })
         guard parts.count == 3, parts[0].count == 4, (1...2).contains(parts[1].count), (1...2).contains(parts[2].count),
               let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
         return CivilDate(year: y, month: m, day: d)
+    }
+}
+
+extension String {
+    /// The text without spaces and tabs at either end — what `trimmingCharacters(in: .whitespaces)`
+    /// removes (tab, Unicode's space separators such as the ideographic space, and the zero-width
+    /// space, as Core Foundation counts it), without
+    /// Foundation's bridging, which costs more than the rest of a feed row's checks.
+    public var trimmingSpaces: String {
+        func space(_ s: Unicode.Scalar) -> Bool {
+            s.isASCII ? (s == " " || s == "\t") : (s.value == 0x200B || s.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = unicodeScalars
+        guard let first = scalars.first, let last = scalars.last, space(first) || space(last) else { return self }
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, space(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, space(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
     }
 }
