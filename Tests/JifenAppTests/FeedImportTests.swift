@@ -1,5 +1,6 @@
 import Crypto
 import Fluent
+import FluentSQLiteDriver
 @testable import JifenApp
 import JifenCore
 import XCTVapor
@@ -66,6 +67,30 @@ final class FeedImportTests: XCTestCase {
             let imports = try await FeedImportModel.query(on: ctx.app.db).count()
             XCTAssertEqual(imports, 3)
         }
+    }
+
+    /// The keyed hash made from an already keyed HMAC is the HMAC of the message, message after
+    /// message (each starts from the keyed state, none from the one before).
+    func testKeyedHashesMatchAFreshHMACForEveryMessage() {
+        let secret = (0..<32).map { UInt8($0 * 7 % 256) }
+        let keys = Keys(secret: secret)
+        let subkey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data("id-lookup".utf8), using: SymmetricKey(data: secret)))
+        for message in ["110105194912310021", "", "34120219800101001X", "张三", "110105194912310021"] {
+            let expected = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: subkey).map { String(format: "%02x", $0) }.joined()
+            XCTAssertEqual(keys.mac("id-lookup", message), expected, message)
+            XCTAssertEqual(keys.mac("rare-purpose", message).count, 64)
+        }
+    }
+
+    /// The import writes SQLite values itself; they are what SQLite's encoder (Fluent's) makes.
+    func testTheImportsSQLiteValuesAreTheEncodersValues() throws {
+        let encoder = SQLiteDataEncoder()
+        let id = OrderedIDs(now: Date()).id(3)
+        XCTAssertEqual(try encoder.encode(id), FeedRows.sqliteData(id))
+        let day = CivilDate(year: 2026, month: 8, day: 31)!
+        XCTAssertEqual(try encoder.encode(day), FeedRows.sqliteData(day))
+        XCTAssertEqual(try encoder.encode(Int64(4_300)), .integer(4_300))
+        XCTAssertEqual(try encoder.encode("3412**********0021"), .text("3412**********0021"))
     }
 
     /// Stored ids grow in the order they are made, in UUID version 7's layout.

@@ -1,5 +1,6 @@
 import Crypto
 import Fluent
+import FluentSQLiteDriver
 import Foundation
 import SQLKit
 import JifenCore
@@ -73,21 +74,13 @@ enum FeedImporter {
         for chunkStart in stride(from: 0, to: order.count, by: batch) {
             let chunk = chunkStart..<Swift.min(chunkStart + batch, order.count)
             let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
-                let sql = db as! any SQLDatabase
-                struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
                 var added = 0, changed = 0, unchanged = 0
                 for statementStart in stride(from: chunk.lowerBound, to: chunk.upperBound, by: statementRows) {
                     let statement = statementStart..<Swift.min(statementStart + statementRows, chunk.upperBound)
                     var distinct: [String] = []
                     for p in statement where distinct.last != hashes[order[p]].hex { distinct.append(hashes[order[p]].hex) }
-                    var byKey: [Key: Stored] = [:]
-                    for row in try await sql.select().columns("id", "id_hash", "as_of", "quantity").from(FeedRecordModel.schema)
-                        .where("feed", .equal, kind.rawValue).where("id_hash", .in, distinct).all(decoding: Stored.self) {
-                        byKey[Key(hash: row.id_hash, asOf: row.as_of)] = row
-                    }
-                    let insert = sql.insert(into: FeedRecordModel.schema)
-                        .columns("id", "updated_at", "feed", "id_hash", "id_masked", "as_of", "quantity", "import_id")
-                    var inserted = 0
+                    let byKey = try await FeedRows.stored(kind: kind, hashes: distinct, on: db)
+                    var inserts: [FeedRows.New] = []
                     var previous: Key?
                     var updates: [[any Encodable & Sendable]] = []
                     for p in statement {
@@ -100,14 +93,12 @@ enum FeedImporter {
                             updates.append([stored.id, record.quantity.hundredths, now, importID])
                         } else {
                             let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
-                            insert.values(SQLBind(ids.id(p)), SQLBind(now), SQLBind(kind.rawValue), SQLBind(hash), SQLBind(masked),
-                                          SQLBind(record.asOf), SQLBind(record.quantity.hundredths), SQLBind(importID))
-                            inserted += 1
+                            inserts.append(FeedRows.New(id: ids.id(p), hash: hash, masked: masked, asOf: record.asOf, quantity: record.quantity.hundredths))
                         }
                     }
-                    if inserted > 0 { try await insert.run() }
+                    try await FeedRows.insert(inserts, kind: kind, importID: importID, at: now, on: db)
                     if !updates.isEmpty { try await Batches.update(FeedRecordModel.schema, columns: ["quantity", "updated_at", "import_id"], updates, on: db) }
-                    added += inserted
+                    added += inserts.count
                     changed += updates.count
                 }
                 return (added, changed, unchanged)
@@ -136,7 +127,7 @@ enum FeedImporter {
 }
 
 extension FeedImporter {
-    private struct Key: Hashable { let hash: String; let asOf: CivilDate }
+    fileprivate struct Key: Hashable { let hash: String; let asOf: CivilDate }
 
     /// Each ID number's keyed hash, with its first 64 bits as a number to sort by (the hex's
     /// order), computed on every core.
@@ -159,6 +150,66 @@ extension FeedImporter {
             return parts.flatMap { $0 }
         }
     }
+}
+
+/// The feed records table as the import reads and writes it, a few thousand rows a statement. On
+/// SQLite the statements go to SQLiteNIO with values converted as SQLite's encoder converts them
+/// (a test holds the two equal): for a million rows, SQLKit's serialising and the encoder's
+/// dynamic casts cost more than SQLite's own work. Other databases go through SQLKit.
+enum FeedRows {
+    struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
+    struct New { let id: UUID; let hash: String; let masked: String; let asOf: CivilDate; let quantity: Int64 }
+
+    static let columns = ["id", "updated_at", "feed", "id_hash", "id_masked", "as_of", "quantity", "import_id"]
+
+    /// What is stored of `kind` for these hashes, by hash and date.
+    fileprivate static func stored(kind: FeedKind, hashes: [String], on db: any Database) async throws -> [FeedImporter.Key: Stored] {
+        var found: [FeedImporter.Key: Stored] = [:]
+        guard !hashes.isEmpty else { return found }
+        let rows: [Stored]
+        if let sqlite = db as? any SQLiteDatabase {
+            let list = (0..<hashes.count).map { "?\($0 + 2)" }.joined(separator: ",")
+            let decoder = SQLiteDataDecoder()
+            rows = try await sqlite.query("SELECT id, id_hash, as_of, quantity FROM \(FeedRecordModel.schema) WHERE feed = ?1 AND id_hash IN (\(list))",
+                                          [.text(kind.rawValue)] + hashes.map { .text($0) }).map { row in
+                Stored(id: try decoder.decode(UUID.self, from: row.column("id") ?? .null), id_hash: try decoder.decode(String.self, from: row.column("id_hash") ?? .null),
+                       as_of: try decoder.decode(CivilDate.self, from: row.column("as_of") ?? .null), quantity: try decoder.decode(Int64.self, from: row.column("quantity") ?? .null))
+            }
+        } else {
+            rows = try await (db as! any SQLDatabase).select().columns("id", "id_hash", "as_of", "quantity").from(FeedRecordModel.schema)
+                .where("feed", .equal, kind.rawValue).where("id_hash", .in, hashes).all(decoding: Stored.self)
+        }
+        for row in rows { found[FeedImporter.Key(hash: row.id_hash, asOf: row.as_of)] = row }
+        return found
+    }
+
+    static func insert(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) async throws {
+        guard !rows.isEmpty else { return }
+        if let sqlite = db as? any SQLiteDatabase {
+            // ?1–?3 are the import's own values, each row's five follow.
+            let encoder = SQLiteDataEncoder()
+            var binds: [SQLiteData] = [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID)]
+            binds.reserveCapacity(3 + rows.count * 5)
+            var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
+            for (k, row) in rows.enumerated() {
+                let b = 4 + 5 * k
+                text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
+                binds += [sqliteData(row.id), .text(row.hash), .text(row.masked), sqliteData(row.asOf), .integer(Int(row.quantity))]
+            }
+            _ = try await sqlite.query(text, binds)
+        } else {
+            let insert = (db as! any SQLDatabase).insert(into: FeedRecordModel.schema).columns(columns)
+            for row in rows {
+                insert.values(SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
+                              SQLBind(row.asOf), SQLBind(row.quantity), SQLBind(importID))
+            }
+            try await insert.run()
+        }
+    }
+
+    /// SQLite's encoder writes a UUID as its upper-case text and a date as `YYYY-MM-DD`.
+    static func sqliteData(_ id: UUID) -> SQLiteData { .text(id.uuidString) }
+    static func sqliteData(_ date: CivilDate) -> SQLiteData { .text(date.description) }
 }
 
 /// `jifen import --feed KIND FILE`: imports a department's feed file, showing progress, then

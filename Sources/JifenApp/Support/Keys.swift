@@ -7,6 +7,9 @@ struct Keys: Sendable {
     let master: SymmetricKey
     /// Subkeys of the purposes used on every request or every imported row, derived once.
     private let derived: [String: SymmetricKey]
+    /// The same subkeys as HMACs already keyed: each message starts from a copy, so the key
+    /// schedule is not run again for every row of a feed.
+    private let keyed: [String: HMAC<SHA256>]
 
     static let commonPurposes = ["csrf", "code", "id-lookup"]
 
@@ -14,6 +17,7 @@ struct Keys: Sendable {
         let master = SymmetricKey(data: secret)
         self.master = master
         derived = Dictionary(uniqueKeysWithValues: Self.commonPurposes.map { ($0, Self.derive($0, from: master)) })
+        keyed = derived.mapValues { HMAC<SHA256>(key: $0) }
     }
 
     private static func derive(_ purpose: String, from master: SymmetricKey) -> SymmetricKey {
@@ -21,6 +25,11 @@ struct Keys: Sendable {
     }
 
     func mac(_ purpose: String, _ message: String) -> String {
+        if var hmac = keyed[purpose] {
+            var message = message
+            message.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
+            return hex(hmac.finalize())
+        }
         let key = derived[purpose] ?? Self.derive(purpose, from: master)
         return hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
     }
