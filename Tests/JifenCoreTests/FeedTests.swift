@@ -31,6 +31,26 @@ final class FeedTests: XCTestCase {
         }
     }
 
+    /// Checked in pieces at once, a feed gives the records and refused lines of one check: bad
+    /// rows in every piece, and repeats within a piece and across pieces.
+    func testCheckingInPiecesGivesWhatOneCheckGives() async {
+        var lines = ["身份证号码,姓名,累计缴费月数,截至日期"]
+        for n in 0..<45_000 {
+            let id = feedID(n % 30_000)
+            let date = n % 3 == 0 ? "2026-10-31" : "2026-09-30"
+            lines.append("\(id),某人,\(n % 97 == 5 ? "x" : String(n % 120)),\(n % 1_001 == 7 ? "2026-13-01" : date)")
+        }
+        let rows = Array(FeedReader.rows(lines.joined(separator: "\n")).dropFirst())
+        let once = FeedReader.check(rows, kind: .socialInsurance, today: today, regions: regions)
+        XCTAssertGreaterThan(once.problems.filter { $0.reason.contains("重复") }.count, 1_000, "repeats across the pieces")
+        for parts in [2, 3] {
+            let pieces = await FeedReader.check(rows, kind: .socialInsurance, today: today, regions: regions, parts: parts)
+            XCTAssertEqual(pieces.records, once.records)
+            XCTAssertEqual(pieces.problems.map(\.line), once.problems.map(\.line))
+            XCTAssertEqual(pieces.problems.map { $0.reason.prefix(2) }, once.problems.map { $0.reason.prefix(2) }, "the same reason for each line")
+        }
+    }
+
     func testGoodRowsAreTakenAndEachBadRowIsReportedByLine() {
         let csv = """
         身份证号码,姓名,累计缴费月数,截至日期

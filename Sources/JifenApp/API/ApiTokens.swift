@@ -26,6 +26,9 @@ final class ApiToken: Model, @unchecked Sendable {
     @OptionalField(key: "last_used_at") var lastUsedAt: Date?
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $name, $department, $scopes, $tokenHash, $tokenPrefix, $expiresAt, $revokedAt, $revokedBy, $lastUsedAt, $createdBy] }
+
     init() {}
 
     var scopeSet: Set<ApiScope> { Set(scopes.compactMap(ApiScope.init(rawValue:))) }
@@ -75,6 +78,9 @@ final class ApiIdempotency: Model, @unchecked Sendable {
     @Field(key: "request_hash") var requestHash: String
     @Field(key: "status") var status: Int
     @Field(key: "body") var body: String
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $tokenID, $key, $requestHash, $status, $body] }
 
     init() {}
 }

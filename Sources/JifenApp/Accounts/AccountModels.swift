@@ -40,6 +40,9 @@ final class User: Model, @unchecked Sendable {
     @OptionalParent(key: "jurisdiction_id") var jurisdiction: Jurisdiction?
     @OptionalParent(key: "department_id") var department: Department?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $login, $passwordHash, $displayName, $role, $status, $phone, $totpSealed, $totpConfirmedAt, $totpLastStep, $demoAccount, $mustChangePassword, $privacyVersion, $privacyAcceptedAt, $wechatOpenID, $jurisdiction, $department] }
+
     init() {}
 
     init(id: UUID? = nil, login: String, passwordHash: String, displayName: String, role: Role, status: Status,
@@ -105,6 +108,9 @@ final class UserSession: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "user_id") var user: User
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $tokenHash, $lastSeenAt, $expiresAt, $address, $channel, $user] }
+
     init() {}
 
     init(tokenHash: String, userID: UUID, address: String?, now: Date, expiresAt: Date) {
@@ -130,6 +136,9 @@ final class LoginAttempt: Model, @unchecked Sendable {
     @Field(key: "address") var address: String
     @Field(key: "succeeded") var succeeded: Bool
     @Field(key: "at") var at: Date
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $login, $address, $succeeded, $at] }
 
     init() {}
 
@@ -158,6 +167,9 @@ final class VerificationCode: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "user_id") var user: User
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $codeHash, $purpose, $expiresAt, $attempts, $consumedAt, $user] }
 
     init() {}
 

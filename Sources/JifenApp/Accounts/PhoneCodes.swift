@@ -28,6 +28,9 @@ final class PhoneCode: Model, @unchecked Sendable {
     @OptionalField(key: "password_hash") var passwordHash: String?
     @OptionalField(key: "display_name") var displayName: String?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $purpose, $phoneMAC, $codeHash, $browserHash, $address, $expiresAt, $attempts, $consumedAt, $passwordHash, $displayName] }
+
     init() {}
 }
 

@@ -25,6 +25,9 @@ final class ApprovalRecord: Model, @unchecked Sendable {
     @OptionalField(key: "consultation_code") var consultationCode: String?
     @Field(key: "recorded_by") var recordedBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $recordedAt, $subject, $subjectCode, $step, $doneOn, $body, $document, $consultationCode, $recordedBy] }
+
     init() {}
 
     /// The steps recorded for one subject.

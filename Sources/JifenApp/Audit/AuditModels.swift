@@ -21,6 +21,9 @@ final class AuditEntry: Model, @unchecked Sendable {
     @OptionalField(key: "after") var after: [String: String]?
     @OptionalField(key: "address") var address: String?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $at, $actorID, $actorLogin, $action, $entity, $entityID, $before, $after, $address] }
+
     init() {}
 }
 
@@ -42,6 +45,9 @@ final class AccessLogEntry: Model, @unchecked Sendable {
     @Field(key: "field") var field: String
     @Field(key: "purpose") var purpose: String
     @OptionalField(key: "address") var address: String?
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $at, $actorID, $actorLogin, $role, $entity, $entityID, $field, $purpose, $address] }
 
     init() {}
 }

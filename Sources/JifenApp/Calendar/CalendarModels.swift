@@ -16,5 +16,8 @@ final class CalendarYear: Model, @unchecked Sendable {
     @Field(key: "yaml") var yaml: String
     @Field(key: "updated_by") var updatedBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $updatedAt, $year, $yaml, $updatedBy] }
+
     init() {}
 }

@@ -17,6 +17,9 @@ final class Survey: Model, @unchecked Sendable {
     @Enum(key: "status") var status: Status
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $code, $title, $intro, $questions, $onePer, $status, $createdBy] }
+
     init() {}
 
     var questionnaire: Questionnaire? { try? Questionnaire.parse(questions).get() }
@@ -42,6 +45,9 @@ final class SurveyAnswer: Model, @unchecked Sendable {
     @Field(key: "answers") var answers: Stored
     @Parent(key: "survey_id") var survey: Survey
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $respondent, $addressMAC, $answers, $survey] }
+
     init() {}
 
     /// Stored as the database's JSON: `{"choices": [[option, …] per question], "texts": [text per question]}`.
@@ -65,6 +71,9 @@ final class Consultation: Model, @unchecked Sendable {
     @Field(key: "topics") var topics: [String]
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $code, $title, $notice, $opens, $closes, $topics, $createdBy] }
+
     init() {}
 
 }
@@ -83,6 +92,9 @@ final class Opinion: Model, @unchecked Sendable {
     /// The keyed hash of the confirmed phone an online opinion came with (nil: recorded by staff).
     @OptionalField(key: "respondent") var respondent: String?
     @Parent(key: "consultation_id") var consultation: Consultation
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $channel, $topic, $author, $text, $recordedBy, $respondent, $consultation] }
 
     init() {}
 }

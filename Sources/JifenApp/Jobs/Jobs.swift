@@ -26,6 +26,9 @@ final class Job: Model, @unchecked Sendable {
     @OptionalField(key: "finished_at") var finishedAt: Date?
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $kind, $status, $payload, $done, $total, $result, $error, $startedAt, $finishedAt, $createdBy] }
+
     init() {}
 
     enum Status: String, Codable, Sendable { case queued, running, done, failed }

@@ -21,7 +21,7 @@ enum FeedImporter {
 
     /// Rows a transaction: progress is reported between transactions, and an import cut short
     /// keeps what it stored.
-    static let batch = 20_000
+    static let batch = 100_000
     /// Rows a statement: eight values each, under SQLite's 32,766 bound values.
     static let statementRows = 4_000
 
@@ -31,7 +31,7 @@ enum FeedImporter {
             return Summary(encoding: "?", rows: 0, added: 0, changed: 0, unchanged: 0, problems: [],
                            headerProblem: "文件既不是 UTF-8 也不是 GB18030 文本 / the file is neither UTF-8 nor GB18030 text")
         }
-        let read = FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions)
+        let read = await FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions, parts: ProcessInfo.processInfo.activeProcessorCount)
         if let header = read.headerProblem {
             return Summary(encoding: decoded.encoding, rows: 0, added: 0, changed: 0, unchanged: 0, problems: [], headerProblem: header)
         }
@@ -186,16 +186,13 @@ enum FeedRows {
     static func insert(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) async throws {
         guard !rows.isEmpty else { return }
         if let sqlite = db as? any SQLiteDatabase {
-            // ?1–?3 are the import's own values, each row's five follow.
             let encoder = SQLiteDataEncoder()
             var binds: [SQLiteData] = [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID)]
             binds.reserveCapacity(3 + rows.count * 5)
-            var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
-            for (k, row) in rows.enumerated() {
-                let b = 4 + 5 * k
-                text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
+            for row in rows {
                 binds += [sqliteData(row.id), .text(row.hash), .text(row.masked), sqliteData(row.asOf), .integer(Int(row.quantity))]
             }
+            let text = rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count)
             _ = try await sqlite.query(text, binds)
         } else {
             let insert = (db as! any SQLDatabase).insert(into: FeedRecordModel.schema).columns(columns)
@@ -206,6 +203,18 @@ enum FeedRows {
             try await insert.run()
         }
     }
+
+    /// `INSERT … VALUES` of `rows` rows: ?1–?3 are the import's own values, each row's five follow.
+    static func statement(rows: Int) -> String {
+        var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
+        for k in 0..<rows {
+            let b = 4 + 5 * k
+            text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
+        }
+        return text
+    }
+
+    static let fullStatement = statement(rows: FeedImporter.statementRows)
 
     /// SQLite's encoder writes a UUID as its upper-case text and a date as `YYYY-MM-DD`.
     static func sqliteData(_ id: UUID) -> SQLiteData { .text(id.uuidString) }

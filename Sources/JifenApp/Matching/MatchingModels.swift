@@ -20,6 +20,9 @@ final class FeedRecordModel: Model, @unchecked Sendable {
     @Field(key: "quantity") var quantity: Int64
     @Field(key: "import_id") var importID: UUID
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $updatedAt, $feed, $idHash, $idMasked, $asOf, $quantity, $importID] }
+
     init() {}
 }
 
@@ -46,6 +49,9 @@ final class FeedImportModel: Model, @unchecked Sendable {
     /// The refused rows with their reasons.
     @Children(for: \.$feedImport) var problems: [FeedImportProblem]
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $feed, $filename, $sha256, $encoding, $rows, $added, $changed, $unchanged, $refused, $createdBy, $problems] }
+
     init() {}
 }
 
@@ -57,6 +63,9 @@ final class FeedImportProblem: Model, @unchecked Sendable {
     @Field(key: "line") var line: Int
     @Field(key: "reason") var reason: String
     @Parent(key: "import_id") var feedImport: FeedImportModel
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $line, $reason, $feedImport] }
 
     init() {}
 

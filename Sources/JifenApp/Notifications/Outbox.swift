@@ -30,6 +30,9 @@ final class OutboxMessage: Model, @unchecked Sendable {
     /// The gateway's id for the message, when it gave one.
     @OptionalField(key: "provider_reference") var providerReference: String?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $channel, $recipient, $kind, $body, $deliveredAt, $sealed, $status, $attempts, $nextAttemptAt, $claimedAt, $lastError, $providerReference] }
+
     init() {}
 
     init(channel: String, recipient: String, kind: String, body: String, at: Date) {

@@ -15,6 +15,9 @@ final class Jurisdiction: Model, @unchecked Sendable {
     @Field(key: "level") var level: String
     @OptionalParent(key: "parent_id") var parent: Jurisdiction?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $code, $name, $level, $parent] }
+
     init() {}
 
     init(id: UUID? = nil, code: JurisdictionCode, name: String, parentID: UUID?) {
@@ -49,6 +52,9 @@ final class Department: Model, @unchecked Sendable {
     // data fields
     @Field(key: "code") var code: String
     @Field(key: "name") var name: String
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $code, $name] }
 
     init() {}
 

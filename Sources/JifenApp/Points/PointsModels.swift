@@ -34,6 +34,9 @@ final class PointsApplication: Model, @unchecked Sendable {
     /// Where the applicant lives (the grid of his registration): the window of that town handles it.
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $number, $year, $standardCode, $status, $openedBy, $submittedAt, $reviewedAt, $reviewedBy, $returnReason, $completedAt, $total, $resident, $jurisdiction] }
+
     init() {}
 
     enum Status: String, Codable, Sendable, CaseIterable {
@@ -92,6 +95,9 @@ final class PointsClaim: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "application_id") var application: PointsApplication
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $item, $department, $value, $factDate, $state, $confirmedValue, $confirmedDate, $verifier, $feedAsOf, $reason, $decidedBy, $decidedAt, $dueDate, $application] }
+
     init() {}
 
     enum State: String, Codable, Sendable, CaseIterable { case claimed, verified, corrected, rejected }
@@ -147,6 +153,9 @@ final class EvidenceFile: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "claim_id") var claim: PointsClaim
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $sha256, $kind, $size, $filename, $uploadedBy, $claim] }
+
     init() {}
 }
 
@@ -172,6 +181,9 @@ final class PointsArchive: Model, @unchecked Sendable {
     @Parent(key: "resident_id") var resident: Resident
     /// The completed application the points come from.
     @OptionalParent(key: "application_id") var application: PointsApplication?
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $updatedAt, $status, $year, $total, $fraudFound, $barredUntil, $endedReason, $resident, $application] }
 
     init() {}
 
@@ -204,6 +216,9 @@ final class PointsHistoryEntry: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "archive_id") var archive: PointsArchive
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $at, $kind, $before, $after, $reason, $details, $by, $archive] }
 
     init() {}
 

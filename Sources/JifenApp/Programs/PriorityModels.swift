@@ -18,6 +18,9 @@ final class PriorityGroup: Model, @unchecked Sendable {
     @Field(key: "bonus") var bonus: Int64
     @Parent(key: "program_id") var program: Program
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $code, $title, $department, $placement, $bonus, $program] }
+
     enum Placement: String, Codable, Sendable, CaseIterable {
         /// Ahead of everyone outside a priority group, in points order among themselves.
         case ahead
@@ -47,6 +50,9 @@ final class PriorityClaim: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "application_id") var application: ServiceApplication
     @Parent(key: "group_id") var group: PriorityGroup
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $evidence, $state, $reason, $decidedBy, $decidedAt, $application, $group] }
 
     enum State: String, Codable, Sendable, CaseIterable { case claimed, verified, rejected }
 

@@ -46,6 +46,9 @@ final class Program: Model, @unchecked Sendable {
     @Enum(key: "choice_scope") var choiceScope: ProgramRules.ChoiceScope
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $code, $year, $kind, $title, $opens, $closes, $maxChoices, $minResidenceMonths, $requirePermit, $minPermitMonths, $childAgeMin, $childAgeMax, $ageCutoff, $tiebreak, $threshold, $quotaPublishedAt, $quotaRule, $quotaDays, $quotaBy, $allocates, $spouses, $standardSeries, $choiceScope, $createdBy] }
+
     init() {}
 
     /// A new program with the conditions a form leaves out: the child ages of its level, one
@@ -114,6 +117,9 @@ final class School: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $code, $name, $jurisdiction] }
+
     init() {}
 }
 
@@ -127,6 +133,9 @@ final class SchoolCatchment: Model, @unchecked Sendable {
     @Field(key: "from_date") var from: CivilDate
     @OptionalField(key: "to_date") var to: CivilDate?
     @Parent(key: "school_id") var school: School
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $areaCode, $from, $to, $school] }
 
     init() {}
 
@@ -151,6 +160,9 @@ final class Quota: Model, @unchecked Sendable {
     @Field(key: "seats") var seats: Int
     @Parent(key: "program_id") var program: Program
     @Parent(key: "school_id") var school: School
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $seats, $program, $school] }
 
     init() {}
 }
@@ -185,6 +197,9 @@ final class ServiceApplication: Model, @unchecked Sendable {
     /// The ranked schools of each round (see `ServicePreference`).
     @Children(for: \.$application) var ranking: [ServicePreference]
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $number, $childHash, $submittedAt, $points, $tiebreakPoints, $priority, $correction, $program, $resident, $child, $ranking] }
+
     init() {}
 }
 
@@ -202,6 +217,9 @@ final class AllocationRound: Model, @unchecked Sendable {
     @OptionalField(key: "finalized_at") var finalizedAt: Date?
     @Field(key: "run_by") var runBy: String
     @Parent(key: "program_id") var program: Program
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $round, $runAt, $publicityFrom, $publicityTo, $finalizedAt, $runBy, $program] }
 
     init() {}
 }
@@ -223,6 +241,9 @@ final class Objection: Model, @unchecked Sendable {
     @Field(key: "corrected") var corrected: Bool
     @Parent(key: "round_id") var round: AllocationRound
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $contactName, $contactPhone, $applicationNumber, $text, $dueDate, $answer, $answeredBy, $answeredAt, $corrected, $round] }
+
     init() {}
 
     func isOverdue(today: CivilDate) -> Bool { answer == nil && dueDate < today }
@@ -243,6 +264,9 @@ final class AllocationResult: Model, @unchecked Sendable {
     @Parent(key: "round_id") var round: AllocationRound
     @Parent(key: "application_id") var application: ServiceApplication
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $rank, $number, $nameMasked, $points, $schoolCode, $qualified, $round, $application] }
+
     init() {}
 }
 
@@ -262,6 +286,9 @@ final class ServicePreference: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "application_id") var application: ServiceApplication
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $round, $rank, $schoolCode, $application] }
 
     init() {}
 
@@ -293,6 +320,9 @@ final class RoundSchool: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "round_id") var round: AllocationRound
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $schoolCode, $seats, $admitted, $cutoffNumber, $cutoffPoints, $cutoffRank, $round] }
+
     init() {}
 }
 
@@ -315,6 +345,9 @@ final class AllocationStep: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "round_id") var round: AllocationRound
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $number, $position, $schoolCode, $outcome, $cutoffNumber, $cutoffRank, $round] }
 
     init() {}
 
@@ -343,6 +376,9 @@ final class RoundCorrection: Model, @unchecked Sendable {
     @Parent(key: "round_id") var round: AllocationRound
     @Children(for: \.$correction) var changes: [CorrectionChange]
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $at, $by, $number, $pointsBefore, $pointsAfter, $reason, $round, $changes] }
+
     init() {}
 }
 
@@ -362,6 +398,9 @@ final class CorrectionChange: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "correction_id") var correction: RoundCorrection
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $position, $number, $schoolBefore, $schoolAfter, $correction] }
 
     init() {}
 

@@ -31,6 +31,9 @@ final class Resident: Model, @unchecked Sendable {
     // relationships
     @OptionalParent(key: "user_id") var user: User?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $name, $idSealed, $idHash, $idMasked, $sex, $birthDate, $hukouRegion, $phone, $verifiedAt, $verifiedBy, $user] }
+
     init() {}
 
     var identityVerified: Bool { $user.id != nil && verifiedAt != nil }
@@ -90,6 +93,9 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
     /// The grid the address lies in.
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
     @OptionalParent(key: "rental_house_id") var rentalHouse: RentalHouse?
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $address, $fromDate, $toDate, $source, $status, $dueDate, $decidedAt, $decidedBy, $method, $reason, $resident, $jurisdiction, $rentalHouse] }
 
     init() {}
 
@@ -151,6 +157,9 @@ final class RentalHouse: Model, @unchecked Sendable {
     // relationships
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $addressCode, $address, $landlord, $landlordPhone, $capacity, $jurisdiction] }
+
     init() {}
 }
 
@@ -177,6 +186,9 @@ final class ResidencePermit: Model, @unchecked Sendable {
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
     /// Each step with its date, oldest first: the citizen sees them all.
     @Children(for: \.$permit) var steps: [PermitStep]
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $number, $status, $basis, $evidence, $productionDue, $reason, $validUntil, $resident, $jurisdiction, $steps] }
 
     init() {}
 
@@ -217,6 +229,9 @@ final class PermitStep: Model, @unchecked Sendable {
     @Field(key: "day") var day: CivilDate
     @Parent(key: "permit_id") var permit: ResidencePermit
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $position, $step, $day, $permit] }
+
     enum Kind: String, Codable, Sendable { case submitted, accepted, inProduction, ready, issued, rejected, endorsed }
 
     init() {}
@@ -256,6 +271,9 @@ final class HouseholdMember: Model, @unchecked Sendable {
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $relation, $nameSealed, $nameMasked, $idSealed, $idHash, $idMasked, $birthDate, $sex, $evidence, $verifiedAt, $verifiedBy, $resident] }
 
     init() {}
 

@@ -25,6 +25,9 @@ final class TieredService: Model, @unchecked Sendable {
     @Field(key: "series") var series: String
     @Field(key: "created_by") var createdBy: String
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $code, $title, $gives, $provider, $line, $series, $createdBy] }
+
     init() {}
 
     init(code: String, title: String, gives: String, provider: String, line: Points, series: String = ScoringStandard.generalSeries, by login: String, at now: Date) {

@@ -27,6 +27,9 @@ final class StandardVersion: Model, @unchecked Sendable {
     @OptionalField(key: "published_at") var publishedAt: Date?
     @OptionalField(key: "published_by") var publishedBy: String?
 
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $code, $series, $title, $status, $effectiveFrom, $yaml, $createdBy, $publishedAt, $publishedBy] }
+
     init() {}
 
     enum Status: String, Codable, Sendable, CaseIterable {
