@@ -13,7 +13,8 @@ enum ImportBench {
         var key = [UInt8](repeating: 0, count: 32)
         for i in 0..<32 { key[i] = UInt8(i) }
         let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": key.map { String(format: "%02x", $0) }.joined(),
-                                                      "JIFEN_BCRYPT_COST": "4", "JIFEN_LOG_LEVEL": "error"], demo: false)
+                                                      "JIFEN_BCRYPT_COST": "4",
+                                                      "JIFEN_LOG_LEVEL": ProcessInfo.processInfo.environment["JIFEN_LOG_LEVEL"] ?? "error"], demo: false)
         let app = try await Application.make(.production)
         do {
             try await configure(app, config: config)

@@ -27,22 +27,24 @@ enum FeedImporter {
 
     static func run(kind: FeedKind, bytes: [UInt8], filename: String, by actor: Actor, app: Application, db: any Database,
                     today: CivilDate, now: Date, progress: @escaping @Sendable (Int, Int) async throws -> Void = { _, _ in }) async throws -> Summary {
+        let stages = Stages(logger: app.logger, what: "import of \(filename)")
         guard let decoded = FeedReader.decode(bytes) else {
             return Summary(encoding: "?", rows: 0, added: 0, changed: 0, unchanged: 0, problems: [],
                            headerProblem: "文件既不是 UTF-8 也不是 GB18030 文本 / the file is neither UTF-8 nor GB18030 text")
         }
         let read = await FeedReader.read(decoded.text, kind: kind, today: today, regions: app.regions, parts: ProcessInfo.processInfo.activeProcessorCount)
+        stages.done("read and check \(read.records.count + read.problems.count) rows")
         if let header = read.headerProblem {
             return Summary(encoding: decoded.encoding, rows: 0, added: 0, changed: 0, unchanged: 0, problems: [], headerProblem: header)
         }
         return try await store(kind: kind, records: read.records, problems: read.problems, source: filename, sha256: hex(SHA256.hash(data: Data(bytes))),
-                               encoding: decoded.encoding, by: actor, app: app, db: db, now: now, progress: progress)
+                               encoding: decoded.encoding, by: actor, app: app, db: db, now: now, stages: stages, progress: progress)
     }
 
     /// Stores rows already checked (a file's, or a JSON batch's from a department's system) and
     /// logs the import with its refused rows.
     static func store(kind: FeedKind, records: [FeedRecord], problems: [FeedRowProblem], source filename: String, sha256: String, encoding: String,
-                      by actor: Actor, app: Application, db: any Database, now: Date,
+                      by actor: Actor, app: Application, db: any Database, now: Date, stages: Stages? = nil,
                       progress: @escaping @Sendable (Int, Int) async throws -> Void = { _, _ in }) async throws -> Summary {
         var summary = Summary(encoding: encoding, rows: records.count + problems.count, added: 0, changed: 0, unchanged: 0,
                               problems: problems, headerProblem: nil)
@@ -61,6 +63,7 @@ enum FeedImporter {
         try await log.create(on: db)
         let importID = try log.requireID()
         try await read.problems.map { FeedImportProblem(feedImport: importID, line: $0.line, reason: $0.reason) }.create(on: db, batch: 500)
+        stages?.done("log and \(read.problems.count) refused rows")
         // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
         // Rows go in the order of their keyed hash, which is the order of the (feed, hash, date)
         // index: each transaction writes one stretch of the index instead of pages all over it,
@@ -70,6 +73,7 @@ enum FeedImporter {
             hashes[a].prefix != hashes[b].prefix ? hashes[a].prefix < hashes[b].prefix
                 : (hashes[a].hex, records[a].asOf) < (hashes[b].hex, records[b].asOf)
         }
+        stages?.done("hash and sort")
         let ids = OrderedIDs(now: now)
         for chunkStart in stride(from: 0, to: order.count, by: batch) {
             let chunk = chunkStart..<Swift.min(chunkStart + batch, order.count)
@@ -108,6 +112,7 @@ enum FeedImporter {
             summary.unchanged += counts.unchanged
             try await progress(chunk.upperBound, records.count)
         }
+        stages?.done("store")
         log.added = summary.added
         log.changed = summary.changed
         log.unchanged = summary.unchanged

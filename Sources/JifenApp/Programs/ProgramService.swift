@@ -515,11 +515,12 @@ struct ProgramService: WorkflowService {
         let roundID = try round.requireID()
         var rows: [[any Encodable & Sendable]] = []
         rows.reserveCapacity(instance.count)
+        let ids = OrderedIDs(now: round.runAt)
         for a in 0..<instance.count {
             guard let application = byNumber[instance.ids[a]] else { continue }
             let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
-            rows.append([UUID(), Int(outcome.rank[a]) + 1, application.number, Mask.name(application.resident.name), application.points ?? 0,
+            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(application.resident.name), application.points ?? 0,
                          school, qualified, roundID, try application.requireID()])
         }
         try await Batches.insert(into: AllocationResult.schema,
@@ -658,23 +659,5 @@ struct Archives {
             }
         }
         return found
-    }
-}
-
-/// How long each stage of a long piece of work took, in the log at debug level.
-final class Stages: Sendable {
-    let logger: Logger
-    let what: String
-    private let last = NIOLockedValueBox(ContinuousClock.now)
-
-    init(logger: Logger, what: String) {
-        self.logger = logger
-        self.what = what
-    }
-
-    func done(_ stage: String) {
-        let now = ContinuousClock.now
-        let took = last.withLockedValue { last in defer { last = now }; return now - last }
-        logger.debug("\(what): \(stage) \(String(format: "%.3f", Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)) s")
     }
 }

@@ -33,6 +33,7 @@ extension AllocationRound {
                                  columns: ["id", "round_id", "school_code", "seats", "admitted", "cutoff_number", "cutoff_points", "cutoff_rank"], schools, on: db)
         var steps: [[any Encodable & Sendable]] = []
         steps.reserveCapacity(instance.count * 2)
+        let stepIDs = OrderedIDs(now: runAt)
         for a in 0..<instance.count {
             for (position, step) in Allocation.trace(a, in: instance, outcome: outcome).enumerated() {
                 let row: [any Encodable & Sendable]
@@ -44,7 +45,7 @@ extension AllocationRound {
                 case .full(let school, let cutoff):
                     row = [school, AllocationStep.Outcome.full.rawValue, instance.ids[Int(cutoff)], Int(outcome.rank[Int(cutoff)]) + 1]
                 }
-                steps.append([UUID(), id, instance.ids[a], position] + row)
+                steps.append([stepIDs.id(steps.count), id, instance.ids[a], position] + row)
             }
         }
         try await Batches.insert(into: AllocationStep.schema,

@@ -1,4 +1,5 @@
 import Fluent
+import FluentSQLiteDriver
 import SQLKit
 import Vapor
 
@@ -18,6 +19,21 @@ enum Batches {
 
     /// `INSERT INTO table (columns) VALUES (…), (…)…`, `rows` rows a statement.
     static func insert(into table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
+        if let sqlite = db as? any SQLiteDatabase {
+            // SQLite: the statement's text written here and the values converted by SQLite's own
+            // encoder (what Fluent stores), without SQLKit's serialising of every bound value.
+            let size = Swift.max(1, 30_000 / Swift.max(1, columns.count))
+            let encoder = SQLiteDataEncoder()
+            let head = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES "
+            let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
+            for slice in slices(values, size: size) {
+                var binds: [SQLiteData] = []
+                binds.reserveCapacity(slice.count * columns.count)
+                for row in slice { for value in row { binds.append(try encoder.encode(value)) } }
+                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ","), binds)
+            }
+            return
+        }
         let sql = db as! any SQLDatabase
         let size = Swift.max(1, Swift.min(rows, 30_000 / Swift.max(1, columns.count)))
         for slice in slices(values, size: size) {
