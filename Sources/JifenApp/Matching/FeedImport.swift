@@ -79,32 +79,47 @@ enum FeedImporter {
             let chunk = chunkStart..<Swift.min(chunkStart + batch, order.count)
             let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
                 var added = 0, changed = 0, unchanged = 0
+                // What is stored already, for the whole chunk first; then each statement's rows are
+                // made ready while the one before is written.
+                var byKey: [Key: FeedRows.Stored] = [:]
                 for statementStart in stride(from: chunk.lowerBound, to: chunk.upperBound, by: statementRows) {
-                    let statement = statementStart..<Swift.min(statementStart + statementRows, chunk.upperBound)
                     var distinct: [String] = []
-                    for p in statement where distinct.last != hashes[order[p]].hex { distinct.append(hashes[order[p]].hex) }
-                    let byKey = try await FeedRows.stored(kind: kind, hashes: distinct, on: db)
-                    var inserts: [FeedRows.New] = []
-                    var previous: Key?
-                    var updates: [[any Encodable & Sendable]] = []
-                    for p in statement {
-                        let i = order[p], record = records[i], hash = hashes[i].hex, key = Key(hash: hash, asOf: record.asOf)
-                        // The checks refuse a person twice for one date; should two such rows come, the first counts.
-                        guard key != previous else { continue }
-                        previous = key
-                        if let stored = byKey[key] {
-                            if stored.quantity == record.quantity.hundredths { unchanged += 1; continue }
-                            updates.append([stored.id, record.quantity.hundredths, now, importID])
-                        } else {
-                            let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
-                            inserts.append(FeedRows.New(id: ids.id(p), hash: hash, masked: masked, asOf: record.asOf, quantity: record.quantity.hundredths))
-                        }
+                    for p in statementStart..<Swift.min(statementStart + statementRows, chunk.upperBound) where distinct.last != hashes[order[p]].hex {
+                        distinct.append(hashes[order[p]].hex)
                     }
-                    try await FeedRows.insert(inserts, kind: kind, importID: importID, at: now, on: db)
-                    if !updates.isEmpty { try await Batches.update(FeedRecordModel.schema, columns: ["quantity", "updated_at", "import_id"], updates, on: db) }
-                    added += inserts.count
-                    changed += updates.count
+                    byKey.merge(try await FeedRows.stored(kind: kind, hashes: distinct, on: db)) { a, _ in a }
                 }
+                var updates: [[any Encodable & Sendable]] = []
+                var writing: Task<Void, any Error>?
+                do {
+                    for statementStart in stride(from: chunk.lowerBound, to: chunk.upperBound, by: statementRows) {
+                        var inserts: [FeedRows.New] = []
+                        var previous: Key?
+                        for p in statementStart..<Swift.min(statementStart + statementRows, chunk.upperBound) {
+                            let i = order[p], record = records[i], hash = hashes[i].hex, key = Key(hash: hash, asOf: record.asOf)
+                            // The checks refuse a person twice for one date; should two such rows come, the first counts.
+                            guard key != previous else { continue }
+                            previous = key
+                            if let stored = byKey[key] {
+                                if stored.quantity == record.quantity.hundredths { unchanged += 1; continue }
+                                updates.append([stored.id, record.quantity.hundredths, now, importID])
+                            } else {
+                                let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
+                                inserts.append(FeedRows.New(id: ids.id(p), hash: hash, masked: masked, asOf: record.asOf, quantity: record.quantity.hundredths))
+                            }
+                        }
+                        added += inserts.count
+                        let statement = try FeedRows.Insert(inserts, kind: kind, importID: importID, at: now, on: db)
+                        try await writing?.value
+                        writing = Task { try await statement.run(on: db) }
+                    }
+                    try await writing?.value
+                } catch {
+                    _ = try? await writing?.value
+                    throw error
+                }
+                if !updates.isEmpty { try await Batches.update(FeedRecordModel.schema, columns: ["quantity", "updated_at", "import_id"], updates, on: db) }
+                changed = updates.count
                 return (added, changed, unchanged)
             }
             summary.added += counts.added
@@ -173,6 +188,11 @@ enum FeedRows {
         guard !hashes.isEmpty else { return found }
         let rows: [Stored]
         if let sqlite = db as? any SQLiteDatabase {
+            // Hashes come sorted: when nothing of the feed lies between the first and the last
+            // (a first import, a new stretch), there is nothing to look up one by one.
+            let any = try await sqlite.query("SELECT 1 FROM \(FeedRecordModel.schema) WHERE feed = ?1 AND id_hash BETWEEN ?2 AND ?3 LIMIT 1",
+                                             [.text(kind.rawValue), .text(hashes.min()!), .text(hashes.max()!)])
+            guard !any.isEmpty else { return found }
             let list = (0..<hashes.count).map { "?\($0 + 2)" }.joined(separator: ",")
             let decoder = SQLiteDataDecoder()
             rows = try await sqlite.query("SELECT id, id_hash, as_of, quantity FROM \(FeedRecordModel.schema) WHERE feed = ?1 AND id_hash IN (\(list))",
@@ -188,24 +208,40 @@ enum FeedRows {
         return found
     }
 
-    static func insert(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) async throws {
-        guard !rows.isEmpty else { return }
-        if let sqlite = db as? any SQLiteDatabase {
-            let encoder = SQLiteDataEncoder()
-            var binds: [SQLiteData] = [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID)]
-            binds.reserveCapacity(3 + rows.count * 5)
-            for row in rows {
-                binds += [sqliteData(row.id), .text(row.hash), .text(row.masked), sqliteData(row.asOf), .integer(Int(row.quantity))]
+    /// One statement's rows, made ready (on SQLite, its text and values) before it is run.
+    struct Insert: Sendable {
+        enum Prepared: Sendable { case sqlite(String, [SQLiteData]), other(SQLQueryString) }
+        let prepared: Prepared?
+
+        init(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) throws {
+            guard !rows.isEmpty else { prepared = nil; return }
+            if db is any SQLiteDatabase {
+                let encoder = SQLiteDataEncoder()
+                var binds: [SQLiteData] = [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID)]
+                binds.reserveCapacity(3 + rows.count * 5)
+                for row in rows {
+                    binds.append(sqliteData(row.id))
+                    binds.append(.text(row.hash))
+                    binds.append(.text(row.masked))
+                    binds.append(sqliteData(row.asOf))
+                    binds.append(.integer(Int(row.quantity)))
+                }
+                prepared = .sqlite(rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count), binds)
+            } else {
+                let tuples = SQLList(rows.map { row in
+                    SQLGroupExpression(SQLList([SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
+                                                SQLBind(row.asOf), SQLBind(row.quantity), SQLBind(importID)]))
+                })
+                prepared = .other("INSERT INTO \(ident: FeedRecordModel.schema) (\(SQLList(columns.map { SQLIdentifier($0) }))) VALUES \(tuples)")
             }
-            let text = rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count)
-            _ = try await sqlite.query(text, binds)
-        } else {
-            let insert = (db as! any SQLDatabase).insert(into: FeedRecordModel.schema).columns(columns)
-            for row in rows {
-                insert.values(SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
-                              SQLBind(row.asOf), SQLBind(row.quantity), SQLBind(importID))
+        }
+
+        func run(on db: any Database) async throws {
+            switch prepared {
+            case .sqlite(let text, let binds): _ = try await (db as! any SQLiteDatabase).query(text, binds)
+            case .other(let query): try await (db as! any SQLDatabase).raw(query).run()
+            case nil: break
             }
-            try await insert.run()
         }
     }
 
