@@ -28,10 +28,12 @@ public enum Entry {
         }
 
         guard command.needsApplication else {
-            // Logs (of the application `bench import` starts) go to standard error, at warning.
+            // Logs (of the application `bench import` starts) go to standard error, at warning
+            // unless JIFEN_LOG_LEVEL says otherwise (info shows the import's stages).
+            let level = Logger.Level(rawValue: environment["JIFEN_LOG_LEVEL"] ?? "") ?? .warning
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = .warning
+                handler.logLevel = level
                 return handler
             }
             return await run(command, rest, io: io, app: nil)

@@ -62,7 +62,8 @@ enum FeedImporter {
         log.createdBy = actor.login
         try await log.create(on: db)
         let importID = try log.requireID()
-        try await read.problems.map { FeedImportProblem(feedImport: importID, line: $0.line, reason: $0.reason) }.create(on: db, batch: 500)
+        try await Batches.insert(into: FeedImportProblem.schema, columns: ["id", "import_id", "line", "reason"],
+                                 read.problems.map { [UUID(), importID, $0.line, $0.reason] }, on: db)
         stages?.done("log and \(read.problems.count) refused rows")
         // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
         // Rows go in the order of their keyed hash, which is the order of the (feed, hash, date)

@@ -117,10 +117,33 @@ final class PointsClaim: Model, @unchecked Sendable {
 
     /// The claim as the domain's archive rules see it.
     func claim(for item: ScoringStandard.Item) -> Claim? {
+        ClaimRow(application_id: $application.id, item: self.item, department: department, value: value, fact_date: factDate, state: state,
+                 confirmed_value: confirmedValue, confirmed_date: confirmedDate, verifier: verifier, feed_as_of: feedAsOf, reason: reason).claim(for: item)
+    }
+}
+
+/// The columns of a claim that scoring reads: what a round reads of tens of thousands of claims,
+/// in one query and without a model each.
+struct ClaimRow: Decodable, Sendable {
+    let application_id: UUID
+    let item: String
+    let department: String
+    let value: String
+    let fact_date: CivilDate?
+    let state: PointsClaim.State
+    let confirmed_value: String?
+    let confirmed_date: CivilDate?
+    let verifier: String?
+    let feed_as_of: CivilDate?
+    let reason: String?
+
+    static let columns = ["application_id", "item", "department", "value", "fact_date", "state", "confirmed_value", "confirmed_date", "verifier", "feed_as_of", "reason"]
+
+    func claim(for item: ScoringStandard.Item) -> Claim? {
         guard let claimed = ClaimInput.value(value, for: item) else { return nil }
-        let fact = Fact(claimed, date: factDate)
+        let fact = Fact(claimed, date: fact_date)
         let by: Claim.Verifier = if let feed = verifier?.split(separator: ":").last, verifier?.hasPrefix("feed:") == true {
-            .feed(String(feed), asOf: feedAsOf ?? CivilDate(year: 1970, month: 1, day: 1)!)
+            .feed(String(feed), asOf: feed_as_of ?? CivilDate(year: 1970, month: 1, day: 1)!)
         } else {
             .department(department)
         }
@@ -129,8 +152,8 @@ final class PointsClaim: Model, @unchecked Sendable {
         case .rejected: return Claim(item: self.item, fact: fact, state: .rejected(reason: reason ?? ""))
         case .verified: return Claim(item: self.item, fact: fact, state: .verified(by: by))
         case .corrected:
-            let corrected = confirmedValue.flatMap { ClaimInput.value($0, for: item) } ?? claimed
-            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmedDate ?? fact.date), by: by))
+            let corrected = confirmed_value.flatMap { ClaimInput.value($0, for: item) } ?? claimed
+            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmed_date ?? fact.date), by: by))
         }
     }
 }

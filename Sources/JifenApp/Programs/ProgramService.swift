@@ -644,7 +644,7 @@ struct ProgramService: WorkflowService {
 struct Archives {
     var archives: [UUID: PointsArchive] = [:]
     var applications: [UUID: PointsApplication] = [:]
-    var claims: [UUID: [PointsClaim]] = [:]
+    var claims: [UUID: [ClaimRow]] = [:]
 
     static func load(of residents: [UUID], on db: any Database) async throws -> Archives {
         var found = Archives()
@@ -654,9 +654,9 @@ struct Archives {
         let applicationIDs = found.archives.values.compactMap { $0.$application.id }
         for slice in Batches.slices(applicationIDs).map(Array.init) {
             for application in try await PointsApplication.query(on: db).filter(\.$id ~~ slice).all() { found.applications[application.id!] = application }
-            for claim in try await PointsClaim.query(on: db).filter(\.$application.$id ~~ slice).sort(\.$createdAt).all() {
-                found.claims[claim.$application.id, default: []].append(claim)
-            }
+            let claims = try await (db as! any SQLDatabase).select().columns(ClaimRow.columns.map { SQLIdentifier($0) }).from(PointsClaim.schema)
+                .where("application_id", .in, slice).orderBy("created_at").all(decoding: ClaimRow.self)
+            for claim in claims { found.claims[claim.application_id, default: []].append(claim) }
         }
         return found
     }

@@ -11,12 +11,18 @@ extension ServiceApplication {
     /// Loads the rankings of many applications at once, in slices of five hundred, grouped by a
     /// dictionary (Fluent's own `.with(\.$ranking)` matches every ranking against every
     /// application: minutes for a city's round).
+    /// The rankings come as plain rows (four columns, no model decoded each): they are only read.
     static func loadRankings(_ applications: [ServiceApplication], on db: any Database) async throws {
+        struct Row: Decodable { let id: UUID; let application_id: UUID; let round: Int; let rank: Int; let school_code: String }
         let ids = applications.compactMap(\.id)
         var found: [UUID: [ServicePreference]] = [:]
         for slice in Batches.slices(ids) {
-            for preference in try await ServicePreference.query(on: db).filter(\.$application.$id ~~ Array(slice)).all() {
-                found[preference.$application.id, default: []].append(preference)
+            for row in try await (db as! any SQLDatabase).select().columns("id", "application_id", "round", "rank", "school_code")
+                .from(ServicePreference.schema).where("application_id", .in, Array(slice)).all(decoding: Row.self) {
+                let preference = ServicePreference(application: row.application_id, round: row.round, rank: row.rank, school: row.school_code)
+                preference.id = row.id
+                preference.$id.exists = true
+                found[row.application_id, default: []].append(preference)
             }
         }
         for application in applications { application.$ranking.value = application.id.flatMap { found[$0] } ?? [] }
