@@ -86,9 +86,9 @@ final class FeedImportTests: XCTestCase {
     func testTheImportsSQLiteValuesAreTheEncodersValues() throws {
         let encoder = SQLiteDataEncoder()
         let id = OrderedIDs(now: Date()).id(3)
-        XCTAssertEqual(try encoder.encode(id), .text(FeedRows.text(id)))
+        XCTAssertEqual(try encoder.encode(id), FeedRows.sqliteData(id))
         let day = CivilDate(year: 2026, month: 8, day: 31)!
-        XCTAssertEqual(try encoder.encode(day), .text(FeedRows.text(day)))
+        XCTAssertEqual(try encoder.encode(day), FeedRows.sqliteData(day))
         XCTAssertEqual(try encoder.encode(Int64(4_300)), .integer(4_300))
         XCTAssertEqual(try encoder.encode("3412**********0021"), .text("3412**********0021"))
     }

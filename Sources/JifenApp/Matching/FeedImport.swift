@@ -22,8 +22,7 @@ enum FeedImporter {
     /// Rows a transaction: progress is reported between transactions, and an import cut short
     /// keeps what it stored.
     static let batch = 100_000
-    /// Rows a statement: a lookup binds each one's hash, and outside SQLite an insert binds eight
-    /// values a row; both stay under SQLite's 32,766 and PostgreSQL's 65,535 bound values.
+    /// Rows a statement: eight values each, under SQLite's 32,766 bound values.
     static let statementRows = 4_000
 
     static func run(kind: FeedKind, bytes: [UInt8], filename: String, by actor: Actor, app: Application, db: any Database,
@@ -175,10 +174,9 @@ extension FeedImporter {
 }
 
 /// The feed records table as the import reads and writes it, a few thousand rows a statement. On
-/// SQLite the statements go to SQLiteNIO, the new rows as one JSON array with values written as
-/// SQLite's encoder writes them (a test holds the two equal): for a million rows, SQLKit's
-/// serialising and binding five values a row cost more than SQLite's own work. Other databases go
-/// through SQLKit.
+/// SQLite the statements go to SQLiteNIO with values converted as SQLite's encoder converts them
+/// (a test holds the two equal): for a million rows, SQLKit's serialising and the encoder's
+/// dynamic casts cost more than SQLite's own work. Other databases go through SQLKit.
 enum FeedRows {
     struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
     struct New { let id: UUID; let hash: String; let masked: String; let asOf: CivilDate; let quantity: Int64 }
@@ -219,28 +217,17 @@ enum FeedRows {
         init(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) throws {
             guard !rows.isEmpty else { prepared = nil; return }
             if db is any SQLiteDatabase {
-                // The rows go as one JSON array that SQLite's json_each reads: one bound value and a
-                // short statement instead of five values a row for SQLite to parse and bind. Every
-                // value is a hex string, a masked number, an id, a date or an integer: none needs
-                // escaping in JSON.
                 let encoder = SQLiteDataEncoder()
-                var json = "["
-                json.reserveCapacity(rows.count * 130)
-                for (k, row) in rows.enumerated() {
-                    json += k == 0 ? "[\"" : ",[\""
-                    json += text(row.id)
-                    json += "\",\""
-                    json += row.hash
-                    json += "\",\""
-                    json += row.masked
-                    json += "\",\""
-                    json += text(row.asOf)
-                    json += "\","
-                    json += String(row.quantity)
-                    json += "]"
+                var binds: [SQLiteData] = [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID)]
+                binds.reserveCapacity(3 + rows.count * 5)
+                for row in rows {
+                    binds.append(sqliteData(row.id))
+                    binds.append(.text(row.hash))
+                    binds.append(.text(row.masked))
+                    binds.append(sqliteData(row.asOf))
+                    binds.append(.integer(Int(row.quantity)))
                 }
-                json += "]"
-                prepared = .sqlite(jsonStatement, [try encoder.encode(now), .text(kind.rawValue), try encoder.encode(importID), .text(json)])
+                prepared = .sqlite(rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count), binds)
             } else {
                 let tuples = SQLList(rows.map { row in
                     SQLGroupExpression(SQLList([SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
@@ -259,13 +246,21 @@ enum FeedRows {
         }
     }
 
-    /// ?1–?3 are the import's own values, ?4 the rows: `[id, hash, masked, date, quantity]` each.
-    static let jsonStatement = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) "
-        + "SELECT value ->> 0, ?1, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?3 FROM json_each(?4)"
+    /// `INSERT … VALUES` of `rows` rows: ?1–?3 are the import's own values, each row's five follow.
+    static func statement(rows: Int) -> String {
+        var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
+        for k in 0..<rows {
+            let b = 4 + 5 * k
+            text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
+        }
+        return text
+    }
+
+    static let fullStatement = statement(rows: FeedImporter.statementRows)
 
     /// SQLite's encoder writes a UUID as its upper-case text and a date as `YYYY-MM-DD`.
-    static func text(_ id: UUID) -> String { id.uuidString }
-    static func text(_ date: CivilDate) -> String { date.description }
+    static func sqliteData(_ id: UUID) -> SQLiteData { .text(id.uuidString) }
+    static func sqliteData(_ date: CivilDate) -> SQLiteData { .text(date.description) }
 }
 
 /// `jifen import --feed KIND FILE`: imports a department's feed file, showing progress, then
