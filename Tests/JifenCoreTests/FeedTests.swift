@@ -51,6 +51,28 @@ final class FeedTests: XCTestCase {
         }
     }
 
+    /// A file read in pieces (cut at row ends, never inside a quoted field that holds line breaks)
+    /// gives what one read gives: the same records with their lines, the same refused lines.
+    func testAFileReadInPiecesGivesWhatOneReadGives() async {
+        var text = "身份证号码,姓名,累计缴费月数,截至日期\r\n"
+        for n in 0..<30_000 {
+            let name = n % 7 == 0 ? "\"某\r\n“人”\n\"\"乙\"\"\"" : "某人"
+            text += "\(feedID(n % 25_000)),\(name),\(n % 97 == 5 ? "x" : String(n % 120)),\(n % 2 == 0 ? "2026-10-31" : "2026-09-30")\r\n"
+        }
+        XCTAssertGreaterThan(text.utf8.count, 1_000_000)
+        let once = FeedReader.read(text, kind: .socialInsurance, today: today, regions: regions)
+        XCTAssertNil(once.headerProblem)
+        XCTAssertEqual(once.records.filter { $0.name.contains("\n") }.count > 1_000, true)
+        for parts in [2, 3, 7] {
+            let pieces = await FeedReader.read(text, kind: .socialInsurance, today: today, regions: regions, parts: parts)
+            XCTAssertNil(pieces.headerProblem)
+            XCTAssertEqual(pieces.records, once.records, "\(parts) pieces")
+            XCTAssertEqual(pieces.problems.map(\.line), once.problems.map(\.line), "\(parts) pieces")
+        }
+        let wrong = await FeedReader.read("身份证,姓名\n" + text, kind: .socialInsurance, today: today, regions: regions, parts: 2)
+        XCTAssertNotNil(wrong.headerProblem)
+    }
+
     func testGoodRowsAreTakenAndEachBadRowIsReportedByLine() {
         let csv = """
         身份证号码,姓名,累计缴费月数,截至日期

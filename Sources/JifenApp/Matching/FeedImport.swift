@@ -70,10 +70,19 @@ enum FeedImporter {
         // index: each transaction writes one stretch of the index instead of pages all over it,
         // and ids that grow in the order they are made go at the end of the primary key's.
         let hashes = await lookupHashes(records.map(\.idNumber), with: data)
-        let order = records.indices.sorted { a, b in
-            hashes[a].prefix != hashes[b].prefix ? hashes[a].prefix < hashes[b].prefix
-                : (hashes[a].hex, records[a].asOf) < (hashes[b].hex, records[b].asOf)
+        // By the hashes' first 64 bits (a radix sort), then by the whole hash and the date where
+        // those bits are equal (the same person on several dates).
+        var entries = hashes.enumerated().map { RadixSort.Entry(key: $1.prefix, index: Int32($0)) }
+        RadixSort.sort(&entries)
+        var sorted = entries.map { Int($0.index) }
+        var runStart = 0
+        for k in stride(from: 1, through: sorted.count, by: 1) where k == sorted.count || entries[k].key != entries[runStart].key {
+            if k - runStart > 1 {
+                sorted[runStart..<k].sort { a, b in (hashes[a].hex, records[a].asOf) < (hashes[b].hex, records[b].asOf) }
+            }
+            runStart = k
         }
+        let order = sorted
         stages?.done("hash and sort")
         let ids = OrderedIDs(now: now)
         for chunkStart in stride(from: 0, to: order.count, by: batch) {

@@ -920,15 +920,19 @@ final class SecondHalf: @unchecked Sendable {
 
 /// Stable least-significant-digit radix sorts on 64-bit keys, sixteen bits at a time (eight for
 /// few keys), skipping the digits all keys share.
-enum RadixSort {
-    struct Entry: RadixKeyed {
-        var key: UInt64
-        var index: Int32
-        @inline(__always) var radixKey: UInt64 { key }
+public enum RadixSort {
+    public struct Entry: RadixKeyed, Sendable {
+        public var key: UInt64
+        public var index: Int32
+        @inline(__always) public var radixKey: UInt64 { key }
+        public init(key: UInt64, index: Int32) {
+            self.key = key
+            self.index = index
+        }
     }
 
     /// Sorts `values` by their keys (the bits of `significant` only), stably.
-    static func sort<T: RadixKeyed>(_ values: inout [T], significant: UInt64 = ~0) {
+    public static func sort<T: RadixKeyed>(_ values: inout [T], significant: UInt64 = ~0) {
         let n = values.count
         guard n > 1 else { return }
         var scratch = values
@@ -978,12 +982,12 @@ enum RadixSort {
     }
 }
 
-protocol RadixKeyed {
+public protocol RadixKeyed {
     var radixKey: UInt64 { get }
 }
 
 extension UInt64: RadixKeyed {
-    @inline(__always) var radixKey: UInt64 { self }
+    @inline(__always) public var radixKey: UInt64 { self }
 }
 
 extension Allocation {

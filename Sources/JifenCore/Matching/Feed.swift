@@ -75,7 +75,7 @@ public enum FeedReader {
         return text.withUTF8 { rows(bytes: $0) }
     }
 
-    static func rows(bytes: UnsafeBufferPointer<UInt8>) -> [(line: Int, fields: [String])] {
+    static func rows(bytes: UnsafeBufferPointer<UInt8>, firstLine: Int = 1) -> [(line: Int, fields: [String])] {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var rows: [(Int, [String])] = []
         var fields: [String] = []
@@ -83,8 +83,8 @@ public enum FeedReader {
         field.reserveCapacity(64)
         var quoted = false
         var fieldStarted = false
-        var line = 1
-        var rowStart = 1
+        var line = firstLine
+        var rowStart = firstLine
         var i = 0
         let n = bytes.count
         func endField() {
@@ -140,13 +140,64 @@ public enum FeedReader {
         }
     }
 
-    /// `read` with the rows checked in `parts` pieces at once (one a core): the same result.
+    /// `read` with the text split into `parts` pieces at row ends, each piece split into rows and
+    /// checked at once (one a core): the same result, see `check(_:kind:today:regions:parts:)`.
     public static func read(_ text: String, kind: FeedKind, today: CivilDate, regions: RegionCodes, parts: Int) async -> (records: [FeedRecord], problems: [FeedRowProblem], headerProblem: String?) {
-        switch header(rows(text), kind: kind) {
-        case .failure(let problem): return ([], [], problem.message)
-        case .success(let body):
-            let checked = await check(body, kind: kind, today: today, regions: regions, parts: parts)
-            return (checked.records, checked.problems, nil)
+        let pieces = split(text, parts: parts)
+        guard pieces.count > 1 else {
+            switch header(rows(text), kind: kind) {
+            case .failure(let problem): return ([], [], problem.message)
+            case .success(let body):
+                let checked = await check(body, kind: kind, today: today, regions: regions, parts: parts)
+                return (checked.records, checked.problems, nil)
+            }
+        }
+        let read = await withTaskGroup(of: (Int, [(line: Int, fields: [String])], [FeedRecord], [FeedRowProblem]).self) { group in
+            for (k, piece) in pieces.enumerated() {
+                group.addTask {
+                    var text = text
+                    var body = text.withUTF8 { FeedReader.rows(bytes: UnsafeBufferPointer(rebasing: $0[piece.bytes]), firstLine: piece.firstLine) }
+                    // The first piece's first row is the header, checked once all pieces are read.
+                    var header: [(line: Int, fields: [String])] = []
+                    if k == 0, !body.isEmpty { header = [body.removeFirst()] }
+                    let checked = check(body, kind: kind, today: today, regions: regions)
+                    return (k, header, checked.records, checked.problems)
+                }
+            }
+            var parts = [([(line: Int, fields: [String])], [FeedRecord], [FeedRowProblem])](repeating: ([], [], []), count: pieces.count)
+            for await (k, header, records, problems) in group { parts[k] = (header, records, problems) }
+            return parts
+        }
+        if case .failure(let problem) = header(read[0].0, kind: kind) { return ([], [], problem.message) }
+        let merged = merge(read.map { ($0.1, $0.2) })
+        return (merged.records, merged.problems, nil)
+    }
+
+    /// Byte ranges of `text` cut at row ends (never inside a quoted field: the quotes before a cut
+    /// are even), about `parts` of them, each with the line it starts on.
+    static func split(_ text: String, parts: Int) -> [(bytes: Range<Int>, firstLine: Int)] {
+        var text = text
+        return text.withUTF8 { bytes in
+            let n = bytes.count
+            guard parts > 1, n >= 1_000_000 else { return [(0..<n, 1)] }
+            var cuts: [(bytes: Range<Int>, firstLine: Int)] = []
+            var start = 0, startLine = 1, line = 1, quotes = 0
+            var next = n / parts
+            for i in 0..<n {
+                let c = bytes[i]
+                if c == UInt8(ascii: "\"") { quotes += 1 }
+                else if c == UInt8(ascii: "\n") {
+                    line += 1
+                    if i >= next, quotes % 2 == 0, cuts.count < parts - 1 {
+                        cuts.append((start..<(i + 1), startLine))
+                        start = i + 1
+                        startLine = line
+                        next = start + (n - start) / (parts - cuts.count)
+                    }
+                }
+            }
+            cuts.append((start..<n, startLine))
+            return cuts
         }
     }
 
@@ -182,11 +233,18 @@ public enum FeedReader {
             for await (k, records, problems) in group { parts[k] = (records, problems) }
             return parts
         }
+        return merge(checked)
+    }
+
+    /// The checked pieces of a feed as one: a person and date already taken in an earlier piece is
+    /// refused as a repeat; problems in line order.
+    static func merge(_ checked: [([FeedRecord], [FeedRowProblem])]) -> (records: [FeedRecord], problems: [FeedRowProblem]) {
+        guard checked.count > 1 else { return (checked.first?.0 ?? [], checked.first?.1 ?? []) }
         var records: [FeedRecord] = []
-        records.reserveCapacity(rows.count)
+        records.reserveCapacity(checked.reduce(0) { $0 + $1.0.count })
         var problems: [FeedRowProblem] = []
         var seen: [DuplicateKey: Int] = [:]
-        seen.reserveCapacity(rows.count)
+        seen.reserveCapacity(records.capacity)
         for (k, part) in checked.enumerated() {
             problems += part.1
             for record in part.0 {
@@ -199,7 +257,7 @@ public enum FeedReader {
                 records.append(record)
             }
         }
-        if checked.count > 1 { problems.sort { $0.line < $1.line } }
+        problems.sort { $0.line < $1.line }
         return (records, problems)
     }
 
