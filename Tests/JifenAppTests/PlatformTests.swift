@@ -5,6 +5,16 @@ import SQLKit
 import XCTVapor
 
 final class PlatformTests: XCTestCase {
+    /// Texts fill their placeholders once: an argument's own braces stay as typed, an unknown
+    /// placeholder stays, and the Chinese around them is untouched.
+    func testCatalogTextsFillEachPlaceholderOnce() {
+        XCTAssertEqual(Catalog.fill("{name}，您的 {program} 结果：{outcome}", ["name": "张{program}", "program": "一年级", "outcome": "录取"]),
+                       "张{program}，您的 一年级 结果：录取")
+        XCTAssertEqual(Catalog.fill("{missing} {a}{a} {", ["a": "x"]), "{missing} xx {")
+        XCTAssertEqual(Catalog.fill("}{a}{{a}}", ["a": "1"]), "}1{1}")
+        XCTAssertEqual(Catalog.fill("无占位", ["a": "1"]), "无占位")
+    }
+
     func testHealthReadinessAndMetrics() async throws {
         try await withApp { ctx in
             let browser = Browser(ctx.app, peer: "127.0.0.1")

@@ -356,7 +356,7 @@ struct ProgramService: WorkflowService {
         // few queries per five hundred applicants, not four per applicant.
         let open = applications.filter { $0.points == nil }
         let known = program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
-        var standards: [String: ScoringStandard] = [:]
+        var standards: [String: (ScoringStandard, Evaluator)] = [:]
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for application in open {
             var total = Points.zero
@@ -378,10 +378,13 @@ struct ProgramService: WorkflowService {
                 total = frozen
                 if let known, let applicationID = archive.$application.id, let source = known.applications[applicationID] {
                     // The archive's own application, scored as `PointsService.evaluation(of:)` does.
-                    if standards[source.standardCode] == nil { standards[source.standardCode] = try await PointsService.standard(code: source.standardCode, on: db) }
-                    let standard = standards[source.standardCode]!
+                    if standards[source.standardCode] == nil {
+                        let standard = try await PointsService.standard(code: source.standardCode, on: db)
+                        standards[source.standardCode] = (standard, Evaluator(standard))
+                    }
+                    let (standard, evaluator) = standards[source.standardCode]!
                     let claims = (known.claims[applicationID] ?? []).compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
-                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: PointsArchiveRules.evaluate(claims, standard: standard, asOf: today).categories)
+                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories)
                 } else if let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries) {
                     tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
                 }

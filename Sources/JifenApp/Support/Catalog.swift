@@ -24,9 +24,29 @@ public struct Catalog: Sendable {
     /// The text for `key`; `{name}` placeholders are filled from `arguments`. A missing key
     /// shows the key itself, so a gap is visible instead of blank.
     public func text(_ key: String, _ language: Language, _ arguments: [String: String] = [:]) -> String {
-        var text = entries[key]?[language.rawValue] ?? entries[key]?[Language.zh.rawValue] ?? key
-        for (name, value) in arguments { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        let text = entries[key]?[language.rawValue] ?? entries[key]?[Language.zh.rawValue] ?? key
+        return arguments.isEmpty ? text : Self.fill(text, arguments)
+    }
+
+    /// `{name}` replaced by its argument, in one pass: an argument's own text is never read for
+    /// placeholders, and a `{word}` without an argument stays as it is.
+    static func fill(_ template: String, _ arguments: [String: String]) -> String {
+        var out = ""
+        out.reserveCapacity(template.utf8.count + 32)
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            let after = rest.index(after: open)
+            if let close = rest[after...].firstIndex(of: "}"), let value = arguments[String(rest[after..<close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out += "{"
+                rest = rest[after...]
+            }
+        }
+        out += rest
+        return out
     }
 
     /// All texts of one language, handed to every template as `t`.

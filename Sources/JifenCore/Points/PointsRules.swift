@@ -40,11 +40,16 @@ public struct Claim: Sendable, Equatable {
 public enum PointsArchiveRules {
     /// Scores only what review confirmed; claims still waiting or rejected give nothing.
     public static func evaluate(_ claims: [Claim], standard: ScoringStandard, asOf: CivilDate, id: String = "archive") -> Evaluator.Evaluation {
+        evaluate(claims, with: Evaluator(standard), asOf: asOf, id: id)
+    }
+
+    /// The same with an evaluator made once for many people (a round freezing a city's points).
+    public static func evaluate(_ claims: [Claim], with evaluator: Evaluator, asOf: CivilDate, id: String = "archive") -> Evaluator.Evaluation {
         var facts: [String: [Fact]] = [:]
         for claim in claims {
             if let fact = claim.confirmedFact { facts[claim.item, default: []].append(fact) }
         }
-        return Evaluator(standard).evaluate(Profile(id: id, asOf: asOf, facts: facts), asOf: asOf)
+        return evaluator.evaluate(Profile(id: id, asOf: asOf, facts: facts), asOf: asOf)
     }
 
     /// What the person could score if every claim were confirmed as claimed (shown while review
