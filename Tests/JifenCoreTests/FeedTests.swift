@@ -56,13 +56,15 @@ final class FeedTests: XCTestCase {
     func testAFileReadInPiecesGivesWhatOneReadGives() async {
         var text = "身份证号码,姓名,累计缴费月数,截至日期\r\n"
         for n in 0..<30_000 {
-            let name = n % 7 == 0 ? "\"某\r\n“人”\n\"\"乙\"\"\"" : "某人"
+            // Quoted names with line breaks, and names with a stray quote that opens nothing.
+            let name = n % 7 == 0 ? "\"某\r\n“人”\n\"\"乙\"\"\"" : n % 11 == 3 ? "张\"三" : "某人"
             text += "\(feedID(n % 25_000)),\(name),\(n % 97 == 5 ? "x" : String(n % 120)),\(n % 2 == 0 ? "2026-10-31" : "2026-09-30")\r\n"
         }
         XCTAssertGreaterThan(text.utf8.count, 1_000_000)
         let once = FeedReader.read(text, kind: .socialInsurance, today: today, regions: regions)
         XCTAssertNil(once.headerProblem)
         XCTAssertEqual(once.records.filter { $0.name.contains("\n") }.count > 1_000, true)
+        XCTAssertEqual(once.records.filter { $0.name == "张\"三" }.count > 1_000, true)
         for parts in [2, 3, 7] {
             let pieces = await FeedReader.read(text, kind: .socialInsurance, today: today, regions: regions, parts: parts)
             XCTAssertNil(pieces.headerProblem)

@@ -32,6 +32,10 @@ final class ResidentIDTests: XCTestCase {
         XCTAssertEqual(validate(make("99999919900101123")), .failure(.unknownRegion("999999")))
         XCTAssertEqual(validate("11010519491231002"), .failure(.wrongLength(17)))
         XCTAssertEqual(validate("11010519491231002XX"), .failure(.wrongLength(19)))
+        // Characters, not bytes: a CR LF (a quoted CSV field keeps it) is one, a Chinese character one.
+        XCTAssertEqual(validate("110105194912310021\r\n"), .failure(.wrongLength(19)))
+        XCTAssertEqual(validate("1101051949123100\r\n"), .failure(.wrongLength(17)))
+        XCTAssertEqual(validate("11010519491231002号"), .failure(.badCharacters))
         XCTAssertEqual(validate("1101051949123100AX"), .failure(.badCharacters))
         XCTAssertEqual(validate(""), .failure(.empty))
         XCTAssertTrue(ResidentID.Problem.badCheckDigit(expected: "X").description.contains("校验码"))

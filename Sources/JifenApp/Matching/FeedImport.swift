@@ -100,11 +100,11 @@ enum FeedImporter {
                     byKey.merge(try await FeedRows.stored(kind: kind, hashes: distinct, on: db)) { a, _ in a }
                 }
                 var updates: [[any Encodable & Sendable]] = []
+                var previous: Key?
                 var writing: Task<Void, any Error>?
                 do {
                     for statementStart in stride(from: chunk.lowerBound, to: chunk.upperBound, by: statementRows) {
                         var inserts: [FeedRows.New] = []
-                        var previous: Key?
                         for p in statementStart..<Swift.min(statementStart + statementRows, chunk.upperBound) {
                             let i = order[p], record = records[i], hash = hashes[i].hex, key = Key(hash: hash, asOf: record.asOf)
                             // The checks refuse a person twice for one date; should two such rows come, the first counts.

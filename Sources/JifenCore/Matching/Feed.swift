@@ -173,28 +173,46 @@ public enum FeedReader {
         return (merged.records, merged.problems, nil)
     }
 
-    /// Byte ranges of `text` cut at row ends (never inside a quoted field: the quotes before a cut
-    /// are even), about `parts` of them, each with the line it starts on.
+    /// Byte ranges of `text` cut at row ends (never inside a quoted field, read as `rows` reads
+    /// them), about `parts` of them, each with the line it starts on.
     static func split(_ text: String, parts: Int) -> [(bytes: Range<Int>, firstLine: Int)] {
         var text = text
         return text.withUTF8 { bytes in
             let n = bytes.count
             guard parts > 1, n >= 1_000_000 else { return [(0..<n, 1)] }
             var cuts: [(bytes: Range<Int>, firstLine: Int)] = []
-            var start = 0, startLine = 1, line = 1, quotes = 0
+            var start = 0, startLine = 1, line = 1
+            // The parser's own state: a quote opens a quoted field only at a field's start; inside
+            // one, a doubled quote is a quote and a single one ends it.
+            var quoted = false, atFieldStart = true
             var next = n / parts
-            for i in 0..<n {
+            var i = 0
+            while i < n {
                 let c = bytes[i]
-                if c == UInt8(ascii: "\"") { quotes += 1 }
-                else if c == UInt8(ascii: "\n") {
+                if quoted {
+                    if c == UInt8(ascii: "\"") {
+                        if i + 1 < n, bytes[i + 1] == UInt8(ascii: "\"") { i += 1 } else { quoted = false }
+                    } else if c == UInt8(ascii: "\n") {
+                        line += 1
+                    }
+                } else if c == UInt8(ascii: "\"") && atFieldStart {
+                    quoted = true
+                    atFieldStart = false
+                } else if c == UInt8(ascii: ",") {
+                    atFieldStart = true
+                } else if c == UInt8(ascii: "\n") {
                     line += 1
-                    if i >= next, quotes % 2 == 0, cuts.count < parts - 1 {
+                    atFieldStart = true
+                    if i >= next, cuts.count < parts - 1 {
                         cuts.append((start..<(i + 1), startLine))
                         start = i + 1
                         startLine = line
                         next = start + (n - start) / (parts - cuts.count)
                     }
+                } else if c != UInt8(ascii: "\r") {
+                    atFieldStart = false
                 }
+                i += 1
             }
             cuts.append((start..<n, startLine))
             return cuts

@@ -119,7 +119,8 @@ public struct ResidentID: Hashable, Sendable, CustomStringConvertible {
         if value.utf8.contains(where: { $0 >= 0x80 || ($0 >= 0x61 && $0 <= 0x7A) }) { value = value.uppercased() }
         if value.isEmpty { return .failure(.empty) }
         let bytes = Array(value.utf8)
-        let length = value.utf8.allSatisfy { $0 < 0x80 } ? bytes.count : value.count
+        // Bytes are characters for ASCII, except a CR LF, which Swift counts as one.
+        let length = bytes.allSatisfy { $0 < 0x80 && $0 != 0x0D } ? bytes.count : value.count
         guard length == 18 else { return .failure(.wrongLength(length)) }
         guard bytes.count == 18, bytes[0..<17].allSatisfy({ $0 >= 48 && $0 <= 57 }),
               (bytes[17] >= 48 && bytes[17] <= 57) || bytes[17] == UInt8(ascii: "X")
