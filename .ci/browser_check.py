@@ -11,6 +11,10 @@ BASE = sys.argv[1]                      # e.g. http://127.0.0.1:8089
 OUT = sys.argv[2]                       # folder for the PNGs
 ACCOUNTS = json.loads(sys.argv[3])      # [{"login":…, "password":…, "role":…}]
 CHROMIUM = os.environ.get("CHROMIUM", "chromium")
+# axe-core (the accessibility engine); .ci/run takes it from a PyPI wheel. Without it the pages are
+# not audited and the check fails, unless JIFEN_AXE=off says so.
+AXE = os.environ.get("JIFEN_AXE", "")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # The demo's programs are named after the current year in Asia/Shanghai.
 YEAR = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).year
 TODAY = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
@@ -123,18 +127,74 @@ class Tab:
     def goto(self, url):
         self.b.send("Page.navigate", {"url": url}, session=self.s)
         self.b.wait_event("Page.loadEventFired", self.s)
-        return self.document_status()
+        status = self.document_status()
+        AUDIT.page(self)
+        return status
 
     def js(self, expression, await_load=False):
         result = self.b.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=self.s)
         if await_load:
             self.b.wait_event("Page.loadEventFired", self.s)
+            AUDIT.page(self)
         return result.get("result", {}).get("value")
 
-    def screenshot(self, path):
-        data = self.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=self.s)["data"]
+    def loaded(self):
+        """Waits for the page a click or a submission opens, and audits it."""
+        self.b.wait_event("Page.loadEventFired", self.s)
+        AUDIT.page(self)
+
+    def evaluate(self, expression):
+        result = self.b.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True}, session=self.s)
+        if "exceptionDetails" in result:
+            raise RuntimeError(json.dumps(result["exceptionDetails"])[:400])
+        return result.get("result", {}).get("value")
+
+    def screenshot(self, path, whole=True):
+        data = self.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": whole}, session=self.s)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
+
+
+class Audit:
+    """Runs axe-core on every page a tab loads, as the page is and again in care mode (the
+    server marks care mode with the class `care` on <html> and nothing else, so switching the
+    class shows exactly the page a reader in care mode gets). Serious and critical violations of
+    the WCAG 2.0/2.1 A and AA rules fail the check."""
+
+    def __init__(self):
+        self.source = open(AXE, encoding="utf-8").read() if AXE and AXE != "off" else None
+        self.pages = {"normal": 0, "care": 0}
+        self.violations = []
+
+    def page(self, tab):
+        if not self.source:
+            return
+        if not tab.evaluate("typeof axe !== 'undefined'"):
+            tab.evaluate(self.source + ";true")
+        where = tab.evaluate("location.pathname + location.search")
+        was_care = tab.evaluate("document.documentElement.classList.contains('care')")
+        for mode in ("normal", "care"):
+            tab.evaluate("document.documentElement.classList.toggle('care', %s); true" % ("true" if mode == "care" else "false"))
+            found = tab.evaluate("axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']})"
+                                 ".then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                                 ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary.split('\\n').slice(1, 2).join(''))})))" % json.dumps(AXE_TAGS))
+            # Touch targets (the issue of old phones and unsteady hands): every control at least 44 px
+            # high, a box or a radio counted with its label.
+            small = tab.evaluate("""Array.from(document.querySelectorAll('button, select, textarea, a.button, input:not([type=hidden])')).filter(e => {
+                const r = e.getBoundingClientRect(); if (r.width === 0 && r.height === 0) return false;
+                if (getComputedStyle(e).visibility === 'hidden') return false;
+                const t = (e.type === 'checkbox' || e.type === 'radio') ? (e.closest('label') || e) : e;
+                return t.getBoundingClientRect().height < 44; }).slice(0, 3).map(e => e.outerHTML.slice(0, 120))""")
+            if small:
+                found = (found or []) + [{"id": "target-size-44", "impact": "serious", "help": "Controls must be at least 44 px high", "nodes": small}]
+            self.pages[mode] += 1
+            for v in found or []:
+                self.violations.append((mode, where, v))
+                print(f"AXE  {mode} {where}: {v['impact']} {v['id']} ({v['help']}) — " + " | ".join(v["nodes"]))
+        tab.evaluate("document.documentElement.classList.toggle('care', %s); true" % ("true" if was_care else "false"))
+
+
+AUDIT = None
 
 
 def signed_in(browser, login, password="demo12345"):
@@ -154,7 +214,9 @@ def submit(tab, form_selector, values, button=None):
     if not tab.js(script):
         return None
     tab.b.wait_event("Page.loadEventFired", tab.s)
-    return tab.document_status()
+    status = tab.document_status()
+    AUDIT.page(tab)
+    return status
 
 
 def id_number(first17):
@@ -256,7 +318,7 @@ def points_flow(browser, check):
           f"status {status}/{status2}")
     attach(citizen, "li.claim[data-item^='职业资格'] input[type=file]", pdf)
     citizen.js("document.querySelector(\"li.claim[data-item^='职业资格'] form.evidence-form\").requestSubmit(); true")
-    citizen.b.wait_event("Page.loadEventFired", citizen.s)
+    citizen.loaded()
     check("citizen uploads a PDF as evidence", citizen.js("!!document.querySelector('a.evidence-link')"))
     status = submit(citizen, "#submit-form", {})
     citizen.screenshot(os.path.join(OUT, "points-1-submitted.png"))
@@ -347,6 +409,27 @@ def programs_flow(browser, check):
           f"status {status}, at {citizen.js('location.pathname')}")
 
 
+def care_flow(browser, check):
+    """The citizen switches care mode on from the header: larger type on every page, remembered
+    by his account; the README's care-mode screenshots are these."""
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/home")
+    citizen.js("document.querySelector('.care-switch button').click(); true")
+    citizen.loaded()
+    on = citizen.js("document.documentElement.classList.contains('care')")
+    size = citizen.js("parseFloat(getComputedStyle(document.body).fontSize)")
+    check("the care switch turns care mode on, base type at least 18 px", on and isinstance(size, (int, float)) and size >= 18, f"care {on}, {size}px")
+    for path, name in (("/home", "care-home"), ("/me/points", "care-me-points"), ("/me/programs", "care-me-programs")):
+        citizen.goto(BASE + path)
+        citizen.screenshot(os.path.join(OUT, name + ".png"), whole=False)
+    check("care mode stays on from page to page", citizen.js("document.documentElement.classList.contains('care')"))
+    again = signed_in(browser, "13800000001")
+    check("care mode follows the account to another browser", again.js("document.documentElement.classList.contains('care')"))
+    again.js("document.querySelector('.care-switch button').click(); true")
+    again.loaded()
+    check("the switch turns it off again", not again.js("document.documentElement.classList.contains('care')"))
+
+
 def approvals_flow(browser, check):
     """The draft standard waits for its approval steps: publishing is refused until all are recorded."""
     admin = signed_in(browser, "admin")
@@ -417,7 +500,9 @@ def insight_flow(browser, check):
 
 
 def main():
+    global AUDIT
     os.makedirs(OUT, exist_ok=True)
+    AUDIT = Audit()
     failures = []
     browser = Browser()
     try:
@@ -477,11 +562,20 @@ def main():
         qr_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
+        care_flow(browser, check)
         approvals_flow(browser, check)
         services_flow(browser, check)
         insight_flow(browser, check)
     finally:
         browser.close()
+    if AUDIT.source:
+        print(f"accessibility (axe-core, WCAG 2.0/2.1 A and AA): {AUDIT.pages['normal']} page loads checked in normal mode, "
+              f"{AUDIT.pages['care']} in care mode; {len(AUDIT.violations)} serious or critical violations")
+        if AUDIT.violations:
+            failures.append("accessibility")
+    elif AXE != "off":
+        print("FAIL accessibility: no axe-core (set JIFEN_AXE to axe.min.js)")
+        failures.append("accessibility")
     print(f"browser check: {len(failures)} failed")
     sys.exit(1 if failures else 0)
 

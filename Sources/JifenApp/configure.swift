@@ -84,6 +84,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
 
 func routes(_ app: Application) {
     AccountsController.register(app)
+    CareMode.register(app)
     PasswordController.register(app)
     SecondFactor.register(app)
     MyData.register(app)

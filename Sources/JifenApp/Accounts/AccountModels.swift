@@ -35,13 +35,15 @@ final class User: Model, @unchecked Sendable {
     @OptionalField(key: "privacy_accepted_at") var privacyAcceptedAt: Date?
     /// His openid in the city's mini-program, bound from it: WeChat subscription messages go there too.
     @OptionalField(key: "wechat_openid") var wechatOpenID: String?
+    /// Pages in care mode (关怀模式) wherever he signs in, unless the browser was switched since.
+    @Field(key: "care_mode") var careMode: Bool
 
     // relationships
     @OptionalParent(key: "jurisdiction_id") var jurisdiction: Jurisdiction?
     @OptionalParent(key: "department_id") var department: Department?
 
     // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
-    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $login, $passwordHash, $displayName, $role, $status, $phone, $totpSealed, $totpConfirmedAt, $totpLastStep, $demoAccount, $mustChangePassword, $privacyVersion, $privacyAcceptedAt, $wechatOpenID, $jurisdiction, $department] }
+    var properties: [any AnyProperty] { [$id, $createdAt, $updatedAt, $login, $passwordHash, $displayName, $role, $status, $phone, $totpSealed, $totpConfirmedAt, $totpLastStep, $demoAccount, $mustChangePassword, $privacyVersion, $privacyAcceptedAt, $wechatOpenID, $careMode, $jurisdiction, $department] }
 
     init() {}
 
@@ -58,6 +60,7 @@ final class User: Model, @unchecked Sendable {
         self.$department.id = departmentID
         self.demoAccount = false
         self.mustChangePassword = false
+        self.careMode = false
         self.createdAt = now
         self.updatedAt = now
     }

@@ -110,5 +110,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 030 – indexes for a city's data
         all.append(ScaleIndexes030())
     }
+    do { // Migration 031 – an account's care mode
+        all.append(CareMode031())
+    }
     return all
 }

@@ -15,6 +15,8 @@ struct CurrentUser: Sendable {
     let sessionID: UUID
     /// An administrator asked for a new password: only the password page opens.
     var mustChangePassword = false
+    /// The account's care mode (关怀模式), used where the browser has not chosen.
+    var careMode = false
 }
 
 extension Request {
@@ -88,7 +90,8 @@ struct SessionMiddleware: AsyncMiddleware {
             scope: user.role.isStaff ? jurisdiction?.jurisdictionCode : nil,
             jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name, departmentCode: department?.code,
             sessionID: try session.requireID(),
-            mustChangePassword: user.mustChangePassword
+            mustChangePassword: user.mustChangePassword,
+            careMode: user.careMode
         )
         return (current, session)
     }

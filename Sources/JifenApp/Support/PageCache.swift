@@ -110,7 +110,7 @@ struct PageCacheMiddleware: AsyncMiddleware {
             return try await next.respond(to: request)
         }
         let now = request.now
-        let key = request.language.rawValue + " " + ShanghaiDate.today(now).description + " " + request.url.string
+        let key = request.language.rawValue + (request.careMode ? " care " : " ") + ShanghaiDate.today(now).description + " " + request.url.string
         let token = request.csrfToken
         if case .hit(let entry) = cache.lookup(key, now: now) {
             return Self.response(entry, token: token)

@@ -11,6 +11,8 @@ struct PageContext<Content: Encodable>: Encodable {
     let switchLanguage: NavItem
     let logout, passwordLink: String
     let links: SiteLinks
+    /// Care mode (关怀模式) for this reader, and the switch in the header.
+    let care: CareSwitch
     let page: Content
 }
 
@@ -136,6 +138,7 @@ extension Request {
             logout: SiteRoute.logout.path,
             passwordLink: SiteRoute.password.path,
             links: SiteLinks(),
+            care: CareSwitch(self),
             page: content
         )
         let view = try await self.view.render(template, context)

@@ -49,6 +49,8 @@ enum SiteRoute: Hashable, Sendable {
     case houseNew
     /// `/lang/:code`
     case language(String)
+    /// `/care`: care mode (关怀模式) on or off, for this browser and the signed-in account
+    case care
     /// `/login`
     case login
     /// `/login/code`: the second factor's step
@@ -243,6 +245,7 @@ enum SiteRoute: Hashable, Sendable {
         case .houseQR(let id): "/houses/" + id + "/qr.svg"
         case .houseNew: "/houses/new"
         case .language(let code): "/lang/" + code
+        case .care: "/care"
         case .login: "/login"
         case .loginCode: "/login/code"
         case .secondFactor: "/account/second-factor"
@@ -340,7 +343,7 @@ enum SiteRoute: Hashable, Sendable {
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .houses, .house(":id"), .houseQR(":id"), .houseNew,
-        .language(":code"), .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
+        .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
