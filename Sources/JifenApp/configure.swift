@@ -66,6 +66,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     ))
     app.views.use(.leaf)
     app.leaf.tags["t"] = CatalogTag()
+    app.leaf.tags["errorSummary"] = ErrorSummaryTag()
 
     app.middleware = .init()
     app.middleware.use(SecurityHeadersMiddleware())

@@ -53,4 +53,23 @@ final class AccessibilityTests: XCTestCase {
             XCTAssertEqual(away.location, "/")
         }
     }
+
+    /// A refused form says at its top what to correct, each line a link to its field, and each
+    /// field carries its message (`aria-describedby`, `aria-invalid`); a form that is fine has no summary.
+    func testARefusedFormSummarisesItsProblemsWithLinksToTheFields() async throws {
+        try await withApp(demo: true) { ctx in
+            let visitor = Browser(ctx.app)
+            let blank = try await visitor.get("/register")
+            XCTAssertFalse(blank.body.contains(#"class="problems""#))
+            let refused = try await visitor.post("/register", ["phone": "123", "displayName": "", "password": "short", "passwordConfirm": "other"])
+            XCTAssertEqual(refused.status, .badRequest)
+            let summary = Browser.firstMatch(#"(<div class="problems" role="alert">.*?</div>)"#, in: refused.body) ?? ""
+            XCTAssertTrue(summary.contains("需要修改"), summary)
+            for field in ["phone", "displayName", "password", "acceptPrivacy"] {
+                XCTAssertTrue(summary.contains("<a href=\"#\(field)\">"), "the summary links to \(field): \(summary)")
+                XCTAssertTrue(refused.body.contains(#"id="\#(field)-error""#), "\(field) has its message beside it")
+            }
+            XCTAssertTrue(refused.body.contains(#"id="phone" name="phone" type="tel" inputmode="numeric" value="123" maxlength="11" autocomplete="tel" required aria-describedby="phone-error" aria-invalid="true""#))
+        }
+    }
 }

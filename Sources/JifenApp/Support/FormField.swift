@@ -1,3 +1,4 @@
+import Leaf
 import Vapor
 
 /// One field of a form as a page shows it: its label in the reader's language, what was typed,
@@ -47,4 +48,45 @@ extension FormState {
         if value.isEmpty { fail(name, req.text("problem_required", ["field": req.text(label)])) }
         else if value.count > max { fail(name, req.text("problem_tooLong", ["field": req.text(label), "max": String(max)])) }
     }
+}
+
+/// `#errorSummary(page.fields, …)`: at the top of a refused form, what is wrong with it, each
+/// line a link to its field (WCAG 3.3.1 and the GOV.UK pattern), so a reader who cannot see the
+/// whole form, or hears it, learns at once what to correct and goes there. Nothing when every
+/// field is fine. Takes the form's field lists (or single fields) as its page model encodes them.
+struct ErrorSummaryTag: UnsafeUnescapedLeafTag {
+    func render(_ ctx: LeafContext) throws -> LeafData {
+        var problems: [(id: String, message: String)] = []
+        func collect(_ data: LeafData) {
+            if let list = data.array { list.forEach(collect); return }
+            guard let field = data.dictionary, let error = field["error"]?.string, !error.isEmpty,
+                  let id = field["id"]?.string else { return }
+            problems.append((id, error))
+        }
+        ctx.parameters.forEach(collect)
+        guard !problems.isEmpty, let request = ctx.request else { return .string("") }
+        let heading = request.text("form_problems_heading", ["count": String(problems.count)])
+        var html = #"<div class="problems" role="alert"><h2>"# + escapeHTML(heading) + "</h2><ul>"
+        for p in problems {
+            html += "<li><a href=\"#" + escapeHTML(p.id) + "\">" + escapeHTML(p.message) + "</a></li>"
+        }
+        return .string(html + "</ul></div>")
+    }
+}
+
+/// Text made safe inside HTML content and double-quoted attributes.
+func escapeHTML(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for c in text.unicodeScalars {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out
 }
