@@ -149,6 +149,16 @@ class Tab:
             raise RuntimeError(json.dumps(result["exceptionDetails"])[:400])
         return result.get("result", {}).get("value")
 
+    def pdf(self, path):
+        """Prints the page as Chromium prints it (A4, the page's own @page rules) and returns its text."""
+        data = self.b.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}, session=self.s)["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True).stdout
+        pages = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
+        count = re.search(r"Pages:\s+(\d+)", pages)
+        return text, int(count.group(1)) if count else 0
+
     def screenshot(self, path, whole=True):
         data = self.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": whole}, session=self.s)["data"]
         with open(path, "wb") as f:
@@ -336,6 +346,23 @@ def points_flow(browser, check):
         clerk.goto(following)
     check("the window finds the application", bool(link), f"number {number}")
     if link:
+        # The window first returns it for a missing original, with a receipt that says so once.
+        clerk.goto(link)
+        clerk.js("document.querySelector('#first-review-form input[value=return]').checked = true; true")
+        missing = "请补交社保缴费证明原件"
+        status = submit(clerk, "#first-review-form", {"missing": missing})
+        check("the window returns it with what is missing", status == 200 and clerk.js("document.querySelector('[data-application]').getAttribute('data-status')") == "returned", f"status {status}")
+        clerk.goto(clerk.js("document.getElementById('receipt-link').href"))
+        clerk.screenshot(os.path.join(OUT, "receipt-returned.png"))
+        text, pages = clerk.pdf(os.path.join(OUT, "receipt-returned.pdf"))
+        due = clerk.js("(document.getElementById('receipt-due') || {}).textContent || ''")
+        flat = re.sub(r"\s+", "", text)
+        check("the return receipt prints on one A4 page with the number, the due date and what is missing",
+              pages == 1 and number in flat and bool(due) and due in flat and missing in flat and re.search(r"\d{17}[\dXx]", text) is None,
+              f"pages {pages}, due {due!r}, text {text[:300]!r}")
+        citizen.goto(BASE + "/me/points")
+        status = submit(citizen, "#submit-form", {})
+        check("the citizen completes and submits again", status == 200, f"status {status}")
         clerk.goto(link)
         clerk.js("document.querySelector('#first-review-form input[value=accept]').checked = true; true")
         status = submit(clerk, "#first-review-form", {})
@@ -381,6 +408,16 @@ def programs_flow(browser, check):
     check("the publicity is public and lists masked names", status == 200 and tab.js("document.querySelectorAll('table.publicity-list tbody tr').length") > 10, f"status {status}")
     check("the publicity shows no ID number", re.search(r"\d{17}[\dXx]", text) is None)
     check("the publicity takes objections", tab.js("!!document.querySelector('#objection-form')"))
+    total = tab.js("parseInt((document.querySelector('.pager span') || {}).textContent.match(/\\d+/)[0])")
+    tab.goto(tab.js("document.getElementById('publicity-print-link').href"))
+    numbers = tab.js("Array.from(document.querySelectorAll('table.publicity-list tbody tr td:nth-child(2)')).map(td => td.textContent)") or []
+    text, pages = tab.pdf(os.path.join(OUT, "publicity.pdf"))
+    flat = re.sub(r"\s+", "", text)
+    missing = [n for n in numbers if n not in flat]
+    check("the publicity prints every row of the round on numbered A4 pages, with its period and how to object",
+          len(numbers) == total and not missing and pages >= 2 and f"1/{pages}" in flat and "异议" in flat,
+          f"rows {len(numbers)} of {total}, missing {missing[:3]}, pages {pages}")
+    check("the printed publicity holds no ID number", re.search(r"\d{17}[\dXx]", text) is None)
 
     edu = signed_in(browser, "edu")
     edu.goto(BASE + f"/programs/{YEAR + 1}-kindergarten")

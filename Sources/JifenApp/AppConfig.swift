@@ -59,6 +59,10 @@ public struct AppConfig: Sendable {
     public var permitProductionDays: Int
     /// Working days a department has to review a claimed points item (default 15).
     public var reviewWorkingDays: Int
+    /// Working days the window takes for the first review of a submitted points application, and
+    /// the date a returned applicant is asked to complete it by, as receipts state them
+    /// (`JIFEN_WINDOW_DAYS`, 1–30, default 5).
+    public var windowWorkingDays: Int = 5
     /// The address people reach the site at, used in QR codes printed on doors.
     public var publicURL: String
     /// The steps a draft standard and a year's quotas must pass before they are published
@@ -180,6 +184,7 @@ public struct AppConfig: Sendable {
         let productionDays = try integer("JIFEN_PERMIT_PRODUCTION_DAYS", in: 1...60, default: 15)
 
         let reviewDays = try integer("JIFEN_REVIEW_DAYS", in: 1...60, default: 15)
+        let windowDays = try integer("JIFEN_WINDOW_DAYS", in: 1...30, default: 5)
 
         let publicURL: String
         if let raw = value("JIFEN_PUBLIC_URL") {
@@ -233,6 +238,7 @@ public struct AppConfig: Sendable {
             standardApprovals: try approvals("JIFEN_STANDARD_APPROVALS", .standard), quotaApprovals: try approvals("JIFEN_QUOTA_APPROVALS", .quota)
         )
         config.pageCacheSeconds = pageCacheSeconds
+        config.windowWorkingDays = windowDays
         return config
     }
 

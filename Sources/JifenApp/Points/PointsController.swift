@@ -15,6 +15,7 @@ enum PointsController {
         routes.get(.pointApplications, access: window, use: PointsStaffController.list)
         routes.post(.pointApplications, access: window, use: PointsStaffController.openForResident)
         routes.get(.pointApplication(":id"), access: window, use: staffPage)
+        routes.get(.pointApplicationReceipt(":id"), access: editors, use: receipt)
         routes.post(.pointApplicationClaims(":id"), access: editors, use: addClaim)
         routes.post(.pointClaimDelete(":id", ":claim"), access: editors, use: removeClaim)
         routes.on(.POST, .pointClaimEvidence(":id", ":claim"), access: editors, body: .collect(maxSize: "24mb"), use: uploadEvidence)
@@ -75,6 +76,8 @@ enum PointsController {
         let reviewForm: FormState
         let calendarWarning, archiveLink: String?
         let heading, estimateLine: String
+        /// The receipt of its last step (submission, acceptance, return), once submitted.
+        let receiptLink: String?
     }
 
     struct ApplicationPage: Encodable { let application: ApplicationView }
@@ -159,7 +162,8 @@ enum PointsController {
             reviewForm: reviewForm ?? FormState(fields: ["decision", "missing"]), calendarWarning: calendarWarning,
             archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),
-            estimateLine: req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description]))
+            estimateLine: req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description]),
+            receiptLink: [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path)
     }
 
     // MARK: loading with access

@@ -99,8 +99,56 @@ extension ProgramsController {
         let objectionFields: [FormField]
         let notice: String?
         let isOrganiser: Bool
-        let finalizeAction, objectionsLink: String
+        let finalizeAction, objectionsLink, printLink: String
         let problems: [String]
+    }
+
+    /// The lines of a publicity list as anyone reads them: masked names, no ID number; an
+    /// applicant placed as a priority group's member is marked, never with the group (the reason).
+    static func publicRows(_ req: Request, _ rows: [AllocationResult], schools: [String: String], threshold: Points?) async throws -> [PublicRow] {
+        var ahead = Set<UUID>()
+        for slice in Batches.slices(rows.map { $0.$application.id }) {
+            ahead.formUnion(try await ServiceApplication.query(on: req.db).filter(\.$id ~~ Array(slice)).filter(\.$priority > 0).all().compactMap(\.id))
+        }
+        return rows.map { r in
+            PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
+                      school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
+                                               : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
+                      admitted: r.qualified, priority: ahead.contains(r.$application.id))
+        }
+    }
+
+    struct PrintContent: Encodable {
+        let title, heading, period, channel, printedAt: String
+        let final: Bool
+        let threshold: String?
+        let cutoffs: [Cutoff]
+        let rows: [PublicRow]
+        let rowsLine: String
+        let screenLink: String
+    }
+
+    /// `/publicity/:code/:round/print`: the whole list on A4 for a notice board (公示栏): the
+    /// period, how to object, the cutoffs and every line, page numbers at the foot.
+    static func publicityPrint(_ req: Request) async throws -> Response {
+        let program = try await find(req)
+        let round = try await findRound(req, program)
+        let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all()
+            .map { ($0.school.code, $0.school.name) })
+        let threshold = program.rules.threshold
+        let cutoffs = try await round.cutoffs(on: req.db).map { Cutoff(school: schools[$0.school] ?? $0.school, seats: $0.seats, admitted: $0.admitted, points: $0.points ?? "—") }
+        let results = try await AllocationResult.query(on: req.db).filter(\.$round.$id == round.requireID()).sort(\.$rank).all()
+        let period = round.publicityFrom.description + " – " + round.publicityTo.description
+        let screen = SiteRoute.publicity(program.code, String(round.round)).path
+        let content = PrintContent(
+            title: program.title, heading: req.text("publicity_print_heading", ["program": program.title, "round": String(round.round)]),
+            period: period,
+            channel: req.text("publicity_print_channel", ["from": round.publicityFrom.description, "to": round.publicityTo.description,
+                                                          "url": req.application.jifenConfig.publicURL + screen]),
+            printedAt: ShanghaiTime.dateTime(req.now), final: round.finalizedAt != nil, threshold: threshold?.description,
+            cutoffs: threshold == nil ? cutoffs : [], rows: try await publicRows(req, results, schools: schools, threshold: threshold),
+            rowsLine: req.text("print_rows", ["n": String(results.count)]), screenLink: screen)
+        return try await req.render("programs/publicity-print", title: "publicity_title", content)
     }
 
     struct CorrectionView: Encodable { let at: String; let number: String; let points: String; let reason: String; let changes: [String] }
@@ -120,8 +168,6 @@ extension ProgramsController {
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
-        // Placed as a priority group's member: marked, never with the group (the reason).
-        let ahead = Set(try await ServiceApplication.query(on: req.db).filter(\.$id ~~ rows.map { $0.$application.id }).filter(\.$priority > 0).all().compactMap(\.id))
         let corrections = try await RoundCorrection.query(on: req.db).filter(\.$round.$id == round.requireID()).with(\.$changes).sort(\.$at).all().map { c in
             let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
             let changes = c.changes.sorted { $0.position < $1.position }.map {
@@ -137,12 +183,7 @@ extension ProgramsController {
         let content = PublicityContent(
             title: program.title, round: n, period: round.publicityFrom.description + " – " + round.publicityTo.description, final: round.finalizedAt != nil,
             cutoffs: threshold == nil ? cutoffs : [], threshold: threshold?.description,
-            rows: rows.map { r in
-                PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
-                          school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
-                                                   : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
-                          admitted: r.qualified, priority: ahead.contains(r.$application.id))
-            },
+            rows: try await publicRows(req, rows, schools: schools, threshold: threshold),
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
             corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
             objectionFields: {
@@ -157,6 +198,7 @@ extension ProgramsController {
             }(),
             notice: req.query[String.self, at: "done"].map { req.text("publicity_done_" + $0) },
             isOrganiser: organiser, finalizeAction: SiteRoute.roundFinalize(program.code, String(n)).path, objectionsLink: SiteRoute.programObjections(program.code).path,
+            printLink: SiteRoute.publicityPrint(program.code, String(n)).path,
             problems: problems)
         return try await req.render("programs/publicity", title: "publicity_title", content, status: status)
     }

@@ -105,6 +105,8 @@ enum SiteRoute: Hashable, Sendable {
     case pointApplications
     /// `/points/applications/:id`
     case pointApplication(String)
+    /// `/points/applications/:id/receipt`: the printable receipt (受理回执)
+    case pointApplicationReceipt(String)
     /// `/points/applications/:id/claims`
     case pointApplicationClaims(String)
     /// `/points/applications/:id/claims/:claim/delete`
@@ -167,6 +169,8 @@ enum SiteRoute: Hashable, Sendable {
     case programNew
     /// `/publicity/:code/:round`
     case publicity(String, String)
+    /// `/publicity/:code/:round/print`: the whole list on A4 for a notice board
+    case publicityPrint(String, String)
     /// `/publicity/:code/:round/objections`
     case publicityObjections(String, String)
     /// `/readyz`
@@ -273,6 +277,7 @@ enum SiteRoute: Hashable, Sendable {
         case .permitReject(let id): "/permits/" + id + "/reject"
         case .pointApplications: "/points/applications"
         case .pointApplication(let id): "/points/applications/" + id
+        case .pointApplicationReceipt(let id): "/points/applications/" + id + "/receipt"
         case .pointApplicationClaims(let id): "/points/applications/" + id + "/claims"
         case .pointClaimDelete(let id, let claim): "/points/applications/" + id + "/claims/" + claim + "/delete"
         case .pointClaimEvidence(let id, let claim): "/points/applications/" + id + "/claims/" + claim + "/evidence"
@@ -304,6 +309,7 @@ enum SiteRoute: Hashable, Sendable {
         case .programSecond(let code): "/programs/" + code + "/second"
         case .programNew: "/programs/new"
         case .publicity(let code, let round): "/publicity/" + code + "/" + round
+        case .publicityPrint(let code, let round): "/publicity/" + code + "/" + round + "/print"
         case .publicityObjections(let code, let round): "/publicity/" + code + "/" + round + "/objections"
         case .readyz: "/readyz"
         case .register: "/register"
@@ -347,13 +353,13 @@ enum SiteRoute: Hashable, Sendable {
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
-        .pointApplications, .pointApplication(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
+        .pointApplications, .pointApplication(":id"), .pointApplicationReceipt(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
         .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
         .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"), .objectionsClose(":code"),
         .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"),
-        .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"),
+        .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"), .publicityPrint(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
         .resident(":id"), .residentIdentity(":id"), .memberVerify(":id", ":member"), .residentLookup, .surveyForm(":code"), .simulate,
