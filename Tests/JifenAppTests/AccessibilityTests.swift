@@ -72,4 +72,92 @@ final class AccessibilityTests: XCTestCase {
             XCTAssertTrue(refused.body.contains(#"id="phone" name="phone" type="tel" inputmode="numeric" value="123" maxlength="11" autocomplete="tel" required aria-describedby="phone-error" aria-invalid="true""#))
         }
     }
+
+    /// The receipt (受理回执) of a points application: none for a draft; on submission the
+    /// window's first-review date counted on the holiday calendar; on return the number, what is
+    /// missing (told once) and the date to complete it by; never the full ID number; only for the
+    /// applicant and his town's window.
+    func testAReceiptTellsTheNumberTheDueDateAndEverythingMissing() async throws {
+        try await withApp(demo: true) { ctx in
+            let (citizen, resident) = try await makeApplicant(ctx)
+            try await citizen.get("/me/points")
+            try await citizen.post("/me/points", [:])
+            let application = try await PointsApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()!
+            let id = try application.requireID().uuidString
+            let draft = try await citizen.get("/points/applications/\(id)/receipt")
+            XCTAssertEqual(draft.status, .notFound, "a draft has no receipt")
+            for (item, value) in [("vocationalQualification", "level3"), ("socialInsuranceMonths", "36")] {
+                try await citizen.get("/me/points")
+                let added = try await citizen.post("/points/applications/\(id)/claims", ["item": item, "value": value])
+                XCTAssertEqual(added.status, .seeOther, item)
+            }
+            let claim = try await PointsClaim.query(on: ctx.app.db).filter(\.$item == "vocationalQualification").first()!
+            try await citizen.get("/me/points")
+            let uploaded = try await citizen.upload("/points/applications/\(id)/claims/\(claim.requireID())/evidence", fields: [:],
+                                                    file: (name: "file", filename: "cert.pdf", bytes: samplePDF))
+            XCTAssertEqual(uploaded.status, .seeOther)
+            try await citizen.get("/me/points")
+            try await citizen.post("/points/applications/\(id)/submit", [:])
+
+            // Submitted on Monday 2026-09-21: five working days, past the Mid-Autumn holiday (25–27 September).
+            let page = try await citizen.get("/me/points")
+            XCTAssertTrue(page.body.contains(#"href="/points/applications/\#(id)/receipt""#), "the application links to its receipt")
+            let submitted = try await citizen.get("/points/applications/\(id)/receipt")
+            XCTAssertEqual(submitted.status, .ok)
+            XCTAssertTrue(submitted.body.contains("积分申请提交回执"))
+            XCTAssertTrue(submitted.body.contains(#"<strong id="receipt-number">\#(application.number)</strong>"#))
+            XCTAssertTrue(submitted.body.contains(#"<strong id="receipt-due">2026-09-29</strong>"#), "due on the holiday calendar")
+            XCTAssertTrue(submitted.body.contains("1 份（PDF）"), "the material received")
+            XCTAssertTrue(submitted.body.contains("由部门数据比对核实"), "an item the feed checks needs no paper")
+            XCTAssertTrue(submitted.body.contains(#"<p id="receipt-missing">无。材料齐全。</p>"#))
+
+            // Returned by the window: what is missing, once, and the date to complete it by.
+            let clerk = try await ctx.signedIn("clerk.yangshe")
+            try await clerk.get("/points/applications/\(id)")
+            let missing = "职业资格证书需加盖发证机关公章"
+            let returned = try await clerk.post("/points/applications/\(id)/review", ["decision": "return", "missing": missing])
+            XCTAssertEqual(returned.status, .seeOther)
+            let receipt = try await clerk.get("/points/applications/\(id)/receipt")
+            XCTAssertTrue(receipt.body.contains("积分申请补正通知"))
+            XCTAssertTrue(receipt.body.contains(application.number))
+            XCTAssertTrue(receipt.body.contains(#"<ol class="receipt-missing" id="receipt-missing"><li>\#(missing)</li></ol>"#))
+            XCTAssertTrue(receipt.body.contains(#"<strong id="receipt-due">2026-09-29</strong>"#))
+            XCTAssertTrue(receipt.body.contains("杨舍镇"), "the office is the applicant's town's window")
+            XCTAssertEqual(PrivacyScan.validIDNumbers(in: receipt.body), [], "no full ID number on a receipt")
+            XCTAssertTrue(receipt.body.contains("<svg"), "a QR code to follow it")
+            XCTAssertTrue(receipt.body.contains("/me/points"))
+
+            // Another town's window does not see it.
+            let stranger = try await ctx.signedIn("clerk.tangqiao")
+            let hidden = try await stranger.get("/points/applications/\(id)/receipt")
+            XCTAssertEqual(hidden.status, .notFound)
+        }
+    }
+
+    /// The publicity list for a notice board: every line of the round on one page (no pager), the
+    /// period and how to object, masked names and no ID number.
+    func testThePublicityPrintHoldsEveryRowAndNoIDNumber() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let program = try await Program.query(on: ctx.app.db).filter(\.$code == "2026-grade1").first()!
+            let round = try await AllocationRound.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).filter(\.$round == 1).first()!
+            let results = try await AllocationResult.query(on: ctx.app.db).filter(\.$round.$id == round.requireID()).all()
+            XCTAssertGreaterThan(results.count, 50, "more lines than one screen page")
+            let visitor = Browser(ctx.app)
+            let screen = try await visitor.get("/publicity/2026-grade1/1")
+            XCTAssertTrue(screen.body.contains(#"href="/publicity/2026-grade1/1/print""#))
+            let print = try await visitor.get("/publicity/2026-grade1/1/print")
+            XCTAssertEqual(print.status, .ok)
+            for result in results {
+                XCTAssertTrue(print.body.contains("<td>\(result.number)</td>"), "line \(result.number)")
+            }
+            XCTAssertTrue(print.body.contains("共 \(results.count) 人"))
+            XCTAssertTrue(print.body.contains("对公示结果有异议的"))
+            XCTAssertTrue(print.body.contains(round.publicityFrom.description))
+            XCTAssertEqual(PrivacyScan.validIDNumbers(in: print.body), [])
+            let residents = try await Resident.query(on: ctx.app.db).all()
+            for resident in residents.prefix(50) where resident.name.count > 1 {
+                XCTAssertFalse(print.body.contains("<td>\(resident.name)</td>"), "names are masked")
+            }
+        }
+    }
 }
