@@ -56,7 +56,7 @@ final class StandardSeriesTests: XCTestCase {
             // His archive shows both, each explained; the program page names its standard.
             let page = try await citizen.get("/me/points")
             XCTAssertTrue(page.body.contains(#"id="archive-total">90"#))
-            XCTAssertTrue(page.body.contains("苏州市流动人口积分管理计分标准（演示）</a>：<strong class=\"other-total\">105"))
+            XCTAssertTrue(page.body.contains("<summary>苏州市流动人口积分管理计分标准（演示）：<strong class=\"other-total\">105"))
             let programPage = try await citizen.get("/programs/2026-insurance-sz")
             XCTAssertTrue(programPage.body.contains("按《苏州市流动人口积分管理计分标准（演示）》计算积分"))
 

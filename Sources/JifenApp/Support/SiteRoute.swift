@@ -380,6 +380,8 @@ struct SiteLinks: Encodable {
     /// The stylesheet and the icon, files of `Resources/Public` served as they are.
     let stylesheet = "/css/jifen.css"
     let icon = "/favicon.svg"
+    /// The print button of receipts and notice-board prints.
+    let printScript = "/js/print.js"
     let root = SiteRoute.root.path
     let myResidence = SiteRoute.myResidence.path
     let programs = SiteRoute.programs.path
