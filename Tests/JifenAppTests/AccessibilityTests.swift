@@ -160,4 +160,45 @@ final class AccessibilityTests: XCTestCase {
             }
         }
     }
+
+    /// A residence permit application's receipt follows its steps: submitted (the window's date),
+    /// accepted (the permit's expected date, 15 working days over the Mid-Autumn and National Day
+    /// holidays), refused (the reason).
+    func testAPermitReceiptFollowsTheApplication() async throws {
+        try await withApp(demo: true) { ctx in
+            let (citizen, _) = try await makeApplicant(ctx)
+            try await citizen.get("/me/residence")
+            let applied = try await citizen.post("/me/permit", ["basis": "employment", "evidence": "劳动合同 2025-118"])
+            XCTAssertEqual(applied.status, .seeOther)
+            let permit = try await ResidencePermit.query(on: ctx.app.db).first()!
+            let id = try permit.requireID().uuidString
+            let page = try await citizen.get("/me/residence")
+            XCTAssertTrue(page.body.contains(#"href="/permits/\#(id)/receipt""#))
+            let submitted = try await citizen.get("/permits/\(id)/receipt")
+            XCTAssertTrue(submitted.body.contains("居住证申领提交回执"))
+            XCTAssertTrue(submitted.body.contains(#"<strong id="receipt-number">\#(permit.number)</strong>"#))
+            XCTAssertTrue(submitted.body.contains(#"<strong id="receipt-due">2026-09-29</strong>"#))
+            XCTAssertTrue(submitted.body.contains("劳动合同 2025-118"), "the material named")
+
+            let clerk = try await ctx.signedIn("clerk.yangshe")
+            try await clerk.get("/permits")
+            try await clerk.post("/permits/\(id)/advance", [:])
+            let accepted = try await clerk.get("/permits/\(id)/receipt")
+            XCTAssertTrue(accepted.body.contains("居住证申领受理回执"))
+            XCTAssertTrue(accepted.body.contains(#"<strong id="receipt-due">2026-10-19</strong>"#), "15 working days on the holiday calendar")
+            XCTAssertEqual(PrivacyScan.validIDNumbers(in: accepted.body), [])
+
+            try await clerk.get("/permits")
+            try await clerk.post("/permits/\(id)/reject", ["reason": "劳动合同未盖单位公章"])
+            let refused = try await citizen.get("/permits/\(id)/receipt")
+            XCTAssertTrue(refused.body.contains("居住证申领不予受理通知"))
+            XCTAssertTrue(refused.body.contains("<li>劳动合同未盖单位公章</li>"))
+            XCTAssertFalse(refused.body.contains(#"id="receipt-due""#))
+
+            // Another town's window does not see it.
+            let other = try await ctx.signedIn("clerk.tangqiao")
+            let hidden = try await other.get("/permits/\(id)/receipt")
+            XCTAssertEqual(hidden.status, .notFound)
+        }
+    }
 }

@@ -35,6 +35,7 @@ enum ResidenceController {
         let productionDue, dueWarning, reason, validUntil: String?
         let canEndorse: Bool
         let endorseAction: String
+        let receiptLink: String
     }
 
     /// Endorsement (签注) opens 60 days before the permit runs out.
@@ -134,7 +135,8 @@ enum ResidenceController {
                                req.application.workingCalendar.knows(due.year) ? nil : req.text("calendar_guessed", ["years": String(due.year)])
                            },
                            reason: p.reason, validUntil: p.validUntil?.description,
-                           canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path)
+                           canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path,
+                           receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path)
             },
             permitFields: {
                 let form = permitForm ?? FormState(fields: ["basis", "evidence"])

@@ -9,7 +9,7 @@ extension StaffResidenceController {
     struct PermitRow: Encodable {
         let id, number, name, idMasked, basis, evidence, status, statusCode: String
         let next, productionDue: String?
-        let advanceAction, rejectAction: String
+        let advanceAction, rejectAction, receiptLink: String
         let canReject: Bool
     }
 
@@ -35,6 +35,7 @@ extension StaffResidenceController {
                       basis: req.text("basis_" + p.basis), evidence: p.evidence, status: req.text("permit_" + p.status.rawValue), statusCode: p.status.rawValue,
                       next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue?.description,
                       advanceAction: SiteRoute.permitAdvance(p.id?.uuidString ?? "").path, rejectAction: SiteRoute.permitReject(p.id?.uuidString ?? "").path,
+                      receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path,
                       canReject: p.status == .submitted || p.status == .accepted)
         }
         return try await req.render("residence/permits", title: "permits_title",

@@ -15,6 +15,7 @@ enum StaffResidenceController {
         routes.get(.permits, access: permitStaff, use: permits)
         routes.post(.permitAdvance(":id"), access: permitStaff, use: advance)
         routes.post(.permitReject(":id"), access: permitStaff, use: reject)
+        routes.get(.permitReceipt(":id"), access: .roles([.citizen, .windowClerk, .centerAdmin]), use: permitReceipt)
         routes.get(.resident(":id"), access: registrationStaff, use: resident)
         routes.post(.residentLookup, access: permitStaff, use: lookup)
         routes.post(.residentIdentity(":id"), access: registrationStaff, use: identity)

@@ -99,6 +99,8 @@ enum SiteRoute: Hashable, Sendable {
     case permits
     /// `/permits/:id/advance`
     case permitAdvance(String)
+    /// `/permits/:id/receipt`: the printable receipt of a permit application
+    case permitReceipt(String)
     /// `/permits/:id/reject`
     case permitReject(String)
     /// `/points/applications`
@@ -274,6 +276,7 @@ enum SiteRoute: Hashable, Sendable {
         case .org(let code): "/org/" + code
         case .permits: "/permits"
         case .permitAdvance(let id): "/permits/" + id + "/advance"
+        case .permitReceipt(let id): "/permits/" + id + "/receipt"
         case .permitReject(let id): "/permits/" + id + "/reject"
         case .pointApplications: "/points/applications"
         case .pointApplication(let id): "/points/applications/" + id
@@ -352,7 +355,7 @@ enum SiteRoute: Hashable, Sendable {
         .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
-        .org(":code"), .permits, .permitAdvance(":id"), .permitReject(":id"),
+        .org(":code"), .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
         .pointApplications, .pointApplication(":id"), .pointApplicationReceipt(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
         .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
