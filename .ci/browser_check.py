@@ -425,6 +425,12 @@ def programs_flow(browser, check):
     status = submit(edu, "#quota-form", {"school": code, "seats": "33"})
     edu.screenshot(os.path.join(OUT, "program-quotas.png"))
     check("the education bureau changes a quota", status == 200 and "33" in (edu.js("document.querySelector('table.quotas').innerText") or ""), f"status {status}")
+    text, pages = edu.pdf(os.path.join(OUT, "program-quotas.pdf"))
+    flat = re.sub(r"\s+", "", text)
+    window = re.sub(r"\s+", "", edu.js("document.getElementById('program-window').innerText") or "")
+    check("a program's quotas print on A4 with the period and page numbers, without the navigation or the forms",
+          code in flat and "33" in flat and bool(window) and window in flat and f"1/{pages}" in flat and "退出" not in flat and "录入学位数" not in flat and "学位数已保存" not in flat,
+          f"pages {pages}, window {window!r}, text {text[:300]!r}")
 
     citizen = signed_in(browser, "13800000001")
     citizen.goto(BASE + "/me/residence")
@@ -533,6 +539,12 @@ def insight_flow(browser, check):
         if code:
             status = submit(public, "#opinion-form", {"code": code.group(1)})
         public.screenshot(os.path.join(OUT, "consultation.png"))
+        period = re.sub(r"\s+", "", public.js("document.querySelector('[data-page=consultation] .lead').innerText") or "")
+        text, pages = public.pdf(os.path.join(OUT, "consultation.pdf"))
+        flat = re.sub(r"\s+", "", text)
+        check("a consultation notice prints with its period, how to give an opinion and page numbers",
+              bool(period) and period in flat and "征求意见期内" in flat and f"1/{pages}" in flat and "提交意见" not in flat.replace("在线提交意见", ""),
+              f"pages {pages}, period {period!r}, text {text[:300]!r}")
         check("anyone gives an opinion during the period", status == 200 and public.js("!!document.querySelector('.notice')"), f"status {status}")
 
 

@@ -18,7 +18,6 @@ struct Receipt: Encodable {
     let due: String?
     let dueLabel: String?
     let followURL, qr: String
-    let printedAt: String
     let backLink: String
 }
 
@@ -78,7 +77,6 @@ extension PointsController {
             received: received, missing: missing,
             due: due?.description, dueLabel: due == nil ? nil : req.text("receipt_due_" + kind),
             followURL: follow, qr: (try? QRCode.encode(follow, correction: .medium).svg(moduleSize: 3)) ?? "",
-            printedAt: ShanghaiTime.dateTime(req.now),
             backLink: user.role == .citizen ? SiteRoute.myPoints.path : SiteRoute.pointApplication(application.id?.uuidString ?? "").path)
         return try await req.render("shared/receipt", title: "receipt_title", content)
     }

@@ -119,7 +119,7 @@ extension ProgramsController {
     }
 
     struct PrintContent: Encodable {
-        let title, heading, period, channel, printedAt: String
+        let title, heading, period, channel: String
         let final: Bool
         let threshold: String?
         let cutoffs: [Cutoff]
@@ -145,7 +145,7 @@ extension ProgramsController {
             period: period,
             channel: req.text("publicity_print_channel", ["from": round.publicityFrom.description, "to": round.publicityTo.description,
                                                           "url": req.application.jifenConfig.publicURL + screen]),
-            printedAt: ShanghaiTime.dateTime(req.now), final: round.finalizedAt != nil, threshold: threshold?.description,
+            final: round.finalizedAt != nil, threshold: threshold?.description,
             cutoffs: threshold == nil ? cutoffs : [], rows: try await publicRows(req, results, schools: schools, threshold: threshold),
             rowsLine: req.text("print_rows", ["n": String(results.count)]), screenLink: screen)
         return try await req.render("programs/publicity-print", title: "publicity_title", content)

@@ -47,7 +47,6 @@ extension StaffResidenceController {
             missing: permit.status == .rejected ? [permit.reason ?? ""].filter { !$0.isEmpty } : [],
             due: due?.description, dueLabel: due == nil ? nil : req.text("receipt_due_permit_" + kind),
             followURL: follow, qr: (try? QRCode.encode(follow, correction: .medium).svg(moduleSize: 3)) ?? "",
-            printedAt: ShanghaiTime.dateTime(req.now),
             backLink: user.role == .citizen ? SiteRoute.myResidence.path : SiteRoute.permits.path)
         return try await req.render("shared/receipt", title: "receipt_title", content)
     }

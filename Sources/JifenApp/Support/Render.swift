@@ -13,6 +13,8 @@ struct PageContext<Content: Encodable>: Encodable {
     let links: SiteLinks
     /// Care mode (关怀模式) for this reader, and the switch in the header.
     let care: CareSwitch
+    /// What a printed page says at its foot: its address and when it was printed.
+    let printedURL, printedAt: String
     let page: Content
 }
 
@@ -139,6 +141,8 @@ extension Request {
             passwordLink: SiteRoute.password.path,
             links: SiteLinks(),
             care: CareSwitch(self),
+            printedURL: application.jifenConfig.publicURL + url.path,
+            printedAt: ShanghaiTime.dateTime(now),
             page: content
         )
         let view = try await self.view.render(template, context)
