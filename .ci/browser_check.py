@@ -14,7 +14,9 @@ CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 # axe-core (the accessibility engine); .ci/run takes it from a PyPI wheel. Without it the pages are
 # not audited and the check fails, unless JIFEN_AXE=off says so.
 AXE = os.environ.get("JIFEN_AXE", "")
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] + [t for t in os.environ.get("JIFEN_AXE_MORE_TAGS", "").split(",") if t]
+# The impacts that fail the check (JIFEN_AXE_IMPACTS=minor,moderate,serious,critical shows everything).
+AXE_IMPACTS = os.environ.get("JIFEN_AXE_IMPACTS", "serious,critical").split(",")
 # The demo's programs are named after the current year in Asia/Shanghai.
 YEAR = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).year
 TODAY = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
@@ -186,8 +188,8 @@ class Audit:
         for mode in ("normal", "care"):
             tab.evaluate("document.documentElement.classList.toggle('care', %s); true" % ("true" if mode == "care" else "false"))
             found = tab.evaluate("axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']})"
-                                 ".then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')"
-                                 ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary.split('\\n').slice(1, 2).join(''))})))" % json.dumps(AXE_TAGS))
+                                 ".then(r => r.violations.filter(v => %s.includes(v.impact))"
+                                 ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary.split('\\n').slice(1, 2).join(''))})))" % (json.dumps(AXE_TAGS), json.dumps(AXE_IMPACTS)))
             # Touch targets (the issue of old phones and unsteady hands): every control at least 44 px
             # high, a box or a radio counted with its label.
             small = tab.evaluate("""Array.from(document.querySelectorAll('button, select, textarea, a.button, input:not([type=hidden])')).filter(e => {

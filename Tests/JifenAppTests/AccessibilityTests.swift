@@ -1,5 +1,6 @@
 import Fluent
 @testable import JifenApp
+import Vapor
 import XCTest
 
 /// Care mode (关怀模式) and the parts of the pages that make them usable by everyone. The browser
@@ -199,6 +200,25 @@ final class AccessibilityTests: XCTestCase {
             let other = try await ctx.signedIn("clerk.tangqiao")
             let hidden = try await other.get("/permits/\(id)/receipt")
             XCTAssertEqual(hidden.status, .notFound)
+        }
+    }
+
+    /// Every chart says in words what it shows, under it: the highest, the lowest, the total.
+    func testEveryChartHasATextSummary() async throws {
+        try await withApp(demo: true, residents: 200) { ctx in
+            let admin = try await ctx.signedIn("admin")
+            let page = try await admin.get("/dashboard")
+            let charts = page.body.components(separatedBy: #"<svg xmlns="http://www.w3.org/2000/svg" class="chart""#).count - 1
+            let summaries = Browser.allMatches(#"<p class="chart-summary">([^<]*)</p>"#, in: page.body)
+            XCTAssertGreaterThan(charts, 5)
+            XCTAssertEqual(summaries.count, charts, "one summary per chart")
+            for summary in summaries where summary != "暂无数据。" {
+                XCTAssertTrue(summary.contains("最高") && summary.contains("最低") && summary.contains("合计"), summary)
+            }
+            let req = Request(application: ctx.app, on: ctx.app.eventLoopGroup.next())
+            let said = Chart.summary(labels: ["甲镇", "乙镇", "丙镇"], series: [Chart.Series(name: "人数", values: [3, 9, 1], color: Chart.red),
+                                                                          Chart.Series(name: "申请", values: [2, 0, 5], color: Chart.grey)], for: req)
+            XCTAssertEqual(said, "人数：最高 乙镇（9），最低 丙镇（1），合计 13，共 3 项。 申请：最高 丙镇（5），最低 乙镇（0），合计 7，共 3 项。")
         }
     }
 }

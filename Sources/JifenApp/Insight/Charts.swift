@@ -14,8 +14,9 @@ enum Chart {
         v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v)
     }
 
-    /// `labels[i]` with one bar per series; `title` is read by screen readers.
-    static func bars(title: String, labels: [String], series: [Series], width: Int = 360) -> String {
+    /// `labels[i]` with one bar per series; `title` is read by screen readers, and a sentence
+    /// under the chart says in words what it shows (`summary`).
+    static func bars(title: String, labels: [String], series: [Series], width: Int = 360, for req: Request) -> String {
         let rowHeight = series.count == 1 ? 22 : 30
         let labelWidth = 120
         let barArea = Double(width - labelWidth - 48)
@@ -44,7 +45,21 @@ enum Chart {
                 svg += "<text x=\"\(labelWidth + w + 4)\" y=\"\(by + barHeight - 3)\" font-size=\"10\">\(number(v))</text>"
             }
         }
-        return svg + "</svg>"
+        return svg + "</svg>" + "<p class=\"chart-summary\">" + escape(summary(labels: labels, series: series, for: req)) + "</p>"
+    }
+
+    /// The chart in one sentence per series: its highest and lowest bars and its total
+    /// (最高：杨舍镇（120）；最低：乐余镇（3）；合计 500，共 10 项).
+    static func summary(labels: [String], series: [Series], for req: Request) -> String {
+        guard !labels.isEmpty else { return req.text("chart_summary_empty") }
+        return series.map { s in
+            let values = labels.indices.map { $0 < s.values.count ? s.values[$0] : 0 }
+            let high = values.indices.max { values[$0] < values[$1] } ?? 0
+            let low = values.indices.min { values[$0] < values[$1] } ?? 0
+            return req.text("chart_summary", ["series": s.name, "high": labels[high], "highValue": number(values[high]),
+                                              "low": labels[low], "lowValue": number(values[low]),
+                                              "total": number(values.reduce(0, +)), "count": String(labels.count)])
+        }.joined(separator: " ")
     }
 
     static let red = "#b3202a"

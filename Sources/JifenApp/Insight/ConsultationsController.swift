@@ -109,7 +109,7 @@ enum ConsultationsController {
             return Group(topic: topic, count: list.count, byChannel: counts.joined(separator: "、"),
                          opinions: staff ? list.map { Item(channel: req.text("channel_" + $0.channel), author: $0.author, text: $0.text, at: ShanghaiTime.dateTime($0.createdAt)) } : [])
         }
-        let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)])
+        let chart = Chart.bars(title: c.title, labels: groups.map(\.topic), series: [Chart.Series(name: req.text("survey_count"), values: groups.map { Double($0.count) }, color: Chart.red)], for: req)
         let content = PageContent(
             title: c.title, notice: c.notice, period: c.opens.description + " – " + c.closes.description, open: open, isStaff: staff,
             fields: [form.field("topic", req.text("field_topic"), .select, options: c.topics.map { ($0, $0) }, idPrefix: "o-")]

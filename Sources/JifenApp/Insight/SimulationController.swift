@@ -194,10 +194,10 @@ enum SimulationController {
             let labels = report.before.indices.map { "\($0 * report.bandWidth)–\($0 * report.bandWidth + report.bandWidth - 1)" }
             distribution = Chart.bars(title: req.text("simulate_distribution"), labels: labels,
                                       series: [Chart.Series(name: req.text("simulate_before"), values: report.before.map(Double.init), color: Chart.grey),
-                                               Chart.Series(name: req.text("simulate_after"), values: report.after.map(Double.init), color: Chart.red)])
+                                               Chart.Series(name: req.text("simulate_after"), values: report.after.map(Double.init), color: Chart.red)], for: req)
             rows = labels.indices.map { [labels[$0], String(report.before[$0]), String(report.after[$0])] }
             townChart = Chart.bars(title: req.text("simulate_by_town"), labels: report.byTown.map(\.label),
-                                   series: [Chart.Series(name: req.text("simulate_changed"), values: report.byTown.map { Double($0.count) }, color: Chart.red)])
+                                   series: [Chart.Series(name: req.text("simulate_changed"), values: report.byTown.map { Double($0.count) }, color: Chart.red)], for: req)
         }
         let content = JobContent(running: running, status: req.text("job_" + job.status.rawValue), done: job.done, total: job.total, report: report,
                                  distribution: distribution, distributionRows: rows, townChart: townChart, error: job.error)

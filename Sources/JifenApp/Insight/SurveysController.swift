@@ -118,7 +118,7 @@ enum SurveysController {
         for (k, q) in questionnaire.questions.enumerated() {
             let mine = rows.filter { $0.question == k }
             let chart = q.kind == .text ? "" : Chart.bars(title: q.title, labels: q.options.enumerated().map { letter($0) + "、" + $1 },
-                                                        series: [Chart.Series(name: req.text("survey_count"), values: mine.map { Double($0.count) }, color: Chart.red)])
+                                                        series: [Chart.Series(name: req.text("survey_count"), values: mine.map { Double($0.count) }, color: Chart.red)], for: req)
             views.append(QuestionView(number: k + 1, title: q.title, kind: req.text("survey_kind_" + q.kind.rawValue), chart: chart,
                                       texts: q.kind == .text ? answers.compactMap { k < $0.texts.count && !$0.texts[k].isEmpty ? $0.texts[k] : nil }.suffix(50) : []))
         }
