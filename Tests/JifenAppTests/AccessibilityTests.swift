@@ -163,8 +163,8 @@ final class AccessibilityTests: XCTestCase {
     }
 
     /// A residence permit application's receipt follows its steps: submitted (the window's date),
-    /// accepted (the permit's expected date, 15 working days over the Mid-Autumn and National Day
-    /// holidays), refused (the reason).
+    /// accepted (the production period), in production (ready 15 working days after, over the
+    /// Mid-Autumn and National Day holidays), not approved (the reason).
     func testAPermitReceiptFollowsTheApplication() async throws {
         try await withApp(demo: true) { ctx in
             let (citizen, _) = try await makeApplicant(ctx)
@@ -186,13 +186,20 @@ final class AccessibilityTests: XCTestCase {
             try await clerk.post("/permits/\(id)/advance", [:])
             let accepted = try await clerk.get("/permits/\(id)/receipt")
             XCTAssertTrue(accepted.body.contains("居住证申领受理回执"))
-            XCTAssertTrue(accepted.body.contains(#"<strong id="receipt-due">2026-10-19</strong>"#), "15 working days on the holiday calendar")
+            XCTAssertTrue(accepted.body.contains("开始制证后 15 个工作日内制好"))
             XCTAssertEqual(PrivacyScan.validIDNumbers(in: accepted.body), [])
+            try await clerk.get("/permits")
+            try await clerk.post("/permits/\(id)/advance", [:])
+            let making = try await citizen.get("/permits/\(id)/receipt")
+            XCTAssertTrue(making.body.contains(#"<strong id="receipt-due">2026-10-19</strong>"#), "15 working days on the holiday calendar")
 
+            // Refused (set back to a fresh application first): the reason under its own heading.
+            try await ResidencePermit.query(on: ctx.app.db).filter(\.$id == permit.requireID()).set(\.$status, to: .submitted).update()
             try await clerk.get("/permits")
             try await clerk.post("/permits/\(id)/reject", ["reason": "劳动合同未盖单位公章"])
             let refused = try await citizen.get("/permits/\(id)/receipt")
-            XCTAssertTrue(refused.body.contains("居住证申领不予受理通知"))
+            XCTAssertTrue(refused.body.contains("居住证申领未通过通知"))
+            XCTAssertTrue(refused.body.contains("<h2>原因</h2>"))
             XCTAssertTrue(refused.body.contains("<li>劳动合同未盖单位公章</li>"))
             XCTAssertFalse(refused.body.contains(#"id="receipt-due""#))
 

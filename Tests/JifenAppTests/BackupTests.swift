@@ -103,12 +103,14 @@ final class BackupTests: XCTestCase {
             let live = try await count(ctx)
             XCTAssertEqual(live, written * 2, "the refused restores changed nothing")
 
-            // A backup made before the last migration is upgraded on the way in.
+            // A backup made before the last two migrations is upgraded on the way in.
             let older = ctx.dataDirectory + "/older.sqlite"
             try fm.copyItem(atPath: file, toPath: older)
             try await onAttached(older, ctx) { sql in
                 try await sql.raw("DELETE FROM attached._fluent_migrations WHERE name LIKE '%ScaleIndexes030'").run()
                 for index in ScaleIndexes030.indexes { try await sql.raw("DROP INDEX attached.\(ident: index.name)").run() }
+                try await sql.raw("DELETE FROM attached._fluent_migrations WHERE name LIKE '%CareMode031'").run()
+                try await sql.raw("ALTER TABLE attached.users DROP COLUMN care_mode").run()
             }
 
             // Restored: exactly the backup's rows, the later writes gone, the sealed number intact.

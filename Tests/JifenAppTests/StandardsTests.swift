@@ -153,6 +153,9 @@ final class StandardsTests: XCTestCase {
             let bad = try await browser.post("/estimate", ["f_residenceYears": "四年"])
             XCTAssertEqual(bad.status, .badRequest)
             XCTAssertTrue(bad.body.contains("“在本市登记居住年限”应为不小于 0 的数字"))
+            // …and summarised at the top of the form with a link to the field it is tied to.
+            XCTAssertTrue(bad.body.contains(##"<div class="problems" role="alert"><h2>有 1 处需要修改：</h2><ul><li><a href="#f_residenceYears">“在本市登记居住年限”应为不小于 0 的数字"##))
+            XCTAssertTrue(bad.body.contains(#"aria-describedby="f_residenceYears-hint f_residenceYears-error" aria-invalid="true""#))
             let undated = try await browser.post("/estimate", ["f_volunteerHours": "150"])
             XCTAssertTrue(undated.body.contains("请填写取得日期"))
         }

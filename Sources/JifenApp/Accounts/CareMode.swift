@@ -2,9 +2,10 @@ import Fluent
 import Vapor
 
 /// Care mode (关怀模式, the elder-friendly pages of the 2021 适老化 norms): larger type, larger
-/// targets, more contrast, the common tasks first and the rest out of the way. The page is the same
-/// page: the layout marks `<html class="care">` and the stylesheet does the rest, so a page in care
-/// mode never holds less information than the page in normal mode, only less at once.
+/// targets, more contrast, the common tasks first, introductions and hints he has read before out
+/// of the way. The page is the same page: the layout marks `<html class="care">` and the
+/// stylesheet does the rest; what it sets aside (`.care-hide`) is explanation, never a figure or
+/// a step of his own.
 ///
 /// The choice is kept per browser (a cookie) and per account (`users.care_mode`): switching it
 /// while signed in sets both, and a browser that never switched follows the account.

@@ -14,9 +14,12 @@ struct Receipt: Encodable {
     let number, date, applicant, idMasked: String
     let office: String
     let received: [Line]
+    let missingHeading: String
     let missing: [String]
     let due: String?
     let dueLabel: String?
+    /// The due date was counted through a year the holiday calendar does not have yet.
+    let calendarWarning: String?
     let followURL, qr: String
     let backLink: String
 }
@@ -51,9 +54,10 @@ extension PointsController {
             return Receipt.Line(item: item?.title ?? c.item, value: value + (c.factDate.map { "（\($0)）" } ?? ""), materials: materials)
         }
         // Told once: what the window wrote when it returned it, and every item still without its material.
+        // (Only while it is the applicant's to complete: once accepted, nothing is asked of him.)
         var missing: [String] = []
         if application.status == .returned, let reason = application.returnReason, !reason.isEmpty { missing.append(reason) }
-        for c in claims where c.state == .claimed {
+        for c in claims where c.state == .claimed && [.submitted, .returned].contains(application.status) {
             guard let item = standard.item(c.item), item.feed == nil, !files.contains(where: { $0.$claim.id == c.id }) else { continue }
             missing.append(req.text("receipt_missing_item", ["item": item.title, "evidence": item.evidence]))
         }
@@ -74,8 +78,9 @@ extension PointsController {
             number: application.number, date: ShanghaiTime.dateTime(at),
             applicant: user.role == .citizen ? resident.name : Mask.name(resident.name), idMasked: resident.idMasked,
             office: req.text("receipt_office", ["town": office]),
-            received: received, missing: missing,
+            received: received, missingHeading: req.text("receipt_missing"), missing: missing,
             due: due?.description, dueLabel: due == nil ? nil : req.text("receipt_due_" + kind),
+            calendarWarning: due.flatMap { calendar.knows($0.year) ? nil : req.text("calendar_guessed", ["years": String($0.year)]) },
             followURL: follow, qr: (try? QRCode.encode(follow, correction: .medium).svg(moduleSize: 3)) ?? "",
             backLink: user.role == .citizen ? SiteRoute.myPoints.path : SiteRoute.pointApplication(application.id?.uuidString ?? "").path)
         return try await req.render("shared/receipt", title: "receipt_title", content)

@@ -123,6 +123,7 @@ extension ProgramsController {
         let final: Bool
         let threshold: String?
         let cutoffs: [Cutoff]
+        let corrections: [CorrectionView]
         let rows: [PublicRow]
         let rowsLine: String
         let screenLink: String
@@ -146,12 +147,26 @@ extension ProgramsController {
             channel: req.text("publicity_print_channel", ["from": round.publicityFrom.description, "to": round.publicityTo.description,
                                                           "url": req.application.jifenConfig.publicURL + screen]),
             final: round.finalizedAt != nil, threshold: threshold?.description,
-            cutoffs: threshold == nil ? cutoffs : [], rows: try await publicRows(req, results, schools: schools, threshold: threshold),
+            cutoffs: threshold == nil ? cutoffs : [], corrections: try await correctionViews(req, round: round, schools: schools),
+            rows: try await publicRows(req, results, schools: schools, threshold: threshold),
             rowsLine: req.text("print_rows", ["n": String(results.count)]), screenLink: screen)
         return try await req.render("programs/publicity-print", title: "publicity_title", content)
     }
 
     struct CorrectionView: Encodable { let at: String; let number: String; let points: String; let reason: String; let changes: [String] }
+
+    /// The corrections made to a round after an objection, each with what moved.
+    static func correctionViews(_ req: Request, round: AllocationRound, schools: [String: String]) async throws -> [CorrectionView] {
+        try await RoundCorrection.query(on: req.db).filter(\.$round.$id == round.requireID()).with(\.$changes).sort(\.$at).all().map { c in
+            let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
+            let changes = c.changes.sorted { $0.position < $1.position }.map {
+                req.text("correction_change", ["number": $0.number, "before": school($0.schoolBefore), "after": school($0.schoolAfter)])
+            }
+            return CorrectionView(at: ShanghaiTime.dateTime(c.at), number: c.number,
+                                  points: Points(hundredths: c.pointsBefore).description + " → " + Points(hundredths: c.pointsAfter).description,
+                                  reason: c.reason, changes: changes)
+        }
+    }
 
     static func publicity(_ req: Request) async throws -> Response {
         let program = try await find(req)
@@ -168,15 +183,7 @@ extension ProgramsController {
         func base() -> QueryBuilder<AllocationResult> { AllocationResult.query(on: req.db).filter(\.$round.$id == round.id!) }
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
-        let corrections = try await RoundCorrection.query(on: req.db).filter(\.$round.$id == round.requireID()).with(\.$changes).sort(\.$at).all().map { c in
-            let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
-            let changes = c.changes.sorted { $0.position < $1.position }.map {
-                req.text("correction_change", ["number": $0.number, "before": school($0.schoolBefore), "after": school($0.schoolAfter)])
-            }
-            return CorrectionView(at: ShanghaiTime.dateTime(c.at), number: c.number,
-                                  points: Points(hundredths: c.pointsBefore).description + " → " + Points(hundredths: c.pointsAfter).description,
-                                  reason: c.reason, changes: changes)
-        }
+        let corrections = try await correctionViews(req, round: round, schools: schools)
         let user = req.currentUser
         let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
         let open = round.finalizedAt == nil && (today(req) <= round.publicityTo)

@@ -23,15 +23,16 @@ extension StaffResidenceController {
         }
         try await permit.$steps.load(on: req.db)
         let resident = permit.resident
-        let day = permit.orderedSteps.last?.day ?? ShanghaiDate.today(permit.createdAt)
+        // The day of the step the permit is at (a later endorsement is not that day).
+        let day = permit.orderedSteps.last { $0.step.rawValue == permit.status.rawValue }?.day ?? ShanghaiDate.today(permit.createdAt)
         let calendar = try await req.workingCalendar()
         let config = req.application.jifenConfig
         let kind = permit.status.rawValue
         let due: CivilDate? = switch permit.status {
         case .submitted: calendar.adding(workingDays: config.windowWorkingDays, to: day).date
-        case .accepted: calendar.adding(workingDays: config.permitProductionDays, to: day).date
         case .inProduction: permit.productionDue
-        case .ready, .issued, .rejected: nil
+        // Production is counted from the day it starts, so an accepted permit states the period, not a date.
+        case .accepted, .ready, .issued, .rejected: nil
         }
         let town = permit.jurisdiction.jurisdictionCode.flatMap { code in sequence(first: code, next: { $0.parent }).first { $0.level == .town } }
         var office = permit.jurisdiction.name
@@ -39,13 +40,16 @@ extension StaffResidenceController {
         let follow = config.publicURL + SiteRoute.myResidence.path
         let content = Receipt(
             heading: req.text("receipt_permit_" + kind),
-            what: req.text("receipt_permit_" + kind + "_what", ["days": String(config.windowWorkingDays), "until": permit.validUntil?.description ?? ""]),
+            what: req.text("receipt_permit_" + kind + "_what", ["days": String(config.windowWorkingDays), "production": String(config.permitProductionDays),
+                                                                "until": permit.validUntil?.description ?? ""]),
             number: permit.number, date: day.description,
             applicant: user.role == .citizen ? resident.name : Mask.name(resident.name), idMasked: resident.idMasked,
             office: req.text("receipt_office", ["town": office]),
             received: [Receipt.Line(item: req.text("receipt_permit_basis"), value: req.text("basis_" + permit.basis), materials: permit.evidence)],
+            missingHeading: req.text(permit.status == .rejected ? "receipt_permit_reason" : "receipt_missing"),
             missing: permit.status == .rejected ? [permit.reason ?? ""].filter { !$0.isEmpty } : [],
             due: due?.description, dueLabel: due == nil ? nil : req.text("receipt_due_permit_" + kind),
+            calendarWarning: due.flatMap { calendar.knows($0.year) ? nil : req.text("calendar_guessed", ["years": String($0.year)]) },
             followURL: follow, qr: (try? QRCode.encode(follow, correction: .medium).svg(moduleSize: 3)) ?? "",
             backLink: user.role == .citizen ? SiteRoute.myResidence.path : SiteRoute.permits.path)
         return try await req.render("shared/receipt", title: "receipt_title", content)

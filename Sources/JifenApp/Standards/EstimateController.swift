@@ -51,7 +51,6 @@ enum EstimateController {
         let standardTitle, standardLink, asOf: String
         let sections: [Section]
         let result: Result?
-        let hasErrors: Bool
         let action: String
         /// The other standards in force, to estimate under them instead.
         let others: [Other]
@@ -147,7 +146,7 @@ enum EstimateController {
             })
         }
         return Content(standardTitle: standard.title, standardLink: SiteRoute.standard(version.code).path, asOf: ShanghaiDate.today(req.now).description,
-                       sections: sections, result: result, hasErrors: !errors.isEmpty, action: link(standard.series), others: others)
+                       sections: sections, result: result, action: link(standard.series), others: others)
     }
 
     static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, on req: Request) -> Result {

@@ -53,14 +53,17 @@ extension FormState {
 /// `#errorSummary(page.fields, …)`: at the top of a refused form, what is wrong with it, each
 /// line a link to its field (WCAG 3.3.1 and the GOV.UK pattern), so a reader who cannot see the
 /// whole form, or hears it, learns at once what to correct and goes there. Nothing when every
-/// field is fine. Takes the form's field lists (or single fields) as its page model encodes them.
+/// field is fine. Takes the form's field lists (or single fields) as its page model encodes them:
+/// a field is anything with an `error` and an `id` (or a `name`, when that is its id); a group
+/// with `fields` is looked into.
 struct ErrorSummaryTag: UnsafeUnescapedLeafTag {
     func render(_ ctx: LeafContext) throws -> LeafData {
         var problems: [(id: String, message: String)] = []
         func collect(_ data: LeafData) {
             if let list = data.array { list.forEach(collect); return }
-            guard let field = data.dictionary, let error = field["error"]?.string, !error.isEmpty,
-                  let id = field["id"]?.string else { return }
+            guard let field = data.dictionary else { return }
+            if let inner = field["fields"] { collect(inner); return }
+            guard let error = field["error"]?.string, !error.isEmpty, let id = field["id"]?.string ?? field["name"]?.string else { return }
             problems.append((id, error))
         }
         ctx.parameters.forEach(collect)
