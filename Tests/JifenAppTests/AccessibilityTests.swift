@@ -159,6 +159,23 @@ final class AccessibilityTests: XCTestCase {
             for resident in residents.prefix(50) where resident.name.count > 1 {
                 XCTAssertFalse(print.body.contains("<td>\(resident.name)</td>"), "names are masked")
             }
+
+            // It shows nothing of its reader, so one kept copy serves everyone, signed in or not:
+            // a signed-in reader neither gets his name on it nor a page rendered again for him.
+            ctx.app.pageCache = PageCache(seconds: 5)
+            let admin = try await ctx.signedIn("admin")
+            let staffCopy = try await admin.get("/publicity/2026-grade1/1/print")
+            XCTAssertEqual(staffCopy.status, .ok)
+            XCTAssertFalse(staffCopy.body.contains("_csrf") || staffCopy.body.contains("\u{1}"), "no form, no token")
+            XCTAssertFalse(staffCopy.body.contains("退出"), "no header of the signed-in reader")
+            let first = results.min { $0.rank < $1.rank }!
+            first.nameMasked = "缓*存"
+            try await first.save(on: ctx.app.db)
+            let citizen = try await ctx.signedIn("13800000001")
+            let kept = try await citizen.get("/publicity/2026-grade1/1/print")
+            XCTAssertFalse(kept.body.contains("缓*存"), "the kept copy")
+            XCTAssertEqual(kept.body, staffCopy.body)
+            XCTAssertEqual(ctx.app.pageCache.count, 1)
         }
     }
 

@@ -27,7 +27,7 @@ enum ProgramsController {
         routes.get(.programSecond(":code"), access: .roles([.citizen]), use: secondPage)
         routes.post(.programSecond(":code"), access: .roles([.citizen]), use: second)
         routes.get(.publicity(":code", ":round"), access: .anyone, use: publicity).cachedForVisitors()
-        routes.get(.publicityPrint(":code", ":round"), access: .anyone, use: publicityPrint).cachedForVisitors()
+        routes.get(.publicityPrint(":code", ":round"), access: .anyone, use: publicityPrint).cachedForEveryone()
         routes.post(.publicityObjections(":code", ":round"), access: .anyone, use: object)
         routes.get(.myPrograms, access: .roles([.citizen]), use: mine)
         routes.post(.programPriorityGroups(":code"), access: organisers, use: addPriorityGroup)

@@ -83,6 +83,19 @@ extension Route {
     }
 
     var isCachedForVisitors: Bool { userInfo[.init(Self.visitorCacheKey)] as? Bool ?? false }
+
+    static let everyoneCacheKey = "jifen.everyoneCache"
+    /// Marks a public page that shows nothing of its reader (a print for a notice board, drawn in
+    /// `shared/print-base`, with no header, no form and no name): signed in or not, everyone may
+    /// get the kept copy, so a whole city's list is not rendered again for each signed-in reader.
+    @discardableResult
+    func cachedForEveryone() -> Route {
+        userInfo[.init(Self.visitorCacheKey)] = true
+        userInfo[.init(Self.everyoneCacheKey)] = true
+        return self
+    }
+
+    var isCachedForEveryone: Bool { userInfo[.init(Self.everyoneCacheKey)] as? Bool ?? false }
 }
 
 extension Request {
@@ -106,7 +119,8 @@ struct PageCacheMiddleware: AsyncMiddleware {
             defer { if staff { cache.removeAll() } }
             return try await next.respond(to: request)
         }
-        guard request.method == .GET, request.route?.isCachedForVisitors == true, request.currentUser == nil, request.sessionToken == nil else {
+        guard request.method == .GET, let route = request.route, route.isCachedForVisitors,
+              route.isCachedForEveryone || (request.currentUser == nil && request.sessionToken == nil) else {
             return try await next.respond(to: request)
         }
         let now = request.now
