@@ -15,6 +15,9 @@ CHROMIUM = os.environ.get("CHROMIUM", "chromium")
 # not audited and the check fails, unless JIFEN_AXE=off says so.
 AXE = os.environ.get("JIFEN_AXE", "")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] + [t for t in os.environ.get("JIFEN_AXE_MORE_TAGS", "").split(",") if t]
+# Rules beyond WCAG's tags that the check also holds, whatever their impact: headings in order,
+# one level-one heading a page, no empty table header.
+AXE_RULES = ["heading-order", "page-has-heading-one", "empty-table-header"]
 # The impacts that fail the check (JIFEN_AXE_IMPACTS=minor,moderate,serious,critical shows everything).
 AXE_IMPACTS = os.environ.get("JIFEN_AXE_IMPACTS", "serious,critical").split(",")
 # The demo's programs are named after the current year in Asia/Shanghai.
@@ -190,6 +193,9 @@ class Audit:
             found = tab.evaluate("axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']})"
                                  ".then(r => r.violations.filter(v => %s.includes(v.impact))"
                                  ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary.split('\\n').slice(1, 2).join(''))})))" % (json.dumps(AXE_TAGS), json.dumps(AXE_IMPACTS)))
+            found = (found or []) + (tab.evaluate("axe.run(document, {runOnly: {type: 'rule', values: %s}, resultTypes: ['violations']})"
+                                                  ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+                                                  % json.dumps(AXE_RULES)) or [])
             # Touch targets (the issue of old phones and unsteady hands): every control at least 44 px
             # high, a box or a radio counted with its label.
             small = tab.evaluate("""Array.from(document.querySelectorAll('button, select, textarea, a.button, input:not([type=hidden])')).filter(e => {
@@ -620,7 +626,7 @@ def main():
     finally:
         browser.close()
     if AUDIT.source:
-        print(f"accessibility (axe-core, WCAG 2.0/2.1 A and AA): {AUDIT.pages['normal']} page loads checked in normal mode, "
+        print(f"accessibility (axe-core, WCAG 2.0/2.1 A and AA, and {', '.join(AXE_RULES)}): {AUDIT.pages['normal']} page loads checked in normal mode, "
               f"{AUDIT.pages['care']} in care mode; {len(AUDIT.violations)} serious or critical violations")
         if AUDIT.violations:
             failures.append("accessibility")
