@@ -103,6 +103,7 @@ func routes(_ app: Application) {
     ResidenceController.register(app)
     StaffResidenceController.register(app)
     HousesController.register(app)
+    LandlordController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

@@ -8,6 +8,7 @@ import XCTest
 final class ModelPropertiesTests: XCTestCase {
     static let models: [any Model.Type] = [
         ApiToken.self,
+        HouseManager.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

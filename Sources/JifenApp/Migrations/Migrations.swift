@@ -113,5 +113,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 031 – an account's care mode
         all.append(CareMode031())
     }
+    do { // Migration 032 – who manages a rental house; declarations made for a tenant and his dispute
+        all.append(HouseManagers032())
+    }
     return all
 }

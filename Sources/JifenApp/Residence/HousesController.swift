@@ -13,6 +13,7 @@ enum HousesController {
         routes.post(.houses, access: .roles([.gridWorker]), use: create)
         routes.get(.house(":id"), access: staff, use: show)
         routes.get(.houseQR(":id"), access: staff, use: qr)
+        routes.post(.houseManagerDecision(":id", ":manager"), access: .roles([.gridWorker]), use: decideManager)
     }
 
     struct Row: Encodable {
@@ -135,14 +136,34 @@ enum HousesController {
 
     // MARK: one house
 
-    struct Tenant: Encodable { let name: String; let idMasked: String; let from: String; let status: String; let link: String }
+    struct Tenant: Encodable {
+        let name, idMasked, from: String
+        let to: String?
+        let status, source: String
+        let disputed: Bool
+        let link: String
+    }
+
+    /// A landlord, sublandlord or employer who manages the house or asked to.
+    struct Manager: Encodable {
+        let id, kind, name: String
+        let organisation: String?
+        let phone, status, statusCode: String
+        let reason: String?
+        /// Where the grid worker confirms or refuses him, while he waits.
+        let decisionAction: String?
+    }
 
     struct ShowContent: Encodable {
         let code, address, grid, landlord: String
         let landlordPhone: String?
         let capacity: Int
-        let tenants: [Tenant]
+        let managers: [Manager]
+        let tenants, history: [Tenant]
         let qrLink, declareURL: String
+        let canDecide: Bool
+        let failedManager: String?
+        let errors: [String]
     }
 
     static func find(_ req: Request) async throws -> RentalHouse {
@@ -154,18 +175,57 @@ enum HousesController {
         req.application.jifenConfig.publicURL + SiteRoute.myResidence.path + "?house=" + house.addressCode
     }
 
-    static func show(_ req: Request) async throws -> Response {
-        let house = try await find(req)
-        let registrations = try await current(ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id == house.requireID()))
-            .with(\.$resident).sort(\.$fromDate).all()
+    static func show(_ req: Request) async throws -> Response { try await showPage(req, house: try await find(req)) }
+
+    /// The house with its people now, its landlords (and those asking to be), and its history:
+    /// everyone who lived there, by whom each was declared.
+    static func showPage(_ req: Request, house: RentalHouse, failedManager: String? = nil, errors: [String] = [], status: HTTPStatus = .ok) async throws -> Response {
+        let user = try req.requireUser()
+        let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id == house.requireID())
+            .with(\.$resident).sort(\.$fromDate, .descending).all()
+        let managers = try await HouseManager.query(on: req.db).filter(\.$house.$id == house.requireID()).with(\.$user).sort(\.$createdAt).all()
+        func tenant(_ r: ResidenceRegistration) -> Tenant {
+            Tenant(name: r.resident.name, idMasked: r.resident.idMasked, from: r.fromDate.description, to: r.toDate?.description,
+                   status: req.text("registration_" + r.status.rawValue), source: req.text("registration_source_" + r.source.rawValue),
+                   disputed: r.disputedAt != nil, link: SiteRoute.resident(r.$resident.id.uuidString).path)
+        }
+        let living = registrations.filter { $0.toDate == nil && $0.status != .rejected }
         let content = ShowContent(
             code: house.addressCode, address: house.address, grid: house.jurisdiction.name, landlord: house.landlord,
             landlordPhone: house.landlordPhone.map(Mask.phone), capacity: house.capacity,
-            tenants: registrations.map { Tenant(name: $0.resident.name, idMasked: $0.resident.idMasked, from: $0.fromDate.description,
-                                                status: req.text("registration_" + $0.status.rawValue), link: SiteRoute.resident($0.$resident.id.uuidString).path) },
-            qrLink: SiteRoute.houseQR(house.id!.uuidString).path, declareURL: declareURL(house, on: req)
+            managers: managers.map { m in
+                Manager(id: m.id!.uuidString, kind: req.text("manager_kind_" + m.kind.rawValue), name: m.name, organisation: m.organisation,
+                        phone: m.user.phone.map(Mask.phone) ?? Mask.phone(m.user.login), status: req.text("manager_status_" + m.status.rawValue),
+                        statusCode: m.status.rawValue, reason: m.reason,
+                        decisionAction: m.status == .pending && user.role == .gridWorker ? SiteRoute.houseManagerDecision(house.id!.uuidString, m.id!.uuidString).path : nil)
+            },
+            tenants: living.map(tenant),
+            history: registrations.filter { !($0.toDate == nil && $0.status != .rejected) }.map(tenant),
+            qrLink: SiteRoute.houseQR(house.id!.uuidString).path, declareURL: declareURL(house, on: req),
+            canDecide: user.role == .gridWorker, failedManager: failedManager, errors: errors
         )
-        return try await req.render("residence/house", title: "house_title", content)
+        return try await req.render("residence/house", title: "house_title", content, status: status)
+    }
+
+    struct ManagerDecisionForm: Decodable { var decision: String?; var reason: String? }
+
+    /// The grid worker confirms a landlord (after seeing his property certificate, lease or
+    /// business licence) or refuses him with a reason.
+    static func decideManager(_ req: Request) async throws -> Response {
+        let house = try await find(req)
+        guard let id = req.parameters.get("manager", as: UUID.self),
+              let manager = try await HouseManager.find(id, on: req.db), manager.$house.id == house.id
+        else { throw Abort(.notFound) }
+        let input = try req.content.decode(ManagerDecisionForm.self)
+        guard input.decision == "confirm" || input.decision == "reject" else {
+            return try await showPage(req, house: house, failedManager: id.uuidString, errors: [req.text("problem_choose", ["field": req.text("field_decision")])], status: .badRequest)
+        }
+        switch try await LandlordService(req).decide(manager, confirm: input.decision == "confirm", reason: input.reason ?? "") {
+        case .done: return req.redirect(to: SiteRoute.house(house.id!.uuidString).path)
+        case .refused(let problems):
+            return try await showPage(req, house: house, failedManager: id.uuidString,
+                                      errors: problems.map { $0.wording.text(req.application.catalog, req.language) }, status: .badRequest)
+        }
     }
 
     static func qr(_ req: Request) async throws -> Response {

@@ -25,6 +25,13 @@ enum ResidenceController {
         let reason: String?
         let canMoveOut: Bool
         let moveOutAction: String
+        /// Declared for him by his landlord or employer: who, and where he disputes it.
+        let declaredBy: String?
+        let disputeReason: String?
+        let disputeAction: String?
+        let disputeField: FormField?
+        /// The dispute form stays open when it was refused.
+        let disputeOpen: Bool
     }
 
     struct Step: Encodable { let label: String; let at: String }
@@ -77,12 +84,14 @@ enum ResidenceController {
         let householdFields: [FormField]
         let householdOpen: Bool
         let householdAction: String
+        /// For landlords, sublandlords and employers: their houses (with the scanned house's code).
+        let landlordLink: String
     }
 
     struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool; let verified: Bool }
 
     static func content(_ req: Request, identityForm: FormState? = nil, declareForm: FormState? = nil, permitForm: FormState? = nil,
-                        householdForm: FormState? = nil, notice: String? = nil) async throws -> Content {
+                        householdForm: FormState? = nil, notice: String? = nil, disputeForm: FormState? = nil, disputed: UUID? = nil) async throws -> Content {
         let user = try req.requireUser()
         let resident = try await Resident.find(user: user.id, on: req.db)
         var registrations: [ResidenceRegistration] = []
@@ -91,7 +100,7 @@ enum ResidenceController {
         if let resident {
             members = try await HouseholdMember.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$birthDate).all()
             registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID())
-                .sort(\.$fromDate, .descending).all()
+                .with(\.$declaredBy).sort(\.$fromDate, .descending).all()
             permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).sort(\.$createdAt, .descending).with(\.$steps).first()
         }
         let detail = ResidenceTime.detail(registrations.map(\.period), asOf: today(req))
@@ -113,7 +122,13 @@ enum ResidenceController {
                 RegistrationRow(id: r.id?.uuidString ?? "", address: r.address, from: r.fromDate.description, to: r.toDate?.description,
                                 status: req.text("registration_" + r.status.rawValue), statusCode: r.isOverdue(today: today(req)) ? "overdue" : r.status.rawValue,
                                 due: r.dueDate.description, reason: r.reason, canMoveOut: r.toDate == nil && r.status != .rejected,
-                                moveOutAction: SiteRoute.moveOut(r.id?.uuidString ?? "").path)
+                                moveOutAction: SiteRoute.moveOut(r.id?.uuidString ?? "").path,
+                                declaredBy: r.declaredBy.map { req.text("registration_declared_by", ["by": $0.shownName, "kind": req.text("manager_kind_" + $0.kind.rawValue)]) },
+                                disputeReason: r.disputeReason,
+                                disputeAction: LandlordService.disputable(r) && resident?.identityVerified == true ? SiteRoute.registrationDispute(r.id?.uuidString ?? "").path : nil,
+                                disputeField: LandlordService.disputable(r) ? ((r.id == disputed ? disputeForm : nil) ?? FormState(fields: ["reason"]))
+                                    .field("reason", req.text("field_dispute_reason"), .textarea, hint: req.text("dispute_hint"), maxLength: 200, rows: 2, idPrefix: "dispute-\(r.id?.uuidString ?? "")-") : nil,
+                                disputeOpen: r.id == disputed)
             },
             detail: detail.counted.map { Step(label: $0.from.description + " – " + $0.to.description, at: String($0.to.dayNumber - $0.from.dayNumber + 1)) },
             totalDays: detail.days, totalYears: detail.years, currentMonths: detail.currentMonths,
@@ -163,7 +178,9 @@ enum ResidenceController {
                                    options: [("", "—")] + HouseholdMember.Evidence.allCases.map { ($0.rawValue, req.text("evidence_" + $0.rawValue)) }, idPrefix: "member-")]
             }(),
             householdOpen: !(householdForm?.isValid ?? true),
-            householdAction: SiteRoute.myHousehold.path
+            householdAction: SiteRoute.myHousehold.path,
+            landlordLink: SiteRoute.myHouses.path + (req.query[String.self, at: "house"].flatMap { code in
+                code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? "?house=" + code : nil } ?? "")
         )
     }
 

@@ -87,15 +87,20 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
     @OptionalField(key: "decided_by") var decidedBy: String?
     @OptionalField(key: "method") var method: String?
     @OptionalField(key: "reason") var reason: String?
+    /// The tenant's dispute of a declaration someone else made for him (他人代为申报): when and why.
+    @OptionalField(key: "disputed_at") var disputedAt: Date?
+    @OptionalField(key: "dispute_reason") var disputeReason: String?
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident
+    /// The landlord, sublandlord or employer who declared it for the tenant (source `landlord`).
+    @OptionalParent(key: "declared_by_id") var declaredBy: HouseManager?
     /// The grid the address lies in.
     @Parent(key: "jurisdiction_id") var jurisdiction: Jurisdiction
     @OptionalParent(key: "rental_house_id") var rentalHouse: RentalHouse?
 
     // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
-    var properties: [any AnyProperty] { [$id, $createdAt, $address, $fromDate, $toDate, $source, $status, $dueDate, $decidedAt, $decidedBy, $method, $reason, $resident, $jurisdiction, $rentalHouse] }
+    var properties: [any AnyProperty] { [$id, $createdAt, $address, $fromDate, $toDate, $source, $status, $dueDate, $decidedAt, $decidedBy, $method, $reason, $disputedAt, $disputeReason, $resident, $declaredBy, $jurisdiction, $rentalHouse] }
 
     init() {}
 
@@ -115,7 +120,9 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
         $rentalHouse.id = house
     }
 
-    enum Source: String, Codable, Sendable { case selfDeclared, gridWorker }
+    /// Who declared it: the person himself, the grid worker on a visit, or the house's landlord,
+    /// sublandlord or employer (`declaredBy`).
+    enum Source: String, Codable, Sendable { case selfDeclared, gridWorker, landlord }
     enum Status: String, Codable, Sendable, CaseIterable { case pending, verified, rejected }
     enum Method: String, Codable, Sendable, CaseIterable { case visit, phone, wechat }
 
@@ -134,6 +141,7 @@ final class ResidenceRegistration: Model, @unchecked Sendable {
         if let toDate { s["to"] = toDate.description }
         if let method { s["method"] = method }
         if let reason { s["reason"] = reason }
+        if let disputeReason { s["dispute"] = disputeReason }
         return s
     }
 }

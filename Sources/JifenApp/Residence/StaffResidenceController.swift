@@ -42,6 +42,10 @@ enum StaffResidenceController {
         let decisionAction, residentLink: String
         let canEnd: Bool
         let endAction: String
+        /// Who declared it (the person, the grid worker, his landlord or employer).
+        let source: String
+        /// The tenant's reason, when he disputes what was declared for him.
+        let dispute: String?
     }
 
     struct ListContent: Encodable {
@@ -70,7 +74,7 @@ enum StaffResidenceController {
             return q
         }
         let paging = Paging(page: page, perPage: 30, total: try await base().count())
-        let rows = try await base().with(\.$resident).with(\.$jurisdiction)
+        let rows = try await base().with(\.$resident).with(\.$jurisdiction).with(\.$declaredBy)
             .sort(\.$dueDate).sort(\.$createdAt).range(paging.offset..<(paging.offset + paging.perPage)).all()
         return (rows, paging)
     }
@@ -93,7 +97,8 @@ enum StaffResidenceController {
                     grid: r.jurisdiction.name, from: r.fromDate.description, to: r.toDate?.description, due: r.dueDate.description,
                     status: req.text("registration_" + r.status.rawValue), overdue: r.isOverdue(today: today(req)), pending: r.status == .pending,
                     decisionAction: SiteRoute.registrationDecision(r.id?.uuidString ?? "").path, residentLink: SiteRoute.resident(r.$resident.id.uuidString).path,
-                    canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: SiteRoute.registrationEnd(r.id?.uuidString ?? "").path)
+                    canEnd: user.role == .gridWorker && r.status == .verified && r.toDate == nil, endAction: SiteRoute.registrationEnd(r.id?.uuidString ?? "").path,
+                    source: registrationSource(r, on: req), dispute: r.disputeReason)
             },
             pager: Pager(paging) { SiteRoute.registrations.path + "?status=\(filterCode)&page=\($0)" },
             overdueCount: overdue, canDecide: user.role == .gridWorker,
@@ -118,6 +123,13 @@ enum StaffResidenceController {
             form: form, failedID: failedID, errorList: form.errors.keys.sorted().compactMap { form.errors[$0] }
         )
         return try await req.render("residence/registrations", title: "registrations_title", content, status: httpStatus)
+    }
+
+    /// Who declared a registration, as the queue names it: 本人申报, 网格员登记, or 房东代报 with the landlord's name.
+    static func registrationSource(_ r: ResidenceRegistration, on req: Request) -> String {
+        let source = req.text("registration_source_" + r.source.rawValue)
+        guard let by = r.$declaredBy.value ?? nil else { return source }
+        return source + "（" + by.shownName + "）"
     }
 
     struct DecisionForm: Decodable { var decision: String?; var method: String?; var reason: String? }
@@ -231,7 +243,8 @@ enum StaffResidenceController {
             registrations: registrations.map { r in
                 Row(id: r.id?.uuidString ?? "", name: resident.name, idMasked: resident.idMasked, address: r.address, grid: r.jurisdiction.name,
                     from: r.fromDate.description, to: r.toDate?.description, due: r.dueDate.description, status: req.text("registration_" + r.status.rawValue),
-                    overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "", canEnd: false, endAction: "")
+                    overdue: r.isOverdue(today: today(req)), pending: r.status == .pending, decisionAction: "", residentLink: "", canEnd: false, endAction: "",
+                    source: registrationSource(r, on: req), dispute: r.disputeReason)
             },
             totalDays: detail.days, totalYears: detail.years
         )

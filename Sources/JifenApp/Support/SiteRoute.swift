@@ -47,6 +47,8 @@ enum SiteRoute: Hashable, Sendable {
     case houseQR(String)
     /// `/houses/new`
     case houseNew
+    /// `/houses/:id/managers/:manager/decision`: the grid worker confirms or refuses a landlord
+    case houseManagerDecision(String, String)
     /// `/lang/:code`
     case language(String)
     /// `/care`: care mode (关怀模式) on or off, for this browser and the signed-in account
@@ -71,6 +73,14 @@ enum SiteRoute: Hashable, Sendable {
     case logout
     /// `/me/household`
     case myHousehold
+    /// `/me/houses`: the houses a landlord, sublandlord or employer manages
+    case myHouses
+    /// `/me/houses/:id`
+    case myHouse(String)
+    /// `/me/houses/:id/arrivals`: declare someone moving in
+    case myHouseArrival(String)
+    /// `/me/houses/:id/registrations/:registration/departure`: declare someone who left
+    case myHouseDeparture(String, String)
     /// `/me/data`: everything held about me (PIPL)
     case myData
     /// `/me/data.json`
@@ -91,6 +101,8 @@ enum SiteRoute: Hashable, Sendable {
     case myResidence
     /// `/me/residence/:id/move-out`
     case moveOut(String)
+    /// `/me/residence/:id/dispute`: the tenant disputes a declaration made for him
+    case registrationDispute(String)
     /// `/metrics`
     case metrics
     /// `/org/:code`
@@ -248,6 +260,7 @@ enum SiteRoute: Hashable, Sendable {
         case .home: "/home"
         case .houses: "/houses"
         case .house(let id): "/houses/" + id
+        case .houseManagerDecision(let id, let manager): "/houses/" + id + "/managers/" + manager + "/decision"
         case .houseQR(let id): "/houses/" + id + "/qr.svg"
         case .houseNew: "/houses/new"
         case .language(let code): "/lang/" + code
@@ -262,6 +275,10 @@ enum SiteRoute: Hashable, Sendable {
         case .outboxRetry(let id): "/admin/outbox/" + id + "/retry"
         case .logout: "/logout"
         case .myHousehold: "/me/household"
+        case .myHouses: "/me/houses"
+        case .myHouse(let id): "/me/houses/" + id
+        case .myHouseArrival(let id): "/me/houses/" + id + "/arrivals"
+        case .myHouseDeparture(let id, let registration): "/me/houses/" + id + "/registrations/" + registration + "/departure"
         case .myData: "/me/data"
         case .myDataJSON: "/me/data.json"
         case .privacy: "/privacy"
@@ -271,6 +288,7 @@ enum SiteRoute: Hashable, Sendable {
         case .myPoints: "/me/points"
         case .myPrograms: "/me/programs"
         case .myResidence: "/me/residence"
+        case .registrationDispute(let id): "/me/residence/" + id + "/dispute"
         case .moveOut(let id): "/me/residence/" + id + "/move-out"
         case .metrics: "/metrics"
         case .org(let code): "/org/" + code
@@ -351,7 +369,8 @@ enum SiteRoute: Hashable, Sendable {
         .adminUserNew, .audit, .accessLog, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
-        .houses, .house(":id"), .houseQR(":id"), .houseNew,
+        .houses, .house(":id"), .houseQR(":id"), .houseNew, .houseManagerDecision(":id", ":manager"),
+        .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
         .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
