@@ -22,6 +22,8 @@ enum Stats {
             ("departments", try await Department.query(on: db).count()),
             ("audit_entries", try await AuditEntry.query(on: db).count()),
             ("scoring_standards", try await StandardVersion.query(on: db).count()),
+            // Accounts confirmed to manage at least one rental house (landlords, sublandlords, employers).
+            ("landlords", Set(try await HouseManager.query(on: db).filter(\.$status == .confirmed).all(\.$user.$id)).count),
         ]
     }
 }

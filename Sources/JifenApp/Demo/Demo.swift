@@ -189,6 +189,7 @@ public enum Demo {
         try await DemoPrograms.load(app, size: size, people: people.people, today: today, now: now, progress: size.residents > 1000 ? progress : { _ in })
         try await DemoPoints.fill(app, size: size, people: people.people, today: today, now: now, progress: progress)
         try await DemoInsight.load(app, today: today, now: now)
+        try await DemoCommunity.load(app, today: today, now: now)
         return true
     }
 }
