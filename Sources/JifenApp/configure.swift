@@ -104,6 +104,7 @@ func routes(_ app: Application) {
     StaffResidenceController.register(app)
     HousesController.register(app)
     LandlordController.register(app)
+    HazardsController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

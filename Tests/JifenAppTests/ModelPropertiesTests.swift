@@ -9,6 +9,10 @@ final class ModelPropertiesTests: XCTestCase {
     static let models: [any Model.Type] = [
         ApiToken.self,
         HouseManager.self,
+        HazardType.self,
+        Hazard.self,
+        HazardStep.self,
+        HazardPhoto.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

@@ -13,8 +13,8 @@ struct LandlordService: WorkflowService {
     let actor: Actor
     let logger: Logger
 
-    typealias Problems = [(field: String, wording: Wording)]
-    enum Outcome<Value> { case done(Value), refused(Problems) }
+    typealias Problems = FieldProblems
+    typealias Outcome<Value> = ServiceOutcome<Value>
 
     // MARK: asking to manage a house
 

@@ -116,5 +116,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 032 – who manages a rental house; declarations made for a tenant and his dispute
         all.append(HouseManagers032())
     }
+    do { // Migration 033 – hazards in rental housing: kinds, hazards, their steps and photos
+        all.append(Hazards033())
+    }
     return all
 }

@@ -78,6 +78,9 @@ enum Navigation {
             items.append((request.text("nav_registrations"), SiteRoute.registrations.path, .residence))
             items.append((request.text("nav_houses"), SiteRoute.houses.path, .residence))
         }
+        if [.gridWorker, .windowClerk, .departmentReviewer, .centerAdmin].contains(user.role) {
+            items.append((request.text("nav_hazards"), SiteRoute.hazards.path, .residence))
+        }
         if [.windowClerk, .centerAdmin].contains(user.role) {
             items.append((request.text("nav_permits"), SiteRoute.permits.path, .residence))
             items.append((request.text("nav_point_applications"), SiteRoute.pointApplications.path, .points))

@@ -37,6 +37,26 @@ enum SiteRoute: Hashable, Sendable {
     case feedJob(String)
     /// `/healthz`
     case healthz
+    /// `/hazards`: hazards in rental housing, as the viewer's role sees them
+    case hazards
+    /// `/hazards/new`: the grid worker reports one
+    case hazardNew
+    /// `/hazards/report`: anyone reports one from a door's QR code
+    case hazardReport
+    /// `/hazards/:id`
+    case hazard(String)
+    /// `/hazards/:id/steps`: acknowledge, forward, rectify, accept, send back, spot-check
+    case hazardSteps(String)
+    /// `/hazards/:id/photos`
+    case hazardPhotos(String)
+    /// `/hazards/photos/:id`
+    case hazardPhoto(String)
+    /// `/hazards/stats`: handling rate, overdue by department and town, by kind and area
+    case hazardStats
+    /// `/hazards/stats.csv`
+    case hazardStatsCSV
+    /// `/hazards/types`: the kinds, their departments and working days (the centre edits them)
+    case hazardTypes
     /// `/home`
     case home
     /// `/houses`
@@ -257,6 +277,16 @@ enum SiteRoute: Hashable, Sendable {
         case .feeds: "/feeds"
         case .feedJob(let id): "/feeds/jobs/" + id
         case .healthz: "/healthz"
+        case .hazards: "/hazards"
+        case .hazardNew: "/hazards/new"
+        case .hazardReport: "/hazards/report"
+        case .hazard(let id): "/hazards/" + id
+        case .hazardSteps(let id): "/hazards/" + id + "/steps"
+        case .hazardPhotos(let id): "/hazards/" + id + "/photos"
+        case .hazardPhoto(let id): "/hazards/photos/" + id
+        case .hazardStats: "/hazards/stats"
+        case .hazardStatsCSV: "/hazards/stats.csv"
+        case .hazardTypes: "/hazards/types"
         case .home: "/home"
         case .houses: "/houses"
         case .house(let id): "/houses/" + id
@@ -369,6 +399,7 @@ enum SiteRoute: Hashable, Sendable {
         .adminUserNew, .audit, .accessLog, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
+        .hazards, .hazardNew, .hazardReport, .hazard(":id"), .hazardSteps(":id"), .hazardPhotos(":id"), .hazardPhoto(":id"), .hazardStats, .hazardStatsCSV, .hazardTypes,
         .houses, .house(":id"), .houseQR(":id"), .houseNew, .houseManagerDecision(":id", ":manager"),
         .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
         .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
