@@ -31,13 +31,15 @@ MORE_PAGES = {
                     ("/standards/new?from=zhangjiagang-2021", "standard-new"), ("/admin/calendar", "calendar"),
                     ("/points/review", "points-review"), ("/points/applications?status=inReview", "points-applications"),
                     ("/dashboard", "dashboard"), ("/surveys", "surveys"), ("/surveys/2023-evaluation", "survey-results"), ("/consultations", "consultations"),
-                    ("/admin/api-tokens", "api-tokens"), ("/admin/outbox?show=sent", "outbox")],
+                    ("/admin/api-tokens", "api-tokens"), ("/admin/outbox?show=sent", "outbox"),
+                    ("/hazards?status=all", "hazards"), ("/hazards/stats", "hazard-stats"), ("/hazards/types", "hazard-types")],
     "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses"),
-                    ("/points/applications", "points-applications")],
+                    ("/points/applications", "points-applications"), ("/hazards?status=overdue", "hazards"), ("/hazards/stats", "hazard-stats")],
     "auditor": [("/audit", "audit")],
-    "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new")],
+    "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new"),
+                   ("/hazards", "hazards"), ("/hazards/new", "hazard-new")],
     "citizen": [("/account/password", "password"), ("/me/points", "me-points"), ("/me/houses", "my-houses")],
-    "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review")],
+    "departmentReviewer": [("/feeds", "feeds"), ("/points/review", "points-review"), ("/hazards", "hazards")],
     "educationOfficer": [("/programs", "programs"), (f"/programs/{YEAR + 1}-kindergarten", "program"), (f"/programs/{YEAR}-grade1/objections", "objections"),
                          (f"/programs/{YEAR}-grade1/applications?sort=points", "program-applications")],
 }
@@ -351,6 +353,35 @@ def landlord_flow(browser, check):
     check("the landlord sees the tenant verified", verified is True)
 
 
+def hazard_flow(browser, check):
+    """A hazard from the grid worker's report through the fire brigade's rectification to his
+    acceptance on site; and one from the public, by the door's code, with no account."""
+    worker = signed_in(browser, "grid.yangshe")
+    worker.goto(BASE + "/hazards/new")
+    house = worker.js("(Array.from(document.querySelectorAll('#hazard-form [name=house] option')).find(o => o.value) || {}).value || ''")
+    status = submit(worker, "#hazard-form", {"type": "ebikeIndoors", "house": house, "description": "浏览器检查：楼道电动车充电"})
+    worker.screenshot(os.path.join(OUT, "hazard-reported.png"))
+    link = worker.js("location.pathname")
+    check("the grid worker reports a hazard to the fire brigade", status == 200 and link.startswith("/hazards/")
+          and "消防救援大队" in (worker.js("document.body.innerText") or ""), f"status {status} at {link}")
+    fire = signed_in(browser, "reviewer.fire")
+    for step, note in [("acknowledge", ""), ("rectify", "浏览器检查：已清理")]:
+        fire.goto(BASE + link)
+        status = submit(fire, "#step-form", {"note": note}, button="button[value=%s]" % step)
+        check(f"the fire brigade takes the step {step}", status == 200, f"status {status}")
+    worker.goto(BASE + link)
+    status = submit(worker, "#step-form", {"note": "浏览器检查：现场已整改"}, button="button[value=accept]")
+    worker.screenshot(os.path.join(OUT, "hazard-accepted.png"))
+    state = worker.js("(document.querySelector('[data-status]') || {}).dataset.status")
+    check("the grid worker accepts it on site and it is closed", status == 200 and state == "accepted", f"status {status}, state {state}")
+    code = house
+    public = Tab(browser)
+    public.goto(BASE + "/hazards/report?house=" + code)
+    status = submit(public, "#hazard-form", {"type": "blockedExit", "description": "浏览器检查：楼道堆放杂物"})
+    public.screenshot(os.path.join(OUT, "hazard-public.png"))
+    check("anyone reports a hazard from the door's code and gets its number", status == 200 and "YH" in (public.js("document.body.innerText") or ""), f"status {status}")
+
+
 def attach(tab, selector, path):
     """Chooses a file for a file input, as a person picking it would."""
     root = tab.b.send("DOM.getDocument", {}, session=tab.s)["root"]["nodeId"]
@@ -656,6 +687,7 @@ def main():
         residence_flow(browser, check)
         qr_flow(browser, check)
         landlord_flow(browser, check)
+        hazard_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
         care_flow(browser, check)

@@ -24,6 +24,9 @@ enum Stats {
             ("scoring_standards", try await StandardVersion.query(on: db).count()),
             // Accounts confirmed to manage at least one rental house (landlords, sublandlords, employers).
             ("landlords", Set(try await HouseManager.query(on: db).filter(\.$status == .confirmed).all(\.$user.$id)).count),
+            ("hazards", try await Hazard.query(on: db).count()),
+            // Not closed and not dismissed: waiting for the grid worker, with a department, or for acceptance.
+            ("hazards_open", try await Hazard.query(on: db).filter(\.$status ~~ [.received, .assigned, .acknowledged, .rectified]).count()),
         ]
     }
 }

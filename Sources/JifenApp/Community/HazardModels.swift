@@ -35,7 +35,7 @@ final class Hazard: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
 
     // data fields
-    /// YH + date + four digits: what the reporter and the departments quote.
+    /// YH + date + six digits: what the reporter and the departments quote.
     @Field(key: "number") var number: String
     @Field(key: "type_code") var typeCode: String
     /// The address of the house, or the place as the reporter wrote it.

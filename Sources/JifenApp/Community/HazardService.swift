@@ -53,7 +53,7 @@ struct HazardService: WorkflowService {
         guard problems.isEmpty, let type, let grid else { return .refused(problems) }
         let hazard = Hazard()
         hazard.createdAt = now
-        hazard.number = "YH" + ShanghaiTime.format(now, "yyyyMMdd") + String(format: "%04d", Int(app.effects.randomBytes(2).reduce(0) { $0 << 8 | Int($1) }) % 10000)
+        hazard.number = "YH" + ShanghaiTime.format(now, "yyyyMMdd") + String(format: "%06d", Int(app.effects.randomBytes(3).reduce(0) { $0 << 8 | Int($1) }) % 1_000_000)
         hazard.typeCode = type.code
         hazard.place = r.place
         hazard.description = r.description

@@ -190,6 +190,7 @@ public enum Demo {
         try await DemoPoints.fill(app, size: size, people: people.people, today: today, now: now, progress: progress)
         try await DemoInsight.load(app, today: today, now: now)
         try await DemoCommunity.load(app, today: today, now: now)
+        try await DemoCommunity.loadHazards(app, now: now)
         return true
     }
 }

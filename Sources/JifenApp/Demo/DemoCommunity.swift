@@ -97,3 +97,60 @@ enum DemoCommunity {
         }
     }
 }
+
+extension DemoCommunity {
+    /// Hazards in every state across five departments: closed and spot-checked, overdue, being
+    /// rectified, waiting for acceptance, closed late, received from the public, dismissed, forwarded.
+    static func loadHazards(_ app: Application, now: Date) async throws {
+        let db = app.db
+        guard let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: db) else { return }
+        let houses = try await RentalHouse.query(on: db).filter(\.$jurisdiction.$id == grid.requireID()).sort(\.$addressCode).all()
+        guard houses.count >= 3, let dormitory = houses.first(where: { $0.landlord == "港城电子有限公司" }) else { return }
+        let others = houses.filter { $0.id != dormitory.id }
+        let first = others[0], second = others[1]
+        func actor(_ login: String) -> Actor { Actor(id: nil, login: login, address: nil) }
+        func service(_ login: String, daysAgo: Double) -> HazardService {
+            HazardService(app: app, db: db, now: now.addingTimeInterval(-daysAgo * 86_400), actor: login == "public" ? .system : actor(login), logger: app.logger)
+        }
+        func report(_ type: String, _ house: RentalHouse?, place: String = "", _ description: String, daysAgo: Double, phone: String = "", by login: String = "grid.yangshe") async throws -> Hazard {
+            let input = HazardService.Report(type: type, house: house?.addressCode ?? "", place: place, grid: grid.code, description: description, phone: phone)
+            guard case .done(let hazard) = try await service(login, daysAgo: daysAgo).report(input, within: login == "public" ? nil : JurisdictionCode(grid.code))
+            else { throw Failure(description: "demo hazard refused: \(type)") }
+            return hazard
+        }
+        func take(_ hazard: Hazard, _ step: HazardService.Step, by login: String, daysAgo: Double, note: String = "", to department: String = "") async throws {
+            guard case .done = try await service(login, daysAgo: daysAgo).take(step, on: hazard, note: note, department: department)
+            else { throw Failure(description: "demo hazard step refused: \(step)") }
+        }
+        // Closed in time and spot-checked.
+        let crowded = try await report("groupRenting", first, "两居室隔断出租，住 9 人", daysAgo: 12)
+        try await take(crowded, .acknowledge, by: "reviewer.police", daysAgo: 11)
+        try await take(crowded, .rectify, by: "reviewer.police", daysAgo: 5, note: "责令房东拆除隔断，清退 5 人")
+        try await take(crowded, .accept, by: "grid.yangshe", daysAgo: 4, note: "现场核查隔断已拆除")
+        try await take(crowded, .spotCheckPass, by: "admin", daysAgo: 2)
+        // Overdue at the fire brigade.
+        _ = try await report("ebikeIndoors", dormitory, "宿舍楼道内多辆电动车飞线充电", daysAgo: 9)
+        // Waiting for the grid worker's acceptance.
+        let shop = try await report("threeInOne", second, "一楼商铺后间住人", daysAgo: 6)
+        try await take(shop, .acknowledge, by: "reviewer.fire", daysAgo: 5)
+        try await take(shop, .rectify, by: "reviewer.fire", daysAgo: 1, note: "商铺与住人部分已分隔，住人部分清退")
+        // Being rectified.
+        let stairs = try await report("groupRenting", nil, place: "城北社区12幢地下室", "地下室隔成 6 间出租", daysAgo: 4)
+        try await take(stairs, .acknowledge, by: "reviewer.police", daysAgo: 3)
+        // With urban management and market supervision, not yet acknowledged.
+        _ = try await report("illegalBuilding", nil, place: "城北社区8幢顶楼", "顶楼加盖彩钢板房", daysAgo: 2)
+        _ = try await report("smallCatering", dormitory, "宿舍一楼无证经营小餐饮", daysAgo: 1)
+        // Closed late, at the sublandlord's second house.
+        let exit = try await report("blockedExit", second, "楼道堆放杂物堵塞安全出口", daysAgo: 25)
+        try await take(exit, .acknowledge, by: "reviewer.fire", daysAgo: 24)
+        try await take(exit, .rectify, by: "reviewer.fire", daysAgo: 15, note: "已清理楼道")
+        try await take(exit, .accept, by: "grid.yangshe", daysAgo: 14)
+        // From the public: one waiting for the grid worker, one he found nothing in.
+        _ = try await report("blockedExit", dormitory, "宿舍消防通道堆满纸箱", daysAgo: 1, phone: "13912345678", by: "public")
+        let nothing = try await report("groupRenting", first, "好像住了很多人", daysAgo: 8, by: "public")
+        try await take(nothing, .dismiss, by: "grid.yangshe", daysAgo: 7, note: "现场核查住 3 人，未超核定人数")
+        // Forwarded: not the police's duty.
+        let corridor = try await report("groupRenting", dormitory, "宿舍隔断改为仓库，占用疏散通道", daysAgo: 8)
+        try await take(corridor, .forward, by: "reviewer.police", daysAgo: 7, note: "占用疏散通道属消防职责", to: "fire")
+    }
+}
