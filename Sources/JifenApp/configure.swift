@@ -105,6 +105,7 @@ func routes(_ app: Application) {
     HousesController.register(app)
     LandlordController.register(app)
     HazardsController.register(app)
+    LandlordsController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

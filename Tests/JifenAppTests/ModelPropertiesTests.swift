@@ -13,6 +13,7 @@ final class ModelPropertiesTests: XCTestCase {
         Hazard.self,
         HazardStep.self,
         HazardPhoto.self,
+        StarRuleSet.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

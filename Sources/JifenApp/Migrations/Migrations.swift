@@ -119,5 +119,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 033 – hazards in rental housing: kinds, hazards, their steps and photos
         all.append(Hazards033())
     }
+    do { // Migration 034 – the rules of the landlords' star rating
+        all.append(StarRules034())
+    }
     return all
 }

@@ -26,6 +26,7 @@ enum HousesController {
         let rows: [Row]
         let pager: Pager
         let newLink: String?
+        let landlordsLink: String
     }
 
     static func current(_ q: QueryBuilder<ResidenceRegistration>) -> QueryBuilder<ResidenceRegistration> {
@@ -46,7 +47,8 @@ enum HousesController {
             Row(code: h.addressCode, address: h.address, landlord: Mask.name(h.landlord), tenants: tenants[h.id!] ?? 0, capacity: h.capacity, href: SiteRoute.house(h.id!.uuidString).path)
         }
         return try await req.render("residence/houses", title: "houses_title",
-                                    ListContent(rows: rows, pager: Pager(paging) { SiteRoute.houses.path + "?page=\($0)" }, newLink: user.role == .gridWorker ? SiteRoute.houseNew.path : nil))
+                                    ListContent(rows: rows, pager: Pager(paging) { SiteRoute.houses.path + "?page=\($0)" }, newLink: user.role == .gridWorker ? SiteRoute.houseNew.path : nil,
+                                                landlordsLink: SiteRoute.landlords.path))
     }
 
     // MARK: register a house
@@ -152,6 +154,9 @@ enum HousesController {
         let reason: String?
         /// Where the grid worker confirms or refuses him, while he waits.
         let decisionAction: String?
+        /// The star rating of one who manages several houses (包租星级), with its reasons.
+        let stars, starsLabel: String?
+        let starReasons: [String]
     }
 
     struct ShowContent: Encodable {
@@ -184,6 +189,9 @@ enum HousesController {
         let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id == house.requireID())
             .with(\.$resident).sort(\.$fromDate, .descending).all()
         let managers = try await HouseManager.query(on: req.db).filter(\.$house.$id == house.requireID()).with(\.$user).sort(\.$createdAt).all()
+        let confirmed = managers.filter { $0.status == .confirmed }.map(\.$user.id)
+        let houseCounts = Dictionary(grouping: try await HouseManager.query(on: req.db).filter(\.$user.$id ~~ confirmed).filter(\.$status == .confirmed).all(), by: { $0.$user.id })
+        let ratings = try await StarRatings.rate(houseCounts.filter { $0.value.count >= 2 }.map(\.key), now: req.now, on: req.db)
         func tenant(_ r: ResidenceRegistration) -> Tenant {
             Tenant(name: r.resident.name, idMasked: r.resident.idMasked, from: r.fromDate.description, to: r.toDate?.description,
                    status: req.text("registration_" + r.status.rawValue), source: req.text("registration_source_" + r.source.rawValue),
@@ -197,7 +205,10 @@ enum HousesController {
                 Manager(id: m.id!.uuidString, kind: req.text("manager_kind_" + m.kind.rawValue), name: m.name, organisation: m.organisation,
                         phone: m.user.phone.map(Mask.phone) ?? Mask.phone(m.user.login), status: req.text("manager_status_" + m.status.rawValue),
                         statusCode: m.status.rawValue, reason: m.reason,
-                        decisionAction: m.status == .pending && user.role == .gridWorker ? SiteRoute.houseManagerDecision(house.id!.uuidString, m.id!.uuidString).path : nil)
+                        decisionAction: m.status == .pending && user.role == .gridWorker ? SiteRoute.houseManagerDecision(house.id!.uuidString, m.id!.uuidString).path : nil,
+                        stars: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).stars } : nil,
+                        starsLabel: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).label } : nil,
+                        starReasons: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).reasons } ?? [] : [])
             },
             tenants: living.map(tenant),
             history: registrations.filter { !($0.toDate == nil && $0.status != .rejected) }.map(tenant),

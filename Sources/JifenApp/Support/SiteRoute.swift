@@ -69,6 +69,10 @@ enum SiteRoute: Hashable, Sendable {
     case houseNew
     /// `/houses/:id/managers/:manager/decision`: the grid worker confirms or refuses a landlord
     case houseManagerDecision(String, String)
+    /// `/landlords`: landlords managing several houses, with their star rating
+    case landlords
+    /// `/landlords/rules`: the star rating's rules
+    case landlordRules
     /// `/lang/:code`
     case language(String)
     /// `/care`: care mode (关怀模式) on or off, for this browser and the signed-in account
@@ -293,6 +297,8 @@ enum SiteRoute: Hashable, Sendable {
         case .houseManagerDecision(let id, let manager): "/houses/" + id + "/managers/" + manager + "/decision"
         case .houseQR(let id): "/houses/" + id + "/qr.svg"
         case .houseNew: "/houses/new"
+        case .landlords: "/landlords"
+        case .landlordRules: "/landlords/rules"
         case .language(let code): "/lang/" + code
         case .care: "/care"
         case .login: "/login"
@@ -402,7 +408,7 @@ enum SiteRoute: Hashable, Sendable {
         .hazards, .hazardNew, .hazardReport, .hazard(":id"), .hazardSteps(":id"), .hazardPhotos(":id"), .hazardPhoto(":id"), .hazardStats, .hazardStatsCSV, .hazardTypes,
         .houses, .house(":id"), .houseQR(":id"), .houseNew, .houseManagerDecision(":id", ":manager"),
         .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
-        .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
+        .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
