@@ -106,6 +106,7 @@ func routes(_ app: Application) {
     LandlordController.register(app)
     HazardsController.register(app)
     LandlordsController.register(app)
+    PermitOnlineController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

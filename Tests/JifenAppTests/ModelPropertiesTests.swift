@@ -14,6 +14,8 @@ final class ModelPropertiesTests: XCTestCase {
         HazardStep.self,
         HazardPhoto.self,
         StarRuleSet.self,
+        ReminderSent.self,
+        PermitBenefit.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

@@ -47,7 +47,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// The subcommands, in the order `jifen help` lists them.
 enum Commands {
     static var all: [any JifenCommand.Type] {
-        [ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self,
+        [ServeCommand.self, DemoCommand.self, MigrateCommand.self, StatsCommand.self, AdminCommand.self, ImportCommand.self, WorkerCommand.self, RemindersCommand.self,
          BackupCommand.self, RestoreCommand.self, IdCLI.self, PolicyCLI.self, AllocateCLI.self, BenchCLI.self]
     }
 

@@ -79,6 +79,7 @@ enum JobWorker {
         let task = Task {
             while !Task.isCancelled {
                 let outcome = (try? await runOnce(app)) ?? .idle
+                await Reminders.runIfDue(app)
                 let texts = (try? await OutboxDelivery.runOnce(app)) ?? (sent: 0, failed: 0)
                 if outcome == .idle && texts.sent + texts.failed == 0 { try? await Task.sleep(nanoseconds: 1_000_000_000) }
             }

@@ -119,8 +119,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 033 – hazards in rental housing: kinds, hazards, their steps and photos
         all.append(Hazards033())
     }
-    do { // Migration 034 – the rules of the landlords' star rating
-        all.append(StarRules034())
+    do { // Migration 034 – star rating rules, reminders sent, the permit online and its benefits
+        all.append(CommunityServices034())
     }
     return all
 }

@@ -136,16 +136,23 @@ extension ResidenceController {
 
     // MARK: permit
 
-    struct PermitForm: Decodable { var basis: String?; var evidence: String? }
+    struct PermitForm: Decodable { var basis: String?; var evidence: String?; var delivery: String?; var postalAddress: String? }
+
+    static let permitFields = ["basis", "evidence", "delivery", "postalAddress"]
 
     static func applyPermit(_ req: Request) async throws -> Response {
         let user = try req.requireUser()
         guard let resident = try await Resident.find(user: user.id, on: req.db) else { throw Abort(.badRequest) }
         let input = try req.content.decode(PermitForm.self)
         let evidence = (input.evidence ?? "").trimmingCharacters(in: .whitespaces)
-        var form = FormState(fields: ["basis", "evidence"], values: ["basis": input.basis ?? "", "evidence": evidence])
+        let delivery = input.delivery ?? "collect", postal = (input.postalAddress ?? "").trimmingCharacters(in: .whitespaces)
+        var form = FormState(fields: permitFields, values: ["basis": input.basis ?? "", "evidence": evidence, "delivery": delivery, "postalAddress": postal])
         let basis = PermitEligibility.Basis(rawValue: input.basis ?? "")
         if evidence.count > 200 { form.fail("evidence", req.text("problem_tooLong", ["field": req.text("field_evidence"), "max": "200"])) }
+        // Applied for online, nothing to bring: collected at the town's window or sent by post.
+        if delivery != "collect" && delivery != "post" { form.fail("delivery", req.text("problem_choose", ["field": req.text("field_delivery")])) }
+        if delivery == "post" && postal.isEmpty { form.fail("postalAddress", req.text("problem_required", ["field": req.text("field_postalAddress")])) }
+        if postal.count > 100 { form.fail("postalAddress", req.text("problem_tooLong", ["field": req.text("field_postalAddress"), "max": "100"])) }
         let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$resident.$id == resident.requireID()).all()
         for refusal in PermitEligibility.check(periods: registrations.map(\.period), basis: basis, hasEvidence: !evidence.isEmpty, on: today(req)) {
             switch refusal {
@@ -167,12 +174,15 @@ extension ResidenceController {
         permit.number = "JZ" + ShanghaiTime.format(req.now, "yyyyMMddHHmmss") + String(format: "%04d", Int(req.effects.randomBytes(2).reduce(0) { $0 << 8 | Int($1) }) % 10000)
         permit.basis = basis.rawValue
         permit.evidence = evidence
+        permit.delivery = delivery
+        permit.postalAddress = delivery == "post" ? postal : nil
+        permit.verificationToken = req.effects.randomBytes(16).map { String(format: "%02x", $0) }.joined()
         permit.$resident.id = try resident.requireID()
         permit.$jurisdiction.id = current.$jurisdiction.id
         let actor = req.actor, now = req.now, day = today(req)
         try await req.db.transaction { db in
             try await permit.record(.submitted, on: day, in: db)
-            try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis], by: actor, at: now, on: db)
+            try await Audit.record("apply", entity: "residencePermit", id: permit.number, after: ["status": permit.status.rawValue, "basis": permit.basis, "delivery": delivery], by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.myResidence.path + "?done=applied")
     }

@@ -43,6 +43,11 @@ enum ResidenceController {
         let canEndorse: Bool
         let endorseAction: String
         let receiptLink: String
+        /// Collected at the window or posted (to where, with which tracking number).
+        let delivery: String
+        let postalAddress, trackingNumber: String?
+        /// The electronic permit (with its verification QR code), once issued.
+        let cardLink: String?
     }
 
     /// Endorsement (签注) opens 60 days before the permit runs out.
@@ -85,6 +90,7 @@ enum ResidenceController {
         let householdOpen: Bool
         let householdAction: String
         /// For landlords, sublandlords and employers: their houses (with the scanned house's code).
+        let benefitsLink: String
         let landlordLink: String
     }
 
@@ -151,12 +157,16 @@ enum ResidenceController {
                            },
                            reason: p.reason, validUntil: p.validUntil?.description,
                            canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path,
-                           receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path)
+                           receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path,
+                           delivery: req.text(p.byPost ? "delivery_post" : "delivery_collect"), postalAddress: p.postalAddress, trackingNumber: p.trackingNumber,
+                           cardLink: p.status == .issued && p.verificationToken != nil ? SiteRoute.myPermitCard.path : nil)
             },
             permitFields: {
-                let form = permitForm ?? FormState(fields: ["basis", "evidence"])
+                let form = permitForm ?? FormState(fields: permitFields, values: ["delivery": "collect"])
                 return [form.field("basis", req.text("field_basis"), .select, options: [("", "—")] + PermitEligibility.Basis.allCases.map { ($0.rawValue, req.text("basis_" + $0.rawValue)) }),
-                        form.field("evidence", req.text("field_evidence"), maxLength: 200)]
+                        form.field("evidence", req.text("field_evidence"), maxLength: 200),
+                        form.field("delivery", req.text("field_delivery"), .select, options: [("collect", req.text("delivery_collect")), ("post", req.text("delivery_post"))]),
+                        form.field("postalAddress", req.text("field_postalAddress"), hint: req.text("permit_postal_hint"), maxLength: 100, autocomplete: "street-address")]
             }(),
             permitRefused: !(permitForm?.isValid ?? true),
             permitAction: SiteRoute.myPermit.path,
@@ -179,6 +189,7 @@ enum ResidenceController {
             }(),
             householdOpen: !(householdForm?.isValid ?? true),
             householdAction: SiteRoute.myHousehold.path,
+            benefitsLink: SiteRoute.permitBenefits.path,
             landlordLink: SiteRoute.myHouses.path + (req.query[String.self, at: "house"].flatMap { code in
                 code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? "?house=" + code : nil } ?? "")
         )

@@ -188,6 +188,13 @@ final class ResidencePermit: Model, @unchecked Sendable {
     @OptionalField(key: "production_due") var productionDue: CivilDate?
     @OptionalField(key: "reason") var reason: String?
     @OptionalField(key: "valid_until") var validUntil: CivilDate?
+    /// Applied for online: collected at the town's window (`collect`, also what older permits
+    /// are) or sent by post (`post`) to `postalAddress`, with the courier's `trackingNumber`.
+    @OptionalField(key: "delivery") var delivery: String?
+    @OptionalField(key: "postal_address") var postalAddress: String?
+    @OptionalField(key: "tracking_number") var trackingNumber: String?
+    /// The secret in the address of its public verification page (the QR code of the electronic permit).
+    @OptionalField(key: "verification_token") var verificationToken: String?
 
     // relationships
     @Parent(key: "resident_id") var resident: Resident
@@ -196,11 +203,19 @@ final class ResidencePermit: Model, @unchecked Sendable {
     @Children(for: \.$permit) var steps: [PermitStep]
 
     // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
-    var properties: [any AnyProperty] { [$id, $createdAt, $number, $status, $basis, $evidence, $productionDue, $reason, $validUntil, $resident, $jurisdiction, $steps] }
+    var properties: [any AnyProperty] { [$id, $createdAt, $number, $status, $basis, $evidence, $productionDue, $reason, $validUntil, $delivery, $postalAddress, $trackingNumber, $verificationToken, $resident, $jurisdiction, $steps] }
 
     init() {}
 
     enum Status: String, Codable, Sendable, CaseIterable { case submitted, accepted, inProduction, ready, issued, rejected }
+
+    var byPost: Bool { delivery == "post" }
+
+    /// Valid on `day`: issued and not run out.
+    func isValid(on day: CivilDate) -> Bool {
+        guard status == .issued, let validUntil else { return false }
+        return day <= validUntil
+    }
 
     /// The next status a clerk may move it to.
     var next: Status? {

@@ -11,6 +11,10 @@ extension StaffResidenceController {
         let next, productionDue: String?
         let advanceAction, rejectAction, receiptLink: String
         let canReject: Bool
+        /// Collected or posted; for a posted permit about to go out, the tracking number is asked.
+        let delivery: String
+        let postalAddress, trackingNumber: String?
+        let needsTracking: Bool
     }
 
     struct PermitsContent: Encodable {
@@ -36,7 +40,9 @@ extension StaffResidenceController {
                       next: p.next.map { req.text("permit_action_" + $0.rawValue) }, productionDue: p.productionDue?.description,
                       advanceAction: SiteRoute.permitAdvance(p.id?.uuidString ?? "").path, rejectAction: SiteRoute.permitReject(p.id?.uuidString ?? "").path,
                       receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path,
-                      canReject: p.status == .submitted || p.status == .accepted)
+                      canReject: p.status == .submitted || p.status == .accepted,
+                      delivery: req.text(p.byPost ? "delivery_post" : "delivery_collect"), postalAddress: p.postalAddress, trackingNumber: p.trackingNumber,
+                      needsTracking: p.byPost && p.next == .ready)
         }
         return try await req.render("residence/permits", title: "permits_title",
                                     PermitsContent(rows: rows, pager: Pager(paging) { SiteRoute.permits.path + "?page=\($0)" }, form: form, failedID: failedID, calendarWarning: warning,
@@ -52,6 +58,16 @@ extension StaffResidenceController {
         let permit = try await findPermit(req)
         guard let next = permit.next else { throw Abort(.conflict) }
         let before = ["status": permit.status.rawValue]
+        // A permit sent by post leaves with the courier's tracking number.
+        let tracking = ((try? req.content.get(String.self, at: "tracking")) ?? "").trimmingCharacters(in: .whitespaces)
+        if permit.byPost && next == .ready {
+            var form = FormState(fields: ["tracking"], values: ["tracking": tracking])
+            if tracking.isEmpty { form.fail("tracking", req.text("problem_required", ["field": req.text("field_tracking")])) }
+            else if tracking.count > 30 || !tracking.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) { form.fail("tracking", req.text("permit_tracking_format")) }
+            guard form.isValid else { return try await permitsPage(req, form: form, failedID: permit.id?.uuidString, warning: nil, status: .badRequest) }
+            permit.trackingNumber = tracking
+        }
+        if next == .issued && permit.verificationToken == nil { permit.verificationToken = req.effects.randomBytes(16).map { String(format: "%02x", $0) }.joined() }
         var guessed: [Int] = []
         if next == .inProduction {
             let due = try await req.workingCalendar().adding(workingDays: req.application.jifenConfig.permitProductionDays, to: today(req))
@@ -64,7 +80,13 @@ extension StaffResidenceController {
             try await permit.record(next, on: day, in: db)
             var after = ["status": permit.status.rawValue]
             if let due = permit.productionDue { after["productionDue"] = due.description }
+            if next == .ready, let tracking = permit.trackingNumber { after["tracking"] = tracking }
             try await Audit.record("advance", entity: "residencePermit", id: permit.number, before: before, after: after, by: actor, at: now, on: db)
+            if next == .ready, permit.byPost, let tracking = permit.trackingNumber {
+                let resident = try await permit.$resident.get(on: db)
+                try await PointsService(app: req.application, db: db, now: now, actor: actor, logger: req.logger).notify(resident, kind: "permitPosted",
+                    req.application.catalog.text("sms_permit_posted", .zh, ["number": permit.number, "tracking": tracking]))
+            }
         }
         return req.redirect(to: SiteRoute.permits.path + (guessed.isEmpty ? "" : "?guessed=" + guessed.map(String.init).joined(separator: ",")))
     }

@@ -117,6 +117,16 @@ enum SiteRoute: Hashable, Sendable {
     case myPermit
     /// `/me/permit/endorse`
     case myPermitEndorse
+    /// `/me/permit/card`: the electronic permit with its verification QR code
+    case myPermitCard
+    /// `/verify/permit/:token`: any agency checks a permit (valid or not, its term, a masked name)
+    case permitVerification(String)
+    /// `/permit-benefits`: what the permit gives
+    case permitBenefits
+    /// `/admin/permit-benefits`: the centre edits it
+    case adminPermitBenefits
+    /// `/admin/permit-benefits/:id/delete`
+    case adminPermitBenefitDelete(String)
     /// `/me/points`
     case myPoints
     /// `/me/programs`
@@ -321,6 +331,11 @@ enum SiteRoute: Hashable, Sendable {
         case .myIdentity: "/me/identity"
         case .myPermit: "/me/permit"
         case .myPermitEndorse: "/me/permit/endorse"
+        case .myPermitCard: "/me/permit/card"
+        case .permitVerification(let token): "/verify/permit/" + token
+        case .permitBenefits: "/permit-benefits"
+        case .adminPermitBenefits: "/admin/permit-benefits"
+        case .adminPermitBenefitDelete(let id): "/admin/permit-benefits/" + id + "/delete"
         case .myPoints: "/me/points"
         case .myPrograms: "/me/programs"
         case .myResidence: "/me/residence"
@@ -409,7 +424,7 @@ enum SiteRoute: Hashable, Sendable {
         .houses, .house(":id"), .houseQR(":id"), .houseNew, .houseManagerDecision(":id", ":manager"),
         .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
         .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
-        .myIdentity, .myPermit, .myPermitEndorse, .myPoints,
+        .myIdentity, .myPermit, .myPermitEndorse, .myPoints, .myPermitCard, .permitVerification(":token"), .permitBenefits, .adminPermitBenefits, .adminPermitBenefitDelete(":id"),
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
         .pointApplications, .pointApplication(":id"), .pointApplicationReceipt(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),

@@ -1,0 +1,151 @@
+import Fluent
+import JifenCore
+import NIOConcurrencyHelpers
+import Vapor
+
+/// A reminder already sent: the event it was about (`ready:<permit>`), so it goes once.
+final class ReminderSent: Model, @unchecked Sendable {
+    static let schema = "reminders_sent"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "event") var event: String
+    @Field(key: "sent_at") var sentAt: Date
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $event, $sentAt] }
+
+    init() {}
+}
+
+/// The daily reminders (提醒): a permit's endorsement due within 30 days, a permit ready at the
+/// window, a declaration still unverified after 5 days (to the grid's workers), a year's points
+/// that run out at its end (in December). Each event is texted once, however often the job runs
+/// and on however many nodes: the event is recorded with the text in one transaction, under a
+/// unique key.
+enum Reminders {
+    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0 }
+
+    static let endorsementDays = 30
+    static let unverifiedDays = 5
+
+    static func run(_ app: Application, now: Date) async throws -> Counts {
+        let db = app.db
+        let today = ShanghaiDate.today(now)
+        let service = PointsService(app: app, db: db, now: now, actor: .system, logger: app.logger)
+        var counts = Counts()
+
+        // A permit running out within 30 days: endorse it (签注).
+        let expiring = try await ResidencePermit.query(on: db).filter(\.$status == .issued)
+            .filter(\.$validUntil >= today).filter(\.$validUntil <= today.adding(days: endorsementDays)).with(\.$resident).all()
+        for permit in try await unsent(expiring, on: db, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }) {
+            let body = service.text("sms_reminder_endorsement", ["number": permit.number, "date": ShanghaiDate.long(permit.validUntil ?? today)])
+            if try await once("endorsement:\(try permit.requireID()):\(permit.validUntil?.description ?? "")", db: db, now: now, send: { db in
+                try await service.on(db).notify(permit.resident, kind: "reminderEndorsement", body)
+            }) { counts.endorsements += 1 }
+        }
+
+        // A permit ready at the window (not one sent by post).
+        let ready = try await ResidencePermit.query(on: db).filter(\.$status == .ready).with(\.$resident).all().filter { $0.delivery != "post" }
+        for permit in try await unsent(ready, on: db, event: { "ready:\(permit(of: $0))" }) {
+            let body = service.text("sms_reminder_ready", ["number": permit.number])
+            if try await once("ready:\(try permit.requireID())", db: db, now: now, send: { db in
+                try await service.on(db).notify(permit.resident, kind: "reminderReady", body)
+            }) { counts.ready += 1 }
+        }
+
+        // Declarations the grid worker has not verified in 5 days: one text per worker, naming how many.
+        let stale = try await ResidenceRegistration.query(on: db).filter(\.$status == .pending)
+            .filter(\.$createdAt <= now.addingTimeInterval(-Double(unverifiedDays) * 86_400)).all()
+        let fresh = try await unsent(stale, on: db, event: { "unverified:\($0.id?.uuidString ?? "")" })
+        for (grid, registrations) in Dictionary(grouping: fresh, by: { $0.$jurisdiction.id }) {
+            let workers = try await User.query(on: db).filter(\.$jurisdiction.$id == grid).filter(\.$role == .gridWorker).filter(\.$status == .active).all()
+            let phones = workers.compactMap(\.phone)
+            guard !phones.isEmpty else { continue }
+            let body = service.text("sms_reminder_unverified", ["count": String(registrations.count), "days": String(unverifiedDays)])
+            try await db.transaction { db in
+                for r in registrations {
+                    let marker = ReminderSent()
+                    marker.event = "unverified:\(try r.requireID().uuidString)"
+                    marker.sentAt = now
+                    try await marker.create(on: db)
+                }
+                try await app.effects.notifier.send(all: phones.map { OutgoingMessage(channel: .sms, recipient: $0, kind: "reminderUnverified", body: body) },
+                                                    on: db, at: now, logger: app.logger)
+            }
+            counts.unverified += registrations.count
+        }
+
+        // December: this year's points end with the year; next year's need a new application.
+        if today.month == 12 {
+            let archives = try await PointsArchive.query(on: db).filter(\.$status == .active).filter(\.$year == today.year).with(\.$resident).all()
+            for archive in try await unsent(archives, on: db, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }) {
+                let body = service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description])
+                if try await once("archive:\(try archive.requireID().uuidString):\(archive.year)", db: db, now: now, send: { db in
+                    try await service.on(db).notify(archive.resident, kind: "reminderArchive", body)
+                }) { counts.archives += 1 }
+            }
+        }
+        return counts
+    }
+
+    private static func permit(of p: ResidencePermit) -> String { p.id?.uuidString ?? "" }
+
+    /// Those of `items` whose event has no reminder yet (asked a slice at a time).
+    static func unsent<T>(_ items: [T], on db: any Database, event: (T) -> String) async throws -> [T] {
+        let keyed = items.map { (event($0), $0) }
+        var sent = Set<String>()
+        for slice in Batches.slices(keyed.map(\.0)) {
+            sent.formUnion(try await ReminderSent.query(on: db).filter(\.$event ~~ Array(slice)).all(\.$event))
+        }
+        return keyed.filter { !sent.contains($0.0) }.map(\.1)
+    }
+
+    /// Records `event` and sends its text in one transaction; false when another run got there first.
+    static func once(_ event: String, db: any Database, now: Date, send: @escaping @Sendable (any Database) async throws -> Void) async throws -> Bool {
+        do {
+            try await db.transaction { db in
+                let marker = ReminderSent()
+                marker.event = event
+                marker.sentAt = now
+                try await marker.create(on: db)
+                try await send(db)
+            }
+            return true
+        } catch {
+            if try await ReminderSent.query(on: db).filter(\.$event == event).count() > 0 { return false }
+            throw error
+        }
+    }
+
+    private static let lastRun = NIOLockedValueBox<Date?>(nil)
+
+    /// What the server's loop calls: the reminders at most once an hour per process.
+    static func runIfDue(_ app: Application) async {
+        let now = app.effects.now()
+        let due = lastRun.withLockedValue { last -> Bool in
+            if let last, now.timeIntervalSince(last) < 3_600 { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do { _ = try await run(app, now: now) } catch { app.logger.error("reminders failed", metadata: ["error": .string(String(describing: error))]) }
+    }
+}
+
+/// `jifen reminders`: sends the day's reminders now and prints how many of each.
+enum RemindersCommand: JifenCommand {
+    static let name = "reminders"
+    static let usage = "jifen reminders"
+    static let needsApplication = true
+
+    static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
+        _ = try Arguments(arguments, flags: [Arguments.demo])
+        let app = try await migrated(app)
+        let counts = try await Reminders.run(app, now: app.effects.now())
+        io.output("reminders_endorsement \(counts.endorsements)")
+        io.output("reminders_ready \(counts.ready)")
+        io.output("reminders_unverified \(counts.unverified)")
+        io.output("reminders_archive \(counts.archives)")
+        return 0
+    }
+}
