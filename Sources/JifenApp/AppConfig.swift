@@ -63,6 +63,14 @@ public struct AppConfig: Sendable {
     /// the date a returned applicant is asked to complete it by, as receipts state them
     /// (`JIFEN_WINDOW_DAYS`, 1–30, default 5).
     public var windowWorkingDays: Int = 5
+    /// The collection subsidy (采集补贴) per complete record, in fen (`JIFEN_RECORD_SUBSIDY_FEN`,
+    /// default 1500: seed 002's 15 元), the city's share of it in per cent (`JIFEN_SUBSIDY_CITY_PERCENT`,
+    /// default 50: shared 1:1 with the town), and what makes a record complete
+    /// (`JIFEN_COMPLETE_FIELDS`: any of `phone`, `house`, `identity`; default `phone,house`).
+    public var recordSubsidyFen: Int = 1500
+    public var subsidyCityPercent: Int = 50
+    public var completeFields: [String] = ["phone", "house"]
+    public static let recordFields = ["phone", "house", "identity"]
     /// The address people reach the site at, used in QR codes printed on doors.
     public var publicURL: String
     /// The steps a draft standard and a year's quotas must pass before they are published
@@ -185,6 +193,16 @@ public struct AppConfig: Sendable {
 
         let reviewDays = try integer("JIFEN_REVIEW_DAYS", in: 1...60, default: 15)
         let windowDays = try integer("JIFEN_WINDOW_DAYS", in: 1...30, default: 5)
+        let subsidyFen = try integer("JIFEN_RECORD_SUBSIDY_FEN", in: 0...100_000, default: 1500)
+        let cityPercent = try integer("JIFEN_SUBSIDY_CITY_PERCENT", in: 0...100, default: 50)
+        var completeFields = ["phone", "house"]
+        if let raw = value("JIFEN_COMPLETE_FIELDS") {
+            let fields = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let wrong = fields.isEmpty ? raw : fields.first(where: { !Self.recordFields.contains($0) }) {
+                throw Problem(setting: "JIFEN_COMPLETE_FIELDS", message: "可选 \(Self.recordFields.joined(separator: "、"))，实际为 “\(wrong)” / expected some of \(Self.recordFields.joined(separator: ", "))")
+            }
+            completeFields = fields
+        }
 
         let publicURL: String
         if let raw = value("JIFEN_PUBLIC_URL") {
@@ -239,6 +257,9 @@ public struct AppConfig: Sendable {
         )
         config.pageCacheSeconds = pageCacheSeconds
         config.windowWorkingDays = windowDays
+        config.recordSubsidyFen = subsidyFen
+        config.subsidyCityPercent = cityPercent
+        config.completeFields = completeFields
         return config
     }
 

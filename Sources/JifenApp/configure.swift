@@ -107,6 +107,7 @@ func routes(_ app: Application) {
     HazardsController.register(app)
     LandlordsController.register(app)
     PermitOnlineController.register(app)
+    PerformanceController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

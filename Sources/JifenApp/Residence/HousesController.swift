@@ -27,6 +27,7 @@ enum HousesController {
         let pager: Pager
         let newLink: String?
         let landlordsLink: String
+        let performanceLink: String
     }
 
     static func current(_ q: QueryBuilder<ResidenceRegistration>) -> QueryBuilder<ResidenceRegistration> {
@@ -48,7 +49,7 @@ enum HousesController {
         }
         return try await req.render("residence/houses", title: "houses_title",
                                     ListContent(rows: rows, pager: Pager(paging) { SiteRoute.houses.path + "?page=\($0)" }, newLink: user.role == .gridWorker ? SiteRoute.houseNew.path : nil,
-                                                landlordsLink: SiteRoute.landlords.path))
+                                                landlordsLink: SiteRoute.landlords.path, performanceLink: SiteRoute.performance.path))
     }
 
     // MARK: register a house

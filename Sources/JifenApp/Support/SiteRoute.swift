@@ -141,6 +141,10 @@ enum SiteRoute: Hashable, Sendable {
     case metrics
     /// `/org/:code`
     case org(String)
+    /// `/performance`: grid and town performance (考核) for a month
+    case performance
+    /// `/performance.csv`
+    case performanceCSV
     /// `/permits`
     case permits
     /// `/permits/:id/advance`
@@ -343,6 +347,8 @@ enum SiteRoute: Hashable, Sendable {
         case .moveOut(let id): "/me/residence/" + id + "/move-out"
         case .metrics: "/metrics"
         case .org(let code): "/org/" + code
+        case .performance: "/performance"
+        case .performanceCSV: "/performance.csv"
         case .permits: "/permits"
         case .permitAdvance(let id): "/permits/" + id + "/advance"
         case .permitReceipt(let id): "/permits/" + id + "/receipt"
@@ -426,7 +432,7 @@ enum SiteRoute: Hashable, Sendable {
         .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints, .myPermitCard, .permitVerification(":token"), .permitBenefits, .adminPermitBenefits, .adminPermitBenefitDelete(":id"),
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
-        .org(":code"), .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
+        .org(":code"), .performance, .performanceCSV, .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
         .pointApplications, .pointApplication(":id"), .pointApplicationReceipt(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
         .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
