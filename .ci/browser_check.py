@@ -22,6 +22,8 @@ AXE_RULES = ["heading-order", "page-has-heading-one", "empty-table-header"]
 AXE_IMPACTS = os.environ.get("JIFEN_AXE_IMPACTS", "serious,critical").split(",")
 # The demo's programs are named after the current year in Asia/Shanghai.
 YEAR = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).year
+_first = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().replace(day=1)
+PREVIOUS_MONTH = (_first - datetime.timedelta(days=1)).strftime("%Y-%m")
 TODAY = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
 # Pages beyond the home page that a role's browser check also opens: (path, data-page key).
 MORE_PAGES = {
@@ -33,9 +35,11 @@ MORE_PAGES = {
                     ("/dashboard", "dashboard"), ("/surveys", "surveys"), ("/surveys/2023-evaluation", "survey-results"), ("/consultations", "consultations"),
                     ("/admin/api-tokens", "api-tokens"), ("/admin/outbox?show=sent", "outbox"),
                     ("/hazards?status=all", "hazards"), ("/hazards/stats", "hazard-stats"), ("/hazards/types", "hazard-types"),
-                    ("/landlords/rules", "landlord-rules")],
+                    ("/landlords/rules", "landlord-rules"), (f"/performance?month={PREVIOUS_MONTH}", "performance"),
+                    ("/admin/permit-benefits", "permit-benefits-admin"), ("/permit-benefits", "permit-benefits")],
     "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses"),
-                    ("/points/applications", "points-applications"), ("/hazards?status=overdue", "hazards"), ("/hazards/stats", "hazard-stats")],
+                    ("/points/applications", "points-applications"), ("/hazards?status=overdue", "hazards"), ("/hazards/stats", "hazard-stats"),
+                    (f"/performance?month={PREVIOUS_MONTH}", "performance")],
     "auditor": [("/audit", "audit")],
     "gridWorker": [("/org/320582-01-01-01", "org"), ("/registrations", "registrations"), ("/houses", "houses"), ("/houses/new", "house-new"),
                    ("/hazards", "hazards"), ("/hazards/new", "hazard-new"), ("/landlords", "landlords")],
@@ -274,7 +278,7 @@ def residence_flow(browser, check):
         check("grid worker verifies it", status == 200, f"status {status}")
 
     citizen.goto(BASE + "/me/residence")
-    status = submit(citizen, "#permit-form", {"basis": "employment", "evidence": "劳动合同 2025-118"})
+    status = submit(citizen, "#permit-form", {"basis": "employment", "evidence": "劳动合同 2025-118", "delivery": "post", "postalAddress": "张家港市城北社区8幢1单元302室"})
     check("citizen applies for a permit", status == 200 and citizen.js("!!document.querySelector('.permit-status')"), f"status {status}")
 
     clerk = signed_in(browser, "clerk.yangshe")
@@ -283,12 +287,30 @@ def residence_flow(browser, check):
         index = clerk.js("Array.from(document.querySelectorAll('li[data-permit]')).findIndex(li => li.innerText.includes('李明') && li.querySelector('button.verify'))")
         if not isinstance(index, int) or index < 0:
             break
-        clerk.js("document.querySelectorAll('li[data-permit]')[%d].querySelector('button.verify').click(); true" % index, await_load=True)
+        # A permit sent by post leaves with the courier's tracking number.
+        clerk.js("(() => { const li = document.querySelectorAll('li[data-permit]')[%d]; const t = li.querySelector('[name=tracking]');"
+                 " if (t) t.value = 'SF1234567890'; li.querySelector('button.verify').click(); return true; })()" % index, await_load=True)
     clerk.screenshot(os.path.join(OUT, "flow-3-permits.png"))
     citizen.goto(BASE + "/me/residence")
     citizen.screenshot(os.path.join(OUT, "flow-4-issued.png"))
     shown = citizen.js("document.querySelector('.permit-status') && document.querySelector('.permit-status').textContent")
     check("the permit is issued and the citizen sees it", shown == "已发放", f"status shown: {shown}")
+    tracking = citizen.js("(document.querySelector('[data-tracking]') || {}).textContent")
+    check("the citizen sees his permit's tracking number", tracking == "SF1234567890", f"tracking {tracking!r}")
+    card = citizen.js("(document.getElementById('permit-card-link') || {}).href || ''")
+    check("the citizen has an electronic permit", bool(card), f"link {card!r}")
+    if card:
+        citizen.goto(card)
+        citizen.screenshot(os.path.join(OUT, "permit-card.png"))
+        label = citizen.js("(document.querySelector('.qr-box') || {getAttribute: () => ''}).getAttribute('aria-label') || ''")
+        url = label.split("：", 1)[-1]
+        agency = Tab(browser)
+        status = agency.goto(url.replace("http://127.0.0.1:8080", BASE)) if url.startswith("http") else None
+        agency.screenshot(os.path.join(OUT, "permit-verify.png"))
+        text = agency.js("document.body.innerText") or ""
+        check("the permit's QR code opens its public check: valid, a masked name, nothing else",
+              status == 200 and agency.js("!!document.querySelector('[data-valid=yes]')") and "李*" in text and "李明" not in text and "SF1234567890" not in text,
+              f"status {status} at {url!r}")
 
 
 def qr_flow(browser, check):
@@ -381,6 +403,21 @@ def hazard_flow(browser, check):
     status = submit(public, "#hazard-form", {"type": "blockedExit", "description": "浏览器检查：楼道堆放杂物"})
     public.screenshot(os.path.join(OUT, "hazard-public.png"))
     check("anyone reports a hazard from the door's code and gets its number", status == 200 and "YH" in (public.js("document.body.innerText") or ""), f"status {status}")
+
+
+def performance_flow(browser, check):
+    """The town's performance table for last month: the grid worker's row with its records,
+    verifications and subsidy, and its CSV."""
+    town = signed_in(browser, "clerk.yangshe")
+    status = town.goto(BASE + f"/performance?month={PREVIOUS_MONTH}")
+    town.screenshot(os.path.join(OUT, "performance.png"))
+    row = town.js("Array.from(document.querySelectorAll('#by-worker tbody tr')).map(r => r.innerText).find(t => t.includes('grid.yangshe')) || ''")
+    subsidy = town.js("(document.querySelector('[data-subsidy]') || {}).textContent || ''")
+    check("the town's performance table has the grid worker's month and the subsidy due", status == 200 and bool(row) and subsidy not in ("", "0.00"),
+          f"status {status}, row {row!r}, subsidy {subsidy!r}")
+    csv = town.b.send("Runtime.evaluate", {"expression": "fetch(%s).then(r => r.text())" % json.dumps(BASE + f"/performance.csv?month={PREVIOUS_MONTH}"),
+                                            "returnByValue": True, "awaitPromise": True}, session=town.s).get("result", {}).get("value") or ""
+    check("the performance CSV has the same rows", "grid.yangshe" in csv and "按网格" in csv, f"{len(csv)} characters")
 
 
 def attach(tab, selector, path):
@@ -689,6 +726,7 @@ def main():
         qr_flow(browser, check)
         landlord_flow(browser, check)
         hazard_flow(browser, check)
+        performance_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
         care_flow(browser, check)

@@ -191,6 +191,8 @@ public enum Demo {
         try await DemoInsight.load(app, today: today, now: now)
         try await DemoCommunity.load(app, today: today, now: now)
         try await DemoCommunity.loadHazards(app, now: now)
+        try await DemoCommunity.loadPerformance(app, size: size, now: now)
+        try await DemoCommunity.loadPermits(app, now: now)
         return true
     }
 }

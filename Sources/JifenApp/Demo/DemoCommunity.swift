@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import JifenCore
 import Vapor
 
@@ -152,5 +153,83 @@ extension DemoCommunity {
         // Forwarded: not the police's duty.
         let corridor = try await report("groupRenting", dormitory, "宿舍隔断改为仓库，占用疏散通道", daysAgo: 8)
         try await take(corridor, .forward, by: "reviewer.police", daysAgo: 7, note: "占用疏散通道属消防职责", to: "fire")
+    }
+}
+
+extension DemoCommunity {
+    /// A month of performance: the small demo's verified registrations, which the generator
+    /// leaves undated, verified through last month — in the first grid by its worker
+    /// (grid.yangshe), a few after their 7 days. Skipped for a city, whose figures come from use.
+    static func loadPerformance(_ app: Application, size: DemoSize, now: Date) async throws {
+        guard size.residents <= 5_000 else { return }
+        let db = app.db
+        let today = ShanghaiDate.today(now)
+        let thisMonth = CivilDate(year: today.year, month: today.month, day: 1)!
+        let first = thisMonth.adding(days: -1).adding(days: 1 - thisMonth.adding(days: -1).day)
+        let days = thisMonth.dayNumber - first.dayNumber
+        guard let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: db) else { return }
+        let undated = try await ResidenceRegistration.query(on: db).filter(\.$status == .verified).filter(\.$decidedAt == nil).with(\.$resident).sort(\.$createdAt).sort(\.$id).all()
+        try await db.transaction { db in
+            for (i, r) in undated.enumerated() {
+                // Three in five give the grid worker a mobile number: their records are complete.
+                if i % 5 < 3, r.resident.phone == nil {
+                    r.resident.phone = String(format: "1390000%04d", i % 10_000)
+                    try await r.resident.save(on: db)
+                }
+                let day = first.adding(days: i % days)
+                r.decidedAt = ShanghaiDate.startOfDay(day).addingTimeInterval(Double(9 + i % 8) * 3_600)
+                r.dueDate = day.adding(days: i % 10 == 9 ? -2 : 7 - i % 7)
+                if r.$jurisdiction.id == grid.id { r.decidedBy = "grid.yangshe" }
+                try await r.save(on: db)
+            }
+        }
+    }
+}
+
+extension DemoCommunity {
+    /// What the permit gives, as a centre would publish it (居住证暂行条例 arts. 12–13 and the
+    /// city's own additions; the centre edits the list), and the permit online: one application
+    /// on its way by post, one already posted with its tracking number, and a verification page
+    /// for every issued permit.
+    static func loadPermits(_ app: Application, now: Date) async throws {
+        let db = app.db
+        let services = [
+            ("义务教育", "随迁子女按积分在居住地接受义务教育"), ("基本公共就业服务", "职业介绍、职业指导、就业登记和失业登记"),
+            ("基本公共卫生服务", "建立居民健康档案、预防接种、传染病防治"), ("计划生育服务", "免费孕前优生健康检查和生育服务登记"),
+            ("公共文化体育服务", "免费使用公共图书馆、文化馆和公共体育场馆"), ("法律援助和其他法律服务", "符合条件可申请法律援助"),
+            ("社会保险", "按规定参加职工养老、医疗、失业、工伤和生育保险"), ("住房公积金", "按规定缴存和提取住房公积金"),
+            ("积分入医", "子女按积分参加城乡居民基本医疗保险"), ("公共租赁住房", "符合住房条件可申请公共租赁住房"),
+            ("临时救助", "遭遇急难可在居住地申请临时救助"),
+        ]
+        let conveniences = [
+            "在居住地申领、换领、补领居民身份证", "在居住地办理出入境证件", "在居住地换领、补领机动车驾驶证", "在居住地办理机动车登记",
+            "在居住地参加机动车驾驶人考试", "在居住地申请参加职业资格考试、申请职业资格证书", "在居住地办理生育服务登记", "办理市民卡，享受公共自行车、公交等城市服务",
+        ]
+        for (position, item) in services.map({ ("service", $0.0, $0.1) }).enumerated() + conveniences.map({ ("convenience", $0, "") }).enumerated().map({ ($0.offset + services.count, $0.element) }) {
+            let benefit = PermitBenefit()
+            benefit.kind = item.0
+            benefit.position = position
+            benefit.title = item.1
+            benefit.detail = item.2
+            benefit.updatedAt = now
+            benefit.updatedBy = "admin"
+            try await benefit.create(on: db)
+        }
+        // Every permit can be checked by its QR code: one statement, a city's permits included.
+        let sql = db as! any SQLDatabase
+        let random = sql.dialect.name == "sqlite" ? "lower(hex(randomblob(16)))" : "md5(random()::text || id::text)"
+        try await sql.raw("UPDATE residence_permits SET verification_token = \(unsafeRaw: random), delivery = COALESCE(delivery, 'collect') WHERE verification_token IS NULL").run()
+        // Online, by post: one being made, one in the post.
+        if let making = try await ResidencePermit.query(on: db).filter(\.$status == .inProduction).sort(\.$number).first() {
+            making.delivery = "post"
+            making.postalAddress = "张家港市杨舍镇城北社区港城大道 18 号"
+            try await making.save(on: db)
+        }
+        if let posted = try await ResidencePermit.query(on: db).filter(\.$status == .ready).sort(\.$number).first() {
+            posted.delivery = "post"
+            posted.postalAddress = "张家港市杨舍镇南苑社区暨阳路 66 号"
+            posted.trackingNumber = "EMS1130000123456"
+            try await posted.save(on: db)
+        }
     }
 }
