@@ -17,13 +17,17 @@ final class CommandLineTests: XCTestCase {
     func testEveryCommandIsDeclaredOnceAndListedByHelp() throws {
         let names = Commands.all.map { $0.name }
         XCTAssertEqual(Set(names).count, names.count, "each command named once")
-        XCTAssertEqual(names.sorted(), ["admin", "allocate", "backup", "bench", "demo", "id", "import", "migrate", "policy", "restore", "serve", "stats", "worker"])
+        XCTAssertEqual(names.sorted(), ["admin", "allocate", "backup", "bench", "demo", "id", "import", "migrate", "policy", "reminders", "restore", "serve", "stats", "worker"])
         for command in Commands.all {
             XCTAssertTrue(command.usage.contains("jifen \(command.name)"), "\(command.name)'s usage names it")
         }
         let (status, output, _) = try jifen(["help"])
         XCTAssertEqual(status, 0)
         for name in names { XCTAssertTrue(output.contains("jifen \(name)"), "help lists \(name)") }
+        // `jifen reminders` on an empty database: nothing due, each kind counted.
+        let (sent, lines, _) = try jifen(["reminders"])
+        XCTAssertEqual(sent, 0)
+        XCTAssertEqual(lines.split(separator: "\n").filter { $0.hasPrefix("reminders_") }, ["reminders_endorsement 0", "reminders_ready 0", "reminders_unverified 0", "reminders_archive 0"])
     }
 
     /// `jifen backup` and `jifen restore` from the command line: what they print, their exit
