@@ -152,6 +152,18 @@ final class ScaleTests: XCTestCase {
             "SELECT * FROM user_sessions WHERE user_id = \(u)",
             "SELECT * FROM jurisdictions WHERE parent_id = \(u)",
             "SELECT * FROM feed_records WHERE feed = 'socialInsurance' AND id_hash = 'x'",
+            "SELECT * FROM house_managers WHERE user_id = \(u)",
+            "SELECT * FROM house_managers WHERE house_id = \(u)",
+            "SELECT * FROM residence_registrations WHERE declared_by_id = \(u)",
+            "SELECT * FROM residence_registrations WHERE status = 'pending' AND created_at <= '2026-01-01'",
+            "SELECT * FROM residence_permits WHERE verification_token = 'x'",
+            "SELECT * FROM residence_permits WHERE status = 'issued' AND valid_until <= '2026-01-01'",
+            "SELECT * FROM hazards WHERE jurisdiction_id = \(u) AND status = 'assigned'",
+            "SELECT * FROM hazards WHERE department_code = 'fire' AND status = 'assigned'",
+            "SELECT * FROM hazards WHERE house_id = \(u)",
+            "SELECT * FROM hazard_steps WHERE hazard_id = \(u)",
+            "SELECT * FROM hazard_photos WHERE hazard_id = \(u)",
+            "SELECT * FROM reminders_sent WHERE event = 'x'",
         ]
         try await withApp { ctx in
             let postgres = TestDatabase.postgresURL != nil

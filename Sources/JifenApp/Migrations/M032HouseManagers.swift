@@ -9,6 +9,9 @@ struct HouseManagers032: AsyncMigration {
     static let indexes: [(name: String, table: String, columns: [String])] = [
         ("house_managers_user", "house_managers", ["user_id"]),
         ("house_managers_house", "house_managers", ["house_id"]),
+        ("residence_registrations_declared_by", "residence_registrations", ["declared_by_id"]),
+        // The reminder of declarations left unverified reads pending ones by age across the city.
+        ("residence_registrations_status_created", "residence_registrations", ["status", "created_at"]),
     ]
 
     func prepare(on database: any Database) async throws {

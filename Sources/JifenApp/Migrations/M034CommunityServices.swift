@@ -33,6 +33,8 @@ struct CommunityServices034: AsyncMigration {
         }
         // The public verification page finds a permit by its token.
         try await (database as! any SQLDatabase).create(index: "residence_permits_verification").on("residence_permits").column("verification_token").run()
+        // The endorsement reminder reads issued permits running out soon.
+        try await (database as! any SQLDatabase).create(index: "residence_permits_status_until").on("residence_permits").column("status").column("valid_until").run()
         try await database.schema("permit_benefits")
             .id()
             .field("kind", .string, .required)
@@ -47,6 +49,7 @@ struct CommunityServices034: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema("permit_benefits").delete()
         try await (database as! any SQLDatabase).raw("DROP INDEX residence_permits_verification").run()
+        try await (database as! any SQLDatabase).raw("DROP INDEX residence_permits_status_until").run()
         for column in ["verification_token", "tracking_number", "postal_address", "delivery"] {
             try await database.schema("residence_permits").deleteField(FieldKey(stringLiteral: column)).update()
         }
