@@ -36,7 +36,7 @@ MORE_PAGES = {
                     ("/admin/api-tokens", "api-tokens"), ("/admin/outbox?show=sent", "outbox"),
                     ("/hazards?status=all", "hazards"), ("/hazards/stats", "hazard-stats"), ("/hazards/types", "hazard-types"),
                     ("/landlords/rules", "landlord-rules"), (f"/performance?month={PREVIOUS_MONTH}", "performance"),
-                    ("/admin/permit-benefits", "permit-benefits-admin"), ("/permit-benefits", "permit-benefits")],
+                    ("/admin/permit-benefits", "permit-benefits-admin"), ("/permit-benefits", "permit-benefits"), ("/complaints?status=all", "complaints")],
     "windowClerk": [("/registrations?status=pending", "registrations"), ("/permits", "permits"), ("/houses", "houses"),
                     ("/points/applications", "points-applications"), ("/hazards?status=overdue", "hazards"), ("/hazards/stats", "hazard-stats"),
                     (f"/performance?month={PREVIOUS_MONTH}", "performance")],
@@ -420,6 +420,28 @@ def performance_flow(browser, check):
     check("the performance CSV has the same rows", "grid.yangshe" in csv and "按网格" in csv, f"{len(csv)} characters")
 
 
+def complaint_flow(browser, check):
+    """李明 complains about how the town's window handled his case; the centre concludes it and
+    he reads the conclusion."""
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/me/complaints")
+    status = submit(citizen, "#complaint-form", {"unit": "town:320582-01", "content": "浏览器检查：窗口没有一次性告知所需材料"})
+    citizen.screenshot(os.path.join(OUT, "complaint-filed.png"))
+    number = citizen.js("(document.querySelector('li[data-complaint]') || {dataset: {}}).dataset.complaint || ''")
+    check("the citizen files a complaint and gets its number", status == 200 and number.startswith("TS"), f"status {status}, number {number!r}")
+    admin = signed_in(browser, "admin")
+    admin.goto(BASE + "/complaints")
+    link = admin.js("(Array.from(document.querySelectorAll('li[data-complaint]')).find(li => li.dataset.complaint === %s) || {querySelector: () => null}).querySelector('a')?.href || ''" % json.dumps(number))
+    check("the centre finds it in its list", bool(link), f"link {link!r}")
+    if link:
+        admin.goto(link)
+        status = submit(admin, "#conclude-form", {"upheld": "no", "finding": "浏览器检查：经查窗口已一次性告知"})
+        state = admin.js("(document.querySelector('[data-status]') || {dataset: {}}).dataset.status")
+        check("the centre concludes it", status == 200 and state == "concluded", f"status {status}, state {state}")
+        citizen.goto(BASE + "/me/complaints")
+        check("the citizen reads the conclusion", "经查窗口已一次性告知" in (citizen.js("document.body.innerText") or ""))
+
+
 def attach(tab, selector, path):
     """Chooses a file for a file input, as a person picking it would."""
     root = tab.b.send("DOM.getDocument", {}, session=tab.s)["root"]["nodeId"]
@@ -727,6 +749,7 @@ def main():
         landlord_flow(browser, check)
         hazard_flow(browser, check)
         performance_flow(browser, check)
+        complaint_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
         care_flow(browser, check)

@@ -108,6 +108,7 @@ func routes(_ app: Application) {
     LandlordsController.register(app)
     PermitOnlineController.register(app)
     PerformanceController.register(app)
+    ComplaintsController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

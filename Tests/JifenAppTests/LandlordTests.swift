@@ -220,9 +220,18 @@ final class LandlordTests: XCTestCase {
             try await stranger.get("/me/residence")
             let notHis = try await stranger.post("/me/residence/\(rid)/dispute", ["reason": "x"])
             XCTAssertEqual(notHis.status, .notFound)
+            // The lease ends: the grid worker ends his management, with a reason; the house is closed to him.
+            try await worker.get("/houses/" + houseID)
+            let endWithoutReason = try await worker.post("/houses/\(houseID)/managers/\(first.requireID().uuidString)/decision", ["decision": "end", "reason": ""])
+            XCTAssertEqual(endWithoutReason.status, .badRequest)
+            let ended = try await worker.post("/houses/\(houseID)/managers/\(first.requireID().uuidString)/decision", ["decision": "end", "reason": "包租合同到期"])
+            XCTAssertEqual(ended.status, .seeOther)
+            XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13900004444" && $0.body.contains("包租合同到期") })
+            let closed = try await sublandlord.get("/me/houses/" + houseID)
+            XCTAssertEqual(closed.status, .notFound)
             // Every step is in the audit log.
             let actions = try await AuditEntry.query(on: ctx.app.db).filter(\.$entity ~~ ["houseManager", "residenceRegistration"]).all().map(\.action)
-            for action in ["ask", "confirm", "reject", "declareForTenant", "verify", "dispute"] { XCTAssertTrue(actions.contains(action), action) }
+            for action in ["ask", "confirm", "reject", "declareForTenant", "verify", "dispute", "end"] { XCTAssertTrue(actions.contains(action), action) }
         }
     }
 

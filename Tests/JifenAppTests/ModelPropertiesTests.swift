@@ -16,6 +16,7 @@ final class ModelPropertiesTests: XCTestCase {
         StarRuleSet.self,
         ReminderSent.self,
         PermitBenefit.self,
+        Complaint.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

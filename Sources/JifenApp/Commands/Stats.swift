@@ -27,6 +27,7 @@ enum Stats {
             ("hazards", try await Hazard.query(on: db).count()),
             // Not closed and not dismissed: waiting for the grid worker, with a department, or for acceptance.
             ("hazards_open", try await Hazard.query(on: db).filter(\.$status ~~ [.received, .assigned, .acknowledged, .rectified]).count()),
+            ("complaints", try await Complaint.query(on: db).count()),
         ]
     }
 }

@@ -79,10 +79,11 @@ final class Hazard: Model, @unchecked Sendable {
         return dueDate < today
     }
 
-    /// Accepted after its due date.
+    /// Closed, its rectification done after its due date (the department's lateness, not the
+    /// grid worker's day of acceptance).
     var closedLate: Bool {
-        guard let acceptedOn, let dueDate else { return false }
-        return acceptedOn > dueDate
+        guard acceptedOn != nil, let rectifiedAt, let dueDate else { return false }
+        return ShanghaiDate.today(rectifiedAt) > dueDate
     }
 
     var isOpen: Bool { status != .accepted && status != .dismissed }

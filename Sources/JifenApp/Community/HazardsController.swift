@@ -242,7 +242,8 @@ enum HazardsController {
         let photos = try await HazardPhoto.query(on: req.db).filter(\.$hazard.$id == id).sort(\.$createdAt).all()
         let allowed = Self.steps(for: user, hazard)
         let form = form ?? FormState(fields: ["note", "department"])
-        let calendarKnows = hazard.dueDate.map { req.application.workingCalendar.knows($0.year) } ?? true
+        let calendar = try await req.workingCalendar()
+        let calendarKnows = hazard.dueDate.map { calendar.knows($0.year) } ?? true
         let content = ShowContent(
             number: hazard.number, type: types[hazard.typeCode] ?? hazard.typeCode, place: hazard.place,
             houseLink: hazard.$house.id.flatMap { [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) ? SiteRoute.house($0.uuidString).path : nil },

@@ -124,7 +124,7 @@ enum LandlordController {
         return HouseContent(
             address: house.address, code: house.addressCode, grid: house.jurisdiction.name, kind: req.text("manager_kind_" + manager.kind.rawValue),
             capacity: house.capacity,
-            people: current.map { person($0, departure: SiteRoute.myHouseDeparture(house.id!.uuidString, $0.id!.uuidString).path, on: req) },
+            people: current.map { person($0, departure: $0.source == .landlord ? SiteRoute.myHouseDeparture(house.id!.uuidString, $0.id!.uuidString).path : nil, on: req) },
             history: registrations.filter { !($0.toDate == nil && $0.status != .rejected) }.map { person($0, departure: nil, on: req) },
             fields: [
                 form.field("name", req.text("field_tenant_name"), maxLength: 30, required: true),
@@ -171,7 +171,9 @@ enum LandlordController {
         let manager = try await managed(req)
         guard let id = req.parameters.get("registration", as: UUID.self),
               let registration = try await ResidenceRegistration.find(id, on: req.db),
-              registration.$rentalHouse.id == manager.$house.id, registration.toDate == nil, registration.status != .rejected
+              registration.$rentalHouse.id == manager.$house.id, registration.toDate == nil, registration.status != .rejected,
+              // Only those declared from this house; others' the grid worker ends (人走注销).
+              registration.source == .landlord
         else { throw Abort(.notFound) }
         try await LandlordService(req).declareDeparture(by: manager, of: registration)
         return req.redirect(to: SiteRoute.myHouse(manager.$house.id.uuidString).path + "?done=left")

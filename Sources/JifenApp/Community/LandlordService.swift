@@ -91,6 +91,32 @@ struct LandlordService: WorkflowService {
         return .done(manager)
     }
 
+    /// The grid worker ends a confirmation (the lease ended, the house was sold): from then on
+    /// the house answers 404 to him. A reason is required; he is texted.
+    func end(_ manager: HouseManager, reason rawReason: String) async throws -> Outcome<HouseManager> {
+        let reason = rawReason.trimmingCharacters(in: .whitespaces)
+        var problems: Problems = []
+        if manager.status != .confirmed { problems.append(("decision", Wording("registration_already_decided"))) }
+        if reason.isEmpty { problems.append(("reason", Wording("problem_required", label: "field_reason"))) }
+        else if reason.count > 200 { problems.append(("reason", Wording("problem_tooLong", ["max": "200"], label: "field_reason"))) }
+        guard problems.isEmpty else { return .refused(problems) }
+        let house = try await manager.$house.get(on: db)
+        let account = try await manager.$user.get(on: db)
+        try await db.transaction { db in
+            try await manager.save("end", by: actor, at: now, on: db) {
+                manager.status = .ended
+                manager.reason = reason
+                manager.decidedAt = now
+                manager.decidedBy = actor.login
+            }
+            if let phone = account.phone {
+                try await app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "houseManager",
+                                                                    body: text("sms_landlord_ended", ["address": house.address, "reason": reason])), on: db, at: now, logger: logger)
+            }
+        }
+        return .done(manager)
+    }
+
     // MARK: declarations
 
     /// A person moving in, as the landlord declares him: name, ID number, the day he moved in.
@@ -100,7 +126,8 @@ struct LandlordService: WorkflowService {
     }
 
     /// Declares `id` (named `name`) living in the manager's house from `from`: a new person is
-    /// recorded (with `phone`, the tenant's mobile number, when the landlord gives it); a known one
+    /// recorded (with `phone`, the tenant's mobile number, when the landlord gives it; a known
+    /// person keeps his own); a known one
     /// must bear that name and have no other registration still running. Pending the grid
     /// worker's verification within 7 days; the tenant gets a text.
     func declareArrival(by manager: HouseManager, name rawName: String, id: ResidentID, from: CivilDate, phone: String? = nil) async throws -> Outcome<ResidenceRegistration> {
@@ -122,14 +149,8 @@ struct LandlordService: WorkflowService {
         let house = try await manager.$house.get(on: db)
         let registration: ResidenceRegistration = try await db.transaction { db in
             let person: Resident
-            if let known {
-                person = known
-                if person.phone == nil, let phone {
-                    person.phone = phone
-                    person.updatedAt = now
-                    try await person.save(on: db)
-                }
-            } else {
+            // A known person's number is never taken from the landlord: his texts stay his.
+            if let known { person = known } else {
                 person = try Resident(name: name, id: id, phone: phone, userID: nil, data: data, at: now)
                 try await person.create(on: db)
                 try await Audit.record("create", entity: "resident", id: try person.requireID().uuidString, after: person.auditSnapshot, by: actor, at: now, on: db)
@@ -171,6 +192,7 @@ struct LandlordService: WorkflowService {
         if reason.isEmpty { problems.append(("reason", Wording("problem_required", label: "field_dispute_reason"))) }
         else if reason.count > 200 { problems.append(("reason", Wording("problem_tooLong", ["max": "200"], label: "field_dispute_reason"))) }
         if registration.disputedAt != nil { problems.append(("reason", Wording("dispute_already"))) }
+        else if !Self.disputable(registration) { problems.append(("reason", Wording("dispute_not_open"))) }
         guard problems.isEmpty else { return .refused(problems) }
         try await db.transaction { db in
             try await registration.save("dispute", by: actor, at: now, on: db) {

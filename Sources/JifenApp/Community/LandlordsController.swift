@@ -41,7 +41,7 @@ enum LandlordsController {
         let rows = several.compactMap { user, rows -> Row? in
             guard let first = rows.first, let rating = ratings[user] else { return nil }
             let words = StarRatings.words(rating, on: req)
-            return Row(name: first.name, organisation: first.organisation, kind: req.text("manager_kind_" + first.kind.rawValue), houses: rows.count,
+            return Row(name: Mask.name(first.name), organisation: first.organisation, kind: req.text("manager_kind_" + first.kind.rawValue), houses: rows.count,
                        stars: words.stars, starsLabel: words.label, starCount: rating.stars, reasons: words.reasons)
         }.sorted { ($0.starCount, $0.name) < ($1.starCount, $1.name) }
         return try await req.render("community/landlords", title: "landlords_title",

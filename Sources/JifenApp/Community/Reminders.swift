@@ -62,7 +62,8 @@ enum Reminders {
             let phones = workers.compactMap(\.phone)
             guard !phones.isEmpty else { continue }
             let body = service.text("sms_reminder_unverified", ["count": String(registrations.count), "days": String(unverifiedDays)])
-            try await db.transaction { db in
+            // Another node that got there first makes this grid's transaction fail: skip it, go on.
+            do { try await db.transaction { db in
                 for r in registrations {
                     let marker = ReminderSent()
                     marker.event = "unverified:\(try r.requireID().uuidString)"
@@ -71,6 +72,9 @@ enum Reminders {
                 }
                 try await app.effects.notifier.send(all: phones.map { OutgoingMessage(channel: .sms, recipient: $0, kind: "reminderUnverified", body: body) },
                                                     on: db, at: now, logger: app.logger)
+            } } catch {
+                if try await unsent(registrations, on: db, event: { "unverified:\($0.id?.uuidString ?? "")" }).isEmpty { continue }
+                throw error
             }
             counts.unverified += registrations.count
         }

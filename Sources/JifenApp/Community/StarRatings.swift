@@ -27,7 +27,7 @@ final class StarRuleSet: Model, @unchecked Sendable {
 }
 
 /// 包租星级: each landlord's rating, made from what happened at the houses he manages now (in the
-/// rules' window). It is computed when it is shown, so it always follows its inputs: a hazard
+/// rules' window). A report from the public counts only once the grid worker has sent it on. It is computed when it is shown, so it always follows its inputs: a hazard
 /// closed late, a declaration disputed, a change of the rules.
 enum StarRatings {
     static func rules(on db: any Database) async throws -> StarRules {
@@ -44,7 +44,7 @@ enum StarRatings {
         let houses = Array(Set(managers.map(\.$house.id)))
         var hazardsByHouse: [UUID: [Hazard]] = [:]
         for slice in Batches.slices(houses) {
-            for h in try await Hazard.query(on: db).filter(\.$house.$id ~~ Array(slice)).filter(\.$createdAt >= since).filter(\.$status != .dismissed).all() {
+            for h in try await Hazard.query(on: db).filter(\.$house.$id ~~ Array(slice)).filter(\.$createdAt >= since).filter(\.$status !~ [.dismissed, .received]).all() {
                 if let house = h.$house.id { hazardsByHouse[house, default: []].append(h) }
             }
         }

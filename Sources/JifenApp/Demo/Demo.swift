@@ -193,6 +193,7 @@ public enum Demo {
         try await DemoCommunity.loadHazards(app, now: now)
         try await DemoCommunity.loadPerformance(app, size: size, now: now)
         try await DemoCommunity.loadPermits(app, now: now)
+        try await DemoSupervision.load(app, now: now)
         return true
     }
 }

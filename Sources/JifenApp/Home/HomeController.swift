@@ -94,6 +94,8 @@ enum HomeController {
             let resident = try await Resident.find(user: user.id, on: db)
             glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)
             links.append(Link(label: req.text("nav_my_data"), href: SiteRoute.myData.path))
+            links.append(Link(label: req.text("complaints_mine_title"), href: SiteRoute.myComplaints.path))
+            links.append(Link(label: req.text("landlord_title"), href: SiteRoute.myHouses.path))
         case .windowClerk:
             let scope = try await StaffResidenceController.scopeIDs(req)
             let waiting = try await PointsApplication.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == .submitted).count()

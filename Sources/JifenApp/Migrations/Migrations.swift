@@ -122,5 +122,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 034 – star rating rules, reminders sent, the permit online and its benefits
         all.append(CommunityServices034())
     }
+    do { // Migration 035 – complaints about how a case was handled
+        all.append(Complaints035())
+    }
     return all
 }

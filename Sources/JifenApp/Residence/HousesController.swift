@@ -155,6 +155,8 @@ enum HousesController {
         let reason: String?
         /// Where the grid worker confirms or refuses him, while he waits.
         let decisionAction: String?
+        /// Confirmed: the grid worker may end it (not a decision on a request).
+        let canEnd: Bool
         /// The star rating of one who manages several houses (包租星级), with its reasons.
         let stars, starsLabel: String?
         let starReasons: [String]
@@ -169,6 +171,8 @@ enum HousesController {
         let qrLink, declareURL: String
         let canDecide: Bool
         let failedManager: String?
+        /// What the grid worker typed in the refused decision, given back.
+        let failedReason: String
         let errors: [String]
     }
 
@@ -185,7 +189,7 @@ enum HousesController {
 
     /// The house with its people now, its landlords (and those asking to be), and its history:
     /// everyone who lived there, by whom each was declared.
-    static func showPage(_ req: Request, house: RentalHouse, failedManager: String? = nil, errors: [String] = [], status: HTTPStatus = .ok) async throws -> Response {
+    static func showPage(_ req: Request, house: RentalHouse, failedManager: String? = nil, failedReason: String = "", errors: [String] = [], status: HTTPStatus = .ok) async throws -> Response {
         let user = try req.requireUser()
         let registrations = try await ResidenceRegistration.query(on: req.db).filter(\.$rentalHouse.$id == house.requireID())
             .with(\.$resident).sort(\.$fromDate, .descending).all()
@@ -206,7 +210,8 @@ enum HousesController {
                 Manager(id: m.id!.uuidString, kind: req.text("manager_kind_" + m.kind.rawValue), name: m.name, organisation: m.organisation,
                         phone: m.user.phone.map(Mask.phone) ?? Mask.phone(m.user.login), status: req.text("manager_status_" + m.status.rawValue),
                         statusCode: m.status.rawValue, reason: m.reason,
-                        decisionAction: m.status == .pending && user.role == .gridWorker ? SiteRoute.houseManagerDecision(house.id!.uuidString, m.id!.uuidString).path : nil,
+                        decisionAction: (m.status == .pending || m.status == .confirmed) && user.role == .gridWorker ? SiteRoute.houseManagerDecision(house.id!.uuidString, m.id!.uuidString).path : nil,
+                        canEnd: m.status == .confirmed,
                         stars: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).stars } : nil,
                         starsLabel: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).label } : nil,
                         starReasons: m.status == .confirmed ? ratings[m.$user.id].map { StarRatings.words($0, on: req).reasons } ?? [] : [])
@@ -214,7 +219,7 @@ enum HousesController {
             tenants: living.map(tenant),
             history: registrations.filter { !($0.toDate == nil && $0.status != .rejected) }.map(tenant),
             qrLink: SiteRoute.houseQR(house.id!.uuidString).path, declareURL: declareURL(house, on: req),
-            canDecide: user.role == .gridWorker, failedManager: failedManager, errors: errors
+            canDecide: user.role == .gridWorker, failedManager: failedManager, failedReason: failedReason, errors: errors
         )
         return try await req.render("residence/house", title: "house_title", content, status: status)
     }
@@ -229,13 +234,16 @@ enum HousesController {
               let manager = try await HouseManager.find(id, on: req.db), manager.$house.id == house.id
         else { throw Abort(.notFound) }
         let input = try req.content.decode(ManagerDecisionForm.self)
-        guard input.decision == "confirm" || input.decision == "reject" else {
+        guard ["confirm", "reject", "end"].contains(input.decision ?? "") else {
             return try await showPage(req, house: house, failedManager: id.uuidString, errors: [req.text("problem_choose", ["field": req.text("field_decision")])], status: .badRequest)
         }
-        switch try await LandlordService(req).decide(manager, confirm: input.decision == "confirm", reason: input.reason ?? "") {
+        let service = LandlordService(req)
+        let outcome = input.decision == "end" ? try await service.end(manager, reason: input.reason ?? "")
+                                              : try await service.decide(manager, confirm: input.decision == "confirm", reason: input.reason ?? "")
+        switch outcome {
         case .done: return req.redirect(to: SiteRoute.house(house.id!.uuidString).path)
         case .refused(let problems):
-            return try await showPage(req, house: house, failedManager: id.uuidString,
+            return try await showPage(req, house: house, failedManager: id.uuidString, failedReason: input.reason ?? "",
                                       errors: problems.map { $0.wording.text(req.application.catalog, req.language) }, status: .badRequest)
         }
     }

@@ -53,8 +53,14 @@ enum PermitOnlineController {
         guard let resident = try await Resident.find(user: user.id, on: req.db), resident.identityVerified,
               let permit = try await ResidencePermit.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$status == .issued)
                 .with(\.$jurisdiction).sort(\.$createdAt, .descending).first(),
-              let token = permit.verificationToken, let until = permit.validUntil
+              let until = permit.validUntil
         else { throw Abort(.notFound) }
+        // A permit issued before the electronic permit existed gets its token when first shown.
+        if permit.verificationToken == nil {
+            permit.verificationToken = req.effects.randomBytes(16).map { String(format: "%02x", $0) }.joined()
+            try await permit.save(on: req.db)
+        }
+        let token = permit.verificationToken!
         var town: Jurisdiction?
         if let code = permit.jurisdiction.jurisdictionCode?.parent?.parent { town = try await Jurisdiction.find(code: code.rawValue, on: req.db) }
         let url = verificationURL(token, on: req)

@@ -159,7 +159,7 @@ enum ResidenceController {
                            canEndorse: canEndorse(p, today: today(req)), endorseAction: SiteRoute.myPermitEndorse.path,
                            receiptLink: SiteRoute.permitReceipt(p.id?.uuidString ?? "").path,
                            delivery: req.text(p.byPost ? "delivery_post" : "delivery_collect"), postalAddress: p.postalAddress, trackingNumber: p.trackingNumber,
-                           cardLink: p.status == .issued && p.verificationToken != nil ? SiteRoute.myPermitCard.path : nil)
+                           cardLink: p.status == .issued ? SiteRoute.myPermitCard.path : nil)
             },
             permitFields: {
                 let form = permitForm ?? FormState(fields: permitFields, values: ["delivery": "collect"])

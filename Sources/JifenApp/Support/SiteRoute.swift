@@ -19,6 +19,16 @@ enum SiteRoute: Hashable, Sendable {
     case audit
     /// `/audit/access`: who saw full ID numbers and minors' records
     case accessLog
+    /// `/complaints`: complaints about how cases were handled (the centre's)
+    case complaints
+    /// `/complaints/stats.csv`: their figures by unit
+    case complaintsCSV
+    /// `/complaints/:id`
+    case complaint(String)
+    /// `/complaints/:id/conclude`
+    case complaintConclude(String)
+    /// `/me/complaints`: a citizen's complaints and the form to file one
+    case myComplaints
     /// `/consultations`
     case consultations
     /// `/consultations/:code`
@@ -286,6 +296,11 @@ enum SiteRoute: Hashable, Sendable {
         case .adminUserNew: "/admin/users/new"
         case .audit: "/audit"
         case .accessLog: "/audit/access"
+        case .complaints: "/complaints"
+        case .complaintsCSV: "/complaints/stats.csv"
+        case .complaint(let id): "/complaints/" + id
+        case .complaintConclude(let id): "/complaints/" + id + "/conclude"
+        case .myComplaints: "/me/complaints"
         case .consultations: "/consultations"
         case .consultation(let code): "/consultations/" + code
         case .consultationOpinions(let code): "/consultations/" + code + "/opinions"
@@ -423,7 +438,7 @@ enum SiteRoute: Hashable, Sendable {
     /// Every route with its parameters as placeholders (a test finds each one registered).
     static let patterns: [SiteRoute] = [
         .root, .password, .calendar, .adminUsers,
-        .adminUserNew, .audit, .accessLog, .consultations, .consultation(":code"),
+        .adminUserNew, .audit, .accessLog, .complaints, .complaintsCSV, .complaint(":id"), .complaintConclude(":id"), .myComplaints, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .hazards, .hazardNew, .hazardReport, .hazard(":id"), .hazardSteps(":id"), .hazardPhotos(":id"), .hazardPhoto(":id"), .hazardStats, .hazardStatsCSV, .hazardTypes,
