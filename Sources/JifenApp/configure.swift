@@ -109,6 +109,7 @@ func routes(_ app: Application) {
     PermitOnlineController.register(app)
     PerformanceController.register(app)
     ComplaintsController.register(app)
+    MaterialsController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

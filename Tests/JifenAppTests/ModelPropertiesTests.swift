@@ -17,6 +17,7 @@ final class ModelPropertiesTests: XCTestCase {
         ReminderSent.self,
         PermitBenefit.self,
         Complaint.self,
+        Material.self,
         ApiIdempotency.self,
         User.self,
         UserSession.self,

@@ -9,7 +9,7 @@ import XCTVapor
 final class StorageTypesTests: XCTestCase {
     /// Every model of the application; a table without a model here fails the test.
     static let models: [any Model.Type] = [
-        CalendarYear.self, ApprovalRecord.self, TieredService.self, Resident.self, ResidenceRegistration.self, RentalHouse.self, HouseManager.self, HazardType.self, Hazard.self, HazardStep.self, HazardPhoto.self, StarRuleSet.self, ReminderSent.self, PermitBenefit.self, Complaint.self, ResidencePermit.self, PermitStep.self, HouseholdMember.self,
+        CalendarYear.self, ApprovalRecord.self, TieredService.self, Resident.self, ResidenceRegistration.self, RentalHouse.self, HouseManager.self, HazardType.self, Hazard.self, HazardStep.self, HazardPhoto.self, StarRuleSet.self, ReminderSent.self, PermitBenefit.self, Complaint.self, Material.self, ResidencePermit.self, PermitStep.self, HouseholdMember.self,
         OutboxMessage.self, PhoneCode.self, Job.self, Program.self, School.self, SchoolCatchment.self, Quota.self, ServiceApplication.self, AllocationRound.self, Objection.self,
         AllocationResult.self, ServicePreference.self, PriorityGroup.self, PriorityClaim.self, RoundSchool.self, AllocationStep.self, RoundCorrection.self, CorrectionChange.self,
         AccessLogEntry.self, Survey.self, SurveyAnswer.self, Consultation.self, Opinion.self, FeedRecordModel.self, FeedImportModel.self,

@@ -26,7 +26,6 @@ enum HazardsController {
     }
 
     static func today(_ req: Request) -> CivilDate { ShanghaiDate.today(req.now) }
-
     // MARK: who sees what
 
     /// The hazards the viewer may see: in his jurisdiction (grid workers, town windows, the
@@ -242,8 +241,7 @@ enum HazardsController {
         let photos = try await HazardPhoto.query(on: req.db).filter(\.$hazard.$id == id).sort(\.$createdAt).all()
         let allowed = Self.steps(for: user, hazard)
         let form = form ?? FormState(fields: ["note", "department"])
-        let calendar = try await req.workingCalendar()
-        let calendarKnows = hazard.dueDate.map { calendar.knows($0.year) } ?? true
+        let calendar = try await req.workingCalendar(), calendarKnows = hazard.dueDate.map { calendar.knows($0.year) } ?? true
         let content = ShowContent(
             number: hazard.number, type: types[hazard.typeCode] ?? hazard.typeCode, place: hazard.place,
             houseLink: hazard.$house.id.flatMap { [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) ? SiteRoute.house($0.uuidString).path : nil },

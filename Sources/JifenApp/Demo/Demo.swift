@@ -194,6 +194,7 @@ public enum Demo {
         try await DemoCommunity.loadPerformance(app, size: size, now: now)
         try await DemoCommunity.loadPermits(app, now: now)
         try await DemoSupervision.load(app, now: now)
+        try await DemoSupervision.loadMaterials(app, now: now)
         return true
     }
 }

@@ -27,3 +27,36 @@ enum DemoSupervision {
         }
     }
 }
+
+extension DemoSupervision {
+    /// The materials each business asks for, told once (issue lists as a centre would write them;
+    /// what department data confirms is marked as not to bring).
+    static func loadMaterials(_ app: Application, now: Date) async throws {
+        let lists: [(String, [(String, Bool, String)])] = [
+            ("permit", [("居民身份证", true, "窗口领取时出示原件；网上申领无需上传"),
+                        ("劳动合同或营业执照", false, "以合法稳定就业申领时"), ("房屋租赁合同或房产证", false, "以合法稳定住所申领时"),
+                        ("学生证或在读证明", false, "以连续就读申领时")]),
+            ("points", [("居民身份证", true, ""), ("学历、学位证书", false, "申报学历分时"), ("职业资格或技能等级证书", false, "申报技能分时"),
+                        ("社会保险缴费记录", false, "系统与人社局数据比对，无需提供"), ("献血证、志愿服务记录", false, "系统比对，无需提供")]),
+            ("program:kindergarten", [("父母居民身份证", true, ""), ("居住证或居住登记", true, "系统核验，无需提供"),
+                                      ("出生医学证明", true, ""), ("户口簿", true, "")]),
+            ("program:grade1", [("父母居民身份证", true, ""), ("居住证", true, "系统核验，无需提供"), ("出生医学证明", true, ""), ("户口簿", true, ""),
+                                ("预防接种证", false, "入学报到时查验")]),
+            ("program:grade7", [("父母居民身份证", true, ""), ("居住证", true, "系统核验，无需提供"), ("户口簿", true, ""), ("小学学籍信息", true, "系统核验，无需提供")]),
+            ("program:childInsurance", [("父母居民身份证", true, ""), ("孩子的出生医学证明或户口簿", true, "")]),
+        ]
+        for (business, items) in lists {
+            for (position, item) in items.enumerated() {
+                let material = Material()
+                material.business = business
+                material.position = position
+                material.title = item.0
+                material.required = item.1
+                material.note = item.2
+                material.updatedAt = now
+                material.updatedBy = "admin"
+                try await material.create(on: app.db)
+            }
+        }
+    }
+}

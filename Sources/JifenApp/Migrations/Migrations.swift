@@ -125,5 +125,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 035 – complaints about how a case was handled
         all.append(Complaints035())
     }
+    do { // Migration 036 – the materials each business requires, told once
+        all.append(Materials036())
+    }
     return all
 }

@@ -80,6 +80,8 @@ extension PointsController {
         let year: Int
         let notice: String?
         let estimateLink, openLabel, noApplication: String
+        /// What a points application asks for, told once.
+        let materials: MaterialList
     }
 
     static func myContent(_ req: Request, refusal: String? = nil, edit: ((PointsApplication, Resident) async throws -> ApplicationView)? = nil) async throws -> MyContent {
@@ -100,7 +102,8 @@ extension PointsController {
                          canOpen: resident != nil && application == nil && refused == nil, openAction: SiteRoute.myPoints.path, refusal: refused,
                          year: today(req).year, notice: req.query[String.self, at: "done"].map { req.text("points_done_" + $0) },
                          estimateLink: SiteRoute.estimate.path, openLabel: req.text("points_open", ["year": String(today(req).year)]),
-                         noApplication: req.text("points_no_application", ["year": String(today(req).year)]))
+                         noApplication: req.text("points_no_application", ["year": String(today(req).year)]),
+                         materials: try await MaterialList.load("points", on: req))
     }
 
     static func myPoints(_ req: Request) async throws -> Response {

@@ -24,6 +24,8 @@ extension ProgramsController {
         let existing: String?
         let closes: String
         let hasIdentity: Bool
+        /// What this kind of program asks for, told once.
+        let materials: MaterialList
     }
 
     static func applyPage(_ req: Request) async throws -> Response { try await renderApply(req, refusals: [], status: .ok) }
@@ -66,7 +68,7 @@ extension ProgramsController {
                     ($0.school.code, "\($0.school.name)（\(req.text("program_seats", ["n": String($0.seats)]))）")
                 }, chosen: chosen, on: req) : []) + priorityFields,
             refusals: refusals, action: SiteRoute.programApply(program.code).path, existing: existing?.number, closes: ShanghaiDate.long(rules.closes),
-            hasIdentity: resident != nil)
+            hasIdentity: resident != nil, materials: try await MaterialList.load("program:" + rules.kind.rawValue, on: req))
         return try await req.render("programs/program-apply", title: "program_apply_title", content, status: status)
     }
 

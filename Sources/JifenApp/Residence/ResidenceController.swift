@@ -92,6 +92,8 @@ enum ResidenceController {
         /// For landlords, sublandlords and employers: their houses (with the scanned house's code).
         let benefitsLink: String
         let landlordLink: String
+        /// What a permit application asks for, told once.
+        let permitMaterials: MaterialList
     }
 
     struct Member: Encodable { let relation: String; let name: String; let idMasked: String; let birthDate: String; let minor: Bool; let verified: Bool }
@@ -191,7 +193,8 @@ enum ResidenceController {
             householdAction: SiteRoute.myHousehold.path,
             benefitsLink: SiteRoute.permitBenefits.path,
             landlordLink: SiteRoute.myHouses.path + (req.query[String.self, at: "house"].flatMap { code in
-                code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? "?house=" + code : nil } ?? "")
+                code.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } ? "?house=" + code : nil } ?? ""),
+            permitMaterials: try await MaterialList.load("permit", on: req)
         )
     }
 

@@ -102,6 +102,7 @@ enum Navigation {
             items.append((request.text("nav_users"), SiteRoute.adminUsers.path, .admin))
             items.append((request.text("nav_calendar"), SiteRoute.calendar.path, .admin))
             items.append((request.text("nav_permit_benefits"), SiteRoute.adminPermitBenefits.path, .admin))
+            items.append((request.text("nav_materials"), SiteRoute.adminMaterials.path, .admin))
             items.append((request.text("nav_complaints"), SiteRoute.complaints.path, .insight))
             items.append((request.text("nav_api_tokens"), SiteRoute.apiTokens.path, .admin))
             items.append((request.text("nav_outbox"), SiteRoute.outbox.path, .admin))

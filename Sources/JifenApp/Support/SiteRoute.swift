@@ -105,6 +105,12 @@ enum SiteRoute: Hashable, Sendable {
     case outboxRetry(String)
     /// `/logout`
     case logout
+    /// `/materials`: what each business asks for, told once (一次性告知)
+    case materials
+    /// `/admin/materials`: the centre edits it
+    case adminMaterials
+    /// `/admin/materials/:id/delete`
+    case adminMaterialDelete(String)
     /// `/me/household`
     case myHousehold
     /// `/me/houses`: the houses a landlord, sublandlord or employer manages
@@ -339,6 +345,9 @@ enum SiteRoute: Hashable, Sendable {
         case .outbox: "/admin/outbox"
         case .outboxRetry(let id): "/admin/outbox/" + id + "/retry"
         case .logout: "/logout"
+        case .materials: "/materials"
+        case .adminMaterials: "/admin/materials"
+        case .adminMaterialDelete(let id): "/admin/materials/" + id + "/delete"
         case .myHousehold: "/me/household"
         case .myHouses: "/me/houses"
         case .myHouse(let id): "/me/houses/" + id
@@ -444,7 +453,7 @@ enum SiteRoute: Hashable, Sendable {
         .hazards, .hazardNew, .hazardReport, .hazard(":id"), .hazardSteps(":id"), .hazardPhotos(":id"), .hazardPhoto(":id"), .hazardStats, .hazardStatsCSV, .hazardTypes,
         .houses, .house(":id"), .houseQR(":id"), .houseNew, .houseManagerDecision(":id", ":manager"),
         .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
-        .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .myHousehold, .myData, .myDataJSON, .privacy,
+        .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .materials, .adminMaterials, .adminMaterialDelete(":id"), .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints, .myPermitCard, .permitVerification(":token"), .permitBenefits, .adminPermitBenefits, .adminPermitBenefitDelete(":id"),
         .myPrograms, .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .performance, .performanceCSV, .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
