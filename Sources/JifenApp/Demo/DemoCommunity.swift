@@ -168,14 +168,9 @@ extension DemoCommunity {
         let first = thisMonth.adding(days: -1).adding(days: 1 - thisMonth.adding(days: -1).day)
         let days = thisMonth.dayNumber - first.dayNumber
         guard let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: db) else { return }
-        let undated = try await ResidenceRegistration.query(on: db).filter(\.$status == .verified).filter(\.$decidedAt == nil).with(\.$resident).sort(\.$createdAt).sort(\.$id).all()
+        let undated = try await ResidenceRegistration.query(on: db).filter(\.$status == .verified).filter(\.$decidedAt == nil).sort(\.$createdAt).sort(\.$id).all()
         try await db.transaction { db in
             for (i, r) in undated.enumerated() {
-                // Three in five give the grid worker a mobile number: their records are complete.
-                if i % 5 < 3, r.resident.phone == nil {
-                    r.resident.phone = String(format: "1390000%04d", i % 10_000)
-                    try await r.resident.save(on: db)
-                }
                 let day = first.adding(days: i % days)
                 r.decidedAt = ShanghaiDate.startOfDay(day).addingTimeInterval(Double(9 + i % 8) * 3_600)
                 r.dueDate = day.adding(days: i % 10 == 9 ? -2 : 7 - i % 7)
