@@ -58,6 +58,7 @@ final class ModelPropertiesTests: XCTestCase {
         RoundSchool.self,
         AllocationStep.self,
         RoundCorrection.self,
+        WaitlistMove.self,
         CorrectionChange.self,
         Resident.self,
         ResidenceRegistration.self,

@@ -23,7 +23,7 @@ final class ReminderSent: Model, @unchecked Sendable {
 /// and on however many nodes: the event is recorded with the text in one transaction, under a
 /// unique key.
 enum Reminders {
-    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0 }
+    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0 }
 
     static let endorsementDays = 30
     static let unverifiedDays = 5
@@ -89,6 +89,17 @@ enum Reminders {
                 }) { counts.archives += 1 }
             }
         }
+        // An offer due tomorrow and not answered: confirm or decline. One overdue: taken as its
+        // program says (a decline moves the waitlist).
+        let dueSoon = try await AllocationResult.query(on: db).filter(\.$offer == .pending).filter(\.$offerDue == today.adding(days: 1))
+            .with(\.$application) { $0.with(\.$resident).with(\.$program) }.all()
+        for row in try await unsent(dueSoon, on: db, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }) {
+            let body = service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)])
+            if try await once("offer:\(try row.requireID().uuidString):\(row.offerDue?.description ?? "")", db: db, now: now, send: { db in
+                try await service.on(db).notify(row.application.resident, kind: "reminderOffer", body)
+            }) { counts.offers += 1 }
+        }
+        counts.lapsed = try await OfferService(app: app, db: db, now: now, actor: .system, logger: app.logger).lapse()
         return counts
     }
 
@@ -150,6 +161,8 @@ enum RemindersCommand: JifenCommand {
         io.output("reminders_ready \(counts.ready)")
         io.output("reminders_unverified \(counts.unverified)")
         io.output("reminders_archive \(counts.archives)")
+        io.output("reminders_offer \(counts.offers)")
+        io.output("offers_lapsed \(counts.lapsed)")
         return 0
     }
 }

@@ -128,5 +128,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 036 – the materials each business requires, told once
         all.append(Materials036())
     }
+    do { // Migration 037 – offers, their answers and the waitlist's moves
+        all.append(Offers037())
+    }
     return all
 }

@@ -45,9 +45,18 @@ final class Program: Model, @unchecked Sendable {
     /// Which schools an applicant may rank: any, his town's, or his catchment's.
     @Enum(key: "choice_scope") var choiceScope: ProgramRules.ChoiceScope
     @Field(key: "created_by") var createdBy: String
+    /// Offers: the days a placed family has to confirm or decline (nil: no offers, a place is
+    /// taken as given), what no answer counts as, and the day the waitlist closes (after it a
+    /// declined seat stays free for the second round).
+    @OptionalField(key: "offer_days") var offerDays: Int?
+    @OptionalEnum(key: "offer_silence") var offerSilence: OfferSilence?
+    @OptionalField(key: "waitlist_closes") var waitlistCloses: CivilDate?
 
     // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
-    var properties: [any AnyProperty] { [$id, $createdAt, $code, $year, $kind, $title, $opens, $closes, $maxChoices, $minResidenceMonths, $requirePermit, $minPermitMonths, $childAgeMin, $childAgeMax, $ageCutoff, $tiebreak, $threshold, $quotaPublishedAt, $quotaRule, $quotaDays, $quotaBy, $allocates, $spouses, $standardSeries, $choiceScope, $createdBy] }
+    var properties: [any AnyProperty] { [$id, $createdAt, $code, $year, $kind, $title, $opens, $closes, $maxChoices, $minResidenceMonths, $requirePermit, $minPermitMonths, $childAgeMin, $childAgeMax, $ageCutoff, $tiebreak, $threshold, $quotaPublishedAt, $quotaRule, $quotaDays, $quotaBy, $allocates, $spouses, $standardSeries, $choiceScope, $createdBy, $offerDays, $offerSilence, $waitlistCloses] }
+
+    /// What a family's silence counts as when its days to answer have run out.
+    enum OfferSilence: String, Codable, Sendable, CaseIterable { case accept, decline }
 
     init() {}
 
@@ -263,9 +272,18 @@ final class AllocationResult: Model, @unchecked Sendable {
     @Field(key: "qualified") var qualified: Bool
     @Parent(key: "round_id") var round: AllocationRound
     @Parent(key: "application_id") var application: ServiceApplication
+    /// The family's answer to its place, where the program makes offers.
+    @OptionalEnum(key: "offer") var offer: Offer?
+    @OptionalField(key: "offer_due") var offerDue: CivilDate?
+    @OptionalField(key: "offer_answered_at") var offerAnsweredAt: Date?
 
     // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
-    var properties: [any AnyProperty] { [$id, $rank, $number, $nameMasked, $points, $schoolCode, $qualified, $round, $application] }
+    var properties: [any AnyProperty] { [$id, $rank, $number, $nameMasked, $points, $schoolCode, $qualified, $round, $application, $offer, $offerDue, $offerAnsweredAt] }
+
+    /// Pending until answered; the silent ones are taken as the program says when their days run out.
+    enum Offer: String, Codable, Sendable { case pending, accepted, declined, acceptedBySilence, declinedBySilence
+        var isDecline: Bool { self == .declined || self == .declinedBySilence }
+    }
 
     init() {}
 }
@@ -411,4 +429,26 @@ final class CorrectionChange: Model, @unchecked Sendable {
         self.schoolBefore = before
         self.schoolAfter = after
     }
+}
+
+/// One line of a waitlist's addendum to the publicity: the family that declined (school after
+/// nil) and each family the chain moved, in order.
+final class WaitlistMove: Model, @unchecked Sendable {
+    static let schema = "waitlist_moves"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "round_id") var round: AllocationRound
+    @Field(key: "at") var at: Date
+    @Field(key: "position") var position: Int
+    /// The application whose decline started the chain.
+    @Field(key: "declined_number") var declinedNumber: String
+    @Field(key: "number") var number: String
+    @Field(key: "name_masked") var nameMasked: String
+    @OptionalField(key: "school_before") var schoolBefore: String?
+    @OptionalField(key: "school_after") var schoolAfter: String?
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $round, $at, $position, $declinedNumber, $number, $nameMasked, $schoolBefore, $schoolAfter] }
+
+    init() {}
 }

@@ -136,9 +136,11 @@ struct ProgramService: WorkflowService {
     /// Where one of his applications stands: the round that placed or did not place it, and each
     /// ranked school with its cutoff and what the round did there.
     struct Standing {
-        enum LineOutcome: String, Codable, Sendable { case admitted, full, noSeats, notNeeded }
+        /// `waitlist`: the seat the waitlist gave him after the round; `released`: the seat the
+        /// round gave him and he no longer holds (declined, or moved up from).
+        enum LineOutcome: String, Codable, Sendable { case admitted, full, noSeats, notNeeded, waitlist, released }
         struct Line { let school: String; let cutoff: Points?; let outcome: LineOutcome? }
-        struct Result { let school: String?; let points: Points; let rank: Int }
+        struct Result { let school: String?; let points: Points; let rank: Int; var offer: AllocationResult.Offer? = nil; var offerDue: CivilDate? = nil }
         /// With its program, child and ranking loaded.
         let application: ServiceApplication
         /// The latest round he took part in (the second round concerns only those not placed).
@@ -175,7 +177,7 @@ struct ProgramService: WorkflowService {
             if let round, let row {
                 let cutoffs = Dictionary(try await RoundSchool.query(on: db).filter(\.$round.$id == round.requireID()).all().map { ($0.schoolCode, $0.cutoffPoints.map { Points(hundredths: $0) }) },
                                          uniquingKeysWith: { first, _ in first })
-                result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank)
+                result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank, offer: row.offer, offerDue: row.offerDue)
                 // The schools of that round's list (round 2: his new ranking, or the schools of
                 // his town he was placed by), each with what the round's trace says it did.
                 let steps = try await round.steps(of: a.number, on: db)
@@ -188,7 +190,10 @@ struct ProgramService: WorkflowService {
                     case .noSeats: .noSeats
                     case nil: .notNeeded
                     }
-                    return Standing.Line(school: code, cutoff: cutoffs[code] ?? nil, outcome: outcome)
+                    // After the round, a decline or the waitlist changed what he holds.
+                    let now: Standing.LineOutcome = if code == row.schoolCode, outcome != .admitted { .waitlist }
+                        else if outcome == .admitted, code != row.schoolCode { .released } else { outcome }
+                    return Standing.Line(school: code, cutoff: cutoffs[code] ?? nil, outcome: now)
                 }
             } else {
                 lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
@@ -424,7 +429,7 @@ struct ProgramService: WorkflowService {
         return instance
     }
 
-    enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline }
+    enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline, waitlistOpen }
 
     /// Runs round `n` and opens its 7-day publicity. Threshold programs have one round where
     /// everyone at or above the line qualifies.
@@ -451,9 +456,16 @@ struct ProgramService: WorkflowService {
             stages.done("freeze")
         } else {
             guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
+            // Offers: the second round waits for the first's waitlist to close, and its silent
+            // offers to be taken as the program says.
+            if program.offerDays != nil, program.kind.isSchool {
+                guard let closes = program.waitlistCloses, today > closes else { throw RoundProblem.waitlistOpen }
+                try await OfferService(app: app, db: db, now: now, actor: actor, logger: logger).lapse()
+            }
             let placed = try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).all()
             for row in placed { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
-            let done = Set(placed.filter { $0.schoolCode != nil }.map(\.$application.id))
+            // Those placed, and those who declined their place, are done.
+            let done = Set(placed.filter { $0.schoolCode != nil || ($0.offer?.isDecline ?? false) }.map(\.$application.id))
             applications = applications.filter { !done.contains($0.id!) }
             // Placement by residence for those who give no new ranking: the schools of the town of
             // their current residence — or, where the program places by catchment, the schools

@@ -20,6 +20,8 @@ extension ProgramsController {
             return try await fail(req.text("program_run_too_early", ["date": ShanghaiDate.long(program.closes)]))
         } catch ProgramService.RoundProblem.firstNotFinal {
             return try await fail(req.text("program_first_not_final"))
+        } catch ProgramService.RoundProblem.waitlistOpen {
+            return try await fail(req.text("program_waitlist_open", ["date": program.waitlistCloses.map(ShanghaiDate.long) ?? ""]))
         } catch ProgramService.RoundProblem.alreadyRun {
             return req.redirect(to: SiteRoute.publicity(program.code, String(next)).path)
         }
@@ -45,8 +47,10 @@ extension ProgramsController {
         guard problems.isEmpty else { return try await renderPublicity(req, program: program, round: round, objection: nil, problems: problems, status: .badRequest) }
         round.finalizedAt = req.now
         let actor = req.actor, now = req.now
+        let offers = OfferService(req)
         try await req.db.transaction { db in
             try await round.save(on: db)
+            try await offers.on(db).open(program, round: round)
             try await Audit.record("finalize", entity: "program", id: program.code, after: ["round": String(round.round)], by: actor, at: now, on: db)
         }
         return req.redirect(to: SiteRoute.publicity(program.code, String(round.round)).path)
@@ -94,6 +98,9 @@ extension ProgramsController {
         let pager: Pager
         let programLink: String
         let corrections: [CorrectionView]
+        let addendum: [AddendumView]
+        /// For the organiser: how the offers stand.
+        let offers: String?
         let objectionOpen: Bool
         let objectionAction: String
         let objectionFields: [FormField]
@@ -113,7 +120,7 @@ extension ProgramsController {
         return rows.map { r in
             PublicRow(rank: r.rank, number: r.number, name: r.nameMasked, points: Points(hundredths: r.points).description,
                       school: threshold != nil ? req.text(r.qualified ? "publicity_qualified" : "publicity_not_qualified")
-                                               : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted")),
+                                               : (r.schoolCode.map { schools[$0] ?? $0 } ?? req.text(r.offer?.isDecline == true ? "publicity_declined" : "publicity_not_admitted")),
                       admitted: r.qualified, priority: ahead.contains(r.$application.id))
         }
     }
@@ -153,6 +160,29 @@ extension ProgramsController {
         return try await req.render("programs/publicity-print", title: "publicity_title", content)
     }
 
+    struct AddendumView: Encodable { let at: String; let declined: String; let moves: [String] }
+
+    /// The waitlist's addendum to the publicity: each decline with the moves it made, in order.
+    static func addendumViews(_ req: Request, round: AllocationRound, schools: [String: String]) async throws -> [AddendumView] {
+        let lines = try await WaitlistMove.query(on: req.db).filter(\.$round.$id == round.requireID()).sort(\.$at).sort(\.$position).all()
+        var views: [AddendumView] = []
+        var current: [WaitlistMove] = []
+        func flush() {
+            guard let first = current.first else { return }
+            let school = { (code: String?) in code.map { schools[$0] ?? $0 } ?? req.text("publicity_not_admitted") }
+            views.append(AddendumView(at: ShanghaiTime.dateTime(first.at),
+                                      declined: req.text("addendum_declined", ["number": first.number, "name": first.nameMasked, "school": school(first.schoolBefore)]),
+                                      moves: current.dropFirst().map { req.text("addendum_move", ["number": $0.number, "name": $0.nameMasked, "before": school($0.schoolBefore), "after": school($0.schoolAfter)]) }))
+            current = []
+        }
+        for line in lines {
+            if line.position == 0 { flush() }
+            current.append(line)
+        }
+        flush()
+        return views
+    }
+
     struct CorrectionView: Encodable { let at: String; let number: String; let points: String; let reason: String; let changes: [String] }
 
     /// The corrections made to a round after an objection, each with what moved.
@@ -184,15 +214,24 @@ extension ProgramsController {
         let paging = Paging(page: req.query[Int.self, at: "page"], perPage: 50, total: try await base().count())
         let rows = try await base().sort(\.$rank).range(paging.offset..<(paging.offset + paging.perPage)).all()
         let corrections = try await correctionViews(req, round: round, schools: schools)
+        let addendum = try await addendumViews(req, round: round, schools: schools)
         let user = req.currentUser
         let organiser = user.map { [.centerAdmin, .educationOfficer].contains($0.role) } ?? false
         let open = round.finalizedAt == nil && (today(req) <= round.publicityTo)
+        var offers: String?
+        if organiser, round.finalizedAt != nil, program.offerDays != nil {
+            let counted = Dictionary(grouping: try await base().filter(\.$offer != nil).all(), by: { $0.offer! }).mapValues(\.count)
+            offers = req.text("round_offers", ["pending": String(counted[.pending] ?? 0),
+                                               "accepted": String((counted[.accepted] ?? 0) + (counted[.acceptedBySilence] ?? 0)),
+                                               "declined": String((counted[.declined] ?? 0) + (counted[.declinedBySilence] ?? 0)),
+                                               "closes": program.waitlistCloses.map { ShanghaiDate.long($0, req.language) } ?? ""])
+        }
         let content = PublicityContent(
             title: program.title, round: n, period: round.publicityFrom.description + " – " + round.publicityTo.description, final: round.finalizedAt != nil,
             cutoffs: threshold == nil ? cutoffs : [], threshold: threshold?.description,
             rows: try await publicRows(req, rows, schools: schools, threshold: threshold),
             pager: Pager(paging) { SiteRoute.publicity(program.code, String(n)).path + "?page=\($0)" }, programLink: SiteRoute.program(program.code).path,
-            corrections: corrections, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
+            corrections: corrections, addendum: addendum, offers: offers, objectionOpen: open, objectionAction: SiteRoute.publicityObjections(program.code, String(n)).path,
             objectionFields: {
                 let form = objection ?? FormState(fields: ["name", "phone", "number", "text", "code"])
                 return [

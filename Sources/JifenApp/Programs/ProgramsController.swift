@@ -30,6 +30,7 @@ enum ProgramsController {
         routes.get(.publicityPrint(":code", ":round"), access: .anyone, use: publicityPrint).cachedForEveryone()
         routes.post(.publicityObjections(":code", ":round"), access: .anyone, use: object)
         routes.get(.myPrograms, access: .roles([.citizen]), use: mine)
+        routes.post(.myProgramOffer(":number"), access: .roles([.citizen]), use: answerOffer)
         routes.post(.programPriorityGroups(":code"), access: organisers, use: addPriorityGroup)
         routes.get(.priorityClaims, access: .roles([.centerAdmin, .departmentReviewer]), use: priorityClaims)
         routes.post(.priorityClaim(":id"), access: .roles([.centerAdmin, .departmentReviewer]), use: decidePriority)
@@ -71,7 +72,8 @@ enum ProgramsController {
     struct NewContent: Encodable { let form: FormState; let fields: [FormField]; let action: String }
 
     static let fields = ["code", "title", "kind", "year", "opens", "closes", "maxChoices", "minResidence", "requirePermit", "minPermit", "ageMin", "ageMax",
-                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses", "choiceScope", "standardSeries"]
+                         "ageCutoff", "tiebreak", "threshold", "quotaRule", "quotaDays", "allocates", "quotaBy", "spouses", "choiceScope", "standardSeries",
+                         "offerDays", "offerSilence", "waitlistCloses"]
 
     static func newPage(_ req: Request) async throws -> Response {
         let year = today(req).year + (today(req).month >= 9 ? 1 : 0)
@@ -110,6 +112,9 @@ enum ProgramsController {
             form.field("spouses", label("spouses"), .select, options: ProgramRules.Spouses.allCases.map { ($0.rawValue, req.text("program_spouses_" + $0.rawValue)) }),
             form.field("standardSeries", label("standardSeries"), .select, options: inForce.map { ($0.series, $0.title) }),
             form.field("choiceScope", label("choiceScope"), .select, options: ProgramRules.ChoiceScope.allCases.map { ($0.rawValue, req.text("program_scope_" + $0.rawValue)) }),
+            form.field("offerDays", label("offerDays"), .number, hint: req.text("program_offer_hint")),
+            form.field("offerSilence", label("offerSilence"), .select, options: Program.OfferSilence.allCases.map { ($0.rawValue, req.text("program_silence_" + $0.rawValue)) }),
+            form.field("waitlistCloses", label("waitlistCloses"), .date),
         ]
         let content = NewContent(form: form, fields: fields, action: SiteRoute.programs.path)
         return try await req.render("programs/program-new", title: "program_new_title", content, status: status)
@@ -133,7 +138,7 @@ enum ProgramsController {
         let year = Int(values["year"]!)
         if year == nil || !(2000...2100).contains(year!) { form.fail("year", req.text("program_number", ["field": req.text("field_program_year")])) }
         var dates: [String: CivilDate] = [:]
-        for f in ["opens", "closes", "ageCutoff", "allocates", "quotaBy"] where !values[f]!.isEmpty {
+        for f in ["opens", "closes", "ageCutoff", "allocates", "quotaBy", "waitlistCloses"] where !values[f]!.isEmpty {
             if let d = CivilDate(values[f]!) { dates[f] = d } else { form.fail(f, req.text("problem_date", ["field": req.text("field_program_" + f)])) }
         }
         if let o = dates["opens"], let c = dates["closes"], c < o { form.fail("closes", req.text("program_closes_before")) }
@@ -165,6 +170,14 @@ enum ProgramsController {
             form.fail("quotaBy", req.text("problem_required", ["field": req.text("field_program_quotaBy")]))
         }
         if let a = dates["allocates"], let c = dates["closes"], a <= c { form.fail("allocates", req.text("program_allocates_before")) }
+        // Offers: the days to answer; then what silence means and when the waitlist closes.
+        let offerDays = int("offerDays", 1...60, default: nil)
+        let silence = Program.OfferSilence(rawValue: values["offerSilence"]!.isEmpty ? "accept" : values["offerSilence"]!)
+        if silence == nil { form.fail("offerSilence", req.text("problem_choose", ["field": req.text("field_program_offerSilence")])) }
+        if offerDays != nil, dates["waitlistCloses"] == nil, form.errors["waitlistCloses"] == nil {
+            form.fail("waitlistCloses", req.text("problem_required", ["field": req.text("field_program_waitlistCloses")]))
+        }
+        if let w = dates["waitlistCloses"], let c = dates["closes"], w <= c { form.fail("waitlistCloses", req.text("program_waitlist_before")) }
         let spouses = ProgramRules.Spouses(rawValue: values["spouses"]!.isEmpty ? "either" : values["spouses"]!)
         if spouses == nil { form.fail("spouses", req.text("problem_choose", ["field": req.text("field_program_spouses")])) }
         let choiceScope = ProgramRules.ChoiceScope(rawValue: values["choiceScope"]!.isEmpty ? "city" : values["choiceScope"]!)
@@ -205,6 +218,11 @@ enum ProgramsController {
         program.spouses = spouses
         program.choiceScope = kind.isSchool ? choiceScope : .city
         program.standardSeries = series
+        if kind.isSchool, let offerDays {
+            program.offerDays = offerDays
+            program.offerSilence = silence
+            program.waitlistCloses = dates["waitlistCloses"]
+        }
         let actor = req.actor, now = req.now
         try await req.db.transaction { db in
             try await program.create(on: db)

@@ -147,6 +147,8 @@ enum SiteRoute: Hashable, Sendable {
     case myPoints
     /// `/me/programs`
     case myPrograms
+    /// `/me/programs/:number/offer`: confirm or decline a place
+    case myProgramOffer(String)
     /// `/me/residence`
     case myResidence
     /// `/me/residence/:id/move-out`
@@ -366,6 +368,7 @@ enum SiteRoute: Hashable, Sendable {
         case .adminPermitBenefitDelete(let id): "/admin/permit-benefits/" + id + "/delete"
         case .myPoints: "/me/points"
         case .myPrograms: "/me/programs"
+        case .myProgramOffer(let number): "/me/programs/" + number + "/offer"
         case .myResidence: "/me/residence"
         case .registrationDispute(let id): "/me/residence/" + id + "/dispute"
         case .moveOut(let id): "/me/residence/" + id + "/move-out"
@@ -455,7 +458,7 @@ enum SiteRoute: Hashable, Sendable {
         .myHouses, .myHouse(":id"), .myHouseArrival(":id"), .myHouseDeparture(":id", ":registration"), .registrationDispute(":id"),
         .landlords, .landlordRules, .language(":code"), .care, .login, .loginCode, .secondFactor, .adminUserStatus(":id"), .apiTokens, .apiTokenRevoke(":id"), .outbox, .outboxRetry(":id"), .logout, .materials, .adminMaterials, .adminMaterialDelete(":id"), .myHousehold, .myData, .myDataJSON, .privacy,
         .myIdentity, .myPermit, .myPermitEndorse, .myPoints, .myPermitCard, .permitVerification(":token"), .permitBenefits, .adminPermitBenefits, .adminPermitBenefitDelete(":id"),
-        .myPrograms, .myResidence, .moveOut(":id"), .metrics,
+        .myPrograms, .myProgramOffer(":number"), .myResidence, .moveOut(":id"), .metrics,
         .org(":code"), .performance, .performanceCSV, .permits, .permitAdvance(":id"), .permitReceipt(":id"), .permitReject(":id"),
         .pointApplications, .pointApplication(":id"), .pointApplicationReceipt(":id"), .pointApplicationClaims(":id"), .pointClaimDelete(":id", ":claim"),
         .pointClaimEvidence(":id", ":claim"), .pointApplicationReview(":id"), .pointApplicationSubmit(":id"), .pointArchive(":resident"),
