@@ -537,6 +537,27 @@ def points_flow(browser, check):
           f"total {total}")
 
 
+def offer_flow(browser, check):
+    """王芳 holds a seat in the autumn transfer intake and declines it; the publicity's addendum
+    shows her decline and the families the waitlist moved up, masked."""
+    parent = signed_in(browser, "13800000004")
+    parent.goto(BASE + "/me/programs")
+    form = f"form.offer-form[action$='/me/programs/FW{YEAR}-T000002/offer']"
+    check("the parent is asked to accept or decline her son's seat", parent.js("!!document.querySelector(%s)" % json.dumps(form)))
+    parent.screenshot(os.path.join(OUT, "offer.png"))
+    status = submit(parent, form, {}, button="button[value=decline]")
+    text = parent.js("document.body.innerText") or ""
+    check("she declines it and is told the seat went to the waitlist", status == 200 and "已放弃学位" in text, f"status {status}")
+    tab = Tab(browser)
+    tab.goto(BASE + f"/publicity/{YEAR}-transfer/1")
+    tab.js("document.getElementById('addendum')?.scrollIntoView(); true")
+    tab.screenshot(os.path.join(OUT, "publicity-addendum.png"))
+    lines = tab.js("Array.from(document.querySelectorAll('#addendum li')).map(li => li.innerText)") or []
+    mine = next((l for l in lines if f"FW{YEAR}-T000002 王*" in l), "")
+    check("the addendum lists her decline with the three moves it made", "放弃" in mine and mine.count("→") == 3, f"lines {lines!r}")
+    check("the addendum shows no full name", "王芳" not in (tab.js("document.body.innerText") or ""))
+
+
 def programs_flow(browser, check):
     """The public reads a program and its publicity; the education bureau enters a quota; the
     parent (李明, whose points the points flow completed) adds his child and ranks schools."""
@@ -755,6 +776,7 @@ def main():
         complaint_flow(browser, check)
         points_flow(browser, check)
         programs_flow(browser, check)
+        offer_flow(browser, check)
         care_flow(browser, check)
         approvals_flow(browser, check)
         services_flow(browser, check)

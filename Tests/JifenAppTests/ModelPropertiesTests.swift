@@ -59,6 +59,7 @@ final class ModelPropertiesTests: XCTestCase {
         AllocationStep.self,
         RoundCorrection.self,
         WaitlistMove.self,
+        RecheckFinding.self,
         CorrectionChange.self,
         Resident.self,
         ResidenceRegistration.self,

@@ -28,6 +28,8 @@ enum Stats {
             // Not closed and not dismissed: waiting for the grid worker, with a department, or for acceptance.
             ("hazards_open", try await Hazard.query(on: db).filter(\.$status ~~ [.received, .assigned, .acknowledged, .rectified]).count()),
             ("complaints", try await Complaint.query(on: db).count()),
+            // Places declined after a round, by the family or by its silence.
+            ("offers_declined", try await AllocationResult.query(on: db).filter(\.$offer ~~ [.declined, .declinedBySilence]).count()),
         ]
     }
 }

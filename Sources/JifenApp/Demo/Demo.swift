@@ -195,6 +195,7 @@ public enum Demo {
         try await DemoCommunity.loadPermits(app, now: now)
         try await DemoSupervision.load(app, now: now)
         try await DemoSupervision.loadMaterials(app, now: now)
+        try await DemoOffers.load(app, today: today, now: now)
         return true
     }
 }

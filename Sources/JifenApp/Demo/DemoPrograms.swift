@@ -289,6 +289,10 @@ enum DemoPrograms {
         let program = program(code: "\(y)-grade1", year: y, kind: .grade1, title: "\(y)年积分入学（小学一年级）",
                               opens: CivilDate(year: y, month: 3, day: 1)!, closes: CivilDate(year: y, month: 5, day: 30)!, cutoff: CivilDate(year: y, month: 8, day: 31)!, now: now)
         program.quotaPublishedAt = now.addingTimeInterval(-600 * 86_400)
+        // Offers: a week to answer, silence declines, the waitlist open for a month.
+        program.offerDays = 7
+        program.offerSilence = .decline
+        program.waitlistCloses = CivilDate(year: y, month: 6, day: 29)!
         try await program.create(on: db)
         var quotas: [Quota] = []
         let lastSeats = shares(of: size.seats.primary * 9 / 10, weights: schools.indices.map { [10, 5, 8, 4, 7][$0 % 5] })
@@ -332,8 +336,23 @@ enum DemoPrograms {
         let first = try await ProgramService(app: app, db: db, now: at(3), actor: actor, logger: app.logger).run(program, round: 1)
         first.finalizedAt = at(12)
         try await first.save(on: db)
-        let second = try await ProgramService(app: app, db: db, now: at(15), actor: actor, logger: app.logger).run(program, round: 2)
-        second.finalizedAt = at(24)
+        try await OfferService(app: app, db: db, now: at(12), actor: actor, logger: app.logger).open(program, round: first)
+        // Three families decline (one went to a private school, two moved away), each moving the
+        // waitlist; one never answers; the others accept.
+        let placed = try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).filter(\.$schoolCode != nil).sort(\.$rank).all()
+        let decliners = [1, 4, 8].filter { $0 < placed.count }.map { placed[$0] }
+        for (k, row) in decliners.enumerated() {
+            let family = Actor(id: nil, login: "citizen", address: nil)
+            _ = try await OfferService(app: app, db: db, now: at(13 + k), actor: family, logger: app.logger).answer(row, .decline)
+        }
+        let silent = placed.count > 12 ? placed[12].id : nil
+        try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).filter(\.$offer == .pending)
+            .filter(\.$id != silent ?? UUID()).set(\.$offer, to: .accepted).set(\.$offerAnsweredAt, to: at(16)).update()
+        try await OfferService(app: app, db: db, now: at(20), actor: .system, logger: app.logger).lapse()
+        try await AllocationResult.query(on: db).filter(\.$round.$id == first.requireID()).filter(\.$offer == .pending)
+            .set(\.$offer, to: .accepted).set(\.$offerAnsweredAt, to: at(22)).update()
+        let second = try await ProgramService(app: app, db: db, now: at(31), actor: actor, logger: app.logger).run(program, round: 2)
+        second.finalizedAt = at(40)
         try await second.save(on: db)
     }
 

@@ -131,5 +131,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 037 – offers, their answers and the waitlist's moves
         all.append(Offers037())
     }
+    do { // Migration 038 – the re-check before a round is published
+        all.append(Rechecks038())
+    }
     return all
 }

@@ -429,7 +429,7 @@ struct ProgramService: WorkflowService {
         return instance
     }
 
-    enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline, waitlistOpen }
+    enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline, waitlistOpen, recheckOpen(Int) }
 
     /// Runs round `n` and opens its 7-day publicity. Threshold programs have one round where
     /// everyone at or above the line qualifies.
@@ -440,7 +440,11 @@ struct ProgramService: WorkflowService {
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
         let stages = Stages(logger: logger, what: "round \(n) of \(program.code)")
-        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all()
+        // The re-check before publicity: every finding decided, the confirmed ones left out.
+        let undecided = try await RecheckService.open(program, on: db)
+        guard undecided == 0 else { throw RoundProblem.recheckOpen(undecided) }
+        let excluded = try await RecheckService.excluded(program, on: db)
+        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all().filter { !excluded.contains($0.id!) }
         try await ServiceApplication.loadResidents(applications, on: db)
         try await ServiceApplication.loadRankings(applications, on: db)
         var seats: [String: Int] = [:]

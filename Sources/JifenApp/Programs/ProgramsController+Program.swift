@@ -30,6 +30,7 @@ extension ProgramsController {
         /// The quotas were due 30 days before the deadline and are still not published.
         let quotaLate: String?
         let applicationsLink: String
+        let recheckLink: String
         /// The approval steps of the quotas, until they are published.
         let approvals: ApprovalsController.Checklist?
         /// The program's priority groups, and the organisers' form to add one.
@@ -73,6 +74,10 @@ extension ProgramsController {
             ruleLines.append(req.text("program_rule_choices", ["n": String(rules.maxChoices)]))
             let standard = try await StandardVersion.inForce(on: today(req), series: program.standardSeries, on: req.db)?.1
             ruleLines.append(req.text("program_rule_order", ["tiebreak": tiebreakWords(program.tiebreakKeys, standard: standard, req)]))
+            if let days = program.offerDays {
+                ruleLines.append(req.text("program_rule_offers", ["days": String(days), "silence": req.text("program_silence_" + (program.offerSilence ?? .accept).rawValue),
+                                                                  "date": program.waitlistCloses.map { ShanghaiDate.long($0, req.language) } ?? ""]))
+            }
         }
         let groups = try await PriorityGroup.query(on: req.db).filter(\.$program.$id == program.requireID()).sort(\.$code).all()
         // Each school's catchment today, by the names of its areas.
@@ -114,7 +119,7 @@ extension ProgramsController {
             runAction: SiteRoute.programRounds(program.code).path, runLabel: req.text(rounds.isEmpty ? "program_run" : "program_run_second"),
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]) : nil,
-            applicationsLink: SiteRoute.programApplications(program.code).path,
+            applicationsLink: SiteRoute.programApplications(program.code).path, recheckLink: SiteRoute.programRecheck(program.code).path,
             approvals: organiser && rules.kind.isSchool && !published
                 ? try await ApprovalsController.checklist(.quota, program.code, canRecord: true, form: approvalForm, on: req) : nil,
             priorityGroups: priorityLines(groups, departments: Dictionary(departments.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a }), req),

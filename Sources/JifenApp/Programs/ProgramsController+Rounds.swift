@@ -20,6 +20,8 @@ extension ProgramsController {
             return try await fail(req.text("program_run_too_early", ["date": ShanghaiDate.long(program.closes)]))
         } catch ProgramService.RoundProblem.firstNotFinal {
             return try await fail(req.text("program_first_not_final"))
+        } catch ProgramService.RoundProblem.recheckOpen(let n) {
+            return try await fail(req.text("program_recheck_open", ["n": String(n)]))
         } catch ProgramService.RoundProblem.waitlistOpen {
             return try await fail(req.text("program_waitlist_open", ["date": program.waitlistCloses.map(ShanghaiDate.long) ?? ""]))
         } catch ProgramService.RoundProblem.alreadyRun {
@@ -58,7 +60,12 @@ extension ProgramsController {
 
     // MARK: the bureau's list of applications
 
-    struct ApplicationRow: Encodable { let number: String; let name: String; let child: String?; let points: String; let submitted: String; let schools: String }
+    struct ApplicationRow: Encodable { let number: String; let name: String; let child: String?; let points: String; let submitted: String; let schools: String
+        /// An objection naming him waits for its answer (Baiyun leaves such an applicant out until it is answered).
+        let objection: Bool
+        /// Confirmed out by the re-check before publicity.
+        let excluded: Bool
+    }
 
     /// Every application of a program, masked, paged, sorted by submission or by frozen points.
     static func applications(_ req: Request) async throws -> Response {
@@ -70,13 +77,17 @@ extension ProgramsController {
         if sort == "points" { query.sort(\.$points, .descending) }
         let rows = try await query.sort(\.$submittedAt).sort(\.$number).range(paging.offset..<(paging.offset + paging.perPage)).all()
         let schools = Dictionary(uniqueKeysWithValues: try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) })
+        let rounds = try await AllocationRound.query(on: req.db).filter(\.$program.$id == program.requireID()).all().compactMap(\.id)
+        let objected = Set(try await Objection.query(on: req.db).filter(\.$round.$id ~~ rounds).filter(\.$answer == nil).filter(\.$applicationNumber ~~ rows.map(\.number)).all()
+            .compactMap(\.applicationNumber))
+        let excluded = try await RecheckService.excluded(program, on: req.db)
         struct Content: Encodable { let title: String; let programLink: String; let rows: [ApplicationRow]; let pager: Pager; let sorts: [NavItem]; let total: Int }
         let content = Content(
             title: program.title, programLink: SiteRoute.program(program.code).path,
             rows: rows.map { a in
                 ApplicationRow(number: a.number, name: Mask.name(a.resident.name), child: a.child?.nameMasked,
                                points: a.points.map { Points(hundredths: $0).description } ?? "—", submitted: ShanghaiTime.dateTime(a.submittedAt),
-                               schools: a.schoolCodes.map { schools[$0] ?? $0 }.joined(separator: " › "))
+                               schools: a.schoolCodes.map { schools[$0] ?? $0 }.joined(separator: " › "), objection: objected.contains(a.number), excluded: excluded.contains(a.id!))
             },
             pager: Pager(paging) { SiteRoute.programApplications(program.code).path + "?sort=\(sort)&page=\($0)" },
             sorts: ["submitted", "points"].map { NavItem(label: req.text("applications_sort_" + $0), href: SiteRoute.programApplications(program.code).path + "?sort=" + $0, current: $0 == sort) },

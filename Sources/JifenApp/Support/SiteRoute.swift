@@ -231,6 +231,10 @@ enum SiteRoute: Hashable, Sendable {
     case priorityClaim(String)
     /// `/programs/:code/rounds`
     case programRounds(String)
+    /// `/programs/:code/recheck`: the re-check before a round is published
+    case programRecheck(String)
+    /// `/programs/:code/recheck/:id`: the bureau's decision on a finding
+    case recheckDecision(String, String)
     /// `/programs/:code/rounds/:round/finalize`
     case roundFinalize(String, String)
     /// `/programs/:code/second`
@@ -369,6 +373,8 @@ enum SiteRoute: Hashable, Sendable {
         case .myPoints: "/me/points"
         case .myPrograms: "/me/programs"
         case .myProgramOffer(let number): "/me/programs/" + number + "/offer"
+        case .programRecheck(let code): "/programs/" + code + "/recheck"
+        case .recheckDecision(let code, let id): "/programs/" + code + "/recheck/" + id
         case .myResidence: "/me/residence"
         case .registrationDispute(let id): "/me/residence/" + id + "/dispute"
         case .moveOut(let id): "/me/residence/" + id + "/move-out"
@@ -465,7 +471,7 @@ enum SiteRoute: Hashable, Sendable {
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
         .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"), .objectionsClose(":code"),
-        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"),
+        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"), .programRecheck(":code"), .recheckDecision(":code", ":id"),
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"), .publicityPrint(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
