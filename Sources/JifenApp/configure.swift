@@ -110,6 +110,7 @@ func routes(_ app: Application) {
     PerformanceController.register(app)
     ComplaintsController.register(app)
     MaterialsController.register(app)
+    AppointmentsController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

@@ -60,6 +60,8 @@ final class ModelPropertiesTests: XCTestCase {
         RoundCorrection.self,
         WaitlistMove.self,
         RecheckFinding.self,
+        AppointmentSchedule.self,
+        Appointment.self,
         CorrectionChange.self,
         Resident.self,
         ResidenceRegistration.self,

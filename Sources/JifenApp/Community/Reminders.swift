@@ -23,7 +23,7 @@ final class ReminderSent: Model, @unchecked Sendable {
 /// and on however many nodes: the event is recorded with the text in one transaction, under a
 /// unique key.
 enum Reminders {
-    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0 }
+    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0, appointments = 0 }
 
     static let endorsementDays = 30
     static let unverifiedDays = 5
@@ -99,6 +99,17 @@ enum Reminders {
                 try await service.on(db).notify(row.application.resident, kind: "reminderOffer", body)
             }) { counts.offers += 1 }
         }
+        // An appointment tomorrow: bring the documents, or cancel.
+        let tomorrow = try await Appointment.query(on: db).filter(\.$status == .booked).filter(\.$day == today.adding(days: 1))
+            .with(\.$user).with(\.$jurisdiction).all()
+        for a in try await unsent(tomorrow, on: db, event: { "appointment:\($0.id?.uuidString ?? ""):\($0.day.description):\($0.time)" }) {
+            guard let phone = a.user.phone else { continue }
+            let body = service.text("sms_reminder_appointment", ["time": a.time, "town": a.jurisdiction.name, "number": a.number,
+                                                                 "business": MaterialList.title(a.business, catalog: app.catalog, language: .zh)])
+            if try await once("appointment:\(try a.requireID().uuidString):\(a.day.description):\(a.time)", db: db, now: now, send: { db in
+                try await app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "reminderAppointment", body: body), on: db, at: now, logger: app.logger)
+            }) { counts.appointments += 1 }
+        }
         counts.lapsed = try await OfferService(app: app, db: db, now: now, actor: .system, logger: app.logger).lapse()
         return counts
     }
@@ -162,6 +173,7 @@ enum RemindersCommand: JifenCommand {
         io.output("reminders_unverified \(counts.unverified)")
         io.output("reminders_archive \(counts.archives)")
         io.output("reminders_offer \(counts.offers)")
+        io.output("reminders_appointment \(counts.appointments)")
         io.output("offers_lapsed \(counts.lapsed)")
         return 0
     }

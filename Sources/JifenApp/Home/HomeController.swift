@@ -94,12 +94,15 @@ enum HomeController {
             let resident = try await Resident.find(user: user.id, on: db)
             glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)
             links.append(Link(label: req.text("nav_my_data"), href: SiteRoute.myData.path))
+            links.append(Link(label: req.text("appointments_mine_title"), href: SiteRoute.myAppointments.path))
             links.append(Link(label: req.text("complaints_mine_title"), href: SiteRoute.myComplaints.path))
             links.append(Link(label: req.text("landlord_title"), href: SiteRoute.myHouses.path))
         case .windowClerk:
             let scope = try await StaffResidenceController.scopeIDs(req)
             let waiting = try await PointsApplication.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$status == .submitted).count()
             cards.append(Card(label: req.text("home_card_points_first_review"), value: String(waiting), href: SiteRoute.pointApplications.path))
+            let booked = try await Appointment.query(on: db).filter(\.$jurisdiction.$id ~~ scope).filter(\.$day == ShanghaiDate.today(req.now)).filter(\.$status == .booked).count()
+            cards.append(Card(label: req.text("home_card_appointments_today"), value: String(booked), href: SiteRoute.appointments.path))
         case .gridWorker, .educationOfficer:
             break
         }

@@ -134,5 +134,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 038 – the re-check before a round is published
         all.append(Rechecks038())
     }
+    do { // Migration 039 – appointments at the window
+        all.append(Appointments039())
+    }
     return all
 }

@@ -34,8 +34,10 @@ struct MaterialList: Encodable {
         ["permit", "points"] + ProgramRules.Kind.allCases.map { "program:" + $0.rawValue }
     }
 
-    static func title(_ business: String, on req: Request) -> String {
-        business.hasPrefix("program:") ? req.text("program_kind_" + business.dropFirst("program:".count)) : req.text("materials_business_" + business)
+    static func title(_ business: String, on req: Request) -> String { title(business, catalog: req.application.catalog, language: req.language) }
+
+    static func title(_ business: String, catalog: Catalog, language: Catalog.Language) -> String {
+        catalog.text(business.hasPrefix("program:") ? "program_kind_" + business.dropFirst("program:".count) : "materials_business_" + business, language)
     }
 
     static func load(_ business: String, on req: Request, deletable: Bool = false) async throws -> MaterialList {

@@ -83,6 +83,7 @@ enum Navigation {
         }
         if [.windowClerk, .centerAdmin].contains(user.role) {
             items.append((request.text("nav_permits"), SiteRoute.permits.path, .residence))
+            items.append((request.text("appointments_title"), SiteRoute.appointments.path, .residence))
             items.append((request.text("nav_performance"), SiteRoute.performance.path, .residence))
             items.append((request.text("nav_point_applications"), SiteRoute.pointApplications.path, .points))
         }

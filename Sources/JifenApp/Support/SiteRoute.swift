@@ -29,6 +29,18 @@ enum SiteRoute: Hashable, Sendable {
     case complaintConclude(String)
     /// `/me/complaints`: a citizen's complaints and the form to file one
     case myComplaints
+    /// `/me/appointments`: a citizen's appointments at the window, and booking one
+    case myAppointments
+    /// `/me/appointments/:id/cancel`
+    case myAppointmentCancel(String)
+    /// `/me/appointments/:id/move`
+    case myAppointmentMove(String)
+    /// `/appointments`: a window's day of appointments
+    case appointments
+    /// `/appointments/:id/mark`: arrived or not
+    case appointmentMark(String)
+    /// `/appointments/schedule`: the window's times and places
+    case appointmentSchedule
     /// `/consultations`
     case consultations
     /// `/consultations/:code`
@@ -313,6 +325,12 @@ enum SiteRoute: Hashable, Sendable {
         case .complaint(let id): "/complaints/" + id
         case .complaintConclude(let id): "/complaints/" + id + "/conclude"
         case .myComplaints: "/me/complaints"
+        case .myAppointments: "/me/appointments"
+        case .myAppointmentCancel(let id): "/me/appointments/" + id + "/cancel"
+        case .myAppointmentMove(let id): "/me/appointments/" + id + "/move"
+        case .appointments: "/appointments"
+        case .appointmentMark(let id): "/appointments/" + id + "/mark"
+        case .appointmentSchedule: "/appointments/schedule"
         case .consultations: "/consultations"
         case .consultation(let code): "/consultations/" + code
         case .consultationOpinions(let code): "/consultations/" + code + "/opinions"
@@ -456,7 +474,8 @@ enum SiteRoute: Hashable, Sendable {
     /// Every route with its parameters as placeholders (a test finds each one registered).
     static let patterns: [SiteRoute] = [
         .root, .password, .calendar, .adminUsers,
-        .adminUserNew, .audit, .accessLog, .complaints, .complaintsCSV, .complaint(":id"), .complaintConclude(":id"), .myComplaints, .consultations, .consultation(":code"),
+        .adminUserNew, .audit, .accessLog, .complaints, .complaintsCSV, .complaint(":id"), .complaintConclude(":id"), .myComplaints,
+        .myAppointments, .myAppointmentCancel(":id"), .myAppointmentMove(":id"), .appointments, .appointmentMark(":id"), .appointmentSchedule, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
         .hazards, .hazardNew, .hazardReport, .hazard(":id"), .hazardSteps(":id"), .hazardPhotos(":id"), .hazardPhoto(":id"), .hazardStats, .hazardStatsCSV, .hazardTypes,
