@@ -558,6 +558,44 @@ def offer_flow(browser, check):
     check("the addendum shows no full name", "王芳" not in (tab.js("document.body.innerText") or ""))
 
 
+def appointment_flow(browser, check):
+    """李明 books the window of 杨舍镇 for his permit and is told what to bring; the clerk finds
+    him on that day's list."""
+    citizen = signed_in(browser, "13800000001")
+    citizen.goto(BASE + "/me/appointments?town=320582-01")
+    slot = citizen.js("(Array.from(document.querySelectorAll('#appointment-form [name=slot] option')).find(o => o.value) || {}).value || ''")
+    check("the window offers times", bool(slot), f"slot {slot!r}")
+    citizen.js("document.querySelector('#appointment-form [name=business]').value = 'permit'; true")
+    status = submit(citizen, "#appointment-form", {"slot": slot, "town": "320582-01"})
+    citizen.screenshot(os.path.join(OUT, "appointment-booked.png"))
+    text = citizen.js("document.body.innerText") or ""
+    check("he books one and is told the documents to bring", status == 200 and "已预约" in text and bool(citizen.js("!!document.querySelector('li[data-appointment] [data-materials=permit]')")),
+          f"status {status}")
+    clerk = signed_in(browser, "clerk.yangshe")
+    clerk.goto(BASE + "/appointments?day=" + slot[:10])
+    clerk.screenshot(os.path.join(OUT, "appointments-day.png"))
+    check("the clerk finds him on that day's list, masked", "李*" in (clerk.js("document.querySelector('table.day-appointments')?.innerText") or ""))
+
+
+def portal_flow(browser, check):
+    """Anyone reads the policy portal: a question found by a word, the year's timetable, a policy
+    with its interpretation."""
+    tab = Tab(browser)
+    status = tab.goto(BASE + "/policy")
+    tab.screenshot(os.path.join(OUT, "policy.png"))
+    check("the portal lists announcements, policies and questions with the year's timetable",
+          status == 200 and tab.js("document.querySelectorAll('ul.articles li').length") >= 5 and tab.js("document.querySelectorAll('#policy-calendar li').length") >= 3,
+          f"status {status}")
+    status = submit(tab, "#policy-search", {"q": "志愿"})
+    titles = tab.js("Array.from(document.querySelectorAll('ul.articles li a')).map(a => a.textContent)") or []
+    check("searching 志愿 finds the question on ranking schools", status == 200 and "志愿怎么填最有利？" in titles, f"status {status}, titles {titles!r}")
+    tab.goto(BASE + "/policy?kind=policy")
+    link = tab.js("document.querySelector('ul.articles li a')?.href || ''")
+    status = tab.goto(link) if link else None
+    tab.screenshot(os.path.join(OUT, "policy-article.png"))
+    check("a policy shows its text and its interpretation", status == 200 and tab.js("!!document.querySelector('#article-interpretation p')"), f"status {status}")
+
+
 def programs_flow(browser, check):
     """The public reads a program and its publicity; the education bureau enters a quota; the
     parent (李明, whose points the points flow completed) adds his child and ranks schools."""
@@ -777,6 +815,8 @@ def main():
         points_flow(browser, check)
         programs_flow(browser, check)
         offer_flow(browser, check)
+        appointment_flow(browser, check)
+        portal_flow(browser, check)
         care_flow(browser, check)
         approvals_flow(browser, check)
         services_flow(browser, check)

@@ -111,6 +111,7 @@ func routes(_ app: Application) {
     ComplaintsController.register(app)
     MaterialsController.register(app)
     AppointmentsController.register(app)
+    PortalController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

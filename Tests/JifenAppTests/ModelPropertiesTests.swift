@@ -62,6 +62,7 @@ final class ModelPropertiesTests: XCTestCase {
         RecheckFinding.self,
         AppointmentSchedule.self,
         Appointment.self,
+        PortalArticle.self,
         CorrectionChange.self,
         Resident.self,
         ResidenceRegistration.self,

@@ -29,6 +29,7 @@ enum Stats {
             ("hazards_open", try await Hazard.query(on: db).filter(\.$status ~~ [.received, .assigned, .acknowledged, .rectified]).count()),
             ("complaints", try await Complaint.query(on: db).count()),
             // Places declined after a round, by the family or by its silence.
+            ("announcements", try await PortalArticle.query(on: db).filter(\.$kind == .announcement).count()),
             // Appointments at the windows, booked and not cancelled.
             ("appointments", try await Appointment.query(on: db).filter(\.$status != .cancelled).count()),
             ("offers_declined", try await AllocationResult.query(on: db).filter(\.$offer ~~ [.declined, .declinedBySilence]).count()),

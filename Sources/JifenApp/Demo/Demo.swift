@@ -196,6 +196,8 @@ public enum Demo {
         try await DemoSupervision.load(app, now: now)
         try await DemoSupervision.loadMaterials(app, now: now)
         try await DemoOffers.load(app, today: today, now: now)
+        try await DemoOffers.loadAppointments(app, now: now)
+        try await DemoOffers.loadPortal(app, today: today, now: now)
         return true
     }
 }

@@ -85,4 +85,60 @@ enum DemoOffers {
             _ = try await OfferService(app: app, db: db, now: day(-1), actor: family, logger: app.logger).answer(moved, .decline)
         }
     }
+
+    /// Booked appointments at 杨舍镇's window: 周建华 for his tenants' permits, 王芳 for points.
+    static func loadAppointments(_ app: Application, now: Date) async throws {
+        let db = app.db
+        guard let town = try await Jurisdiction.find(code: "320582-01", on: db) else { return }
+        let service = AppointmentService(app: app, db: db, now: now, actor: Actor(id: nil, login: "citizen", address: nil), logger: app.logger)
+        guard let first = try await service.slots(of: town).first else { return }
+        for (login, business, time) in [("13800000002", "permit", "09:00"), (parentLogin, "points", "10:00")] {
+            guard let user = try await User.query(on: db).filter(\.$login == login).first() else { continue }
+            _ = try await service.book(user: user, business: business, townCode: town.code, slot: first.day.description + "T" + time)
+        }
+    }
+
+    /// The policy portal: two announcements, the points regulation with its interpretation, and
+    /// the questions parents ask most.
+    static func loadPortal(_ app: Application, today: CivilDate, now: Date) async throws {
+        let y = today.year
+        let articles: [(PortalArticle.Kind, String, String, String, Int)] = [
+            (.announcement, "关于\(y + 1)年幼儿园小班积分入学报名的通知", """
+            ## 报名时间
+            即日起至 **\(y + 1)年5月30日**，在“服务项目”中网上报名，无需到窗口。
+
+            ## 报名条件
+            - 持有效居住证，连续居住满 1 年；
+            - 孩子在\(y + 1)年8月31日满 3 周岁；
+            - 只能选择居住地所属施教区内的幼儿园。
+
+            所需材料见[一次性告知](/materials)。
+            """, "", 20),
+            (.announcement, "\(y)年秋季积分插班录取确认的通知", """
+            被录取的家庭请在收到短信后 **7 天内** 在“我的报名”中确认接受或放弃学位，逾期未答复视为接受。
+            放弃的学位按公示名单顺序递补，递补结果在公示页面的“补充公示”中公布。
+            """, "", 2),
+            (.policy, "张家港市新市民积分管理办法", """
+            **第一条** 为推进基本公共服务均等化，根据有关规定，结合本市实际，制定本办法。
+
+            **第二条** 积分由基础分、加分和扣分组成，按[积分标准](/standards)计算。
+            """, """
+            积分看的是你在张家港**做了什么**：工作和社保的年数、学历和技能、居住时间、志愿服务和献血。
+            每年积分只在当年有效，第二年需要重新申请；积分越高，享受的公共服务越多。
+            """, 300),
+            (.faq, "积分够了就一定有学位吗？", "不一定。学位按积分从高到低分配，只有排在学位数以内才能录取。可以在“服务项目”查看去年各校的录取分数线。", "", 30),
+            (.faq, "志愿怎么填最有利？", "按你**真实的意愿**排序就是最有利的：分配时每个人按积分顺序拿到自己排得最靠前、还有学位的学校，把想去的学校排后面不会让你多得到什么。", "", 30),
+            (.faq, "放弃学位以后会怎样？", "放弃后学位立即按公示名单的顺序递补给把这所学校排得更靠前的申请人，不能撤回。", "", 30),
+        ]
+        for (kind, title, body, interpretation, daysAgo) in articles {
+            let article = PortalArticle()
+            article.kind = kind
+            article.title = title
+            article.body = body
+            article.interpretation = interpretation
+            article.publishedAt = now.addingTimeInterval(-Double(daysAgo) * 86_400)
+            article.updatedBy = "admin"
+            try await article.create(on: app.db)
+        }
+    }
 }

@@ -137,5 +137,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 039 – appointments at the window
         all.append(Appointments039())
     }
+    do { // Migration 040 – the policy portal
+        all.append(Portal040())
+    }
     return all
 }

@@ -64,7 +64,8 @@ enum Navigation {
     static func entries(for user: CurrentUser?, on request: Request) -> [(String, String, Task?)] {
         guard let user else {
             return [(request.text("nav_login"), SiteRoute.login.path, nil), (request.text("nav_register"), SiteRoute.register.path, nil), (request.text("nav_estimate"), SiteRoute.estimate.path, nil),
-                    (request.text("nav_programs"), SiteRoute.programs.path, nil), (request.text("consultations_title"), SiteRoute.consultations.path, nil)]
+                    (request.text("nav_programs"), SiteRoute.programs.path, nil), (request.text("portal_title"), SiteRoute.policy.path, nil),
+                    (request.text("consultations_title"), SiteRoute.consultations.path, nil)]
         }
         var items: [(String, String, Task?)] = [(request.text("nav_home"), SiteRoute.home.path, nil)]
         if user.role == .citizen {
@@ -72,6 +73,7 @@ enum Navigation {
             items.append((request.text("nav_points"), SiteRoute.myPoints.path, nil))
             items.append((request.text("nav_my_programs"), SiteRoute.myPrograms.path, nil))
             items.append((request.text("nav_estimate"), SiteRoute.estimate.path, nil))
+            items.append((request.text("portal_title"), SiteRoute.policy.path, nil))
             return items
         }
         if [.gridWorker, .windowClerk, .centerAdmin].contains(user.role) {
@@ -104,6 +106,7 @@ enum Navigation {
             items.append((request.text("nav_calendar"), SiteRoute.calendar.path, .admin))
             items.append((request.text("nav_permit_benefits"), SiteRoute.adminPermitBenefits.path, .admin))
             items.append((request.text("nav_materials"), SiteRoute.adminMaterials.path, .admin))
+            items.append((request.text("portal_admin_title"), SiteRoute.adminPolicy.path, .admin))
             items.append((request.text("nav_complaints"), SiteRoute.complaints.path, .insight))
             items.append((request.text("nav_api_tokens"), SiteRoute.apiTokens.path, .admin))
             items.append((request.text("nav_outbox"), SiteRoute.outbox.path, .admin))

@@ -29,6 +29,14 @@ enum SiteRoute: Hashable, Sendable {
     case complaintConclude(String)
     /// `/me/complaints`: a citizen's complaints and the form to file one
     case myComplaints
+    /// `/policy`: the policy portal (announcements, policies, questions; the year's calendar)
+    case policy
+    /// `/policy/:id`: one article
+    case policyArticle(String)
+    /// `/admin/policy`: the centre writes the portal
+    case adminPolicy
+    /// `/admin/policy/:id/delete`
+    case adminPolicyDelete(String)
     /// `/me/appointments`: a citizen's appointments at the window, and booking one
     case myAppointments
     /// `/me/appointments/:id/cancel`
@@ -326,6 +334,10 @@ enum SiteRoute: Hashable, Sendable {
         case .complaintConclude(let id): "/complaints/" + id + "/conclude"
         case .myComplaints: "/me/complaints"
         case .myAppointments: "/me/appointments"
+        case .policy: "/policy"
+        case .policyArticle(let id): "/policy/" + id
+        case .adminPolicy: "/admin/policy"
+        case .adminPolicyDelete(let id): "/admin/policy/" + id + "/delete"
         case .myAppointmentCancel(let id): "/me/appointments/" + id + "/cancel"
         case .myAppointmentMove(let id): "/me/appointments/" + id + "/move"
         case .appointments: "/appointments"
@@ -475,6 +487,7 @@ enum SiteRoute: Hashable, Sendable {
     static let patterns: [SiteRoute] = [
         .root, .password, .calendar, .adminUsers,
         .adminUserNew, .audit, .accessLog, .complaints, .complaintsCSV, .complaint(":id"), .complaintConclude(":id"), .myComplaints,
+        .policy, .policyArticle(":id"), .adminPolicy, .adminPolicyDelete(":id"),
         .myAppointments, .myAppointmentCancel(":id"), .myAppointmentMove(":id"), .appointments, .appointmentMark(":id"), .appointmentSchedule, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
