@@ -78,6 +78,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.middleware.use(AccessMiddleware())
     app.middleware.use(CSRFMiddleware(keys: app.keys))
     app.pageCache = PageCache(seconds: config.pageCacheSeconds)
+    _ = app.liveStandings   // made here, before any request reads it
     app.middleware.use(PageCacheMiddleware())
 
     routes(app)

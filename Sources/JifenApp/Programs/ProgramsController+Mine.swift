@@ -17,6 +17,9 @@ extension ProgramsController {
         let offer: String?
         let offerAction: String?
         let editLink, publicityLink, secondLink: String?
+        /// While the window is open: his place at each ranked school were it closed now.
+        let live: [String]
+        let liveNote: String?
     }
 
     static func mine(_ req: Request) async throws -> Response { try await render(req, problem: nil) }
@@ -54,12 +57,20 @@ extension ProgramsController {
                         summary = req.text("my_program_declined", ["school": standing.schoolNames[released.school] ?? released.school])
                     }
                 }
+                var live: [String] = [], liveNote: String?
+                if standing.result == nil, program.kind.isSchool, program.quotaPublishedAt != nil, today(req) >= program.opens, today(req) <= program.closes {
+                    let now = try await LiveStanding.current(program, service: ProgramService(req))
+                    live = (now.places[a.number]?.places ?? []).map { place in
+                        req.text("live_place", ["school": standing.schoolNames[place.school] ?? place.school, "n": String(place.position), "seats": String(place.seats)])
+                    }
+                    liveNote = req.text("live_note", ["time": ShanghaiTime.format(now.computedAt, "HH:mm")])
+                }
                 items.append(MyApplication(program: program.title, programLink: SiteRoute.program(program.code).path, number: a.number, child: a.child?.nameMasked,
                                            points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: standing.result?.school != nil, lines: lines,
                                            offer: offer, offerAction: standing.result?.offer == .pending ? SiteRoute.myProgramOffer(a.number).path : nil,
                                            editLink: standing.canRerank ? SiteRoute.programApply(program.code).path : nil,
                                            publicityLink: standing.round.map { SiteRoute.publicity(program.code, String($0.round)).path },
-                                           secondLink: standing.canRankSecond ? SiteRoute.programSecond(program.code).path : nil))
+                                           secondLink: standing.canRankSecond ? SiteRoute.programSecond(program.code).path : nil, live: live, liveNote: liveNote))
             }
         }
         struct Content: Encodable { let items: [MyApplication]; let programsLink: String; let notice: String?; let problem: String? }

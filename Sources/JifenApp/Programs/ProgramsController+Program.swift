@@ -31,6 +31,8 @@ extension ProgramsController {
         let quotaLate: String?
         let applicationsLink: String
         let recheckLink: String
+        /// While the window is open (quotas published): where the applications stand.
+        let demandLink: String?
         /// The approval steps of the quotas, until they are published.
         let approvals: ApprovalsController.Checklist?
         /// The program's priority groups, and the organisers' form to add one.
@@ -120,6 +122,7 @@ extension ProgramsController {
             csvErrors: csvErrors, notice: req.query[String.self, at: "done"].map { req.text("program_done_" + $0) }, isSchool: rules.kind.isSchool,
             quotaLate: rules.kind.isSchool && !published && today(req) > quotaDue ? req.text("program_quota_late", ["date": ShanghaiDate.long(quotaDue, req.language), "rule": quotaRule]) : nil,
             applicationsLink: SiteRoute.programApplications(program.code).path, recheckLink: SiteRoute.programRecheck(program.code).path,
+            demandLink: rules.kind.isSchool && published && today(req) >= rules.opens && today(req) <= rules.closes ? SiteRoute.programDemand(program.code).path : nil,
             approvals: organiser && rules.kind.isSchool && !published
                 ? try await ApprovalsController.checklist(.quota, program.code, canRecord: true, form: approvalForm, on: req) : nil,
             priorityGroups: priorityLines(groups, departments: Dictionary(departments.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a }), req),

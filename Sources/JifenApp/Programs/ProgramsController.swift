@@ -20,6 +20,7 @@ enum ProgramsController {
         routes.post(.programApply(":code"), access: .roles([.citizen]), use: apply)
         routes.post(.programRounds(":code"), access: organisers, use: runRound)
         routes.get(.programRecheck(":code"), access: organisers, use: recheckPage)
+        routes.get(.programDemand(":code"), access: .anyone, use: demand).cachedForVisitors()
         routes.post(.programRecheck(":code"), access: organisers, use: runRecheck)
         routes.post(.recheckDecision(":code", ":id"), access: organisers, use: decideRecheck)
         routes.post(.roundFinalize(":code", ":round"), access: organisers, use: finalize)

@@ -251,6 +251,8 @@ enum SiteRoute: Hashable, Sendable {
     case priorityClaim(String)
     /// `/programs/:code/rounds`
     case programRounds(String)
+    /// `/programs/:code/demand`: while the window is open, each school's seats and how many rank it
+    case programDemand(String)
     /// `/programs/:code/recheck`: the re-check before a round is published
     case programRecheck(String)
     /// `/programs/:code/recheck/:id`: the bureau's decision on a finding
@@ -404,6 +406,7 @@ enum SiteRoute: Hashable, Sendable {
         case .myPrograms: "/me/programs"
         case .myProgramOffer(let number): "/me/programs/" + number + "/offer"
         case .programRecheck(let code): "/programs/" + code + "/recheck"
+        case .programDemand(let code): "/programs/" + code + "/demand"
         case .recheckDecision(let code, let id): "/programs/" + code + "/recheck/" + id
         case .myResidence: "/me/residence"
         case .registrationDispute(let id): "/me/residence/" + id + "/dispute"
@@ -503,7 +506,7 @@ enum SiteRoute: Hashable, Sendable {
         .pointArchiveEnd(":resident"), .pointArchiveFraud(":resident"), .pointClaim(":id"), .pointClaimDecision(":id"),
         .evidence(":id"), .pointsReview, .programs, .program(":code"),
         .programApplications(":code"), .programApply(":code"), .programObjections(":code"), .objectionAnswer(":code", ":id"), .objectionsClose(":code"),
-        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"), .programRecheck(":code"), .recheckDecision(":code", ":id"),
+        .programQuotas(":code"), .programQuotasCSV(":code"), .programQuotasPublish(":code"), .programApprovals(":code"), .programPriorityGroups(":code"), .priorityClaims, .priorityClaim(":id"), .programRounds(":code"), .programRecheck(":code"), .recheckDecision(":code", ":id"), .programDemand(":code"),
         .roundFinalize(":code", ":round"), .programSecond(":code"), .programNew, .publicity(":code", ":round"), .publicityPrint(":code", ":round"),
         .publicityObjections(":code", ":round"), .readyz, .register, .verify,
         .registrations, .registrationDecision(":id"), .registrationEnd(":id"), .arrival,
