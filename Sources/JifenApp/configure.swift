@@ -113,6 +113,7 @@ func routes(_ app: Application) {
     MaterialsController.register(app)
     AppointmentsController.register(app)
     PortalController.register(app)
+    ForecastController.register(app)
     HouseholdController.register(app)
     CalendarController.register(app)
     FeedsController.register(app)

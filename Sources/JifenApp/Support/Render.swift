@@ -96,6 +96,7 @@ enum Navigation {
         items.append((request.text("nav_standards"), SiteRoute.standards.path, .points))
         if [.centerAdmin, .educationOfficer].contains(user.role) {
             items.append((request.text("nav_programs"), SiteRoute.programs.path, .programs))
+            items.append((request.text("forecast_title"), SiteRoute.forecast.path, .programs))
             items.append((request.text("nav_services"), SiteRoute.tieredServices.path, .programs))
             items.append((request.text("nav_dashboard"), SiteRoute.dashboard.path, .insight))
         }

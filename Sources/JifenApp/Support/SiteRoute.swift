@@ -29,6 +29,10 @@ enum SiteRoute: Hashable, Sendable {
     case complaintConclude(String)
     /// `/me/complaints`: a citizen's complaints and the form to file one
     case myComplaints
+    /// `/forecast`: the demand forecast (排摸) of a year
+    case forecast
+    /// `/forecast.csv`
+    case forecastCSV
     /// `/policy`: the policy portal (announcements, policies, questions; the year's calendar)
     case policy
     /// `/policy/:id`: one article
@@ -337,6 +341,8 @@ enum SiteRoute: Hashable, Sendable {
         case .myComplaints: "/me/complaints"
         case .myAppointments: "/me/appointments"
         case .policy: "/policy"
+        case .forecast: "/forecast"
+        case .forecastCSV: "/forecast.csv"
         case .policyArticle(let id): "/policy/" + id
         case .adminPolicy: "/admin/policy"
         case .adminPolicyDelete(let id): "/admin/policy/" + id + "/delete"
@@ -490,7 +496,7 @@ enum SiteRoute: Hashable, Sendable {
     static let patterns: [SiteRoute] = [
         .root, .password, .calendar, .adminUsers,
         .adminUserNew, .audit, .accessLog, .complaints, .complaintsCSV, .complaint(":id"), .complaintConclude(":id"), .myComplaints,
-        .policy, .policyArticle(":id"), .adminPolicy, .adminPolicyDelete(":id"),
+        .forecast, .forecastCSV, .policy, .policyArticle(":id"), .adminPolicy, .adminPolicyDelete(":id"),
         .myAppointments, .myAppointmentCancel(":id"), .myAppointmentMove(":id"), .appointments, .appointmentMark(":id"), .appointmentSchedule, .consultations, .consultation(":code"),
         .consultationOpinions(":code"), .dashboard, .dashboardTable(":table"), .estimate,
         .feeds, .feedJob(":id"), .healthz, .home,
