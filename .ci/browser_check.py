@@ -577,6 +577,17 @@ def appointment_flow(browser, check):
     check("the clerk finds him on that day's list, masked", "李*" in (clerk.js("document.querySelector('table.day-appointments')?.innerText") or ""))
 
 
+def forecast_flow(browser, check):
+    """The education bureau reads next year's demand forecast by town, with its chart and CSV."""
+    edu = signed_in(browser, "edu")
+    status = edu.goto(BASE + "/forecast")
+    edu.screenshot(os.path.join(OUT, "forecast.png"))
+    children = edu.js("parseInt(document.querySelector('[data-level=kindergarten] [data-figure=children] strong')?.textContent || '0')")
+    check("next year's forecast counts the kindergarten's children by town, with a chart", status == 200 and children > 0
+          and edu.js("!!document.querySelector('[data-level=kindergarten] svg.chart') && document.querySelectorAll('[data-level=kindergarten] table.forecast tbody tr').length > 0"),
+          f"status {status}, children {children}")
+
+
 def portal_flow(browser, check):
     """Anyone reads the policy portal: a question found by a word, the year's timetable, a policy
     with its interpretation."""
@@ -649,6 +660,14 @@ def programs_flow(browser, check):
     citizen.screenshot(os.path.join(OUT, "program-applied.png"))
     check("the parent ranks schools and sees his application", status == 200 and citizen.js("!!document.querySelector('[data-page=me-programs] .my-program')"),
           f"status {status}, at {citizen.js('location.pathname')}")
+    live = citizen.js("Array.from(document.querySelectorAll('.live-standing li')).map(li => li.textContent)") or []
+    citizen.js("document.querySelector('.live-standing')?.scrollIntoView(); true")
+    citizen.screenshot(os.path.join(OUT, "live-standing.png"))
+    check("he sees where his child stands at each school he ranked were the window closed now",
+          len(live) == 2 and all(l.startswith("以目前的报名情况，你的孩子在") for l in live), f"lines {live!r}")
+    tab = Tab(browser)
+    status = tab.goto(BASE + f"/programs/{YEAR + 1}-kindergarten/demand")
+    check("the program's counts of applications are public", status == 200 and tab.js("document.querySelectorAll('table.demand tbody tr').length") > 0, f"status {status}")
 
 
 def care_flow(browser, check):
@@ -817,6 +836,7 @@ def main():
         offer_flow(browser, check)
         appointment_flow(browser, check)
         portal_flow(browser, check)
+        forecast_flow(browser, check)
         care_flow(browser, check)
         approvals_flow(browser, check)
         services_flow(browser, check)

@@ -89,4 +89,43 @@ final class ForecastTests: XCTestCase {
         let y = Int(born.prefix(4))!, md = Int(born.suffix(4))!
         return 2027 - y - (md > 831 ? 1 : 0) == age
     }
+
+    /// The demo's next year: the page's figures equal a recount here from the households, the
+    /// registrations and the permits read row by row.
+    func testTheDemosNextYearForecastEqualsARecount() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let today = ShanghaiDate.today(ctx.clock.now), year = today.year + 1
+            let children = try await HouseholdMember.query(on: ctx.app.db).filter(\.$relation == .child).all().filter { $0.verifiedAt != nil }
+            let registrations = try await ResidenceRegistration.query(on: ctx.app.db).filter(\.$status == .verified).with(\.$jurisdiction).all()
+            let permits = try await ResidencePermit.query(on: ctx.app.db).filter(\.$status == .issued).with(\.$steps).all()
+            let kindergarten = try await Program.query(on: ctx.app.db).filter(\.$code == "\(year)-kindergarten").first()
+            var counted: [String: (children: Int, eligible: Int)] = [:]
+            for child in children {
+                let b = child.birthDate
+                let age = year - b.year - ((b.month * 100 + b.day) > 831 ? 1 : 0)
+                guard let kind = [3: "kindergarten", 6: "grade1", 12: "grade7"][age] else { continue }
+                let mine = registrations.filter { $0.$resident.id == child.$resident.id }
+                let current = mine.filter { $0.fromDate <= today && ($0.toDate.map { $0 >= today } ?? true) }.max { $0.fromDate < $1.fromDate }
+                guard current != nil else { continue }
+                var c = counted[kind] ?? (0, 0)
+                c.children += 1
+                let valid = permits.filter { $0.$resident.id == child.$resident.id && ($0.validUntil.map { $0 >= today } ?? false) }
+                let needed = kind == "kindergarten" ? (kindergarten?.minResidenceMonths ?? 12) : 12
+                let months = ResidenceTime.detail(mine.map(\.period), asOf: today).months
+                if !valid.isEmpty && months >= needed { c.eligible += 1 }
+                counted[kind] = c
+            }
+            XCTAssertGreaterThan(counted["kindergarten"]?.children ?? 0, 0, "the demo has children for next year's kindergarten: \(counted) of \(children.count)")
+            let edu = try await ctx.signedIn("edu")
+            let page = try await edu.get("/forecast?year=\(year)")
+            for kind in ["kindergarten", "grade1", "grade7"] {
+                let card = try XCTUnwrap(page.body.range(of: "data-level=\"\(kind)\"").map { String(page.body[$0.lowerBound...].prefix(1500)) })
+                let children = Browser.firstMatch(#"data-figure="children">[^<]*<strong>([0-9]+)</strong>"#, in: card).flatMap { Int($0) }
+                let eligible = Browser.firstMatch(#"data-figure="eligible">[^<]*<strong>([0-9]+)</strong>"#, in: card).flatMap { Int($0) }
+                let unplaced = Browser.firstMatch(#"(?:无已核实居住登记) ([0-9]+)"#, in: card).flatMap { Int($0) } ?? 0
+                XCTAssertEqual(children.map { $0 - unplaced }, counted[kind]?.children ?? 0, kind)
+                XCTAssertEqual(eligible, counted[kind]?.eligible ?? 0, kind)
+            }
+        }
+    }
 }

@@ -198,6 +198,7 @@ public enum Demo {
         try await DemoOffers.load(app, today: today, now: now)
         try await DemoOffers.loadAppointments(app, now: now)
         try await DemoOffers.loadPortal(app, today: today, now: now)
+        try await DemoOffers.loadForecast(app, today: today, now: now)
         return true
     }
 }

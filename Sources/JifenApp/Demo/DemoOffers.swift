@@ -141,4 +141,23 @@ enum DemoOffers {
             try await article.create(on: app.db)
         }
     }
+
+    /// Children who reach a level next year, for the forecast (排摸): 36 who will be three by 31
+    /// August (kindergarten) and 24 who will be six (grade 1), in households across the towns.
+    static func loadForecast(_ app: Application, today: CivilDate, now: Date) async throws {
+        let db = app.db
+        let parents = try await Resident.query(on: db).filter(\.$user.$id == nil).sort(\.$createdAt).sort(\.$id).offset(100).limit(60).all()
+        let next = today.year + 1
+        var members: [HouseholdMember] = []
+        for (n, parent) in parents.enumerated() {
+            let age = n < 36 ? 3 : 6
+            // Born between 1 September and 31 August of the years that make him `age` then.
+            let born = CivilDate(year: next - age - 1, month: 9, day: 1)!.adding(days: (n * 37) % 360)
+            let first17 = "320582" + String(format: "%04d%02d%02d", born.year, born.month, born.day) + String(format: "%03d", 500 + n)
+            guard let digit = ResidentID.checkDigit(first17), case .success(let id) = ResidentID.validate(first17 + String(digit), today: today, regions: app.regions) else { continue }
+            members.append(try HouseholdMember(.child, name: parent.name.prefix(1) + (n % 2 == 0 ? "小宝" : "小贝"), id: id, of: parent.requireID(),
+                                               data: app.personalData, at: now.addingTimeInterval(-Double(200 + n) * 86_400), verifiedBy: "demo"))
+        }
+        try await members.create(on: db, batch: 100)
+    }
 }
