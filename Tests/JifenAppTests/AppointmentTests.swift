@@ -15,7 +15,9 @@ final class AppointmentTests: XCTestCase {
     /// and cancels; the clerk sees his day and marks arrivals and no-shows.
     func testBookingBeyondCapacityIsRefusedAndAHolidayIsNeverOffered() async throws {
         try await withApp(demo: true) { ctx in
-            // setup: the clerk of 杨舍镇 opens 09:00 and 14:00 with two places each.
+            // setup: the window starts empty (the demo's own bookings taken away); its clerk
+            // opens 09:00 and 14:00 with two places each.
+            try await Appointment.query(on: ctx.app.db).delete()
             let clerk = try await ctx.signedIn("clerk.yangshe")
             try await clerk.get("/appointments")
             let bad = try await clerk.post("/appointments/schedule", ["times": "9点,14:00", "capacity": "2"])

@@ -131,7 +131,8 @@ final class PermitOnlineTests: XCTestCase {
             }
             _ = user
             let first = try await Reminders.run(ctx.app, now: ctx.clock.now)
-            XCTAssertEqual(first, Reminders.Counts(endorsements: 1, ready: 1, unverified: 1, archives: 0))
+            // (and the demo's two appointments at the window tomorrow)
+            XCTAssertEqual(first, Reminders.Counts(endorsements: 1, ready: 1, unverified: 1, archives: 0, appointments: 2))
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13700003010" && $0.body.contains("已制作完成") })
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13700003020" && $0.body.contains("将于") && $0.body.contains("签注") })
             XCTAssertFalse(ctx.notifier.messages.contains { $0.recipient == "13700003030" }, "not due within 30 days")

@@ -210,7 +210,7 @@ final class PointsTests: XCTestCase {
             let kinds = ctx.notifier.messages.map(\.kind)
             XCTAssertEqual(kinds.filter { $0 == "pointsItemDecided" }.count, 2)
             XCTAssertTrue(kinds.contains("pointsReturned") && kinds.contains("pointsAccepted") && kinds.contains("pointsCompleted"))
-            XCTAssertTrue(ctx.notifier.messages.allSatisfy { $0.recipient == "13800000001" })
+            XCTAssertTrue(ctx.notifier.messages.filter { $0.kind.hasPrefix("points") }.allSatisfy { $0.recipient == "13800000001" }, "the points texts go to him alone")
 
             // Dynamic adjustment: new months arrive in the department's feed upload; the import
             // job moves the archive, with a reason.

@@ -22,7 +22,7 @@ final class ScaleTests: XCTestCase {
             XCTAssertEqual(grids.count, 60, "communities of grids were added to reach the city's grids")
             XCTAssertEqual(Set(grids.compactMap { JurisdictionCode($0.code)?.parent?.parent?.rawValue }).count, 10, "in every town")
             let residents = try await Resident.query(on: db).count()
-            XCTAssertEqual(residents, size.residents + DemoCommunity.tenants.count)
+            XCTAssertEqual(residents, size.residents + DemoCommunity.tenants.count + DemoOffers.residents)
             let houses = try await RentalHouse.query(on: db).count()
             XCTAssertEqual(houses, size.houses + DemoCommunity.housesAdded)
             let unregistered = try await (db as! any SQLDatabase).raw("SELECT COUNT(*) AS n FROM residents r WHERE NOT EXISTS (SELECT 1 FROM residence_registrations g WHERE g.resident_id = r.id)").first()?.decode(column: "n", as: Int.self)

@@ -53,10 +53,8 @@ struct HazardService: WorkflowService {
         guard problems.isEmpty, let type, let grid else { return .refused(problems) }
         let hazard = Hazard()
         hazard.createdAt = now
-        func number() -> String { "YH" + ShanghaiTime.format(now, "yyyyMMdd") + String(format: "%06d", Int(app.effects.randomBytes(3).reduce(0) { $0 << 8 | Int($1) }) % 1_000_000) }
-        hazard.number = number()
-        // Six random digits a day: a number already given is drawn again.
-        while try await Hazard.query(on: db).filter(\.$number == hazard.number).count() > 0 { hazard.number = number() }
+        let db = self.db
+        hazard.number = try await CaseNumbers.next("YH", app: app, now: now) { try await Hazard.query(on: db).filter(\.$number == $0).count() > 0 }
         hazard.typeCode = type.code
         hazard.place = r.place
         hazard.description = r.description

@@ -8,16 +8,14 @@ import Vapor
 /// and has five days to accept or decline it — her decline moves three families.
 enum DemoOffers {
     static let parentLogin = "13800000004"
+    /// Residents this part of the demo adds (王芳).
+    static let residents = 1
 
     static func load(_ app: Application, today: CivilDate, now: Date) async throws {
         let db = app.db
         let y = today.year
-        guard let user = try await User.query(on: db).filter(\.$login == parentLogin).first(),
-              let grade1 = try await Program.query(on: db).filter(\.$code == "\(y)-grade1").first() else { return }
-        let schools = try await Quota.query(on: db).filter(\.$program.$id == grade1.requireID()).with(\.$school).all().map(\.school)
-            .sorted { $0.code.utf8.lexicographicallyPrecedes($1.code.utf8) }
+        guard let user = try await User.query(on: db).filter(\.$login == parentLogin).first() else { return }
         let people = try await Resident.query(on: db).filter(\.$user.$id == nil).sort(\.$createdAt).sort(\.$id).offset(20).limit(6).all()
-        guard schools.count >= 3, people.count == 6 else { return }
         let day = { (days: Int) in now.addingTimeInterval(Double(days) * 86_400) }
 
         // 王芳, with her son, on her own account.
@@ -30,7 +28,17 @@ enum DemoOffers {
         try await parent.create(on: db)
         let son = try HouseholdMember(.child, name: "王小乐", id: sonID, of: parent.requireID(), data: app.personalData, at: day(-400), verifiedBy: "demo")
         try await son.create(on: db)
+        if let grid = try await Jurisdiction.find(code: "320582-01-01-01", on: db) {
+            let since = today.adding(days: -900)
+            try await ResidenceRegistration(of: parent.requireID(), grid: grid.requireID(), house: nil, address: "城北社区港城花园3幢201室", from: since,
+                                            source: .gridWorker, status: .verified, due: since.adding(days: 7), at: day(-900)).create(on: db)
+        }
 
+        // The intake needs this year's grade-1 schools and a few families besides hers.
+        guard let grade1 = try await Program.query(on: db).filter(\.$code == "\(y)-grade1").first() else { return }
+        let schools = try await Quota.query(on: db).filter(\.$program.$id == grade1.requireID()).with(\.$school).all().map(\.school)
+            .sorted { $0.code.utf8.lexicographicallyPrecedes($1.code.utf8) }
+        guard schools.count >= 3, people.count == 6 else { return }
         let program = DemoPrograms.program(code: "\(y)-transfer", year: y, kind: .grade1, title: "\(y)年秋季积分插班（小学）",
                                            opens: today.adding(days: -60), closes: today.adding(days: -40), cutoff: CivilDate(year: y, month: 8, day: 31)!, now: day(-90))
         program.maxChoices = 2

@@ -181,9 +181,7 @@ struct AppointmentService: WorkflowService {
     }
 
     func number() async throws -> String {
-        func make() -> String { "YY" + ShanghaiTime.format(now, "yyyyMMdd") + String(format: "%06d", Int(app.effects.randomBytes(3).reduce(0) { $0 << 8 | Int($1) }) % 1_000_000) }
-        var number = make()
-        while try await Appointment.query(on: db).filter(\.$number == number).count() > 0 { number = make() }
-        return number
+        let db = self.db
+        return try await CaseNumbers.next("YY", app: app, now: now) { try await Appointment.query(on: db).filter(\.$number == $0).count() > 0 }
     }
 }

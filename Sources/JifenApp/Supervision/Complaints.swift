@@ -102,9 +102,8 @@ struct ComplaintService: WorkflowService {
         guard problems.isEmpty, let unit else { return .refused(problems) }
         let complaint = Complaint()
         complaint.createdAt = now
-        func number() -> String { "TS" + ShanghaiTime.format(now, "yyyyMMdd") + String(format: "%06d", Int(app.effects.randomBytes(3).reduce(0) { $0 << 8 | Int($1) }) % 1_000_000) }
-        complaint.number = number()
-        while try await Complaint.query(on: db).filter(\.$number == complaint.number).count() > 0 { complaint.number = number() }
+        let db = self.db
+        complaint.number = try await CaseNumbers.next("TS", app: app, now: now) { try await Complaint.query(on: db).filter(\.$number == $0).count() > 0 }
         complaint.unitKind = unit.kind
         complaint.unitCode = unit.code
         complaint.unitName = unit.name
