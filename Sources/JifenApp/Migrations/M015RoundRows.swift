@@ -87,7 +87,14 @@ struct CreateRoundRows: AsyncMigration {
             try await sql.raw("ALTER TABLE allocation_rounds ADD COLUMN result TEXT NOT NULL DEFAULT ''").run()
             struct Round: Decodable { let id: UUID }
             for round in try await sql.raw("SELECT id FROM allocation_rounds").all(decoding: Round.self) {
-                let results = try await AllocationResult.query(on: database).filter(\.$round.$id == round.id).all()
+                // Read as plain rows: the model has grown columns later migrations add (and a
+                // revert of those has taken away by now).
+                struct Result: Decodable {
+                    let number: String; let schoolCode: String?; let rank: Int
+                    enum CodingKeys: String, CodingKey { case number, schoolCode = "school_code", rank }
+                }
+                let results = try await sql.select().columns("number", "school_code", "rank").from("allocation_results")
+                    .where("round_id", .equal, round.id).all(decoding: Result.self)
                 let schools = try await RoundSchool.query(on: database).filter(\.$round.$id == round.id).all()
                 let steps = Dictionary(grouping: try await AllocationStep.query(on: database).filter(\.$round.$id == round.id).all(), by: \.number)
                 let byUTF8 = { (a: String, b: String) in a.utf8.lexicographicallyPrecedes(b.utf8) }
