@@ -169,5 +169,27 @@ enum DemoOffers {
                                                data: app.personalData, at: now.addingTimeInterval(-Double(200 + n) * 86_400), verifiedBy: "demo"))
         }
         try await members.create(on: db, batch: 100)
+        // Two thirds of next year's kindergarten children have applied already, each ranking two
+        // kindergartens, so the program's live standing has something to stand on.
+        guard let kindergarten = try await Program.query(on: db).filter(\.$code == "\(next)-kindergarten").first() else { return }
+        let schools = try await Quota.query(on: db).filter(\.$program.$id == kindergarten.requireID()).with(\.$school).all().map(\.school.code).sorted()
+        guard schools.count >= 2 else { return }
+        for (n, child) in members.prefix(24).enumerated() {
+            let application = ServiceApplication()
+            application.id = UUID()
+            application.createdAt = now.addingTimeInterval(-Double(19 - n % 19) * 86_400 - Double(n) * 613)
+            application.updatedAt = application.createdAt
+            application.submittedAt = application.createdAt
+            application.number = "FW\(next)-K" + String(format: "%06d", n + 1)
+            application.childHash = child.idHash
+            application.$program.id = try kindergarten.requireID()
+            application.$resident.id = child.$resident.id
+            application.$child.id = child.id
+            try await application.create(on: db)
+            // A popular first choice, then a second.
+            for (rank, code) in [schools[n % min(3, schools.count)], schools[(n + 1 + n / 3) % schools.count]].enumerated() where rank == 0 || code != schools[n % min(3, schools.count)] {
+                try await ServicePreference(application: application.id!, round: 1, rank: rank + 1, school: code).create(on: db)
+            }
+        }
     }
 }
