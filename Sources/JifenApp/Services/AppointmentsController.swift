@@ -160,7 +160,7 @@ enum AppointmentsController {
             rows: list.map { a in
                 DayRow(id: a.id!.uuidString, number: a.number, time: a.time, business: MaterialList.title(a.business, on: req), name: Mask.name(a.user.displayName),
                        phone: a.user.phone.map(Mask.phone) ?? "", status: req.text("appointment_status_" + a.status.rawValue), statusCode: a.status.rawValue,
-                       action: SiteRoute.appointmentMark(a.id!.uuidString).path, canMark: a.day <= today(req))
+                       action: SiteRoute.appointmentMark(a.id!.uuidString).path + "?town=" + town.code, canMark: a.day <= today(req))
             },
             fields: [form.field("times", req.text("field_appointment_times"), hint: req.text("appointment_times_hint"), maxLength: 200),
                      form.field("capacity", req.text("field_appointment_capacity"), .number)],
