@@ -24,7 +24,7 @@ struct OfferService: WorkflowService {
         guard !placed.isEmpty else { return }
         try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$schoolCode != nil)
             .set(\.$offer, to: .pending).set(\.$offerDue, to: due).update()
-        let names = try await schoolNames(program)
+        let names = try await program.schoolNames(on: db)
         let texts = placed.map { row in
             (row.application.resident, text("sms_offer_open", ["program": program.title, "school": names[row.schoolCode ?? ""] ?? row.schoolCode ?? "", "date": ShanghaiDate.long(due)]))
         }
@@ -41,7 +41,7 @@ struct OfferService: WorkflowService {
         return try await db.transaction { db in
             // A write first: PostgreSQL locks the round's row, SQLite takes its write lock, so
             // two declines of one round move the waitlist one after the other.
-            try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: roundID)").run()
+            try await AllocationRound.lock(roundID, on: db)
             guard let current = try await AllocationResult.find(result.requireID(), on: db), current.offer == .pending else { return .failure(.notPending) }
             guard let due = current.offerDue, today <= due else { return .failure(.overdue) }
             let service = self.on(db)
@@ -64,7 +64,7 @@ struct OfferService: WorkflowService {
         var count = 0
         for row in overdue {
             let taken = try await db.transaction { db -> Bool in
-                try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: row.$round.id)").run()
+                try await AllocationRound.lock(row.$round.id, on: db)
                 guard let current = try await AllocationResult.find(row.requireID(), on: db), current.offer == .pending else { return false }
                 let round = try await current.$round.get(on: db)
                 let program = try await round.$program.get(on: db)
@@ -109,7 +109,7 @@ struct OfferService: WorkflowService {
         guard let d = rows.firstIndex(where: { $0.id == declined.id }) else { return [] }
         let fill = program.waitlistCloses.map { today <= $0 } ?? false
         let moves = list.decline(d, fill: fill)
-        let names = try await schoolNames(program)
+        let names = try await program.schoolNames(on: db)
         func name(_ s: Int32) -> String? { s >= 0 ? codes[Int(s)] : nil }
         var saved: [WaitlistMove] = []
         var texts: [(Resident, String)] = []
@@ -162,8 +162,4 @@ struct OfferService: WorkflowService {
         return saved
     }
 
-    func schoolNames(_ program: Program) async throws -> [String: String] {
-        Dictionary(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) },
-                   uniquingKeysWith: { a, _ in a })
-    }
 }

@@ -101,6 +101,12 @@ final class Program: Model, @unchecked Sendable {
 
     var tiebreakKeys: [TieBreakKey] { TieBreakKey.stored(tiebreak) }
 
+    /// The names of the schools with seats in this program, by code.
+    func schoolNames(on db: any Database) async throws -> [String: String] {
+        Dictionary(try await Quota.query(on: db).filter(\.$program.$id == requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) },
+                   uniquingKeysWith: { a, _ in a })
+    }
+
     var rules: ProgramRules {
         let ages: ClosedRange<Int>? = if let min = childAgeMin, let max = childAgeMax, min <= max { min...max } else { nil }
         return ProgramRules(kind: kind, opens: opens, closes: closes, maxChoices: maxChoices, minResidenceMonths: minResidenceMonths,

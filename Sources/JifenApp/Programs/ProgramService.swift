@@ -160,8 +160,7 @@ struct ProgramService: WorkflowService {
         var standings: [Standing] = []
         for a in applications {
             let program = a.program
-            let schools = Dictionary(try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) },
-                                     uniquingKeysWith: { first, _ in first })
+            let schools = try await program.schoolNames(on: db)
             let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
             var round: AllocationRound?
             var row: AllocationResult?
@@ -557,7 +556,7 @@ struct ProgramService: WorkflowService {
         let id = try round.requireID()
         return try await db.transaction { db in
             // A write first: PostgreSQL locks the round's row, SQLite takes its write lock.
-            try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: id)").run()
+            try await AllocationRound.lock(id, on: db)
             guard let current = try await AllocationRound.find(id, on: db) else { throw Abort(.notFound) }
             // Finalized while this one waited for the lock: a final round is not corrected.
             guard current.finalizedAt == nil else { throw Abort(.conflict) }

@@ -11,8 +11,7 @@ extension ProgramsController {
         let program = try await find(req)
         guard program.kind.isSchool, program.quotaPublishedAt != nil else { throw Abort(.notFound) }
         let standing = try await LiveStanding.current(program, service: ProgramService(req))
-        let names = Dictionary(try await Quota.query(on: req.db).filter(\.$program.$id == program.requireID()).with(\.$school).all().map { ($0.school.code, $0.school.name) },
-                               uniquingKeysWith: { a, _ in a })
+        let names = try await program.schoolNames(on: req.db)
         // Last year's program of the same level: its first round's cutoff at each school.
         var cutoffs: [String: String] = [:]
         if let last = try await Program.query(on: req.db).filter(\.$year == program.year - 1).all().first(where: { $0.kind == program.kind }),

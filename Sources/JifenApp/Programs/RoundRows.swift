@@ -4,6 +4,13 @@ import JifenCore
 import SQLKit
 
 extension AllocationRound {
+    /// Locks round `id` inside a transaction before it is read and changed (a write: PostgreSQL's
+    /// row lock, SQLite's write lock), so corrections and declines of one round happen one after
+    /// another.
+    static func lock(_ id: UUID, on db: any Database) async throws {
+        try await (db as! any SQLDatabase).raw("UPDATE allocation_rounds SET round = round WHERE id = \(bind: id)").run()
+    }
+
     struct SchoolCutoff { let school: String; let seats: Int; let admitted: Int; let points: String? }
 
     /// Each school of the round in code order: seats, admitted and the cutoff's points.
