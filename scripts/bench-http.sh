@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP figures of BENCHMARKS.md: wrk against a running Jifen (the release build, best on the
 # city dataset), each page beside /healthz in the same run. Public pages anonymously; the
-# citizen's pages signed in as the demo citizen 13800000001.
+# citizen's pages signed in as the city's demo parent 13900000001 (points, an application with
+# three choices, a family), or as JIFEN_BENCH_CITIZEN (on the small demo: 13800000004).
 #
 # usage: scripts/bench-http.sh BASE_URL [SECONDS=15] [CONNECTIONS=64]
 # e.g.   JIFEN_DATA_DIR=/tmp/city .build/release/jifen demo --scale city
@@ -14,8 +15,9 @@ CONNECTIONS=${3:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 2; }
 YEAR=$(TZ=Asia/Shanghai date +%Y)
 
-# A session of the demo citizen, as a Cookie header.
-COOKIE=$(python3 - "$BASE" <<'PY'
+# A session of the citizen, as a Cookie header.
+CITIZEN=${JIFEN_BENCH_CITIZEN:-13900000001}
+COOKIE=$(python3 - "$BASE" "$CITIZEN" <<'PY'
 import http.cookiejar, re, sys, urllib.parse, urllib.request
 base = sys.argv[1]
 jar = http.cookiejar.CookieJar()
@@ -24,11 +26,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
 page = opener.open(base + "/login").read().decode()
 token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-data = urllib.parse.urlencode({"login": "13800000001", "password": "demo12345", "_csrf": token}).encode()
+data = urllib.parse.urlencode({"login": sys.argv[2], "password": "demo12345", "_csrf": token}).encode()
 try:
     opener.open(urllib.request.Request(base + "/login", data=data))
 except urllib.error.HTTPError as e:
     if e.code != 303: raise
+if not any("session" in c.name for c in jar): sys.exit(f"could not sign in as {sys.argv[2]} (set JIFEN_BENCH_CITIZEN)")
 print("; ".join(f"{c.name}={c.value}" for c in jar))
 PY
 )

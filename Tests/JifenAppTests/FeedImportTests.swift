@@ -85,8 +85,10 @@ final class FeedImportTests: XCTestCase {
     /// The import writes SQLite values itself; they are what SQLite's encoder (Fluent's) makes.
     func testTheImportsSQLiteValuesAreTheEncodersValues() throws {
         let encoder = SQLiteDataEncoder()
-        let id = OrderedIDs(now: Date()).id(3)
-        XCTAssertEqual(try encoder.encode(id), FeedRows.sqliteData(id))
+        let ids = OrderedIDs(now: Date())
+        for id in (0..<1_000).map({ ids.id($0) }) + (0..<1_000).map({ _ in UUID() }) + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] {
+            XCTAssertEqual(try encoder.encode(id), FeedRows.sqliteData(id))
+        }
         let day = CivilDate(year: 2026, month: 8, day: 31)!
         XCTAssertEqual(try encoder.encode(day), FeedRows.sqliteData(day))
         XCTAssertEqual(try encoder.encode(Int64(4_300)), .integer(4_300))

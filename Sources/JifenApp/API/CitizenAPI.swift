@@ -157,8 +157,8 @@ enum CitizenAPI {
             throw ApiProblem.status(.notFound, catalog, code: "noArchive", detail: "api_no_archive")
         }
         let service = PointsService(req)
-        try await service.refreshForExpiry(archive)
-        let evaluated = archive.status == .active ? try await service.evaluation(of: archive) : nil
+        var evaluated = try await service.refreshForExpiry(archive)
+        if evaluated == nil, archive.status == .active { evaluated = try await service.evaluation(of: archive) }
         let today = ShanghaiDate.today(req.now)
         let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
                                                          closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today)

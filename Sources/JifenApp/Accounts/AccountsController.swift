@@ -283,8 +283,28 @@ enum ShanghaiTime {
         return formatter.string(from: date)
     }
 
-    static func clock(_ date: Date) -> String { format(date, "HH:mm") }
-    static func dateTime(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm:ss") }
+    static func clock(_ date: Date) -> String {
+        guard let (_, s) = local(date) else { return format(date, "HH:mm") }
+        return two(s / 3600) + ":" + two(s / 60 % 60)
+    }
+
+    static func dateTime(_ date: Date) -> String {
+        guard let (day, s) = local(date) else { return format(date, "yyyy-MM-dd HH:mm:ss") }
+        return day.description + " " + two(s / 3600) + ":" + two(s / 60 % 60) + ":" + two(s % 60)
+    }
+
+    /// The day in Shanghai and the seconds since its midnight. Shanghai has kept UTC+8 without
+    /// summer time since 1992, so from then on this is arithmetic (every page shows a time, and a
+    /// formatter made for it costs more than the page's queries); earlier instants, and those after
+    /// 2100, are left to the time-zone database (nil).
+    static func local(_ date: Date) -> (day: CivilDate, seconds: Int)? {
+        let t = date.timeIntervalSince1970
+        guard t >= 694_195_200, t < 4_102_444_800 else { return nil }
+        let seconds = Int(t.rounded(.down)) + 8 * 3600
+        return (CivilDate(dayNumber: seconds / 86_400), seconds % 86_400)
+    }
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
 
     /// The instant a `yyyy-MM-dd` day starts in Shanghai.
     static func startOfDay(_ text: String) -> Date? {

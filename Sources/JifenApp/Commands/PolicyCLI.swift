@@ -127,6 +127,7 @@ enum ScoreJSON {
 /// Today's date in Asia/Shanghai.
 enum ShanghaiDate {
     static func today(_ now: Date = Date()) -> CivilDate {
+        if let (day, _) = ShanghaiTime.local(now) { return day }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
         let parts = calendar.dateComponents([.year, .month, .day], from: now)

@@ -267,6 +267,18 @@ enum DemoPrograms {
                 try await HouseholdMember(.child, name: husband.name.prefix(1) + "小妹", id: second, of: husband.requireID(), data: app.personalData, at: now, verifiedBy: "demo").create(on: db)
             }
         }
+        // At a city's scale the first applicant (a father with points, three choices, a wife and two
+        // children) signs in as 13900000001 with the demo password: the pages a parent in the
+        // middle of the year sees, for a visitor and for the benchmarks.
+        if size.residents > 1000, let first = services.first, let resident = try await Resident.find(first.$resident.id, on: db),
+           let citizen = try await User.find(login: "13800000001", on: db) {
+            let parent = User(login: "13900000001", passwordHash: citizen.passwordHash, displayName: resident.name, role: .citizen,
+                              status: .active, phone: "13900000001", jurisdictionID: nil, departmentID: nil, at: now)
+            parent.demoAccount = true
+            try await parent.create(on: db)
+            resident.$user.id = try parent.requireID()
+            try await resident.save(on: db)
+        }
         try await lastYear(app, size: size, schools: schools, people: people, skipping: Set(services.map(\.$resident.id)), today: today, now: now, rng: &rng)
         // Run three days ago (or today, early in January), so the publicity is open now.
         let closes = grade1.closes

@@ -17,53 +17,74 @@ struct CitizenGlance: Equatable {
     var points: Points
     var services: Services
 
+    /// Read with a few plain queries of a few columns each: every citizen's home asks this.
     static func query(resident: Resident?, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
         guard let resident, let id = resident.id else { return CitizenGlance(residence: .none, permit: .none, points: .none, services: .none) }
         // Residence: the current registration, the verified one first.
-        let current = try await ResidenceRegistration.query(on: db).filter(\.$resident.$id == id).filter(\.$toDate == nil).sort(\.$createdAt, .descending).all()
-        let residence: Residence = if let verified = current.first(where: { $0.status == .verified }) { .verified(since: verified.fromDate) }
-            else if let pending = current.first(where: { $0.status == .pending }) { .pending(due: pending.dueDate) }
-            else if current.contains(where: { $0.status == .rejected }) { .rejected }
+        let current = try await PlainRow.all("""
+            SELECT status, from_date, due_date FROM residence_registrations WHERE resident_id = \(bind: id) AND to_date IS NULL ORDER BY created_at DESC
+            """, on: db)
+        let statuses = try current.map { try ResidenceRegistration.Status(rawValue: $0.string("status")) }
+        let residence: Residence = if let k = statuses.firstIndex(of: .verified), let since = try current[k].optionalDate("from_date") { .verified(since: since) }
+            else if let k = statuses.firstIndex(of: .pending), let due = try current[k].optionalDate("due_date") { .pending(due: due) }
+            else if statuses.contains(.rejected) { .rejected }
             else { .none }
         // Permit: the latest.
-        let permit: Permit = switch try await ResidencePermit.query(on: db).filter(\.$resident.$id == id).sort(\.$createdAt, .descending).first() {
-        case .none: .none
-        case .some(let p) where p.status == .issued:
-            if let until = p.validUntil, until < today { .expired(on: until) } else { .issued(validUntil: p.validUntil) }
-        case .some(let p) where p.status == .rejected: .rejected
-        case .some(let p): .inProgress(p.status)
+        let permit: Permit
+        if let latest = try await PlainRow.all("SELECT status, valid_until FROM residence_permits WHERE resident_id = \(bind: id) ORDER BY created_at DESC LIMIT 1", on: db).first,
+           let status = ResidencePermit.Status(rawValue: try latest.string("status")) {
+            let until = try latest.optionalDate("valid_until")
+            permit = switch status {
+            case .issued: if let until, until < today { .expired(on: until) } else { .issued(validUntil: until) }
+            case .rejected: .rejected
+            default: .inProgress(status)
+            }
+        } else {
+            permit = .none
         }
         // Points: an ended archive or a bar after fraud first, then this year's archive, else the
         // application on its way.
         let points: Points
-        let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == id).first()
-        if let archive, archive.status == .ended {
+        let archive = try await PlainRow.all("SELECT status, \"year\", total, barred_until FROM points_archives WHERE resident_id = \(bind: id) LIMIT 1", on: db).first
+        let archiveStatus = try archive.flatMap { try PointsArchive.Status(rawValue: $0.string("status")) }
+        if archiveStatus == .ended {
             points = .ended
-        } else if let archive, archive.status == .cleared, let until = archive.barredUntil, today < until {
+        } else if archiveStatus == .cleared, let until = try archive?.optionalDate("barred_until"), today < until {
             points = .barred(until: until)
-        } else if let archive, archive.status == .active, archive.year == today.year {
-            points = .archive(total: archive.total)
-        } else if let application = try await PointsApplication.query(on: db).filter(\.$resident.$id == id).filter(\.$year == today.year).first(),
-                  application.status != .void {
-            points = .application(application.status)
+        } else if archiveStatus == .active, let archive, try archive.int("year") == today.year {
+            points = .archive(total: try archive.int("total"))
+        } else if let application = try await PlainRow.all("""
+                SELECT status FROM points_applications WHERE resident_id = \(bind: id) AND \"year\" = \(bind: today.year) LIMIT 1
+                """, on: db).first,
+                  let status = PointsApplication.Status(rawValue: try application.string("status")), status != .void {
+            points = .application(status)
         } else {
             points = .none
         }
         // Services: his newest application — placed (or over the line) in the latest round it
         // took part in, not placed, or still waiting for its first result.
-        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == id).sort(\.$createdAt, .descending).all()
+        let applications = try await PlainRow.all("SELECT id FROM service_applications WHERE resident_id = \(bind: id) ORDER BY created_at DESC", on: db).map { try $0.uuid("id") }
         var services: Services = .none
         if let newest = applications.first {
-            let result = try await AllocationResult.query(on: db).filter(\.$application.$id == newest.requireID())
-                .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id).sort(AllocationRound.self, \.$runAt, .descending).first()
-            let withResults = Set(try await AllocationResult.query(on: db).filter(\.$application.$id ~~ applications.compactMap(\.id)).all().map(\.$application.id))
-            switch result {
-            case .none: services = .waiting(count: applications.filter { !withResults.contains($0.id!) }.count)
-            case .some(let r) where r.schoolCode != nil:
-                services = .admitted(school: try await School.query(on: db).filter(\.$code == r.schoolCode!).first()?.name ?? r.schoolCode!)
-            case .some(let r) where r.qualified: services = .qualified
-            case .some(let r) where try await r.$round.get(on: db).$program.get(on: db).threshold != nil: services = .notQualified
-            case .some: services = .notAdmitted
+            let result = try await PlainRow.all("""
+                SELECT r.school_code, r.qualified, p.threshold FROM allocation_results r
+                JOIN allocation_rounds ro ON ro.id = r.round_id JOIN programs p ON p.id = ro.program_id
+                WHERE r.application_id = \(bind: newest) ORDER BY ro.run_at DESC LIMIT 1
+                """, on: db).first
+            if let result {
+                if let school = try result.optionalString("school_code") {
+                    let name = try await PlainRow.all("SELECT name FROM schools WHERE code = \(bind: school) LIMIT 1", on: db).first
+                    services = .admitted(school: try name?.string("name") ?? school)
+                } else if try result.bool("qualified") {
+                    services = .qualified
+                } else {
+                    services = try result.optionalInt("threshold") != nil ? .notQualified : .notAdmitted
+                }
+            } else {
+                let withResults = Set(try await PlainRow.all("""
+                    SELECT DISTINCT application_id FROM allocation_results WHERE application_id IN (\(binds: applications))
+                    """, on: db).map { try $0.uuid("application_id") })
+                services = .waiting(count: applications.filter { !withResults.contains($0) }.count)
             }
         }
         return CitizenGlance(residence: residence, permit: permit, points: points, services: services)

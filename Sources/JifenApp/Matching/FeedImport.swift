@@ -89,6 +89,11 @@ enum FeedImporter {
             let chunk = chunkStart..<Swift.min(chunkStart + batch, order.count)
             let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
                 var added = 0, changed = 0, unchanged = 0
+                // SQLite: a chunk's new pages stay in memory until its commit (the default 2 MB cache
+                // spills them into the log before it, and reads them back); the connection has its
+                // default again before it goes back to the pool.
+                let sqlite = db as? any SQLiteDatabase
+                _ = try await sqlite?.query("PRAGMA cache_size = -131072")
                 // What is stored already, for the whole chunk first; then each statement's rows are
                 // made ready while the one before is written.
                 var byKey: [Key: FeedRows.Stored] = [:]
@@ -130,6 +135,7 @@ enum FeedImporter {
                 }
                 if !updates.isEmpty { try await Batches.update(FeedRecordModel.schema, columns: ["quantity", "updated_at", "import_id"], updates, on: db) }
                 changed = updates.count
+                _ = try await sqlite?.query("PRAGMA cache_size = -2000")
                 return (added, changed, unchanged)
             }
             summary.added += counts.added
@@ -267,8 +273,24 @@ enum FeedRows {
 
     static let fullStatement = statement(rows: FeedImporter.statementRows)
 
-    /// SQLite's encoder writes a UUID as its upper-case text and a date as `YYYY-MM-DD`.
-    static func sqliteData(_ id: UUID) -> SQLiteData { .text(id.uuidString) }
+    /// SQLite's encoder writes a UUID as its upper-case text and a date as `YYYY-MM-DD`. The text
+    /// is written here: Foundation's `uuidString` formats through `printf`, a million times.
+    static func sqliteData(_ id: UUID) -> SQLiteData {
+        .text(withUnsafeBytes(of: id.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var k = 0
+                for i in 0..<16 {
+                    if i == 4 || i == 6 || i == 8 || i == 10 { out[k] = UInt8(ascii: "-"); k += 1 }
+                    out[k] = upperHex[Int(bytes[i] >> 4)]
+                    out[k + 1] = upperHex[Int(bytes[i] & 0x0F)]
+                    k += 2
+                }
+                return k
+            }
+        })
+    }
+
+    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
     static func sqliteData(_ date: CivilDate) -> SQLiteData { .text(date.description) }
 }
 

@@ -30,8 +30,8 @@ extension PointsController {
 
     static func archiveView(_ archive: PointsArchive, on req: Request) async throws -> ArchiveView {
         let service = PointsService(req)
-        try await service.refreshForExpiry(archive)
-        let evaluated = try await service.evaluation(of: archive)
+        var evaluated = try await service.refreshForExpiry(archive)
+        if evaluated == nil { evaluated = try await service.evaluation(of: archive) }
         let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
         let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
                                                          closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today(req))

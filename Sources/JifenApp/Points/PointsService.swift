@@ -16,6 +16,7 @@ struct PointsService: WorkflowService {
     // MARK: reading
 
     static func standard(code: String, on db: any Database) async throws -> ScoringStandard {
+        if let (_, standard) = try await StandardVersion.published(code: code, on: db) { return standard }
         guard let version = try await StandardVersion.find(code: code, on: db) else {
             throw Abort(.internalServerError, reason: "scoring standard \(code) missing")
         }
@@ -378,9 +379,12 @@ struct PointsService: WorkflowService {
 
     /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out
     /// stops counting. Called when the archive is shown; records the change once.
-    func refreshForExpiry(_ archive: PointsArchive) async throws {
-        guard archive.status == .active, archive.year == today.year, let (evaluation, _) = try await evaluation(of: archive),
-              evaluation.total.hundredths != archive.total else { return }
+    /// Returns the archive's evaluation when it made one (an active archive of this year).
+    @discardableResult
+    func refreshForExpiry(_ archive: PointsArchive) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
+        guard archive.status == .active, archive.year == today.year, let evaluated = try await evaluation(of: archive) else { return nil }
+        let evaluation = evaluated.0
+        guard evaluation.total.hundredths != archive.total else { return evaluated }
         try await db.transaction { db in
             let before = archive.total
             archive.total = evaluation.total.hundredths
@@ -389,6 +393,7 @@ struct PointsService: WorkflowService {
             try await PointsService(app: app, db: db, now: now, actor: .system, logger: logger)
                 .history(archive, .expired, before: before)
         }
+        return evaluated
     }
 
     /// Dynamic adjustment after a feed import: every active archive of this year whose item the

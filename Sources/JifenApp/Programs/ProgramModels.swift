@@ -136,6 +136,13 @@ final class School: Model, @unchecked Sendable {
     var properties: [any AnyProperty] { [$id, $code, $name, $jurisdiction] }
 
     init() {}
+
+    /// The names of the schools with these codes (a page that shows a family's own schools reads
+    /// those, not the program's hundreds).
+    static func names(of codes: Set<String>, on db: any Database) async throws -> [String: String] {
+        guard !codes.isEmpty else { return [:] }
+        return Dictionary(try await School.query(on: db).filter(\.$code ~~ Array(codes)).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
 }
 
 /// One area of a school's catchment (施教区): a town or community, from a day, possibly to a day.

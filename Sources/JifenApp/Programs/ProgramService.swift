@@ -160,7 +160,6 @@ struct ProgramService: WorkflowService {
         var standings: [Standing] = []
         for a in applications {
             let program = a.program
-            let schools = try await program.schoolNames(on: db)
             let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
             var round: AllocationRound?
             var row: AllocationResult?
@@ -174,14 +173,15 @@ struct ProgramService: WorkflowService {
             var lines: [Standing.Line] = []
             var result: Standing.Result?
             if let round, let row {
-                let cutoffs = Dictionary(try await RoundSchool.query(on: db).filter(\.$round.$id == round.requireID()).all().map { ($0.schoolCode, $0.cutoffPoints.map { Points(hundredths: $0) }) },
-                                         uniquingKeysWith: { first, _ in first })
                 result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank, offer: row.offer, offerDue: row.offerDue)
                 // The schools of that round's list (round 2: his new ranking, or the schools of
                 // his town he was placed by), each with what the round's trace says it did.
                 let steps = try await round.steps(of: a.number, on: db)
                 let second = a.schools(round: 2)
                 let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.schoolCode) : second)
+                // Only his schools' cutoffs: a city's round has hundreds.
+                let cutoffs = Dictionary(try await RoundSchool.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$schoolCode ~~ ranked).all()
+                    .map { ($0.schoolCode, $0.cutoffPoints.map { Points(hundredths: $0) }) }, uniquingKeysWith: { first, _ in first })
                 lines = ranked.map { code in
                     let outcome: Standing.LineOutcome = switch steps.first(where: { $0.schoolCode == code })?.outcome {
                     case .admitted: .admitted
@@ -197,6 +197,8 @@ struct ProgramService: WorkflowService {
             } else {
                 lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
             }
+            // The names of his schools only (of every list he made and every school of the lines).
+            let schools = try await School.names(of: Set(a.schoolCodes + a.schools(round: 2) + lines.map(\.school)), on: db)
             let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && row != nil && row?.schoolCode == nil
             standings.append(Standing(application: a, round: round, result: result, lines: lines, schoolNames: schools,
                                       canRerank: today <= program.closes, canRankSecond: canRankSecond))
@@ -365,32 +367,42 @@ struct ProgramService: WorkflowService {
         for application in open {
             var total = Points.zero
             var tiebreak: [Points] = []
-            var counted: (archive: PointsArchive, total: Points)?
+            // Whose archive counts: his own (for the general series read above as plain rows), or
+            // a model read here.
+            enum Counted { case row(Archives.Archive), model(PointsArchive) }
+            var counted: (archive: Counted, total: Points)?
             if let known {
                 counted = known.archives[application.$resident.id].flatMap { archive in
-                    archive.status == .active && archive.year == program.opens.year ? (archive, Points(hundredths: archive.total)) : nil
+                    archive.status == .active && archive.year == program.opens.year ? (.row(archive), Points(hundredths: archive.total)) : nil
                 }
-            } else {
-                counted = try await self.points(of: application.resident, for: program)
+            } else if let (archive, total) = try await self.points(of: application.resident, for: program) {
+                counted = (.model(archive), total)
             }
             // "Whose points count": the higher of the two spouses', when the program says so.
             if program.spouses == .oneSpouseHigherPoints, let spouse = try await spouse(of: application.resident),
                let theirs = try await self.points(of: spouse, for: program), theirs.total > (counted?.total ?? Points(hundredths: .min)) {
-                counted = theirs
+                counted = (.model(theirs.archive), theirs.total)
             }
-            if let (archive, frozen) = counted, !program.tiebreak.isEmpty {
+            if let (which, frozen) = counted, !program.tiebreak.isEmpty {
                 total = frozen
-                if let known, let applicationID = archive.$application.id, let source = known.applications[applicationID] {
+                if let known, case .row(let archive) = which, let applicationID = archive.application, let code = known.standards[applicationID] {
                     // The archive's own application, scored as `PointsService.evaluation(of:)` does.
-                    if standards[source.standardCode] == nil {
-                        let standard = try await PointsService.standard(code: source.standardCode, on: db)
-                        standards[source.standardCode] = (standard, Evaluator(standard))
+                    if standards[code] == nil {
+                        let standard = try await PointsService.standard(code: code, on: db)
+                        standards[code] = (standard, Evaluator(standard))
                     }
-                    let (standard, evaluator) = standards[source.standardCode]!
+                    let (standard, evaluator) = standards[code]!
                     let claims = (known.claims[applicationID] ?? []).compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
                     tiebreak = TieBreakKey.values(program.tiebreakKeys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories)
-                } else if let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries) {
-                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
+                } else {
+                    var model: PointsArchive?
+                    switch which {
+                    case .model(let archive): model = archive
+                    case .row(let archive): model = try await PointsArchive.find(archive.id, on: db)
+                    }
+                    if let model, let (evaluation, _) = try await points.evaluation(of: model, series: program.standardSeries) {
+                        tiebreak = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
+                    }
                 }
             } else if let (_, frozen) = counted {
                 total = frozen
@@ -660,21 +672,41 @@ struct ProgramService: WorkflowService {
 /// Archives of many residents with the applications behind them and their items, read in slices
 /// of five hundred.
 struct Archives {
-    var archives: [UUID: PointsArchive] = [:]
-    var applications: [UUID: PointsApplication] = [:]
+    /// The columns of an archive the freeze reads.
+    struct Archive { let id: UUID; let status: PointsArchive.Status; let year: Int; let total: Int64; let application: UUID? }
+    var archives: [UUID: Archive] = [:]
+    /// Each archive's application's standard.
+    var standards: [UUID: String] = [:]
     var claims: [UUID: [ClaimRow]] = [:]
 
+    /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
     static func load(of residents: [UUID], on db: any Database) async throws -> Archives {
         var found = Archives()
         for slice in Batches.slices(residents) {
-            for archive in try await PointsArchive.query(on: db).filter(\.$resident.$id ~~ Array(slice)).all() { found.archives[archive.$resident.id] = archive }
+            let rows = try await PlainRow.all("SELECT id, resident_id, status, \"year\", total, application_id FROM points_archives WHERE resident_id IN (\(binds: Array(slice)))", on: db)
+            for row in rows {
+                guard let status = PointsArchive.Status(rawValue: try row.string("status")) else { continue }
+                found.archives[try row.uuid("resident_id")] = Archive(id: try row.uuid("id"), status: status, year: Int(try row.int("year")),
+                                                                      total: try row.int("total"), application: try row.optionalUUID("application_id"))
+            }
         }
-        let applicationIDs = found.archives.values.compactMap { $0.$application.id }
+        let applicationIDs = found.archives.values.compactMap(\.application)
         for slice in Batches.slices(applicationIDs).map(Array.init) {
-            for application in try await PointsApplication.query(on: db).filter(\.$id ~~ slice).all() { found.applications[application.id!] = application }
-            let claims = try await (db as! any SQLDatabase).select().columns(ClaimRow.columns.map { SQLIdentifier($0) }).from(PointsClaim.schema)
-                .where("application_id", .in, slice).orderBy("created_at").all(decoding: ClaimRow.self)
-            for claim in claims { found.claims[claim.application_id, default: []].append(claim) }
+            for row in try await PlainRow.all("SELECT id, standard_code FROM points_applications WHERE id IN (\(binds: slice))", on: db) {
+                found.standards[try row.uuid("id")] = try row.string("standard_code")
+            }
+            let claims = try await PlainRow.all("""
+                SELECT application_id, item, department, "value", fact_date, state, confirmed_value, confirmed_date, verifier, feed_as_of, reason
+                FROM points_claims WHERE application_id IN (\(binds: slice)) ORDER BY created_at
+                """, on: db)
+            for row in claims {
+                guard let state = PointsClaim.State(rawValue: try row.string("state")) else { continue }
+                let claim = ClaimRow(application_id: try row.uuid("application_id"), item: try row.string("item"), department: try row.string("department"),
+                                     value: try row.string("value"), fact_date: try row.optionalDate("fact_date"), state: state,
+                                     confirmed_value: try row.optionalString("confirmed_value"), confirmed_date: try row.optionalDate("confirmed_date"),
+                                     verifier: try row.optionalString("verifier"), feed_as_of: try row.optionalDate("feed_as_of"), reason: try row.optionalString("reason"))
+                found.claims[claim.application_id, default: []].append(claim)
+            }
         }
         return found
     }

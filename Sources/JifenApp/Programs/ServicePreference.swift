@@ -13,16 +13,15 @@ extension ServiceApplication {
     /// application: minutes for a city's round).
     /// The rankings come as plain rows (four columns, no model decoded each): they are only read.
     static func loadRankings(_ applications: [ServiceApplication], on db: any Database) async throws {
-        struct Row: Decodable { let id: UUID; let application_id: UUID; let round: Int; let rank: Int; let school_code: String }
         let ids = applications.compactMap(\.id)
         var found: [UUID: [ServicePreference]] = [:]
         for slice in Batches.slices(ids) {
-            for row in try await (db as! any SQLDatabase).select().columns("id", "application_id", "round", "rank", "school_code")
-                .from(ServicePreference.schema).where("application_id", .in, Array(slice)).all(decoding: Row.self) {
-                let preference = ServicePreference(application: row.application_id, round: row.round, rank: row.rank, school: row.school_code)
-                preference.id = row.id
+            for row in try await PlainRow.all("SELECT id, application_id, \"round\", \"rank\", school_code FROM \(unsafeRaw: ServicePreference.schema) WHERE application_id IN (\(binds: Array(slice)))", on: db) {
+                let application = try row.uuid("application_id")
+                let preference = ServicePreference(application: application, round: Int(try row.int("round")), rank: Int(try row.int("rank")), school: try row.string("school_code"))
+                preference.id = try row.uuid("id")
                 preference.$id.exists = true
-                found[row.application_id, default: []].append(preference)
+                found[application, default: []].append(preference)
             }
         }
         for application in applications { application.$ranking.value = application.id.flatMap { found[$0] } ?? [] }

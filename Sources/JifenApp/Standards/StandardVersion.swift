@@ -69,22 +69,45 @@ final class StandardVersion: Model, @unchecked Sendable {
         try await query(on: db).filter(\.$code == code).first()
     }
 
+    /// Every published version with its parsed standard. Published versions never change, so each
+    /// row is read and parsed once per process and kept; a request reads only the list of their
+    /// ids (a version published on another node is found by the next request).
+    static func allPublished(on db: any Database) async throws -> [(StandardVersion, ScoringStandard)] {
+        let ids = try await query(on: db).filter(\.$status == .published).field(\.$id).all().compactMap(\.id)
+        let missing = kept.withLockedValue { kept in ids.filter { kept[$0] == nil } }
+        if !missing.isEmpty {
+            for version in try await query(on: db).filter(\.$id ~~ missing).filter(\.$status == .published).all() {
+                let standard = try version.standard()
+                kept.withLockedValue { $0[version.id!] = (version, standard) }
+            }
+        }
+        return kept.withLockedValue { kept in ids.compactMap { kept[$0] } }
+    }
+
+    /// The published version whose code is `code`.
+    static func published(code: String, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
+        try await allPublished(on: db).first { $0.0.code == code }
+    }
+
+    private static let kept = NIOLockedValueBox<[UUID: (StandardVersion, ScoringStandard)]>([:])
+
     /// The published version of `series` in force on `date`, if any.
     static func inForce(on date: CivilDate, series: String = ScoringStandard.generalSeries, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
-        let published = try await query(on: db).filter(\.$status == .published).filter(\.$series == series).all()
-        let parsed = published.compactMap { version in (try? version.standard()).map { (version, $0) } }
+        inForce(on: date, series: series, among: try await allPublished(on: db))
+    }
+
+    private static func inForce(on date: CivilDate, series: String, among all: [(StandardVersion, ScoringStandard)]) -> (StandardVersion, ScoringStandard)? {
+        let parsed = all.filter { $0.0.series == series }
         guard let chosen = ScoringStandard.inForce(on: date, series: series, among: parsed.map(\.1)) else { return nil }
         return parsed.first { $0.1.id == chosen.id }
     }
 
     /// Every series' version in force on `date`, the general series first.
     static func allInForce(on date: CivilDate, on db: any Database) async throws -> [(StandardVersion, ScoringStandard)] {
-        let series = Set(try await query(on: db).filter(\.$status == .published).all().map(\.series))
-        var found: [(StandardVersion, ScoringStandard)] = []
-        for s in series.sorted(by: { ($0 == ScoringStandard.generalSeries ? 0 : 1, $0) < ($1 == ScoringStandard.generalSeries ? 0 : 1, $1) }) {
-            if let version = try await inForce(on: date, series: s, on: db) { found.append(version) }
-        }
-        return found
+        let all = try await allPublished(on: db)
+        let series = Set(all.map(\.0.series))
+        return series.sorted(by: { ($0 == ScoringStandard.generalSeries ? 0 : 1, $0) < ($1 == ScoringStandard.generalSeries ? 0 : 1, $1) })
+            .compactMap { inForce(on: date, series: $0, among: all) }
     }
 }
 

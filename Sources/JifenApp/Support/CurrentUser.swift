@@ -52,10 +52,9 @@ struct SessionMiddleware: AsyncMiddleware {
         var clearCookie = false
         let cookieName = Self.cookieName(request)
         if let token = request.cookies[cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
-            if let (user, session) = try await Self.load(token: token, on: request) {
+            if let user = try await Self.load(token: token, on: request) {
                 request.currentUser = user
                 request.sessionToken = token
-                _ = session
             } else {
                 clearCookie = true
             }
@@ -67,33 +66,38 @@ struct SessionMiddleware: AsyncMiddleware {
         return response
     }
 
-    private static func load(token: String, on request: Request) async throws -> (CurrentUser, UserSession)? {
+    /// The session and its account in one plain query of the columns needed (every signed-in
+    /// request asks this); the account's place and department, for staff, by id.
+    private static func load(token: String, on request: Request) async throws -> CurrentUser? {
         let now = request.now
-        guard let session = try await UserSession.query(on: request.db)
-            .filter(\.$tokenHash == sha256Hex(token)).filter(\.$channel == "web").with(\.$user).first()
+        let db = request.db
+        guard let row = try await PlainRow.all("""
+            SELECT s.id, s.last_seen_at, s.expires_at, u.id AS user_id, u.login, u.display_name, u.role, u.status, u.jurisdiction_id, u.department_id,
+                   u.must_change_password, u.care_mode
+            FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: sha256Hex(token)) AND s.channel = 'web' LIMIT 1
+            """, on: db).first,
+              let role = Role(rawValue: try row.string("role"))
         else { return nil }
-        let user = session.user
+        let sessionID = try row.uuid("id"), lastSeen = try row.date("last_seen_at")
         let config = request.application.jifenConfig
-        let idle = TimeInterval((user.role.isStaff ? config.staffIdleMinutes : config.sessionIdleMinutes) * 60)
-        guard session.expiresAt > now, session.lastSeenAt.addingTimeInterval(idle) > now, user.status == .active else {
-            try await session.delete(on: request.db)
+        let idle = TimeInterval((role.isStaff ? config.staffIdleMinutes : config.sessionIdleMinutes) * 60)
+        guard try row.date("expires_at") > now, lastSeen.addingTimeInterval(idle) > now, try row.string("status") == User.Status.active.rawValue else {
+            try await UserSession.query(on: db).filter(\.$id == sessionID).delete()
             return nil
         }
-        if now.timeIntervalSince(session.lastSeenAt) > 60 {
-            session.lastSeenAt = now
-            try await session.save(on: request.db)
+        if now.timeIntervalSince(lastSeen) > 60 {
+            try await UserSession.query(on: db).filter(\.$id == sessionID).set(\.$lastSeenAt, to: now).update()
         }
-        let jurisdiction: Jurisdiction? = if let id = user.$jurisdiction.id { try await Jurisdiction.find(id, on: request.db) } else { nil }
-        let department: Department? = if let id = user.$department.id { try await Department.find(id, on: request.db) } else { nil }
-        let current = CurrentUser(
-            id: try user.requireID(), login: user.login, displayName: user.displayName, role: user.role,
-            scope: user.role.isStaff ? jurisdiction?.jurisdictionCode : nil,
+        let jurisdiction: Jurisdiction? = if let id = try row.optionalUUID("jurisdiction_id") { try await Jurisdiction.find(id, on: db) } else { nil }
+        let department: Department? = if let id = try row.optionalUUID("department_id") { try await Department.find(id, on: db) } else { nil }
+        return CurrentUser(
+            id: try row.uuid("user_id"), login: try row.string("login"), displayName: try row.string("display_name"), role: role,
+            scope: role.isStaff ? jurisdiction?.jurisdictionCode : nil,
             jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name, departmentCode: department?.code,
-            sessionID: try session.requireID(),
-            mustChangePassword: user.mustChangePassword,
-            careMode: user.careMode
+            sessionID: sessionID,
+            mustChangePassword: try row.bool("must_change_password"),
+            careMode: try row.bool("care_mode")
         )
-        return (current, session)
     }
 
     /// Starts a new session for `user` (a fresh token every sign-in, so a token planted before

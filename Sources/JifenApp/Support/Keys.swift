@@ -28,7 +28,7 @@ struct Keys: Sendable {
         if var hmac = keyed[purpose] {
             var message = message
             message.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
-            return hex(hmac.finalize())
+            return hmac.finalize().withUnsafeBytes { hex($0) }
         }
         let key = derived[purpose] ?? Self.derive(purpose, from: master)
         return hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key))
@@ -37,15 +37,27 @@ struct Keys: Sendable {
 
 /// Lower-case hex of bytes, without `String(format:)` (slow when done millions of times).
 func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     out.reserveCapacity(64)
     for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0x0F)])
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+/// Lower-case hex of raw bytes, written straight into the string.
+func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        for (k, byte) in bytes.enumerated() {
+            out[2 * k] = hexDigits[Int(byte >> 4)]
+            out[2 * k + 1] = hexDigits[Int(byte & 0x0F)]
+        }
+        return bytes.count * 2
+    }
+}
+
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
 /// Comparison whose time does not depend on where two strings first differ.
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {

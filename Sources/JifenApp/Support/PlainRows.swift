@@ -1,0 +1,135 @@
+import Fluent
+import FluentSQLiteDriver
+import Foundation
+import JifenCore
+import SQLKit
+
+/// A few columns of many rows read with plain SQL, without a model or a `Decodable` per row: what
+/// a city's round reads (tens of thousands of archives and claims) costs SQLite's own work and
+/// little more. On SQLite the values come straight from SQLiteNIO; on other databases through
+/// SQLKit's rows. The SQL is written by the caller, its identifiers unquoted (only plain names).
+struct PlainRow {
+    private enum Source { case sqlite(SQLiteRow), other(any SQLRow) }
+    private let source: Source
+
+    static func all(_ query: SQLQueryString, on db: any Database) async throws -> [PlainRow] {
+        let sql = db as! any SQLDatabase
+        if let sqlite = db as? any SQLiteDatabase {
+            let (text, values) = sql.serialize(query)
+            let encoder = SQLiteDataEncoder()
+            return try await sqlite.query(text, try values.map { try encoder.encode($0) }).map { PlainRow(source: .sqlite($0)) }
+        }
+        return try await sql.raw(query).all().map { PlainRow(source: .other($0)) }
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        let column: String
+        var description: String { "column \(column) is missing or of another type" }
+    }
+
+    func optionalString(_ column: String) throws -> String? {
+        switch source {
+        case .sqlite(let row):
+            switch row.column(column) {
+            case .text(let text)?: return text
+            case .null?: return nil
+            default: throw Missing(column: column)
+            }
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: String.self)
+        }
+    }
+
+    func string(_ column: String) throws -> String {
+        guard let value = try optionalString(column) else { throw Missing(column: column) }
+        return value
+    }
+
+    func optionalInt(_ column: String) throws -> Int64? {
+        switch source {
+        case .sqlite(let row):
+            switch row.column(column) {
+            case .integer(let n)?: return Int64(n)
+            case .null?: return nil
+            default: throw Missing(column: column)
+            }
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: Int64.self)
+        }
+    }
+
+    func int(_ column: String) throws -> Int64 {
+        guard let value = try optionalInt(column) else { throw Missing(column: column) }
+        return value
+    }
+
+    /// SQLite keeps a date as seconds since 1970 (Fluent's encoding).
+    func date(_ column: String) throws -> Date {
+        switch source {
+        case .sqlite(let row):
+            switch row.column(column) {
+            case .float(let seconds)?: return Date(timeIntervalSince1970: seconds)
+            case .integer(let seconds)?: return Date(timeIntervalSince1970: Double(seconds))
+            default: throw Missing(column: column)
+            }
+        case .other(let row): return try row.decode(column: column, as: Date.self)
+        }
+    }
+
+    /// SQLite keeps a boolean as 0 or 1.
+    func bool(_ column: String) throws -> Bool {
+        switch source {
+        case .sqlite: return try int(column) != 0
+        case .other(let row): return try row.decode(column: column, as: Bool.self)
+        }
+    }
+
+    func optionalUUID(_ column: String) throws -> UUID? {
+        switch source {
+        case .sqlite(let row):
+            switch row.column(column) {
+            case .text(let text)?:
+                guard let id = Self.uuid(text) else { throw Missing(column: column) }
+                return id
+            case .null?: return nil
+            default: throw Missing(column: column)
+            }
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: UUID.self)
+        }
+    }
+
+    func uuid(_ column: String) throws -> UUID {
+        guard let value = try optionalUUID(column) else { throw Missing(column: column) }
+        return value
+    }
+
+    func optionalDate(_ column: String) throws -> CivilDate? {
+        switch source {
+        case .sqlite:
+            guard let text = try optionalString(column) else { return nil }
+            guard let date = CivilDate(text) else { throw Missing(column: column) }
+            return date
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: CivilDate.self)
+        }
+    }
+
+    /// A UUID's 36-character text (either case), read without `sscanf`.
+    static func uuid(_ text: String) -> UUID? {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        var k = 0, high = true
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "-"): continue
+            default: return nil
+            }
+            guard k < 16 else { return nil }
+            if high { bytes[k] = v << 4 } else { bytes[k] |= v; k += 1 }
+            high.toggle()
+        }
+        guard k == 16, text.utf8.count == 36 else { return nil }
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+}
