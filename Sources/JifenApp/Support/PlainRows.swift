@@ -27,88 +27,61 @@ struct PlainRow {
         var description: String { "column \(column) is missing or of another type" }
     }
 
-    func optionalString(_ column: String) throws -> String? {
+    /// A column's value: on SQLite as `read` takes it from SQLiteNIO's value (NULL is nil; a value
+    /// of another kind, or no such column, is an error), elsewhere decoded by SQLKit.
+    private func value<T: Decodable>(_ column: String, sqlite read: (SQLiteData) -> T?) throws -> T? {
         switch source {
         case .sqlite(let row):
-            switch row.column(column) {
-            case .text(let text)?: return text
-            case .null?: return nil
-            default: throw Missing(column: column)
-            }
-        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: String.self)
+            guard let data = row.column(column) else { throw Missing(column: column) }
+            if case .null = data { return nil }
+            guard let value = read(data) else { throw Missing(column: column) }
+            return value
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: T.self)
         }
     }
 
-    func string(_ column: String) throws -> String {
-        guard let value = try optionalString(column) else { throw Missing(column: column) }
+    private func required<T>(_ column: String, _ value: T?) throws -> T {
+        guard let value else { throw Missing(column: column) }
         return value
     }
+
+    func optionalString(_ column: String) throws -> String? {
+        try value(column) { data in guard case .text(let text) = data else { return nil }; return text }
+    }
+
+    func string(_ column: String) throws -> String { try required(column, optionalString(column)) }
 
     func optionalInt(_ column: String) throws -> Int64? {
-        switch source {
-        case .sqlite(let row):
-            switch row.column(column) {
-            case .integer(let n)?: return Int64(n)
-            case .null?: return nil
-            default: throw Missing(column: column)
-            }
-        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: Int64.self)
-        }
+        try value(column) { data in guard case .integer(let n) = data else { return nil }; return Int64(n) }
     }
 
-    func int(_ column: String) throws -> Int64 {
-        guard let value = try optionalInt(column) else { throw Missing(column: column) }
-        return value
+    func int(_ column: String) throws -> Int64 { try required(column, optionalInt(column)) }
+
+    func optionalUUID(_ column: String) throws -> UUID? {
+        try value(column) { data in guard case .text(let text) = data else { return nil }; return Self.uuid(text) }
     }
 
-    /// SQLite keeps a date as seconds since 1970 (Fluent's encoding).
+    func uuid(_ column: String) throws -> UUID { try required(column, optionalUUID(column)) }
+
+    /// A day, kept as `YYYY-MM-DD` text.
+    func optionalDate(_ column: String) throws -> CivilDate? {
+        try value(column) { data in guard case .text(let text) = data else { return nil }; return CivilDate(text) }
+    }
+
+    /// SQLite keeps an instant as seconds since 1970 (Fluent's encoding).
     func date(_ column: String) throws -> Date {
-        switch source {
-        case .sqlite(let row):
-            switch row.column(column) {
-            case .float(let seconds)?: return Date(timeIntervalSince1970: seconds)
-            case .integer(let seconds)?: return Date(timeIntervalSince1970: Double(seconds))
-            default: throw Missing(column: column)
+        try required(column, value(column) { data -> Date? in
+            switch data {
+            case .float(let seconds): Date(timeIntervalSince1970: seconds)
+            case .integer(let seconds): Date(timeIntervalSince1970: Double(seconds))
+            default: nil
             }
-        case .other(let row): return try row.decode(column: column, as: Date.self)
-        }
+        })
     }
 
     /// SQLite keeps a boolean as 0 or 1.
     func bool(_ column: String) throws -> Bool {
-        switch source {
-        case .sqlite: return try int(column) != 0
-        case .other(let row): return try row.decode(column: column, as: Bool.self)
-        }
-    }
-
-    func optionalUUID(_ column: String) throws -> UUID? {
-        switch source {
-        case .sqlite(let row):
-            switch row.column(column) {
-            case .text(let text)?:
-                guard let id = Self.uuid(text) else { throw Missing(column: column) }
-                return id
-            case .null?: return nil
-            default: throw Missing(column: column)
-            }
-        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: UUID.self)
-        }
-    }
-
-    func uuid(_ column: String) throws -> UUID {
-        guard let value = try optionalUUID(column) else { throw Missing(column: column) }
-        return value
-    }
-
-    func optionalDate(_ column: String) throws -> CivilDate? {
-        switch source {
-        case .sqlite:
-            guard let text = try optionalString(column) else { return nil }
-            guard let date = CivilDate(text) else { throw Missing(column: column) }
-            return date
-        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: CivilDate.self)
-        }
+        try required(column, value(column) { data -> Bool? in guard case .integer(let n) = data else { return nil }; return n != 0 })
     }
 
     /// A UUID's 36-character text (either case), read without `sscanf`.
