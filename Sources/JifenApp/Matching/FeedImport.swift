@@ -89,11 +89,6 @@ enum FeedImporter {
             let chunk = chunkStart..<Swift.min(chunkStart + batch, order.count)
             let counts: (added: Int, changed: Int, unchanged: Int) = try await db.transaction { db in
                 var added = 0, changed = 0, unchanged = 0
-                // SQLite: a chunk's new pages stay in memory until its commit (the default 2 MB cache
-                // spills them into the log before it, and reads them back); the connection has its
-                // default again before it goes back to the pool.
-                let sqlite = db as? any SQLiteDatabase
-                _ = try await sqlite?.query("PRAGMA cache_size = -131072")
                 // What is stored already, for the whole chunk first; then each statement's rows are
                 // made ready while the one before is written.
                 var byKey: [Key: FeedRows.Stored] = [:]
@@ -135,7 +130,6 @@ enum FeedImporter {
                 }
                 if !updates.isEmpty { try await Batches.update(FeedRecordModel.schema, columns: ["quantity", "updated_at", "import_id"], updates, on: db) }
                 changed = updates.count
-                _ = try await sqlite?.query("PRAGMA cache_size = -2000")
                 return (added, changed, unchanged)
             }
             summary.added += counts.added

@@ -48,3 +48,21 @@ enum ShanghaiTime {
         return formatter.date(from: text)
     }
 }
+
+/// Today's date in Asia/Shanghai.
+enum ShanghaiDate {
+    static func today(_ now: Date = Date()) -> CivilDate {
+        if let (day, _) = ShanghaiTime.local(now) { return day }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: now)
+        return CivilDate(year: parts.year!, month: parts.month!, day: parts.day!)!
+    }
+
+    /// The instant `day` begins in Asia/Shanghai.
+    static func startOfDay(_ day: CivilDate) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        return calendar.date(from: DateComponents(year: day.year, month: day.month, day: day.day))!
+    }
+}
