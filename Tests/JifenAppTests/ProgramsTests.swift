@@ -79,11 +79,14 @@ final class ProgramsTests: XCTestCase {
     }
 
     /// The school and outcome of each line of 我的报名's table.
-    static func resultLines(_ body: String) -> [[String]] {
+    static func resultLines(_ body: String) -> [[String]] { resultCells(body).map { [$0[0], $0[2]] } }
+
+    /// Each line of 我的报名 as it reads: the school, its cutoff, what the round did there.
+    static func resultCells(_ body: String) -> [[String]] {
         let cell = #"<td data-label="[^"]*">([^<]*)</td>"#
         guard let regex = try? NSRegularExpression(pattern: cell + cell + cell) else { return [] }
         return regex.matches(in: body, range: NSRange(body.startIndex..., in: body)).map { match in
-            [1, 3].map { String(body[Range(match.range(at: $0), in: body)!]) }
+            [1, 2, 3].map { String(body[Range(match.range(at: $0), in: body)!]) }
         }
     }
 
@@ -227,6 +230,8 @@ final class ProgramsTests: XCTestCase {
             let result = try await citizen.get("/me/programs")
             XCTAssertTrue(result.body.contains("已录取：梁丰小学"))
             XCTAssertTrue(result.body.contains("轮到您时已满额"), "his first choice S1 was full")
+            // Each of his schools with its cutoff: S1's one seat went to 王大伟 (90), S2's last to 80.
+            XCTAssertEqual(Self.resultCells(result.body), [["实验小学", "90", "轮到您时已满额"], ["梁丰小学", "80", "录取"]])
             let stats = try await Stats.counts(on: ctx.app.db)
             XCTAssertEqual(stats.first { $0.0 == "applications" }?.1, 5)
             XCTAssertEqual(stats.first { $0.0 == "schools" }?.1, 4)

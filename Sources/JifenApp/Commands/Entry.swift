@@ -1,12 +1,18 @@
 import Foundation
 import JifenCore
 import Logging
+import NIOCore
+import NIOPosix
 import Vapor
 
 /// What `jifen` does with its arguments: reads the settings (stopping with a message naming a
 /// bad one), configures the application and hands over to the command.
 public enum Entry {
     public static func main(arguments rawArguments: [String], environment: [String: String]) async -> Int32 {
+        // Async code runs on NIO's event loops rather than on a pool of its own: a request's
+        // database reads and its handler no longer pass between two sets of threads at every
+        // `await` (nothing in Jifen blocks an event loop with `wait()`).
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var arguments = rawArguments
         let demo = arguments.contains("--demo") || arguments.dropFirst().first == "demo"
         arguments.removeAll { $0 == "--demo" }

@@ -29,9 +29,14 @@ extension PointsController {
     }
 
     static func archiveView(_ archive: PointsArchive, on req: Request) async throws -> ArchiveView {
+        try await archiveView(archive, facts: try await PointsService(req).facts(of: archive), on: req)
+    }
+
+    /// The archive explained from its facts, read once by the caller.
+    static func archiveView(_ archive: PointsArchive, facts: PointsService.ArchiveFacts?, on req: Request) async throws -> ArchiveView {
         let service = PointsService(req)
-        var evaluated = try await service.refreshForExpiry(archive)
-        if evaluated == nil { evaluated = try await service.evaluation(of: archive) }
+        var evaluated = try await service.refreshForExpiry(archive, facts: facts)
+        if evaluated == nil, let facts { evaluated = try await service.evaluation(facts) }
         let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
         let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
                                                          closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today(req))
@@ -39,9 +44,9 @@ extension PointsController {
         let counts = archive.status == .active && !expired
         let user = try req.requireUser()
         var others: [OtherStanding] = []
-        if counts {
-            for (version, standard) in try await StandardVersion.allInForce(on: today(req), on: req.db) where standard.series != ScoringStandard.generalSeries {
-                guard let (evaluation, _) = try await service.evaluation(of: archive, series: standard.series) else { continue }
+        if counts, let facts {
+            for (version, standard) in StandardVersion.allInForce(on: today(req), among: facts.published) where standard.series != ScoringStandard.generalSeries {
+                guard let (evaluation, _) = try await service.evaluation(facts, series: standard.series) else { continue }
                 let full = EstimateController.result(evaluation, standard: standard, on: req)
                 others.append(OtherStanding(title: standard.title, link: SiteRoute.standard(version.code).path,
                                             result: .init(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
@@ -91,9 +96,19 @@ extension PointsController {
         var application: ApplicationView?
         var refused = refusal
         if let resident {
-            if let a = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() { archive = try await archiveView(a, on: req) }
-            if let current = try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$year == today(req).year).first() {
-                if let edit { application = try await edit(current, resident) } else { application = try await view(current, resident: resident, on: req) }
+            var facts: PointsService.ArchiveFacts?
+            if let a = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() {
+                facts = try await PointsService(req).facts(of: a)
+                archive = try await archiveView(a, facts: facts, on: req)
+            }
+            // This year's application: most often the one the archive was completed from, already read.
+            let year = today(req).year
+            let known = facts.flatMap { $0.application.year == year && $0.application.$resident.id == resident.id ? $0 : nil }
+            let current = if let known { known.application }
+                else { try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$year == year).first() }
+            if let current {
+                if let edit { application = try await edit(current, resident) }
+                else { application = try await view(current, resident: resident, on: req, claims: known?.claims, published: known?.published) }
             } else if refused == nil {
                 refused = try await PointsService(req).refusal(for: resident).map { PointsService.words($0, req.application.catalog, req.language) }
             }

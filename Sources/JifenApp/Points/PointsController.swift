@@ -88,10 +88,12 @@ enum PointsController {
 
     static func view(_ application: PointsApplication, resident: Resident, on req: Request,
                      claimErrors: [String: String] = [:], itemErrors: [String: String] = [:], itemValues: [String: String] = [:],
-                     submitErrors: [String] = [], reviewForm: FormState? = nil, calendarWarning: String? = nil) async throws -> ApplicationView {
+                     submitErrors: [String] = [], reviewForm: FormState? = nil, calendarWarning: String? = nil,
+                     claims known: [PointsClaim]? = nil, published: [(StandardVersion, ScoringStandard)]? = nil) async throws -> ApplicationView {
         let user = try req.requireUser()
-        let standard = try await PointsService.standard(code: application.standardCode, on: req.db)
-        let claims = try await application.claims(on: req.db)
+        let code = application.standardCode
+        let standard = if let kept = published?.first(where: { $0.0.code == code }) { kept.1 } else { try await PointsService.standard(code: code, on: req.db) }
+        let claims = if let known { known } else { try await application.claims(on: req.db) }
         let files = try await EvidenceFile.query(on: req.db).filter(\.$claim.$id ~~ claims.compactMap(\.id)).sort(\.$createdAt).all()
         let departments = try await departmentNames(req.db)
         let id = try application.requireID().uuidString

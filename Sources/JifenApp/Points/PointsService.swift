@@ -355,34 +355,65 @@ struct PointsService: WorkflowService {
 
     // MARK: the archive over time
 
+    /// What explaining an archive needs, read once: its completed application, that
+    /// application's claims and the published standards. Its score under each standard is then
+    /// worked out without reading again.
+    struct ArchiveFacts {
+        let application: PointsApplication
+        let claims: [PointsClaim]
+        let published: [(StandardVersion, ScoringStandard)]
+    }
+
+    /// The archive's facts; nil when it has no application.
+    func facts(of archive: PointsArchive) async throws -> ArchiveFacts? {
+        guard let application = try await archive.$application.get(on: db) else { return nil }
+        return ArchiveFacts(application: application, claims: try await application.claims(on: db), published: try await StandardVersion.allPublished(on: db))
+    }
+
     /// The archive's explanation as of today, from the completed application's confirmed claims.
     func evaluation(of archive: PointsArchive) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
-        guard let application = try await archive.$application.get(on: db) else { return nil }
-        let standard = try await Self.standard(code: application.standardCode, on: db)
-        return (try await evaluation(of: application, under: standard), standard)
+        guard let facts = try await facts(of: archive) else { return nil }
+        return try await evaluation(facts)
+    }
+
+    /// The explanation under the application's own standard.
+    func evaluation(_ facts: ArchiveFacts) async throws -> (Evaluator.Evaluation, ScoringStandard) {
+        let code = facts.application.standardCode
+        let standard = if let kept = facts.published.first(where: { $0.0.code == code }) { kept.1 } else { try await Self.standard(code: code, on: db) }
+        return (evaluate(facts.claims, under: standard), standard)
     }
 
     /// The archive's confirmed facts scored under the version of `series` in force today: items
     /// share fact keys across standards, so what a department confirmed once serves every
     /// standard that asks for the same fact. Nil without an application or a version in force.
     func evaluation(of archive: PointsArchive, series: String) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
-        if series == ScoringStandard.generalSeries { return try await evaluation(of: archive) }
-        guard let application = try await archive.$application.get(on: db),
-              let (_, standard) = try await StandardVersion.inForce(on: today, series: series, on: db) else { return nil }
-        return (try await evaluation(of: application, under: standard), standard)
+        guard let facts = try await facts(of: archive) else { return nil }
+        return try await evaluation(facts, series: series)
+    }
+
+    func evaluation(_ facts: ArchiveFacts, series: String) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
+        if series == ScoringStandard.generalSeries { return try await evaluation(facts) }
+        guard let (_, standard) = StandardVersion.inForce(on: today, series: series, among: facts.published) else { return nil }
+        return (evaluate(facts.claims, under: standard), standard)
     }
 
     func evaluation(of application: PointsApplication, under standard: ScoringStandard) async throws -> Evaluator.Evaluation {
-        let claims = try await application.claims(on: db)
-        return PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
+        evaluate(try await application.claims(on: db), under: standard)
+    }
+
+    private func evaluate(_ claims: [PointsClaim], under standard: ScoringStandard) -> Evaluator.Evaluation {
+        PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
     }
 
     /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out
     /// stops counting. Called when the archive is shown; records the change once.
     /// Returns the archive's evaluation when it made one (an active archive of this year).
     @discardableResult
-    func refreshForExpiry(_ archive: PointsArchive) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
-        guard archive.status == .active, archive.year == today.year, let evaluated = try await evaluation(of: archive) else { return nil }
+    func refreshForExpiry(_ archive: PointsArchive, facts known: ArchiveFacts? = nil) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
+        guard archive.status == .active, archive.year == today.year else { return nil }
+        let facts: ArchiveFacts? = if let known { known } else { try await self.facts(of: archive) }
+        guard let facts else { return nil }
+        let evaluated = try await evaluation(facts)
         let evaluation = evaluated.0
         guard evaluation.total.hundredths != archive.total else { return evaluated }
         try await db.transaction { db in

@@ -143,6 +143,22 @@ final class School: Model, @unchecked Sendable {
         guard !codes.isEmpty else { return [:] }
         return Dictionary(try await School.query(on: db).filter(\.$code ~~ Array(codes)).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
     }
+
+    /// The names of the schools of `codes`, and each one's cutoff in `round` (nil: it did not
+    /// fill its seats there, or it was not in that round), in one read.
+    static func namesAndCutoffs(of codes: Set<String>, round: UUID, on db: any Database) async throws -> (names: [String: String], cutoffs: [String: Points?]) {
+        guard !codes.isEmpty else { return ([:], [:]) }
+        var names: [String: String] = [:], cutoffs: [String: Points?] = [:]
+        for row in try await PlainRow.all("""
+            SELECT s.code, s.name, rs.cutoff_points FROM schools s LEFT JOIN round_schools rs ON rs.round_id = \(bind: round) AND rs.school_code = s.code
+            WHERE s.code IN (\(binds: Array(codes)))
+            """, on: db) {
+            let code = try row.string("code")
+            if names[code] == nil { names[code] = try row.string("name") }
+            if cutoffs.index(forKey: code) == nil { cutoffs[code] = .some(try row.optionalInt("cutoff_points").map { Points(hundredths: $0) }) }
+        }
+        return (names, cutoffs)
+    }
 }
 
 /// One area of a school's catchment (施教区): a town or community, from a day, possibly to a day.

@@ -160,18 +160,17 @@ struct ProgramService: WorkflowService {
         var standings: [Standing] = []
         for a in applications {
             let program = a.program
-            let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == program.requireID()).sort(\.$round, .descending).all()
-            var round: AllocationRound?
-            var row: AllocationResult?
-            for r in rounds {
-                if let found = try await AllocationResult.query(on: db).filter(\.$round.$id == r.requireID()).filter(\.$application.$id == a.requireID()).first() {
-                    round = r
-                    row = found
-                    break
-                }
-            }
+            // His result in the latest round he took part in, with that round.
+            let latest = try await AllocationResult.query(on: db).filter(\.$application.$id == a.requireID())
+                .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id)
+                .sort(AllocationRound.self, \.$round, .descending).first()
+            let row = latest
+            let round = try latest?.joined(AllocationRound.self)
             var lines: [Standing.Line] = []
             var result: Standing.Result?
+            // The names of his schools (of every list he made and every school of the lines) and,
+            // after a round, that round's cutoff at each: a city's round has hundreds of schools.
+            var schools: [String: String] = [:]
             if let round, let row {
                 result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank, offer: row.offer, offerDue: row.offerDue)
                 // The schools of that round's list (round 2: his new ranking, or the schools of
@@ -179,9 +178,8 @@ struct ProgramService: WorkflowService {
                 let steps = try await round.steps(of: a.number, on: db)
                 let second = a.schools(round: 2)
                 let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.schoolCode) : second)
-                // Only his schools' cutoffs: a city's round has hundreds.
-                let cutoffs = Dictionary(try await RoundSchool.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$schoolCode ~~ ranked).all()
-                    .map { ($0.schoolCode, $0.cutoffPoints.map { Points(hundredths: $0) }) }, uniquingKeysWith: { first, _ in first })
+                let (names, cutoffs) = try await School.namesAndCutoffs(of: Set(a.schoolCodes + second + ranked), round: round.requireID(), on: db)
+                schools = names
                 lines = ranked.map { code in
                     let outcome: Standing.LineOutcome = switch steps.first(where: { $0.schoolCode == code })?.outcome {
                     case .admitted: .admitted
@@ -196,9 +194,8 @@ struct ProgramService: WorkflowService {
                 }
             } else {
                 lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
+                schools = try await School.names(of: Set(a.schoolCodes + a.schools(round: 2)), on: db)
             }
-            // The names of his schools only (of every list he made and every school of the lines).
-            let schools = try await School.names(of: Set(a.schoolCodes + a.schools(round: 2) + lines.map(\.school)), on: db)
             let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && row != nil && row?.schoolCode == nil
             standings.append(Standing(application: a, round: round, result: result, lines: lines, schoolNames: schools,
                                       canRerank: today <= program.closes, canRankSecond: canRankSecond))

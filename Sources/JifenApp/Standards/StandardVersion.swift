@@ -96,7 +96,7 @@ final class StandardVersion: Model, @unchecked Sendable {
         inForce(on: date, series: series, among: try await allPublished(on: db))
     }
 
-    private static func inForce(on date: CivilDate, series: String, among all: [(StandardVersion, ScoringStandard)]) -> (StandardVersion, ScoringStandard)? {
+    static func inForce(on date: CivilDate, series: String, among all: [(StandardVersion, ScoringStandard)]) -> (StandardVersion, ScoringStandard)? {
         let parsed = all.filter { $0.0.series == series }
         guard let chosen = ScoringStandard.inForce(on: date, series: series, among: parsed.map(\.1)) else { return nil }
         return parsed.first { $0.1.id == chosen.id }
@@ -104,7 +104,10 @@ final class StandardVersion: Model, @unchecked Sendable {
 
     /// Every series' version in force on `date`, the general series first.
     static func allInForce(on date: CivilDate, on db: any Database) async throws -> [(StandardVersion, ScoringStandard)] {
-        let all = try await allPublished(on: db)
+        allInForce(on: date, among: try await allPublished(on: db))
+    }
+
+    static func allInForce(on date: CivilDate, among all: [(StandardVersion, ScoringStandard)]) -> [(StandardVersion, ScoringStandard)] {
         let series = Set(all.map(\.0.series))
         return series.sorted(by: { ($0 == ScoringStandard.generalSeries ? 0 : 1, $0) < ($1 == ScoringStandard.generalSeries ? 0 : 1, $1) })
             .compactMap { inForce(on: date, series: $0, among: all) }
