@@ -348,7 +348,7 @@ struct ProgramService: WorkflowService {
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
     /// after the deadline, so this is the score at the deadline plus nothing later).
-    func freeze(_ program: Program, _ applications: [ServiceApplication]) async throws {
+    func freeze(_ program: Program, _ applications: [ServiceApplication], stages: Stages? = nil) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
         var verified: [PriorityClaim] = []
         for slice in Batches.slices(applications.compactMap(\.id)) {
@@ -358,7 +358,9 @@ struct ProgramService: WorkflowService {
         // Everyone's archive, its application and items, read in slices: a city's round reads a
         // few queries per five hundred applicants, not four per applicant.
         let open = applications.filter { $0.points == nil }
+        stages?.done("read priority claims")
         let known = program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
+        stages?.done("read archives and claims")
         var standards: [String: (ScoringStandard, Evaluator)] = [:]
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for application in open {
@@ -452,8 +454,11 @@ struct ProgramService: WorkflowService {
         let undecided = try await RecheckService.open(program, on: db)
         guard undecided == 0 else { throw RoundProblem.recheckOpen(undecided) }
         let excluded = try await RecheckService.excluded(program, on: db)
+        stages.done("re-check")
         var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all().filter { !excluded.contains($0.id!) }
+        stages.done("read \(applications.count) applications")
         try await ServiceApplication.loadResidents(applications, on: db)
+        stages.done("read their residents")
         try await ServiceApplication.loadRankings(applications, on: db)
         var seats: [String: Int] = [:]
         var names: [String: String] = [:]
@@ -462,10 +467,10 @@ struct ProgramService: WorkflowService {
             names[q.school.code] = q.school.name
         }
         var towns: [String: [String]] = [:]
-        stages.done("read \(applications.count) applications")
+        stages.done("read rankings and quotas")
         if n == 1 {
-            try await freeze(program, applications)
-            stages.done("freeze")
+            try await freeze(program, applications, stages: stages)
+            stages.done("freeze: points and tie-break values")
         } else {
             guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
             // Offers: the second round waits for the first's waitlist to close, and its silent
