@@ -159,6 +159,16 @@ final class PermitOnlineTests: XCTestCase {
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13700003030" && $0.body.contains("2026 年度积分（82.5 分）") })
             let again = try await Reminders.run(ctx.app, now: december.addingTimeInterval(86_400))
             XCTAssertEqual(again.archives, 0)
+            // Reminders go a batch a transaction; a batch holding an event another run recorded
+            // first goes one by one: the new one is texted, the old one not again.
+            let before = ctx.notifier.messages.count
+            let service = PointsService(app: ctx.app, db: db, now: december, actor: .system, logger: ctx.app.logger)
+            let sent = try await Reminders.onceEach([("archive:\(try archive.requireID().uuidString):2026", later, "又一条"), ("test:\(try expiring.requireID())", expiring, "新的一条")],
+                                                    kind: "reminderTest", service: service, db: db, now: december)
+            XCTAssertEqual(sent, 1)
+            XCTAssertEqual(ctx.notifier.messages.dropFirst(before).map(\.recipient), ["13700003020"])
+            let recorded = try await ReminderSent.query(on: db).filter(\.$event == "test:\(try expiring.requireID())").count()
+            XCTAssertEqual(recorded, 1)
         }
     }
 }

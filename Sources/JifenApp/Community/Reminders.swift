@@ -37,21 +37,16 @@ enum Reminders {
         // A permit running out within 30 days: endorse it (签注).
         let expiring = try await ResidencePermit.query(on: db).filter(\.$status == .issued)
             .filter(\.$validUntil >= today).filter(\.$validUntil <= today.adding(days: endorsementDays)).with(\.$resident).all()
-        for permit in try await unsent(expiring, on: db, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }) {
-            let body = service.text("sms_reminder_endorsement", ["number": permit.number, "date": ShanghaiDate.long(permit.validUntil ?? today)])
-            if try await once("endorsement:\(try permit.requireID()):\(permit.validUntil?.description ?? "")", db: db, now: now, send: { db in
-                try await service.on(db).notify(permit.resident, kind: "reminderEndorsement", body)
-            }) { counts.endorsements += 1 }
-        }
+        counts.endorsements = try await onceEach(try await unsent(expiring, on: db, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }).map { p in
+            ("endorsement:\(permit(of: p)):\(p.validUntil?.description ?? "")", p.resident,
+             service.text("sms_reminder_endorsement", ["number": p.number, "date": ShanghaiDate.long(p.validUntil ?? today)]))
+        }, kind: "reminderEndorsement", service: service, db: db, now: now)
 
         // A permit ready at the window (not one sent by post).
         let ready = try await ResidencePermit.query(on: db).filter(\.$status == .ready).with(\.$resident).all().filter { $0.delivery != "post" }
-        for permit in try await unsent(ready, on: db, event: { "ready:\(permit(of: $0))" }) {
-            let body = service.text("sms_reminder_ready", ["number": permit.number])
-            if try await once("ready:\(try permit.requireID())", db: db, now: now, send: { db in
-                try await service.on(db).notify(permit.resident, kind: "reminderReady", body)
-            }) { counts.ready += 1 }
-        }
+        counts.ready = try await onceEach(try await unsent(ready, on: db, event: { "ready:\(permit(of: $0))" }).map { p in
+            ("ready:\(permit(of: p))", p.resident, service.text("sms_reminder_ready", ["number": p.number]))
+        }, kind: "reminderReady", service: service, db: db, now: now)
 
         // Declarations the grid worker has not verified in 5 days: one text per worker, naming how many.
         let stale = try await ResidenceRegistration.query(on: db).filter(\.$status == .pending)
@@ -82,23 +77,19 @@ enum Reminders {
         // December: this year's points end with the year; next year's need a new application.
         if today.month == 12 {
             let archives = try await PointsArchive.query(on: db).filter(\.$status == .active).filter(\.$year == today.year).with(\.$resident).all()
-            for archive in try await unsent(archives, on: db, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }) {
-                let body = service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description])
-                if try await once("archive:\(try archive.requireID().uuidString):\(archive.year)", db: db, now: now, send: { db in
-                    try await service.on(db).notify(archive.resident, kind: "reminderArchive", body)
-                }) { counts.archives += 1 }
-            }
+            counts.archives = try await onceEach(try await unsent(archives, on: db, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }).map { archive in
+                ("archive:\(archive.id?.uuidString ?? ""):\(archive.year)", archive.resident,
+                 service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]))
+            }, kind: "reminderArchive", service: service, db: db, now: now)
         }
         // An offer due tomorrow and not answered: confirm or decline. One overdue: taken as its
         // program says (a decline moves the waitlist).
         let dueSoon = try await AllocationResult.query(on: db).filter(\.$offer == .pending).filter(\.$offerDue == today.adding(days: 1))
             .with(\.$application) { $0.with(\.$resident).with(\.$program) }.all()
-        for row in try await unsent(dueSoon, on: db, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }) {
-            let body = service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)])
-            if try await once("offer:\(try row.requireID().uuidString):\(row.offerDue?.description ?? "")", db: db, now: now, send: { db in
-                try await service.on(db).notify(row.application.resident, kind: "reminderOffer", body)
-            }) { counts.offers += 1 }
-        }
+        counts.offers = try await onceEach(try await unsent(dueSoon, on: db, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }).map { row in
+            ("offer:\(row.id?.uuidString ?? ""):\(row.offerDue?.description ?? "")", row.application.resident,
+             service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)]))
+        }, kind: "reminderOffer", service: service, db: db, now: now)
         // An appointment tomorrow: bring the documents, or cancel.
         let tomorrow = try await Appointment.query(on: db).filter(\.$status == .booked).filter(\.$day == today.adding(days: 1))
             .with(\.$user).with(\.$jurisdiction).all()
@@ -124,6 +115,30 @@ enum Reminders {
             sent.formUnion(try await ReminderSent.query(on: db).filter(\.$event ~~ Array(slice)).all(\.$event))
         }
         return keyed.filter { !sent.contains($0.0) }.map(\.1)
+    }
+
+    /// Records each event and sends its text to its resident, a few hundred events a transaction
+    /// (a city's December has tens of thousands: one transaction each held the database's write
+    /// lock tens of thousands of times). A batch that fails — another run recorded one of its
+    /// events first — goes again one event at a time, so each is still texted once. Returns how
+    /// many this run sent.
+    static func onceEach(_ texts: [(event: String, resident: Resident, body: String)], kind: String, service: PointsService,
+                         db: any Database, now: Date) async throws -> Int {
+        var sent = 0
+        for slice in Batches.slices(texts) {
+            do {
+                try await db.transaction { db in
+                    try await Batches.insert(into: ReminderSent.schema, columns: ["id", "event", "sent_at"], slice.map { [UUID(), $0.event, now] }, on: db)
+                    try await service.on(db).notify(slice.map { ($0.resident, $0.body) }, kind: kind)
+                }
+                sent += slice.count
+            } catch {
+                for text in slice where try await once(text.event, db: db, now: now, send: { db in try await service.on(db).notify(text.resident, kind: kind, text.body) }) {
+                    sent += 1
+                }
+            }
+        }
+        return sent
     }
 
     /// Records `event` and sends its text in one transaction; false when another run got there first.
