@@ -77,6 +77,33 @@ final class ScaleTests: XCTestCase {
 
     /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
     /// the other run is told it exists, and no school is over its seats.
+    /// The freeze scores a city's archives on every core: each applicant's tie-break values are
+    /// those of his archive scored one by one, as his points page scores it.
+    func testTheFreezesTieBreakValuesAreEachArchivesOwn() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let app = ctx.app, db = app.db
+            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+            XCTAssertFalse(program.tiebreakKeys.isEmpty)
+            let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).all()
+            let known = try await Archives.load(of: applications.map { $0.$resident.id }, on: db)
+            let actor = Actor(id: nil, login: "edu", address: nil)
+            let values = try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).tiebreakValues(program, of: applications, in: known)
+            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
+            var compared = 0, nonZero = 0
+            for archive in known.archives.values where archive.status == .active && archive.year == program.opens.year && archive.application != nil {
+                let model = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
+                guard let (evaluation, _) = try await points.evaluation(of: model, series: program.standardSeries) else { continue }
+                let expected = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
+                XCTAssertEqual(values[archive.id], expected, archive.id.uuidString)
+                compared += 1
+                if expected.contains(where: { $0 != .zero }) { nonZero += 1 }
+            }
+            XCTAssertGreaterThan(compared, 100, "the demo's applicants have archives of this year")
+            XCTAssertGreaterThan(nonZero, compared / 2, "most archives have points in the tie-break categories")
+            XCTAssertEqual(values.count, compared)
+        }
+    }
+
     func testTwoRunsOfOneRoundAtOnceMakeOneRound() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
             let db = ctx.app.db

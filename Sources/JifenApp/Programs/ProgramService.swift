@@ -361,7 +361,8 @@ struct ProgramService: WorkflowService {
         stages?.done("read priority claims")
         let known = program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
         stages?.done("read archives and claims")
-        var standards: [String: (ScoringStandard, Evaluator)] = [:]
+        let tiebreaks = if let known { try await tiebreakValues(program, of: open, in: known) } else { [UUID: [Points]]() }
+        stages?.done("tie-break values of \(tiebreaks.count) archives")
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for application in open {
             var total = Points.zero
@@ -384,15 +385,8 @@ struct ProgramService: WorkflowService {
             }
             if let (which, frozen) = counted, !program.tiebreak.isEmpty {
                 total = frozen
-                if let known, case .row(let archive) = which, let applicationID = archive.application, let code = known.standards[applicationID] {
-                    // The archive's own application, scored as `PointsService.evaluation(of:)` does.
-                    if standards[code] == nil {
-                        let standard = try await PointsService.standard(code: code, on: db)
-                        standards[code] = (standard, Evaluator(standard))
-                    }
-                    let (standard, evaluator) = standards[code]!
-                    let claims = (known.claims[applicationID] ?? []).compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
-                    tiebreak = TieBreakKey.values(program.tiebreakKeys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories)
+                if case .row(let archive) = which, let values = tiebreaks[archive.id] {
+                    tiebreak = values
                 } else {
                     var model: PointsArchive?
                     switch which {
@@ -412,6 +406,41 @@ struct ProgramService: WorkflowService {
             application.priority = group?.placement == .ahead ? 1 : 0
             application.points = total.hundredths
             application.tiebreakPoints = tiebreak.map(\.hundredths)
+        }
+    }
+
+    /// The tie-break values of each applicant's own archive read in `known` (by archive id): its
+    /// application scored under its standard as `PointsService.evaluation(of:)` does, on every
+    /// core (the scoring is pure, and a city's round scores twelve thousand archives).
+    func tiebreakValues(_ program: Program, of applications: [ServiceApplication], in known: Archives) async throws -> [UUID: [Points]] {
+        let keys = program.tiebreakKeys
+        guard !keys.isEmpty else { return [:] }
+        let year = program.opens.year
+        var jobs: [(archive: UUID, code: String, claims: [ClaimRow])] = []
+        var standards: [String: ScoringStandard] = [:]
+        var seen: Set<UUID> = []
+        for application in applications {
+            guard let archive = known.archives[application.$resident.id], archive.status == .active, archive.year == year,
+                  let applicationID = archive.application, let code = known.standards[applicationID], seen.insert(archive.id).inserted else { continue }
+            if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
+            jobs.append((archive.id, code, known.claims[applicationID] ?? []))
+        }
+        let scoring = standards.mapValues { ($0, Evaluator($0)) }
+        let today = self.today
+        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, [Points])] {
+            part.map { job in
+                let (standard, evaluator) = scoring[job.code]!
+                let claims = job.claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
+                return (job.archive, TieBreakKey.values(keys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories))
+            }
+        }
+        let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, jobs.count / 1_000))
+        let slices = Batches.slices(jobs, size: Swift.max(1, (jobs.count + parts - 1) / parts))
+        return await withTaskGroup(of: [(UUID, [Points])].self) { group in
+            for slice in slices { group.addTask { values(slice) } }
+            var found: [UUID: [Points]] = [:]
+            for await part in group { for (archive, tiebreak) in part { found[archive] = tiebreak } }
+            return found
         }
     }
 
