@@ -17,7 +17,7 @@ public enum Entry {
         let name = arguments[1]
         // The server's async code runs on NIO's event loops rather than on a pool of its own: a
         // request's database reads and its handler no longer pass between two sets of threads at
-        // every `await` (about 1.7 times the requests a second for the lightest pages). Only the
+        // every `await` (1.4 to 1.8 times the requests a second for the lightest pages, BENCHMARKS.md). Only the
         // server: a command may call what blocks its thread until the event loops answer (Fluent's
         // `reinitialize` in `restore`), which on an event loop would wait for itself.
         if name == ServeCommand.name { _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() }

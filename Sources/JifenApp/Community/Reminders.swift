@@ -37,15 +37,14 @@ enum Reminders {
         // A permit running out within 30 days: endorse it (签注).
         let expiring = try await ResidencePermit.query(on: db).filter(\.$status == .issued)
             .filter(\.$validUntil >= today).filter(\.$validUntil <= today.adding(days: endorsementDays)).with(\.$resident).all()
-        counts.endorsements = try await onceEach(try await unsent(expiring, on: db, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }).map { p in
-            ("endorsement:\(permit(of: p)):\(p.validUntil?.description ?? "")", p.resident,
-             service.text("sms_reminder_endorsement", ["number": p.number, "date": ShanghaiDate.long(p.validUntil ?? today)]))
+        counts.endorsements = try await onceEach(expiring, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }, text: { p in
+            (p.resident, service.text("sms_reminder_endorsement", ["number": p.number, "date": ShanghaiDate.long(p.validUntil ?? today)]))
         }, kind: "reminderEndorsement", service: service, db: db, now: now)
 
         // A permit ready at the window (not one sent by post).
         let ready = try await ResidencePermit.query(on: db).filter(\.$status == .ready).with(\.$resident).all().filter { $0.delivery != "post" }
-        counts.ready = try await onceEach(try await unsent(ready, on: db, event: { "ready:\(permit(of: $0))" }).map { p in
-            ("ready:\(permit(of: p))", p.resident, service.text("sms_reminder_ready", ["number": p.number]))
+        counts.ready = try await onceEach(ready, event: { "ready:\(permit(of: $0))" }, text: { p in
+            (p.resident, service.text("sms_reminder_ready", ["number": p.number]))
         }, kind: "reminderReady", service: service, db: db, now: now)
 
         // Declarations the grid worker has not verified in 5 days: one text per worker, naming how many.
@@ -77,18 +76,16 @@ enum Reminders {
         // December: this year's points end with the year; next year's need a new application.
         if today.month == 12 {
             let archives = try await PointsArchive.query(on: db).filter(\.$status == .active).filter(\.$year == today.year).with(\.$resident).all()
-            counts.archives = try await onceEach(try await unsent(archives, on: db, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }).map { archive in
-                ("archive:\(archive.id?.uuidString ?? ""):\(archive.year)", archive.resident,
-                 service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]))
+            counts.archives = try await onceEach(archives, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }, text: { archive in
+                (archive.resident, service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]))
             }, kind: "reminderArchive", service: service, db: db, now: now)
         }
         // An offer due tomorrow and not answered: confirm or decline. One overdue: taken as its
         // program says (a decline moves the waitlist).
         let dueSoon = try await AllocationResult.query(on: db).filter(\.$offer == .pending).filter(\.$offerDue == today.adding(days: 1))
             .with(\.$application) { $0.with(\.$resident).with(\.$program) }.all()
-        counts.offers = try await onceEach(try await unsent(dueSoon, on: db, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }).map { row in
-            ("offer:\(row.id?.uuidString ?? ""):\(row.offerDue?.description ?? "")", row.application.resident,
-             service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)]))
+        counts.offers = try await onceEach(dueSoon, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }, text: { row in
+            (row.application.resident, service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)]))
         }, kind: "reminderOffer", service: service, db: db, now: now)
         // An appointment tomorrow: bring the documents, or cancel.
         let tomorrow = try await Appointment.query(on: db).filter(\.$status == .booked).filter(\.$day == today.adding(days: 1))
@@ -110,11 +107,30 @@ enum Reminders {
     /// Those of `items` whose event has no reminder yet (asked a slice at a time).
     static func unsent<T>(_ items: [T], on db: any Database, event: (T) -> String) async throws -> [T] {
         let keyed = items.map { (event($0), $0) }
+        let sent = try await self.sent(keyed.map(\.0), on: db)
+        return keyed.filter { !sent.contains($0.0) }.map(\.1)
+    }
+
+    /// Which of these events have a reminder already (asked a slice at a time).
+    private static func sent(_ events: [String], on db: any Database) async throws -> Set<String> {
         var sent = Set<String>()
-        for slice in Batches.slices(keyed.map(\.0)) {
+        for slice in Batches.slices(events) {
             sent.formUnion(try await ReminderSent.query(on: db).filter(\.$event ~~ Array(slice)).all(\.$event))
         }
-        return keyed.filter { !sent.contains($0.0) }.map(\.1)
+        return sent
+    }
+
+    /// For each of `items` whose event has no reminder yet, records the event and sends its text
+    /// to its resident (`onceEach` below).
+    static func onceEach<T>(_ items: [T], event: (T) -> String, text: (T) -> (Resident, String), kind: String, service: PointsService,
+                            db: any Database, now: Date) async throws -> Int {
+        let keyed = items.map { (event: event($0), item: $0) }
+        let sent = try await self.sent(keyed.map(\.event), on: db)
+        let texts = keyed.filter { !sent.contains($0.event) }.map { k in
+            let (resident, body) = text(k.item)
+            return (event: k.event, resident: resident, body: body)
+        }
+        return try await onceEach(texts, kind: kind, service: service, db: db, now: now)
     }
 
     /// Records each event and sends its text to its resident, a few hundred events a transaction

@@ -92,7 +92,7 @@ enum PointsController {
                      claims known: [PointsClaim]? = nil, published: [(StandardVersion, ScoringStandard)]? = nil) async throws -> ApplicationView {
         let user = try req.requireUser()
         let code = application.standardCode
-        let standard = if let kept = published?.first(where: { $0.0.code == code }) { kept.1 } else { try await PointsService.standard(code: code, on: req.db) }
+        let standard = try await PointsService.standard(code: code, among: published, on: req.db)
         let claims = if let known { known } else { try await application.claims(on: req.db) }
         let files = try await EvidenceFile.query(on: req.db).filter(\.$claim.$id ~~ claims.compactMap(\.id)).sort(\.$createdAt).all()
         let departments = try await departmentNames(req.db)

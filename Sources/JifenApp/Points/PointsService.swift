@@ -15,6 +15,13 @@ struct PointsService: WorkflowService {
 
     // MARK: reading
 
+    /// The standard of this code: one of `kept` (published standards read already) if it is
+    /// there, else read.
+    static func standard(code: String, among kept: [(StandardVersion, ScoringStandard)]?, on db: any Database) async throws -> ScoringStandard {
+        if let found = kept?.first(where: { $0.0.code == code }) { return found.1 }
+        return try await standard(code: code, on: db)
+    }
+
     static func standard(code: String, on db: any Database) async throws -> ScoringStandard {
         if let (_, standard) = try await StandardVersion.published(code: code, on: db) { return standard }
         guard let version = try await StandardVersion.find(code: code, on: db) else {
@@ -379,7 +386,7 @@ struct PointsService: WorkflowService {
     /// The explanation under the application's own standard.
     func evaluation(_ facts: ArchiveFacts) async throws -> (Evaluator.Evaluation, ScoringStandard) {
         let code = facts.application.standardCode
-        let standard = if let kept = facts.published.first(where: { $0.0.code == code }) { kept.1 } else { try await Self.standard(code: code, on: db) }
+        let standard = try await Self.standard(code: code, among: facts.published, on: db)
         return (evaluate(facts.claims, under: standard), standard)
     }
 
