@@ -173,12 +173,7 @@ extension FeedImporter {
         let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, idNumbers.count / 10_000))
         guard parts > 1 else { return hashes(idNumbers[...]) }
         let slices = Batches.slices(idNumbers, size: (idNumbers.count + parts - 1) / parts)
-        return await withTaskGroup(of: (Int, [(hex: String, prefix: UInt64)]).self) { group in
-            for (k, slice) in slices.enumerated() { group.addTask { (k, hashes(slice)) } }
-            var parts = [[(hex: String, prefix: UInt64)]](repeating: [], count: slices.count)
-            for await (k, part) in group { parts[k] = part }
-            return parts.flatMap { $0 }
-        }
+        return await Parallel.map(slices) { _, slice in hashes(slice) }.flatMap { $0 }
     }
 }
 

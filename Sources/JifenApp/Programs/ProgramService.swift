@@ -164,14 +164,13 @@ struct ProgramService: WorkflowService {
             let latest = try await AllocationResult.query(on: db).filter(\.$application.$id == a.requireID())
                 .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id)
                 .sort(AllocationRound.self, \.$round, .descending).first()
-            let row = latest
             let round = try latest?.joined(AllocationRound.self)
             var lines: [Standing.Line] = []
             var result: Standing.Result?
             // The names of his schools (of every list he made and every school of the lines) and,
             // after a round, that round's cutoff at each: a city's round has hundreds of schools.
             var schools: [String: String] = [:]
-            if let round, let row {
+            if let round, let row = latest {
                 result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank, offer: row.offer, offerDue: row.offerDue)
                 // The schools of that round's list (round 2: his new ranking, or the schools of
                 // his town he was placed by), each with what the round's trace says it did.
@@ -196,7 +195,7 @@ struct ProgramService: WorkflowService {
                 lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
                 schools = try await School.names(of: Set(a.schoolCodes + a.schools(round: 2)), on: db)
             }
-            let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && row != nil && row?.schoolCode == nil
+            let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && latest != nil && latest?.schoolCode == nil
             standings.append(Standing(application: a, round: round, result: result, lines: lines, schoolNames: schools,
                                       canRerank: today <= program.closes, canRankSecond: canRankSecond))
         }
@@ -436,12 +435,9 @@ struct ProgramService: WorkflowService {
         }
         let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, jobs.count / 1_000))
         let slices = Batches.slices(jobs, size: Swift.max(1, (jobs.count + parts - 1) / parts))
-        return await withTaskGroup(of: [(UUID, [Points])].self) { group in
-            for slice in slices { group.addTask { values(slice) } }
-            var found: [UUID: [Points]] = [:]
-            for await part in group { for (archive, tiebreak) in part { found[archive] = tiebreak } }
-            return found
-        }
+        var found: [UUID: [Points]] = [:]
+        for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, tiebreak) in part { found[archive] = tiebreak } }
+        return found
     }
 
     /// The allocation instance of round `n` from the frozen figures: round 1 over the quotas and

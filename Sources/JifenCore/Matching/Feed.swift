@@ -152,21 +152,14 @@ public enum FeedReader {
                 return (checked.records, checked.problems, nil)
             }
         }
-        let read = await withTaskGroup(of: (Int, [(line: Int, fields: [String])], [FeedRecord], [FeedRowProblem]).self) { group in
-            for (k, piece) in pieces.enumerated() {
-                group.addTask {
-                    var text = text
-                    var body = text.withUTF8 { FeedReader.rows(bytes: UnsafeBufferPointer(rebasing: $0[piece.bytes]), firstLine: piece.firstLine) }
-                    // The first piece's first row is the header, checked once all pieces are read.
-                    var header: [(line: Int, fields: [String])] = []
-                    if k == 0, !body.isEmpty { header = [body.removeFirst()] }
-                    let checked = check(body, kind: kind, today: today, regions: regions)
-                    return (k, header, checked.records, checked.problems)
-                }
-            }
-            var parts = [([(line: Int, fields: [String])], [FeedRecord], [FeedRowProblem])](repeating: ([], [], []), count: pieces.count)
-            for await (k, header, records, problems) in group { parts[k] = (header, records, problems) }
-            return parts
+        let read = await Parallel.map(pieces) { k, piece in
+            var text = text
+            var body = text.withUTF8 { FeedReader.rows(bytes: UnsafeBufferPointer(rebasing: $0[piece.bytes]), firstLine: piece.firstLine) }
+            // The first piece's first row is the header, checked once all pieces are read.
+            var header: [(line: Int, fields: [String])] = []
+            if k == 0, !body.isEmpty { header = [body.removeFirst()] }
+            let checked = check(body, kind: kind, today: today, regions: regions)
+            return (header, checked.records, checked.problems)
         }
         if case .failure(let problem) = header(read[0].0, kind: kind) { return ([], [], problem.message) }
         let merged = merge(read.map { ($0.1, $0.2) })
@@ -240,16 +233,9 @@ public enum FeedReader {
         let size = (rows.count + max(1, parts) - 1) / max(1, parts)
         guard parts > 1, size >= 10_000 else { return check(rows, kind: kind, today: today, regions: regions) }
         let pieces = stride(from: 0, to: rows.count, by: size).map { rows[$0..<min($0 + size, rows.count)] }
-        let checked = await withTaskGroup(of: (Int, [FeedRecord], [FeedRowProblem]).self) { group in
-            for (k, piece) in pieces.enumerated() {
-                group.addTask {
-                    let result = check(Array(piece), kind: kind, today: today, regions: regions)
-                    return (k, result.records, result.problems)
-                }
-            }
-            var parts = [([FeedRecord], [FeedRowProblem])](repeating: ([], []), count: pieces.count)
-            for await (k, records, problems) in group { parts[k] = (records, problems) }
-            return parts
+        let checked = await Parallel.map(pieces) { _, piece in
+            let result = check(Array(piece), kind: kind, today: today, regions: regions)
+            return (result.records, result.problems)
         }
         return merge(checked)
     }

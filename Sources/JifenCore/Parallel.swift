@@ -1,0 +1,22 @@
+import Dispatch
+
+/// Pure work split in parts, one part a core, on Dispatch's threads. Not a task group: where the
+/// server runs async code on its event loops, a task group's children stay on the event loop
+/// that made them (one core, and that loop's requests wait for the whole work).
+public enum Parallel {
+    /// `body` of each part, on every core and off the caller's thread; the results in the parts' order.
+    public static func map<Part: Sendable, Result: Sendable>(_ parts: [Part], _ body: @escaping @Sendable (Int, Part) -> Result) async -> [Result] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: parts.count)
+                results.initialize(repeating: nil)
+                // Each part writes only its own slot.
+                DispatchQueue.concurrentPerform(iterations: parts.count) { k in results[k] = body(k, parts[k]) }
+                let done = results.map { $0! }
+                results.deinitialize()
+                results.deallocate()
+                continuation.resume(returning: done)
+            }
+        }
+    }
+}
