@@ -67,4 +67,34 @@ final class PageCacheTests: XCTestCase {
             guard case .miss = cache.lookup("k", now: start.addingTimeInterval(17)) else { return XCTFail("a render that never came back is taken over") }
         }
     }
+
+    /// A node started under load: the crowd asking for a page not kept yet waits for one render
+    /// instead of each rendering it.
+    func testAPageNotKeptYetIsRenderedOnceWhileTheOthersWait() async throws {
+        let cache = PageCache(seconds: 5)
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        guard case .miss = cache.lookup("p", now: start) else { return XCTFail("the first caller renders") }
+        guard case .pending = cache.lookup("p", now: start.addingTimeInterval(0.1)) else { return XCTFail("the others wait for him") }
+        async let first = cache.wait("p")
+        async let second = cache.wait("p")
+        try await Task.sleep(nanoseconds: 50_000_000)
+        cache.store("p", PageCache.Entry(body: Array("page".utf8), contentType: "text/html", stored: start.addingTimeInterval(0.3)))
+        let (a, b) = await (first, second)
+        XCTAssertEqual(a?.body, Array("page".utf8))
+        XCTAssertEqual(b?.body, Array("page".utf8))
+        guard case .hit = cache.lookup("p", now: start.addingTimeInterval(1)) else { return XCTFail("then it is kept") }
+
+        // A render that gives nothing to keep (an error page): those waiting render their own.
+        guard case .miss = cache.lookup("q", now: start) else { return XCTFail("the first caller renders") }
+        guard case .pending = cache.lookup("q", now: start) else { return XCTFail("the others wait") }
+        async let waiting = cache.wait("q")
+        try await Task.sleep(nanoseconds: 50_000_000)
+        cache.abandon("q")
+        let none = await waiting
+        XCTAssertNil(none)
+        XCTAssertEqual(cache.count, 1, "nothing kept for q")
+        guard case .miss = cache.lookup("q", now: start.addingTimeInterval(1)) else { return XCTFail("the next caller renders again") }
+        // A render that never comes back is taken over.
+        guard case .miss = cache.lookup("q", now: start.addingTimeInterval(12)) else { return XCTFail("taken over after the timeout") }
+    }
 }

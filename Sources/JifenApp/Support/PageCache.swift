@@ -16,7 +16,8 @@ import Vapor
 /// on this node (any request of theirs other than GET or HEAD) empties the cache; a change made on
 /// another node shows here within the configured seconds (and the time one render takes). When a
 /// kept page is due, one request renders it again while the others still get the kept copy, so
-/// the moment of expiry is not a crowd of renders.
+/// the moment of expiry is not a crowd of renders; a page not kept yet (a node just started under
+/// load) is rendered by one request while the others wait for it.
 final class PageCache: Sendable {
     struct Entry: Sendable {
         let body: [UInt8]
@@ -26,7 +27,11 @@ final class PageCache: Sendable {
         var refreshing: Date? = nil
     }
 
-    enum Lookup { case hit(Entry), miss }
+    /// `pending`: another request is rendering the page, not kept yet: `wait` for it.
+    enum Lookup { case hit(Entry), miss, pending }
+
+    /// Renders of pages not kept yet: since when, and who waits for each.
+    private struct Render { let since: Date; var waiting: [CheckedContinuation<Entry?, Never>] = [] }
 
     /// What the form-token field holds in a page rendered for the cache.
     static let tokenPlaceholder = "\u{1}jifen-form-token\u{1}"
@@ -35,34 +40,63 @@ final class PageCache: Sendable {
     static let refreshTimeout: TimeInterval = 10
 
     let seconds: Int
-    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private struct State { var entries: [String: Entry] = [:]; var renders: [String: Render] = [:] }
+    private let state = NIOLockedValueBox(State())
 
     init(seconds: Int) { self.seconds = seconds }
 
-    /// The kept page, or a miss — in which case the caller renders it and `store`s it. A page due
-    /// again is a miss for the first caller and still a hit for the others until he is done.
+    /// The kept page, or a miss — in which case the caller renders it and `store`s it (or
+    /// `abandon`s it). A page due again is a miss for the first caller and still a hit for the
+    /// others until he is done; a page not kept yet is a miss for the first caller and `pending`
+    /// for the others until he is done.
     func lookup(_ key: String, now: Date) -> Lookup {
-        entries.withLockedValue { all in
-            guard var found = all[key] else { return .miss }
+        state.withLockedValue { state in
+            guard var found = state.entries[key] else {
+                if let render = state.renders[key], now.timeIntervalSince(render.since) < Self.refreshTimeout { return .pending }
+                state.renders[key] = Render(since: now, waiting: state.renders[key]?.waiting ?? [])
+                return .miss
+            }
             let age = now.timeIntervalSince(found.stored)
             if age >= 0, age < Double(seconds) { return .hit(found) }
             if let since = found.refreshing, now.timeIntervalSince(since) < Self.refreshTimeout, age >= 0 { return .hit(found) }
             found.refreshing = now
-            all[key] = found
+            state.entries[key] = found
             return .miss
         }
     }
 
-    func store(_ key: String, _ entry: Entry) {
-        entries.withLockedValue { all in
-            if all.count >= Self.maxEntries, all[key] == nil { all.removeAll(keepingCapacity: true) }
-            all[key] = entry
+    /// The page another request is rendering, once he is done; nil if it was not kept (the
+    /// caller renders his own).
+    func wait(_ key: String) async -> Entry? {
+        await withCheckedContinuation { continuation in
+            let ready: Entry?? = state.withLockedValue { state in
+                guard state.renders[key] != nil else { return .some(state.entries[key]) }
+                state.renders[key]!.waiting.append(continuation)
+                return .none
+            }
+            if case .some(let entry) = ready { continuation.resume(returning: entry) }
         }
     }
 
-    func removeAll() { entries.withLockedValue { $0.removeAll(keepingCapacity: true) } }
+    func store(_ key: String, _ entry: Entry) {
+        let waiting = state.withLockedValue { state in
+            if state.entries.count >= Self.maxEntries, state.entries[key] == nil { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = entry
+            return state.renders.removeValue(forKey: key)?.waiting ?? []
+        }
+        for w in waiting { w.resume(returning: entry) }
+    }
 
-    var count: Int { entries.withLockedValue { $0.count } }
+    /// The render the caller was doing gave nothing to keep (an error, another status): whoever
+    /// waits for it renders his own.
+    func abandon(_ key: String) {
+        let waiting = state.withLockedValue { $0.renders.removeValue(forKey: key)?.waiting ?? [] }
+        for w in waiting { w.resume(returning: nil) }
+    }
+
+    func removeAll() { state.withLockedValue { $0.entries.removeAll(keepingCapacity: true) } }
+
+    var count: Int { state.withLockedValue { $0.entries.count } }
 }
 
 extension Application {
@@ -126,14 +160,19 @@ struct PageCacheMiddleware: AsyncMiddleware {
         let now = request.now
         let key = request.language.rawValue + (request.careMode ? " care " : " ") + ShanghaiDate.today(now).description + " " + request.url.string
         let token = request.csrfToken
-        if case .hit(let entry) = cache.lookup(key, now: now) {
-            return Self.response(entry, token: token)
+        switch cache.lookup(key, now: now) {
+        case .hit(let entry): return Self.response(entry, token: token)
+        case .pending:
+            if let entry = await cache.wait(key) { return Self.response(entry, token: token) }
+            return try await next.respond(to: request)
+        case .miss: break
         }
         request.isRenderingForCache = true
-        let response = try await next.respond(to: request)
+        let response: Response
+        do { response = try await next.respond(to: request) } catch { cache.abandon(key); throw error }
         guard response.status == .ok, let contentType = response.headers.first(name: .contentType), contentType.hasPrefix("text/html"),
               var buffer = response.body.buffer, let bytes = buffer.readBytes(length: buffer.readableBytes)
-        else { return response }
+        else { cache.abandon(key); return response }
         let entry = PageCache.Entry(body: bytes, contentType: contentType, stored: now)
         cache.store(key, entry)
         let filled = Self.response(entry, token: token)
