@@ -76,7 +76,7 @@ enum JobWorker {
     /// The loop the server runs: a job when there is one, the texts that are due, a short sleep
     /// when there was nothing to do.
     static func start(_ app: Application) {
-        let task = Task(executorPreference: WorkerExecutor.shared) {
+        let task = Task {
             while !Task.isCancelled {
                 let outcome = (try? await runOnce(app)) ?? .idle
                 await Reminders.runIfDue(app)
@@ -127,19 +127,5 @@ enum WorkerCommand: JifenCommand {
         io.output("texts sent \(texts)")
         if failed > 0 { throw CommandFailure(description: "\(failed) 个任务失败 / \(failed) jobs failed") }
         return 0
-    }
-}
-
-/// The worker loop's own thread. The server runs async code on its event loops, and a task stays
-/// on the loop it started on: the loop's requests would wait behind each job and each hour's
-/// reminders (seconds of reading at a city's size). On a thread of its own the loop's work only
-/// shares the cores.
-final class WorkerExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = WorkerExecutor()
-    private let queue = DispatchQueue(label: "jifen.worker")
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
