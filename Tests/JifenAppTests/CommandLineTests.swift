@@ -27,7 +27,7 @@ final class CommandLineTests: XCTestCase {
         // `jifen reminders` on an empty database: nothing due, each kind counted.
         let (sent, lines, _) = try jifen(["reminders"])
         XCTAssertEqual(sent, 0)
-        XCTAssertEqual(lines.split(separator: "\n").filter { $0.hasPrefix("reminders_") }, ["reminders_endorsement 0", "reminders_ready 0", "reminders_unverified 0", "reminders_archive 0", "reminders_offer 0", "reminders_appointment 0"])
+        XCTAssertEqual(lines.split(separator: "\n").filter { $0.hasPrefix("reminders_") }, ["reminders_endorsement 0", "reminders_ready 0", "reminders_unverified 0", "reminders_archive 0", "reminders_offer 0", "reminders_appointment 0", "reminders_sent_elsewhere 0"])
     }
 
     /// `jifen backup` and `jifen restore` from the command line: what they print, their exit

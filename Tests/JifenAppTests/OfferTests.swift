@@ -127,6 +127,7 @@ final class OfferTests: XCTestCase {
             XCTAssertEqual(texts(to: "钱多多", since: before).filter { $0.contains("2026年10月14日前") }.count, 1)
             counts = try await Reminders.run(ctx.app, now: ctx.clock.now)
             XCTAssertEqual(counts.offers, 0, "once however often the job runs")
+            XCTAssertEqual(counts.elsewhere, 0, "the reminders' own record says it was sent")
             ctx.clock.advance(2 * 86_400)    // 15 October
             before = ctx.notifier.messages.count
             counts = try await Reminders.run(ctx.app, now: ctx.clock.now)

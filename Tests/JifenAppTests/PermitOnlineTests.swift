@@ -137,7 +137,8 @@ final class PermitOnlineTests: XCTestCase {
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13700003020" && $0.body.contains("将于") && $0.body.contains("签注") })
             XCTAssertFalse(ctx.notifier.messages.contains { $0.recipient == "13700003030" }, "not due within 30 days")
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13900000101" && $0.body.contains("1 条居住申报已超过 5 天未核实") })
-            // Again, and again an hour later: nothing more.
+            // Again, and again an hour later: nothing more, and nothing found unsent that was sent
+            // (the database's answer to "not reminded yet" is the same key the reminder wrote).
             let count = ctx.notifier.messages.count
             let second = try await Reminders.run(ctx.app, now: ctx.clock.now)
             ctx.clock.advance(3_600)
@@ -159,6 +160,7 @@ final class PermitOnlineTests: XCTestCase {
             XCTAssertTrue(ctx.notifier.messages.contains { $0.recipient == "13700003030" && $0.body.contains("2026 年度积分（82.5 分）") })
             let again = try await Reminders.run(ctx.app, now: december.addingTimeInterval(86_400))
             XCTAssertEqual(again.archives, 0)
+            XCTAssertEqual(again.elsewhere, 0)
             // Reminders go a batch a transaction; a batch holding an event another run recorded
             // first goes one by one: the new one is texted, the old one not again.
             let before = ctx.notifier.messages.count

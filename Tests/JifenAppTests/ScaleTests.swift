@@ -191,6 +191,8 @@ final class ScaleTests: XCTestCase {
             "SELECT * FROM hazard_steps WHERE hazard_id = \(u)",
             "SELECT * FROM hazard_photos WHERE hazard_id = \(u)",
             "SELECT * FROM reminders_sent WHERE event = 'x'",
+            "SELECT * FROM points_archives WHERE status = 'active' AND \"year\" = 2026",
+            "SELECT * FROM appointments WHERE status = 'booked' AND day = '2026-01-01'",
             "SELECT * FROM complaints WHERE resident_id = \(u)",
             "SELECT * FROM complaints WHERE status = 'open' AND due_date < '2026-01-01'",
         ]

@@ -1,6 +1,7 @@
 import Fluent
 import JifenCore
 import NIOConcurrencyHelpers
+import SQLKit
 import Vapor
 
 /// A reminder already sent: the event it was about (`ready:<permit>`), so it goes once.
@@ -23,7 +24,9 @@ final class ReminderSent: Model, @unchecked Sendable {
 /// and on however many nodes: the event is recorded with the text in one transaction, under a
 /// unique key.
 enum Reminders {
-    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0, appointments = 0 }
+    /// How many of each were texted; `elsewhere`: events this run found unsent but another run
+    /// (another node) recorded first, so this one did not text them.
+    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0, appointments = 0, elsewhere = 0 }
 
     static let endorsementDays = 30
     static let unverifiedDays = 5
@@ -33,25 +36,32 @@ enum Reminders {
         let today = ShanghaiDate.today(now)
         let service = PointsService(app: app, db: db, now: now, actor: .system, logger: app.logger)
         var counts = Counts()
+        var elsewhere = 0
 
         // A permit running out within 30 days: endorse it (签注).
-        let expiring = try await ResidencePermit.query(on: db).filter(\.$status == .issued)
-            .filter(\.$validUntil >= today).filter(\.$validUntil <= today.adding(days: endorsementDays)).with(\.$resident).all()
-        counts.endorsements = try await onceEach(expiring, event: { "endorsement:\(permit(of: $0)):\($0.validUntil?.description ?? "")" }, text: { p in
+        let expiring = try await unsent("residence_permits", where: """
+            status = \(bind: ResidencePermit.Status.issued.rawValue) AND valid_until >= \(bind: today) \
+            AND valid_until <= \(bind: today.adding(days: endorsementDays))
+            """, event: "endorsement", then: [.day("valid_until")], on: db)
+        counts.endorsements = try await onceEach(try await load(ResidencePermit.self, expiring, on: db) { $0.with(\.$resident) }, text: { p in
             (p.resident, service.text("sms_reminder_endorsement", ["number": p.number, "date": ShanghaiDate.long(p.validUntil ?? today)]))
-        }, kind: "reminderEndorsement", service: service, db: db, now: now)
+        }, kind: "reminderEndorsement", service: service, db: db, now: now, elsewhere: &elsewhere)
 
         // A permit ready at the window (not one sent by post).
-        let ready = try await ResidencePermit.query(on: db).filter(\.$status == .ready).with(\.$resident).all().filter { $0.delivery != "post" }
-        counts.ready = try await onceEach(ready, event: { "ready:\(permit(of: $0))" }, text: { p in
+        let ready = try await unsent("residence_permits", where: """
+            status = \(bind: ResidencePermit.Status.ready.rawValue) AND (delivery IS NULL OR delivery <> 'post')
+            """, event: "ready", on: db)
+        counts.ready = try await onceEach(try await load(ResidencePermit.self, ready, on: db) { $0.with(\.$resident) }, text: { p in
             (p.resident, service.text("sms_reminder_ready", ["number": p.number]))
-        }, kind: "reminderReady", service: service, db: db, now: now)
+        }, kind: "reminderReady", service: service, db: db, now: now, elsewhere: &elsewhere)
 
         // Declarations the grid worker has not verified in 5 days: one text per worker, naming how many.
-        let stale = try await ResidenceRegistration.query(on: db).filter(\.$status == .pending)
-            .filter(\.$createdAt <= now.addingTimeInterval(-Double(unverifiedDays) * 86_400)).all()
-        let fresh = try await unsent(stale, on: db, event: { "unverified:\($0.id?.uuidString ?? "")" })
-        for (grid, registrations) in Dictionary(grouping: fresh, by: { $0.$jurisdiction.id }) {
+        let stale = try await unsent("residence_registrations", where: """
+            status = \(bind: ResidenceRegistration.Status.pending.rawValue) \
+            AND created_at <= \(bind: now.addingTimeInterval(-Double(unverifiedDays) * 86_400))
+            """, event: "unverified", on: db)
+        let fresh = try await load(ResidenceRegistration.self, stale, on: db) { $0 }
+        for (grid, registrations) in Dictionary(grouping: fresh, by: { $0.item.$jurisdiction.id }) {
             let workers = try await User.query(on: db).filter(\.$jurisdiction.$id == grid).filter(\.$role == .gridWorker).filter(\.$status == .active).all()
             let phones = workers.compactMap(\.phone)
             guard !phones.isEmpty else { continue }
@@ -60,14 +70,15 @@ enum Reminders {
             do { try await db.transaction { db in
                 for r in registrations {
                     let marker = ReminderSent()
-                    marker.event = "unverified:\(try r.requireID().uuidString)"
+                    marker.event = r.event
                     marker.sentAt = now
                     try await marker.create(on: db)
                 }
                 try await app.effects.notifier.send(all: phones.map { OutgoingMessage(channel: .sms, recipient: $0, kind: "reminderUnverified", body: body) },
                                                     on: db, at: now, logger: app.logger)
             } } catch {
-                if try await unsent(registrations, on: db, event: { "unverified:\($0.id?.uuidString ?? "")" }).isEmpty { continue }
+                let recorded = try await ReminderSent.query(on: db).filter(\.$event ~~ registrations.map(\.event)).count()
+                if recorded == registrations.count { elsewhere += recorded; continue }
                 throw error
             }
             counts.unverified += registrations.count
@@ -75,62 +86,89 @@ enum Reminders {
 
         // December: this year's points end with the year; next year's need a new application.
         if today.month == 12 {
-            let archives = try await PointsArchive.query(on: db).filter(\.$status == .active).filter(\.$year == today.year).with(\.$resident).all()
-            counts.archives = try await onceEach(archives, event: { "archive:\($0.id?.uuidString ?? ""):\($0.year)" }, text: { archive in
+            let archives = try await unsent("points_archives", where: """
+                status = \(bind: PointsArchive.Status.active.rawValue) AND year = \(bind: today.year)
+                """, event: "archive", then: [.number("year")], on: db)
+            counts.archives = try await onceEach(try await load(PointsArchive.self, archives, on: db) { $0.with(\.$resident) }, text: { archive in
                 (archive.resident, service.text("sms_reminder_archive", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]))
-            }, kind: "reminderArchive", service: service, db: db, now: now)
+            }, kind: "reminderArchive", service: service, db: db, now: now, elsewhere: &elsewhere)
         }
         // An offer due tomorrow and not answered: confirm or decline. One overdue: taken as its
         // program says (a decline moves the waitlist).
-        let dueSoon = try await AllocationResult.query(on: db).filter(\.$offer == .pending).filter(\.$offerDue == today.adding(days: 1))
-            .with(\.$application) { $0.with(\.$resident).with(\.$program) }.all()
-        counts.offers = try await onceEach(dueSoon, event: { "offer:\($0.id?.uuidString ?? ""):\($0.offerDue?.description ?? "")" }, text: { row in
+        let dueSoon = try await unsent("allocation_results", where: """
+            offer = \(bind: AllocationResult.Offer.pending.rawValue) AND offer_due = \(bind: today.adding(days: 1))
+            """, event: "offer", then: [.day("offer_due")], on: db)
+        counts.offers = try await onceEach(try await load(AllocationResult.self, dueSoon, on: db) { $0.with(\.$application) { $0.with(\.$resident).with(\.$program) } },
+                                           text: { row in
             (row.application.resident, service.text("sms_reminder_offer", ["program": row.application.program.title, "date": ShanghaiDate.long(row.offerDue ?? today)]))
-        }, kind: "reminderOffer", service: service, db: db, now: now)
+        }, kind: "reminderOffer", service: service, db: db, now: now, elsewhere: &elsewhere)
         // An appointment tomorrow: bring the documents, or cancel.
-        let tomorrow = try await Appointment.query(on: db).filter(\.$status == .booked).filter(\.$day == today.adding(days: 1))
-            .with(\.$user).with(\.$jurisdiction).all()
-        for a in try await unsent(tomorrow, on: db, event: { "appointment:\($0.id?.uuidString ?? ""):\($0.day.description):\($0.time)" }) {
+        let tomorrow = try await unsent("appointments", where: """
+            status = \(bind: Appointment.Status.booked.rawValue) AND day = \(bind: today.adding(days: 1))
+            """, event: "appointment", then: [.day("day"), .text("time")], on: db)
+        for (event, a) in try await load(Appointment.self, tomorrow, on: db, { $0.with(\.$user).with(\.$jurisdiction) }) {
             guard let phone = a.user.phone else { continue }
             let body = service.text("sms_reminder_appointment", ["time": a.time, "town": a.jurisdiction.name, "number": a.number,
                                                                  "business": MaterialList.title(a.business, catalog: app.catalog, language: .zh)])
-            if try await once("appointment:\(try a.requireID().uuidString):\(a.day.description):\(a.time)", db: db, now: now, send: { db in
+            if try await once(event, db: db, now: now, send: { db in
                 try await app.effects.notifier.send(OutgoingMessage(channel: .sms, recipient: phone, kind: "reminderAppointment", body: body), on: db, at: now, logger: app.logger)
-            }) { counts.appointments += 1 }
+            }) { counts.appointments += 1 } else { elsewhere += 1 }
         }
+        counts.elsewhere = elsewhere
         counts.lapsed = try await OfferService(app: app, db: db, now: now, actor: .system, logger: app.logger).lapse()
         return counts
     }
 
-    private static func permit(of p: ResidencePermit) -> String { p.id?.uuidString ?? "" }
+    /// What follows the row's id in an event's key, each after a colon: a day (`YYYY-MM-DD`), a
+    /// number, a text.
+    enum KeyPart { case day(String), number(String), text(String) }
 
-    /// Those of `items` whose event has no reminder yet (asked a slice at a time).
-    static func unsent<T>(_ items: [T], on db: any Database, event: (T) -> String) async throws -> [T] {
-        let keyed = items.map { (event($0), $0) }
-        let sent = try await self.sent(keyed.map(\.0), on: db)
-        return keyed.filter { !sent.contains($0.0) }.map(\.1)
+    /// The rows of `table` where `condition` holds and whose event has no reminder yet, each with
+    /// its event's key: `kind:`, the row's id (its upper-case text), then `parts`, each after a
+    /// colon. The key is written here only, and the database answers from the reminders' unique
+    /// index, so an hourly check with nothing to send reads nothing (a city has tens of thousands
+    /// of permits at the window, each reminded once).
+    static func unsent(_ table: String, where condition: SQLQueryString, event kind: String, then parts: [KeyPart] = [],
+                       on db: any Database) async throws -> [(id: UUID, event: String)] {
+        let sql = db as! any SQLDatabase
+        let sqlite = sql.dialect.name == "sqlite"
+        // The same text on both: SQLite keeps a UUID as its upper-case text and a day as
+        // `YYYY-MM-DD`; PostgreSQL has types of its own for both.
+        func text(_ part: KeyPart) -> String {
+            switch part {
+            case .day(let column): sqlite ? column : "to_char(\(column), 'YYYY-MM-DD')"
+            case .number(let column): "CAST(\(column) AS TEXT)"
+            case .text(let column): column
+            }
+        }
+        let key = ([sqlite ? "t.id" : "upper(CAST(t.id AS TEXT))"] + parts.map { text($0) }).joined(separator: " || ':' || ")
+        let query: SQLQueryString = """
+            SELECT t.id, \(bind: kind + ":") || \(unsafeRaw: key) AS event FROM \(unsafeRaw: table) t WHERE (\(condition)) \
+            AND NOT EXISTS (SELECT 1 FROM \(unsafeRaw: ReminderSent.schema) s WHERE s.event = \(bind: kind + ":") || \(unsafeRaw: key))
+            """
+        return try await PlainRow.all(query, on: db).map { (id: try $0.uuid("id"), event: try $0.string("event")) }
     }
 
-    /// Which of these events have a reminder already (asked a slice at a time).
-    private static func sent(_ events: [String], on db: any Database) async throws -> Set<String> {
-        var sent = Set<String>()
-        for slice in Batches.slices(events) {
-            sent.formUnion(try await ReminderSent.query(on: db).filter(\.$event ~~ Array(slice)).all(\.$event))
+    /// The model of each unsent row, with what `with` eager-loads, read a slice at a time.
+    private static func load<M: Model>(_ type: M.Type, _ rows: [(id: UUID, event: String)], on db: any Database,
+                                       _ with: (QueryBuilder<M>) -> QueryBuilder<M>) async throws -> [(event: String, item: M)] where M.IDValue == UUID {
+        var found: [UUID: M] = [:]
+        for slice in Batches.slices(rows) {
+            for model in try await with(M.query(on: db).filter(\._$id ~~ slice.map(\.id))).all() { if let id = model.id { found[id] = model } }
         }
+        return rows.compactMap { row in found[row.id].map { (event: row.event, item: $0) } }
+    }
+
+    /// Records each item's event and sends its text to its resident (`onceEach` below).
+    static func onceEach<T>(_ items: [(event: String, item: T)], text: (T) -> (Resident, String), kind: String, service: PointsService,
+                            db: any Database, now: Date, elsewhere: inout Int) async throws -> Int {
+        let texts = items.map { item in
+            let (resident, body) = text(item.item)
+            return (event: item.event, resident: resident, body: body)
+        }
+        let sent = try await onceEach(texts, kind: kind, service: service, db: db, now: now)
+        elsewhere += texts.count - sent
         return sent
-    }
-
-    /// For each of `items` whose event has no reminder yet, records the event and sends its text
-    /// to its resident (`onceEach` below).
-    static func onceEach<T>(_ items: [T], event: (T) -> String, text: (T) -> (Resident, String), kind: String, service: PointsService,
-                            db: any Database, now: Date) async throws -> Int {
-        let keyed = items.map { (event: event($0), item: $0) }
-        let sent = try await self.sent(keyed.map(\.event), on: db)
-        let texts = keyed.filter { !sent.contains($0.event) }.map { k in
-            let (resident, body) = text(k.item)
-            return (event: k.event, resident: resident, body: body)
-        }
-        return try await onceEach(texts, kind: kind, service: service, db: db, now: now)
     }
 
     /// Records each event and sends its text to its resident, a few hundred events a transaction
@@ -205,6 +243,7 @@ enum RemindersCommand: JifenCommand {
         io.output("reminders_archive \(counts.archives)")
         io.output("reminders_offer \(counts.offers)")
         io.output("reminders_appointment \(counts.appointments)")
+        io.output("reminders_sent_elsewhere \(counts.elsewhere)")
         io.output("offers_lapsed \(counts.lapsed)")
         return 0
     }

@@ -140,5 +140,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 040 – the policy portal
         all.append(Portal040())
     }
+    do { // Migration 041 – indexes for the hourly reminder check
+        all.append(ReminderIndexes041())
+    }
     return all
 }
