@@ -77,6 +77,41 @@ final class ScaleTests: XCTestCase {
 
     /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
     /// the other run is told it exists, and no school is over its seats.
+    /// A model read as a plain row is the model Fluent reads: every field, of every type the
+    /// round and the citizen's pages read this way (dates, days, optional lists of numbers,
+    /// enums, parents, values present and absent).
+    func testAModelReadAsAPlainRowIsTheModelFluentReads() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let db = ctx.app.db
+            let applications = try await ServiceApplication.query(on: db).sort(\.$number).all()
+            let child = try XCTUnwrap(applications.first)
+            child.points = 8_250
+            child.tiebreakPoints = [1_250, 300]
+            child.priority = 1
+            child.correction = "复核更正"
+            try await child.save(on: db)
+            XCTAssertTrue(applications.contains { $0.points == nil && $0.correction == nil }, "some values absent too")
+            func same<M: Model>(_ type: M.Type, _ table: String, file: StaticString = #filePath, line: UInt = #line) async throws {
+                let fluent = try await M.query(on: db).all()
+                let plain = try await PlainModels.all(M.self, "SELECT * FROM \(unsafeRaw: table)", on: db)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                func encoded(_ models: [M]) throws -> [String] { try models.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.sorted() }
+                XCTAssertGreaterThan(fluent.count, 0, table, file: file, line: line)
+                XCTAssertEqual(try encoded(plain), try encoded(fluent), table, file: file, line: line)
+                XCTAssertTrue(plain.allSatisfy { $0._$idExists }, "read models are stored ones", file: file, line: line)
+            }
+            try await same(ServiceApplication.self, ServiceApplication.schema)
+            try await same(Resident.self, Resident.schema)
+            try await same(ResidencePermit.self, ResidencePermit.schema)
+            try await same(PointsArchive.self, PointsArchive.schema)
+            let read = try await PlainModels.all(ServiceApplication.self, "SELECT * FROM service_applications WHERE id = \(bind: child.requireID())", on: db)
+            XCTAssertEqual(read.first?.tiebreakPoints, [1_250, 300])
+            XCTAssertEqual(read.first?.correction, "复核更正")
+            XCTAssertEqual(read.first?.$program.id, child.$program.id)
+        }
+    }
+
     /// The freeze scores a city's archives on every core: each applicant's tie-break values are
     /// those of his archive scored one by one, as his points page scores it.
     func testTheFreezesTieBreakValuesAreEachArchivesOwn() async throws {

@@ -480,7 +480,9 @@ struct ProgramService: WorkflowService {
         guard undecided == 0 else { throw RoundProblem.recheckOpen(undecided) }
         let excluded = try await RecheckService.excluded(program, on: db)
         stages.done("re-check")
-        var applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == programID).all().filter { !excluded.contains($0.id!) }
+        var applications = try await PlainModels.all(ServiceApplication.self, """
+            SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE program_id = \(bind: programID)
+            """, on: db).filter { !excluded.contains($0.id!) }
         stages.done("read \(applications.count) applications")
         try await ServiceApplication.loadResidents(applications, on: db)
         stages.done("read their residents")

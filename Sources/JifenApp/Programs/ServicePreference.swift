@@ -31,7 +31,9 @@ extension ServiceApplication {
     static func loadResidents(_ applications: [ServiceApplication], on db: any Database) async throws {
         var found: [UUID: Resident] = [:]
         for slice in Batches.slices(Array(Set(applications.map { $0.$resident.id }))) {
-            for resident in try await Resident.query(on: db).filter(\.$id ~~ Array(slice)).all() { found[resident.id!] = resident }
+            for resident in try await PlainModels.all(Resident.self, "SELECT * FROM \(unsafeRaw: Resident.schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
+                if let id = resident.id { found[id] = resident }
+            }
         }
         for application in applications { application.$resident.value = found[application.$resident.id] }
     }

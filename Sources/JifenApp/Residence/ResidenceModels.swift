@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Vapor
 import JifenCore
 
@@ -62,8 +63,9 @@ final class Resident: Model, @unchecked Sendable {
         try await query(on: db).filter(\.$idHash == data.lookupHash(idNumber)).first()
     }
 
+    /// The account's resident: what every signed-in citizen's page asks first, read as a plain row.
     static func find(user: UUID, on db: any Database) async throws -> Resident? {
-        try await query(on: db).filter(\.$user.$id == user).first()
+        try await PlainModels.all(Resident.self, "SELECT * FROM \(unsafeRaw: schema) WHERE user_id = \(bind: user) LIMIT 1", on: db).first
     }
 }
 

@@ -106,3 +106,81 @@ struct PlainRow {
                            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 }
+
+/// Whole models read with plain SQL (`SELECT * FROM … WHERE …`, the columns under their own
+/// names): the model fills itself from each row as it would from Fluent's query, but without
+/// building the query through SQLKit and without Fluent's per-value decoding layers. What a city's
+/// round reads (twelve thousand applications and their residents) and what every signed-in page
+/// asks first (the citizen's resident) costs SQLite's own work and little more.
+enum PlainModels {
+    static func all<M: Model>(_ type: M.Type, _ query: SQLQueryString, on db: any Database) async throws -> [M] {
+        let sql = db as! any SQLDatabase
+        if let sqlite = db as? any SQLiteDatabase {
+            let (text, values) = sql.serialize(query)
+            let encoder = SQLiteDataEncoder()
+            return try await sqlite.query(text, try values.map { try encoder.encode($0) }).map { row in
+                let model = M()
+                try model.output(from: SQLiteOutput(row: row))
+                return model
+            }
+        }
+        return try await sql.raw(query).all().map { row in
+            let model = M()
+            try model.output(from: RowOutput(row: row))
+            return model
+        }
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        let column: String
+        var description: String { "column \(column) is missing or of another type" }
+    }
+
+    /// A row of SQLiteNIO as Fluent's output: the common types taken straight from SQLite's value,
+    /// the others through SQLiteKit's decoder as Fluent would.
+    struct SQLiteOutput: DatabaseOutput {
+        let row: SQLiteRow
+
+        func schema(_ schema: String) -> any DatabaseOutput { self }
+        func contains(_ key: FieldKey) -> Bool { row.column(key.description) != nil }
+        func decodeNil(_ key: FieldKey) throws -> Bool {
+            guard let data = row.column(key.description) else { throw Missing(column: key.description) }
+            return data == .null
+        }
+
+        func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T {
+            let column = key.description
+            guard let data = row.column(column) else { throw Missing(column: column) }
+            // An optional field asks for `Value?`: the value's own type decides.
+            let base: Any.Type = (T.self as? any OptionalValue.Type)?.wrappedType ?? T.self
+            let value: Any? = switch data {
+            case .text(let text): base == String.self ? text : base == UUID.self ? PlainRow.uuid(text) : base == CivilDate.self ? CivilDate(text) : nil
+            case .integer(let n): base == Int.self ? n : base == Int64.self ? Int64(n) : base == Bool.self ? n != 0
+                : base == Date.self ? Date(timeIntervalSince1970: Double(n)) : nil
+            case .float(let x): base == Double.self ? x : base == Date.self ? Date(timeIntervalSince1970: x) : nil
+            default: nil
+            }
+            if let value, let typed = value as? T { return typed }
+            return try SQLiteDataDecoder().decode(T.self, from: data)
+        }
+
+        var description: String { "plain SQLite row" }
+    }
+
+    protocol OptionalValue { static var wrappedType: Any.Type { get } }
+
+    /// Any other database's row, decoded by SQLKit under the column's own name.
+    struct RowOutput: DatabaseOutput {
+        let row: any SQLRow
+
+        func schema(_ schema: String) -> any DatabaseOutput { self }
+        func contains(_ key: FieldKey) -> Bool { row.contains(column: key.description) }
+        func decodeNil(_ key: FieldKey) throws -> Bool { try row.decodeNil(column: key.description) }
+        func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T { try row.decode(column: key.description, as: T.self) }
+        var description: String { "plain row" }
+    }
+}
+
+extension Optional: PlainModels.OptionalValue {
+    static var wrappedType: Any.Type { Wrapped.self }
+}
