@@ -4,6 +4,15 @@ import Dispatch
 /// server runs async code on its event loops, a task group's children stay on the event loop
 /// that made them (one core, and that loop's requests wait for the whole work).
 public enum Parallel {
+    /// `items` in consecutive slices for `map`: at most `parts` (one a core), none smaller than
+    /// `minimum` items (less work is not worth handing to another thread), so a single slice
+    /// when there is little; none when there is nothing.
+    public static func slices<T>(_ items: [T], parts: Int, minimum: Int) -> [ArraySlice<T>] {
+        let count = Swift.max(1, Swift.min(parts, items.count / Swift.max(1, minimum)))
+        let size = Swift.max(1, (items.count + count - 1) / count)
+        return stride(from: 0, to: items.count, by: size).map { items[$0..<Swift.min($0 + size, items.count)] }
+    }
+
     /// `body` of each part, on every core and off the caller's thread; the results in the parts' order.
     public static func map<Part: Sendable, Result: Sendable>(_ parts: [Part], _ body: @escaping @Sendable (Int, Part) -> Result) async -> [Result] {
         await withCheckedContinuation { continuation in

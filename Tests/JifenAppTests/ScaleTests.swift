@@ -105,6 +105,8 @@ final class ScaleTests: XCTestCase {
             try await same(Resident.self, Resident.schema)
             try await same(ResidencePermit.self, ResidencePermit.schema)
             try await same(PointsArchive.self, PointsArchive.schema)
+            try await same(Program.self, Program.schema)
+            try await same(HouseholdMember.self, HouseholdMember.schema)
             let read = try await PlainModels.all(ServiceApplication.self, "SELECT * FROM service_applications WHERE id = \(bind: child.requireID())", on: db)
             XCTAssertEqual(read.first?.tiebreakPoints, [1_250, 300])
             XCTAssertEqual(read.first?.correction, "复核更正")

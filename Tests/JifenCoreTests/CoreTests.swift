@@ -138,3 +138,22 @@ final class RoleTests: XCTestCase {
         XCTAssertNil(Role.citizen.deepestLevel)
     }
 }
+
+final class ParallelTests: XCTestCase {
+    /// Work split for the cores: every item once and in order, no more slices than cores, none
+    /// smaller than the minimum unless there is only one; and each part's result in its place.
+    func testWorkIsSplitIntoOrderedSlicesNoneTooSmall() async {
+        let items = Array(0..<25_001)
+        for (parts, minimum, expected) in [(2, 10_000, 2), (4, 10_000, 2), (8, 1_000, 8), (2, 30_000, 1), (1, 10, 1)] {
+            let slices = Parallel.slices(items, parts: parts, minimum: minimum)
+            XCTAssertEqual(slices.count, expected, "\(parts) cores, at least \(minimum)")
+            XCTAssertEqual(slices.flatMap { $0 }, items)
+            if slices.count > 1 { XCTAssertTrue(slices.allSatisfy { $0.count >= minimum }) }
+        }
+        XCTAssertTrue(Parallel.slices([Int](), parts: 2, minimum: 10).isEmpty)
+        let sums = await Parallel.map(Parallel.slices(items, parts: 4, minimum: 5_000)) { _, slice in slice.reduce(0, +) }
+        XCTAssertEqual(sums.count, 4)
+        XCTAssertEqual(sums.first, (0..<6_251).reduce(0, +))
+        XCTAssertEqual(sums.reduce(0, +), items.reduce(0, +))
+    }
+}

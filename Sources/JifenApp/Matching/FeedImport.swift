@@ -170,9 +170,8 @@ extension FeedImporter {
                 return (hex, prefix)
             }
         }
-        let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, idNumbers.count / 10_000))
-        guard parts > 1 else { return hashes(idNumbers[...]) }
-        let slices = Batches.slices(idNumbers, size: (idNumbers.count + parts - 1) / parts)
+        let slices = Parallel.slices(idNumbers, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 10_000)
+        guard slices.count > 1 else { return hashes(idNumbers[...]) }
         return await Parallel.map(slices) { _, slice in hashes(slice) }.flatMap { $0 }
     }
 }

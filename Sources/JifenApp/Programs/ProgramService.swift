@@ -155,8 +155,28 @@ struct ProgramService: WorkflowService {
     }
 
     func standings(of resident: Resident) async throws -> [Standing] {
-        let applications = try await ServiceApplication.query(on: db).filter(\.$resident.$id == resident.requireID()).with(\.$program).with(\.$child).with(\.$ranking)
-            .sort(\.$createdAt, .descending).all()
+        // His applications with their programs, children and rankings, as plain rows (a parent
+        // opens 我的报名 often while the window is open).
+        let applications = try await PlainModels.all(ServiceApplication.self, """
+            SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE resident_id = \(bind: resident.requireID()) ORDER BY created_at DESC
+            """, on: db)
+        if !applications.isEmpty {
+            let programs = try await PlainModels.all(Program.self, """
+                SELECT * FROM \(unsafeRaw: Program.schema) WHERE id IN (\(binds: Array(Set(applications.map { $0.$program.id }))))
+                """, on: db)
+            let children = Set(applications.compactMap { $0.$child.id })
+            let members = children.isEmpty ? [] : try await PlainModels.all(HouseholdMember.self, """
+                SELECT * FROM \(unsafeRaw: HouseholdMember.schema) WHERE id IN (\(binds: Array(children)))
+                """, on: db)
+            let programOf = Dictionary(programs.compactMap { p in p.id.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
+            let memberOf = Dictionary(members.compactMap { m in m.id.map { ($0, m) } }, uniquingKeysWith: { a, _ in a })
+            for a in applications {
+                guard let program = programOf[a.$program.id] else { throw FluentError.missingParent(from: "service_applications", to: "programs", key: "program_id", id: a.$program.id.uuidString) }
+                a.$program.value = program
+                a.$child.value = .some(a.$child.id.flatMap { memberOf[$0] })
+            }
+            try await ServiceApplication.loadRankings(applications, on: db)
+        }
         var standings: [Standing] = []
         for a in applications {
             let program = a.program
@@ -433,8 +453,7 @@ struct ProgramService: WorkflowService {
                 return (job.archive, TieBreakKey.values(keys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories))
             }
         }
-        let parts = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, jobs.count / 1_000))
-        let slices = Batches.slices(jobs, size: Swift.max(1, (jobs.count + parts - 1) / parts))
+        let slices = Parallel.slices(jobs, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 1_000)
         var found: [UUID: [Points]] = [:]
         for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, tiebreak) in part { found[archive] = tiebreak } }
         return found

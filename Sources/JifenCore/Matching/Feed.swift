@@ -230,9 +230,8 @@ public enum FeedReader {
     /// lines, in the same order, as one `check` (a third repeat across pieces may name the second
     /// line it repeats rather than the first).
     public static func check(_ rows: [(line: Int, fields: [String])], kind: FeedKind, today: CivilDate, regions: RegionCodes, parts: Int) async -> (records: [FeedRecord], problems: [FeedRowProblem]) {
-        let size = (rows.count + max(1, parts) - 1) / max(1, parts)
-        guard parts > 1, size >= 10_000 else { return check(rows, kind: kind, today: today, regions: regions) }
-        let pieces = stride(from: 0, to: rows.count, by: size).map { rows[$0..<min($0 + size, rows.count)] }
+        let pieces = Parallel.slices(rows, parts: parts, minimum: 10_000)
+        guard pieces.count > 1 else { return check(rows, kind: kind, today: today, regions: regions) }
         let checked = await Parallel.map(pieces) { _, piece in
             let result = check(Array(piece), kind: kind, today: today, regions: regions)
             return (result.records, result.problems)
