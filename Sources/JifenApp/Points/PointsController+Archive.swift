@@ -1,5 +1,6 @@
 import Crypto
 import Fluent
+import SQLKit
 import JifenCore
 import Vapor
 
@@ -37,7 +38,9 @@ extension PointsController {
         let service = PointsService(req)
         var evaluated = try await service.refreshForExpiry(archive, facts: facts)
         if evaluated == nil, let facts { evaluated = try await service.evaluation(facts) }
-        let history = try await PointsHistoryEntry.query(on: req.db).filter(\.$archive.$id == archive.requireID()).sort(\.$at, .descending).limit(50).all()
+        let history = try await PlainModels.all(PointsHistoryEntry.self, """
+            SELECT * FROM \(unsafeRaw: PointsHistoryEntry.schema) WHERE archive_id = \(bind: archive.requireID()) ORDER BY "at" DESC LIMIT 50
+            """, on: req.db)
         let standing = PointsValidity.standing(of: .init(year: archive.year, opens: CivilDate(year: archive.year, month: 1, day: 1)!,
                                                          closes: CivilDate(year: archive.year, month: 12, day: 31)!), on: today(req))
         let expired: Bool = if case .expired = standing { true } else { false }
@@ -97,7 +100,9 @@ extension PointsController {
         var refused = refusal
         if let resident {
             var facts: PointsService.ArchiveFacts?
-            if let a = try await PointsArchive.query(on: req.db).filter(\.$resident.$id == resident.requireID()).first() {
+            if let a = try await PlainModels.all(PointsArchive.self, """
+                SELECT * FROM \(unsafeRaw: PointsArchive.schema) WHERE resident_id = \(bind: resident.requireID()) LIMIT 1
+                """, on: req.db).first {
                 facts = try await PointsService(req).facts(of: a)
                 archive = try await archiveView(a, facts: facts, on: req)
             }

@@ -1,5 +1,6 @@
 import Crypto
 import Fluent
+import SQLKit
 import JifenCore
 import Vapor
 
@@ -83,7 +84,8 @@ enum PointsController {
     struct ApplicationPage: Encodable { let application: ApplicationView }
 
     static func departmentNames(_ db: any Database) async throws -> [String: String] {
-        Dictionary(uniqueKeysWithValues: try await Department.query(on: db).all().map { ($0.code, $0.name) })
+        Dictionary(try await PlainRow.all("SELECT code, name FROM \(unsafeRaw: Department.schema)", on: db).map { (try $0.string("code"), try $0.string("name")) },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     static func view(_ application: PointsApplication, resident: Resident, on req: Request,
@@ -94,7 +96,10 @@ enum PointsController {
         let code = application.standardCode
         let standard = try await PointsService.standard(code: code, among: published, on: req.db)
         let claims = if let known { known } else { try await application.claims(on: req.db) }
-        let files = try await EvidenceFile.query(on: req.db).filter(\.$claim.$id ~~ claims.compactMap(\.id)).sort(\.$createdAt).all()
+        let claimIDs = claims.compactMap(\.id)
+        let files = claimIDs.isEmpty ? [] : try await PlainModels.all(EvidenceFile.self, """
+            SELECT * FROM \(unsafeRaw: EvidenceFile.schema) WHERE claim_id IN (\(binds: claimIDs)) ORDER BY created_at
+            """, on: req.db)
         let departments = try await departmentNames(req.db)
         let id = try application.requireID().uuidString
         let editable = application.isEditable && (user.role == .citizen || user.role == .windowClerk)

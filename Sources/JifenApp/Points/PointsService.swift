@@ -373,7 +373,9 @@ struct PointsService: WorkflowService {
 
     /// The archive's facts; nil when it has no application.
     func facts(of archive: PointsArchive) async throws -> ArchiveFacts? {
-        guard let application = try await archive.$application.get(on: db) else { return nil }
+        guard let id = archive.$application.id, let application = try await PlainModels.all(PointsApplication.self, """
+            SELECT * FROM \(unsafeRaw: PointsApplication.schema) WHERE id = \(bind: id)
+            """, on: db).first else { return nil }
         return ArchiveFacts(application: application, claims: try await application.claims(on: db), published: try await StandardVersion.allPublished(on: db))
     }
 
@@ -564,7 +566,9 @@ struct PointsService: WorkflowService {
 
 extension PointsApplication {
     func claims(on db: any Database) async throws -> [PointsClaim] {
-        try await PointsClaim.query(on: db).filter(\.$application.$id == requireID()).sort(\.$createdAt).all()
+        try await PlainModels.all(PointsClaim.self, """
+            SELECT * FROM \(unsafeRaw: PointsClaim.schema) WHERE application_id = \(bind: requireID()) ORDER BY created_at
+            """, on: db)
     }
 }
 
