@@ -111,6 +111,7 @@ final class ScaleTests: XCTestCase {
             try await same(PointsClaim.self, PointsClaim.schema)
             try await same(PointsHistoryEntry.self, PointsHistoryEntry.schema)
             try await same(EvidenceFile.self, EvidenceFile.schema)
+            try await same(Material.self, Material.schema)
             let read = try await PlainModels.all(ServiceApplication.self, "SELECT * FROM service_applications WHERE id = \(bind: child.requireID())", on: db)
             XCTAssertEqual(read.first?.tiebreakPoints, [1_250, 300])
             XCTAssertEqual(read.first?.correction, "复核更正")

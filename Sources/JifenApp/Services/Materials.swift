@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import JifenCore
 import Vapor
 
@@ -41,7 +42,9 @@ struct MaterialList: Encodable {
     }
 
     static func load(_ business: String, on req: Request, deletable: Bool = false) async throws -> MaterialList {
-        let items = try await Material.query(on: req.db).filter(\.$business == business).sort(\.$position).all()
+        let items = try await PlainModels.all(Material.self, """
+            SELECT * FROM \(unsafeRaw: Material.schema) WHERE business = \(bind: business) ORDER BY position
+            """, on: req.db)
         func item(_ m: Material) -> Item {
             Item(title: m.title, note: m.note, deleteAction: deletable ? SiteRoute.adminMaterialDelete(m.id!.uuidString).path : nil)
         }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import JifenCore
 import NIOConcurrencyHelpers
 import Vapor
@@ -73,7 +74,8 @@ final class StandardVersion: Model, @unchecked Sendable {
     /// row is read and parsed once per process and kept; a request reads only the list of their
     /// ids (a version published on another node is found by the next request).
     static func allPublished(on db: any Database) async throws -> [(StandardVersion, ScoringStandard)] {
-        let ids = try await query(on: db).filter(\.$status == .published).field(\.$id).all().compactMap(\.id)
+        // Asked on every page that scores: the ids alone, as plain rows.
+        let ids = try await PlainRow.all("SELECT id FROM \(unsafeRaw: schema) WHERE status = \(bind: Status.published.rawValue)", on: db).map { try $0.uuid("id") }
         let missing = kept.withLockedValue { kept in ids.filter { kept[$0] == nil } }
         if !missing.isEmpty {
             for version in try await query(on: db).filter(\.$id ~~ missing).filter(\.$status == .published).all() {
