@@ -27,6 +27,14 @@ struct PlainRow {
         var description: String { "column \(column) is missing or of another type" }
     }
 
+    /// The row as Fluent's output, for a model to fill itself from (`PlainModels`).
+    var output: any DatabaseOutput {
+        switch source {
+        case .sqlite(let row): PlainModels.SQLiteOutput(row: row)
+        case .other(let row): PlainModels.RowOutput(row: row)
+        }
+    }
+
     /// A column's value: on SQLite as `read` takes it from SQLiteNIO's value (NULL is nil; a value
     /// of another kind, or no such column, is an error), elsewhere decoded by SQLKit.
     private func value<T: Decodable>(_ column: String, sqlite read: (SQLiteData) -> T?) throws -> T? {
@@ -114,26 +122,11 @@ struct PlainRow {
 /// asks first (the citizen's resident) costs SQLite's own work and little more.
 enum PlainModels {
     static func all<M: Model>(_ type: M.Type, _ query: SQLQueryString, on db: any Database) async throws -> [M] {
-        let sql = db as! any SQLDatabase
-        if let sqlite = db as? any SQLiteDatabase {
-            let (text, values) = sql.serialize(query)
-            let encoder = SQLiteDataEncoder()
-            return try await sqlite.query(text, try values.map { try encoder.encode($0) }).map { row in
-                let model = M()
-                try model.output(from: SQLiteOutput(row: row))
-                return model
-            }
-        }
-        return try await sql.raw(query).all().map { row in
+        try await PlainRow.all(query, on: db).map { row in
             let model = M()
-            try model.output(from: RowOutput(row: row))
+            try model.output(from: row.output)
             return model
         }
-    }
-
-    struct Missing: Error, CustomStringConvertible {
-        let column: String
-        var description: String { "column \(column) is missing or of another type" }
     }
 
     /// A row of SQLiteNIO as Fluent's output: the common types taken straight from SQLite's value,
@@ -144,13 +137,13 @@ enum PlainModels {
         func schema(_ schema: String) -> any DatabaseOutput { self }
         func contains(_ key: FieldKey) -> Bool { row.column(key.description) != nil }
         func decodeNil(_ key: FieldKey) throws -> Bool {
-            guard let data = row.column(key.description) else { throw Missing(column: key.description) }
+            guard let data = row.column(key.description) else { throw PlainRow.Missing(column: key.description) }
             return data == .null
         }
 
         func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T {
             let column = key.description
-            guard let data = row.column(column) else { throw Missing(column: column) }
+            guard let data = row.column(column) else { throw PlainRow.Missing(column: column) }
             // An optional field asks for `Value?`: the value's own type decides.
             let base: Any.Type = (T.self as? any OptionalValue.Type)?.wrappedType ?? T.self
             let value: Any? = switch data {
