@@ -306,6 +306,52 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(location, "/standards/zhangjiagang-2031")
     }
 
+    /// A server told to stop (SIGTERM, as systemd or `kill` sends) while a citizen's pages are
+    /// being served finishes what it took and exits cleanly: its databases close after the last
+    /// request, not under it (a request that reached its database after the close stopped the
+    /// process with a crash, and left the next start to recover the database).
+    func testAServerStoppedUnderLoadAnswersWhatItTookAndExitsCleanly() async throws {
+        // setup: a demo server and a signed-in citizen
+        let directory = try makeTemporaryDirectory("jifen-stop")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = try ServerProcess.freePort()
+        let server = try ServerProcess(dataDirectory: directory, port: port, arguments: ["--demo"])
+        defer { server.stop() }
+        try await server.waitUntilReady()
+        let base = "http://127.0.0.1:\(port)"
+        let cookies = try await HTTP.signedIn(base, login: "13800000001")
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 64
+        let client = URLSession(configuration: configuration)
+        var request = URLRequest(url: URL(string: base + "/me/points")!)
+        request.setValue(cookies, forHTTPHeaderField: "Cookie")
+
+        // MUT: 64 clients ask for 我的积分 again and again; after a second of it, SIGTERM
+        let pid = server.process.processIdentifier
+        let answers = await withTaskGroup(of: [Int].self) { group in
+            for _ in 0..<64 {
+                group.addTask { [request] in
+                    var statuses: [Int] = []
+                    for _ in 0..<5_000 {
+                        guard let (_, response) = try? await client.data(for: request) else { break }  // the server has gone
+                        statuses.append((response as! HTTPURLResponse).statusCode)
+                    }
+                    return statuses
+                }
+            }
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+            kill(pid, SIGTERM)
+            return await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        server.process.waitUntilExit()
+
+        // validate
+        XCTAssertGreaterThan(answers.count, 64, "the load was running when the server was told to stop")
+        XCTAssertEqual(answers.filter { $0 != 200 }.count, 0, "every request the server answered was answered whole: \(Set(answers))")
+        XCTAssertEqual(server.process.terminationReason, .exit, "the server exited rather than crashed: \(server.log.suffix(3000))")
+        XCTAssertEqual(server.process.terminationStatus, 0)
+    }
+
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.
     func run(_ arguments: [String], directory: String, input: String? = nil, logLevel: String = "warning") throws -> (Int32, String, String) {
         try runJifen(arguments, environment: ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": testSecretHex, "JIFEN_BCRYPT_COST": "4",

@@ -158,6 +158,10 @@ enum ServeCommand: JifenCommand {
         // Piped output (a service, CI) is block-buffered: the address must show now.
         fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
         try await app.execute()
+        // Told to stop (SIGTERM, SIGINT): take no more requests and finish those in flight now,
+        // while the databases are open. Vapor's own shutdown closes the databases before the
+        // server, and a request that reached its database after that stopped the process.
+        await app.server.shutdown()
         return 0
     }
 }
