@@ -69,6 +69,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.leaf.tags["errorSummary"] = ErrorSummaryTag()
 
     app.middleware = .init()
+    app.middleware.use(InFlightMiddleware(inFlight: app.inFlight))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(ErrorPagesMiddleware())
     app.middleware.use(MetricsMiddleware(metrics: app.metrics))

@@ -306,10 +306,11 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(location, "/standards/zhangjiagang-2031")
     }
 
-    /// A server told to stop (SIGTERM, as systemd or `kill` sends) while a citizen's pages are
-    /// being served finishes what it took and exits cleanly: its databases close after the last
-    /// request, not under it (a request that reached its database after the close stopped the
-    /// process with a crash, and left the next start to recover the database).
+    /// A server told to stop (SIGTERM, as systemd or `kill` sends) while it is busy with a
+    /// citizen's pages exits cleanly: the databases close after the last handler is done, not
+    /// under it — also the handlers of clients that have already gone (a closed connection does
+    /// not stop its handler). Before, such a handler reached its database after the close and
+    /// the process crashed, leaving the next start to recover the database.
     func testAServerStoppedUnderLoadAnswersWhatItTookAndExitsCleanly() async throws {
         // setup: a demo server and a signed-in citizen
         let directory = try makeTemporaryDirectory("jifen-stop")
@@ -326,23 +327,28 @@ final class DurabilityTests: XCTestCase {
         var request = URLRequest(url: URL(string: base + "/me/points")!)
         request.setValue(cookies, forHTTPHeaderField: "Cookie")
 
-        // MUT: 64 clients ask for 我的积分 again and again; after a second of it, SIGTERM
+        // MUT: 64 clients ask for 我的积分 again and again for two seconds
         let pid = server.process.processIdentifier
         let answers = await withTaskGroup(of: [Int].self) { group in
             for _ in 0..<64 {
                 group.addTask { [request] in
                     var statuses: [Int] = []
-                    for _ in 0..<5_000 {
-                        guard let (_, response) = try? await client.data(for: request) else { break }  // the server has gone
+                    while !Task.isCancelled {
+                        guard let (_, response) = try? await client.data(for: request) else { break }
                         statuses.append((response as! HTTPURLResponse).statusCode)
                     }
                     return statuses
                 }
             }
-            try? await Task.sleep(nanoseconds: 1_000_000_000)
-            kill(pid, SIGTERM)
+            try? await Task.sleep(nanoseconds: 2_000_000_000)
+            group.cancelAll()
+            client.invalidateAndCancel()
             return await group.reduce(into: [Int]()) { $0 += $1 }
         }
+        // 400 more ask and hang up at once, and the server is told to stop with their handlers
+        // still at work and no connection open
+        for _ in 0..<400 { Self.askAndHangUp(port: port, path: "/me/points", cookies: cookies) }
+        kill(pid, SIGTERM)
         server.process.waitUntilExit()
 
         // validate
@@ -350,6 +356,21 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(answers.filter { $0 != 200 }.count, 0, "every request the server answered was answered whole: \(Set(answers))")
         XCTAssertEqual(server.process.terminationReason, .exit, "the server exited rather than crashed: \(server.log.suffix(3000))")
         XCTAssertEqual(server.process.terminationStatus, 0)
+    }
+
+    /// Sends one GET on a new connection and closes it without reading the answer.
+    static func askAndHangUp(port: Int, path: String, cookies: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { return }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: \(cookies)\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.

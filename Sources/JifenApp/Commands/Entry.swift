@@ -158,10 +158,14 @@ enum ServeCommand: JifenCommand {
         // Piped output (a service, CI) is block-buffered: the address must show now.
         fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
         try await app.execute()
-        // Told to stop (SIGTERM, SIGINT): take no more requests and finish those in flight now,
-        // while the databases are open. Vapor's own shutdown closes the databases before the
-        // server, and a request that reached its database after that stopped the process.
+        // Told to stop (SIGTERM, SIGINT): take no more requests, and let every handler still at
+        // work finish (its client may have gone already) while the databases are open. Vapor's own
+        // shutdown closes the databases first, and a handler that reached its database after that
+        // stopped the process.
         await app.server.shutdown()
+        if await !app.inFlight.drained(timeout: .seconds(30)) {
+            app.logger.warning("stopping with \(app.inFlight.now) requests still being answered after 30 s")
+        }
         return 0
     }
 }
