@@ -310,7 +310,9 @@ final class DurabilityTests: XCTestCase {
     /// citizen's pages exits cleanly: the databases close after the last handler is done, not
     /// under it — also the handlers of clients that have already gone (a closed connection does
     /// not stop its handler). Before, such a handler reached its database after the close and
-    /// the process crashed, leaving the next start to recover the database.
+    /// the process crashed. (Whether a handler is left without its client at the moment of the
+    /// stop depends on timing here; `scripts/restart-under-load.sh` on the city dataset meets that
+    /// case every time.)
     func testAServerStoppedUnderLoadAnswersWhatItTookAndExitsCleanly() async throws {
         // setup: a demo server and a signed-in citizen
         let directory = try makeTemporaryDirectory("jifen-stop")
@@ -345,10 +347,13 @@ final class DurabilityTests: XCTestCase {
             client.invalidateAndCancel()
             return await group.reduce(into: [Int]()) { $0 += $1 }
         }
-        // 400 more ask and hang up at once, and the server is told to stop with their handlers
-        // still at work and no connection open
-        for _ in 0..<400 { Self.askAndHangUp(port: port, path: "/me/points", cookies: cookies) }
+        // Then 200 clients ask at once; the server is told to stop while it works on them, and
+        // they hang up: their handlers are still at work with no connection left
+        let asking = Self.ask(200, port: port, path: "/me/points", cookies: cookies)
+        try await Task.sleep(nanoseconds: 100_000_000)
         kill(pid, SIGTERM)
+        try await Task.sleep(nanoseconds: 20_000_000)
+        for fd in asking { close(fd) }
         server.process.waitUntilExit()
 
         // validate
@@ -358,19 +363,23 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(server.process.terminationStatus, 0)
     }
 
-    /// Sends one GET on a new connection and closes it without reading the answer.
-    static func askAndHangUp(port: Int, path: String, cookies: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard connected == 0 else { return }
+    /// Opens `count` connections, then sends one GET on each at once; the open sockets, for the
+    /// caller to close without reading an answer.
+    static func ask(_ count: Int, port: Int, path: String, cookies: String) -> [Int32] {
+        var sockets: [Int32] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if connected == 0 { sockets.append(fd) } else { close(fd) }
+        }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: \(cookies)\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        for fd in sockets { _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        return sockets
     }
 
     /// Runs `jifen ARGS` to the end; returns its exit status, standard output and standard error.

@@ -163,6 +163,8 @@ enum ServeCommand: JifenCommand {
         // shutdown closes the databases first, and a handler that reached its database after that
         // stopped the process.
         await app.server.shutdown()
+        let busy = app.inFlight.now
+        if busy > 0 { app.logger.notice("stopping: \(busy) requests still being answered, waiting for them") }
         if await !app.inFlight.drained(timeout: .seconds(30)) {
             app.logger.warning("stopping with \(app.inFlight.now) requests still being answered after 30 s")
         }
