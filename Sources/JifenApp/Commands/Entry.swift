@@ -128,8 +128,8 @@ public enum Entry {
     }
 }
 
-/// `jifen serve [--hostname H] [--port P] [--demo]`: migrates, starts the job worker, loads the
-/// demo into an empty database with `--demo`, prints the address and serves (Vapor's server,
+/// `jifen serve [--hostname H] [--port P] [--demo]`: migrates, loads the demo into an empty
+/// database with `--demo`, prints the address, starts the job worker and serves (Vapor's server,
 /// which reads `--hostname` and `--port`).
 enum ServeCommand: JifenCommand {
     static let name = "serve"
@@ -140,7 +140,6 @@ enum ServeCommand: JifenCommand {
         guard let app else { return 1 }
         let config = app.jifenConfig
         try await prepareDatabase(app)
-        JobWorker.start(app)
         if arguments.contains("--demo") {
             let loaded = try await Demo.loadIfEmpty(app)
             try await Demo.markDemoAccounts(app)
@@ -157,6 +156,9 @@ enum ServeCommand: JifenCommand {
         io.output("Jifen 积分 — 打开 / open: \(base)/login")
         // Piped output (a service, CI) is block-buffered: the address must show now.
         fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
+        // The worker's first pass can be heavy (in December it sends every due reminder): it starts
+        // once the demo's own writes are done, not beside them.
+        JobWorker.start(app)
         try await app.execute()
         // Told to stop (SIGTERM, SIGINT): take no more requests, and let every handler still at
         // work finish (its client may have gone already) while the databases are open. Vapor's own
