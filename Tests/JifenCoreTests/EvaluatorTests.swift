@@ -178,6 +178,10 @@ final class EvaluatorTests: XCTestCase {
             let fast = evaluator.score(evaluator.facts(profile), asOf: asOf, into: &buffer)
             XCTAssertEqual(fast.total, e.total)
             XCTAssertEqual(fast.eligible, e.eligible)
+            // the subtotals a round's tie-break reads without the explanation are the explanation's
+            let categories = evaluator.categoryPoints(profile, asOf: asOf, buffer: &buffer)
+            XCTAssertEqual(categories.map(\.id), e.categories.map(\.id))
+            XCTAssertEqual(categories.map(\.points), e.categories.map(\.points), "\(profile)")
             XCTAssertEqual(evaluator.evaluate(profile, asOf: asOf), e)
         }
     }

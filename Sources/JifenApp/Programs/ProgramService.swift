@@ -367,7 +367,7 @@ struct ProgramService: WorkflowService {
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
     /// after the deadline, so this is the score at the deadline plus nothing later).
-    func freeze(_ program: Program, _ applications: [ServiceApplication], stages: Stages? = nil) async throws {
+    func freeze(_ program: Program, _ applications: [ServiceApplication], archives read: Archives? = nil, stages: Stages? = nil) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
         var verified: [PriorityClaim] = []
         for slice in Batches.slices(applications.compactMap(\.id)) {
@@ -378,7 +378,9 @@ struct ProgramService: WorkflowService {
         // few queries per five hundred applicants, not four per applicant.
         let open = applications.filter { $0.points == nil }
         stages?.done("read priority claims")
-        let known = program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
+        let known = if let read { read } else {
+            program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
+        }
         stages?.done("read archives and claims")
         let tiebreaks = if let known { try await tiebreakValues(program, of: open, in: known) } else { [UUID: [Points]]() }
         stages?.done("tie-break values of \(tiebreaks.count) archives")
@@ -444,13 +446,16 @@ struct ProgramService: WorkflowService {
             if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
             jobs.append((archive.id, code, known.claims[applicationID] ?? []))
         }
-        let scoring = standards.mapValues { ($0, Evaluator($0)) }
+        let scoring = standards.mapValues { standard in
+            (Dictionary(standard.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), Evaluator(standard))
+        }
         let today = self.today
         @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, [Points])] {
-            part.map { job in
-                let (standard, evaluator) = scoring[job.code]!
-                let claims = job.claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
-                return (job.archive, TieBreakKey.values(keys, in: PointsArchiveRules.evaluate(claims, with: evaluator, asOf: today).categories))
+            var buffer = Evaluator.Buffer()
+            return part.map { job in
+                let (items, evaluator) = scoring[job.code]!
+                let claims = job.claims.compactMap { c in items[c.item].flatMap { c.claim(for: $0) } }
+                return (job.archive, TieBreakKey.values(keys, in: PointsArchiveRules.categoryPoints(claims, with: evaluator, asOf: today, buffer: &buffer)))
             }
         }
         let slices = Parallel.slices(jobs, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 1_000)
@@ -483,6 +488,15 @@ struct ProgramService: WorkflowService {
         return instance
     }
 
+    /// The database on another event loop than this service's, for a read to run beside this
+    /// one's (each event loop keeps its own connections); this one's when there is no other loop.
+    func anotherConnection() -> any Database {
+        for loop in app.eventLoopGroup.makeIterator() where loop !== db.eventLoop {
+            if let other = app.databases.database(logger: logger, on: loop) { return other }
+        }
+        return db
+    }
+
     enum RoundProblem: Error { case firstNotFinal, alreadyRun, notAfterDeadline, waitlistOpen, recheckOpen(Int) }
 
     /// Runs round `n` and opens its 7-day publicity. Threshold programs have one round where
@@ -503,6 +517,13 @@ struct ProgramService: WorkflowService {
             SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE program_id = \(bind: programID)
             """, on: db).filter { !excluded.contains($0.id!) }
         stages.done("read \(applications.count) applications")
+        // The applicants' archives with their claims, the largest read of the round and needing
+        // only who applied, are read on another connection (another event loop's) while this one
+        // reads the residents and rankings.
+        let general = n == 1 && program.standardSeries == ScoringStandard.generalSeries
+        let unfrozen = applications.filter { $0.points == nil }.map { $0.$resident.id }
+        let elsewhere = anotherConnection()
+        async let archives: Archives? = general ? Archives.load(of: unfrozen, on: elsewhere) : nil
         try await ServiceApplication.loadResidents(applications, on: db)
         stages.done("read their residents")
         try await ServiceApplication.loadRankings(applications, on: db)
@@ -515,7 +536,7 @@ struct ProgramService: WorkflowService {
         var towns: [String: [String]] = [:]
         stages.done("read rankings and quotas")
         if n == 1 {
-            try await freeze(program, applications, stages: stages)
+            try await freeze(program, applications, archives: archives, stages: stages)
             stages.done("freeze: points and tie-break values")
         } else {
             guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
@@ -719,9 +740,9 @@ struct ProgramService: WorkflowService {
 
 /// Archives of many residents with the applications behind them and their items, read in slices
 /// of five hundred.
-struct Archives {
+struct Archives: Sendable {
     /// The columns of an archive the freeze reads.
-    struct Archive { let id: UUID; let status: PointsArchive.Status; let year: Int; let total: Int64; let application: UUID? }
+    struct Archive: Sendable { let id: UUID; let status: PointsArchive.Status; let year: Int; let total: Int64; let application: UUID? }
     var archives: [UUID: Archive] = [:]
     /// Each archive's application's standard.
     var standards: [UUID: String] = [:]

@@ -45,11 +45,21 @@ public enum PointsArchiveRules {
 
     /// The same with an evaluator made once for many people (a round freezing a city's points).
     public static func evaluate(_ claims: [Claim], with evaluator: Evaluator, asOf: CivilDate, id: String = "archive") -> Evaluator.Evaluation {
+        evaluator.evaluate(Profile(id: id, asOf: asOf, facts: confirmedFacts(claims)), asOf: asOf)
+    }
+
+    /// The category subtotals of `evaluate(_:with:asOf:id:)`, without its line-by-line
+    /// explanation (a round's tie-break values).
+    public static func categoryPoints(_ claims: [Claim], with evaluator: Evaluator, asOf: CivilDate, buffer: inout Evaluator.Buffer) -> [(id: String, title: String, points: Points)] {
+        evaluator.categoryPoints(Profile(id: "archive", asOf: asOf, facts: confirmedFacts(claims)), asOf: asOf, buffer: &buffer)
+    }
+
+    static func confirmedFacts(_ claims: [Claim]) -> [String: [Fact]] {
         var facts: [String: [Fact]] = [:]
         for claim in claims {
             if let fact = claim.confirmedFact { facts[claim.item, default: []].append(fact) }
         }
-        return evaluator.evaluate(Profile(id: id, asOf: asOf, facts: facts), asOf: asOf)
+        return facts
     }
 
     /// What the person could score if every claim were confirmed as claimed (shown while review

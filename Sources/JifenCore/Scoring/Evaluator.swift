@@ -337,6 +337,14 @@ public struct Evaluator: Sendable {
         }
     }
 
+    /// Each category's subtotal, in the standard's order, as `evaluate` gives them in
+    /// `Evaluation.categories`, without writing the explanation of every line: what a round
+    /// freezing thousands of tie-break values needs.
+    public func categoryPoints(_ profile: Profile, asOf: CivilDate, buffer: inout Buffer) -> [(id: String, title: String, points: Points)] {
+        _ = score(facts(profile), asOf: asOf, into: &buffer)
+        return standard.categories.enumerated().map { ($1.id, $1.title, Points(hundredths: buffer.subtotals[$0])) }
+    }
+
     public func evaluate(_ profile: Profile, asOf: CivilDate) -> Evaluation {
         let facts = self.facts(profile)
         var buffer = Buffer()
