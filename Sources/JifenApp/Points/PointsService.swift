@@ -553,12 +553,19 @@ struct PointsService: WorkflowService {
     /// One text to each of many residents (a round's applicants): their accounts' phones read a
     /// slice at a time, the messages written together.
     func notify(_ texts: [(Resident, String)], kind: String) async throws {
+        try await notify(texts.map { ($0.0.contact, $0.1) }, kind: kind)
+    }
+
+    /// The same, to residents known by their contacts.
+    func notify(_ texts: [(Resident.Contact, String)], kind: String) async throws {
         var phones: [UUID: String] = [:]
-        for slice in Batches.slices(texts.compactMap { $0.0.$user.id }) {
-            for user in try await User.query(on: db).filter(\.$id ~~ Array(slice)).all() { phones[user.id!] = user.phone }
+        for slice in Batches.slices(Array(Set(texts.compactMap { $0.0.user }))) {
+            for row in try await PlainRow.all("SELECT id, phone FROM \(unsafeRaw: User.schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
+                if let phone = try row.optionalString("phone") { phones[try row.uuid("id")] = phone }
+            }
         }
-        let messages = texts.compactMap { resident, body in
-            (resident.$user.id.flatMap { phones[$0] } ?? resident.phone).map { OutgoingMessage(channel: .sms, recipient: $0, kind: kind, body: body) }
+        let messages = texts.compactMap { contact, body in
+            (contact.user.flatMap { phones[$0] } ?? contact.phone).map { OutgoingMessage(channel: .sms, recipient: $0, kind: kind, body: body) }
         }
         try await app.effects.notifier.send(all: messages, on: db, at: now, logger: logger)
     }

@@ -478,7 +478,7 @@ struct ProgramService: WorkflowService {
             if n == 2 {
                 let second = application.schools(round: 2)
                 if !second.isEmpty { preferences = second }
-                else { preferences = towns[application.resident.id?.uuidString ?? ""] ?? [] }
+                else { preferences = towns[application.$resident.id.uuidString] ?? [] }
             }
             instance.append(id: application.number, priority: Int32(application.priority ?? 0), points: Double(points.hundredths) / 100, pointsText: points.description,
                             tiebreak: tiebreak.map { Double($0.hundredths) / 100 }, tiebreakText: tiebreak.map(\.description),
@@ -520,11 +520,17 @@ struct ProgramService: WorkflowService {
         // The applicants' archives with their claims, the largest read of the round and needing
         // only who applied, are read on another connection (another event loop's) while this one
         // reads the residents and rankings.
-        let general = n == 1 && program.standardSeries == ScoringStandard.generalSeries
+        let general = program.standardSeries == ScoringStandard.generalSeries
         let unfrozen = applications.filter { $0.points == nil }.map { $0.$resident.id }
         let elsewhere = anotherConnection()
-        async let archives: Archives? = general ? Archives.load(of: unfrozen, on: elsewhere) : nil
-        try await ServiceApplication.loadResidents(applications, on: db)
+        async let archives: Archives? = n == 1 && general ? Archives.load(of: unfrozen, on: elsewhere) : nil
+        // Of the applicants themselves the round needs their names and where texts reach them;
+        // whole residents only where the program's rules read them (another series' archive, or
+        // the spouse whose points count).
+        if n == 1, !general || program.spouses == .oneSpouseHigherPoints {
+            try await ServiceApplication.loadResidents(applications, on: db)
+        }
+        let contacts = try await Resident.contacts(of: applications.map { $0.$resident.id }, on: db)
         stages.done("read their residents")
         try await ServiceApplication.loadRankings(applications, on: db)
         var seats: [String: Int] = [:]
@@ -588,15 +594,16 @@ struct ProgramService: WorkflowService {
                 stages.done("store frozen points")
             }
             try await round.create(on: db)
-            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, on: db)
+            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, contacts: contacts, on: db)
             stages.done("store results and trace")
             // Each applicant hears that the list is out, and where to read his result.
-            var texts: [(Resident, String)] = []
+            var texts: [(Resident.Contact, String)] = []
             for a in 0..<instance.count {
                 guard let application = byNumber[instance.ids[a]] else { continue }
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
                 let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
-                texts.append((application.resident, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
+                guard let contact = contacts[application.$resident.id] else { continue }
+                texts.append((contact, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
             }
             try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(texts, kind: "serviceResult")
             stages.done("texts")
@@ -608,7 +615,7 @@ struct ProgramService: WorkflowService {
     }
 
     static func storeResults(_ program: Program, round: AllocationRound, instance: AllocationInstance, outcome: Allocation.Outcome,
-                             applications: [ServiceApplication], on db: any Database) async throws {
+                             applications: [ServiceApplication], contacts: [UUID: Resident.Contact], on db: any Database) async throws {
         let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
         let threshold = program.rules.threshold
         let roundID = try round.requireID()
@@ -619,7 +626,7 @@ struct ProgramService: WorkflowService {
             guard let application = byNumber[instance.ids[a]] else { continue }
             let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
-            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(application.resident.name), application.points ?? 0,
+            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(contacts[application.$resident.id]?.name ?? ""), application.points ?? 0,
                          school, qualified, roundID, try application.requireID()])
         }
         try await Batches.insert(into: AllocationResult.schema,
@@ -716,7 +723,8 @@ struct ProgramService: WorkflowService {
             for application in saved where application.id == target.id { try await application.save(on: db) }
             try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).delete()
             try await round.save(on: db)
-            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved, on: db)
+            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved,
+                                        contacts: Dictionary(saved.map { ($0.$resident.id, $0.resident.contact) }, uniquingKeysWith: { first, _ in first }), on: db)
             try await correction.create(on: db)
             for (k, change) in changed.enumerated() {
                 try await CorrectionChange(correction: correction.requireID(), position: k, number: change.number,
