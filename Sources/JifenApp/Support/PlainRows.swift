@@ -17,23 +17,9 @@ struct PlainRow {
         if let sqlite = db as? any SQLiteDatabase {
             let (text, values) = sql.serialize(query)
             let encoder = SQLiteDataEncoder()
-            let binds = try values.map { try encoder.encode($0) }
-            // The connection's own async `query` hands each row over on SQLite's thread; the
-            // database's (Fluent's) queues one event-loop job and one future per row, which for
-            // a round's hundred thousand rows cost more than SQLite's reading them.
-            let rows = Collected()
-            try await sqlite.withConnection { connection in
-                try await connection.query(text, binds) { rows.append(PlainRow(source: .sqlite($0))) }
-            }
-            return rows.rows
+            return try await sqlite.query(text, try values.map { try encoder.encode($0) }).map { PlainRow(source: .sqlite($0)) }
         }
         return try await sql.raw(query).all().map { PlainRow(source: .other($0)) }
-    }
-
-    /// Rows appended one at a time by SQLite's thread, read once the query has finished.
-    private final class Collected: @unchecked Sendable {
-        var rows: [PlainRow] = []
-        func append(_ row: PlainRow) { rows.append(row) }
     }
 
     struct Missing: Error, CustomStringConvertible {
