@@ -75,6 +75,48 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// Rows written in batches (a round's frozen figures and results) are stored as Fluent stores
+    /// them: the same SQL types and text for the same values, and ids that Fluent's queries find.
+    func testRowsWrittenInBatchesAreStoredAsFluentStoresThem() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let db = ctx.app.db
+            let applications = try await ServiceApplication.query(on: db).sort(\.$number).all()
+            guard applications.count > 2 else { return XCTFail("the demo has applications") }
+            let (a, b) = (applications[0], applications[1])
+            a.points = 8_250
+            a.tiebreakPoints = [1_250, 300]
+            a.priority = 1
+            try await a.save(on: db)
+            try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
+                                     [[try b.requireID(), Int64(8_250), [Int64(1_250), 300], 1]], on: db)
+            struct Stored: Decodable, Equatable { let kinds: String; let figures: String }
+            func stored(_ id: UUID) async throws -> Stored? {
+                try await (db as! any SQLDatabase).raw("""
+                    SELECT typeof(points) || typeof(tiebreak_points) || typeof(priority) AS kinds,
+                           points || '|' || tiebreak_points || '|' || priority AS figures
+                    FROM service_applications WHERE id = \(bind: id)
+                    """).first(decoding: Stored.self)
+            }
+            let fluent = try await stored(a.requireID()), batched = try await stored(b.requireID())
+            XCTAssertNotNil(fluent)
+            XCTAssertEqual(batched, fluent)
+            let reread = try await ServiceApplication.find(b.requireID(), on: db)
+            XCTAssertEqual(reread?.tiebreakPoints, [1_250, 300])
+            // An id written in a batch is found by Fluent, and a parent's id filters by it.
+            let round = try await XCTUnwrapAsync(try await AllocationRound.query(on: db).first())
+            let id = UUID()
+            try await Batches.insert(into: AllocationResult.schema,
+                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
+                                     [[id, 99_999, b.number, "批*", Int64(8_250), String?.none, false, try round.requireID(), try b.requireID()]], on: db)
+            let found = try await AllocationResult.find(id, on: db)
+            XCTAssertEqual(found?.$application.id, try b.requireID())
+            XCTAssertEqual(found?.qualified, false)
+            XCTAssertNil(found?.schoolCode)
+            let byParent = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == b.requireID()).all()
+            XCTAssertTrue(byParent.contains { $0.id == id })
+        }
+    }
+
     /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
     /// the other run is told it exists, and no school is over its seats.
     /// A model read as a plain row is the model Fluent reads: every field, of every type the

@@ -23,14 +23,10 @@ enum Batches {
             // SQLite: the statement's text written here and the values converted by SQLite's own
             // encoder (what Fluent stores), without SQLKit's serialising of every bound value.
             let size = Swift.max(1, 30_000 / Swift.max(1, columns.count))
-            let encoder = SQLiteDataEncoder()
             let head = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES "
             let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
             for slice in slices(values, size: size) {
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(slice.count * columns.count)
-                for row in slice { for value in row { binds.append(try encoder.encode(value)) } }
-                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ","), binds)
+                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ","), try sqliteBinds(slice))
             }
             return
         }
@@ -43,6 +39,20 @@ enum Batches {
         }
     }
 
+    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id goes
+    /// straight to its text, which is what that encoder makes of it by way of `Encodable`.
+    private static func sqliteBinds(_ rows: ArraySlice<[any Encodable & Sendable]>) throws -> [SQLiteData] {
+        let encoder = SQLiteDataEncoder()
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(rows.count * (rows.first?.count ?? 0))
+        for row in rows {
+            for value in row {
+                if let id = value as? UUID { binds.append(.text(id.uuidString)) } else { binds.append(try encoder.encode(value)) }
+            }
+        }
+        return binds
+    }
+
     /// `UPDATE table SET column = v.column… FROM (VALUES …) WHERE table.id = v.id`: each row's
     /// first value is its id, the rest the columns' new values. SQLite (3.33 and later) and
     /// PostgreSQL both read this form.
@@ -50,6 +60,16 @@ enum Batches {
         let sql = db as! any SQLDatabase
         let names = ["id"] + columns
         let size = Swift.max(1, Swift.min(rows, 30_000 / names.count))
+        if let sqlite = db as? any SQLiteDatabase {
+            // SQLite: as `insert`, the text written here and the values bound by SQLite's encoder.
+            let head = "WITH v(\(names.map { "\"\($0)\"" }.joined(separator: ", "))) AS (VALUES "
+            let tuple = "(" + Array(repeating: "?", count: names.count).joined(separator: ",") + ")"
+            let tail = ") UPDATE \"\(table)\" SET \(columns.map { "\"\($0)\" = \"v\".\"\($0)\"" }.joined(separator: ", ")) FROM v WHERE \"\(table)\".\"id\" = \"v\".\"id\""
+            for slice in slices(values, size: size) {
+                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ",") + tail, try sqliteBinds(slice))
+            }
+            return
+        }
         for slice in slices(values, size: size) {
             let tuples = SQLList(slice.map { row in SQLGroupExpression(SQLList(row.map { SQLBind($0) })) })
             let assignments = SQLList(columns.map { SQLBinaryExpression(SQLIdentifier($0), .equal, SQLColumn($0, table: "v")) })
