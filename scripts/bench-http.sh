@@ -17,24 +17,7 @@ YEAR=$(TZ=Asia/Shanghai date +%Y)
 
 # A session of the citizen, as a Cookie header.
 CITIZEN=${JIFEN_BENCH_CITIZEN:-13900000001}
-COOKIE=$(python3 - "$BASE" "$CITIZEN" <<'PY'
-import http.cookiejar, re, sys, urllib.parse, urllib.request
-base = sys.argv[1]
-jar = http.cookiejar.CookieJar()
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *a, **k): return None
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-page = opener.open(base + "/login").read().decode()
-token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-data = urllib.parse.urlencode({"login": sys.argv[2], "password": "demo12345", "_csrf": token}).encode()
-try:
-    opener.open(urllib.request.Request(base + "/login", data=data))
-except urllib.error.HTTPError as e:
-    if e.code != 303: raise
-if not any("session" in c.name for c in jar): sys.exit(f"could not sign in as {sys.argv[2]} (set JIFEN_BENCH_CITIZEN)")
-print("; ".join(f"{c.name}={c.value}" for c in jar))
-PY
-)
+COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" "$CITIZEN") || { echo "set JIFEN_BENCH_CITIZEN to a demo citizen's login"; exit 2; }
 
 run() {  # path, cookie or "" → "requests/s p99 errors"
   local args=(-t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --timeout 10s --latency)

@@ -22,23 +22,7 @@ for i in $(seq 1 "$TIMES"); do
   for _ in $(seq 1 300); do curl -sf -m 1 "$BASE/healthz" >/dev/null && { up=1; break; }; sleep 0.2; done
   echo "start $i: up=$up in $(echo "$(date +%s.%N) - $start" | bc) s"
   [ $up = 1 ] || { echo "did not come up: $LOGS/serve-$i.log"; kill "$pid"; exit 1; }
-  COOKIE=$(python3 - "$BASE" <<'PY'
-import http.cookiejar, re, sys, urllib.parse, urllib.request
-base = sys.argv[1]
-jar = http.cookiejar.CookieJar()
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *a, **k): return None
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-page = opener.open(base + "/login").read().decode()
-token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-data = urllib.parse.urlencode({"login": "13800000001", "password": "demo12345", "_csrf": token}).encode()
-try:
-    opener.open(urllib.request.Request(base + "/login", data=data))
-except urllib.error.HTTPError as e:
-    if e.code != 303: raise
-print("; ".join(f"{c.name}={c.value}" for c in jar))
-PY
-)
+  COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" 13800000001)
   wrk -t2 -c64 -d4s -H "Cookie: $COOKIE" "$BASE/me/points" > /dev/null &
   load=$!
   wrk -t1 -c16 -d4s "$BASE/programs" > /dev/null
