@@ -17,7 +17,7 @@ YEAR=$(TZ=Asia/Shanghai date +%Y)
 
 # A session of the citizen, as a Cookie header.
 CITIZEN=${JIFEN_BENCH_CITIZEN:-13900000001}
-COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" "$CITIZEN") || { echo "set JIFEN_BENCH_CITIZEN to a demo citizen's login"; exit 2; }
+COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" "$CITIZEN") || { echo "(on the small demo, set JIFEN_BENCH_CITIZEN=13800000004)"; exit 2; }
 
 run() {  # path, cookie or "" → "requests/s p99 errors"
   local args=(-t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --timeout 10s --latency)

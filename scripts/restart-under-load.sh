@@ -22,7 +22,7 @@ for i in $(seq 1 "$TIMES"); do
   for _ in $(seq 1 300); do curl -sf -m 1 "$BASE/healthz" >/dev/null && { up=1; break; }; sleep 0.2; done
   echo "start $i: up=$up in $(echo "$(date +%s.%N) - $start" | bc) s"
   [ $up = 1 ] || { echo "did not come up: $LOGS/serve-$i.log"; kill "$pid"; exit 1; }
-  COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" 13800000001)
+  COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" 13800000001) || { kill "$pid"; exit 1; }
   wrk -t2 -c64 -d4s -H "Cookie: $COOKIE" "$BASE/me/points" > /dev/null &
   load=$!
   wrk -t1 -c16 -d4s "$BASE/programs" > /dev/null

@@ -26,14 +26,22 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-page = opener.open(base + "/login").read().decode()
-token = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+try:
+    page = opener.open(base + "/login").read().decode()
+except (urllib.error.URLError, OSError) as e:
+    sys.exit(f"could not open {base}/login: {e}")
+found = re.search(r'name="_csrf" value="([^"]+)"', page)
+if not found:
+    sys.exit(f"{base}/login has no sign-in form")
+token = found.group(1)
 data = urllib.parse.urlencode({"login": login, "password": password, "_csrf": token}).encode()
 try:
     opener.open(urllib.request.Request(base + "/login", data=data))
 except urllib.error.HTTPError as e:
     if e.code != 303:
         sys.exit(f"could not sign in as {login} (HTTP {e.code})")
+except (urllib.error.URLError, OSError) as e:
+    sys.exit(f"could not sign in as {login}: {e}")
 if not any("session" in c.name for c in jar):
     sys.exit(f"could not sign in as {login}")
 print("; ".join(f"{c.name}={c.value}" for c in jar))

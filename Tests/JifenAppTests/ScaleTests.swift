@@ -117,8 +117,6 @@ final class ScaleTests: XCTestCase {
         }
     }
 
-    /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
-    /// the other run is told it exists, and no school is over its seats.
     /// A model read as a plain row is the model Fluent reads: every field, of every type the
     /// round and the citizen's pages read this way (dates, days, optional lists of numbers,
     /// enums, parents, values present and absent).
@@ -188,6 +186,8 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// Two organisers (or two app nodes) run the same round at the same instant: one round is made,
+    /// the other run is told it exists, and no school is over its seats.
     func testTwoRunsOfOneRoundAtOnceMakeOneRound() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
             let db = ctx.app.db
