@@ -90,10 +90,13 @@ final class ScaleTests: XCTestCase {
             try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
                                      [[try b.requireID(), Int64(8_250), [Int64(1_250), 300], 1]], on: db)
             struct Stored: Decodable, Equatable { let kinds: String; let figures: String }
+            // The type each value is stored as: SQLite's `typeof`, PostgreSQL's `pg_typeof`.
+            let kind = TestDatabase.postgresURL == nil ? "typeof(%@)" : "CAST(pg_typeof(%@) AS TEXT)"
+            let kinds = ["points", "tiebreak_points", "priority"].map { kind.replacingOccurrences(of: "%@", with: $0) }.joined(separator: " || ")
             func stored(_ id: UUID) async throws -> Stored? {
                 try await (db as! any SQLDatabase).raw("""
-                    SELECT typeof(points) || typeof(tiebreak_points) || typeof(priority) AS kinds,
-                           points || '|' || tiebreak_points || '|' || priority AS figures
+                    SELECT \(unsafeRaw: kinds) AS kinds,
+                           CAST(points AS TEXT) || '|' || CAST(tiebreak_points AS TEXT) || '|' || CAST(priority AS TEXT) AS figures
                     FROM service_applications WHERE id = \(bind: id)
                     """).first(decoding: Stored.self)
             }
