@@ -70,9 +70,9 @@ final class ProgramConditionsAppTests: XCTestCase {
             XCTAssertTrue(ProgramService.words(refusals[0], ctx.app.catalog, .zh).contains("夫妻只能由其中一方申请"))
 
             // Frozen for the round: the higher spouse's points.
-            let applications = try await ServiceApplication.query(on: ctx.app.db).filter(\.$program.$id == program.requireID()).with(\.$resident).all()
+            var applications = try await RoundApplicant.all(of: program.requireID(), on: ctx.app.db)
             XCTAssertEqual(applications.count, 1)
-            try await service.freeze(program, applications)
+            try await service.freeze(program, &applications)
             XCTAssertEqual(applications[0].points, 7_500)
 
             // Where either parent may apply, she could have.

@@ -162,6 +162,29 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// The round reads its applications as plain rows: each the same as its model with its
+    /// rankings (numbers, applicants, submission instants, frozen points and tie-break values,
+    /// both rounds' schools in rank order), whether frozen already or not.
+    func testTheRoundReadsEachApplicationAsItsModel() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let db = ctx.app.db
+            var all: [RoundApplicant] = []
+            for program in try await Program.query(on: db).all() {
+                let models = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).all()
+                try await ServiceApplication.loadRankings(models, on: db)
+                let expected = Dictionary(uniqueKeysWithValues: try models.map { (try $0.requireID(), try RoundApplicant($0)) })
+                let read = try await RoundApplicant.all(of: program.requireID(), on: db)
+                XCTAssertEqual(read.count, models.count, program.code)
+                for applicant in read { XCTAssertEqual(applicant, expected[applicant.id], "\(program.code) \(applicant.number)") }
+                all += read
+            }
+            XCTAssertGreaterThan(all.count, 100)
+            XCTAssertTrue(all.contains { ($0.tiebreakPoints ?? []).count > 0 }, "frozen tie-break values read")
+            XCTAssertTrue(all.contains { $0.points == nil }, "applications not yet frozen read")
+            XCTAssertTrue(all.contains { $0.first.count > 1 }, "several schools in rank order")
+        }
+    }
+
     /// The freeze scores a city's archives on every core: each applicant's tie-break values are
     /// those of his archive scored one by one, as his points page scores it.
     func testTheFreezesTieBreakValuesAreEachArchivesOwn() async throws {
@@ -169,8 +192,8 @@ final class ScaleTests: XCTestCase {
             let app = ctx.app, db = app.db
             let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
             XCTAssertFalse(program.tiebreakKeys.isEmpty)
-            let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).all()
-            let known = try await Archives.load(of: applications.map { $0.$resident.id }, on: db)
+            let applications = try await RoundApplicant.all(of: program.requireID(), on: db)
+            let known = try await Archives.load(of: applications.map(\.resident), on: db)
             let actor = Actor(id: nil, login: "edu", address: nil)
             let values = try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).tiebreakValues(program, of: applications, in: known)
             let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)

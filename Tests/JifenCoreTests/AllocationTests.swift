@@ -1,3 +1,4 @@
+import Foundation
 @testable import JifenCore
 import XCTest
 
@@ -76,6 +77,21 @@ final class AllocationTests: XCTestCase {
         XCTAssertEqual(Instant(iso8601: "2000-03-01T00:00:00Z")?.seconds, 951_868_800)
         for bad in ["2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-03-01T24:00:00Z", "yesterday", "2026-03-01T00:00:00+8", "2026-03-01T00:00:00Zx"] {
             XCTAssertNil(Instant(iso8601: bad), bad)
+        }
+    }
+
+    /// The submission time written beside each applicant in a round's instance is the text
+    /// Foundation's formatter writes, over three centuries and at the edges of days and years, and
+    /// reads back as the same instant.
+    func testAnInstantsTextIsFoundationsISO8601() {
+        let formatter = ISO8601DateFormatter()
+        var rng = SplitMix64(seed: 20261203)
+        var seconds: [Int64] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799, 1_798_761_599, 1_798_761_600, -2_208_988_800, 7_258_118_399]
+        for _ in 0..<20_000 { seconds.append(Int64(rng.next() % 9_467_280_000) - 2_208_988_800) }
+        for s in seconds {
+            let instant = Instant(seconds: s)
+            XCTAssertEqual(instant.utcText, formatter.string(from: Date(timeIntervalSince1970: TimeInterval(s))), "\(s)")
+            XCTAssertEqual(Instant(iso8601: instant.utcText), instant, "\(s)")
         }
     }
 

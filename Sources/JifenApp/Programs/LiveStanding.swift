@@ -26,13 +26,11 @@ struct LiveStanding: Sendable {
 
     static func compute(_ program: Program, service: ProgramService) async throws -> LiveStanding {
         let db = service.db
-        let applications = try await ServiceApplication.query(on: db).filter(\.$program.$id == program.requireID()).all()
-        try await ServiceApplication.loadResidents(applications, on: db)
-        try await ServiceApplication.loadRankings(applications, on: db)
+        var applications = try await RoundApplicant.all(of: program.requireID(), on: db)
         var seats: [String: Int] = [:]
         for q in try await Quota.query(on: db).filter(\.$program.$id == program.requireID()).with(\.$school).all() { seats[q.school.code] = q.seats }
         // Everyone's points as they stand now, in memory only: nothing is frozen or saved.
-        try await service.freeze(program, applications)
+        try await service.freeze(program, &applications)
         let instance = try await service.instance(program, round: 1, applications: applications, seats: seats, towns: [:])
         let outcome = Allocation.run(instance)
         var taken = Array(repeating: 0, count: instance.schools.count)

@@ -366,41 +366,56 @@ struct ProgramService: WorkflowService {
     // MARK: rounds
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
-    /// after the deadline, so this is the score at the deadline plus nothing later).
-    func freeze(_ program: Program, _ applications: [ServiceApplication], archives read: Archives? = nil, stages: Stages? = nil) async throws {
+    /// after the deadline, so this is the score at the deadline plus nothing later). `archives`:
+    /// the archives `Archives.wanted` names, when already read.
+    func freeze(_ program: Program, _ applicants: inout [RoundApplicant], archives read: Archives? = nil, stages: Stages? = nil) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
-        var verified: [PriorityClaim] = []
-        for slice in Batches.slices(applications.compactMap(\.id)) {
-            verified += try await PriorityClaim.query(on: db).filter(\.$application.$id ~~ Array(slice)).filter(\.$state == .verified).with(\.$group).all()
+        // The verified priority claims of the program's applications, with their groups.
+        var groupOf: [UUID: PriorityGroup] = [:]
+        let claims = try await PlainRow.all("""
+            SELECT c.application_id, c.group_id FROM \(unsafeRaw: PriorityClaim.schema) c
+            JOIN \(unsafeRaw: ServiceApplication.schema) a ON a.id = c.application_id
+            WHERE a.program_id = \(bind: program.requireID()) AND c.state = \(bind: PriorityClaim.State.verified.rawValue)
+            """, on: db)
+        if !claims.isEmpty {
+            let groups = Dictionary(try await PriorityGroup.query(on: db).filter(\.$program.$id == program.requireID()).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+            for row in claims {
+                let application = try row.uuid("application_id")
+                if groupOf[application] == nil { groupOf[application] = groups[try row.uuid("group_id")] }
+            }
         }
-        let groupOf = Dictionary(verified.map { ($0.$application.id, $0.group) }, uniquingKeysWith: { a, _ in a })
+        stages?.done("read priority claims")
         // Everyone's archive, its application and items, read in slices: a city's round reads a
         // few queries per five hundred applicants, not four per applicant.
-        let open = applications.filter { $0.points == nil }
-        stages?.done("read priority claims")
-        let known = if let read { read } else {
-            program.standardSeries == ScoringStandard.generalSeries ? try await Archives.load(of: open.map { $0.$resident.id }, on: db) : nil
-        }
+        let wanted = Archives.wanted(for: program, of: applicants)
+        let known: Archives? = if let read { read } else if let wanted { try await Archives.load(of: wanted, on: db) } else { nil }
         stages?.done("read archives and claims")
-        let tiebreaks = if let known { try await tiebreakValues(program, of: open, in: known) } else { [UUID: [Points]]() }
+        // Whole residents only where the program's rules read them: another series' archive, or
+        // the spouse whose points count.
+        let residents = if wanted == nil || program.spouses == .oneSpouseHigherPoints {
+            try await Resident.whole(of: applicants.filter { $0.points == nil }.map(\.resident), on: db)
+        } else { [UUID: Resident]() }
+        let tiebreaks = if let known { try await tiebreakValues(program, of: applicants, in: known) } else { [UUID: [Points]]() }
         stages?.done("tie-break values of \(tiebreaks.count) archives")
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
-        for application in open {
+        for k in applicants.indices where applicants[k].points == nil {
+            let application = applicants[k]
             var total = Points.zero
             var tiebreak: [Points] = []
             // Whose archive counts: his own (for the general series read above as plain rows), or
             // a model read here.
             enum Counted { case row(Archives.Archive), model(PointsArchive) }
             var counted: (archive: Counted, total: Points)?
+            let resident = residents[application.resident]
             if let known {
-                counted = known.archives[application.$resident.id].flatMap { archive in
+                counted = known.archives[application.resident].flatMap { archive in
                     archive.status == .active && archive.year == program.opens.year ? (.row(archive), Points(hundredths: archive.total)) : nil
                 }
-            } else if let (archive, total) = try await self.points(of: application.resident, for: program) {
+            } else if let resident, let (archive, total) = try await self.points(of: resident, for: program) {
                 counted = (.model(archive), total)
             }
             // "Whose points count": the higher of the two spouses', when the program says so.
-            if program.spouses == .oneSpouseHigherPoints, let spouse = try await spouse(of: application.resident),
+            if program.spouses == .oneSpouseHigherPoints, let resident, let spouse = try await spouse(of: resident),
                let theirs = try await self.points(of: spouse, for: program), theirs.total > (counted?.total ?? Points(hundredths: .min)) {
                 counted = (.model(theirs.archive), theirs.total)
             }
@@ -422,18 +437,18 @@ struct ProgramService: WorkflowService {
                 total = frozen
             }
             // A verified priority group: ahead of the points order, or a bonus within it.
-            let group = application.id.flatMap { groupOf[$0] }
+            let group = groupOf[application.id]
             if let group, group.placement == .bonus { total = total + Points(hundredths: group.bonus) }
-            application.priority = group?.placement == .ahead ? 1 : 0
-            application.points = total.hundredths
-            application.tiebreakPoints = tiebreak.map(\.hundredths)
+            applicants[k].priority = group?.placement == .ahead ? 1 : 0
+            applicants[k].points = total.hundredths
+            applicants[k].tiebreakPoints = tiebreak.map(\.hundredths)
         }
     }
 
     /// The tie-break values of each applicant's own archive read in `known` (by archive id): its
     /// application scored under its standard as `PointsService.evaluation(of:)` does, on every
     /// core (the scoring is pure, and a city's round scores twelve thousand archives).
-    func tiebreakValues(_ program: Program, of applications: [ServiceApplication], in known: Archives) async throws -> [UUID: [Points]] {
+    func tiebreakValues(_ program: Program, of applications: [RoundApplicant], in known: Archives) async throws -> [UUID: [Points]] {
         let keys = program.tiebreakKeys
         guard !keys.isEmpty else { return [:] }
         let year = program.opens.year
@@ -441,7 +456,7 @@ struct ProgramService: WorkflowService {
         var standards: [String: ScoringStandard] = [:]
         var seen: Set<UUID> = []
         for application in applications {
-            guard let archive = known.archives[application.$resident.id], archive.status == .active, archive.year == year,
+            guard let archive = known.archives[application.resident], archive.status == .active, archive.year == year,
                   let applicationID = archive.application, let code = known.standards[applicationID], seen.insert(archive.id).inserted else { continue }
             if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
             jobs.append((archive.id, code, known.claims[applicationID] ?? []))
@@ -467,23 +482,22 @@ struct ProgramService: WorkflowService {
     /// The allocation instance of round `n` from the frozen figures: round 1 over the quotas and
     /// everyone's ranking; round 2 over the seats left, for those not placed, with their new
     /// ranking or else the schools of the town they live in.
-    func instance(_ program: Program, round n: Int, applications: [ServiceApplication], seats: [String: Int], towns: [String: [String]]) async throws -> AllocationInstance {
+    func instance(_ program: Program, round n: Int, applications: [RoundApplicant], seats: [String: Int], towns: [String: [String]]) async throws -> AllocationInstance {
         let schools = seats.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var instance = AllocationInstance(schools: schools, seats: schools.map { seats[$0]! })
-        let iso = ISO8601DateFormatter()
         for application in applications {
             let points = Points(hundredths: application.points ?? 0)
             let tiebreak = (application.tiebreakPoints ?? []).map { Decimal2(hundredths: $0) }
-            var preferences = application.schoolCodes
+            let submitted = Instant(seconds: Int64(application.submittedAt.timeIntervalSince1970.rounded(.down)))
+            var preferences = application.first
             if n == 2 {
                 let second = application.schools(round: 2)
                 if !second.isEmpty { preferences = second }
-                else { preferences = towns[application.$resident.id.uuidString] ?? [] }
+                else { preferences = towns[application.resident.uuidString] ?? [] }
             }
             instance.append(id: application.number, priority: Int32(application.priority ?? 0), points: Double(points.hundredths) / 100, pointsText: points.description,
                             tiebreak: tiebreak.map { Double($0.hundredths) / 100 }, tiebreakText: tiebreak.map(\.description),
-                            submittedAt: Instant(seconds: Int64(application.submittedAt.timeIntervalSince1970.rounded(.down))),
-                            submittedText: iso.string(from: application.submittedAt), preferences: preferences)
+                            submittedAt: submitted, submittedText: submitted.utcText, preferences: preferences)
         }
         return instance
     }
@@ -513,26 +527,17 @@ struct ProgramService: WorkflowService {
         guard undecided == 0 else { throw RoundProblem.recheckOpen(undecided) }
         let excluded = try await RecheckService.excluded(program, on: db)
         stages.done("re-check")
-        var applications = try await PlainModels.all(ServiceApplication.self, """
-            SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE program_id = \(bind: programID)
-            """, on: db).filter { !excluded.contains($0.id!) }
-        stages.done("read \(applications.count) applications")
+        var applications = try await RoundApplicant.all(of: programID, on: db).filter { !excluded.contains($0.id) }
+        stages.done("read \(applications.count) applications and their rankings")
         // The applicants' archives with their claims, the largest read of the round and needing
         // only who applied, are read on another connection (another event loop's) while this one
-        // reads the residents and rankings.
-        let general = program.standardSeries == ScoringStandard.generalSeries
-        let unfrozen = applications.filter { $0.points == nil }.map { $0.$resident.id }
+        // reads the names and phones.
+        let wanted = n == 1 ? Archives.wanted(for: program, of: applications) : nil
         let elsewhere = anotherConnection()
-        async let archives: Archives? = n == 1 && general ? Archives.load(of: unfrozen, on: elsewhere) : nil
-        // Of the applicants themselves the round needs their names and where texts reach them;
-        // whole residents only where the program's rules read them (another series' archive, or
-        // the spouse whose points count).
-        if n == 1, !general || program.spouses == .oneSpouseHigherPoints {
-            try await ServiceApplication.loadResidents(applications, on: db)
-        }
-        let contacts = try await Resident.contacts(of: applications.map { $0.$resident.id }, on: db)
-        stages.done("read their residents")
-        try await ServiceApplication.loadRankings(applications, on: db)
+        async let archives: Archives? = wanted == nil ? nil : Archives.load(of: wanted ?? [], on: elsewhere)
+        // Of the applicants themselves the round needs their names and where texts reach them.
+        let contacts = try await Resident.contacts(of: applications.map(\.resident), on: db)
+        stages.done("read their names and phones")
         var seats: [String: Int] = [:]
         var names: [String: String] = [:]
         for q in try await Quota.query(on: db).filter(\.$program.$id == programID).with(\.$school).all() {
@@ -540,9 +545,9 @@ struct ProgramService: WorkflowService {
             names[q.school.code] = q.school.name
         }
         var towns: [String: [String]] = [:]
-        stages.done("read rankings and quotas")
+        stages.done("read quotas")
         if n == 1 {
-            try await freeze(program, applications, archives: archives, stages: stages)
+            try await freeze(program, &applications, archives: archives, stages: stages)
             stages.done("freeze: points and tie-break values")
         } else {
             guard let first = rounds.first(where: { $0.round == n - 1 }), first.finalizedAt != nil else { throw RoundProblem.firstNotFinal }
@@ -556,15 +561,15 @@ struct ProgramService: WorkflowService {
             for row in placed { if let code = row.schoolCode { seats[code, default: 0] -= 1 } }
             // Those placed, and those who declined their place, are done.
             let done = Set(placed.filter { $0.schoolCode != nil || ($0.offer?.isDecline ?? false) }.map(\.$application.id))
-            applications = applications.filter { !done.contains($0.id!) }
+            applications = applications.filter { !done.contains($0.id) }
             // Placement by residence for those who give no new ranking: the schools of the town of
             // their current residence — or, where the program places by catchment, the schools
             // whose catchment covers it —, in code order.
             let schoolsByTown = Dictionary(grouping: try await School.query(on: db).with(\.$jurisdiction).all(), by: { $0.jurisdiction.code })
             let unranked = applications.filter { $0.schools(round: 2).isEmpty }
-            let grids = try await ResidenceRegistration.currentGridCodes(of: unranked.map { $0.$resident.id }, on: db)
+            let grids = try await ResidenceRegistration.currentGridCodes(of: unranked.map(\.resident), on: db)
             for application in unranked {
-                towns[application.$resident.id.uuidString] = try await placementList(program, grid: grids[application.$resident.id], on: today, seats: seats, schoolsByTown: schoolsByTown)
+                towns[application.resident.uuidString] = try await placementList(program, grid: grids[application.resident], on: today, seats: seats, schoolsByTown: schoolsByTown)
             }
         }
         let instance = try await instance(program, round: n, applications: applications, seats: seats, towns: towns)
@@ -590,7 +595,7 @@ struct ProgramService: WorkflowService {
             }
             if n == 1 {
                 try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
-                                         frozen.map { [$0.id!, $0.points, $0.tiebreakPoints, $0.priority] }, on: db)
+                                         frozen.map { [$0.id, $0.points, $0.tiebreakPoints, $0.priority] }, on: db)
                 stages.done("store frozen points")
             }
             try await round.create(on: db)
@@ -602,7 +607,7 @@ struct ProgramService: WorkflowService {
                 guard let application = byNumber[instance.ids[a]] else { continue }
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
                 let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
-                guard let contact = contacts[application.$resident.id] else { continue }
+                guard let contact = contacts[application.resident] else { continue }
                 texts.append((contact, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
             }
             try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(texts, kind: "serviceResult")
@@ -610,12 +615,14 @@ struct ProgramService: WorkflowService {
             try await Audit.record("allocate", entity: "program", id: program.code,
                                    after: ["round": String(n), "applicants": String(instance.count), "placed": String(outcome.assignment.filter { $0 >= 0 }.count)],
                                    by: actor, at: now, on: db)
+            stages.done("audit")
         }
+        stages.done("commit")
         return round
     }
 
     static func storeResults(_ program: Program, round: AllocationRound, instance: AllocationInstance, outcome: Allocation.Outcome,
-                             applications: [ServiceApplication], contacts: [UUID: Resident.Contact], on db: any Database) async throws {
+                             applications: [RoundApplicant], contacts: [UUID: Resident.Contact], on db: any Database) async throws {
         let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
         let threshold = program.rules.threshold
         let roundID = try round.requireID()
@@ -626,8 +633,8 @@ struct ProgramService: WorkflowService {
             guard let application = byNumber[instance.ids[a]] else { continue }
             let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
-            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(contacts[application.$resident.id]?.name ?? ""), application.points ?? 0,
-                         school, qualified, roundID, try application.requireID()])
+            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(contacts[application.resident]?.name ?? ""), application.points ?? 0,
+                         school, qualified, roundID, application.id])
         }
         try await Batches.insert(into: AllocationResult.schema,
                                  columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"], rows, on: db)
@@ -700,7 +707,7 @@ struct ProgramService: WorkflowService {
                 towns[application.$resident.id.uuidString] = (schoolsByTown[town] ?? []).map(\.code).filter { (seats[$0] ?? 0) > 0 }.sorted()
             }
         }
-        let instance = try await instance(program, round: round.round, applications: applications, seats: seats, towns: towns)
+        let instance = try await instance(program, round: round.round, applications: try applications.map(RoundApplicant.init), seats: seats, towns: towns)
         let outcome = Allocation.run(instance)
         let old = Dictionary(uniqueKeysWithValues: before.map { ($0.number, $0) })
         var changes: [Change] = []
@@ -723,7 +730,7 @@ struct ProgramService: WorkflowService {
             for application in saved where application.id == target.id { try await application.save(on: db) }
             try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).delete()
             try await round.save(on: db)
-            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: saved,
+            try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: try saved.map(RoundApplicant.init),
                                         contacts: Dictionary(saved.map { ($0.$resident.id, $0.resident.contact) }, uniquingKeysWith: { first, _ in first }), on: db)
             try await correction.create(on: db)
             for (k, change) in changed.enumerated() {
@@ -755,6 +762,13 @@ struct Archives: Sendable {
     /// Each archive's application's standard.
     var standards: [UUID: String] = [:]
     var claims: [UUID: [ClaimRow]] = [:]
+
+    /// Whose archives the freeze reads as plain rows: the applicants not yet frozen, when the
+    /// program counts the general series' archives (nil: another series', read as models).
+    static func wanted(for program: Program, of applicants: [RoundApplicant]) -> [UUID]? {
+        guard program.standardSeries == ScoringStandard.generalSeries else { return nil }
+        return applicants.filter { $0.points == nil }.map(\.resident)
+    }
 
     /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
     static func load(of residents: [UUID], on db: any Database) async throws -> Archives {

@@ -29,12 +29,7 @@ extension ServiceApplication {
 
     /// Loads the applicants of many applications, a slice at a time.
     static func loadResidents(_ applications: [ServiceApplication], on db: any Database) async throws {
-        var found: [UUID: Resident] = [:]
-        for slice in Batches.slices(Array(Set(applications.map { $0.$resident.id }))) {
-            for resident in try await PlainModels.all(Resident.self, "SELECT * FROM \(unsafeRaw: Resident.schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
-                if let id = resident.id { found[id] = resident }
-            }
-        }
+        let found = try await Resident.whole(of: applications.map { $0.$resident.id }, on: db)
         for application in applications { application.$resident.value = found[application.$resident.id] }
     }
 

@@ -85,6 +85,18 @@ final class Resident: Model, @unchecked Sendable {
         return found
     }
 
+    /// Whole residents by id, read in slices (the round's rules that read a resident's household
+    /// or archive as models).
+    static func whole(of ids: [UUID], on db: any Database) async throws -> [UUID: Resident] {
+        var found: [UUID: Resident] = [:]
+        for slice in Batches.slices(Array(Set(ids))) {
+            for resident in try await PlainModels.all(Resident.self, "SELECT * FROM \(unsafeRaw: schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
+                if let id = resident.id { found[id] = resident }
+            }
+        }
+        return found
+    }
+
     /// The account's resident: what every signed-in citizen's page asks first, read as a plain row.
     static func find(user: UUID, on db: any Database) async throws -> Resident? {
         try await PlainModels.all(Resident.self, "SELECT * FROM \(unsafeRaw: schema) WHERE user_id = \(bind: user) LIMIT 1", on: db).first

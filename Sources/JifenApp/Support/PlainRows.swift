@@ -76,6 +76,22 @@ struct PlainRow {
         try value(column) { data in guard case .text(let text) = data else { return nil }; return CivilDate(text) }
     }
 
+    /// A value Fluent keeps as JSON on SQLite (an array, a structure), and in its own type
+    /// elsewhere.
+    func optionalJSON<T: Decodable>(_ column: String, as type: T.Type) throws -> T? {
+        switch source {
+        case .sqlite(let row):
+            guard let data = row.column(column) else { throw Missing(column: column) }
+            switch data {
+            case .null: return nil
+            case .text(let text): return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+            case .blob(let buffer): return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            default: throw Missing(column: column)
+            }
+        case .other(let row): return try row.decodeNil(column: column) ? nil : row.decode(column: column, as: T.self)
+        }
+    }
+
     /// SQLite keeps an instant as seconds since 1970 (Fluent's encoding).
     func date(_ column: String) throws -> Date {
         try required(column, value(column) { data -> Date? in
