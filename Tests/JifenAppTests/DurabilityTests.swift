@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 @testable import JifenApp
 import JifenCore
+import SQLKit
 import XCTest
 
 /// Runs the built `jifen` binary as a real server process.
@@ -223,6 +224,44 @@ final class DurabilityTests: XCTestCase {
         let (signedIn, target) = try await HTTP.post(base + "/login", form: ["_csrf": csrf3, "login": "13700001111", "password": "zhaomin2026"], cookies: cookies3)
         XCTAssertEqual(signedIn, 303)
         XCTAssertEqual(target, "/home")
+    }
+
+    /// A large write's commit does not copy the log back into the database file (the request
+    /// that made it does not wait for that); the checkpointer does, soon after, and the rows are
+    /// there to read throughout.
+    func testTheCheckpointerNotTheCommitCopiesTheLogIntoTheDatabase() async throws {
+        try await withApp { ctx in
+            guard case .sqlite(let path) = ctx.app.jifenConfig.database else { return XCTFail("a SQLite file") }
+            try await Checkpoints.start(ctx.app, interval: .seconds(3))
+            let sql = ctx.app.db as! any SQLDatabase
+            struct Setting: Decodable { let wal_autocheckpoint: Int }
+            for loop in ctx.app.eventLoopGroup.makeIterator() {
+                let db = try XCTUnwrap(ctx.app.databases.database(logger: ctx.app.logger, on: loop) as? any SQLDatabase)
+                let setting = try await db.raw("PRAGMA wal_autocheckpoint").first(decoding: Setting.self)
+                XCTAssertEqual(setting?.wal_autocheckpoint, 0, "no checkpoint at commit on any event loop's connection")
+            }
+            func size() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+            try await sql.raw("CREATE TABLE checkpoint_probe (v BLOB)").run()
+            let before = try size()
+            // MUT: eight megabytes in one transaction (2,000 pages, twice SQLite's mark for a
+            // checkpoint at commit)
+            try await sql.raw("""
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                INSERT INTO checkpoint_probe SELECT randomblob(4000) FROM n
+                """).run()
+            XCTAssertLessThan(try size(), before + 1_000_000, "the commit left the new pages in the log")
+            struct Count: Decodable { let n: Int }
+            let written = try await sql.raw("SELECT count(*) AS n FROM checkpoint_probe").first(decoding: Count.self)?.n
+            XCTAssertEqual(written, 2000)
+            var grown = false
+            for _ in 0..<40 where !grown {
+                try await Task.sleep(for: .milliseconds(250))
+                grown = try size() >= before + 8_000_000
+            }
+            XCTAssertTrue(grown, "the checkpointer copied the log into the database file within ten seconds")
+            let kept = try await sql.raw("SELECT count(*) AS n FROM checkpoint_probe").first(decoding: Count.self)?.n
+            XCTAssertEqual(kept, 2000)
+        }
     }
 
     func testAfterTheDemoNoIDNumberIsInClearInTheDatabaseTheFilesOrTheLogs() async throws {

@@ -129,8 +129,8 @@ public enum Entry {
 }
 
 /// `jifen serve [--hostname H] [--port P] [--demo]`: migrates, loads the demo into an empty
-/// database with `--demo`, prints the address, starts the job worker and serves (Vapor's server,
-/// which reads `--hostname` and `--port`).
+/// database with `--demo`, prints the address, starts the checkpointer (SQLite) and the job worker
+/// and serves (Vapor's server, which reads `--hostname` and `--port`).
 enum ServeCommand: JifenCommand {
     static let name = "serve"
     static let usage = "jifen serve [--hostname H] [--port P] [--demo]"
@@ -158,6 +158,7 @@ enum ServeCommand: JifenCommand {
         fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe to name
         // The worker's first pass can be heavy (in December it sends every due reminder): it starts
         // once the demo's own writes are done, not beside them.
+        try await Checkpoints.start(app)
         JobWorker.start(app)
         try await app.execute()
         // Told to stop (SIGTERM, SIGINT): take no more requests, and let every handler still at

@@ -534,7 +534,8 @@ struct ProgramService: WorkflowService {
         // reads the names and phones.
         let wanted = n == 1 ? Archives.wanted(for: program, of: applications) : nil
         let elsewhere = anotherConnection()
-        async let archives: Archives? = wanted == nil ? nil : Archives.load(of: wanted ?? [], on: elsewhere)
+        let reading = Stages(logger: logger, what: "round \(n) of \(program.code), on a second connection: read")
+        async let archives: Archives? = wanted == nil ? nil : Archives.load(of: wanted ?? [], on: elsewhere, stages: reading)
         // Of the applicants themselves the round needs their names and where texts reach them.
         let contacts = try await Resident.contacts(of: applications.map(\.resident), on: db)
         stages.done("read their names and phones")
@@ -594,8 +595,10 @@ struct ProgramService: WorkflowService {
                 throw RoundProblem.alreadyRun
             }
             if n == 1 {
+                // In the order of their ids, the order of the table's key.
                 try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
-                                         frozen.map { [$0.id, $0.points, $0.tiebreakPoints, $0.priority] }, on: db)
+                                         frozen.map { ($0.id.uuidString, $0) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+                                             .map { [$0.1.id, $0.1.points, $0.1.tiebreakPoints, $0.1.priority] }, on: db)
                 stages.done("store frozen points")
             }
             try await round.create(on: db)
@@ -629,7 +632,10 @@ struct ProgramService: WorkflowService {
         var rows: [[any Encodable & Sendable]] = []
         rows.reserveCapacity(instance.count)
         let ids = OrderedIDs(now: round.runAt)
-        for a in 0..<instance.count {
+        // In the order of rank, as the list is read and kept (its index is by round and rank):
+        // each row goes at the end of the index rather than somewhere inside it.
+        for a32 in outcome.order {
+            let a = Int(a32)
             guard let application = byNumber[instance.ids[a]] else { continue }
             let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
@@ -771,22 +777,23 @@ struct Archives: Sendable {
     }
 
     /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
-    static func load(of residents: [UUID], on db: any Database) async throws -> Archives {
+    static func load(of residents: [UUID], on db: any Database, stages: Stages? = nil) async throws -> Archives {
         var found = Archives()
         for slice in Batches.slices(residents) {
-            let rows = try await PlainRow.all("SELECT id, resident_id, status, \"year\", total, application_id FROM points_archives WHERE resident_id IN (\(binds: Array(slice)))", on: db)
+            let rows = try await PlainRow.many("SELECT id, resident_id, status, \"year\", total, application_id FROM points_archives WHERE resident_id IN (\(binds: Array(slice)))", on: db)
             for row in rows {
                 guard let status = PointsArchive.Status(rawValue: try row.string("status")) else { continue }
                 found.archives[try row.uuid("resident_id")] = Archive(id: try row.uuid("id"), status: status, year: Int(try row.int("year")),
                                                                       total: try row.int("total"), application: try row.optionalUUID("application_id"))
             }
         }
+        stages?.done("\(found.archives.count) archives")
         let applicationIDs = found.archives.values.compactMap(\.application)
         for slice in Batches.slices(applicationIDs).map(Array.init) {
-            for row in try await PlainRow.all("SELECT id, standard_code FROM points_applications WHERE id IN (\(binds: slice))", on: db) {
+            for row in try await PlainRow.many("SELECT id, standard_code FROM points_applications WHERE id IN (\(binds: slice))", on: db) {
                 found.standards[try row.uuid("id")] = try row.string("standard_code")
             }
-            let claims = try await PlainRow.all("""
+            let claims = try await PlainRow.many("""
                 SELECT application_id, item, department, "value", fact_date, state, confirmed_value, confirmed_date, verifier, feed_as_of, reason
                 FROM points_claims WHERE application_id IN (\(binds: slice)) ORDER BY created_at
                 """, on: db)
@@ -799,6 +806,7 @@ struct Archives: Sendable {
                 found.claims[claim.application_id, default: []].append(claim)
             }
         }
+        stages?.done("their standards and \(found.claims.values.reduce(0) { $0 + $1.count }) claims")
         return found
     }
 }

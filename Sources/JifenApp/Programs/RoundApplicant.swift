@@ -51,13 +51,13 @@ struct RoundApplicant: Sendable, Equatable {
     /// Every application of `program` with its rankings: two queries of plain rows.
     static func all(of program: UUID, on db: any Database) async throws -> [RoundApplicant] {
         var ranked: [UUID: [(round: Int64, rank: Int64, school: String)]] = [:]
-        for row in try await PlainRow.all("""
+        for row in try await PlainRow.many("""
             SELECT application_id, "round", "rank", school_code FROM \(unsafeRaw: ServicePreference.schema)
             WHERE application_id IN (SELECT id FROM \(unsafeRaw: ServiceApplication.schema) WHERE program_id = \(bind: program))
             """, on: db) {
             ranked[try row.uuid("application_id"), default: []].append((try row.int("round"), try row.int("rank"), try row.string("school_code")))
         }
-        let rows = try await PlainRow.all("""
+        let rows = try await PlainRow.many("""
             SELECT id, number, resident_id, submitted_at, points, tiebreak_points, priority FROM \(unsafeRaw: ServiceApplication.schema)
             WHERE program_id = \(bind: program)
             """, on: db)

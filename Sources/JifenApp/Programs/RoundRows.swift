@@ -41,7 +41,9 @@ extension AllocationRound {
         var steps: [[any Encodable & Sendable]] = []
         steps.reserveCapacity(instance.count * 2)
         let stepIDs = OrderedIDs(now: runAt)
-        for a in 0..<instance.count {
+        // By number, the order of the trace's index (round, number, position).
+        let byNumber = (0..<instance.count).sorted { instance.ids[$0].utf8.lexicographicallyPrecedes(instance.ids[$1].utf8) }
+        for a in byNumber {
             for (position, step) in Allocation.trace(a, in: instance, outcome: outcome).enumerated() {
                 let row: [any Encodable & Sendable]
                 switch step {

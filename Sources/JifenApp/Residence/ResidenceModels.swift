@@ -78,7 +78,7 @@ final class Resident: Model, @unchecked Sendable {
     static func contacts(of ids: [UUID], on db: any Database) async throws -> [UUID: Contact] {
         var found: [UUID: Contact] = [:]
         for slice in Batches.slices(Array(Set(ids))) {
-            for row in try await PlainRow.all("SELECT id, name, phone, user_id FROM \(unsafeRaw: schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
+            for row in try await PlainRow.many("SELECT id, name, phone, user_id FROM \(unsafeRaw: schema) WHERE id IN (\(binds: Array(slice)))", on: db) {
                 found[try row.uuid("id")] = Contact(name: try row.string("name"), phone: try row.optionalString("phone"), user: try row.optionalUUID("user_id"))
             }
         }

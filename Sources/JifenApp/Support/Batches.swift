@@ -39,15 +39,25 @@ enum Batches {
         }
     }
 
-    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id goes
-    /// straight to its text, which is what that encoder makes of it by way of `Encodable`.
+    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id, a text,
+    /// an integer and a list of integers go straight to what that encoder makes of them (an id by
+    /// way of `Encodable`, as its text; a list as JSON text), without the encoder's look-up of
+    /// their conversion or its JSON encoder.
     private static func sqliteBinds(_ rows: ArraySlice<[any Encodable & Sendable]>) throws -> [SQLiteData] {
         let encoder = SQLiteDataEncoder()
         var binds: [SQLiteData] = []
         binds.reserveCapacity(rows.count * (rows.first?.count ?? 0))
         for row in rows {
             for value in row {
-                if let id = value as? UUID { binds.append(.text(id.uuidString)) } else { binds.append(try encoder.encode(value)) }
+                switch value {
+                case let id as UUID: binds.append(.text(id.uuidString))
+                case let text as String: binds.append(.text(text))
+                case let n as Int: binds.append(.integer(n))
+                case let n as Int64: binds.append(.integer(Int(n)))
+                // A list of numbers is JSON text, as the encoder writes it (`[1250,300]`).
+                case let list as [Int64]: binds.append(.text("[" + list.map(String.init).joined(separator: ",") + "]"))
+                default: binds.append(try encoder.encode(value))
+                }
             }
         }
         return binds

@@ -22,6 +22,30 @@ struct PlainRow {
         return try await sql.raw(query).all().map { PlainRow(source: .other($0)) }
     }
 
+    /// The same for a read of thousands of rows (a round's applications, rankings, archives and
+    /// claims): on SQLite the rows are handed over on SQLite's own thread as it steps, where the
+    /// database's `query` queues an event-loop job and a future for each row. For a few rows, as
+    /// a page reads, `all` is quicker (a signed-in home answered 500–670 requests a second this
+    /// way against 980–1,000), so each read says which it is.
+    static func many(_ query: SQLQueryString, on db: any Database) async throws -> [PlainRow] {
+        guard let sqlite = db as? any SQLiteDatabase else { return try await all(query, on: db) }
+        let (text, values) = (db as! any SQLDatabase).serialize(query)
+        let encoder = SQLiteDataEncoder()
+        let binds = try values.map { try encoder.encode($0) }
+        let rows = Collected()
+        try await sqlite.withConnection { connection in
+            try await connection.query(text, binds) { rows.append(PlainRow(source: .sqlite($0))) }
+        }
+        return rows.rows
+    }
+
+    /// Rows appended one at a time by SQLite's thread (one query, one thread), read once the
+    /// query has finished.
+    private final class Collected: @unchecked Sendable {
+        var rows: [PlainRow] = []
+        func append(_ row: PlainRow) { rows.append(row) }
+    }
+
     struct Missing: Error, CustomStringConvertible {
         let column: String
         var description: String { "column \(column) is missing or of another type" }
