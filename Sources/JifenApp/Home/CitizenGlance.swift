@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import JifenCore
 import Vapor
 
@@ -17,23 +18,60 @@ struct CitizenGlance: Equatable {
     var points: Points
     var services: Services
 
-    /// Read with a few plain queries of a few columns each: every citizen's home asks this.
+    /// Where the resident's four affairs stand, read in one query (below).
     static func query(resident: Resident?, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
-        guard let resident, let id = resident.id else { return CitizenGlance(residence: .none, permit: .none, points: .none, services: .none) }
-        // Residence: the current registration, the verified one first.
-        let current = try await PlainRow.all("""
-            SELECT status, from_date, due_date FROM residence_registrations WHERE resident_id = \(bind: id) AND to_date IS NULL ORDER BY created_at DESC
-            """, on: db)
-        let statuses = try current.map { try ResidenceRegistration.Status(rawValue: $0.string("status")) }
-        let residence: Residence = if let k = statuses.firstIndex(of: .verified), let since = try current[k].optionalDate("from_date") { .verified(since: since) }
-            else if let k = statuses.firstIndex(of: .pending), let due = try current[k].optionalDate("due_date") { .pending(due: due) }
-            else if statuses.contains(.rejected) { .rejected }
+        guard let id = resident?.id else { return .nothing }
+        return try await query("SELECT id FROM residents WHERE id = \(bind: id)", today: today, on: db)
+    }
+
+    /// The same for the resident of an account: what every citizen's home asks.
+    static func query(user: UUID, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
+        try await query("SELECT id FROM residents WHERE user_id = \(bind: user) LIMIT 1", today: today, on: db)
+    }
+
+    static let nothing = CitizenGlance(residence: .none, permit: .none, points: .none, services: .none)
+
+    /// One plain query of a few columns, each a small indexed look-up of its own (a home would
+    /// otherwise ask the database seven or eight times, each a trip to SQLite's thread and back).
+    /// `who`: a query giving the resident's id.
+    private static func query(_ who: SQLQueryString, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
+        guard let row = try await PlainRow.all("""
+            WITH me AS (\(who)),
+            current AS (SELECT status, from_date, due_date, created_at FROM residence_registrations
+                        WHERE resident_id = (SELECT id FROM me) AND to_date IS NULL),
+            permit AS (SELECT status, valid_until FROM residence_permits WHERE resident_id = (SELECT id FROM me) ORDER BY created_at DESC LIMIT 1),
+            archive AS (SELECT status, "year", total, barred_until FROM points_archives WHERE resident_id = (SELECT id FROM me) LIMIT 1),
+            newest AS (SELECT id FROM service_applications WHERE resident_id = (SELECT id FROM me) ORDER BY created_at DESC LIMIT 1),
+            result AS (SELECT r.school_code, r.qualified, p.threshold FROM allocation_results r
+                       JOIN allocation_rounds ro ON ro.id = r.round_id JOIN programs p ON p.id = ro.program_id
+                       WHERE r.application_id = (SELECT id FROM newest) ORDER BY ro.run_at DESC LIMIT 1)
+            SELECT (SELECT id FROM me) AS resident,
+                   (SELECT from_date FROM current WHERE status = \(bind: ResidenceRegistration.Status.verified.rawValue) ORDER BY created_at DESC LIMIT 1) AS verified_since,
+                   (SELECT count(*) FROM current WHERE status = \(bind: ResidenceRegistration.Status.verified.rawValue)) AS verified,
+                   (SELECT due_date FROM current WHERE status = \(bind: ResidenceRegistration.Status.pending.rawValue) ORDER BY created_at DESC LIMIT 1) AS pending_due,
+                   (SELECT count(*) FROM current WHERE status = \(bind: ResidenceRegistration.Status.pending.rawValue)) AS pending,
+                   (SELECT count(*) FROM current WHERE status = \(bind: ResidenceRegistration.Status.rejected.rawValue)) AS rejected,
+                   (SELECT status FROM permit) AS permit_status, (SELECT valid_until FROM permit) AS permit_until,
+                   (SELECT status FROM archive) AS archive_status, (SELECT "year" FROM archive) AS archive_year,
+                   (SELECT total FROM archive) AS archive_total, (SELECT barred_until FROM archive) AS barred_until,
+                   (SELECT status FROM points_applications WHERE resident_id = (SELECT id FROM me) AND "year" = \(bind: today.year) LIMIT 1) AS application_status,
+                   (SELECT count(*) FROM newest) AS applied,
+                   (SELECT count(*) FROM result) AS resulted,
+                   (SELECT school_code FROM result) AS school_code,
+                   (SELECT name FROM schools WHERE code = (SELECT school_code FROM result) LIMIT 1) AS school_name,
+                   (SELECT qualified FROM result) AS qualified, (SELECT threshold FROM result) AS threshold,
+                   (SELECT count(*) FROM service_applications a WHERE a.resident_id = (SELECT id FROM me)
+                      AND NOT EXISTS (SELECT 1 FROM allocation_results r WHERE r.application_id = a.id)) AS waiting
+            """, on: db).first, try row.optionalUUID("resident") != nil else { return .nothing }
+        // Residence: the current registration, the verified one first (the newest of each kind).
+        let residence: Residence = if try row.int("verified") > 0, let since = try row.optionalDate("verified_since") { .verified(since: since) }
+            else if try row.int("pending") > 0, let due = try row.optionalDate("pending_due") { .pending(due: due) }
+            else if try row.int("rejected") > 0 { .rejected }
             else { .none }
         // Permit: the latest.
         let permit: Permit
-        if let latest = try await PlainRow.all("SELECT status, valid_until FROM residence_permits WHERE resident_id = \(bind: id) ORDER BY created_at DESC LIMIT 1", on: db).first,
-           let status = ResidencePermit.Status(rawValue: try latest.string("status")) {
-            let until = try latest.optionalDate("valid_until")
+        if let status = try row.optionalString("permit_status").flatMap(ResidencePermit.Status.init(rawValue:)) {
+            let until = try row.optionalDate("permit_until")
             permit = switch status {
             case .issued: if let until, until < today { .expired(on: until) } else { .issued(validUntil: until) }
             case .rejected: .rejected
@@ -45,46 +83,32 @@ struct CitizenGlance: Equatable {
         // Points: an ended archive or a bar after fraud first, then this year's archive, else the
         // application on its way.
         let points: Points
-        let archive = try await PlainRow.all("SELECT status, \"year\", total, barred_until FROM points_archives WHERE resident_id = \(bind: id) LIMIT 1", on: db).first
-        let archiveStatus = try archive.flatMap { try PointsArchive.Status(rawValue: $0.string("status")) }
+        let archiveStatus = try row.optionalString("archive_status").flatMap(PointsArchive.Status.init(rawValue:))
         if archiveStatus == .ended {
             points = .ended
-        } else if archiveStatus == .cleared, let until = try archive?.optionalDate("barred_until"), today < until {
+        } else if archiveStatus == .cleared, let until = try row.optionalDate("barred_until"), today < until {
             points = .barred(until: until)
-        } else if archiveStatus == .active, let archive, try archive.int("year") == today.year {
-            points = .archive(total: try archive.int("total"))
-        } else if let application = try await PlainRow.all("""
-                SELECT status FROM points_applications WHERE resident_id = \(bind: id) AND \"year\" = \(bind: today.year) LIMIT 1
-                """, on: db).first,
-                  let status = PointsApplication.Status(rawValue: try application.string("status")), status != .void {
+        } else if archiveStatus == .active, try row.optionalInt("archive_year") == Int64(today.year), let total = try row.optionalInt("archive_total") {
+            points = .archive(total: total)
+        } else if let status = try row.optionalString("application_status").flatMap(PointsApplication.Status.init(rawValue:)), status != .void {
             points = .application(status)
         } else {
             points = .none
         }
         // Services: his newest application — placed (or over the line) in the latest round it
         // took part in, not placed, or still waiting for its first result.
-        let applications = try await PlainRow.all("SELECT id FROM service_applications WHERE resident_id = \(bind: id) ORDER BY created_at DESC", on: db).map { try $0.uuid("id") }
         var services: Services = .none
-        if let newest = applications.first {
-            let result = try await PlainRow.all("""
-                SELECT r.school_code, r.qualified, p.threshold FROM allocation_results r
-                JOIN allocation_rounds ro ON ro.id = r.round_id JOIN programs p ON p.id = ro.program_id
-                WHERE r.application_id = \(bind: newest) ORDER BY ro.run_at DESC LIMIT 1
-                """, on: db).first
-            if let result {
-                if let school = try result.optionalString("school_code") {
-                    let name = try await PlainRow.all("SELECT name FROM schools WHERE code = \(bind: school) LIMIT 1", on: db).first
-                    services = .admitted(school: try name?.string("name") ?? school)
-                } else if try result.bool("qualified") {
+        if try row.int("applied") > 0 {
+            if try row.int("resulted") > 0 {
+                if let school = try row.optionalString("school_code") {
+                    services = .admitted(school: try row.optionalString("school_name") ?? school)
+                } else if try row.bool("qualified") {
                     services = .qualified
                 } else {
-                    services = try result.optionalInt("threshold") != nil ? .notQualified : .notAdmitted
+                    services = try row.optionalInt("threshold") != nil ? .notQualified : .notAdmitted
                 }
             } else {
-                let withResults = Set(try await PlainRow.all("""
-                    SELECT DISTINCT application_id FROM allocation_results WHERE application_id IN (\(binds: applications))
-                    """, on: db).map { try $0.uuid("application_id") })
-                services = .waiting(count: applications.filter { !withResults.contains($0) }.count)
+                services = .waiting(count: Int(try row.int("waiting")))
             }
         }
         return CitizenGlance(residence: residence, permit: permit, points: points, services: services)

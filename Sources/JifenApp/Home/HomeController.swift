@@ -91,8 +91,7 @@ enum HomeController {
                 .filter(PriorityGroup.self, \.$department == (user.departmentCode ?? "-")).filter(\.$state == .claimed).count()
             cards.append(Card(label: req.text("priority_claims_title"), value: String(claims), href: SiteRoute.priorityClaims.path))
         case .citizen:
-            let resident = try await Resident.find(user: user.id, on: db)
-            glance = try await CitizenGlance.query(resident: resident, today: ShanghaiDate.today(req.now), on: db).cards(req)
+            glance = try await CitizenGlance.query(user: user.id, today: ShanghaiDate.today(req.now), on: db).cards(req)
             links.append(Link(label: req.text("nav_my_data"), href: SiteRoute.myData.path))
             links.append(Link(label: req.text("appointments_mine_title"), href: SiteRoute.myAppointments.path))
             links.append(Link(label: req.text("complaints_mine_title"), href: SiteRoute.myComplaints.path))
