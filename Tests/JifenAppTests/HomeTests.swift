@@ -1,6 +1,7 @@
 import Fluent
 @testable import JifenApp
 import JifenCore
+import SQLKit
 import XCTVapor
 
 final class HomeTests: XCTestCase {
@@ -106,6 +107,23 @@ final class HomeTests: XCTestCase {
             for kind in ["verified", "pending", "issued", "inProgress", "archive", "application", "waiting", "admitted", "notAdmitted"] {
                 XCTAssertTrue(kinds.contains(kind), "\(kind) in \(kinds.sorted())")
             }
+        }
+    }
+
+    /// Each column of the home's one query is found by the resident's key (or his newest
+    /// application's), never through an index of everyone's records by status.
+    func testTheGlancesQueryLooksUpOnlyTheResidentsRecords() async throws {
+        guard TestDatabase.postgresURL == nil else { return }
+        try await withApp { ctx in
+            let sql = ctx.app.db as! any SQLDatabase
+            let statement = CitizenGlance.statement("SELECT id FROM residents WHERE user_id = \(bind: UUID())", today: ShanghaiDate.today(ctx.clock.now))
+            let plan = try await sql.raw("EXPLAIN QUERY PLAN " + statement).all().map { try $0.decode(column: "detail", as: String.self) }
+            let searches = plan.filter { $0.hasPrefix("SEARCH") }
+            XCTAssertGreaterThan(searches.count, 8)
+            for line in searches {
+                XCTAssertTrue(["(user_id=?)", "(resident_id=?)", "(resident_id=? AND year=?)", "(application_id=?)", "(id=?)", "(code=?)"].contains { line.hasSuffix($0) }, line)
+            }
+            XCTAssertFalse(plan.contains { $0.hasPrefix("SCAN") && !$0.hasPrefix("SCAN CONSTANT") && !["me", "current", "permit", "archive", "newest", "result"].contains($0.split(separator: " ").dropFirst().first.map(String.init) ?? "") }, plan.joined(separator: " / "))
         }
     }
 
