@@ -31,8 +31,8 @@ struct CitizenGlance: Equatable {
 
     static let nothing = CitizenGlance(residence: .none, permit: .none, points: .none, services: .none)
 
-    /// One plain query of a few columns, each a small indexed look-up of its own (a home would
-    /// otherwise ask the database seven or eight times, each a trip to SQLite's thread and back).
+    /// One plain query, his records joined by their keys (a home would otherwise ask the database
+    /// seven or eight times, each a trip to SQLite's thread and back).
     /// `who`: a query giving the resident's id.
     private static func query(_ who: SQLQueryString, today: CivilDate, on db: any Database) async throws -> CitizenGlance {
         guard let row = try await PlainRow.all(statement(who, today: today), on: db).first, try row.optionalUUID("resident") != nil else { return .nothing }

@@ -395,7 +395,7 @@ struct ProgramService: WorkflowService {
         let residents = if wanted == nil || program.spouses == .oneSpouseHigherPoints {
             try await Resident.whole(of: applicants.filter { $0.points == nil }.map(\.resident), on: db)
         } else { [UUID: Resident]() }
-        let tiebreaks = if let known { try await tiebreakValues(program, of: applicants, in: known) } else { [UUID: [Points]]() }
+        let tiebreaks = if let known { try await tiebreakValues(program, of: applicants.filter { $0.points == nil }, in: known) } else { [UUID: [Points]]() }
         stages?.done("tie-break values of \(tiebreaks.count) archives")
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for k in applicants.indices where applicants[k].points == nil {
@@ -595,7 +595,7 @@ struct ProgramService: WorkflowService {
                 throw RoundProblem.alreadyRun
             }
             if n == 1 {
-                // In the order of their ids, the order of the table's key.
+                // In the order of their ids, the order of the index each row is found by.
                 try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
                                          frozen.map { ($0.id.uuidString, $0) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
                                              .map { [$0.1.id, $0.1.points, $0.1.tiebreakPoints, $0.1.priority] }, on: db)

@@ -16,7 +16,7 @@ extension ServiceApplication {
         let ids = applications.compactMap(\.id)
         var found: [UUID: [ServicePreference]] = [:]
         for slice in Batches.slices(ids) {
-            for row in try await PlainRow.many("SELECT id, application_id, \"round\", \"rank\", school_code FROM \(unsafeRaw: ServicePreference.schema) WHERE application_id IN (\(binds: Array(slice)))", on: db) {
+            for row in try await PlainRow.all("SELECT id, application_id, \"round\", \"rank\", school_code FROM \(unsafeRaw: ServicePreference.schema) WHERE application_id IN (\(binds: Array(slice)))", on: db) {
                 let application = try row.uuid("application_id")
                 let preference = ServicePreference(application: application, round: Int(try row.int("round")), rank: Int(try row.int("rank")), school: try row.string("school_code"))
                 preference.id = try row.uuid("id")

@@ -113,37 +113,8 @@ public struct Instant: Sendable, Hashable, Comparable {
     public var utcText: String {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let time = Int(seconds - Int64(days) * 86_400)
-        let (year, month, day) = Instant.civil(fromDays: days)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20)
-        // At least `count` digits, with leading zeros.
-        func digits(_ value: Int, _ count: Int) {
-            var divisor = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor <= value / 10 { divisor *= 10 }
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-                divisor /= 10
-            }
-        }
-        digits(year, 4); bytes.append(UInt8(ascii: "-")); digits(month, 2); bytes.append(UInt8(ascii: "-")); digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(time / 3600, 2); bytes.append(UInt8(ascii: ":")); digits(time / 60 % 60, 2); bytes.append(UInt8(ascii: ":")); digits(time % 60, 2)
-        bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The civil date of a day counted from 1970-01-01 (H. Hinnant's algorithm).
-    static func civil(fromDays z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        func two(_ n: Int) -> String { n < 10 ? "0" + String(n) : String(n) }
+        return CivilDate(dayNumber: days).description + "T" + two(time / 3600) + ":" + two(time / 60 % 60) + ":" + two(time % 60) + "Z"
     }
 
     /// Days since 1970-01-01 (H. Hinnant's algorithm).
