@@ -50,6 +50,12 @@ struct RoundApplicant: Sendable, Equatable {
 
     /// Every application of `program` with its rankings: two queries of plain rows.
     static func all(of program: UUID, on db: any Database) async throws -> [RoundApplicant] {
+        // The applications first: one saved between the two reads has its rankings read too
+        // (an application and its rankings are saved in one transaction).
+        let rows = try await PlainRow.many("""
+            SELECT id, number, resident_id, submitted_at, points, tiebreak_points, priority FROM \(unsafeRaw: ServiceApplication.schema)
+            WHERE program_id = \(bind: program)
+            """, on: db)
         var ranked: [UUID: [(round: Int64, rank: Int64, school: String)]] = [:]
         for row in try await PlainRow.many("""
             SELECT application_id, "round", "rank", school_code FROM \(unsafeRaw: ServicePreference.schema)
@@ -57,10 +63,6 @@ struct RoundApplicant: Sendable, Equatable {
             """, on: db) {
             ranked[try row.uuid("application_id"), default: []].append((try row.int("round"), try row.int("rank"), try row.string("school_code")))
         }
-        let rows = try await PlainRow.many("""
-            SELECT id, number, resident_id, submitted_at, points, tiebreak_points, priority FROM \(unsafeRaw: ServiceApplication.schema)
-            WHERE program_id = \(bind: program)
-            """, on: db)
         return try rows.map { row in
             let id = try row.uuid("id")
             let lines = (ranked[id] ?? []).sorted { ($0.round, $0.rank) < ($1.round, $1.rank) }
