@@ -136,28 +136,52 @@ final class School: Model, @unchecked Sendable {
     var properties: [any AnyProperty] { [$id, $code, $name, $jurisdiction] }
 
     init() {}
+}
 
-    /// The names of the schools with these codes (a page that shows a family's own schools reads
-    /// those, not the program's hundreds).
-    static func names(of codes: Set<String>, on db: any Database) async throws -> [String: String] {
-        guard !codes.isEmpty else { return [:] }
-        return Dictionary(try await School.query(on: db).filter(\.$code ~~ Array(codes)).all().map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-    }
+/// What a round's trace says of one applicant, with the names of the schools it and his lists
+/// name and each one's cutoff in that round, in one read (a page that shows a family's own
+/// schools reads those, not the program's hundreds).
+struct SchoolTrace {
+    struct Step { let school: String; let outcome: AllocationStep.Outcome }
+    /// The schools he was tried at, in order.
+    var steps: [Step] = []
+    var names: [String: String] = [:]
+    /// Each school's cutoff in the round (nil: it did not fill its seats there, or was not in it).
+    var cutoffs: [String: Points?] = [:]
 
-    /// The names of the schools of `codes`, and each one's cutoff in `round` (nil: it did not
-    /// fill its seats there, or it was not in that round), in one read.
-    static func namesAndCutoffs(of codes: Set<String>, round: UUID, on db: any Database) async throws -> (names: [String: String], cutoffs: [String: Points?]) {
-        guard !codes.isEmpty else { return ([:], [:]) }
-        var names: [String: String] = [:], cutoffs: [String: Points?] = [:]
+    /// Application `number`'s trace in `round` with the names and cutoffs of its schools and of
+    /// `codes`; without a round, the names of `codes` alone.
+    static func read(of number: String?, in round: UUID?, schools codes: Set<String>, on db: any Database) async throws -> SchoolTrace {
+        var trace = SchoolTrace()
+        guard let number, let round else {
+            guard !codes.isEmpty else { return trace }
+            for row in try await PlainRow.all("SELECT code, name FROM schools WHERE code IN (\(binds: Array(codes)))", on: db) {
+                let code = try row.string("code")
+                if trace.names[code] == nil { trace.names[code] = try row.string("name") }
+            }
+            return trace
+        }
+        let listed: SQLQueryString = codes.isEmpty ? "" : "s.code IN (\(binds: Array(codes))) OR "
+        var steps: [(position: Int64, step: Step)] = []
         for row in try await PlainRow.all("""
-            SELECT s.code, s.name, rs.cutoff_points FROM schools s LEFT JOIN round_schools rs ON rs.round_id = \(bind: round) AND rs.school_code = s.code
-            WHERE s.code IN (\(binds: Array(codes)))
+            SELECT st.school_code AS code, NULL AS name, NULL AS cutoff_points, st.position AS position, st.outcome AS outcome
+            FROM allocation_steps st WHERE st.round_id = \(bind: round) AND st.number = \(bind: number)
+            UNION ALL
+            SELECT s.code, s.name, rs.cutoff_points, NULL, NULL FROM schools s
+            LEFT JOIN round_schools rs ON rs.round_id = \(bind: round) AND rs.school_code = s.code
+            WHERE \(listed)s.code IN (SELECT school_code FROM allocation_steps WHERE round_id = \(bind: round) AND number = \(bind: number))
             """, on: db) {
             let code = try row.string("code")
-            if names[code] == nil { names[code] = try row.string("name") }
-            if cutoffs.index(forKey: code) == nil { cutoffs[code] = .some(try row.optionalInt("cutoff_points").map { Points(hundredths: $0) }) }
+            if let position = try row.optionalInt("position") {
+                guard let outcome = AllocationStep.Outcome(rawValue: try row.string("outcome")) else { throw PlainRow.Missing(column: "outcome") }
+                steps.append((position, Step(school: code, outcome: outcome)))
+                continue
+            }
+            if trace.names[code] == nil { trace.names[code] = try row.string("name") }
+            if trace.cutoffs.index(forKey: code) == nil { trace.cutoffs[code] = .some(try row.optionalInt("cutoff_points").map { Points(hundredths: $0) }) }
         }
-        return (names, cutoffs)
+        trace.steps = steps.sorted { $0.position < $1.position }.map(\.step)
+        return trace
     }
 }
 

@@ -154,68 +154,82 @@ struct ProgramService: WorkflowService {
         let canRankSecond: Bool
     }
 
-    func standings(of resident: Resident) async throws -> [Standing] {
-        // His applications with their programs, children and rankings, as plain rows (a parent
-        // opens 我的报名 often while the window is open).
+    func standings(of resident: Resident) async throws -> [Standing] { try await standings(ofResident: resident.requireID()) }
+
+    /// His applications, each with where it stands: a parent opens 我的报名 often while the window
+    /// is open and after the list is out, so it is read in plain rows and few statements — his
+    /// applications, their programs, children and rankings, then for each his results with their
+    /// rounds in one read, and his trace with the names and cutoffs of the schools in another.
+    func standings(ofResident residentID: UUID) async throws -> [Standing] {
         let applications = try await PlainModels.all(ServiceApplication.self, """
-            SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE resident_id = \(bind: resident.requireID()) ORDER BY created_at DESC
+            SELECT * FROM \(unsafeRaw: ServiceApplication.schema) WHERE resident_id = \(bind: residentID) ORDER BY created_at DESC
             """, on: db)
-        if !applications.isEmpty {
-            let programs = try await PlainModels.all(Program.self, """
-                SELECT * FROM \(unsafeRaw: Program.schema) WHERE id IN (\(binds: Array(Set(applications.map { $0.$program.id }))))
-                """, on: db)
-            let children = Set(applications.compactMap { $0.$child.id })
-            let members = children.isEmpty ? [] : try await PlainModels.all(HouseholdMember.self, """
-                SELECT * FROM \(unsafeRaw: HouseholdMember.schema) WHERE id IN (\(binds: Array(children)))
-                """, on: db)
-            let programOf = Dictionary(programs.compactMap { p in p.id.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
-            let memberOf = Dictionary(members.compactMap { m in m.id.map { ($0, m) } }, uniquingKeysWith: { a, _ in a })
-            for a in applications {
-                guard let program = programOf[a.$program.id] else { throw FluentError.missingParent(from: "service_applications", to: "programs", key: "program_id", id: a.$program.id.uuidString) }
-                a.$program.value = program
-                a.$child.value = .some(a.$child.id.flatMap { memberOf[$0] })
-            }
-            try await ServiceApplication.loadRankings(applications, on: db)
+        guard !applications.isEmpty else { return [] }
+        let programs = try await PlainModels.all(Program.self, """
+            SELECT * FROM \(unsafeRaw: Program.schema) WHERE id IN (\(binds: Array(Set(applications.map { $0.$program.id }))))
+            """, on: db)
+        let children = Set(applications.compactMap { $0.$child.id })
+        let members = children.isEmpty ? [] : try await PlainModels.all(HouseholdMember.self, """
+            SELECT * FROM \(unsafeRaw: HouseholdMember.schema) WHERE id IN (\(binds: Array(children)))
+            """, on: db)
+        let programOf = Dictionary(programs.compactMap { p in p.id.map { ($0, p) } }, uniquingKeysWith: { a, _ in a })
+        let memberOf = Dictionary(members.compactMap { m in m.id.map { ($0, m) } }, uniquingKeysWith: { a, _ in a })
+        for a in applications {
+            guard let program = programOf[a.$program.id] else { throw FluentError.missingParent(from: "service_applications", to: "programs", key: "program_id", id: a.$program.id.uuidString) }
+            a.$program.value = program
+            a.$child.value = .some(a.$child.id.flatMap { memberOf[$0] })
+        }
+        try await ServiceApplication.loadRankings(applications, on: db)
+        // His result in the latest round each application took part in, with that round.
+        var latest: [UUID: (result: Standing.Result, round: AllocationRound)] = [:]
+        for row in try await PlainRow.all("""
+            SELECT o.*, r.application_id AS result_application_id, r.rank AS result_rank, r.points AS result_points,
+                   r.school_code AS result_school_code, r.offer AS result_offer, r.offer_due AS result_offer_due
+            FROM allocation_results r JOIN allocation_rounds o ON o.id = r.round_id
+            WHERE r.application_id IN (\(binds: applications.compactMap(\.id)))
+            """, on: db) {
+            let round = AllocationRound()
+            try round.output(from: row.output)
+            let application = try row.uuid("result_application_id")
+            if let known = latest[application], known.round.round >= round.round { continue }
+            let offer = try row.optionalString("result_offer")
+            latest[application] = (Standing.Result(school: try row.optionalString("result_school_code"), points: Points(hundredths: try row.int("result_points")),
+                                                   rank: Int(try row.int("result_rank")), offer: offer.flatMap(AllocationResult.Offer.init(rawValue:)),
+                                                   offerDue: try row.optionalDate("result_offer_due")),
+                                   round)
         }
         var standings: [Standing] = []
         for a in applications {
             let program = a.program
-            // His result in the latest round he took part in, with that round.
-            let latest = try await AllocationResult.query(on: db).filter(\.$application.$id == a.requireID())
-                .join(AllocationRound.self, on: \AllocationResult.$round.$id == \AllocationRound.$id)
-                .sort(AllocationRound.self, \.$round, .descending).first()
-            let round = try latest?.joined(AllocationRound.self)
+            let round = latest[try a.requireID()]?.round
+            let result = latest[try a.requireID()]?.result
             var lines: [Standing.Line] = []
-            var result: Standing.Result?
-            // The names of his schools (of every list he made and every school of the lines) and,
-            // after a round, that round's cutoff at each: a city's round has hundreds of schools.
             var schools: [String: String] = [:]
-            if let round, let row = latest {
-                result = Standing.Result(school: row.schoolCode, points: Points(hundredths: row.points), rank: row.rank, offer: row.offer, offerDue: row.offerDue)
+            let second = a.schools(round: 2)
+            if let round, let result {
                 // The schools of that round's list (round 2: his new ranking, or the schools of
-                // his town he was placed by), each with what the round's trace says it did.
-                let steps = try await round.steps(of: a.number, on: db)
-                let second = a.schools(round: 2)
-                let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? steps.map(\.schoolCode) : second)
-                let (names, cutoffs) = try await School.namesAndCutoffs(of: Set(a.schoolCodes + second + ranked), round: round.requireID(), on: db)
-                schools = names
+                // his town he was placed by), each with what the round's trace says it did, and
+                // that round's cutoff at each: a city's round has hundreds of schools.
+                let trace = try await SchoolTrace.read(of: a.number, in: round.requireID(), schools: Set(a.schoolCodes + second), on: db)
+                schools = trace.names
+                let ranked = round.round == 1 ? a.schoolCodes : (second.isEmpty ? trace.steps.map(\.school) : second)
                 lines = ranked.map { code in
-                    let outcome: Standing.LineOutcome = switch steps.first(where: { $0.schoolCode == code })?.outcome {
+                    let outcome: Standing.LineOutcome = switch trace.steps.first(where: { $0.school == code })?.outcome {
                     case .admitted: .admitted
                     case .full: .full
                     case .noSeats: .noSeats
                     case nil: .notNeeded
                     }
                     // After the round, a decline or the waitlist changed what he holds.
-                    let now: Standing.LineOutcome = if code == row.schoolCode, outcome != .admitted { .waitlist }
-                        else if outcome == .admitted, code != row.schoolCode { .released } else { outcome }
-                    return Standing.Line(school: code, cutoff: cutoffs[code] ?? nil, outcome: now)
+                    let now: Standing.LineOutcome = if code == result.school, outcome != .admitted { .waitlist }
+                        else if outcome == .admitted, code != result.school { .released } else { outcome }
+                    return Standing.Line(school: code, cutoff: trace.cutoffs[code] ?? nil, outcome: now)
                 }
             } else {
                 lines = a.schoolCodes.map { Standing.Line(school: $0, cutoff: nil, outcome: nil) }
-                schools = try await School.names(of: Set(a.schoolCodes + a.schools(round: 2)), on: db)
+                schools = try await SchoolTrace.read(of: nil, in: nil, schools: Set(a.schoolCodes + second), on: db).names
             }
-            let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && latest != nil && latest?.schoolCode == nil
+            let canRankSecond = round?.round == 1 && round?.finalizedAt != nil && program.kind.isSchool && result != nil && result?.school == nil
             standings.append(Standing(application: a, round: round, result: result, lines: lines, schoolNames: schools,
                                       canRerank: today <= program.closes, canRankSecond: canRankSecond))
         }

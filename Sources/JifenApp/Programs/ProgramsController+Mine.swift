@@ -27,8 +27,8 @@ extension ProgramsController {
     static func render(_ req: Request, problem: String?) async throws -> Response {
         let user = try req.requireUser()
         var items: [MyApplication] = []
-        if let resident = try await Resident.find(user: user.id, on: req.db) {
-            for standing in try await ProgramService(req).standings(of: resident) {
+        if let resident = user.residentID {
+            for standing in try await ProgramService(req).standings(ofResident: resident) {
                 let a = standing.application, program = a.program
                 var summary = req.text("my_program_waiting", ["date": ShanghaiDate.long(program.closes)])
                 if let result = standing.result {

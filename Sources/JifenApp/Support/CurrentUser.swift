@@ -17,6 +17,10 @@ struct CurrentUser: Sendable {
     var mustChangePassword = false
     /// The account's care mode (关怀模式), used where the browser has not chosen.
     var careMode = false
+    /// A citizen's resident record as the request began (nil: he has not declared his identity
+    /// yet), for pages that need only its id; a request that creates it reads it afresh. Read
+    /// with a web session; the API reads the record itself.
+    var residentID: UUID? = nil
 }
 
 extension Request {
@@ -67,13 +71,14 @@ struct SessionMiddleware: AsyncMiddleware {
     }
 
     /// The session and its account in one plain query of the columns needed (every signed-in
-    /// request asks this); the account's place and department, for staff, by id.
+    /// request asks this), with the id of a citizen's resident record; the account's place and
+    /// department, for staff, by id.
     private static func load(token: String, on request: Request) async throws -> CurrentUser? {
         let now = request.now
         let db = request.db
         guard let row = try await PlainRow.all("""
             SELECT s.id, s.last_seen_at, s.expires_at, u.id AS user_id, u.login, u.display_name, u.role, u.status, u.jurisdiction_id, u.department_id,
-                   u.must_change_password, u.care_mode
+                   u.must_change_password, u.care_mode, (SELECT r.id FROM residents r WHERE r.user_id = u.id LIMIT 1) AS resident_id
             FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = \(bind: sha256Hex(token)) AND s.channel = 'web' LIMIT 1
             """, on: db).first,
               let role = Role(rawValue: try row.string("role"))
@@ -96,7 +101,8 @@ struct SessionMiddleware: AsyncMiddleware {
             jurisdictionName: jurisdiction?.name, departmentID: department?.id, departmentName: department?.name, departmentCode: department?.code,
             sessionID: sessionID,
             mustChangePassword: try row.bool("must_change_password"),
-            careMode: try row.bool("care_mode")
+            careMode: try row.bool("care_mode"),
+            residentID: try row.optionalUUID("resident_id")
         )
     }
 
