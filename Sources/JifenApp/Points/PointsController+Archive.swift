@@ -88,8 +88,8 @@ extension PointsController {
         let year: Int
         let notice: String?
         let estimateLink, openLabel, noApplication: String
-        /// What a points application asks for, told once.
-        let materials: MaterialList
+        /// What a points application asks for, told beside the form that opens one (read only then).
+        let materials: MaterialList?
     }
 
     static func myContent(_ req: Request, refusal: String? = nil, edit: ((PointsApplication, Resident) async throws -> ApplicationView)? = nil) async throws -> MyContent {
@@ -118,12 +118,13 @@ extension PointsController {
                 refused = try await PointsService(req).refusal(for: resident).map { PointsService.words($0, req.application.catalog, req.language) }
             }
         }
+        let canOpen = resident != nil && application == nil && refused == nil
         return MyContent(hasIdentity: resident != nil, residenceLink: SiteRoute.myResidence.path, archive: archive, application: application,
-                         canOpen: resident != nil && application == nil && refused == nil, openAction: SiteRoute.myPoints.path, refusal: refused,
+                         canOpen: canOpen, openAction: SiteRoute.myPoints.path, refusal: refused,
                          year: today(req).year, notice: req.query[String.self, at: "done"].map { req.text("points_done_" + $0) },
                          estimateLink: SiteRoute.estimate.path, openLabel: req.text("points_open", ["year": String(today(req).year)]),
                          noApplication: req.text("points_no_application", ["year": String(today(req).year)]),
-                         materials: try await MaterialList.load("points", on: req))
+                         materials: canOpen ? try await MaterialList.load("points", on: req) : nil)
     }
 
     static func myPoints(_ req: Request) async throws -> Response {
