@@ -326,9 +326,11 @@ final class ProgramsTests: XCTestCase {
             // Four parents, all wanting R1 only: 王 95, 张 80, 赵 70, 钱 60.
             let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
             var numbers: [String: String] = [:]
+            var parents: [String: Resident] = [:]
             for (n, (name, points)) in [("王大伟", Int64(95)), ("张三丰", 80), ("赵敏", 70), ("钱多多", 60)].enumerated() {
                 let (resident, child) = try await makeParent(ctx, name: name, idNumber: Self.id("410102", "198\(n)0404", "41\(n)"), points: points,
                                                              child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020070\(n + 1)", "42\(n)")))
+                parents[name] = resident
                 guard case .saved = try await service.apply(resident: resident, child: child, program: program, schools: ["R1"]) else { return XCTFail("refused") }
                 numbers[name] = try await ServiceApplication.query(on: ctx.app.db).filter(\.$resident.$id == resident.requireID()).first()?.number
             }
@@ -350,6 +352,17 @@ final class ProgramsTests: XCTestCase {
             // By hand: 张 (80) → R3; 赵 (70) → R3 full → R5; 钱 (60) → R3 full → R5 full → none.
             let before = try await placed()
             XCTAssertEqual(before, ["张三丰": "R3", "赵敏": "R5", "钱多多": "-"])
+            // What 我的报名 tells those placed by town: round 2 (not round 1, where R1 was full),
+            // the schools of the town in the order tried, each with round 2's cutoff there (R3 went
+            // to 张 with 80, R5 to 赵 with 70).
+            for (name, expected) in [("赵敏", [["R3", "80", "full"], ["R5", "70", "admitted"]]),
+                                     ("钱多多", [["R3", "80", "full"], ["R5", "70", "full"]])] {
+                let standings = try await organiser().standings(of: try XCTUnwrap(parents[name]))
+                let standing = try XCTUnwrap(standings.first, name)
+                XCTAssertEqual(standing.round?.round, 2, name)
+                XCTAssertEqual(standing.lines.map { [$0.school, $0.cutoff?.description ?? "-", $0.outcome?.rawValue ?? "-"] }, expected, name)
+                XCTAssertEqual(standing.schoolNames["R5"], "城南小学", name)
+            }
 
             // MUT: an objection finds 钱 had 90 points.
             let changes = try await organiser().correct(round2, number: try XCTUnwrap(numbers["钱多多"]), points: Points(hundredths: 9000), reason: "社保月数漏算")

@@ -192,9 +192,13 @@ struct ProgramService: WorkflowService {
             try round.output(from: row.output)
             let application = try row.uuid("result_application_id")
             if let known = latest[application], known.round.round >= round.round { continue }
-            let offer = try row.optionalString("result_offer")
+            // An offer's state as Fluent reads it: a value it does not know is an error, not "no offer".
+            let offer = try row.optionalString("result_offer").map { raw in
+                guard let state = AllocationResult.Offer(rawValue: raw) else { throw PlainRow.Missing(column: "result_offer") }
+                return state
+            }
             latest[application] = (Standing.Result(school: try row.optionalString("result_school_code"), points: Points(hundredths: try row.int("result_points")),
-                                                   rank: Int(try row.int("result_rank")), offer: offer.flatMap(AllocationResult.Offer.init(rawValue:)),
+                                                   rank: Int(try row.int("result_rank")), offer: offer,
                                                    offerDue: try row.optionalDate("result_offer_due")),
                                    round)
         }

@@ -17,9 +17,10 @@ struct CurrentUser: Sendable {
     var mustChangePassword = false
     /// The account's care mode (关怀模式), used where the browser has not chosen.
     var careMode = false
-    /// A citizen's resident record as the request began (nil: he has not declared his identity
-    /// yet), for pages that need only its id; a request that creates it reads it afresh. Read
-    /// with a web session; the API reads the record itself.
+    /// The id of a citizen's resident record as the request began (nil: he had not declared his
+    /// identity), for pages that need only the id. A handler that creates the record in the same
+    /// request reads it afresh; read with a web session only (nil on the API, which reads the
+    /// record itself).
     var residentID: UUID? = nil
 }
 

@@ -95,9 +95,10 @@ struct PlainRow {
 
     func uuid(_ column: String) throws -> UUID { try required(column, optionalUUID(column)) }
 
-    /// A day, kept as `YYYY-MM-DD` text.
+    /// A day, kept as `YYYY-MM-DD` text (on SQLite read as Fluent reads it, a timestamp another
+    /// tool wrote included).
     func optionalDate(_ column: String) throws -> CivilDate? {
-        try value(column) { data in guard case .text(let text) = data else { return nil }; return CivilDate(text) }
+        try value(column) { CivilDate(sqliteData: $0) }
     }
 
     /// A value Fluent keeps as JSON on SQLite (an array, a structure), and in its own type
