@@ -35,7 +35,7 @@ enum CareMode {
 extension Request {
     /// This reader's pages are in care mode: his browser's choice, else his account's.
     var careMode: Bool {
-        switch cookies[CareMode.cookieName(self)]?.string {
+        switch sentCookies[CareMode.cookieName(self)]?.string {
         case "1": true
         case "0": false
         default: currentUser?.careMode ?? false

@@ -14,7 +14,7 @@ struct CSRFMiddleware: AsyncMiddleware {
         // The API reads no cookie (bearer tokens only), so a forged cross-site request carries nothing.
         if request.isAPI { return try await next.respond(to: request) }
         let cookieName = request.application.cookieName("jifen_csrf")
-        let existing = request.cookies[cookieName]?.string
+        let existing = request.sentCookies[cookieName]?.string
         let browserToken: String
         if let existing, existing.utf8.count >= 22, existing.utf8.count <= 64 {
             browserToken = existing

@@ -82,7 +82,7 @@ extension Request {
     var language: Catalog.Language {
         if let known = storage[LanguageKey.self] { return known }
         var language = Catalog.Language.zh
-        if let raw = cookies[application.cookieName("jifen_lang")]?.string, let chosen = Catalog.Language(rawValue: raw) { language = chosen }
+        if let raw = sentCookies[application.cookieName("jifen_lang")]?.string, let chosen = Catalog.Language(rawValue: raw) { language = chosen }
         storage[LanguageKey.self] = language
         return language
     }

@@ -56,7 +56,7 @@ struct SessionMiddleware: AsyncMiddleware {
         if request.isAPI { return try await next.respond(to: request) }
         var clearCookie = false
         let cookieName = Self.cookieName(request)
-        if let token = request.cookies[cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
+        if let token = request.sentCookies[cookieName]?.string, !token.isEmpty, token.utf8.count <= 128 {
             if let user = try await Self.load(token: token, on: request) {
                 request.currentUser = user
                 request.sessionToken = token

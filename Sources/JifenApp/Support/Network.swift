@@ -78,6 +78,17 @@ extension Request {
         return forwarded.first.flatMap { AddressRange.parse($0) != nil ? $0 : nil } ?? peer
     }
 
+    /// The request's cookies, parsed once: the session, the form token, the language and care
+    /// mode each read one, and Vapor parses the header again at every `cookies`.
+    var sentCookies: HTTPCookies {
+        if let known = storage[SentCookiesKey.self] { return known }
+        let cookies = self.cookies
+        storage[SentCookiesKey.self] = cookies
+        return cookies
+    }
+
+    private struct SentCookiesKey: StorageKey { typealias Value = HTTPCookies }
+
     /// True when the request was made from this machine without passing through a proxy.
     var isDirectFromLoopback: Bool {
         AddressRange.isLoopback(peerAddress) && headers[.xForwardedFor].isEmpty && headers["Forwarded"].isEmpty

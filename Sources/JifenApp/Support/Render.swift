@@ -46,8 +46,9 @@ enum Navigation {
 
     static func groups(for user: CurrentUser?, on request: Request) -> [NavGroup] {
         let entries = self.entries(for: user, on: request)
+        let path = request.url.path
         func item(_ e: (String, String, Task?)) -> NavItem {
-            NavItem(label: e.0, href: e.1, current: request.url.path == e.1 || (e.1 != SiteRoute.home.path && request.url.path.hasPrefix(e.1 + "/")))
+            NavItem(label: e.0, href: e.1, current: path == e.1 || (e.1 != SiteRoute.home.path && path.hasPrefix(e.1 + "/")))
         }
         guard entries.count > flatLimit else { return [NavGroup(label: nil, items: entries.map(item), current: false)] }
         var groups = [NavGroup(label: nil, items: entries.filter { $0.2 == nil }.map(item), current: false)]
@@ -157,8 +158,8 @@ extension Request {
             printedAt: ShanghaiTime.dateTime(now),
             page: content
         )
-        let view = try await self.view.render(template, context)
-        return try await view.encodeResponse(status: status, for: self)
+        let buffer = try await leaf.render(path: template, context: try PageValues.encode(context)).get()
+        return try await View(data: buffer).encodeResponse(status: status, for: self)
     }
 }
 
