@@ -195,20 +195,73 @@ final class ScaleTests: XCTestCase {
             let applications = try await RoundApplicant.all(of: program.requireID(), on: db)
             let known = try await Archives.load(of: applications.map(\.resident), on: db)
             let actor = Actor(id: nil, login: "edu", address: nil)
-            let values = try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).tiebreakValues(program, of: applications, in: known)
+            let values = try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).scores(program, of: applications, in: known)
             let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
             var compared = 0, nonZero = 0
             for archive in known.archives.values where archive.status == .active && archive.year == program.opens.year && archive.application != nil {
                 let model = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
                 guard let (evaluation, _) = try await points.evaluation(of: model, series: program.standardSeries) else { continue }
                 let expected = TieBreakKey.values(program.tiebreakKeys, in: evaluation.categories)
-                XCTAssertEqual(values[archive.id], expected, archive.id.uuidString)
+                XCTAssertEqual(values[archive.id], ProgramService.Scored(total: evaluation.total, tiebreak: expected), archive.id.uuidString)
                 compared += 1
                 if expected.contains(where: { $0 != .zero }) { nonZero += 1 }
             }
             XCTAssertGreaterThan(compared, 100, "the demo's applicants have archives of this year")
             XCTAssertGreaterThan(nonZero, compared / 2, "most archives have points in the tie-break categories")
             XCTAssertEqual(values.count, compared)
+        }
+    }
+
+    /// An item counts only within its validity window: when one runs out after the archive was
+    /// last saved (nobody has opened it since), the round freezes the points as the archive's
+    /// page would show them today, not the total stored before.
+    func testTheRoundFreezesPointsAsTheyStandOnItsDay() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let app = ctx.app, db = app.db
+            let actor = Actor(id: nil, login: "edu", address: nil)
+            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
+            var applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
+            // An applicant whose archive counts a blood donation or volunteer hours (items valid
+            // five years): the donation is moved back six years, the stored total left as it was.
+            var chosen: (archive: PointsArchive, claim: PointsClaim, number: String)?
+            for applicant in applicants where chosen == nil {
+                guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
+                      archive.status == .active, archive.year == program.opens.year, let application = archive.$application.id,
+                      let (evaluation, _) = try await points.evaluation(of: archive), evaluation.total.hundredths == archive.total else { continue }
+                let claims = try await PointsClaim.query(on: db).filter(\.$application.$id == application).all()
+                if let claim = claims.first(where: { ["bloodDonation", "volunteerHours"].contains($0.item) && $0.state == .verified }),
+                   evaluation.lines.first(where: { $0.item == claim.item })?.points ?? .zero > .zero {
+                    chosen = (archive, claim, applicant.number)
+                }
+            }
+            let (archive, claim, number) = try XCTUnwrap(chosen, "the demo has applicants who give blood or volunteer")
+            let stored = archive.total
+            let sixYearsAgo = ShanghaiDate.today(ctx.clock.now).adding(years: -6)
+            claim.factDate = sixYearsAgo
+            if claim.confirmedDate != nil { claim.confirmedDate = sixYearsAgo }
+            try await claim.save(on: db)
+            let reread = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
+            XCTAssertEqual(reread.total, stored, "nothing has refreshed the stored total")
+            let today = try await XCTUnwrapAsync(try await points.evaluation(of: reread)).0.total
+            XCTAssertLessThan(today.hundredths, stored, "the item no longer counts today")
+
+            // The freeze (as a round runs it) of everyone, afresh.
+            for k in applicants.indices { applicants[k].points = nil; applicants[k].tiebreakPoints = nil; applicants[k].priority = nil }
+            let service = ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
+            try await service.freeze(program, &applicants)
+            let frozen = try XCTUnwrap(applicants.first { $0.number == number })
+            XCTAssertEqual(frozen.points, today.hundredths, "frozen as scored today (stored: \(stored))")
+            // Everyone else's as his archive's page scores it today.
+            var compared = 0
+            for applicant in applicants.prefix(150) where applicant.number != number {
+                guard let model = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
+                      model.status == .active, model.year == program.opens.year, model.$application.id != nil,
+                      let (evaluation, _) = try await points.evaluation(of: model) else { continue }
+                XCTAssertEqual(applicant.points, evaluation.total.hundredths, applicant.number)
+                compared += 1
+            }
+            XCTAssertGreaterThan(compared, 50)
         }
     }
 

@@ -21,9 +21,14 @@ struct ProgramService: WorkflowService {
         let year = program.opens.year
         guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == resident.requireID()).first(),
               archive.status == .active, archive.year == year else { return nil }
-        if program.standardSeries == ScoringStandard.generalSeries { return (archive, Points(hundredths: archive.total)) }
-        // A program ranked by another standard re-scores the same confirmed facts under it.
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
+        if program.standardSeries == ScoringStandard.generalSeries {
+            // Scored today, as the round scores it: the stored total may predate an item's
+            // validity window running out.
+            let evaluated = try await points.evaluation(of: archive)
+            return (archive, evaluated?.0.total ?? Points(hundredths: archive.total))
+        }
+        // A program ranked by another standard re-scores the same confirmed facts under it.
         guard let (evaluation, _) = try await points.evaluation(of: archive, series: program.standardSeries), evaluation.eligible else { return nil }
         return (archive, evaluation.total)
     }
@@ -413,8 +418,8 @@ struct ProgramService: WorkflowService {
         let residents = if wanted == nil || program.spouses == .oneSpouseHigherPoints {
             try await Resident.whole(of: applicants.filter { $0.points == nil }.map(\.resident), on: db)
         } else { [UUID: Resident]() }
-        let tiebreaks = if let known { try await tiebreakValues(program, of: applicants.filter { $0.points == nil }, in: known) } else { [UUID: [Points]]() }
-        stages?.done("tie-break values of \(tiebreaks.count) archives")
+        let scored = if let known { try await scores(program, of: applicants.filter { $0.points == nil }, in: known) } else { [UUID: Scored]() }
+        stages?.done("points and tie-break values of \(scored.count) archives")
         // Figures frozen already (imported from an earlier system for a past year) stay as they are.
         for k in applicants.indices where applicants[k].points == nil {
             let application = applicants[k]
@@ -426,8 +431,10 @@ struct ProgramService: WorkflowService {
             var counted: (archive: Counted, total: Points)?
             let resident = residents[application.resident]
             if let known {
+                // Scored today where it has an application to score (the stored total may predate
+                // an item's window running out); as stored where it has none.
                 counted = known.archives[application.resident].flatMap { archive in
-                    archive.status == .active && archive.year == program.opens.year ? (.row(archive), Points(hundredths: archive.total)) : nil
+                    archive.status == .active && archive.year == program.opens.year ? (.row(archive), scored[archive.id]?.total ?? Points(hundredths: archive.total)) : nil
                 }
             } else if let resident, let (archive, total) = try await self.points(of: resident, for: program) {
                 counted = (.model(archive), total)
@@ -439,7 +446,7 @@ struct ProgramService: WorkflowService {
             }
             if let (which, frozen) = counted, !program.tiebreak.isEmpty {
                 total = frozen
-                if case .row(let archive) = which, let values = tiebreaks[archive.id] {
+                if case .row(let archive) = which, let values = scored[archive.id]?.tiebreak {
                     tiebreak = values
                 } else {
                     var model: PointsArchive?
@@ -463,12 +470,16 @@ struct ProgramService: WorkflowService {
         }
     }
 
-    /// The tie-break values of each applicant's own archive read in `known` (by archive id): its
-    /// application scored under its standard as `PointsService.evaluation(of:)` does, on every
-    /// core (the scoring is pure, and a city's round scores twelve thousand archives).
-    func tiebreakValues(_ program: Program, of applications: [RoundApplicant], in known: Archives) async throws -> [UUID: [Points]] {
+    /// What the freeze takes from an archive scored today: its total and its tie-break values.
+    struct Scored: Sendable, Equatable { let total: Points; let tiebreak: [Points] }
+
+    /// Each applicant's own archive read in `known` (by archive id) scored as of today: its
+    /// application's confirmed facts under its standard, as `PointsService.evaluation(of:)` and
+    /// the archive's own page score them — so an item whose validity window has run out since the
+    /// archive was last saved no longer counts. On every core (the scoring is pure, and a city's
+    /// round scores twelve thousand archives).
+    func scores(_ program: Program, of applications: [RoundApplicant], in known: Archives) async throws -> [UUID: Scored] {
         let keys = program.tiebreakKeys
-        guard !keys.isEmpty else { return [:] }
         let year = program.opens.year
         var jobs: [(archive: UUID, code: String, claims: [ClaimRow])] = []
         var standards: [String: ScoringStandard] = [:]
@@ -483,17 +494,18 @@ struct ProgramService: WorkflowService {
             (Dictionary(standard.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), Evaluator(standard))
         }
         let today = self.today
-        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, [Points])] {
+        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, Scored)] {
             var buffer = Evaluator.Buffer()
             return part.map { job in
                 let (items, evaluator) = scoring[job.code]!
                 let claims = job.claims.compactMap { c in items[c.item].flatMap { c.claim(for: $0) } }
-                return (job.archive, TieBreakKey.values(keys, in: PointsArchiveRules.categoryPoints(claims, with: evaluator, asOf: today, buffer: &buffer)))
+                let (total, categories) = PointsArchiveRules.score(claims, with: evaluator, asOf: today, buffer: &buffer)
+                return (job.archive, Scored(total: total, tiebreak: TieBreakKey.values(keys, in: categories)))
             }
         }
         let slices = Parallel.slices(jobs, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 1_000)
-        var found: [UUID: [Points]] = [:]
-        for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, tiebreak) in part { found[archive] = tiebreak } }
+        var found: [UUID: Scored] = [:]
+        for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, scored) in part { found[archive] = scored } }
         return found
     }
 

@@ -54,6 +54,13 @@ public enum PointsArchiveRules {
         evaluator.categoryPoints(Profile(id: "archive", asOf: asOf, facts: confirmedFacts(claims)), asOf: asOf, buffer: &buffer)
     }
 
+    /// The total and the category subtotals of `evaluate(_:with:asOf:id:)`, without its
+    /// line-by-line explanation (a round freezing each applicant's points and tie-break values).
+    public static func score(_ claims: [Claim], with evaluator: Evaluator, asOf: CivilDate, buffer: inout Evaluator.Buffer) -> (total: Points, categories: [(id: String, title: String, points: Points)]) {
+        let score = evaluator.score(evaluator.facts(Profile(id: "archive", asOf: asOf, facts: confirmedFacts(claims))), asOf: asOf, into: &buffer)
+        return (score.total, evaluator.standard.categories.enumerated().map { ($1.id, $1.title, Points(hundredths: buffer.subtotals[$0])) })
+    }
+
     static func confirmedFacts(_ claims: [Claim]) -> [String: [Fact]] {
         var facts: [String: [Fact]] = [:]
         for claim in claims {
