@@ -560,14 +560,12 @@ struct ProgramService: WorkflowService {
         var applications = try await RoundApplicant.all(of: programID, on: db).filter { !excluded.contains($0.id) }
         stages.done("read \(applications.count) applications and their rankings")
         // The applicants' archives with their claims, the largest read of the round and needing
-        // only who applied: three fifths are read on another connection (another event loop's)
-        // while this one reads the names and phones, then the other two fifths here — so neither
-        // connection waits for the other.
+        // only who applied, are read on another connection (another event loop's) while this one
+        // reads the names and phones.
         let wanted = n == 1 ? Archives.wanted(for: program, of: applications) : nil
-        let cut = (wanted?.count ?? 0) * 2 / 5
         let elsewhere = anotherConnection()
         let reading = Stages(logger: logger, what: "round \(n) of \(program.code), on a second connection: read")
-        async let there: Archives? = wanted == nil ? nil : Archives.load(of: Array((wanted ?? []).dropFirst(cut)), on: elsewhere, stages: reading)
+        async let archives: Archives? = wanted == nil ? nil : Archives.load(of: wanted ?? [], on: elsewhere, stages: reading)
         // Of the applicants themselves the round needs their names and where texts reach them.
         let contacts = try await Resident.contacts(of: applications.map(\.resident), on: db)
         stages.done("read their names and phones")
@@ -580,16 +578,6 @@ struct ProgramService: WorkflowService {
         var towns: [String: [String]] = [:]
         stages.done("read quotas")
         if n == 1 {
-            var archives: Archives?
-            if let wanted {
-                var here = try await Archives.load(of: Array(wanted.prefix(cut)), on: db)
-                stages.done("read \(cut) applicants' archives and claims")
-                if let read = try await there { here.merge(read) }
-                stages.done("waited for the other connection's")
-                archives = here
-            } else {
-                archives = try await there
-            }
             try await freeze(program, &applications, archives: archives, stages: stages)
             stages.done("freeze: points and tie-break values")
         } else {
@@ -819,13 +807,6 @@ struct Archives: Sendable {
     }
 
     /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
-    /// Adds what `other` read (of other residents).
-    mutating func merge(_ other: Archives) {
-        archives.merge(other.archives) { mine, _ in mine }
-        standards.merge(other.standards) { mine, _ in mine }
-        claims.merge(other.claims) { mine, _ in mine }
-    }
-
     static func load(of residents: [UUID], on db: any Database, stages: Stages? = nil) async throws -> Archives {
         var found = Archives()
         for slice in Batches.slices(residents) {

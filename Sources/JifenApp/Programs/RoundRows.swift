@@ -45,12 +45,16 @@ extension AllocationRound {
         let byNumber = (0..<instance.count).sorted { instance.ids[$0].utf8.lexicographicallyPrecedes(instance.ids[$1].utf8) }
         for a in byNumber {
             for (position, step) in Allocation.trace(a, in: instance, outcome: outcome).enumerated() {
-                let (school, what, cutoffNumber, cutoffRank): (String, AllocationStep.Outcome, String?, Int?) = switch step {
-                case .admitted(let school): (school, .admitted, nil, nil)
-                case .noSeats(let school): (school, .noSeats, nil, nil)
-                case .full(let school, let cutoff): (school, .full, instance.ids[Int(cutoff)], Int(outcome.rank[Int(cutoff)]) + 1)
+                let row: [any Encodable & Sendable]
+                switch step {
+                case .admitted(let school):
+                    row = [school, AllocationStep.Outcome.admitted.rawValue, String?.none, Int?.none]
+                case .noSeats(let school):
+                    row = [school, AllocationStep.Outcome.noSeats.rawValue, String?.none, Int?.none]
+                case .full(let school, let cutoff):
+                    row = [school, AllocationStep.Outcome.full.rawValue, instance.ids[Int(cutoff)], Int(outcome.rank[Int(cutoff)]) + 1]
                 }
-                steps.append([stepIDs.id(steps.count), id, instance.ids[a], position, school, what.rawValue, cutoffNumber, cutoffRank])
+                steps.append([stepIDs.id(steps.count), id, instance.ids[a], position] + row)
             }
         }
         try await Batches.insert(into: AllocationStep.schema,

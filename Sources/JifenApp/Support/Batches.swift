@@ -56,9 +56,6 @@ enum Batches {
                 case let n as Int64: binds.append(.integer(Int(n)))
                 // A list of numbers is JSON text, as the encoder writes it (`[1250,300]`).
                 case let list as [Int64]: binds.append(.text("[" + list.map(String.init).joined(separator: ",") + "]"))
-                // An absent value (a round's trace has two in most rows) is NULL, as the encoder
-                // makes it, without making an encoder for it.
-                case let optional as any AbsentOrPresent where optional.isAbsent: binds.append(.null)
                 default: binds.append(try encoder.encode(value))
                 }
             }
@@ -94,7 +91,3 @@ enum Batches {
         }
     }
 }
-
-/// An optional, asked whether it holds nothing without knowing what it would hold.
-private protocol AbsentOrPresent { var isAbsent: Bool { get } }
-extension Optional: AbsentOrPresent { var isAbsent: Bool { self == nil } }
