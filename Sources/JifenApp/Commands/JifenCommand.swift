@@ -110,7 +110,7 @@ enum MigrateCommand: JifenCommand {
 
     static func run(_ arguments: [String], io: CommandIO, app: Application?) async throws -> Int32 {
         _ = try Arguments(arguments, flags: [Arguments.demo])
-        let app = try await migrated(app)
+        _ = try await migrated(app)
         io.output("数据库已是最新版本 / the database is up to date")
         return 0
     }

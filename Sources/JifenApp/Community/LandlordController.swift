@@ -85,7 +85,7 @@ enum LandlordController {
         let user = try req.requireUser()
         guard let id = req.parameters.get("id", as: UUID.self),
               let manager = try await HouseManager.query(on: req.db).filter(\.$house.$id == id).filter(\.$user.$id == user.id)
-                .filter(\.$status == .confirmed).with(\.$house) { $0.with(\.$jurisdiction) }.first()
+                .filter(\.$status == .confirmed).with(\.$house, { $0.with(\.$jurisdiction) }).first()
         else { throw Abort(.notFound) }
         return manager
     }
