@@ -212,6 +212,31 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    struct NoDonor: Error {}
+
+    /// An applicant whose archive counts a blood donation or volunteer hours (items valid five
+    /// years), the donation moved back `yearsAgo` years and the archive's stored total left as it
+    /// was: his archive and application number.
+    static func agedDonation(_ ctx: TestContext, of applicants: [RoundApplicant], year: Int, yearsAgo: Int, daysMore: Int = 0) async throws -> (PointsArchive, String) {
+        let db = ctx.app.db
+        let points = PointsService(app: ctx.app, db: db, now: ctx.clock.now, actor: .system, logger: ctx.app.logger)
+        for applicant in applicants {
+            guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
+                  archive.status == .active, archive.year == year, let application = archive.$application.id,
+                  let (evaluation, _) = try await points.evaluation(of: archive), evaluation.total.hundredths == archive.total else { continue }
+            let claims = try await PointsClaim.query(on: db).filter(\.$application.$id == application).all()
+            guard let claim = claims.first(where: { ["bloodDonation", "volunteerHours"].contains($0.item) && $0.state == .verified }),
+                  evaluation.lines.first(where: { $0.item == claim.item })?.points ?? .zero > .zero else { continue }
+            let aged = ShanghaiDate.today(ctx.clock.now).adding(years: -yearsAgo).adding(days: -daysMore)
+            claim.factDate = aged
+            if claim.confirmedDate != nil { claim.confirmedDate = aged }
+            try await claim.save(on: db)
+            return (archive, applicant.number)
+        }
+        XCTFail("the demo has applicants who give blood or volunteer")
+        throw NoDonor()
+    }
+
     /// An item counts only within its validity window: when one runs out after the archive was
     /// last saved (nobody has opened it since), the round freezes the points as the archive's
     /// page would show them today, not the total stored before.
@@ -222,25 +247,8 @@ final class ScaleTests: XCTestCase {
             let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
             let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
             var applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
-            // An applicant whose archive counts a blood donation or volunteer hours (items valid
-            // five years): the donation is moved back six years, the stored total left as it was.
-            var chosen: (archive: PointsArchive, claim: PointsClaim, number: String)?
-            for applicant in applicants where chosen == nil {
-                guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
-                      archive.status == .active, archive.year == program.opens.year, let application = archive.$application.id,
-                      let (evaluation, _) = try await points.evaluation(of: archive), evaluation.total.hundredths == archive.total else { continue }
-                let claims = try await PointsClaim.query(on: db).filter(\.$application.$id == application).all()
-                if let claim = claims.first(where: { ["bloodDonation", "volunteerHours"].contains($0.item) && $0.state == .verified }),
-                   evaluation.lines.first(where: { $0.item == claim.item })?.points ?? .zero > .zero {
-                    chosen = (archive, claim, applicant.number)
-                }
-            }
-            let (archive, claim, number) = try XCTUnwrap(chosen, "the demo has applicants who give blood or volunteer")
+            let (archive, number) = try await Self.agedDonation(ctx, of: applicants, year: program.opens.year, yearsAgo: 6)
             let stored = archive.total
-            let sixYearsAgo = ShanghaiDate.today(ctx.clock.now).adding(years: -6)
-            claim.factDate = sixYearsAgo
-            if claim.confirmedDate != nil { claim.confirmedDate = sixYearsAgo }
-            try await claim.save(on: db)
             let reread = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
             XCTAssertEqual(reread.total, stored, "nothing has refreshed the stored total")
             let today = try await XCTUnwrapAsync(try await points.evaluation(of: reread)).0.total
@@ -262,6 +270,50 @@ final class ScaleTests: XCTestCase {
                 compared += 1
             }
             XCTAssertGreaterThan(compared, 50)
+        }
+    }
+
+    /// Once a day each server scores this year's archives again: one whose item ran out since its
+    /// total was written (nobody opened it) takes the new total, its history says why, and its
+    /// resident is texted — once, however often the job runs.
+    func testAnItemThatRunsOutLowersTheArchiveAndTextsItsResidentOnce() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let app = ctx.app, db = app.db
+            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+            let applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
+            let (archive, _) = try await Self.agedDonation(ctx, of: applicants, year: program.opens.year, yearsAgo: 6)
+            let stored = archive.total
+            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: .system, logger: app.logger)
+            let expected = try await XCTUnwrapAsync(try await points.evaluation(of: archive)).0.total
+            XCTAssertLessThan(expected.hundredths, stored)
+            let resident = try await XCTUnwrapAsync(try await Resident.find(archive.$resident.id, on: db))
+            // A phone on record, where the demo gave him none (and no account).
+            var phone = resident.phone
+            if let user = resident.$user.id, let account = try await User.find(user, on: db), let own = account.phone { phone = own }
+            if phone == nil {
+                resident.phone = "13900007777"
+                try await resident.save(on: db)
+                phone = resident.phone
+            }
+            let sent = ctx.notifier.messages.count
+            func texts() -> [OutgoingMessage] { ctx.notifier.messages.dropFirst(sent).filter { $0.kind == "pointsExpired" } }
+
+            let first = try await Reminders.run(app, now: ctx.clock.now)
+            XCTAssertEqual(first.expired, 1, "his archive alone changed")
+            let reread = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
+            XCTAssertEqual(reread.total, expected.hundredths)
+            let history = try await PointsHistoryEntry.query(on: db).filter(\.$archive.$id == archive.requireID()).filter(\.$kind == .expired).all()
+            XCTAssertEqual(history.map(\.before), [stored])
+            XCTAssertEqual(history.map(\.after), [expected.hundredths])
+            XCTAssertEqual(texts().count, 1)
+            XCTAssertEqual(texts().first?.recipient, phone)
+            XCTAssertEqual(texts().first?.body, "【积分服务】你的 \(program.opens.year) 年度积分中有事项已超过有效期，不再计分，积分由 \(Points(hundredths: stored)) 分调整为 \(expected) 分，详见“我的积分”。")
+
+            let again = try await Reminders.run(app, now: ctx.clock.now)
+            XCTAssertEqual(again.expired, 0)
+            XCTAssertEqual(texts().count, 1, "texted once")
+            let recorded = try await PointsHistoryEntry.query(on: db).filter(\.$archive.$id == archive.requireID()).filter(\.$kind == .expired).count()
+            XCTAssertEqual(recorded, 1)
         }
     }
 

@@ -26,12 +26,14 @@ final class ReminderSent: Model, @unchecked Sendable {
 enum Reminders {
     /// How many of each were texted; `elsewhere`: events this run found unsent but another run
     /// (another node) recorded first, so this one did not text them.
-    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, archives = 0, offers = 0, lapsed = 0, appointments = 0, elsewhere = 0 }
+    struct Counts: Equatable, Sendable { var endorsements = 0, ready = 0, unverified = 0, expired = 0, archives = 0, offers = 0, lapsed = 0, appointments = 0, elsewhere = 0 }
 
     static let endorsementDays = 30
     static let unverifiedDays = 5
 
-    static func run(_ app: Application, now: Date) async throws -> Counts {
+    /// `rescore`: score this year's archives again (`rescore(_:service:today:now:elsewhere:)`);
+    /// the server's loop does it once a day.
+    static func run(_ app: Application, now: Date, rescore: Bool = true) async throws -> Counts {
         let db = app.db
         let today = ShanghaiDate.today(now)
         let service = PointsService(app: app, db: db, now: now, actor: .system, logger: app.logger)
@@ -83,6 +85,10 @@ enum Reminders {
             }
             counts.unverified += registrations.count
         }
+
+        // An item whose validity window ran out since an archive's total was written (动态调整):
+        // before December's texts, which give the total.
+        if rescore { counts.expired = try await self.rescore(app, service: service, today: today, now: now, elsewhere: &elsewhere) }
 
         // December: this year's points end with the year; next year's need a new application.
         if today.month == 12 {
@@ -149,6 +155,40 @@ enum Reminders {
         return try await PlainRow.all(query, on: db).map { (id: try $0.uuid("id"), event: try $0.string("event")) }
     }
 
+    /// Every active archive of this year scored today as its page scores it; where that differs
+    /// from its stored total (an item's validity window ran out since the total was written, and
+    /// nobody has opened the archive since), the archive takes the new total, its history records
+    /// the change, and its resident is texted — once per archive and total, whichever node finds
+    /// it first. Returns how many this run changed.
+    static func rescore(_ app: Application, service: PointsService, today: CivilDate, now: Date, elsewhere: inout Int) async throws -> Int {
+        let db = app.db
+        let residents = try await PlainRow.many("""
+            SELECT resident_id FROM points_archives WHERE status = \(bind: PointsArchive.Status.active.rawValue) AND "year" = \(bind: today.year)
+            """, on: db).map { try $0.uuid("resident_id") }
+        guard !residents.isEmpty else { return 0 }
+        let known = try await Archives.load(of: residents, on: db)
+        let scored = try await known.scored(year: today.year, keys: [], asOf: today, on: db)
+        var changed = 0
+        for archive in known.archives.values {
+            guard let total = scored[archive.id]?.total.hundredths, total != archive.total else { continue }
+            let first = try await once("expired:\(archive.id.uuidString):\(total)", db: db, now: now) { db in
+                let service = service.on(db)
+                // Opened (and so brought up to date) since it was read here: nothing to do.
+                guard let model = try await PointsArchive.find(archive.id, on: db), model.status == .active, model.total != total else { return }
+                let before = model.total
+                model.total = total
+                model.updatedAt = now
+                try await model.save(on: db)
+                _ = try await service.history(model, .expired, before: before)
+                guard let resident = try await Resident.find(model.$resident.id, on: db) else { return }
+                try await service.notify(resident, kind: "pointsExpired", service.text("sms_points_expired", [
+                    "year": String(model.year), "before": Points(hundredths: before).description, "total": Points(hundredths: total).description]))
+            }
+            if first { changed += 1 } else { elsewhere += 1 }
+        }
+        return changed
+    }
+
     /// The model of each unsent row, with what `with` eager-loads, read a slice at a time.
     private static func load<M: Model>(_ type: M.Type, _ rows: [(id: UUID, event: String)], on db: any Database,
                                        _ with: (QueryBuilder<M>) -> QueryBuilder<M>) async throws -> [(event: String, item: M)] where M.IDValue == UUID {
@@ -213,6 +253,7 @@ enum Reminders {
     }
 
     private static let lastRun = NIOLockedValueBox<Date?>(nil)
+    private static let lastRescore = NIOLockedValueBox<CivilDate?>(nil)
 
     /// What the server's loop calls: the reminders at most once an hour per process.
     static func runIfDue(_ app: Application) async {
@@ -223,7 +264,14 @@ enum Reminders {
             return true
         }
         guard due else { return }
-        do { _ = try await run(app, now: now) } catch { app.logger.error("reminders failed", metadata: ["error": .string(String(describing: error))]) }
+        // Archives are scored again once a day (a city's are thousands, their claims tens of thousands).
+        let today = ShanghaiDate.today(now)
+        let rescore = lastRescore.withLockedValue { last -> Bool in
+            guard last != today else { return false }
+            last = today
+            return true
+        }
+        do { _ = try await run(app, now: now, rescore: rescore) } catch { app.logger.error("reminders failed", metadata: ["error": .string(String(describing: error))]) }
     }
 }
 
@@ -240,6 +288,7 @@ enum RemindersCommand: JifenCommand {
         io.output("reminders_endorsement \(counts.endorsements)")
         io.output("reminders_ready \(counts.ready)")
         io.output("reminders_unverified \(counts.unverified)")
+        io.output("points_rescored \(counts.expired)")
         io.output("reminders_archive \(counts.archives)")
         io.output("reminders_offer \(counts.offers)")
         io.output("reminders_appointment \(counts.appointments)")

@@ -415,7 +415,8 @@ struct PointsService: WorkflowService {
     }
 
     /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out
-    /// stops counting. Called when the archive is shown; records the change once.
+    /// stops counting. Called when the archive is shown; records the change once. (Archives
+    /// nobody opens are scored again once a day by `Reminders.rescore`.)
     /// Returns the archive's evaluation when it made one (an active archive of this year).
     @discardableResult
     func refreshForExpiry(_ archive: PointsArchive, facts known: ArchiveFacts? = nil) async throws -> (Evaluator.Evaluation, ScoringStandard)? {

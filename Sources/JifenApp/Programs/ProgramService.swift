@@ -470,8 +470,7 @@ struct ProgramService: WorkflowService {
         }
     }
 
-    /// What the freeze takes from an archive scored today: its total and its tie-break values.
-    struct Scored: Sendable, Equatable { let total: Points; let tiebreak: [Points] }
+    typealias Scored = Archives.Scored
 
     /// Each applicant's own archive read in `known` (by archive id) scored as of today: its
     /// application's confirmed facts under its standard, as `PointsService.evaluation(of:)` and
@@ -479,34 +478,8 @@ struct ProgramService: WorkflowService {
     /// archive was last saved no longer counts. On every core (the scoring is pure, and a city's
     /// round scores twelve thousand archives).
     func scores(_ program: Program, of applications: [RoundApplicant], in known: Archives) async throws -> [UUID: Scored] {
-        let keys = program.tiebreakKeys
-        let year = program.opens.year
-        var jobs: [(archive: UUID, code: String, claims: [ClaimRow])] = []
-        var standards: [String: ScoringStandard] = [:]
-        var seen: Set<UUID> = []
-        for application in applications {
-            guard let archive = known.archives[application.resident], archive.status == .active, archive.year == year,
-                  let applicationID = archive.application, let code = known.standards[applicationID], seen.insert(archive.id).inserted else { continue }
-            if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
-            jobs.append((archive.id, code, known.claims[applicationID] ?? []))
-        }
-        let scoring = standards.mapValues { standard in
-            (Dictionary(standard.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), Evaluator(standard))
-        }
-        let today = self.today
-        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, Scored)] {
-            var buffer = Evaluator.Buffer()
-            return part.map { job in
-                let (items, evaluator) = scoring[job.code]!
-                let claims = job.claims.compactMap { c in items[c.item].flatMap { c.claim(for: $0) } }
-                let (total, categories) = PointsArchiveRules.score(claims, with: evaluator, asOf: today, buffer: &buffer)
-                return (job.archive, Scored(total: total, tiebreak: TieBreakKey.values(keys, in: categories)))
-            }
-        }
-        let slices = Parallel.slices(jobs, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 1_000)
-        var found: [UUID: Scored] = [:]
-        for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, scored) in part { found[archive] = scored } }
-        return found
+        let residents = Set(applications.map(\.resident))
+        return try await known.scored(year: program.opens.year, keys: program.tiebreakKeys, asOf: today, on: db) { residents.contains($0) }
     }
 
     /// The allocation instance of round `n` from the frozen figures: round 1 over the quotas and
@@ -807,6 +780,40 @@ struct Archives: Sendable {
     }
 
     /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
+    /// What an archive scores on a day: its total and its tie-break values.
+    struct Scored: Sendable, Equatable { let total: Points; let tiebreak: [Points] }
+
+    /// The active archives of `year` read here (of the residents `including` admits) scored on
+    /// `day`, by archive id: each application's confirmed facts under its standard, as
+    /// `PointsService.evaluation(of:)` and the archive's own page score them. On every core (the
+    /// scoring is pure, and a city's round scores twelve thousand archives).
+    func scored(year: Int, keys: [TieBreakKey], asOf day: CivilDate, on db: any Database,
+                including: (UUID) -> Bool = { _ in true }) async throws -> [UUID: Scored] {
+        var jobs: [(archive: UUID, code: String, claims: [ClaimRow])] = []
+        var standards: [String: ScoringStandard] = [:]
+        for (resident, archive) in archives where including(resident) {
+            guard archive.status == .active, archive.year == year, let applicationID = archive.application, let code = self.standards[applicationID] else { continue }
+            if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
+            jobs.append((archive.id, code, claims[applicationID] ?? []))
+        }
+        let scoring = standards.mapValues { standard in
+            (Dictionary(standard.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), Evaluator(standard))
+        }
+        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, Scored)] {
+            var buffer = Evaluator.Buffer()
+            return part.map { job in
+                let (items, evaluator) = scoring[job.code]!
+                let claims = job.claims.compactMap { c in items[c.item].flatMap { c.claim(for: $0) } }
+                let (total, categories) = PointsArchiveRules.score(claims, with: evaluator, asOf: day, buffer: &buffer)
+                return (job.archive, Scored(total: total, tiebreak: TieBreakKey.values(keys, in: categories)))
+            }
+        }
+        let slices = Parallel.slices(jobs, parts: ProcessInfo.processInfo.activeProcessorCount, minimum: 1_000)
+        var found: [UUID: Scored] = [:]
+        for part in await Parallel.map(slices, { _, slice in values(slice) }) { for (archive, scored) in part { found[archive] = scored } }
+        return found
+    }
+
     static func load(of residents: [UUID], on db: any Database, stages: Stages? = nil) async throws -> Archives {
         var found = Archives()
         for slice in Batches.slices(residents) {
