@@ -162,11 +162,8 @@ enum Reminders {
     /// it first. Returns how many this run changed.
     static func rescore(_ app: Application, service: PointsService, today: CivilDate, now: Date, elsewhere: inout Int) async throws -> Int {
         let db = app.db
-        let residents = try await PlainRow.many("""
-            SELECT resident_id FROM points_archives WHERE status = \(bind: PointsArchive.Status.active.rawValue) AND "year" = \(bind: today.year)
-            """, on: db).map { try $0.uuid("resident_id") }
-        guard !residents.isEmpty else { return 0 }
-        let known = try await Archives.load(of: residents, on: db)
+        let known = try await Archives.load(.active(year: today.year), on: db)
+        guard !known.archives.isEmpty else { return 0 }
         let scored = try await known.scored(year: today.year, keys: [], asOf: today, on: db)
         var changed = 0
         for archive in known.archives.values {

@@ -390,7 +390,7 @@ struct ProgramService: WorkflowService {
 
     /// Freezes every applicant's points and tie-break values as of now (the first round runs
     /// after the deadline, so this is the score at the deadline plus nothing later). `archives`:
-    /// the archives `Archives.wanted` names, when already read.
+    /// the applicants' archives when already read (at least those `Archives.wanted` names).
     func freeze(_ program: Program, _ applicants: inout [RoundApplicant], archives read: Archives? = nil, stages: Stages? = nil) async throws {
         let points = PointsService(app: app, db: db, now: now, actor: actor, logger: logger)
         // The verified priority claims of the program's applications, with their groups.
@@ -525,6 +525,14 @@ struct ProgramService: WorkflowService {
         let rounds = try await AllocationRound.query(on: db).filter(\.$program.$id == programID).all()
         guard !rounds.contains(where: { $0.round == n }) else { throw RoundProblem.alreadyRun }
         let stages = Stages(logger: logger, what: "round \(n) of \(program.code)")
+        // The applicants' archives with their claims, the largest read of the round, are read
+        // on another connection (another event loop's) from the start, while this one reads the
+        // applications, names and phones: which archives is known from the program alone (those
+        // of its applicants not frozen yet; the freeze takes the ones it needs).
+        let elsewhere = anotherConnection()
+        let reading = Stages(logger: logger, what: "round \(n) of \(program.code), on a second connection: read")
+        let readsArchives = n == 1 && program.standardSeries == ScoringStandard.generalSeries
+        async let archives: Archives? = readsArchives ? Archives.load(.unfrozenApplicants(program: programID), on: elsewhere, stages: reading) : nil
         // The re-check before publicity: every finding decided, the confirmed ones left out.
         let undecided = try await RecheckService.open(program, on: db)
         guard undecided == 0 else { throw RoundProblem.recheckOpen(undecided) }
@@ -532,13 +540,6 @@ struct ProgramService: WorkflowService {
         stages.done("re-check")
         var applications = try await RoundApplicant.all(of: programID, on: db).filter { !excluded.contains($0.id) }
         stages.done("read \(applications.count) applications and their rankings")
-        // The applicants' archives with their claims, the largest read of the round and needing
-        // only who applied, are read on another connection (another event loop's) while this one
-        // reads the names and phones.
-        let wanted = n == 1 ? Archives.wanted(for: program, of: applications) : nil
-        let elsewhere = anotherConnection()
-        let reading = Stages(logger: logger, what: "round \(n) of \(program.code), on a second connection: read")
-        async let archives: Archives? = wanted == nil ? nil : Archives.load(of: wanted ?? [], on: elsewhere, stages: reading)
         // Of the applicants themselves the round needs their names and where texts reach them.
         let contacts = try await Resident.contacts(of: applications.map(\.resident), on: db)
         stages.done("read their names and phones")
@@ -762,15 +763,33 @@ struct ProgramService: WorkflowService {
     }
 }
 
-/// Archives of many residents with the applications behind them and their items, read in slices
-/// of five hundred.
+/// Archives of many residents with the applications behind them and their confirmed items: what
+/// scoring them reads, in a few statements.
 struct Archives: Sendable {
     /// The columns of an archive the freeze reads.
     struct Archive: Sendable { let id: UUID; let status: PointsArchive.Status; let year: Int; let total: Int64; let application: UUID? }
     var archives: [UUID: Archive] = [:]
     /// Each archive's application's standard.
     var standards: [UUID: String] = [:]
-    var claims: [UUID: [ClaimRow]] = [:]
+    /// Each application's claims review confirmed, in the order they were made: all that scoring
+    /// reads of them (claims waiting or rejected give nothing).
+    var confirmed: [UUID: [ConfirmedClaim]] = [:]
+
+    /// A confirmed claim's columns its fact is made of.
+    struct ConfirmedClaim: Sendable {
+        let item, value: String
+        let factDate: CivilDate?
+        let corrected: Bool
+        let confirmedValue: String?
+        let confirmedDate: CivilDate?
+
+        /// The fact that counts, as `ClaimRow.claim(for:)` makes it (who confirmed it does not
+        /// change it).
+        func fact(for item: ScoringStandard.Item) -> Fact? {
+            ClaimRow(application_id: UUID(), item: self.item, department: "", value: value, fact_date: factDate, state: corrected ? .corrected : .verified,
+                     confirmed_value: confirmedValue, confirmed_date: confirmedDate, verifier: nil, feed_as_of: nil, reason: nil).claim(for: item)?.confirmedFact
+        }
+    }
 
     /// Whose archives the freeze reads as plain rows: the applicants not yet frozen, when the
     /// program counts the general series' archives (nil: another series', read as models).
@@ -779,7 +798,6 @@ struct Archives: Sendable {
         return applicants.filter { $0.points == nil }.map(\.resident)
     }
 
-    /// Everyone's archive, its application's standard and its claims, in slices and as plain rows.
     /// What an archive scores on a day: its total and its tie-break values.
     struct Scored: Sendable, Equatable { let total: Points; let tiebreak: [Points] }
 
@@ -789,22 +807,25 @@ struct Archives: Sendable {
     /// scoring is pure, and a city's round scores twelve thousand archives).
     func scored(year: Int, keys: [TieBreakKey], asOf day: CivilDate, on db: any Database,
                 including: (UUID) -> Bool = { _ in true }) async throws -> [UUID: Scored] {
-        var jobs: [(archive: UUID, code: String, claims: [ClaimRow])] = []
+        var jobs: [(archive: UUID, code: String, claims: [ConfirmedClaim])] = []
         var standards: [String: ScoringStandard] = [:]
         for (resident, archive) in archives where including(resident) {
             guard archive.status == .active, archive.year == year, let applicationID = archive.application, let code = self.standards[applicationID] else { continue }
             if standards[code] == nil { standards[code] = try await PointsService.standard(code: code, on: db) }
-            jobs.append((archive.id, code, claims[applicationID] ?? []))
+            jobs.append((archive.id, code, confirmed[applicationID] ?? []))
         }
         let scoring = standards.mapValues { standard in
             (Dictionary(standard.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }), Evaluator(standard))
         }
-        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ClaimRow])>) -> [(UUID, Scored)] {
+        @Sendable func values(_ part: ArraySlice<(archive: UUID, code: String, claims: [ConfirmedClaim])>) -> [(UUID, Scored)] {
             var buffer = Evaluator.Buffer()
             return part.map { job in
                 let (items, evaluator) = scoring[job.code]!
-                let claims = job.claims.compactMap { c in items[c.item].flatMap { c.claim(for: $0) } }
-                let (total, categories) = PointsArchiveRules.score(claims, with: evaluator, asOf: day, buffer: &buffer)
+                var facts: [String: [Fact]] = [:]
+                for claim in job.claims {
+                    if let item = items[claim.item], let fact = claim.fact(for: item) { facts[claim.item, default: []].append(fact) }
+                }
+                let (total, categories) = PointsArchiveRules.score(confirmed: facts, with: evaluator, asOf: day, buffer: &buffer)
                 return (job.archive, Scored(total: total, tiebreak: TieBreakKey.values(keys, in: categories)))
             }
         }
@@ -814,36 +835,78 @@ struct Archives: Sendable {
         return found
     }
 
+    /// Whose archives a read takes.
+    enum Whose {
+        /// These residents' (read in slices of five hundred).
+        case residents([UUID])
+        /// The applicants to a program whose points are not frozen yet: known from the program
+        /// alone, so the read can begin before the round has read its applications.
+        case unfrozenApplicants(program: UUID)
+        /// Every active archive of a year.
+        case active(year: Int)
+
+        /// The archives' condition in SQL, where one chooses them.
+        var condition: SQLQueryString? {
+            switch self {
+            case .residents: nil
+            case .unfrozenApplicants(let program):
+                "resident_id IN (SELECT resident_id FROM service_applications WHERE program_id = \(bind: program) AND points IS NULL)"
+            case .active(let year): "status = \(bind: PointsArchive.Status.active.rawValue) AND \"year\" = \(bind: year)"
+            }
+        }
+    }
+
     static func load(of residents: [UUID], on db: any Database, stages: Stages? = nil) async throws -> Archives {
+        try await load(.residents(residents), on: db, stages: stages)
+    }
+
+    /// Everyone's archive, its application's standard and its confirmed claims, as plain rows: a few queries
+    /// for all of them (a city's round reads twelve thousand archives and fifty thousand claims).
+    static func load(_ whose: Whose, on db: any Database, stages: Stages? = nil) async throws -> Archives {
         var found = Archives()
-        for slice in Batches.slices(residents) {
-            let rows = try await PlainRow.many("SELECT id, resident_id, status, \"year\", total, application_id FROM points_archives WHERE resident_id IN (\(binds: Array(slice)))", on: db)
-            for row in rows {
-                guard let status = PointsArchive.Status(rawValue: try row.string("status")) else { continue }
-                found.archives[try row.uuid("resident_id")] = Archive(id: try row.uuid("id"), status: status, year: Int(try row.int("year")),
-                                                                      total: try row.int("total"), application: try row.optionalUUID("application_id"))
+        let archiveColumns: SQLQueryString = "SELECT id, resident_id, status, \"year\", total, application_id FROM points_archives"
+        if let condition = whose.condition {
+            // The archives chosen by a condition SQLite and PostgreSQL evaluate; their applications
+            // and claims by the same condition as a sub-query, each in one statement.
+            try found.addArchives(try await PlainRow.many("\(archiveColumns) WHERE \(condition)", on: db))
+            stages?.done("\(found.archives.count) archives")
+            try await found.addApplications("SELECT application_id FROM points_archives WHERE \(condition)", on: db)
+        } else if case .residents(let residents) = whose {
+            for slice in Batches.slices(residents) {
+                try found.addArchives(try await PlainRow.many("\(archiveColumns) WHERE resident_id IN (\(binds: Array(slice)))", on: db))
+            }
+            stages?.done("\(found.archives.count) archives")
+            for slice in Batches.slices(found.archives.values.compactMap(\.application)).map(Array.init) {
+                try await found.addApplications("\(binds: slice)", on: db)
             }
         }
-        stages?.done("\(found.archives.count) archives")
-        let applicationIDs = found.archives.values.compactMap(\.application)
-        for slice in Batches.slices(applicationIDs).map(Array.init) {
-            for row in try await PlainRow.many("SELECT id, standard_code FROM points_applications WHERE id IN (\(binds: slice))", on: db) {
-                found.standards[try row.uuid("id")] = try row.string("standard_code")
-            }
-            let claims = try await PlainRow.many("""
-                SELECT application_id, item, department, "value", fact_date, state, confirmed_value, confirmed_date, verifier, feed_as_of, reason
-                FROM points_claims WHERE application_id IN (\(binds: slice)) ORDER BY created_at
-                """, on: db)
-            for row in claims {
-                guard let state = PointsClaim.State(rawValue: try row.string("state")) else { continue }
-                let claim = ClaimRow(application_id: try row.uuid("application_id"), item: try row.string("item"), department: try row.string("department"),
-                                     value: try row.string("value"), fact_date: try row.optionalDate("fact_date"), state: state,
-                                     confirmed_value: try row.optionalString("confirmed_value"), confirmed_date: try row.optionalDate("confirmed_date"),
-                                     verifier: try row.optionalString("verifier"), feed_as_of: try row.optionalDate("feed_as_of"), reason: try row.optionalString("reason"))
-                found.claims[claim.application_id, default: []].append(claim)
-            }
-        }
-        stages?.done("their standards and \(found.claims.values.reduce(0) { $0 + $1.count }) claims")
+        stages?.done("their standards and \(found.confirmed.values.reduce(0) { $0 + $1.count }) confirmed claims")
         return found
+    }
+
+    private mutating func addArchives(_ rows: [PlainRow]) throws {
+        for row in rows {
+            guard let status = PointsArchive.Status(rawValue: try row.string("status")) else { continue }
+            archives[try row.uuid("resident_id")] = Archive(id: try row.uuid("id"), status: status, year: Int(try row.int("year")),
+                                                            total: try row.int("total"), application: try row.optionalUUID("application_id"))
+        }
+    }
+
+    /// The standards and claims of the applications `ids` names (a list of binds or a sub-query).
+    private mutating func addApplications(_ ids: SQLQueryString, on db: any Database) async throws {
+        for row in try await PlainRow.many("SELECT id, standard_code FROM points_applications WHERE id IN (\(ids))", on: db) {
+            standards[try row.uuid("id")] = try row.string("standard_code")
+        }
+        let corrected = PointsClaim.State.corrected.rawValue
+        let rows = try await PlainRow.many("""
+            SELECT application_id, item, "value", fact_date, state, confirmed_value, confirmed_date FROM points_claims
+            WHERE application_id IN (\(ids)) AND state IN (\(bind: PointsClaim.State.verified.rawValue), \(bind: corrected)) ORDER BY created_at
+            """, on: db)
+        for row in rows {
+            let claim = ConfirmedClaim(item: try row.string("item"), value: try row.string("value"), factDate: try row.optionalDate("fact_date"),
+                                       corrected: try row.string("state") == corrected,
+                                       confirmedValue: try row.optionalString("confirmed_value"), confirmedDate: try row.optionalDate("confirmed_date"))
+            confirmed[try row.uuid("application_id"), default: []].append(claim)
+        }
     }
 }
