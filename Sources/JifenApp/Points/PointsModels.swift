@@ -152,9 +152,14 @@ struct ClaimRow: Decodable, Sendable {
         case .rejected: return Claim(item: self.item, fact: fact, state: .rejected(reason: reason ?? ""))
         case .verified: return Claim(item: self.item, fact: fact, state: .verified(by: by))
         case .corrected:
-            let corrected = confirmed_value.flatMap { ClaimInput.value($0, for: item) } ?? claimed
-            return Claim(item: self.item, fact: fact, state: .corrected(Fact(corrected, date: confirmed_date ?? fact.date), by: by))
+            return Claim(item: self.item, fact: fact, state: .corrected(Self.corrected(fact, to: confirmed_value, on: confirmed_date, for: item), by: by))
         }
+    }
+
+    /// The fact a reviewer's correction makes of `claimed`: the confirmed value where it reads as
+    /// one of the item's, else the claimed one; the confirmed date, else the claimed one.
+    static func corrected(_ claimed: Fact, to value: String?, on date: CivilDate?, for item: ScoringStandard.Item) -> Fact {
+        Fact(value.flatMap { ClaimInput.value($0, for: item) } ?? claimed.value, date: date ?? claimed.date)
     }
 }
 

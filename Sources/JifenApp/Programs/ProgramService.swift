@@ -783,11 +783,11 @@ struct Archives: Sendable {
         let confirmedValue: String?
         let confirmedDate: CivilDate?
 
-        /// The fact that counts, as `ClaimRow.claim(for:)` makes it (who confirmed it does not
-        /// change it).
+        /// The fact that counts, as `ClaimRow.claim(for:)` makes it.
         func fact(for item: ScoringStandard.Item) -> Fact? {
-            ClaimRow(application_id: UUID(), item: self.item, department: "", value: value, fact_date: factDate, state: corrected ? .corrected : .verified,
-                     confirmed_value: confirmedValue, confirmed_date: confirmedDate, verifier: nil, feed_as_of: nil, reason: nil).claim(for: item)?.confirmedFact
+            guard let claimed = ClaimInput.value(value, for: item) else { return nil }
+            let fact = Fact(claimed, date: factDate)
+            return corrected ? ClaimRow.corrected(fact, to: confirmedValue, on: confirmedDate, for: item) : fact
         }
     }
 
