@@ -273,6 +273,53 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// The freeze counts what review confirmed: a reviewer's correction in place of the claimed
+    /// value, and nothing of a claim still waiting or rejected.
+    func testTheFreezeCountsCorrectionsAndNotWaitingOrRejectedClaims() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let app = ctx.app, db = app.db
+            let actor = Actor(id: nil, login: "edu", address: nil)
+            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
+            var applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
+            var found: (PointsArchive, PointsClaim, String)?
+            for applicant in applicants {
+                guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
+                      archive.status == .active, archive.year == program.opens.year, let application = archive.$application.id,
+                      let (evaluation, _) = try await points.evaluation(of: archive),
+                      let claim = try await PointsClaim.query(on: db).filter(\.$application.$id == application).filter(\.$item == "volunteerHours").first(),
+                      claim.state == .verified, evaluation.lines.first(where: { $0.item == "volunteerHours" })?.points ?? .zero > .zero else { continue }
+                found = (archive, claim, applicant.number)
+                break
+            }
+            let (archive, claim, number) = try XCTUnwrap(found, "the demo has applicants whose volunteering counts")
+            let before = try await XCTUnwrapAsync(try await points.evaluation(of: archive)).0.total
+            // The reviewer found one hour, not what was claimed; a second claim of the item waits,
+            // a third was rejected: either would count at the top tier.
+            claim.state = .corrected
+            claim.confirmedValue = "1"
+            try await claim.save(on: db)
+            for state in [PointsClaim.State.claimed, .rejected] {
+                let other = PointsClaim()
+                other.createdAt = ctx.clock.now
+                other.item = "volunteerHours"
+                other.department = claim.department
+                other.value = "5000"
+                other.factDate = claim.factDate
+                other.state = state
+                other.reason = state == .rejected ? "no record" : nil
+                other.$application.id = try XCTUnwrap(archive.$application.id)
+                try await other.create(on: db)
+            }
+            let page = try await XCTUnwrapAsync(try await points.evaluation(of: try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db)))).0.total
+            XCTAssertLessThan(page, before, "the correction lowers his points")
+
+            for k in applicants.indices { applicants[k].points = nil; applicants[k].tiebreakPoints = nil; applicants[k].priority = nil }
+            try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).freeze(program, &applicants)
+            XCTAssertEqual(try XCTUnwrap(applicants.first { $0.number == number }).points, page.hundredths, "frozen as his page scores it (before: \(before))")
+        }
+    }
+
     /// Once a day each server scores this year's archives again: one whose item ran out since its
     /// total was written (nobody opened it) takes the new total, its history says why, and its
     /// resident is texted — once, however often the job runs.
