@@ -35,6 +35,7 @@ final class HazardTests: XCTestCase {
         return try XCTUnwrap(found)
     }
 
+    @discardableResult
     func step(_ browser: Browser, _ hazard: Hazard, _ step: String, note: String = "", department: String = "") async throws -> Browser.Page {
         let path = "/hazards/" + hazard.id!.uuidString
         try await browser.get(path)
