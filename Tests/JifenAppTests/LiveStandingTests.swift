@@ -64,6 +64,11 @@ final class LiveStandingTests: XCTestCase {
             for other in ["王大伟", "张三丰", "赵敏", "王*伟", "张*丰", "赵*"] { XCTAssertFalse(page.body.contains(other), other) }
             for name in ["王大伟", "张三丰", "赵敏"] { XCTAssertFalse(page.body.contains(numbers[name]!), "no other applicant's number") }
             XCTAssertTrue(page.body.contains("按真实意愿排列志愿始终是安全的"))
+            // Before any round his choices are listed in his order, without the empty cutoff and
+            // outcome columns a result fills.
+            XCTAssertEqual(Browser.allMatches(#"<ol class="choices">(.*?)</ol>"#, in: page.body).first.map { Browser.allMatches("<li>([^<]*)</li>", in: $0) },
+                           ["实验小学", "城北小学"])
+            XCTAssertFalse(page.body.contains("<th>录取线</th>"))
 
             // 孙 (99, L1) applies: kept for a few minutes, then he is fourth at L1.
             people.append(("孙立", 99, ["L1"]))

@@ -68,6 +68,8 @@ final class OfferTests: XCTestCase {
             let zhao = try await parent("赵敏")
             var page = try await zhao.get("/me/programs")
             XCTAssertTrue(page.body.contains("请于2026年10月13日前确认是否接受这个学位"))
+            XCTAssertTrue(page.body.contains("<th>录取线</th>"), "after the round each choice shows its cutoff and outcome")
+            XCTAssertFalse(page.body.contains(#"<ol class="choices">"#))
             // Someone else's application, and an answer that is neither: refused.
             let notHis = try await zhao.post("/me/programs/\(numbers["王大伟"]!)/offer", ["answer": "accept"])
             XCTAssertEqual(notHis.status, .notFound)

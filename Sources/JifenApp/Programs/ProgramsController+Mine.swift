@@ -12,6 +12,9 @@ extension ProgramsController {
         let child, points: String?
         let summary: String
         let admitted: Bool
+        /// A round has decided it: each choice shows its cutoff and what became of it (before,
+        /// only the choices).
+        let decided: Bool
         let lines: [ResultLine]
         /// The offer: what it stands at, and the forms to confirm or decline while pending.
         let offer: String?
@@ -66,7 +69,8 @@ extension ProgramsController {
                     liveNote = req.text("live_note", ["time": ShanghaiTime.format(now.computedAt, "HH:mm")])
                 }
                 items.append(MyApplication(program: program.title, programLink: SiteRoute.program(program.code).path, number: a.number, child: a.child?.nameMasked,
-                                           points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: standing.result?.school != nil, lines: lines,
+                                           points: a.points.map { Points(hundredths: $0).description }, summary: summary, admitted: standing.result?.school != nil,
+                                           decided: standing.result != nil, lines: lines,
                                            offer: offer, offerAction: standing.result?.offer == .pending ? SiteRoute.myProgramOffer(a.number).path : nil,
                                            editLink: standing.canRerank ? SiteRoute.programApply(program.code).path : nil,
                                            publicityLink: standing.round.map { SiteRoute.publicity(program.code, String($0.round)).path },
