@@ -438,6 +438,10 @@ final class ProgramsTests: XCTestCase {
             try await admin.get("/programs/2026-grade1-r")
             let first = try await admin.post("/programs/2026-grade1-r/rounds", [:])
             XCTAssertEqual(first.location, "/publicity/2026-grade1-r/1")
+            let zhangBrowser = try XCTUnwrap(browsers["张三丰"])
+            try await zhangBrowser.signIn(try XCTUnwrap(phones["张三丰"]), "parent12345")
+            let inPublicity = try await zhangBrowser.get("/me/programs")
+            XCTAssertFalse(inPublicity.body.contains("/programs/2026-grade1-r/second"), "no second round while the first is in publicity")
             ctx.clock.advance(7 * 86_400)
             try await admin.signIn("admin", "demo12345")
             try await admin.get("/publicity/2026-grade1-r/1")
@@ -449,6 +453,9 @@ final class ProgramsTests: XCTestCase {
             for (name, choices) in [("张三丰", ["R2"]), ("赵敏", ["R3", "R2"]), ("钱多多", ["R3", "R2"])] {
                 let parent = try XCTUnwrap(browsers[name])
                 try await parent.signIn(try XCTUnwrap(phones[name]), "parent12345")   // ten days on, a new session
+                // 我的报名 leads him there: not placed, round 1 final.
+                let mine = try await parent.get("/me/programs")
+                XCTAssertTrue(mine.body.contains(#"href="/programs/2026-grade1-r/second""#), name)
                 let page = try await parent.get("/programs/2026-grade1-r/second")
                 XCTAssertEqual(page.status, .ok, name)
                 XCTAssertFalse(page.body.contains(#"value="R1""#), "a full school is not offered")
@@ -461,6 +468,8 @@ final class ProgramsTests: XCTestCase {
             try await wang.signIn("13900001000", "parent12345")
             let placedAlready = try await wang.get("/programs/2026-grade1-r/second")
             XCTAssertEqual(placedAlready.status, .notFound, "the one placed in round 1 has no second round")
+            let wangsPage = try await wang.get("/me/programs")
+            XCTAssertFalse(wangsPage.body.contains("/programs/2026-grade1-r/second"), "nor a link to it")
 
             // MUT
             try await admin.signIn("admin", "demo12345")
