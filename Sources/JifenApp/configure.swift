@@ -60,10 +60,11 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.directory.publicDirectory = JifenResources.directory("Public")
     // The resource bundle may sit under a hidden folder (`.build/`), so Leaf's "visible files only"
     // limit is dropped; the sandbox still confines it to the views folder.
-    app.leaf.sources = .singleSource(NIOLeafFiles(
+    // Pages render `<language>/<template>`, the template with the catalog's texts written in.
+    app.leaf.sources = .singleSource(CatalogTemplates(files: NIOLeafFiles(
         fileio: app.fileio, limits: [.toSandbox, .requireExtensions],
         sandboxDirectory: app.directory.viewsDirectory, viewDirectory: app.directory.viewsDirectory
-    ))
+    ), tables: app.catalogTables))
     app.views.use(.leaf)
     app.leaf.tags["t"] = CatalogTag()
     app.leaf.tags["errorSummary"] = ErrorSummaryTag()

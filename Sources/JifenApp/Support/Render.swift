@@ -134,6 +134,16 @@ struct CatalogTag: LeafTag {
     }
 }
 
+extension Application {
+    private struct BakedTemplatesKey: StorageKey { typealias Value = Bool }
+    /// Pages render the copy of their template with the catalog's texts written in
+    /// (`CatalogTemplates`); off, the template itself with `#t` tags (a test compares the two).
+    var bakedTemplates: Bool {
+        get { storage[BakedTemplatesKey.self] ?? true }
+        set { storage[BakedTemplatesKey.self] = newValue }
+    }
+}
+
 extension Request {
     /// Renders `template` inside the base layout. `title` is a catalog key.
     func render<Content: Encodable>(_ template: String, title: String, _ content: Content, status: HTTPStatus = .ok) async throws -> Response {
@@ -158,7 +168,8 @@ extension Request {
             printedAt: ShanghaiTime.dateTime(now),
             page: content
         )
-        let buffer = try await leaf.render(path: template, context: try PageValues.encode(context)).get()
+        let path = application.bakedTemplates ? language.rawValue + "/" + template : template
+        let buffer = try await leaf.render(path: path, context: try PageValues.encode(context)).get()
         return try await View(data: buffer).encodeResponse(status: status, for: self)
     }
 }
