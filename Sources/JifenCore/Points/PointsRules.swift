@@ -55,13 +55,9 @@ public enum PointsArchiveRules {
     }
 
     /// The total and the category subtotals of `evaluate(_:with:asOf:id:)`, without its
-    /// line-by-line explanation (a round freezing each applicant's points and tie-break values).
-    public static func score(_ claims: [Claim], with evaluator: Evaluator, asOf: CivilDate, buffer: inout Evaluator.Buffer) -> (total: Points, categories: [(id: String, title: String, points: Points)]) {
-        score(confirmed: confirmedFacts(claims), with: evaluator, asOf: asOf, buffer: &buffer)
-    }
-
-    /// The same from the confirmed facts alone, by item in the order of their claims (what a
-    /// round reads of fifty thousand claims: only the confirmed ones, only what makes their facts).
+    /// line-by-line explanation, from the confirmed facts alone, by item in the order of their
+    /// claims (a round freezing each applicant's points and tie-break values reads of fifty
+    /// thousand claims only the confirmed ones, only what makes their facts).
     public static func score(confirmed facts: [String: [Fact]], with evaluator: Evaluator, asOf: CivilDate, buffer: inout Evaluator.Buffer) -> (total: Points, categories: [(id: String, title: String, points: Points)]) {
         let score = evaluator.score(evaluator.facts(Profile(id: "archive", asOf: asOf, facts: facts)), asOf: asOf, into: &buffer)
         return (score.total, evaluator.standard.categories.enumerated().map { ($1.id, $1.title, Points(hundredths: buffer.subtotals[$0])) })
