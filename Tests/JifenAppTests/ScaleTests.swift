@@ -117,6 +117,35 @@ final class ScaleTests: XCTestCase {
             XCTAssertNil(found?.schoolCode)
             let byParent = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == b.requireID()).all()
             XCTAssertTrue(byParent.contains { $0.id == id })
+            // Every column of a batched row as Fluent stores the same values, texts with quotes,
+            // a backslash, a line break and Chinese included.
+            let name = "批\"*\\\n名'", school = "S-1"
+            let model = AllocationResult()
+            model.id = UUID()
+            model.rank = 99_998
+            model.number = b.number
+            model.nameMasked = name
+            model.points = 8_250
+            model.schoolCode = school
+            model.qualified = true
+            model.$round.id = try round.requireID()
+            model.$application.id = try b.requireID()
+            try await model.create(on: db)
+            let twin = UUID()
+            try await Batches.insert(into: AllocationResult.schema,
+                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
+                                     [[twin, 99_998, b.number, name, Int64(8_250), school, true, try round.requireID(), try b.requireID()]], on: db)
+            let columns = ["rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id", "offer"]
+            let described = columns.map { "\(kind.replacingOccurrences(of: "%@", with: $0)) || ':' || COALESCE(CAST(\($0) AS TEXT), '-')" }.joined(separator: " || '|' || ")
+            struct Row: Decodable, Equatable { let described: String }
+            func row(_ id: UUID) async throws -> Row? {
+                try await (db as! any SQLDatabase).raw("SELECT \(unsafeRaw: described) AS described FROM allocation_results WHERE id = \(bind: id)").first(decoding: Row.self)
+            }
+            let byFluent = try await row(try model.requireID()), byBatch = try await row(twin)
+            XCTAssertNotNil(byFluent)
+            XCTAssertEqual(byBatch, byFluent)
+            let reread2 = try await AllocationResult.find(twin, on: db)
+            XCTAssertEqual(reread2?.nameMasked, name)
         }
     }
 
