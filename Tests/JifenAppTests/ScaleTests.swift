@@ -266,16 +266,30 @@ final class ScaleTests: XCTestCase {
         throw NoDonor()
     }
 
+    /// This year's grade-1 program of the demo, a points service, and its applicants as a round reads them.
+    static func gradeOne(_ ctx: TestContext) async throws -> (Program, PointsService, [RoundApplicant]) {
+        let db = ctx.app.db
+        let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
+        let points = PointsService(app: ctx.app, db: db, now: ctx.clock.now, actor: Actor(id: nil, login: "edu", address: nil), logger: ctx.app.logger)
+        return (program, points, try await RoundApplicant.all(of: program.requireID(), on: db))
+    }
+
+    /// The applicants frozen afresh, as a round's freeze does it (their stored figures set aside).
+    static func frozenAfresh(_ ctx: TestContext, _ program: Program, _ applicants: [RoundApplicant]) async throws -> [RoundApplicant] {
+        var applicants = applicants
+        for k in applicants.indices { applicants[k].points = nil; applicants[k].tiebreakPoints = nil; applicants[k].priority = nil }
+        let service = ProgramService(app: ctx.app, db: ctx.app.db, now: ctx.clock.now, actor: Actor(id: nil, login: "edu", address: nil), logger: ctx.app.logger)
+        try await service.freeze(program, &applicants)
+        return applicants
+    }
+
     /// An item counts only within its validity window: when one runs out after the archive was
     /// last saved (nobody has opened it since), the round freezes the points as the archive's
     /// page would show them today, not the total stored before.
     func testTheRoundFreezesPointsAsTheyStandOnItsDay() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
             let app = ctx.app, db = app.db
-            let actor = Actor(id: nil, login: "edu", address: nil)
-            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
-            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
-            var applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
+            let (program, points, applicants) = try await Self.gradeOne(ctx)
             let (archive, number) = try await Self.agedDonation(ctx, of: applicants, year: program.opens.year, yearsAgo: 6)
             let stored = archive.total
             let reread = try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db))
@@ -284,14 +298,12 @@ final class ScaleTests: XCTestCase {
             XCTAssertLessThan(today.hundredths, stored, "the item no longer counts today")
 
             // The freeze (as a round runs it) of everyone, afresh.
-            for k in applicants.indices { applicants[k].points = nil; applicants[k].tiebreakPoints = nil; applicants[k].priority = nil }
-            let service = ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
-            try await service.freeze(program, &applicants)
-            let frozen = try XCTUnwrap(applicants.first { $0.number == number })
+            let frozenNow = try await Self.frozenAfresh(ctx, program, applicants)
+            let frozen = try XCTUnwrap(frozenNow.first { $0.number == number })
             XCTAssertEqual(frozen.points, today.hundredths, "frozen as scored today (stored: \(stored))")
             // Everyone else's as his archive's page scores it today.
             var compared = 0
-            for applicant in applicants.prefix(150) where applicant.number != number {
+            for applicant in frozenNow.prefix(150) where applicant.number != number {
                 guard let model = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
                       model.status == .active, model.year == program.opens.year, model.$application.id != nil,
                       let (evaluation, _) = try await points.evaluation(of: model) else { continue }
@@ -307,10 +319,7 @@ final class ScaleTests: XCTestCase {
     func testTheFreezeCountsCorrectionsAndNotWaitingOrRejectedClaims() async throws {
         try await withApp(demo: true, residents: 1000) { ctx in
             let app = ctx.app, db = app.db
-            let actor = Actor(id: nil, login: "edu", address: nil)
-            let program = try await XCTUnwrapAsync(try await Program.query(on: db).filter(\.$code == "2026-grade1").first())
-            let points = PointsService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger)
-            var applicants = try await RoundApplicant.all(of: program.requireID(), on: db)
+            let (program, points, applicants) = try await Self.gradeOne(ctx)
             var found: (PointsArchive, PointsClaim, String)?
             for applicant in applicants {
                 guard let archive = try await PointsArchive.query(on: db).filter(\.$resident.$id == applicant.resident).first(),
@@ -343,9 +352,8 @@ final class ScaleTests: XCTestCase {
             let page = try await XCTUnwrapAsync(try await points.evaluation(of: try await XCTUnwrapAsync(try await PointsArchive.find(archive.id, on: db)))).0.total
             XCTAssertLessThan(page, before, "the correction lowers his points")
 
-            for k in applicants.indices { applicants[k].points = nil; applicants[k].tiebreakPoints = nil; applicants[k].priority = nil }
-            try await ProgramService(app: app, db: db, now: ctx.clock.now, actor: actor, logger: app.logger).freeze(program, &applicants)
-            XCTAssertEqual(try XCTUnwrap(applicants.first { $0.number == number }).points, page.hundredths, "frozen as his page scores it (before: \(before))")
+            let frozenNow = try await Self.frozenAfresh(ctx, program, applicants)
+            XCTAssertEqual(try XCTUnwrap(frozenNow.first { $0.number == number }).points, page.hundredths, "frozen as his page scores it (before: \(before))")
         }
     }
 
