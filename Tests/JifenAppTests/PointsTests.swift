@@ -71,7 +71,13 @@ final class PointsTests: XCTestCase {
                 let added = try await citizen.post("/points/applications/\(appID)/claims", ["item": item, "value": value])
                 XCTAssertEqual(added.status, .seeOther, item)
             }
-            try await citizen.get("/me/points")
+            // Until it has a total, the application shows what it would score as claimed and what
+            // is confirmed so far (nothing yet).
+            let drafted = try await citizen.get("/me/points")
+            let estimateLine = try XCTUnwrap(Browser.allMatches(#"<p class="lead" id="estimate-line">([^<]+)</p>"#, in: drafted.body).first)
+            XCTAssertTrue(estimateLine.hasPrefix("按申报估算 "), estimateLine)
+            XCTAssertTrue(estimateLine.hasSuffix("分，已核实 0 分"), estimateLine)
+            XCTAssertFalse(drafted.body.contains(#"id="application-total""#))
             let twice = try await citizen.post("/points/applications/\(appID)/claims", ["item": "education", "value": "postgraduate"])
             XCTAssertEqual(twice.status, .badRequest)
 
@@ -196,6 +202,8 @@ final class PointsTests: XCTestCase {
             XCTAssertEqual(done.total, expected.total.hundredths)
             let mine = try await citizen.get("/me/points")
             XCTAssertTrue(mine.body.contains(#"id="archive-total">\#(expected.total.description)<"#))
+            XCTAssertTrue(mine.body.contains(#"id="application-total">\#(expected.total.description)<"#))
+            XCTAssertFalse(mine.body.contains(#"id="estimate-line""#), "a completed application shows its total, not an estimate")
             for line in expected.lines where line.status == .counted {
                 XCTAssertTrue(mine.body.contains(line.title), "explanation line \(line.title)")
             }

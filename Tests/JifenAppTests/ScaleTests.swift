@@ -146,6 +146,25 @@ final class ScaleTests: XCTestCase {
             XCTAssertEqual(byBatch, byFluent)
             let reread2 = try await AllocationResult.find(twin, on: db)
             XCTAssertEqual(reread2?.nameMasked, name)
+            // A flag that is false and a value that is absent, the same way.
+            let bare = AllocationResult()
+            bare.id = UUID()
+            bare.rank = 99_997
+            bare.number = b.number
+            bare.nameMasked = name
+            bare.points = 0
+            bare.schoolCode = nil
+            bare.qualified = false
+            bare.$round.id = try round.requireID()
+            bare.$application.id = try b.requireID()
+            try await bare.create(on: db)
+            let bareTwin = UUID()
+            try await Batches.insert(into: AllocationResult.schema,
+                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
+                                     [[bareTwin, 99_997, b.number, name, Int64(0), String?.none, false, try round.requireID(), try b.requireID()]], on: db)
+            let bareByFluent = try await row(try bare.requireID()), bareByBatch = try await row(bareTwin)
+            XCTAssertNotNil(bareByFluent)
+            XCTAssertEqual(bareByBatch, bareByFluent)
         }
     }
 

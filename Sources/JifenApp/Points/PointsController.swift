@@ -68,7 +68,6 @@ enum PointsController {
         let sections: [ItemSection]
         let addAction, submitAction: String
         let submitErrors: [String]
-        let estimate, confirmed: String
         let total: String?
         let canReview: Bool
         /// Items the town's window confirms itself (积分核定), each with a box to send it for re-review.
@@ -76,7 +75,9 @@ enum PointsController {
         let reviewAction: String
         let reviewForm: FormState
         let calendarWarning, archiveLink: String?
-        let heading, estimateLine: String
+        let heading: String
+        /// Before the application has a total: what it would score, and what is confirmed so far.
+        let estimateLine: String?
         /// The receipt of its last step (submission, acceptance, return), once submitted.
         let receiptLink: String?
     }
@@ -147,9 +148,13 @@ enum PointsController {
             }
             return forms.isEmpty ? nil : ItemSection(title: category.title, items: forms, open: forms.contains { $0.error != nil })
         } : []
-        let domainClaims = claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
-        let estimate = PointsArchiveRules.estimate(domainClaims, standard: standard, asOf: today(req))
-        let confirmed = PointsArchiveRules.evaluate(domainClaims, standard: standard, asOf: today(req))
+        // Shown until the application has its total (from then on, its total and the archive).
+        let estimateLine: String? = application.total == nil ? {
+            let domainClaims = claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }
+            let estimate = PointsArchiveRules.estimate(domainClaims, standard: standard, asOf: today(req))
+            let confirmed = PointsArchiveRules.evaluate(domainClaims, standard: standard, asOf: today(req))
+            return req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description])
+        }() : nil
         let resident = resident
         let canReview = application.status == .submitted && (user.role == .windowClerk || user.role == .centerAdmin)
         return ApplicationView(
@@ -158,7 +163,7 @@ enum PointsController {
             standardTitle: standard.title, name: user.role == .citizen ? resident.name : Mask.name(resident.name), idMasked: resident.idMasked,
             returnReason: application.status == .returned ? application.returnReason : nil, editable: editable,
             claims: rows, sections: sections, addAction: SiteRoute.pointApplicationClaims(id).path, submitAction: SiteRoute.pointApplicationSubmit(id).path,
-            submitErrors: submitErrors, estimate: estimate.total.description, confirmed: confirmed.total.description,
+            submitErrors: submitErrors,
             total: application.total.map { Points(hundredths: $0).description },
             canReview: canReview,
             townItems: canReview ? claims.filter { c in c.state == .claimed && standard.item(c.item).map { $0.confirmedBy == .town && $0.feed == nil } ?? false }.map { c in
@@ -169,7 +174,7 @@ enum PointsController {
             reviewForm: reviewForm ?? FormState(fields: ["decision", "missing"]), calendarWarning: calendarWarning,
             archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),
-            estimateLine: req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description]),
+            estimateLine: estimateLine,
             receiptLink: [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path)
     }
 
