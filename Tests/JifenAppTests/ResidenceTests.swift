@@ -284,3 +284,91 @@ final class EndorsementTests: XCTestCase {
         }
     }
 }
+
+/// An account is bound to one person at most: every page finds a citizen's record by his account.
+final class ResidentAccountTests: XCTestCase {
+    func person(_ ctx: TestContext, _ name: String, _ idNumber: String, user: UUID?) throws -> Resident {
+        guard case .success(let id) = ResidentID.validate(idNumber, today: ShanghaiDate.today(ctx.clock.now), regions: ctx.app.regions) else {
+            throw Abort(.badRequest)
+        }
+        return try Resident(name: name, id: id, phone: nil, userID: user, data: ctx.app.personalData, at: ctx.clock.now)
+    }
+
+    /// The database refuses a second person for one account; people without an account are many.
+    /// A database from before that holds such a pair refuses the upgrade, saying how many.
+    func testTheDatabaseBindsAnAccountToOnePersonAndAnOlderDatabaseWithAPairRefusesTheUpgrade() async throws {
+        try await withApp(demo: true) { ctx in
+            let db = ctx.app.db
+            let found = try await User.find(login: "13800000001", on: db)
+            let userID = try XCTUnwrap(found?.id)
+            let before = try await Resident.find(user: userID, on: db)
+            XCTAssertNil(before, "the fixture's account has no person yet")
+            try await person(ctx, "甲", ResidenceTests.idNumber(sequence: "901"), user: userID).create(on: db)
+            do {
+                try await person(ctx, "乙", ResidenceTests.idNumber(sequence: "902"), user: userID).create(on: db)
+                XCTFail("a second person for one account was saved")
+            } catch let error as any DatabaseError {
+                XCTAssertTrue(error.isConstraintFailure, "\(error)")
+            }
+            try await person(ctx, "丙", ResidenceTests.idNumber(sequence: "903"), user: nil).create(on: db)
+            try await person(ctx, "丁", ResidenceTests.idNumber(sequence: "904"), user: nil).create(on: db)
+            let bound = try await Resident.query(on: db).filter(\.$user.$id == userID).count()
+            XCTAssertEqual(bound, 1)
+
+            // The database as migration 041 left it, with a pair bound to one account.
+            let migration = ResidentAccounts042()
+            try await migration.revert(on: db)
+            let pair = try person(ctx, "乙", ResidenceTests.idNumber(sequence: "902"), user: userID)
+            try await pair.create(on: db)
+            do {
+                try await migration.prepare(on: db)
+                XCTFail("the upgrade went on with two people bound to one account")
+            } catch let refused as ResidentAccounts042.SharedAccounts {
+                XCTAssertEqual(refused.count, 1)
+                XCTAssertTrue(refused.description.contains("1 个账号绑定了不止一名居民"), refused.description)
+            }
+            let stillBound = try await Resident.query(on: db).filter(\.$user.$id == userID).count()
+            XCTAssertEqual(stillBound, 2, "nothing changed by the refused upgrade")
+            // Released, the upgrade goes through and binds again one person only.
+            pair.$user.id = nil
+            try await pair.save(on: db)
+            try await migration.prepare(on: db)
+            do {
+                pair.$user.id = userID
+                try await pair.save(on: db)
+                XCTFail("a second person for one account was saved after the upgrade")
+            } catch let error as any DatabaseError {
+                XCTAssertTrue(error.isConstraintFailure, "\(error)")
+            }
+        }
+    }
+
+    /// Two declarations of his identity sent at once from one account (two tabs): one person is
+    /// recorded, and the other tab is refused, not shown an error page (whichever check meets it:
+    /// the page's own, or the database's when both passed it before either saved).
+    func testTwoIdentityDeclarationsAtOnceRecordOnePerson() async throws {
+        try await withApp(demo: true) { ctx in
+            // Two tabs, each its own session, each sending its form as soon as it has it.
+            let app = ctx.app
+            @Sendable func declare(_ sequence: String) async throws -> (status: HTTPStatus, body: String) {
+                let tab = Browser(app)
+                try await tab.signIn("13800000001", "demo12345")
+                try await tab.get("/me/residence")
+                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber(sequence: sequence)])
+                return (answer.status, answer.body)
+            }
+            async let first = declare("911")
+            async let second = declare("912")
+            let answers = try await [first, second]
+            XCTAssertEqual(answers.filter { $0.status == .seeOther }.count, 1, answers.map { "\($0.status)" }.joined(separator: ", "))
+            for refused in answers where refused.status != .seeOther {
+                // Refused with nothing saved: the page shows the identity the other tab recorded.
+                XCTAssertEqual(refused.status, .badRequest)
+                XCTAssertTrue(refused.body.contains("data-identity="), refused.body)
+            }
+            let account = try await User.find(login: "13800000001", on: ctx.app.db)
+            let people = try await Resident.query(on: ctx.app.db).filter(\.$user.$id == XCTUnwrap(account?.id)).count()
+            XCTAssertEqual(people, 1)
+        }
+    }
+}

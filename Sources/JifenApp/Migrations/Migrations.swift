@@ -143,5 +143,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 041 – indexes for the hourly reminder check
         all.append(ReminderIndexes041())
     }
+    do { // Migration 042 – an account is bound to one resident at most
+        all.append(ResidentAccounts042())
+    }
     return all
 }

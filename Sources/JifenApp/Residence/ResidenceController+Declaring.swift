@@ -37,7 +37,7 @@ extension ResidenceController {
         }
         let actor = req.actor, now = req.now
         let found = known, serviceConfirmed = confirmed
-        try await req.db.transaction { db in
+        do { try await req.db.transaction { db in
             let resident: Resident
             if let known = found {
                 resident = known
@@ -53,6 +53,12 @@ extension ResidenceController {
             try await resident.save(on: db)
             try await Audit.record(found == nil ? "create" : "bind", entity: "resident", id: try resident.requireID().uuidString,
                                    after: resident.auditSnapshot.merging(["verified": serviceConfirmed ? "service" : "no"], uniquingKeysWith: { $1 }), by: actor, at: now, on: db)
+        } } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
+            // The same account declared a person in another tab meanwhile (an account is bound to
+            // one person, `residents.user_id` unique): nothing of this one was saved.
+            guard try await Resident.find(user: user.id, on: req.db) != nil else { throw error }
+            form.fail("idNumber", req.text("identity_exists"))
+            return try await req.render("residence/me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
         }
         return req.redirect(to: SiteRoute.myResidence.path + "?done=identity")
     }

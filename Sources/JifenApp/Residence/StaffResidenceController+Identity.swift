@@ -55,7 +55,7 @@ extension StaffResidenceController {
             guard form.isValid, let account else { return try await residentPage(req, identityForm: form, status: .badRequest) }
             let previous = resident.$user.id == account.id ? nil : try await Self.account(of: resident, on: req.db)
             try await req.logAccess(entity: "resident", id: id.uuidString, field: "identityCheck")
-            try await req.db.transaction { db in
+            do { try await req.db.transaction { db in
                 let before = resident.auditSnapshot.merging(["user": resident.$user.id?.uuidString ?? "", "verifiedBy": resident.verifiedBy ?? ""], uniquingKeysWith: { $1 })
                 resident.$user.id = try account.requireID()
                 resident.verifiedAt = now
@@ -66,6 +66,10 @@ extension StaffResidenceController {
                                        after: ["user": try account.requireID().uuidString, "verifiedBy": me.login], by: actor, at: now, on: db)
                 try await text(account.phone, "sms_identity_verified", on: db)
                 if let previous { try await text(previous.phone, "sms_identity_detached", on: db) }
+            } } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
+                // The account was bound to another person meanwhile (`residents.user_id` unique).
+                form.fail("phone", req.text("identity_account_has_other"))
+                return try await residentPage(req, identityForm: form, status: .badRequest)
             }
         case "release":
             if reason.isEmpty { form.fail("reason", req.text("problem_required", ["field": req.text("field_reason")])) }
