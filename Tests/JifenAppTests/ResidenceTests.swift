@@ -371,4 +371,46 @@ final class ResidentAccountTests: XCTestCase {
             XCTAssertEqual(people, 1)
         }
     }
+
+    /// A window clerk confirms a person he recorded to an account at the moment that account
+    /// declares an identity of its own: one of the two binds him, the other is refused with its
+    /// form, never an error page.
+    func testAStaffConfirmationAndADeclarationAtOnceBindTheAccountOnce() async throws {
+        try await withApp(demo: true) { ctx in
+            let db = ctx.app.db
+            // A person staff recorded in the clerk's town, with no account.
+            let recorded = try person(ctx, "周明", ResidenceTests.idNumber(sequence: "922"), user: nil)
+            try await recorded.create(on: db)
+            try await verifiedRegistration(ctx, of: recorded, address: "城北社区 9 幢 202 室", from: "2025-05-01")
+            let personID = try recorded.requireID().uuidString
+            let app = ctx.app
+            @Sendable func confirm() async throws -> (status: HTTPStatus, body: String) {
+                let clerk = Browser(app)
+                try await clerk.signIn("clerk.yangshe", "demo12345")
+                try await clerk.get("/residents/\(personID)")
+                let answer = try await clerk.post("/residents/\(personID)/identity", ["action": "verify", "phone": "13800000001", "cardChecked": "on"])
+                return (answer.status, answer.body)
+            }
+            @Sendable func declare() async throws -> (status: HTTPStatus, body: String) {
+                let tab = Browser(app)
+                try await tab.signIn("13800000001", "demo12345")
+                try await tab.get("/me/residence")
+                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber(sequence: "921")])
+                return (answer.status, answer.body)
+            }
+            async let staff = confirm()
+            async let citizen = declare()
+            let (byStaff, byCitizen) = try await (staff, citizen)
+            XCTAssertEqual([byStaff.status, byCitizen.status].filter { $0 == .seeOther }.count, 1, "\(byStaff.status), \(byCitizen.status)")
+            if byStaff.status != .seeOther {
+                XCTAssertEqual(byStaff.status, .badRequest)
+                XCTAssertTrue(byStaff.body.contains("该账号已绑定其他身份"), byStaff.body)
+            } else {
+                XCTAssertEqual(byCitizen.status, .badRequest)
+            }
+            let account = try await User.find(login: "13800000001", on: db)
+            let people = try await Resident.query(on: db).filter(\.$user.$id == XCTUnwrap(account?.id)).count()
+            XCTAssertEqual(people, 1)
+        }
+    }
 }
