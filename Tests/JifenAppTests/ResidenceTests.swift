@@ -372,6 +372,34 @@ final class ResidentAccountTests: XCTestCase {
         }
     }
 
+    /// Two accounts enter the same ID number at once: one holds it, the other is told another
+    /// account entered it (never an error page), and one person is recorded.
+    func testTwoAccountsEnteringOneNumberAtOnceRecordOnePerson() async throws {
+        try await withApp(demo: true) { ctx in
+            try await User(login: "13911112222", passwordHash: try ctx.app.password.hash("citizen12345"), displayName: "李明", role: .citizen,
+                           status: .active, phone: "13911112222", jurisdictionID: nil, departmentID: nil, at: ctx.clock.now).create(on: ctx.app.db)
+            let number = ResidenceTests.idNumber(sequence: "931")
+            let app = ctx.app
+            @Sendable func declare(_ login: String, _ password: String) async throws -> (status: HTTPStatus, body: String) {
+                let tab = Browser(app)
+                try await tab.signIn(login, password)
+                try await tab.get("/me/residence")
+                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": number])
+                return (answer.status, answer.body)
+            }
+            async let first = declare("13800000001", "demo12345")
+            async let second = declare("13911112222", "citizen12345")
+            let answers = try await [first, second]
+            XCTAssertEqual(answers.filter { $0.status == .seeOther }.count, 1, answers.map { "\($0.status)" }.joined(separator: ", "))
+            for refused in answers where refused.status != .seeOther {
+                XCTAssertEqual(refused.status, .badRequest)
+                XCTAssertTrue(refused.body.contains("该身份证号已由其他账号填写"), refused.body)
+            }
+            let holder = try await Resident.find(idNumber: number, data: ctx.app.personalData, on: ctx.app.db)
+            XCTAssertNotNil(holder?.$user.id, "the number is recorded, bound to the account that won")
+        }
+    }
+
     /// A window clerk confirms a person he recorded to an account at the moment that account
     /// declares an identity of its own: one of the two binds him, the other is refused with its
     /// form, never an error page.

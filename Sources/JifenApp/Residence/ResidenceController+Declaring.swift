@@ -54,10 +54,11 @@ extension ResidenceController {
             try await Audit.record(found == nil ? "create" : "bind", entity: "resident", id: try resident.requireID().uuidString,
                                    after: resident.auditSnapshot.merging(["verified": serviceConfirmed ? "service" : "no"], uniquingKeysWith: { $1 }), by: actor, at: now, on: db)
         } } catch where (error as? any DatabaseError)?.isConstraintFailure == true {
-            // The same account declared a person in another tab meanwhile (an account is bound to
-            // one person, `residents.user_id` unique): nothing of this one was saved.
-            guard try await Resident.find(user: user.id, on: req.db) != nil else { throw error }
-            form.fail("idNumber", req.text("identity_exists"))
+            // Meanwhile another tab of this account declared a person (an account is bound to one
+            // person, `residents.user_id` unique), or another account entered this number (a
+            // number is one person, `residents.id_hash` unique): nothing of this one was saved.
+            let mine = try await Resident.find(user: user.id, on: req.db) != nil
+            form.fail("idNumber", req.text(mine ? "identity_exists" : "identity_taken"))
             return try await req.render("residence/me-residence", title: "residence_title", try await content(req, identityForm: form), status: .badRequest)
         }
         return req.redirect(to: SiteRoute.myResidence.path + "?done=identity")
