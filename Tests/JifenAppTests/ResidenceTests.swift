@@ -294,6 +294,27 @@ final class ResidentAccountTests: XCTestCase {
         return try Resident(name: name, id: id, phone: nil, userID: user, data: ctx.app.personalData, at: ctx.clock.now)
     }
 
+    /// What a tab of its own answers: it signs in, opens `page` and posts `form` to `action`.
+    static func tab(_ app: Application, _ login: String, _ password: String = "demo12345",
+                    opens page: String, posts form: [String: String], to action: String) async throws -> (status: HTTPStatus, body: String) {
+        let tab = Browser(app)
+        try await tab.signIn(login, password)
+        try await tab.get(page)
+        let answer = try await tab.post(action, form)
+        return (answer.status, answer.body)
+    }
+
+    /// 李明's identity declared with `number` from a tab of its own.
+    static func declare(_ app: Application, _ login: String, _ password: String = "demo12345", number: String) async throws -> (status: HTTPStatus, body: String) {
+        try await tab(app, login, password, opens: "/me/residence", posts: ["name": "李明", "idNumber": number], to: "/me/identity")
+    }
+
+    /// How many people are bound to the account `login`.
+    func peopleBound(to login: String, _ ctx: TestContext) async throws -> Int {
+        let account = try await User.find(login: login, on: ctx.app.db)
+        return try await Resident.query(on: ctx.app.db).filter(\.$user.$id == XCTUnwrap(account?.id)).count()
+    }
+
     /// The database refuses a second person for one account; people without an account are many.
     /// A database from before that holds such a pair refuses the upgrade, saying how many.
     func testTheDatabaseBindsAnAccountToOnePersonAndAnOlderDatabaseWithAPairRefusesTheUpgrade() async throws {
@@ -350,15 +371,8 @@ final class ResidentAccountTests: XCTestCase {
         try await withApp(demo: true) { ctx in
             // Two tabs, each its own session, each sending its form as soon as it has it.
             let app = ctx.app
-            @Sendable func declare(_ sequence: String) async throws -> (status: HTTPStatus, body: String) {
-                let tab = Browser(app)
-                try await tab.signIn("13800000001", "demo12345")
-                try await tab.get("/me/residence")
-                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber(sequence: sequence)])
-                return (answer.status, answer.body)
-            }
-            async let first = declare("911")
-            async let second = declare("912")
+            async let first = Self.declare(app, "13800000001", number: ResidenceTests.idNumber(sequence: "911"))
+            async let second = Self.declare(app, "13800000001", number: ResidenceTests.idNumber(sequence: "912"))
             let answers = try await [first, second]
             XCTAssertEqual(answers.filter { $0.status == .seeOther }.count, 1, answers.map { "\($0.status)" }.joined(separator: ", "))
             for refused in answers where refused.status != .seeOther {
@@ -366,8 +380,7 @@ final class ResidentAccountTests: XCTestCase {
                 XCTAssertEqual(refused.status, .badRequest)
                 XCTAssertTrue(refused.body.contains("data-identity="), refused.body)
             }
-            let account = try await User.find(login: "13800000001", on: ctx.app.db)
-            let people = try await Resident.query(on: ctx.app.db).filter(\.$user.$id == XCTUnwrap(account?.id)).count()
+            let people = try await peopleBound(to: "13800000001", ctx)
             XCTAssertEqual(people, 1)
         }
     }
@@ -380,15 +393,8 @@ final class ResidentAccountTests: XCTestCase {
                            status: .active, phone: "13911112222", jurisdictionID: nil, departmentID: nil, at: ctx.clock.now).create(on: ctx.app.db)
             let number = ResidenceTests.idNumber(sequence: "931")
             let app = ctx.app
-            @Sendable func declare(_ login: String, _ password: String) async throws -> (status: HTTPStatus, body: String) {
-                let tab = Browser(app)
-                try await tab.signIn(login, password)
-                try await tab.get("/me/residence")
-                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": number])
-                return (answer.status, answer.body)
-            }
-            async let first = declare("13800000001", "demo12345")
-            async let second = declare("13911112222", "citizen12345")
+            async let first = Self.declare(app, "13800000001", number: number)
+            async let second = Self.declare(app, "13911112222", "citizen12345", number: number)
             let answers = try await [first, second]
             XCTAssertEqual(answers.filter { $0.status == .seeOther }.count, 1, answers.map { "\($0.status)" }.joined(separator: ", "))
             for refused in answers where refused.status != .seeOther {
@@ -412,22 +418,9 @@ final class ResidentAccountTests: XCTestCase {
             try await verifiedRegistration(ctx, of: recorded, address: "城北社区 9 幢 202 室", from: "2025-05-01")
             let personID = try recorded.requireID().uuidString
             let app = ctx.app
-            @Sendable func confirm() async throws -> (status: HTTPStatus, body: String) {
-                let clerk = Browser(app)
-                try await clerk.signIn("clerk.yangshe", "demo12345")
-                try await clerk.get("/residents/\(personID)")
-                let answer = try await clerk.post("/residents/\(personID)/identity", ["action": "verify", "phone": "13800000001", "cardChecked": "on"])
-                return (answer.status, answer.body)
-            }
-            @Sendable func declare() async throws -> (status: HTTPStatus, body: String) {
-                let tab = Browser(app)
-                try await tab.signIn("13800000001", "demo12345")
-                try await tab.get("/me/residence")
-                let answer = try await tab.post("/me/identity", ["name": "李明", "idNumber": ResidenceTests.idNumber(sequence: "921")])
-                return (answer.status, answer.body)
-            }
-            async let staff = confirm()
-            async let citizen = declare()
+            async let staff = Self.tab(app, "clerk.yangshe", opens: "/residents/\(personID)",
+                                       posts: ["action": "verify", "phone": "13800000001", "cardChecked": "on"], to: "/residents/\(personID)/identity")
+            async let citizen = Self.declare(app, "13800000001", number: ResidenceTests.idNumber(sequence: "921"))
             let (byStaff, byCitizen) = try await (staff, citizen)
             XCTAssertEqual([byStaff.status, byCitizen.status].filter { $0 == .seeOther }.count, 1, "\(byStaff.status), \(byCitizen.status)")
             if byStaff.status != .seeOther {
@@ -436,8 +429,7 @@ final class ResidentAccountTests: XCTestCase {
             } else {
                 XCTAssertEqual(byCitizen.status, .badRequest)
             }
-            let account = try await User.find(login: "13800000001", on: db)
-            let people = try await Resident.query(on: db).filter(\.$user.$id == XCTUnwrap(account?.id)).count()
+            let people = try await peopleBound(to: "13800000001", ctx)
             XCTAssertEqual(people, 1)
         }
     }

@@ -108,8 +108,8 @@ final class ScaleTests: XCTestCase {
             // An id written in a batch is found by Fluent, and a parent's id filters by it.
             let round = try await XCTUnwrapAsync(try await AllocationRound.query(on: db).first())
             let id = UUID()
-            try await Batches.insert(into: AllocationResult.schema,
-                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
+            let resultColumns = ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"]
+            try await Batches.insert(into: AllocationResult.schema, columns: resultColumns,
                                      [[id, 99_999, b.number, "批*", Int64(8_250), String?.none, false, try round.requireID(), try b.requireID()]], on: db)
             let found = try await AllocationResult.find(id, on: db)
             XCTAssertEqual(found?.$application.id, try b.requireID())
@@ -119,52 +119,40 @@ final class ScaleTests: XCTestCase {
             XCTAssertTrue(byParent.contains { $0.id == id })
             // Every column of a batched row as Fluent stores the same values, texts with quotes,
             // a backslash, a line break and Chinese included.
-            let name = "批\"*\\\n名'", school = "S-1"
-            let model = AllocationResult()
-            model.id = UUID()
-            model.rank = 99_998
-            model.number = b.number
-            model.nameMasked = name
-            model.points = 8_250
-            model.schoolCode = school
-            model.qualified = true
-            model.$round.id = try round.requireID()
-            model.$application.id = try b.requireID()
-            try await model.create(on: db)
-            let twin = UUID()
-            try await Batches.insert(into: AllocationResult.schema,
-                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
-                                     [[twin, 99_998, b.number, name, Int64(8_250), school, true, try round.requireID(), try b.requireID()]], on: db)
+            let name = "批\"*\\\n名'"
             let columns = ["rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id", "offer"]
             let described = columns.map { "\(kind.replacingOccurrences(of: "%@", with: $0)) || ':' || COALESCE(CAST(\($0) AS TEXT), '-')" }.joined(separator: " || '|' || ")
             struct Row: Decodable, Equatable { let described: String }
             func row(_ id: UUID) async throws -> Row? {
                 try await (db as! any SQLDatabase).raw("SELECT \(unsafeRaw: described) AS described FROM allocation_results WHERE id = \(bind: id)").first(decoding: Row.self)
             }
-            let byFluent = try await row(try model.requireID()), byBatch = try await row(twin)
-            XCTAssertNotNil(byFluent)
-            XCTAssertEqual(byBatch, byFluent)
-            let reread2 = try await AllocationResult.find(twin, on: db)
+            /// The same values stored once by Fluent and once in a batch, each row described.
+            func storedBothWays(rank: Int, points: Int64, school: String?, qualified: Bool) async throws -> (byFluent: Row?, byBatch: Row?, batchID: UUID) {
+                let model = AllocationResult()
+                model.id = UUID()
+                model.rank = rank
+                model.number = b.number
+                model.nameMasked = name
+                model.points = points
+                model.schoolCode = school
+                model.qualified = qualified
+                model.$round.id = try round.requireID()
+                model.$application.id = try b.requireID()
+                try await model.create(on: db)
+                let twin = UUID()
+                try await Batches.insert(into: AllocationResult.schema, columns: resultColumns,
+                                         [[twin, rank, b.number, name, points, school, qualified, try round.requireID(), try b.requireID()]], on: db)
+                return (try await row(try model.requireID()), try await row(twin), twin)
+            }
+            let full = try await storedBothWays(rank: 99_998, points: 8_250, school: "S-1", qualified: true)
+            XCTAssertNotNil(full.byFluent)
+            XCTAssertEqual(full.byBatch, full.byFluent)
+            let reread2 = try await AllocationResult.find(full.batchID, on: db)
             XCTAssertEqual(reread2?.nameMasked, name)
             // A flag that is false and a value that is absent, the same way.
-            let bare = AllocationResult()
-            bare.id = UUID()
-            bare.rank = 99_997
-            bare.number = b.number
-            bare.nameMasked = name
-            bare.points = 0
-            bare.schoolCode = nil
-            bare.qualified = false
-            bare.$round.id = try round.requireID()
-            bare.$application.id = try b.requireID()
-            try await bare.create(on: db)
-            let bareTwin = UUID()
-            try await Batches.insert(into: AllocationResult.schema,
-                                     columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"],
-                                     [[bareTwin, 99_997, b.number, name, Int64(0), String?.none, false, try round.requireID(), try b.requireID()]], on: db)
-            let bareByFluent = try await row(try bare.requireID()), bareByBatch = try await row(bareTwin)
-            XCTAssertNotNil(bareByFluent)
-            XCTAssertEqual(bareByBatch, bareByFluent)
+            let bare = try await storedBothWays(rank: 99_997, points: 0, school: nil, qualified: false)
+            XCTAssertNotNil(bare.byFluent)
+            XCTAssertEqual(bare.byBatch, bare.byFluent)
         }
     }
 
