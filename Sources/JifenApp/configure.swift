@@ -76,6 +76,12 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     app.middleware.use(MetricsMiddleware(metrics: app.metrics))
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory))
     app.middleware.use(ApiMiddleware())
+    if case .sqlite(let path) = config.database {
+        let connections = ReadConnections(path: path, threadPool: app.threadPool, logger: app.logger)
+        app.readConnections = connections
+        app.lifecycle.use(ReadConnections.Closer(connections: connections))
+        app.middleware.use(ReadConnectionsMiddleware(connections: connections))
+    }
     app.middleware.use(SessionMiddleware())
     app.middleware.use(AccessMiddleware())
     app.middleware.use(CSRFMiddleware(keys: app.keys))

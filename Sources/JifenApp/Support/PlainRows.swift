@@ -17,7 +17,13 @@ struct PlainRow {
         if let sqlite = db as? any SQLiteDatabase {
             let (text, values) = sql.serialize(query)
             let encoder = SQLiteDataEncoder()
-            return try await sqlite.query(text, try values.map { try encoder.encode($0) }).map { PlainRow(source: .sqlite($0)) }
+            let binds = try values.map { try encoder.encode($0) }
+            // Outside a transaction, a request reads on its event loop's own connection
+            // (`ReadConnections`); inside one, on the transaction's.
+            if !db.inTransaction, let connections = ReadConnections.current, let connection = try await connections.connection(on: db.eventLoop) {
+                return try await connection.query(text, binds).get().map { PlainRow(source: .sqlite($0)) }
+            }
+            return try await sqlite.query(text, binds).map { PlainRow(source: .sqlite($0)) }
         }
         return try await sql.raw(query).all().map { PlainRow(source: .other($0)) }
     }
