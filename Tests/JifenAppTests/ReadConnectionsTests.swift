@@ -12,10 +12,9 @@ final class ReadConnectionsTests: XCTestCase {
             let connections = try XCTUnwrap(ctx.app.readConnections)
             XCTAssertEqual(connections.count, 0, "none opened before a request")
             let citizen = try await ctx.signedIn("13800000001")
-            // Asked for the first time through a read connection: its session, its account's
-            // name, its resident record.
             let account = try await User.query(on: ctx.app.db).filter(\.$login == "13800000001").first()
             let name = try XCTUnwrap(account?.displayName)
+            // The page's session, account and resident record read through a read connection.
             let home = try await citizen.get("/home")
             XCTAssertEqual(home.status, .ok)
             XCTAssertTrue(home.body.contains(">\(name)<"), "the signed-in citizen's name in the header")
