@@ -1,4 +1,5 @@
 import Fluent
+import FluentSQLiteDriver
 @testable import JifenApp
 import SQLKit
 import XCTest
@@ -58,6 +59,55 @@ final class ReadConnectionsTests: XCTestCase {
                 let closed = try await name(on: ctx.app.db)
                 XCTAssertEqual(closed, "改过的名字")
             }
+        }
+    }
+
+    /// The kept statements read what SQLiteNIO reads, value for value, run again with other
+    /// values, and refuse a statement that writes.
+    func testKeptStatementsReadWhatSQLiteNIOReadsAndRefuseWrites() async throws {
+        guard TestDatabase.postgresURL == nil else { throw XCTSkip("SQLite only") }
+        try await withApp(demo: true) { ctx in
+            guard case .sqlite(let path) = ctx.app.jifenConfig.database else { return XCTFail("SQLite") }
+            let kept = try KeptStatements(path: path)
+            defer { kept.close() }
+            let nio = ctx.app.db as! any SQLiteDatabase
+            func same(_ sql: String, _ binds: [SQLiteData], file: StaticString = #filePath, line: UInt = #line) async throws -> Int {
+                let mine = try kept.rows(sql, binds)
+                let theirs = try await nio.query(sql, binds)
+                XCTAssertEqual(mine.count, theirs.count, sql, file: file, line: line)
+                for (a, b) in zip(mine, theirs) {
+                    for column in b.columns { XCTAssertEqual(a.column(column.name), b.column(column.name), "\(sql): \(column.name)", file: file, line: line) }
+                }
+                return mine.count
+            }
+            // Every kind of value, and two columns of one name (the first is read, as SQLiteNIO does).
+            let kinds = try await same("SELECT 7 AS n, 2.5 AS x, 'text' AS t, x'00ff10' AS b, NULL AS z, 8 AS n", [])
+            XCTAssertEqual(kinds, 1)
+            XCTAssertEqual(try kept.rows("SELECT 7 AS n, 8 AS n", []).first?.column("n"), .integer(7))
+            let theirs = try await nio.query("SELECT 7 AS n, 8 AS n", [])
+            XCTAssertEqual(theirs.first?.column("n"), .integer(7))
+            // Whole rows of real tables, and one statement run again with other values.
+            let users = try await same("SELECT * FROM users ORDER BY login", [])
+            XCTAssertGreaterThan(users, 5)
+            let one = try await same("SELECT * FROM users WHERE login = ?", [.text("admin")])
+            let none = try await same("SELECT * FROM users WHERE login = ?", [.text("no-such-login")])
+            let again = try await same("SELECT * FROM users WHERE login = ?", [.text("admin")])
+            XCTAssertEqual([one, none, again], [1, 0, 1])
+            _ = try await same("SELECT * FROM residents ORDER BY id LIMIT 20", [])
+            XCTAssertEqual(kept.kept, 5, "each text prepared once")
+            // A statement that writes is refused before it runs.
+            XCTAssertThrowsError(try kept.rows("UPDATE users SET display_name = 'x' WHERE login = ?", [.text("admin")]))
+            let admin = try await User.query(on: ctx.app.db).filter(\.$login == "admin").first()
+            XCTAssertNotEqual(admin?.displayName, "x")
+            // A statement SQLite cannot compile is an error, and the connection goes on.
+            XCTAssertThrowsError(try kept.rows("SELECT * FROM no_such_table", []))
+            XCTAssertEqual(try kept.rows("SELECT 1 AS one", []).first?.column("one"), .integer(1))
+            // The schema changed under a kept statement: SQLite compiles it again, and its rows
+            // carry the new column.
+            try await (ctx.app.db as! any SQLDatabase).raw("ALTER TABLE users ADD COLUMN kept_check TEXT DEFAULT 'added'").run()
+            let changed = try kept.rows("SELECT * FROM users WHERE login = ?", [.text("admin")])
+            XCTAssertEqual(changed.first?.column("kept_check"), .text("added"))
+            XCTAssertEqual(changed.first?.column("login"), .text("admin"))
         }
     }
 }

@@ -9,7 +9,10 @@ import SQLKit
 /// little more. On SQLite the values come straight from SQLiteNIO; on other databases through
 /// SQLKit's rows. The SQL is written by the caller, its identifiers unquoted (only plain names).
 struct PlainRow {
-    private enum Source { case sqlite(SQLiteRow), other(any SQLRow) }
+    private enum Source { case sqlite(any SQLiteValues), other(any SQLRow) }
+
+    /// A row's values by column name, as SQLiteNIO's rows and the kept statements' give them.
+    protocol SQLiteValues: Sendable { func column(_ name: String) -> SQLiteData? }
     private let source: Source
 
     static func all(_ query: SQLQueryString, on db: any Database) async throws -> [PlainRow] {
@@ -20,8 +23,8 @@ struct PlainRow {
             let binds = try values.map { try encoder.encode($0) }
             // Outside a transaction, a request reads on its event loop's own connection
             // (`ReadConnections`); inside one, on the transaction's.
-            if !db.inTransaction, let connections = ReadConnections.current, let connection = try await connections.connection(on: db.eventLoop) {
-                return try await connection.query(text, binds).get().map { PlainRow(source: .sqlite($0)) }
+            if !db.inTransaction, let connections = ReadConnections.current, let rows = try await connections.rows(text, binds, on: db.eventLoop) {
+                return rows.map { PlainRow(source: .sqlite($0)) }
             }
             return try await sqlite.query(text, binds).map { PlainRow(source: .sqlite($0)) }
         }
@@ -179,7 +182,7 @@ enum PlainModels {
     /// A row of SQLiteNIO as Fluent's output: the common types taken straight from SQLite's value,
     /// the others through SQLiteKit's decoder as Fluent would.
     struct SQLiteOutput: DatabaseOutput {
-        let row: SQLiteRow
+        let row: any PlainRow.SQLiteValues
 
         func schema(_ schema: String) -> any DatabaseOutput { self }
         func contains(_ key: FieldKey) -> Bool { row.column(key.description) != nil }
@@ -224,3 +227,5 @@ enum PlainModels {
 extension Optional: PlainModels.OptionalValue {
     static var wrappedType: Any.Type { Wrapped.self }
 }
+
+extension SQLiteRow: PlainRow.SQLiteValues {}

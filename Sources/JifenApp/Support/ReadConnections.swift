@@ -3,18 +3,17 @@ import NIOConcurrencyHelpers
 import Vapor
 
 /// On SQLite, a connection of each event loop's own for the plain reads a request makes outside a
-/// transaction (`PlainRow.all`, `PlainModels.all`), beside Fluent's pool. The pool keeps one
-/// connection an event loop, and every statement waits its turn for it with a promise and a
-/// timer; a signed-in page asks six to nine statements, and under load those waits cost more than
-/// the statements (a citizen's 我的报名 took 1.32–1.43 ms of CPU a request through the pool, 0.98–1.04
-/// ms through these). SQLite serialises the use of one connection from several threads itself
-/// (SQLiteNIO opens it fully serialised), and in write-ahead-log mode a read on another connection
-/// sees every write committed before it began, so a page reads what the request wrote before.
-/// A read inside a transaction stays on the transaction's connection, to see what it has not
-/// committed yet; PostgreSQL, jobs and commands use the pool as before.
+/// transaction (`PlainRow.all`, `PlainModels.all`), beside Fluent's pool, keeping its compiled
+/// statements (`KeptStatements`). The pool keeps one connection an event loop, and every
+/// statement waits its turn for it with a promise and a timer; a signed-in page asks six to nine
+/// statements, and under load those waits cost more than the statements. In write-ahead-log mode
+/// a read on another connection sees every write committed before it began, so a page reads what
+/// the request wrote before. A read inside a transaction stays on the transaction's connection,
+/// to see what it has not committed yet; PostgreSQL, jobs and commands use the pool as before.
 ///
-/// The connections are opened on first use and closed when the application shuts down. A request
-/// finds them through `current`, which `ReadConnectionsMiddleware` sets for the request's work.
+/// The connections are opened on first use, on a thread of the pool, and closed when the
+/// application shuts down; each query runs on a thread of the pool. A request finds them through
+/// `current`, which `ReadConnectionsMiddleware` sets for the request's work.
 final class ReadConnections: Sendable {
     @TaskLocal static var current: ReadConnections?
 
@@ -22,9 +21,9 @@ final class ReadConnections: Sendable {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private struct State {
-        var opening: [ObjectIdentifier: EventLoopFuture<SQLiteConnection>] = [:]
+        var opening: [ObjectIdentifier: EventLoopFuture<KeptStatements>] = [:]
         /// Those whose opening has finished, found without waiting on a future.
-        var open: [ObjectIdentifier: SQLiteConnection] = [:]
+        var open: [ObjectIdentifier: KeptStatements] = [:]
         var closed = false
     }
     private let state = NIOLockedValueBox(State())
@@ -38,14 +37,21 @@ final class ReadConnections: Sendable {
     /// How many are open (one an event loop at most).
     var count: Int { state.withLockedValue { $0.opening.count } }
 
-    /// The connection of `loop`, opened now if it is the first read there; nil once shut down.
-    func connection(on loop: any EventLoop) async throws -> SQLiteConnection? {
+    /// The rows of a plain read on `loop`'s connection, opened now if it is the first read there;
+    /// nil once shut down, or when it could not be opened (the caller reads through the pool).
+    func rows(_ sql: String, _ binds: [SQLiteData], on loop: any EventLoop) async throws -> [KeptStatements.Row]? {
+        guard let connection = try await connection(on: loop) else { return nil }
+        return try await threadPool.runIfActive(eventLoop: loop) { try connection.rows(sql, binds) }.get()
+    }
+
+    private func connection(on loop: any EventLoop) async throws -> KeptStatements? {
         let key = ObjectIdentifier(loop)
-        let found: (SQLiteConnection?, EventLoopFuture<SQLiteConnection>?) = state.withLockedValue { state in
+        let found: (KeptStatements?, EventLoopFuture<KeptStatements>?) = state.withLockedValue { state in
             if state.closed { return (nil, nil) }
             if let open = state.open[key] { return (open, nil) }
             if let opening = state.opening[key] { return (nil, opening) }
-            let new = SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: loop)
+            let path = self.path
+            let new = threadPool.runIfActive(eventLoop: loop) { try KeptStatements(path: path) }
             state.opening[key] = new
             return (nil, new)
         }
@@ -70,7 +76,7 @@ final class ReadConnections: Sendable {
             defer { state.opening = [:]; state.open = [:] }
             return Array(state.opening.values)
         }
-        for opening in all { try? await opening.get().close().get() }
+        for opening in all { try? await opening.get().close() }
     }
 
     /// Closes the connections before the databases and the thread pool go.
