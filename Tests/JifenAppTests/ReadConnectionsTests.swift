@@ -95,6 +95,12 @@ final class ReadConnectionsTests: XCTestCase {
             XCTAssertEqual([one, none, again], [1, 0, 1])
             _ = try await same("SELECT * FROM residents ORDER BY id LIMIT 20", [])
             XCTAssertEqual(kept.kept, 5, "each text prepared once")
+            // Run again with other values, a statement whose plan looked at its value (the
+            // session's look-up, a join) is not compiled again.
+            let byToken = "SELECT u.login FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.channel = 'web' LIMIT 1"
+            for token in ["a", "b", "c"] { _ = try await same(byToken, [.text(token)]) }
+            XCTAssertEqual(kept.recompilations(of: byToken), 0)
+            XCTAssertThrowsError(try kept.rows(byToken, []), "a value missing")
             // A statement that writes is refused before it runs.
             XCTAssertThrowsError(try kept.rows("UPDATE users SET display_name = 'x' WHERE login = ?", [.text("admin")]))
             let admin = try await User.query(on: ctx.app.db).filter(\.$login == "admin").first()

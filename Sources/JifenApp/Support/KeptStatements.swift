@@ -75,15 +75,22 @@ final class KeptStatements: @unchecked Sendable {
     /// How many statements are kept now.
     var kept: Int { lock.withLock { statements.count } }
 
+    /// How often SQLite has compiled the kept statement of `sql` again since it was prepared.
+    func recompilations(of sql: String) -> Int32? {
+        lock.withLock { statements[sql].map { sqlite_nio_sqlite3_stmt_status($0.statement, SQLITE_STMTSTATUS_REPREPARE, 0) } }
+    }
+
     /// The rows of `sql` with `binds`, read on the calling thread.
     func rows(_ sql: String, _ binds: [SQLiteData]) throws -> [Row] {
         try lock.withLock {
             guard let db = handle else { throw Failure(code: SQLITE_MISUSE, message: "closed") }
             let entry = try prepared(sql, on: db)
             let statement = entry.statement
-            defer {
-                sqlite_nio_sqlite3_reset(statement)
-                sqlite_nio_sqlite3_clear_bindings(statement)
+            // Reset after the run; its values are all bound again by the next one (clearing
+            // them would make SQLite compile it again whenever its plan looked at a value).
+            defer { sqlite_nio_sqlite3_reset(statement) }
+            guard sqlite_nio_sqlite3_bind_parameter_count(statement) == Int32(binds.count) else {
+                throw Failure(code: SQLITE_RANGE, message: "\(binds.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters")
             }
             try bind(binds, to: statement, on: db)
             var rows: [Row] = []
