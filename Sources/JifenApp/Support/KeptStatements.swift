@@ -23,21 +23,12 @@ final class KeptStatements: @unchecked Sendable {
         var description: String { "SQLite error \(code): \(message)" }
     }
 
-    /// The columns of one statement's rows, by name (the first of two alike, as SQLiteNIO reads them).
-    final class Columns: @unchecked Sendable {
-        let index: [String: Int]
-        init(_ names: [String]) {
-            var index: [String: Int] = [:]
-            for (k, name) in names.enumerated() where index[name] == nil { index[name] = k }
-            self.index = index
-        }
-    }
-
     /// A row: its values in the statement's column order.
     struct Row: PlainRow.SQLiteValues {
-        let columns: Columns
+        /// Where each column is, by name (shared by the statement's rows).
+        let columns: [String: Int]
         let values: [SQLiteData]
-        func column(_ name: String) -> SQLiteData? { columns.index[name].map { values[$0] } }
+        func column(_ name: String) -> SQLiteData? { columns[name].map { values[$0] } }
     }
 
     private let lock = NIOLock()
@@ -45,7 +36,7 @@ final class KeptStatements: @unchecked Sendable {
     /// A kept statement with the names of its columns, as of its last compilation.
     private final class Entry {
         let statement: OpaquePointer
-        var columns: Columns
+        var columns: [String: Int]
         /// How often SQLite compiled it again for a changed schema when the names were read.
         var recompiled: Int32
         init(_ statement: OpaquePointer) {
@@ -143,10 +134,14 @@ final class KeptStatements: @unchecked Sendable {
         return entry
     }
 
-    private static func columns(of statement: OpaquePointer) -> Columns {
-        Columns((0..<sqlite_nio_sqlite3_column_count(statement)).map { k in
-            sqlite_nio_sqlite3_column_name(statement, k).map { String(cString: $0) } ?? ""
-        })
+    /// Each column's place by its name: the first of two alike, as SQLiteNIO reads them.
+    private static func columns(of statement: OpaquePointer) -> [String: Int] {
+        var places: [String: Int] = [:]
+        for k in 0..<sqlite_nio_sqlite3_column_count(statement) {
+            let name = sqlite_nio_sqlite3_column_name(statement, k).map { String(cString: $0) } ?? ""
+            if places[name] == nil { places[name] = Int(k) }
+        }
+        return places
     }
 
     /// Bound as SQLiteNIO binds them.
