@@ -208,6 +208,14 @@ final class PointsTests: XCTestCase {
                 XCTAssertTrue(mine.body.contains(line.title), "explanation line \(line.title)")
             }
             XCTAssertTrue(mine.body.contains("认定为 大专（学信网查询为大专学历）"))
+            // The archive explains what each item scores; of the application's items only those
+            // confirmed otherwise than claimed are listed beside it, each with why.
+            XCTAssertTrue(mine.body.contains("以下项目的核实结果与申报不同"))
+            for item in ["文化程度", "参加社会保险累计缴费月数"] {
+                XCTAssertTrue(mine.body.contains(#"data-item="\#(item)""#), "the corrected \(item) is listed")
+            }
+            XCTAssertFalse(mine.body.contains(#"data-item="职业资格（职业技能等级）""#), "the item approved as claimed is the archive's line only")
+            XCTAssertTrue(mine.body.contains("职业资格（职业技能等级）"))
             XCTAssertTrue(mine.body.contains("审核完成"), "the history says what happened")
 
             // The audit trail holds every step, the messages every decision.

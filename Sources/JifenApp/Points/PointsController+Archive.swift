@@ -113,7 +113,11 @@ extension PointsController {
                 else { try await PointsApplication.query(on: req.db).filter(\.$resident.$id == resident.requireID()).filter(\.$year == year).first() }
             if let current {
                 if let edit { application = try await edit(current, resident) }
-                else { application = try await view(current, resident: resident, on: req, claims: known?.claims, published: known?.published) }
+                else {
+                    // The archive completed from it, explained above it, lists its items with their outcomes.
+                    let explained = known != nil && archive?.counts == true && archive?.result != nil
+                    application = try await view(current, resident: resident, on: req, claims: known?.claims, published: known?.published, claimsInArchive: explained)
+                }
             } else if refused == nil {
                 refused = try await PointsService(req).refusal(for: resident).map { PointsService.words($0, req.application.catalog, req.language) }
             }

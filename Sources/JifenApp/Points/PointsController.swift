@@ -80,6 +80,10 @@ enum PointsController {
         let estimateLine: String?
         /// The receipt of its last step (submission, acceptance, return), once submitted.
         let receiptLink: String?
+        /// Completed, with the archive above it on the citizen's page explaining what each item
+        /// scores: only the items review confirmed otherwise than claimed (corrected, rejected) are
+        /// listed, with why; this says so (what was claimed and handed in is on the receipt).
+        let claimsNote: String?
     }
 
     struct ApplicationPage: Encodable { let application: ApplicationView }
@@ -92,19 +96,24 @@ enum PointsController {
     static func view(_ application: PointsApplication, resident: Resident, on req: Request,
                      claimErrors: [String: String] = [:], itemErrors: [String: String] = [:], itemValues: [String: String] = [:],
                      submitErrors: [String] = [], reviewForm: FormState? = nil, calendarWarning: String? = nil,
-                     claims known: [PointsClaim]? = nil, published: [(StandardVersion, ScoringStandard)]? = nil) async throws -> ApplicationView {
+                     claims known: [PointsClaim]? = nil, published: [(StandardVersion, ScoringStandard)]? = nil,
+                     claimsInArchive: Bool = false) async throws -> ApplicationView {
         let user = try req.requireUser()
         let code = application.standardCode
         let standard = try await PointsService.standard(code: code, among: published, on: req.db)
         let claims = if let known { known } else { try await application.claims(on: req.db) }
-        let claimIDs = claims.compactMap(\.id)
+        let id = try application.requireID().uuidString
+        let editable = application.isEditable && (user.role == .citizen || user.role == .windowClerk)
+        let canReview = application.status == .submitted && (user.role == .windowClerk || user.role == .centerAdmin)
+        // A completed application's items are explained by the archive: listed are those confirmed otherwise than claimed.
+        let inArchive = claimsInArchive && application.status == .completed
+        let listed = inArchive ? claims.filter { [.corrected, .rejected].contains($0.state) } : claims
+        let claimIDs = listed.compactMap(\.id)
         let files = claimIDs.isEmpty ? [] : try await PlainModels.all(EvidenceFile.self, """
             SELECT * FROM \(unsafeRaw: EvidenceFile.schema) WHERE claim_id IN (\(binds: claimIDs)) ORDER BY created_at
             """, on: req.db)
-        let departments = try await departmentNames(req.db)
-        let id = try application.requireID().uuidString
-        let editable = application.isEditable && (user.role == .citizen || user.role == .windowClerk)
-        let rows = claims.map { c -> ClaimRow in
+        let departments = listed.isEmpty && !editable && !canReview ? [:] : try await departmentNames(req.db)
+        let rows = listed.map { c -> ClaimRow in
             let item = standard.item(c.item)
             let value = item.flatMap { i in ClaimInput.value(c.value, for: i).map { ClaimInput.display($0, for: i) } } ?? c.value
             var detail: String?
@@ -156,7 +165,6 @@ enum PointsController {
             return req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description])
         }() : nil
         let resident = resident
-        let canReview = application.status == .submitted && (user.role == .windowClerk || user.role == .centerAdmin)
         return ApplicationView(
             id: id, number: application.number, year: application.year,
             status: req.text("application_" + application.status.rawValue), statusCode: application.status.rawValue,
@@ -175,7 +183,8 @@ enum PointsController {
             archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),
             estimateLine: estimateLine,
-            receiptLink: [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path)
+            receiptLink: [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path,
+            claimsNote: inArchive ? req.text(listed.isEmpty ? "points_claims_in_archive" : "points_claims_in_archive_changed") : nil)
     }
 
     // MARK: loading with access
