@@ -56,7 +56,13 @@ final class StandardSeriesTests: XCTestCase {
             // His archive shows both, each explained; the program page names its standard.
             let page = try await citizen.get("/me/points")
             XCTAssertTrue(page.body.contains(#"id="archive-total">90"#))
-            XCTAssertTrue(page.body.contains("<summary>苏州市流动人口积分管理计分标准（演示）：<strong class=\"other-total\">105"))
+            XCTAssertTrue(page.body.contains("苏州市流动人口积分管理计分标准（演示）：<strong class=\"other-total\">105"))
+            XCTAssertEqual(page.body.components(separatedBy: "<table class=\"stack explanation\">").count - 1, 1, "Suzhou's lines only when asked for")
+            XCTAssertTrue(page.body.contains(#"href="/me/points?standard=suzhou#other-suzhou""#))
+            let explained = try await citizen.get("/me/points?standard=suzhou")
+            let suzhouTable = try XCTUnwrap(explained.body.components(separatedBy: #"id="other-suzhou""#).last)
+            XCTAssertTrue(suzhouTable.contains(#"<td data-label="得分"><strong>90</strong>"#), "本科 90 under Suzhou's, line by line")
+            XCTAssertFalse(suzhouTable.contains("?standard=suzhou"), "no link to what is shown")
             let programPage = try await citizen.get("/programs/2026-insurance-sz")
             XCTAssertTrue(programPage.body.contains("按《苏州市流动人口积分管理计分标准（演示）》计算积分"))
 

@@ -24,9 +24,11 @@ extension PointsController {
         let servicesLink: String
     }
 
+    /// His total under another standard, and its line-by-line explanation when the reader asked
+    /// for it (`?standard=` its series: one standard's table at a time, not all on every view).
     struct OtherStanding: Encodable {
-        let title, link: String
-        let result: EstimateController.Result
+        let series, title, link, total, explainLink: String
+        let result: EstimateController.Result?
     }
 
     static func archiveView(_ archive: PointsArchive, on req: Request) async throws -> ArchiveView {
@@ -48,12 +50,15 @@ extension PointsController {
         let user = try req.requireUser()
         var others: [OtherStanding] = []
         if counts, let facts {
+            let explained = req.query[String.self, at: "standard"]
             for (version, standard) in StandardVersion.allInForce(on: today(req), among: facts.published) where standard.series != ScoringStandard.generalSeries {
                 guard let (evaluation, _) = try await service.evaluation(facts, series: standard.series) else { continue }
-                let full = EstimateController.result(evaluation, standard: standard, on: req)
-                others.append(OtherStanding(title: standard.title, link: SiteRoute.standard(version.code).path,
-                                            result: .init(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
-                                                          lines: full.lines, addable: [])))
+                let full = standard.series == explained ? EstimateController.result(evaluation, standard: standard, on: req) : nil
+                others.append(OtherStanding(series: standard.series, title: standard.title, link: SiteRoute.standard(version.code).path,
+                                            total: evaluation.total.description,
+                                            explainLink: req.url.path + "?standard=" + standard.series + "#other-" + standard.series,
+                                            result: full.map { .init(total: $0.total, eligible: $0.eligible, vetoes: $0.vetoes, categories: $0.categories,
+                                                                     lines: $0.lines, addable: []) }))
             }
         }
         return ArchiveView(
