@@ -12,7 +12,10 @@ import Vapor
 /// to see what it has not committed yet; PostgreSQL, jobs and commands use the pool as before.
 ///
 /// The connections are opened on first use, on a thread of the pool, and closed when the
-/// application shuts down; each query runs on a thread of the pool. A request finds them through
+/// application shuts down. A query runs where the request's task is, holding the connection's
+/// lock: a plain read is SQLite stepping through pages it mostly has in memory (tens of
+/// microseconds), and sending each to a thread of the pool and back cost a signed-in page more
+/// than its statements (three thread hand-overs a statement). A request finds them through
 /// `current`, which `ReadConnectionsMiddleware` sets for the request's work.
 final class ReadConnections: Sendable {
     @TaskLocal static var current: ReadConnections?
@@ -41,7 +44,7 @@ final class ReadConnections: Sendable {
     /// nil once shut down, or when it could not be opened (the caller reads through the pool).
     func rows(_ sql: String, _ binds: [SQLiteData], on loop: any EventLoop) async throws -> [KeptStatements.Row]? {
         guard let connection = try await connection(on: loop) else { return nil }
-        return try await threadPool.runIfActive(eventLoop: loop) { try connection.rows(sql, binds) }.get()
+        return try connection.rows(sql, binds)
     }
 
     private func connection(on loop: any EventLoop) async throws -> KeptStatements? {
