@@ -3,13 +3,10 @@ import FluentSQLiteDriver
 import SQLKit
 import Vapor
 
-/// Many rows at once: what a city's round writes (12,000 frozen figures, results and a trace of
-/// 30,000 steps) goes to the database without Fluent's per-model reflection. On SQLite one
-/// statement of a row is prepared once and run for every row on the connection's own `sqlite3`
-/// handle (compiling statements of thousands of values and binding them through SQLiteNIO cost
-/// three times SQLite's storing of the rows); on PostgreSQL a few hundred rows a statement.
-/// Values are bound as the database's own encoder binds them, so they are stored exactly as
-/// Fluent stores them.
+/// Many rows in few statements: what a city's round writes (12,000 frozen figures, results and
+/// a trace of 30,000 steps) goes to the database a few hundred rows a statement, not a row a
+/// statement, and without Fluent's per-model reflection. Values are bound through the database's
+/// own encoder, so they are stored exactly as Fluent stores them.
 enum Batches {
     /// Rows a statement: every statement stays far below SQLite's 32,766 and PostgreSQL's 65,535
     /// bound parameters.
@@ -23,9 +20,14 @@ enum Batches {
     /// `INSERT INTO table (columns) VALUES (…), (…)…`, `rows` rows a statement.
     static func insert(into table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
         if let sqlite = db as? any SQLiteDatabase {
+            // SQLite: the statement's text written here and the values converted by SQLite's own
+            // encoder (what Fluent stores), without SQLKit's serialising of every bound value.
+            let size = Swift.max(1, 30_000 / Swift.max(1, columns.count))
+            let head = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES "
             let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
-            try await eachRow("INSERT INTO \"\(table)\" (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES \(tuple)",
-                              try sqliteRows(values), on: sqlite)
+            for slice in slices(values, size: size) {
+                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ","), try sqliteBinds(slice))
+            }
             return
         }
         let sql = db as! any SQLDatabase
@@ -37,27 +39,15 @@ enum Batches {
         }
     }
 
-    /// `sql` run for each of `rows` on SQLite, in the caller's transaction (or a connection of
-    /// the pool held meanwhile): one statement prepared once, on a thread of the pool.
-    private static func eachRow(_ sql: String, _ rows: [[SQLiteData]], on sqlite: any SQLiteDatabase) async throws {
-        try await sqlite.withConnection { connection in
-            guard let raw = SQLiteHandle.raw(of: connection) else {
-                return connection.eventLoop.makeFailedFuture(SQLiteHandle.Missing()) as EventLoopFuture<Void>
-            }
-            nonisolated(unsafe) let handle = raw
-            return NIOThreadPool.singleton.runIfActive(eventLoop: connection.eventLoop) { try KeptStatements.runEach(sql, rows, on: handle) }
-        }.get()
-    }
-
-    /// The values of each row, as SQLite's encoder (Fluent's) binds them; an id, a text, an
-    /// integer and a list of integers go straight to what that encoder makes of them (an id by
+    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id, a text,
+    /// an integer and a list of integers go straight to what that encoder makes of them (an id by
     /// way of `Encodable`, as its text; a list as JSON text), without the encoder's look-up of
     /// their conversion or its JSON encoder.
-    private static func sqliteRows(_ rows: [[any Encodable & Sendable]]) throws -> [[SQLiteData]] {
+    private static func sqliteBinds(_ rows: ArraySlice<[any Encodable & Sendable]>) throws -> [SQLiteData] {
         let encoder = SQLiteDataEncoder()
-        return try rows.map { row in
-            var binds: [SQLiteData] = []
-            binds.reserveCapacity(row.count)
+        var binds: [SQLiteData] = []
+        binds.reserveCapacity(rows.count * (rows.first?.count ?? 0))
+        for row in rows {
             for value in row {
                 switch value {
                 case let id as UUID: binds.append(.text(id.uuidString))
@@ -69,20 +59,25 @@ enum Batches {
                 default: binds.append(try encoder.encode(value))
                 }
             }
-            return binds
         }
+        return binds
     }
 
-    /// Each row's first value is its id, the rest the columns' new values. PostgreSQL:
-    /// `UPDATE table SET column = v.column… FROM (VALUES …) v WHERE table.id = v.id`.
+    /// `UPDATE table SET column = v.column… FROM (VALUES …) WHERE table.id = v.id`: each row's
+    /// first value is its id, the rest the columns' new values. SQLite (3.33 and later) and
+    /// PostgreSQL both read this form.
     static func update(_ table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         let names = ["id"] + columns
         let size = Swift.max(1, Swift.min(rows, 30_000 / names.count))
         if let sqlite = db as? any SQLiteDatabase {
-            // SQLite: as `insert`, a row a run of one statement; its id is the last value bound.
-            try await eachRow("UPDATE \"\(table)\" SET \(columns.map { "\"\($0)\" = ?" }.joined(separator: ", ")) WHERE \"id\" = ?",
-                              try sqliteRows(values).map { Array($0.dropFirst()) + $0.prefix(1) }, on: sqlite)
+            // SQLite: as `insert`, the text written here and the values bound by SQLite's encoder.
+            let head = "WITH v(\(names.map { "\"\($0)\"" }.joined(separator: ", "))) AS (VALUES "
+            let tuple = "(" + Array(repeating: "?", count: names.count).joined(separator: ",") + ")"
+            let tail = ") UPDATE \"\(table)\" SET \(columns.map { "\"\($0)\" = \"v\".\"\($0)\"" }.joined(separator: ", ")) FROM v WHERE \"\(table)\".\"id\" = \"v\".\"id\""
+            for slice in slices(values, size: size) {
+                _ = try await sqlite.query(head + Array(repeating: tuple, count: slice.count).joined(separator: ",") + tail, try sqliteBinds(slice))
+            }
             return
         }
         for slice in slices(values, size: size) {
@@ -94,21 +89,5 @@ enum Batches {
                 """
             try await sql.raw(query).run()
         }
-    }
-}
-
-/// SQLiteNIO's `sqlite3` handle of a connection. SQLiteNIO keeps it to itself (`handle.raw`,
-/// internal); it is read here by reflection. A test holds that it is found, and writes through it
-/// rows SQLiteNIO reads back value for value: a SQLiteNIO that keeps it otherwise fails that test
-/// rather than a round.
-enum SQLiteHandle {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "SQLiteNIO's connection no longer keeps its sqlite3 handle where Jifen reads it" }
-    }
-
-    static func raw(of connection: SQLiteConnection) -> OpaquePointer? {
-        guard let handle = Mirror(reflecting: connection).descendant("handle"),
-              let raw = Mirror(reflecting: handle).descendant("raw") else { return nil }
-        return raw as? OpaquePointer
     }
 }

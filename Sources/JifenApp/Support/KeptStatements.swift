@@ -83,12 +83,12 @@ final class KeptStatements: @unchecked Sendable {
             guard sqlite_nio_sqlite3_bind_parameter_count(statement) == Int32(binds.count) else {
                 throw Failure(code: SQLITE_RANGE, message: "\(binds.count) values for \(sqlite_nio_sqlite3_bind_parameter_count(statement)) parameters")
             }
-            try Self.bind(binds, to: statement, on: db)
+            try bind(binds, to: statement, on: db)
             var rows: [Row] = []
             while true {
                 let stepped = sqlite_nio_sqlite3_step(statement)
                 if stepped == SQLITE_DONE { break }
-                guard stepped == SQLITE_ROW else { throw Self.failure(stepped, db) }
+                guard stepped == SQLITE_ROW else { throw failure(stepped, db) }
                 // Compiled again by its first step (the schema changed since): its columns anew.
                 if rows.isEmpty {
                     let recompiled = sqlite_nio_sqlite3_stmt_status(statement, SQLITE_STMTSTATUS_REPREPARE, 0)
@@ -119,7 +119,7 @@ final class KeptStatements: @unchecked Sendable {
         if let kept = statements[sql] { return kept }
         var statement: OpaquePointer?
         let done = sqlite_nio_sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard done == SQLITE_OK, let statement else { throw Self.failure(done, db) }
+        guard done == SQLITE_OK, let statement else { throw failure(done, db) }
         guard sqlite_nio_sqlite3_stmt_readonly(statement) != 0 else {
             sqlite_nio_sqlite3_finalize(statement)
             throw Failure(code: SQLITE_MISUSE, message: "only statements that read run on a read connection")
@@ -145,7 +145,7 @@ final class KeptStatements: @unchecked Sendable {
     }
 
     /// Bound as SQLiteNIO binds them.
-    static func bind(_ binds: [SQLiteData], to statement: OpaquePointer, on db: OpaquePointer) throws {
+    private func bind(_ binds: [SQLiteData], to statement: OpaquePointer, on db: OpaquePointer) throws {
         for (k, value) in binds.enumerated() {
             let i = Int32(k + 1)
             let done: Int32 = switch value {
@@ -157,27 +157,7 @@ final class KeptStatements: @unchecked Sendable {
             }
             case .null: sqlite_nio_sqlite3_bind_null(statement, i)
             }
-            guard done == SQLITE_OK else { throw Self.failure(done, db) }
-        }
-    }
-
-    /// `sql` (a statement that writes, with a value for each `?`) prepared once on the raw
-    /// connection `db` and run for each row of values in turn, on the calling thread: what a
-    /// batch of tens of thousands of rows costs in SQLite's own storing, not in compiling and
-    /// binding statements of thousands of values. The caller holds the connection (its
-    /// transaction) and runs nothing else on it meanwhile.
-    static func runEach(_ sql: String, _ rows: [[SQLiteData]], on db: OpaquePointer) throws {
-        var prepared: OpaquePointer?
-        let done = sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &prepared, nil)
-        guard done == SQLITE_OK, let statement = prepared else { throw failure(done, db) }
-        defer { sqlite_nio_sqlite3_finalize(statement) }
-        let count = sqlite_nio_sqlite3_bind_parameter_count(statement)
-        for row in rows {
-            guard Int32(row.count) == count else { throw Failure(code: SQLITE_RANGE, message: "\(row.count) values for \(count) parameters") }
-            try bind(row, to: statement, on: db)
-            let stepped = sqlite_nio_sqlite3_step(statement)
-            sqlite_nio_sqlite3_reset(statement)
-            guard stepped == SQLITE_DONE else { throw Self.failure(stepped, db) }
+            guard done == SQLITE_OK else { throw failure(done, db) }
         }
     }
 
@@ -199,7 +179,7 @@ final class KeptStatements: @unchecked Sendable {
         }
     }
 
-    private static func failure(_ code: Int32, _ db: OpaquePointer) -> Failure {
+    private func failure(_ code: Int32, _ db: OpaquePointer) -> Failure {
         Failure(code: code, message: String(cString: sqlite_nio_sqlite3_errmsg(db)))
     }
 
