@@ -156,6 +156,59 @@ final class ScaleTests: XCTestCase {
         }
     }
 
+    /// A batch is written in the caller's transaction, all of it or nothing: many rows (more than
+    /// a statement of values holds), seen inside the transaction, gone when it rolls back, and a
+    /// row that breaks a constraint fails the whole batch.
+    func testABatchIsWrittenInTheCallersTransactionAllOrNothing() async throws {
+        try await withApp(demo: true, residents: 1000) { ctx in
+            let db = ctx.app.db
+            let round = try await XCTUnwrapAsync(try await AllocationRound.query(on: db).first())
+            let application = try await XCTUnwrapAsync(try await ServiceApplication.query(on: db).first())
+            let (roundID, applicationID) = (try round.requireID(), try application.requireID())
+            let columns = ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"]
+            let rows: [[any Encodable & Sendable]] = (0..<4_000).map { (k: Int) -> [any Encodable & Sendable] in
+                let school: String? = k % 2 == 0 ? "S-\(k)" : nil
+                let row: [any Encodable & Sendable] = [UUID(), 100_000 + k, application.number, "批*", Int64(k), school, k % 3 == 0, roundID, applicationID]
+                return row
+            }
+            @Sendable func written(on db: any Database) async throws -> [AllocationResult] {
+                try await AllocationResult.query(on: db).filter(\.$rank >= 100_000).sort(\.$rank).all()
+            }
+            struct Stop: Error {}
+            do {
+                try await db.transaction { tx in
+                    try await Batches.insert(into: AllocationResult.schema, columns: columns, rows, on: tx)
+                    let inside = try await written(on: tx).count
+                    XCTAssertEqual(inside, 4_000, "seen inside the transaction")
+                    throw Stop()
+                }
+                XCTFail("the transaction was stopped")
+            } catch is Stop {}
+            let afterRollback = try await written(on: db).count
+            XCTAssertEqual(afterRollback, 0, "rolled back: nothing half-saved")
+            // The same id twice: the batch fails, and none of it stays.
+            do {
+                try await db.transaction { tx in try await Batches.insert(into: AllocationResult.schema, columns: columns, rows + [rows[0]], on: tx) }
+                XCTFail("a duplicate id was written")
+            } catch {}
+            let afterFailure = try await written(on: db).count
+            XCTAssertEqual(afterFailure, 0)
+            try await Batches.insert(into: AllocationResult.schema, columns: columns, rows, on: db)
+            let stored = try await written(on: db)
+            XCTAssertEqual(stored.map(\.rank), Array(100_000..<104_000))
+            XCTAssertEqual(stored.map(\.points), (0..<4_000).map { Int64($0) })
+            XCTAssertEqual(stored.filter { $0.schoolCode == nil }.count, 2_000)
+            XCTAssertEqual(stored.filter(\.qualified).count, 1_334)
+            // Updated in a batch, by id, and only the rows named.
+            try await Batches.update(AllocationResult.schema, columns: ["points", "school_code"],
+                                     try stored.prefix(2_500).map { (r: AllocationResult) -> [any Encodable & Sendable] in [try r.requireID(), r.points + 1, "T-\(r.rank)"] }, on: db)
+            let updated = try await written(on: db)
+            XCTAssertEqual(updated.prefix(2_500).map(\.points), (1...2_500).map { Int64($0) })
+            XCTAssertEqual(updated.prefix(2_500).map(\.schoolCode), (100_000..<102_500).map { "T-\($0)" })
+            XCTAssertEqual(updated.suffix(1_500).map(\.points), (2_500..<4_000).map { Int64($0) }, "the rows not named are as they were")
+        }
+    }
+
     /// A model read as a plain row is the model Fluent reads: every field, of every type the
     /// round and the citizen's pages read this way (dates, days, optional lists of numbers,
     /// enums, parents, values present and absent).
