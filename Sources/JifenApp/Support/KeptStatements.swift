@@ -10,7 +10,7 @@ import VaporCSQLite
 /// event loop as a job of its own. This uses the same SQLite library as SQLiteNIO (its
 /// `sqlite_nio_`-prefixed copy, so both share SQLite's locks on the file), opened as SQLiteNIO
 /// opens it: fully serialised, a busy handler that waits. One query at a time uses it (a lock);
-/// it is called on a thread of the pool, never on an event loop. Only statements that read run
+/// it is called by the request's task (see `ReadConnections`). Only statements that read run
 /// here: any other is refused before it steps.
 final class KeptStatements: @unchecked Sendable {
     /// Statements kept at most; past that the oldest are finalized (the texts differ only in the
