@@ -12,10 +12,12 @@ import Vapor
 /// to see what it has not committed yet; PostgreSQL, jobs and commands use the pool as before.
 ///
 /// The connections are opened on first use, on a thread of the pool, and closed when the
-/// application shuts down. A query runs where the request's task is, holding the connection's
-/// lock: a plain read is SQLite stepping through pages it mostly has in memory (tens of
-/// microseconds), and sending each to a thread of the pool and back cost a signed-in page more
-/// than its statements (three thread hand-overs a statement). A request finds them through
+/// application shuts down. A query runs where the request's task is (on the server, its event
+/// loop), holding the connection's lock: a plain read of a page is SQLite stepping through a few
+/// indexed rows it mostly has in memory (tens of microseconds), and sending each to a thread of
+/// the pool and back cost a signed-in page more than its statements (three thread hand-overs a
+/// statement). The loop waits for it meanwhile; large reads (the round's `PlainRow.many`,
+/// reports through Fluent) stay on the pool's threads. A request finds them through
 /// `current`, which `ReadConnectionsMiddleware` sets for the request's work.
 final class ReadConnections: Sendable {
     @TaskLocal static var current: ReadConnections?
