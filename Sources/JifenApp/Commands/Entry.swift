@@ -39,11 +39,7 @@ public enum Entry {
             // Logs (of the application `bench import` starts) go to standard error, at warning
             // unless JIFEN_LOG_LEVEL says otherwise (info shows the import's stages).
             let level = Logger.Level(rawValue: environment["JIFEN_LOG_LEVEL"] ?? "") ?? .warning
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap { WithheldValuesLogHandler(label: $0, level: level) }
             return await run(command, rest, io: io, app: nil)
         }
 
@@ -58,13 +54,10 @@ public enum Entry {
             io.errors("\(error)")
             return 1
         }
-        // Logs go to standard error, so command output (`jifen stats`) stays machine-readable.
+        // Logs go to standard error, so command output (`jifen stats`) stays machine-readable;
+        // statements' values never go there.
         let level = config.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { WithheldValuesLogHandler(label: $0, level: level) }
 
         let app: Application
         do {
