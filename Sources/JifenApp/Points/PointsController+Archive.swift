@@ -53,12 +53,10 @@ extension PointsController {
             let explained = req.query[String.self, at: "standard"]
             for (version, standard) in StandardVersion.allInForce(on: today(req), among: facts.published) where standard.series != ScoringStandard.generalSeries {
                 guard let (evaluation, _) = try await service.evaluation(facts, series: standard.series) else { continue }
-                let full = standard.series == explained ? EstimateController.result(evaluation, standard: standard, on: req) : nil
                 others.append(OtherStanding(series: standard.series, title: standard.title, link: SiteRoute.standard(version.code).path,
                                             total: evaluation.total.description,
                                             explainLink: req.url.path + "?standard=" + standard.series + "#other-" + standard.series,
-                                            result: full.map { .init(total: $0.total, eligible: $0.eligible, vetoes: $0.vetoes, categories: $0.categories,
-                                                                     lines: $0.lines, addable: []) }))
+                                            result: standard.series == explained ? EstimateController.result(evaluation, standard: standard, addable: 0, on: req) : nil))
             }
         }
         return ArchiveView(
@@ -67,12 +65,8 @@ extension PointsController {
             expiredNote: expired && archive.status == .active ? req.text("archive_expired_note", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]) : nil,
             barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound?.description ?? "", "until": archive.barredUntil.map(ShanghaiDate.long) ?? ""]) : nil,
             endedNote: archive.status == .ended ? req.text("archive_ended_note", ["reason": archive.endedReason ?? ""]) : nil,
-            result: archive.status == .active ? evaluated.map { e in
-                // The eight items that could add the most: the whole list is on the self-estimate page.
-                let full = EstimateController.result(e.0, standard: e.1, on: req)
-                return EstimateController.Result(total: full.total, eligible: full.eligible, vetoes: full.vetoes, categories: full.categories,
-                                                 lines: full.lines, addable: Array(full.addable.prefix(8)))
-            } : nil,
+            // The eight items that could add the most: the whole list is on the self-estimate page.
+            result: archive.status == .active ? evaluated.map { EstimateController.result($0.0, standard: $0.1, addable: 8, on: req) } : nil,
             history: history.map { h in
                 HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind.rawValue), before: Points(hundredths: h.before).description,
                            after: Points(hundredths: h.after).description, reason: h.words(req.application.catalog, req.language), by: user.role == .citizen ? req.text("history_by_staff") : h.by)

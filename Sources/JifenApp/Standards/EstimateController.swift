@@ -149,7 +149,9 @@ enum EstimateController {
                        sections: sections, result: result, action: link(standard.series), others: others)
     }
 
-    static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, on req: Request) -> Result {
+    /// The evaluation in words; of the items that could add points, the `addable` that could add
+    /// the most (all when nil).
+    static func result(_ e: Evaluator.Evaluation, standard: ScoringStandard, addable most: Int? = nil, on req: Request) -> Result {
         let lines = e.lines.filter { $0.status != .absent }.map { line in
             ResultLine(title: line.title, fact: line.fact, points: line.points.description,
                        status: req.text("line_status_" + line.status.rawValue), statusCode: line.status.rawValue, reason: line.reason)
@@ -157,7 +159,8 @@ enum EstimateController {
         let categories = e.categories.map {
             ResultLine(title: $0.title, fact: nil, points: $0.points.description, status: "", statusCode: "", reason: nil)
         }
-        let addable = e.addable(under: standard).map { Addable(title: $0.item.title, upTo: $0.upTo.description, rule: $0.item.rule.text) }
+        let all = e.addable(under: standard)
+        let addable = all.prefix(most ?? all.count).map { Addable(title: $0.item.title, upTo: $0.upTo.description, rule: $0.item.rule.text) }
         return Result(total: e.total.description, eligible: e.eligible, vetoes: e.vetoes, categories: categories, lines: lines, addable: addable)
     }
 }
