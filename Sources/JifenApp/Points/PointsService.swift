@@ -389,7 +389,7 @@ struct PointsService: WorkflowService {
     func evaluation(_ facts: ArchiveFacts) async throws -> (Evaluator.Evaluation, ScoringStandard) {
         let code = facts.application.standardCode
         let standard = try await Self.standard(code: code, among: facts.published, on: db)
-        return (evaluate(facts.claims, under: standard, among: facts.published), standard)
+        return (evaluate(facts.claims, under: standard), standard)
     }
 
     /// The archive's confirmed facts scored under the version of `series` in force today: items
@@ -403,17 +403,15 @@ struct PointsService: WorkflowService {
     func evaluation(_ facts: ArchiveFacts, series: String) async throws -> (Evaluator.Evaluation, ScoringStandard)? {
         if series == ScoringStandard.generalSeries { return try await evaluation(facts) }
         guard let (_, standard) = StandardVersion.inForce(on: today, series: series, among: facts.published) else { return nil }
-        return (evaluate(facts.claims, under: standard, among: facts.published), standard)
+        return (evaluate(facts.claims, under: standard), standard)
     }
 
     func evaluation(of application: PointsApplication, under standard: ScoringStandard) async throws -> Evaluator.Evaluation {
         evaluate(try await application.claims(on: db), under: standard)
     }
 
-    /// `published`: the published versions, whose evaluators are kept (made afresh without them).
-    private func evaluate(_ claims: [PointsClaim], under standard: ScoringStandard, among published: [(StandardVersion, ScoringStandard)] = []) -> Evaluator.Evaluation {
-        PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } },
-                                    with: StandardVersion.evaluator(of: standard, among: published), asOf: today)
+    private func evaluate(_ claims: [PointsClaim], under standard: ScoringStandard) -> Evaluator.Evaluation {
+        PointsArchiveRules.evaluate(claims.compactMap { c in standard.item(c.item).flatMap { c.claim(for: $0) } }, standard: standard, asOf: today)
     }
 
     /// Dynamic adjustment (动态调整) when time passes: an item whose validity window has run out

@@ -93,20 +93,6 @@ final class StandardVersion: Model, @unchecked Sendable {
 
     private static let kept = NIOLockedValueBox<[UUID: (StandardVersion, ScoringStandard)]>([:])
 
-    /// The evaluator of `standard` (its items indexed, its rules compiled): made once per process
-    /// for a published version among `published`, which never changes; made afresh otherwise.
-    static func evaluator(of standard: ScoringStandard, among published: [(StandardVersion, ScoringStandard)]) -> Evaluator {
-        guard let (version, _) = published.first(where: { $0.0.code == standard.id && $0.0.status == .published }), let id = version.id else {
-            return Evaluator(standard)
-        }
-        if let made = evaluators.withLockedValue({ $0[id] }) { return made }
-        let made = Evaluator(standard)
-        evaluators.withLockedValue { $0[id] = made }
-        return made
-    }
-
-    private static let evaluators = NIOLockedValueBox<[UUID: Evaluator]>([:])
-
     /// The published version of `series` in force on `date`, if any.
     static func inForce(on date: CivilDate, series: String = ScoringStandard.generalSeries, on db: any Database) async throws -> (StandardVersion, ScoringStandard)? {
         inForce(on: date, series: series, among: try await allPublished(on: db))
