@@ -6,8 +6,9 @@ import SQLKit
 
 /// A few columns of many rows read with plain SQL, without a model or a `Decodable` per row: what
 /// a city's round reads (tens of thousands of archives and claims) costs SQLite's own work and
-/// little more. On SQLite the values come straight from SQLiteNIO; on other databases through
-/// SQLKit's rows. The SQL is written by the caller, its identifiers unquoted (only plain names).
+/// little more. On SQLite the values come from a request's read connection (`ReadConnections`,
+/// its kept statements) or straight from SQLiteNIO; on other databases through SQLKit's rows.
+/// The SQL is written by the caller, its identifiers unquoted (only plain names).
 struct PlainRow {
     private enum Source { case sqlite(any SQLiteValues), other(any SQLRow) }
 
