@@ -35,6 +35,7 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
         } catch {
             throw AppConfig.Problem(setting: "JIFEN_DATA_DIR", message: "无法创建目录 \(directory) 或设置其权限 / cannot create the directory or set its permissions")
         }
+        SQLiteTuning.install()
         app.databases.use(.sqlite(.file(path)), as: .sqlite)
     case .postgres(let url):
         do {

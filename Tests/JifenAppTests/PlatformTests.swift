@@ -68,7 +68,7 @@ final class PlatformTests: XCTestCase {
         }
     }
 
-    func testSQLiteRunsInWALModeWithFullSync() async throws {
+    func testSQLiteRunsInWALModeWithFullSyncAndEveryConnectionsSettings() async throws {
         guard TestDatabase.postgresURL == nil else { throw XCTSkip("SQLite only") }
         try await withApp { ctx in
             let sql = ctx.app.db as! any SQLDatabase
@@ -76,6 +76,18 @@ final class PlatformTests: XCTestCase {
             let sync = try await sql.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
             XCTAssertEqual(mode, "wal")
             XCTAssertEqual(sync, 2, "2 is FULL")
+            // The cache and the mapped reads every connection is given (SQLite's defaults: 2 MiB, none).
+            let cache = try await sql.raw("PRAGMA cache_size").first()?.decode(column: "cache_size", as: Int.self)
+            let map = try await sql.raw("PRAGMA mmap_size").first()?.decode(column: "mmap_size", as: Int.self)
+            XCTAssertEqual(cache, -32 * 1024, "32 MiB")
+            XCTAssertEqual(map, SQLiteTuning.mapBytes)
+            XCTAssertGreaterThan(map ?? 0, 2_000_000_000, "2 GiB")
+            // A connection opened apart from the pool (the read connections, a backup's) gets them too.
+            guard case .sqlite(let path) = ctx.app.jifenConfig.database else { return XCTFail("SQLite") }
+            let own = try KeptStatements(path: path)
+            defer { own.close() }
+            XCTAssertEqual(try own.rows("PRAGMA cache_size", []).first?.column("cache_size")?.integer, -32 * 1024)
+            XCTAssertEqual(try own.rows("PRAGMA mmap_size", []).first?.column("mmap_size")?.integer, SQLiteTuning.mapBytes)
         }
     }
 
