@@ -56,6 +56,7 @@ final class ModelPropertiesTests: XCTestCase {
         AllocationResult.self,
         ServicePreference.self,
         RoundSchool.self,
+        AllocationTrace.self,
         AllocationStep.self,
         RoundCorrection.self,
         WaitlistMove.self,

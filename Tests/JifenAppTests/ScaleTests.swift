@@ -153,6 +153,32 @@ final class ScaleTests: XCTestCase {
             let bare = try await storedBothWays(rank: 99_997, points: 0, school: nil, qualified: false)
             XCTAssertNotNil(bare.byFluent)
             XCTAssertEqual(bare.byBatch, bare.byFluent)
+            // A trace's lists of codes: plain ones, and ones the encoder escapes (a slash, a quote, Chinese).
+            struct Lists: Decodable, Equatable { let described: String }
+            func lists(_ id: UUID) async throws -> Lists? {
+                try await (db as! any SQLDatabase).raw("""
+                    SELECT \(unsafeRaw: kind.replacingOccurrences(of: "%@", with: "schools")) || ':' || CAST(schools AS TEXT) || '|' ||
+                           \(unsafeRaw: kind.replacingOccurrences(of: "%@", with: "outcomes")) || ':' || CAST(outcomes AS TEXT) AS described
+                    FROM allocation_traces WHERE id = \(bind: id)
+                    """).first(decoding: Lists.self)
+            }
+            for (k, tried) in [["S01", "S-02"], ["S/1", "学校\"1"], []].enumerated() {
+                let outcomes = tried.map { _ in AllocationTrace.Outcome.full.rawValue }
+                let model = AllocationTrace()
+                model.number = "FW\(k)"
+                model.schools = tried
+                model.outcomes = outcomes
+                model.$round.id = try round.requireID()
+                try await model.create(on: db)
+                let twin = UUID()
+                try await Batches.insert(into: AllocationTrace.schema, columns: ["id", "round_id", "number", "schools", "outcomes"],
+                                         [[twin, try round.requireID(), "FX\(k)", tried, outcomes]], on: db)
+                let byFluent = try await lists(try model.requireID()), byBatch = try await lists(twin)
+                XCTAssertNotNil(byFluent)
+                XCTAssertEqual(byBatch, byFluent, tried.joined(separator: " "))
+                let reread = try await AllocationTrace.find(twin, on: db)
+                XCTAssertEqual(try reread?.steps.map(\.schoolCode), tried)
+            }
         }
     }
 
@@ -533,7 +559,7 @@ final class ScaleTests: XCTestCase {
             "SELECT * FROM service_applications WHERE program_id = \(u)",
             "SELECT * FROM allocation_results WHERE round_id = \(u) ORDER BY rank LIMIT 50",
             "SELECT * FROM allocation_results WHERE application_id = \(u)",
-            "SELECT * FROM allocation_steps WHERE round_id = \(u) AND number = 'FW1'",
+            "SELECT * FROM allocation_traces WHERE round_id = \(u) AND number = 'FW1'",
             "SELECT * FROM users WHERE phone = '13800000001'",
             "SELECT * FROM user_sessions WHERE user_id = \(u)",
             "SELECT * FROM jurisdictions WHERE parent_id = \(u)",

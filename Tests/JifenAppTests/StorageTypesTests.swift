@@ -11,7 +11,7 @@ final class StorageTypesTests: XCTestCase {
     static let models: [any Model.Type] = [
         CalendarYear.self, ApprovalRecord.self, TieredService.self, Resident.self, ResidenceRegistration.self, RentalHouse.self, HouseManager.self, HazardType.self, Hazard.self, HazardStep.self, HazardPhoto.self, StarRuleSet.self, ReminderSent.self, PermitBenefit.self, Complaint.self, Material.self, ResidencePermit.self, PermitStep.self, HouseholdMember.self,
         OutboxMessage.self, PhoneCode.self, Job.self, Program.self, School.self, SchoolCatchment.self, Quota.self, ServiceApplication.self, AllocationRound.self, Objection.self,
-        AllocationResult.self, ServicePreference.self, PriorityGroup.self, PriorityClaim.self, RoundSchool.self, AllocationStep.self, RoundCorrection.self, CorrectionChange.self, WaitlistMove.self, RecheckFinding.self, AppointmentSchedule.self, Appointment.self, PortalArticle.self,
+        AllocationResult.self, ServicePreference.self, PriorityGroup.self, PriorityClaim.self, RoundSchool.self, AllocationTrace.self, RoundCorrection.self, CorrectionChange.self, WaitlistMove.self, RecheckFinding.self, AppointmentSchedule.self, Appointment.self, PortalArticle.self,
         AccessLogEntry.self, Survey.self, SurveyAnswer.self, Consultation.self, Opinion.self, FeedRecordModel.self, FeedImportModel.self,
         FeedImportProblem.self, PointsApplication.self, PointsClaim.self, EvidenceFile.self, PointsArchive.self, PointsHistoryEntry.self,
         UserSession.self, VerificationCode.self, User.self, LoginAttempt.self, Jurisdiction.self, Department.self, StandardVersion.self, AuditEntry.self,

@@ -146,5 +146,8 @@ func allMigrations() -> [any Migration] {
     do { // Migration 042 – an account is bound to one resident at most
         all.append(ResidentAccounts042())
     }
+    do { // Migration 043 – a round's trace as one row an applicant
+        all.append(RoundTraces043())
+    }
     return all
 }

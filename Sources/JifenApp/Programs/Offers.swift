@@ -95,10 +95,7 @@ struct OfferService: WorkflowService {
         let index = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, Int32($0)) })
         // Each one's list in that round: round 1 his ranking; round 2 his new ranking, or the
         // schools of his town the run tried him at (its trace).
-        var traced: [String: [String]] = [:]
-        if round.round > 1 {
-            for step in try await AllocationStep.query(on: db).filter(\.$round.$id == round.requireID()).sort(\.$position).all() { traced[step.number, default: []].append(step.schoolCode) }
-        }
+        let traced = round.round > 1 ? try await round.traces(on: db).mapValues { $0.map(\.schoolCode) } : [:]
         let preferences: [[Int32]] = rows.map { row in
             guard let a = byID[row.$application.id] else { return [] }
             let list = round.round == 1 ? a.schoolCodes : (a.schools(round: 2).isEmpty ? traced[a.number] ?? [] : a.schools(round: 2))

@@ -139,10 +139,10 @@ final class School: Model, @unchecked Sendable {
 }
 
 /// What a round's trace says of one applicant, with the names of the schools it and his lists
-/// name and each one's cutoff in that round, in one read (a page that shows a family's own
+/// name and each one's cutoff in that round, in two reads (a page that shows a family's own
 /// schools reads those, not the program's hundreds).
 struct SchoolTrace {
-    struct Step { let school: String; let outcome: AllocationStep.Outcome }
+    struct Step { let school: String; let outcome: AllocationTrace.Outcome }
     /// The schools he was tried at, in order.
     var steps: [Step] = []
     var names: [String: String] = [:]
@@ -161,26 +161,21 @@ struct SchoolTrace {
             }
             return trace
         }
-        let listed: SQLQueryString = codes.isEmpty ? "" : "s.code IN (\(binds: Array(codes))) OR "
-        var steps: [(position: Int64, step: Step)] = []
+        if let row = try await PlainRow.all("SELECT schools, outcomes FROM allocation_traces WHERE round_id = \(bind: round) AND number = \(bind: number)", on: db).first {
+            trace.steps = try AllocationTrace.steps(of: number, schools: row.optionalJSON("schools", as: [String].self) ?? [],
+                                                    outcomes: row.optionalJSON("outcomes", as: [String].self) ?? []).map { Step(school: $0.schoolCode, outcome: $0.outcome) }
+        }
+        let schools = codes.union(trace.steps.map(\.school))
+        guard !schools.isEmpty else { return trace }
         for row in try await PlainRow.all("""
-            SELECT st.school_code AS code, NULL AS name, NULL AS cutoff_points, st.position AS position, st.outcome AS outcome
-            FROM allocation_steps st WHERE st.round_id = \(bind: round) AND st.number = \(bind: number)
-            UNION ALL
-            SELECT s.code, s.name, rs.cutoff_points, NULL, NULL FROM schools s
+            SELECT s.code, s.name, rs.cutoff_points FROM schools s
             LEFT JOIN round_schools rs ON rs.round_id = \(bind: round) AND rs.school_code = s.code
-            WHERE \(listed)s.code IN (SELECT school_code FROM allocation_steps WHERE round_id = \(bind: round) AND number = \(bind: number))
+            WHERE s.code IN (\(binds: Array(schools)))
             """, on: db) {
             let code = try row.string("code")
-            if let position = try row.optionalInt("position") {
-                guard let outcome = AllocationStep.Outcome(rawValue: try row.string("outcome")) else { throw PlainRow.Missing(column: "outcome") }
-                steps.append((position, Step(school: code, outcome: outcome)))
-                continue
-            }
             if trace.names[code] == nil { trace.names[code] = try row.string("name") }
             if trace.cutoffs.index(forKey: code) == nil { trace.cutoffs[code] = .some(try row.optionalInt("cutoff_points").map { Points(hundredths: $0) }) }
         }
-        trace.steps = steps.sorted { $0.position < $1.position }.map(\.step)
         return trace
     }
 }
@@ -397,8 +392,58 @@ final class RoundSchool: Model, @unchecked Sendable {
     init() {}
 }
 
-/// One step of the trace: a school of an applicant's list for the round, in his order, and what
-/// it did when his turn came. The steps stop at the school that admitted him.
+/// An applicant's trace in a round: the schools of his list for the round, in his order, and what
+/// each did when his turn came; it stops at the school that admitted him. One row an applicant (a
+/// city's round writes twelve thousand, not thirty-three thousand). A school that was full when
+/// his turn came was full with everyone it admitted, so the last it admitted, who ranked before
+/// him, is its cutoff in the round (`round_schools`).
+final class AllocationTrace: Model, @unchecked Sendable {
+    static let schema = "allocation_traces"
+
+    // managed fields
+    @ID(key: .id) var id: UUID?
+
+    // data fields
+    @Field(key: "number") var number: String
+    /// The schools he was tried at, in order.
+    @Field(key: "schools") var schools: [String]
+    /// What each did (`Outcome`), in the same order.
+    @Field(key: "outcomes") var outcomes: [String]
+
+    // relationships
+    @Parent(key: "round_id") var round: AllocationRound
+
+    // Listed rather than found by reflection on every row read (ModelPropertiesTests checks the list).
+    var properties: [any AnyProperty] { [$id, $number, $schools, $outcomes, $round] }
+
+    init() {}
+
+    enum Outcome: String, Codable, Sendable { case admitted, full, noSeats }
+
+    struct Step: Equatable, Sendable {
+        let schoolCode: String
+        let outcome: Outcome
+    }
+
+    struct Unreadable: Error, CustomStringConvertible {
+        let number: String
+        var description: String { "allocation_traces of \(number): the schools and their outcomes do not match" }
+    }
+
+    var steps: [Step] { get throws { try Self.steps(of: number, schools: schools, outcomes: outcomes) } }
+
+    /// The steps of `number`'s trace as its two lists keep them, in order.
+    static func steps(of number: String, schools: [String], outcomes: [String]) throws -> [Step] {
+        guard schools.count == outcomes.count else { throw Unreadable(number: number) }
+        return try zip(schools, outcomes).map { school, word in
+            guard let outcome = Outcome(rawValue: word) else { throw Unreadable(number: number) }
+            return Step(schoolCode: school, outcome: outcome)
+        }
+    }
+}
+
+/// One step of a trace as rows were kept from migration 015 until migration 043 made them one row
+/// an applicant (`AllocationTrace`); only those two migrations read and write it.
 final class AllocationStep: Model, @unchecked Sendable {
     static let schema = "allocation_steps"
 
@@ -422,7 +467,7 @@ final class AllocationStep: Model, @unchecked Sendable {
 
     init() {}
 
-    enum Outcome: String, Codable, Sendable { case admitted, full, noSeats }
+    typealias Outcome = AllocationTrace.Outcome
 }
 
 /// A correction of a published round after an objection (更正): whose frozen points were

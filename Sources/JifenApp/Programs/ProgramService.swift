@@ -698,7 +698,7 @@ struct ProgramService: WorkflowService {
         // residence then, even if he has moved since).
         var towns: [String: [String]] = [:]
         if round.round > 1 {
-            let steps = Dictionary(grouping: try await AllocationStep.query(on: db).filter(\.$round.$id == round.requireID()).sort(\.$position).all(), by: \.number)
+            let steps = try await round.traces(on: db)
             let schools = try await School.query(on: db).with(\.$jurisdiction).all()
             let townOf = Dictionary(uniqueKeysWithValues: schools.map { ($0.code, $0.jurisdiction.code) })
             let schoolsByTown = Dictionary(grouping: schools, by: { $0.jurisdiction.code })

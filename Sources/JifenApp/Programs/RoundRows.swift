@@ -21,15 +21,22 @@ extension AllocationRound {
     }
 
     /// The trace of one applicant in this round, in his order.
-    func steps(of number: String, on db: any Database) async throws -> [AllocationStep] {
-        try await AllocationStep.query(on: db).filter(\.$round.$id == requireID()).filter(\.$number == number).sort(\.$position).all()
+    func steps(of number: String, on db: any Database) async throws -> [AllocationTrace.Step] {
+        try await AllocationTrace.query(on: db).filter(\.$round.$id == requireID()).filter(\.$number == number).first()?.steps ?? []
+    }
+
+    /// Every applicant's trace in this round, by application number.
+    func traces(on db: any Database) async throws -> [String: [AllocationTrace.Step]] {
+        var traces: [String: [AllocationTrace.Step]] = [:]
+        for trace in try await AllocationTrace.query(on: db).filter(\.$round.$id == requireID()).all() { traces[trace.number] = try trace.steps }
+        return traces
     }
 
     /// Stores the schools and the trace of an allocation, replacing what the round held.
     func store(_ instance: AllocationInstance, _ outcome: Allocation.Outcome, points: [String: Int64], on db: any Database) async throws {
         let id = try requireID()
         try await RoundSchool.query(on: db).filter(\.$round.$id == id).delete()
-        try await AllocationStep.query(on: db).filter(\.$round.$id == id).delete()
+        try await AllocationTrace.query(on: db).filter(\.$round.$id == id).delete()
         var schools: [[any Encodable & Sendable]] = []
         for (k, code) in instance.schools.enumerated() {
             let c = Int(outcome.last[k])
@@ -38,26 +45,25 @@ extension AllocationRound {
         }
         try await Batches.insert(into: RoundSchool.schema,
                                  columns: ["id", "round_id", "school_code", "seats", "admitted", "cutoff_number", "cutoff_points", "cutoff_rank"], schools, on: db)
-        var steps: [[any Encodable & Sendable]] = []
-        steps.reserveCapacity(instance.count * 2)
-        let stepIDs = OrderedIDs(now: runAt)
-        // By number, the order of the trace's index (round, number, position).
+        var traces: [[any Encodable & Sendable]] = []
+        traces.reserveCapacity(instance.count)
+        let traceIDs = OrderedIDs(now: runAt)
+        // By number, the order of the trace's index (round, number).
         let byNumber = (0..<instance.count).sorted { instance.ids[$0].utf8.lexicographicallyPrecedes(instance.ids[$1].utf8) }
         for a in byNumber {
-            for (position, step) in Allocation.trace(a, in: instance, outcome: outcome).enumerated() {
-                let row: [any Encodable & Sendable]
-                switch step {
-                case .admitted(let school):
-                    row = [school, AllocationStep.Outcome.admitted.rawValue, String?.none, Int?.none]
-                case .noSeats(let school):
-                    row = [school, AllocationStep.Outcome.noSeats.rawValue, String?.none, Int?.none]
-                case .full(let school, let cutoff):
-                    row = [school, AllocationStep.Outcome.full.rawValue, instance.ids[Int(cutoff)], Int(outcome.rank[Int(cutoff)]) + 1]
+            var tried: [String] = [], outcomes: [String] = []
+            for step in Allocation.trace(a, in: instance, outcome: outcome) {
+                let (school, what): (String, AllocationTrace.Outcome) = switch step {
+                case .admitted(let school): (school, .admitted)
+                case .noSeats(let school): (school, .noSeats)
+                case .full(let school, _): (school, .full)
                 }
-                steps.append([stepIDs.id(steps.count), id, instance.ids[a], position] + row)
+                tried.append(school)
+                outcomes.append(what.rawValue)
             }
+            // No school to try (no list in the round): no trace, as none is read for him.
+            if !tried.isEmpty { traces.append([traceIDs.id(traces.count), id, instance.ids[a], tried, outcomes]) }
         }
-        try await Batches.insert(into: AllocationStep.schema,
-                                 columns: ["id", "round_id", "number", "position", "school_code", "outcome", "cutoff_number", "cutoff_rank"], steps, on: db)
+        try await Batches.insert(into: AllocationTrace.schema, columns: ["id", "round_id", "number", "schools", "outcomes"], traces, on: db)
     }
 }

@@ -40,9 +40,9 @@ enum Batches {
     }
 
     /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id, a text,
-    /// an integer and a list of integers go straight to what that encoder makes of them (an id by
-    /// way of `Encodable`, as its text; a list as JSON text), without the encoder's look-up of
-    /// their conversion or its JSON encoder.
+    /// an integer, a list of integers and a list of plain codes go straight to what that encoder
+    /// makes of them (an id by way of `Encodable`, as its text; a list as JSON text), without the
+    /// encoder's look-up of their conversion or its JSON encoder.
     private static func sqliteBinds(_ rows: ArraySlice<[any Encodable & Sendable]>) throws -> [SQLiteData] {
         let encoder = SQLiteDataEncoder()
         var binds: [SQLiteData] = []
@@ -56,11 +56,20 @@ enum Batches {
                 case let n as Int64: binds.append(.integer(Int(n)))
                 // A list of numbers is JSON text, as the encoder writes it (`[1250,300]`).
                 case let list as [Int64]: binds.append(.text("[" + list.map(String.init).joined(separator: ",") + "]"))
+                // A list of codes too (`["S01","S02"]`); a text the encoder would escape goes to it.
+                case let list as [String] where list.allSatisfy(isPlain):
+                    binds.append(.text("[" + list.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]"))
                 default: binds.append(try encoder.encode(value))
                 }
             }
         }
         return binds
+    }
+
+    /// Printable ASCII that JSON writes as it is: no quote, backslash or slash (which the encoder
+    /// writes as `\/`).
+    private static func isPlain(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 != UInt8(ascii: "/") }
     }
 
     /// `UPDATE table SET column = v.column… FROM (VALUES …) WHERE table.id = v.id`: each row's
