@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# This year's grade-1 round 1 of the city, run again through the organiser's page and timed, the
+# round figure of BENCHMARKS.md. Copies the data directory (the city of `jifen demo --scale city`)
+# to a scratch directory, removes the program's round 1 with its results, trace and frozen points
+# there (sqlite3), starts the given jifen binary on the copy with the stage log, signs in as the
+# demo organiser `edu`, posts "run round 1", and prints the request's seconds, the server's CPU and
+# each stage of the round. Run two builds alternating to compare them (each run copies afresh).
+#
+# usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM=2026-grade1]
+# e.g.   scripts/bench-round.sh .build/release/jifen /tmp/city
+set -euo pipefail
+BIN=${1:?usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM]}
+DATA=${2:?usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM]}
+PROGRAM=${3:-2026-grade1}
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (apt-get install sqlite3)"; exit 2; }
+PORT=${BENCH_PORT:-8091}
+BASE=http://127.0.0.1:$PORT
+WORK=$(mktemp -d /tmp/jifen-round.XXXXXX)
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PID=
+
+cp -r "$DATA"/. "$WORK"/
+sqlite3 "$WORK/jifen.sqlite" <<SQL
+PRAGMA foreign_keys = OFF;
+CREATE TEMP TABLE r AS SELECT o.id FROM allocation_rounds o JOIN programs p ON p.id = o.program_id WHERE p.code = '$PROGRAM' AND o.round = 1;
+DELETE FROM round_schools WHERE round_id IN (SELECT id FROM r);
+DELETE FROM allocation_results WHERE round_id IN (SELECT id FROM r);
+DELETE FROM allocation_rounds WHERE id IN (SELECT id FROM r);
+UPDATE service_applications SET points = NULL, tiebreak_points = NULL, priority = NULL WHERE program_id = (SELECT id FROM programs WHERE code = '$PROGRAM');
+SQL
+# The trace, in the table of the database's version (one row a step before migration 043).
+for table in allocation_traces allocation_steps; do
+  sqlite3 "$WORK/jifen.sqlite" "DELETE FROM $table WHERE round_id NOT IN (SELECT id FROM allocation_rounds)" 2>/dev/null || true
+done
+sync
+
+JIFEN_DATA_DIR=$WORK JIFEN_LOG_LEVEL=info "$BIN" serve --demo --port "$PORT" > "$WORK/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 240); do curl -sf "$BASE/healthz" > /dev/null && break; sleep 0.5; done
+sleep 2
+TICKS=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+BEFORE=$(cpu)
+python3 - "$BASE" "$PROGRAM" <<'PY'
+import http.cookiejar, re, sys, time, urllib.error, urllib.parse, urllib.request
+base, program = sys.argv[1], sys.argv[2]
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs): return None
+opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+def post(path, data):
+    try: return opener.open(urllib.request.Request(base + path, data=urllib.parse.urlencode(data).encode()))
+    except urllib.error.HTTPError as answer: return answer
+token = lambda page: re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+signed = post("/login", {"login": "edu", "password": "demo12345", "_csrf": token(opener.open(base + "/login").read().decode())})
+if signed.status != 303: sys.exit("could not sign in as edu: %d" % signed.status)
+page = opener.open(base + "/programs/" + program).read().decode()
+start = time.time()
+answer = post("/programs/%s/rounds" % program, {"_csrf": token(page)})
+seconds = time.time() - start
+if answer.status != 303: sys.exit("the round was not run: %d" % answer.status)
+print("round 1 of %s: %.2f s (%s)" % (program, seconds, answer.headers.get("Location")))
+PY
+AFTER=$(cpu)
+echo "server CPU: $(( (AFTER - BEFORE) * 1000 / TICKS )) ms"
+grep "round 1 of $PROGRAM" "$WORK/server.log" | sed 's/.*\[JifenApp\] /  /'
