@@ -162,7 +162,7 @@ final class ScaleTests: XCTestCase {
                     FROM allocation_traces WHERE id = \(bind: id)
                     """).first(decoding: Lists.self)
             }
-            for (k, tried) in [["S01", "S-02"], ["S/1", "学校\"1"], []].enumerated() {
+            for (k, tried) in [["S01", "S-02"], ["S/1"], ["学校\"1"], []].enumerated() {
                 let outcomes = tried.map { _ in AllocationTrace.Outcome.full.rawValue }
                 let model = AllocationTrace()
                 model.number = "FW\(k)"
