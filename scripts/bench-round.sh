@@ -3,7 +3,7 @@
 # round figure of BENCHMARKS.md. Copies the data directory (the city of `jifen demo --scale city`)
 # to a scratch directory, removes the program's round 1 with its results, trace and frozen points
 # there (sqlite3), starts the given jifen binary on the copy with the stage log, signs in as the
-# demo organiser `edu`, posts "run round 1", and prints the request's seconds, the server's CPU and
+# demo organiser `edu` (sign-in.py), posts "run round 1", and prints the request's seconds, the server's CPU and
 # each stage of the round. Run two builds alternating to compare them (each run copies afresh).
 #
 # usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM=2026-grade1]
@@ -40,26 +40,14 @@ for _ in $(seq 1 240); do curl -sf "$BASE/healthz" > /dev/null && break; sleep 0
 sleep 2
 TICKS=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+COOKIE=$("$(dirname "$0")/sign-in.py" "$BASE" edu)
+TOKEN=$(curl -sf -H "Cookie: $COOKIE" "$BASE/programs/$PROGRAM" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -1)
+[ -n "$TOKEN" ] || { echo "the program page of $PROGRAM has no form for edu"; exit 1; }
 BEFORE=$(cpu)
-python3 - "$BASE" "$PROGRAM" <<'PY'
-import http.cookiejar, re, sys, time, urllib.error, urllib.parse, urllib.request
-base, program = sys.argv[1], sys.argv[2]
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs): return None
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
-def post(path, data):
-    try: return opener.open(urllib.request.Request(base + path, data=urllib.parse.urlencode(data).encode()))
-    except urllib.error.HTTPError as answer: return answer
-token = lambda page: re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
-signed = post("/login", {"login": "edu", "password": "demo12345", "_csrf": token(opener.open(base + "/login").read().decode())})
-if signed.status != 303: sys.exit("could not sign in as edu: %d" % signed.status)
-page = opener.open(base + "/programs/" + program).read().decode()
-start = time.time()
-answer = post("/programs/%s/rounds" % program, {"_csrf": token(page)})
-seconds = time.time() - start
-if answer.status != 303: sys.exit("the round was not run: %d" % answer.status)
-print("round 1 of %s: %.2f s (%s)" % (program, seconds, answer.headers.get("Location")))
-PY
+read -r STATUS TOOK < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Cookie: $COOKIE" \
+  --data-urlencode "_csrf=$TOKEN" "$BASE/programs/$PROGRAM/rounds")
+[ "$STATUS" = 303 ] || { echo "the round was not run: $STATUS"; exit 1; }
+echo "round 1 of $PROGRAM: $TOOK s"
 AFTER=$(cpu)
 echo "server CPU: $(( (AFTER - BEFORE) * 1000 / TICKS )) ms"
 grep "round 1 of $PROGRAM" "$WORK/server.log" | sed 's/.*\[JifenApp\] /  /'

@@ -3,8 +3,8 @@
 
 usage: scripts/sign-in.py BASE_URL LOGIN [PASSWORD]   (the demo's password when none is given)
 
-The load scripts (bench-http.sh, restart-under-load.sh) use it to ask pages as a signed-in
-citizen: the sign-in page's CSRF token, the form posted, the cookies printed as `a=1; b=2`.
+The load and bench scripts (bench-http.sh, bench-cpu.sh, bench-round.sh, restart-under-load.sh) use it to ask pages as a signed-in
+user: the sign-in page's CSRF token, the form posted, the cookies printed as `a=1; b=2`.
 """
 import http.cookiejar
 import re
