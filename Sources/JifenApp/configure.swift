@@ -68,6 +68,9 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
     ), tables: app.catalogTables))
     app.views.use(.leaf)
     app.leaf.tags["t"] = CatalogTag()
+    app.leaf.tags["any"] = AnyTag()
+    app.leaf.tags["explanation"] = Explanation.Tag()
+    app.leaf.tags["explanationTable"] = Explanation.TableTag()
     app.leaf.tags["errorSummary"] = ErrorSummaryTag()
 
     app.middleware = .init()

@@ -17,6 +17,8 @@ extension PointsController {
         let counts: Bool
         let expiredNote, barredNote, endedNote: String?
         let result: EstimateController.Result?
+        /// Whether `result` is there (a template tests it).
+        let explained: Bool
         let history: [HistoryRow]
         let yearLabel: String
         /// His score under every other standard in force (another service's), each explained.
@@ -59,14 +61,15 @@ extension PointsController {
                                             result: standard.series == explained ? EstimateController.result(evaluation, standard: standard, addable: 0, on: req) : nil))
             }
         }
+        // The eight items that could add the most: the whole list is on the self-estimate page.
+        let result = archive.status == .active ? evaluated.map { EstimateController.result($0.0, standard: $0.1, addable: 8, on: req) } : nil
         return ArchiveView(
             status: req.text("archive_" + archive.status.rawValue), statusCode: expired && archive.status == .active ? "expired" : archive.status.rawValue,
             year: archive.year, total: Points(hundredths: archive.total).description, counts: counts,
             expiredNote: expired && archive.status == .active ? req.text("archive_expired_note", ["year": String(archive.year), "total": Points(hundredths: archive.total).description]) : nil,
             barredNote: archive.status == .cleared ? req.text("archive_barred_note", ["found": archive.fraudFound?.description ?? "", "until": archive.barredUntil.map(ShanghaiDate.long) ?? ""]) : nil,
             endedNote: archive.status == .ended ? req.text("archive_ended_note", ["reason": archive.endedReason ?? ""]) : nil,
-            // The eight items that could add the most: the whole list is on the self-estimate page.
-            result: archive.status == .active ? evaluated.map { EstimateController.result($0.0, standard: $0.1, addable: 8, on: req) } : nil,
+            result: result, explained: result != nil,
             history: history.map { h in
                 HistoryRow(at: ShanghaiTime.dateTime(h.at), kind: req.text("history_kind_" + h.kind.rawValue), before: Points(hundredths: h.before).description,
                            after: Points(hundredths: h.after).description, reason: h.words(req.application.catalog, req.language), by: user.role == .citizen ? req.text("history_by_staff") : h.by)
@@ -81,6 +84,8 @@ extension PointsController {
         let residenceLink: String
         let archive: ArchiveView?
         let application: ApplicationView?
+        /// Whether `archive` and `application` are there (the template tests them).
+        let hasArchive, hasApplication: Bool
         let canOpen: Bool
         let openAction: String
         let refusal: String?
@@ -123,6 +128,7 @@ extension PointsController {
         }
         let canOpen = resident != nil && application == nil && refused == nil
         return MyContent(hasIdentity: resident != nil, residenceLink: SiteRoute.myResidence.path, archive: archive, application: application,
+                         hasArchive: archive != nil, hasApplication: application != nil,
                          canOpen: canOpen, openAction: SiteRoute.myPoints.path, refusal: refused,
                          year: today(req).year, notice: req.query[String.self, at: "done"].map { req.text("points_done_" + $0) },
                          estimateLink: SiteRoute.estimate.path, openLabel: req.text("points_open", ["year": String(today(req).year)]),

@@ -84,6 +84,8 @@ enum PointsController {
         /// scores: only the items review confirmed otherwise than claimed (corrected, rejected) are
         /// listed, with why; this says so (what was claimed and handed in is on the receipt).
         let claimsNote: String?
+        /// Whether `total`, `receiptLink` and `claimsNote` are there (the template tests them).
+        let hasTotal, hasReceipt, hasClaimsNote: Bool
     }
 
     struct ApplicationPage: Encodable { let application: ApplicationView }
@@ -165,6 +167,9 @@ enum PointsController {
             return req.text("points_estimate", ["estimate": estimate.total.description, "confirmed": confirmed.total.description])
         }() : nil
         let resident = resident
+        let total = application.total.map { Points(hundredths: $0).description }
+        let receiptLink = [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path
+        let claimsNote = inArchive ? req.text(listed.isEmpty ? "points_claims_in_archive" : "points_claims_in_archive_changed") : nil
         return ApplicationView(
             id: id, number: application.number, year: application.year,
             status: req.text("application_" + application.status.rawValue), statusCode: application.status.rawValue,
@@ -172,7 +177,7 @@ enum PointsController {
             returnReason: application.status == .returned ? application.returnReason : nil, editable: editable,
             claims: rows, sections: sections, addAction: SiteRoute.pointApplicationClaims(id).path, submitAction: SiteRoute.pointApplicationSubmit(id).path,
             submitErrors: submitErrors,
-            total: application.total.map { Points(hundredths: $0).description },
+            total: total,
             canReview: canReview,
             townItems: canReview ? claims.filter { c in c.state == .claimed && standard.item(c.item).map { $0.confirmedBy == .town && $0.feed == nil } ?? false }.map { c in
                 TownItem(id: c.id?.uuidString ?? "", title: standard.item(c.item)?.title ?? c.item,
@@ -183,8 +188,8 @@ enum PointsController {
             archiveLink: user.role.isStaff ? SiteRoute.pointArchive(resident.id?.uuidString ?? "").path : nil,
             heading: req.text("points_application_heading", ["year": String(application.year), "number": ""]),
             estimateLine: estimateLine,
-            receiptLink: [.draft, .void].contains(application.status) ? nil : SiteRoute.pointApplicationReceipt(id).path,
-            claimsNote: inArchive ? req.text(listed.isEmpty ? "points_claims_in_archive" : "points_claims_in_archive_changed") : nil)
+            receiptLink: receiptLink, claimsNote: claimsNote,
+            hasTotal: total != nil, hasReceipt: receiptLink != nil, hasClaimsNote: claimsNote != nil)
     }
 
     // MARK: loading with access
