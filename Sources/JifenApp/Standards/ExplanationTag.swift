@@ -21,26 +21,30 @@ enum Explanation {
             guard let request = ctx.request else { throw Problem(description: "#explanation needs the request") }
             var html = ""
             html.reserveCapacity(4096)
-            let open = "<h\(level)>", close = "</h\(level)>\n"
-            html += open + escapeHTML(request.text("estimate_breakdown")) + close
+            func heading(_ key: String) {
+                html += "<h\(level)>"; html += escapeHTML(request.text(key)); html += "</h\(level)>\n"
+            }
+            heading("estimate_breakdown")
             html += #"<ul class="breakdown">"#
             for category in Explanation.rows(result["categories"]) {
-                html += "<li><span>" + Explanation.value(category, "title") + "</span><strong>" + Explanation.value(category, "points") + "</strong></li>"
+                html += "<li><span>"; Explanation.add(category, "title", to: &html)
+                html += "</span><strong>"; Explanation.add(category, "points", to: &html); html += "</strong></li>"
             }
             html += "</ul>\n"
             let lines = Explanation.rows(result["lines"])
             if !lines.isEmpty {
-                html += open + escapeHTML(request.text("estimate_lines")) + close
+                heading("estimate_lines")
                 Explanation.table(lines, into: &html, on: request)
             }
             let addable = Explanation.rows(result["addable"])
             if !addable.isEmpty {
-                html += open + escapeHTML(request.text(addableHeading)) + close
+                heading(addableHeading)
                 let upTo = escapeHTML(request.text("estimate_up_to")), unit = escapeHTML(request.text("points_unit"))
                 html += #"<ul class="list">"#
                 for a in addable {
-                    html += "<li><strong>" + Explanation.value(a, "title") + #"</strong> <span class="badge ok">"# + upTo + " " + Explanation.value(a, "upTo") + " " + unit
-                        + #"</span><br><small class="muted">"# + Explanation.value(a, "rule") + "</small></li>"
+                    html += "<li><strong>"; Explanation.add(a, "title", to: &html)
+                    html += #"</strong> <span class="badge ok">"#; html += upTo; html += " "; Explanation.add(a, "upTo", to: &html); html += " "; html += unit
+                    html += #"</span><br><small class="muted">"#; Explanation.add(a, "rule", to: &html); html += "</small></li>"
                 }
                 html += "</ul>\n"
             }
@@ -70,13 +74,14 @@ enum Explanation {
         for label in labels { html += "<th>" + label + "</th>" }
         html += "</tr></thead>\n<tbody>\n"
         for line in lines {
-            html += #"<tr class="line-"# + value(line, "statusCode") + "\">"
-            html += #"<td data-label=""# + labels[0] + "\">" + value(line, "title") + "</td>"
-            html += #"<td data-label=""# + labels[1] + "\">" + value(line, "fact") + "</td>"
-            html += #"<td data-label=""# + labels[2] + "\"><strong>" + value(line, "points") + "</strong></td>"
-            html += #"<td data-label=""# + labels[3] + "\">" + value(line, "status")
-            let reason = value(line, "reason")
-            if !reason.isEmpty { html += #"<br><small class="muted">"# + reason + "</small>" }
+            html += #"<tr class="line-"#; add(line, "statusCode", to: &html); html += "\">"
+            html += #"<td data-label=""#; html += labels[0]; html += "\">"; add(line, "title", to: &html); html += "</td>"
+            html += #"<td data-label=""#; html += labels[1]; html += "\">"; add(line, "fact", to: &html); html += "</td>"
+            html += #"<td data-label=""#; html += labels[2]; html += "\"><strong>"; add(line, "points", to: &html); html += "</strong></td>"
+            html += #"<td data-label=""#; html += labels[3]; html += "\">"; add(line, "status", to: &html)
+            if let reason = line["reason"]?.string, !reason.isEmpty {
+                html += #"<br><small class="muted">"#; html += escapeHTML(reason); html += "</small>"
+            }
             html += "</td></tr>\n"
         }
         html += "</tbody>\n</table>\n</div>\n"
@@ -86,9 +91,9 @@ enum Explanation {
         (data?.array ?? []).compactMap(\.dictionary)
     }
 
-    /// A text of the row, escaped; empty when it has none.
-    static func value(_ row: [String: LeafData], _ key: String) -> String {
-        guard let data = row[key], !data.isNil, let text = data.string else { return "" }
-        return escapeHTML(text)
+    /// A text of the row, escaped, added to `html` (nothing when the row has none).
+    static func add(_ row: [String: LeafData], _ key: String, to html: inout String) {
+        guard let data = row[key], !data.isNil, let text = data.string else { return }
+        html += escapeHTML(text)
     }
 }

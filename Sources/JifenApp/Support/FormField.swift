@@ -79,6 +79,9 @@ struct ErrorSummaryTag: UnsafeUnescapedLeafTag {
 
 /// Text made safe inside HTML content and double-quoted attributes.
 func escapeHTML(_ text: String) -> String {
+    // Most texts have nothing to escape: returned as they are, without a copy.
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">")
+                                      || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for c in text.unicodeScalars {
