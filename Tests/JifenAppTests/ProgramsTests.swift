@@ -15,12 +15,12 @@ func objectWithCode(_ ctx: TestContext, _ browser: Browser, _ path: String, _ fo
     return try await browser.post(path, form.merging(["code": code]) { $1 })
 }
 
-func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int64, child: (name: String, id: String)) async throws -> (Resident, HouseholdMember) {
+func makeParent(_ ctx: TestContext, name: String, idNumber: String, points: Int64, child: (name: String, id: String), phone: String? = nil) async throws -> (Resident, HouseholdMember) {
     let data = ctx.app.personalData
     let today = ShanghaiDate.today(ctx.clock.now)
     guard case .success(let id) = ResidentID.validate(idNumber, today: today, regions: ctx.app.regions),
           case .success(let childID) = ResidentID.validate(child.id, today: today, regions: ctx.app.regions) else { throw Abort(.badRequest) }
-    let resident = try Resident(name: name, id: id, phone: nil, userID: nil, data: data, at: ctx.clock.now)
+    let resident = try Resident(name: name, id: id, phone: phone, userID: nil, data: data, at: ctx.clock.now)
     try await resident.create(on: ctx.app.db)
     try await residenceAndPoints(ctx, resident: resident, points: points)
     let member = try HouseholdMember(.child, name: child.name, id: childID, of: resident.requireID(), data: data, at: ctx.clock.now, verifiedBy: "clerk.yangshe")
@@ -166,7 +166,8 @@ final class ProgramsTests: XCTestCase {
             var parents: [(Resident, HouseholdMember)] = []
             for (n, (name, points)) in [("王大伟", Int64(90)), ("张三丰", 85), ("赵敏", 80), ("钱多多", 70)].enumerated() {
                 let parent = try await makeParent(ctx, name: name, idNumber: Self.id("410102", "198\(n)0101", "13\(n)"), points: points,
-                                                  child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020050\(n + 1)", "24\(n)")))
+                                                  child: (name: name.prefix(1) + "小孩", id: Self.id("410102", "2020050\(n + 1)", "24\(n)")),
+                                                  phone: "1390000010\(n)")
                 parents.append(parent)
             }
             let prefs = [["S1", "S2"], ["S1", "S3"], ["S2"], ["S1", "S2", "S3"]]
@@ -213,6 +214,15 @@ final class ProgramsTests: XCTestCase {
             // is ranked by nobody).
             let results = try await AllocationResult.query(on: ctx.app.db).with(\.$application) { $0.with(\.$resident) }.all()
             let got = Dictionary(uniqueKeysWithValues: results.map { ($0.application.resident.name, $0.schoolCode ?? "-") })
+            // Each parent's text tells his own outcome: two schools, one school twice (李明 and
+            // 赵敏 at 梁丰小学), and one not placed.
+            func resultText(_ phone: String) -> String? {
+                ctx.notifier.messages.last { $0.recipient == phone && $0.kind == "serviceResult" }?.body
+                    .replacingOccurrences(of: "【积分】“2026年积分入学（小学一年级）”第 1 轮录取结果已公示：", with: "")
+                    .replacingOccurrences(of: "。公示至 2026-10-07，有异议可在公示页提出。", with: "")
+            }
+            XCTAssertEqual(["13900000100", "13900000101", "13900000102", "13900000103", "13800000001"].map(resultText),
+                           ["已被实验小学录取", "已被塘桥中心小学录取", "已被梁丰小学录取", "本轮未录取", "已被梁丰小学录取"])
             XCTAssertEqual(got, ["王大伟": "S1", "张三丰": "S3", "李明": "S2", "赵敏": "S2", "钱多多": "-"])
 
             // The publicity is public, masked, and holds no ID number and no child's name.

@@ -608,14 +608,21 @@ struct ProgramService: WorkflowService {
             try await round.create(on: db)
             try await Self.storeResults(program, round: round, instance: instance, outcome: outcome, applications: frozen, contacts: contacts, on: db)
             stages.done("store results and trace")
-            // Each applicant hears that the list is out, and where to read his result.
+            // Each applicant hears that the list is out, and where to read his result: one text
+            // for each school and one for those not admitted, written once each.
             var texts: [(Resident.Contact, String)] = []
+            var written: [String?: String] = [:]
             for a in 0..<instance.count {
                 guard let application = byNumber[instance.ids[a]] else { continue }
                 let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
-                let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
                 guard let contact = contacts[application.resident] else { continue }
-                texts.append((contact, text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])))
+                let message: String
+                if let known = written[school] { message = known } else {
+                    let outcomeText = school.map { text("sms_service_admitted", ["school": schoolNames[$0] ?? $0]) } ?? text("sms_service_not_admitted")
+                    message = text("sms_service_result", ["program": program.title, "round": String(n), "outcome": outcomeText, "to": round.publicityTo.description])
+                    written[school] = message
+                }
+                texts.append((contact, message))
             }
             try await PointsService(app: app, db: db, now: now, actor: actor, logger: logger).notify(texts, kind: "serviceResult")
             stages.done("texts")
