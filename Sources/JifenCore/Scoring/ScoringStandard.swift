@@ -97,9 +97,8 @@ public struct ScoringStandard: Sendable, Equatable {
         }
     }
 
-    public func category(_ id: String) -> Category? { categories.firstIndex { $0.id == id }.map { categories[$0] } }
-    /// By index rather than `first(where:)`, which copies every item it passes over.
-    public func item(_ id: String) -> Item? { items.firstIndex { $0.id == id }.map { items[$0] } }
+    public func category(_ id: String) -> Category? { categories.first { $0.id == id } }
+    public func item(_ id: String) -> Item? { items.first { $0.id == id } }
 
     /// Whether this standard applies on `date`.
     public func isEffective(on date: CivilDate) -> Bool {
