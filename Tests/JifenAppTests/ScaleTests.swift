@@ -88,7 +88,7 @@ final class ScaleTests: XCTestCase {
             a.priority = 1
             try await a.save(on: db)
             try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
-                                     [[try b.requireID(), Int64(8_250), [Int64(1_250), 300], 1]], on: db)
+                                     [[.id(try b.requireID()), .integer(Int64(8_250)), .integers([1_250, 300]), .integer(1)]], on: db)
             struct Stored: Decodable, Equatable { let kinds: String; let figures: String }
             // The type each value is stored as: SQLite's `typeof`, PostgreSQL's `pg_typeof`.
             let kind = TestDatabase.postgresURL == nil ? "typeof(%@)" : "CAST(pg_typeof(%@) AS TEXT)"
@@ -110,7 +110,8 @@ final class ScaleTests: XCTestCase {
             let id = UUID()
             let resultColumns = ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"]
             try await Batches.insert(into: AllocationResult.schema, columns: resultColumns,
-                                     [[id, 99_999, b.number, "批*", Int64(8_250), String?.none, false, try round.requireID(), try b.requireID()]], on: db)
+                                     [[.id(id), .integer(99_999), .text(b.number), .text("批*"), .integer(Int64(8_250)), .optional(String?.none, Batches.Value.text), .flag(false),
+                                       .id(try round.requireID()), .id(try b.requireID())]], on: db)
             let found = try await AllocationResult.find(id, on: db)
             XCTAssertEqual(found?.$application.id, try b.requireID())
             XCTAssertEqual(found?.qualified, false)
@@ -118,16 +119,16 @@ final class ScaleTests: XCTestCase {
             let byParent = try await AllocationResult.query(on: db).filter(\.$round.$id == round.requireID()).filter(\.$application.$id == b.requireID()).all()
             XCTAssertTrue(byParent.contains { $0.id == id })
             // Every column of a batched row as Fluent stores the same values, texts with quotes,
-            // a backslash, a line break and Chinese included.
+            // a backslash, a line break and Chinese included, and a time.
             let name = "批\"*\\\n名'"
-            let columns = ["rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id", "offer"]
+            let columns = ["rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id", "offer", "offer_answered_at"]
             let described = columns.map { "\(kind.replacingOccurrences(of: "%@", with: $0)) || ':' || COALESCE(CAST(\($0) AS TEXT), '-')" }.joined(separator: " || '|' || ")
             struct Row: Decodable, Equatable { let described: String }
             func row(_ id: UUID) async throws -> Row? {
                 try await (db as! any SQLDatabase).raw("SELECT \(unsafeRaw: described) AS described FROM allocation_results WHERE id = \(bind: id)").first(decoding: Row.self)
             }
             /// The same values stored once by Fluent and once in a batch, each row described.
-            func storedBothWays(rank: Int, points: Int64, school: String?, qualified: Bool) async throws -> (byFluent: Row?, byBatch: Row?, batchID: UUID) {
+            func storedBothWays(rank: Int, points: Int64, school: String?, qualified: Bool, answered: Date?) async throws -> (byFluent: Row?, byBatch: Row?, batchID: UUID) {
                 let model = AllocationResult()
                 model.id = UUID()
                 model.rank = rank
@@ -138,19 +139,23 @@ final class ScaleTests: XCTestCase {
                 model.qualified = qualified
                 model.$round.id = try round.requireID()
                 model.$application.id = try b.requireID()
+                model.offerAnsweredAt = answered
                 try await model.create(on: db)
                 let twin = UUID()
-                try await Batches.insert(into: AllocationResult.schema, columns: resultColumns,
-                                         [[twin, rank, b.number, name, points, school, qualified, try round.requireID(), try b.requireID()]], on: db)
+                try await Batches.insert(into: AllocationResult.schema, columns: resultColumns + ["offer_answered_at"],
+                                         [[.id(twin), .integer(rank), .text(b.number), .text(name), .integer(points), .optional(school, Batches.Value.text), .flag(qualified),
+                                           .id(try round.requireID()), .id(try b.requireID()), .optional(answered, Batches.Value.time)]], on: db)
                 return (try await row(try model.requireID()), try await row(twin), twin)
             }
-            let full = try await storedBothWays(rank: 99_998, points: 8_250, school: "S-1", qualified: true)
+            let full = try await storedBothWays(rank: 99_998, points: 8_250, school: "S-1", qualified: true,
+                                                  answered: Date(timeIntervalSince1970: 1_780_000_000.125))
             XCTAssertNotNil(full.byFluent)
             XCTAssertEqual(full.byBatch, full.byFluent)
             let reread2 = try await AllocationResult.find(full.batchID, on: db)
             XCTAssertEqual(reread2?.nameMasked, name)
+            XCTAssertEqual(reread2?.offerAnsweredAt, Date(timeIntervalSince1970: 1_780_000_000.125))
             // A flag that is false and a value that is absent, the same way.
-            let bare = try await storedBothWays(rank: 99_997, points: 0, school: nil, qualified: false)
+            let bare = try await storedBothWays(rank: 99_997, points: 0, school: nil, qualified: false, answered: nil)
             XCTAssertNotNil(bare.byFluent)
             XCTAssertEqual(bare.byBatch, bare.byFluent)
             // A trace's lists of codes: plain ones, and ones the encoder escapes (a slash, a quote, Chinese).
@@ -172,7 +177,7 @@ final class ScaleTests: XCTestCase {
                 try await model.create(on: db)
                 let twin = UUID()
                 try await Batches.insert(into: AllocationTrace.schema, columns: ["id", "round_id", "number", "schools", "outcomes"],
-                                         [[twin, try round.requireID(), "FX\(k)", tried, outcomes]], on: db)
+                                         [[.id(twin), .id(try round.requireID()), .text("FX\(k)"), .texts(tried), .texts(outcomes)]], on: db)
                 let byFluent = try await lists(try model.requireID()), byBatch = try await lists(twin)
                 XCTAssertNotNil(byFluent)
                 XCTAssertEqual(byBatch, byFluent, tried.joined(separator: " "))
@@ -192,10 +197,10 @@ final class ScaleTests: XCTestCase {
             let application = try await XCTUnwrapAsync(try await ServiceApplication.query(on: db).first())
             let (roundID, applicationID) = (try round.requireID(), try application.requireID())
             let columns = ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"]
-            let rows: [[any Encodable & Sendable]] = (0..<4_000).map { (k: Int) -> [any Encodable & Sendable] in
+            let rows: [[Batches.Value]] = (0..<4_000).map { (k: Int) -> [Batches.Value] in
                 let school: String? = k % 2 == 0 ? "S-\(k)" : nil
-                let row: [any Encodable & Sendable] = [UUID(), 100_000 + k, application.number, "批*", Int64(k), school, k % 3 == 0, roundID, applicationID]
-                return row
+                return [.id(UUID()), .integer(100_000 + k), .text(application.number), .text("批*"), .integer(Int64(k)), .optional(school, Batches.Value.text),
+                        .flag(k % 3 == 0), .id(roundID), .id(applicationID)]
             }
             @Sendable func written(on db: any Database) async throws -> [AllocationResult] {
                 try await AllocationResult.query(on: db).filter(\.$rank >= 100_000).sort(\.$rank).all()
@@ -227,7 +232,7 @@ final class ScaleTests: XCTestCase {
             XCTAssertEqual(stored.filter(\.qualified).count, 1_334)
             // Updated in a batch, by id, and only the rows named.
             try await Batches.update(AllocationResult.schema, columns: ["points", "school_code"],
-                                     try stored.prefix(2_500).map { (r: AllocationResult) -> [any Encodable & Sendable] in [try r.requireID(), r.points + 1, "T-\(r.rank)"] }, on: db)
+                                     try stored.prefix(2_500).map { (r: AllocationResult) -> [Batches.Value] in [.id(try r.requireID()), .integer(r.points + 1), .text("T-\(r.rank)")] }, on: db)
             let updated = try await written(on: db)
             XCTAssertEqual(updated.prefix(2_500).map(\.points), (1...2_500).map { Int64($0) })
             XCTAssertEqual(updated.prefix(2_500).map(\.schoolCode), (100_000..<102_500).map { "T-\($0)" })

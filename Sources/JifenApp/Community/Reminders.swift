@@ -219,7 +219,7 @@ enum Reminders {
         for slice in Batches.slices(texts) {
             do {
                 try await db.transaction { db in
-                    try await Batches.insert(into: ReminderSent.schema, columns: ["id", "event", "sent_at"], slice.map { [UUID(), $0.event, now] }, on: db)
+                    try await Batches.insert(into: ReminderSent.schema, columns: ["id", "event", "sent_at"], slice.map { [.id(UUID()), .text($0.event), .time(now)] }, on: db)
                     try await service.on(db).notify(slice.map { ($0.resident, $0.body) }, kind: kind)
                 }
                 sent += slice.count

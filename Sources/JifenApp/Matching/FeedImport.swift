@@ -63,7 +63,7 @@ enum FeedImporter {
         try await log.create(on: db)
         let importID = try log.requireID()
         try await Batches.insert(into: FeedImportProblem.schema, columns: ["id", "import_id", "line", "reason"],
-                                 read.problems.map { [UUID(), importID, $0.line, $0.reason] }, on: db)
+                                 read.problems.map { [.id(UUID()), .id(importID), .integer($0.line), .text($0.reason)] }, on: db)
         stages?.done("log and \(read.problems.count) refused rows")
         // The hot path talks SQL directly: Fluent models for a million rows cost more than the work.
         // Rows go in the order of their keyed hash, which is the order of the (feed, hash, date)
@@ -99,7 +99,7 @@ enum FeedImporter {
                     }
                     byKey.merge(try await FeedRows.stored(kind: kind, hashes: distinct, on: db)) { a, _ in a }
                 }
-                var updates: [[any Encodable & Sendable]] = []
+                var updates: [[Batches.Value]] = []
                 var previous: Key?
                 var writing: Task<Void, any Error>?
                 do {
@@ -112,7 +112,7 @@ enum FeedImporter {
                             previous = key
                             if let stored = byKey[key] {
                                 if stored.quantity == record.quantity.hundredths { unchanged += 1; continue }
-                                updates.append([stored.id, record.quantity.hundredths, now, importID])
+                                updates.append([.id(stored.id), .integer(record.quantity.hundredths), .time(now), .id(importID)])
                             } else {
                                 let masked = String(record.idNumber.prefix(4)) + "**********" + String(record.idNumber.suffix(4))
                                 inserts.append(FeedRows.New(id: ids.id(p), hash: hash, masked: masked, asOf: record.asOf, quantity: record.quantity.hundredths))

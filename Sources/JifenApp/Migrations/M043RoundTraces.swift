@@ -49,7 +49,7 @@ struct RoundTraces043: AsyncMigration {
                 SELECT round_id, number, position, school_code, outcome, cutoff_number, cutoff_rank FROM allocation_steps
                 ORDER BY round_id, number, position
                 """).all(decoding: OldStep.self)
-            var rows: [[any Encodable & Sendable]] = []
+            var rows: [[Batches.Value]] = []
             var k = old.startIndex
             while k < old.endIndex {
                 let first = old[k]
@@ -69,7 +69,7 @@ struct RoundTraces043: AsyncMigration {
                     outcomes.append(step.outcome)
                     k += 1
                 }
-                rows.append([UUID(), first.round_id, first.number, schools, outcomes])
+                rows.append([.id(UUID()), .id(first.round_id), .text(first.number), .texts(schools), .texts(outcomes)])
             }
             try await Batches.insert(into: "allocation_traces", columns: ["id", "round_id", "number", "schools", "outcomes"], rows, on: database)
             try await database.schema("allocation_steps").delete()
@@ -90,11 +90,12 @@ struct RoundTraces043: AsyncMigration {
                 .unique(on: "round_id", "number", "position")
                 .create()
             let cutoffs = try await Self.cutoffs(on: database as! any SQLDatabase)
-            var rows: [[any Encodable & Sendable]] = []
+            var rows: [[Batches.Value]] = []
             for trace in try await AllocationTrace.query(on: database).all() {
                 for (position, step) in try trace.steps.enumerated() {
                     let cutoff = step.outcome == .full ? cutoffs[School(round: trace.$round.id, code: step.schoolCode)] : nil
-                    rows.append([UUID(), trace.$round.id, trace.number, position, step.schoolCode, step.outcome.rawValue, cutoff?.cutoff_number, cutoff?.cutoff_rank])
+                    rows.append([.id(UUID()), .id(trace.$round.id), .text(trace.number), .integer(position), .text(step.schoolCode), .text(step.outcome.rawValue),
+                                  .optional(cutoff?.cutoff_number, Batches.Value.text), .optional(cutoff?.cutoff_rank, Batches.Value.integer)])
                 }
             }
             try await Batches.insert(into: "allocation_steps",

@@ -108,9 +108,9 @@ public struct OutboxNotifier: Notifier {
                 if let openID = user.wechatOpenID { openIDs[user.login] = openID }
             }
         }
-        var rows: [[any Encodable & Sendable]] = []
-        func row(_ channel: OutgoingMessage.Channel, _ recipient: String, _ kind: String, _ body: String, sealed: Bool) -> [any Encodable & Sendable] {
-            [UUID(), at, channel.rawValue, recipient, kind, body, sealed, "pending", 0]
+        var rows: [[Batches.Value]] = []
+        func row(_ channel: OutgoingMessage.Channel, _ recipient: String, _ kind: String, _ body: String, sealed: Bool) -> [Batches.Value] {
+            [.id(UUID()), .time(at), .text(channel.rawValue), .text(recipient), .text(kind), .text(body), .flag(sealed), .text("pending"), .integer(0)]
         }
         for message in messages {
             rows.append(row(message.channel, message.recipient, message.kind, message.sealedBody ?? message.body, sealed: message.sealedBody != nil))

@@ -602,7 +602,7 @@ struct ProgramService: WorkflowService {
                 // In the order of their ids, the order of the index each row is found by.
                 try await Batches.update(ServiceApplication.schema, columns: ["points", "tiebreak_points", "priority"],
                                          frozen.map { ($0.id.uuidString, $0) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
-                                             .map { [$0.1.id, $0.1.points, $0.1.tiebreakPoints, $0.1.priority] }, on: db)
+                                             .map { [.id($0.1.id), .optional($0.1.points, Batches.Value.integer), .optional($0.1.tiebreakPoints, Batches.Value.integers), .optional($0.1.priority, Batches.Value.integer)] }, on: db)
                 stages.done("store frozen points")
             }
             try await round.create(on: db)
@@ -640,7 +640,7 @@ struct ProgramService: WorkflowService {
         let byNumber = Dictionary(uniqueKeysWithValues: applications.map { ($0.number, $0) })
         let threshold = program.rules.threshold
         let roundID = try round.requireID()
-        var rows: [[any Encodable & Sendable]] = []
+        var rows: [[Batches.Value]] = []
         rows.reserveCapacity(instance.count)
         let ids = OrderedIDs(now: round.runAt)
         // In the order of rank, as the list is read and kept (its index is by round and rank):
@@ -650,8 +650,8 @@ struct ProgramService: WorkflowService {
             guard let application = byNumber[instance.ids[a]] else { continue }
             let school = outcome.assignment[a] >= 0 ? instance.schools[Int(outcome.assignment[a])] : nil
             let qualified = threshold.map { Points(hundredths: application.points ?? 0) >= $0 } ?? (school != nil)
-            rows.append([ids.id(rows.count), Int(outcome.rank[a]) + 1, application.number, Mask.name(contacts[application.resident]?.name ?? ""), application.points ?? 0,
-                         school, qualified, roundID, application.id])
+            rows.append([.id(ids.id(rows.count)), .integer(Int(outcome.rank[a]) + 1), .text(application.number), .text(Mask.name(contacts[application.resident]?.name ?? "")),
+                         .integer(application.points ?? 0), .optional(school, Batches.Value.text), .flag(qualified), .id(roundID), .id(application.id)])
         }
         try await Batches.insert(into: AllocationResult.schema,
                                  columns: ["id", "rank", "number", "name_masked", "points", "school_code", "qualified", "round_id", "application_id"], rows, on: db)

@@ -37,15 +37,16 @@ extension AllocationRound {
         let id = try requireID()
         try await RoundSchool.query(on: db).filter(\.$round.$id == id).delete()
         try await AllocationTrace.query(on: db).filter(\.$round.$id == id).delete()
-        var schools: [[any Encodable & Sendable]] = []
+        var schools: [[Batches.Value]] = []
         for (k, code) in instance.schools.enumerated() {
             let c = Int(outcome.last[k])
-            schools.append([UUID(), id, code, instance.seats[k], Int(outcome.admitted[k]),
-                            c >= 0 ? instance.ids[c] : nil, c >= 0 ? points[instance.ids[c]] ?? 0 : nil, c >= 0 ? Int(outcome.rank[c]) + 1 : nil])
+            schools.append([.id(UUID()), .id(id), .text(code), .integer(instance.seats[k]), .integer(Int(outcome.admitted[k])),
+                            .optional(c >= 0 ? instance.ids[c] : nil, Batches.Value.text), .optional(c >= 0 ? points[instance.ids[c]] ?? 0 : nil, Batches.Value.integer),
+                            .optional(c >= 0 ? Int(outcome.rank[c]) + 1 : nil, Batches.Value.integer)])
         }
         try await Batches.insert(into: RoundSchool.schema,
                                  columns: ["id", "round_id", "school_code", "seats", "admitted", "cutoff_number", "cutoff_points", "cutoff_rank"], schools, on: db)
-        var traces: [[any Encodable & Sendable]] = []
+        var traces: [[Batches.Value]] = []
         traces.reserveCapacity(instance.count)
         let traceIDs = OrderedIDs(now: runAt)
         // By number, the order of the trace's index (round, number).
@@ -62,7 +63,7 @@ extension AllocationRound {
                 outcomes.append(what.rawValue)
             }
             // No school to try (no list in the round): no trace, as none is read for him.
-            if !tried.isEmpty { traces.append([traceIDs.id(traces.count), id, instance.ids[a], tried, outcomes]) }
+            if !tried.isEmpty { traces.append([.id(traceIDs.id(traces.count)), .id(id), .text(instance.ids[a]), .texts(tried), .texts(outcomes)]) }
         }
         try await Batches.insert(into: AllocationTrace.schema, columns: ["id", "round_id", "number", "schools", "outcomes"], traces, on: db)
     }

@@ -17,11 +17,51 @@ enum Batches {
         stride(from: 0, to: items.count, by: size).map { items[$0..<Swift.min($0 + size, items.count)] }
     }
 
+    /// A value of a row, in the kind the column keeps. On SQLite each goes straight to what Fluent's
+    /// encoder makes of it (an id as its text, a flag as 0 or 1, a time as seconds since 1970, a
+    /// list as JSON text) without a cast of an existential per value; elsewhere the Swift value
+    /// is bound as Fluent binds it.
+    enum Value: Sendable {
+        case id(UUID)
+        case text(String)
+        case integer(Int)
+        case flag(Bool)
+        case time(Date)
+        /// A list of numbers, kept as JSON (`[1250,300]` on SQLite).
+        case integers([Int64])
+        /// A list of texts, kept as JSON (`["S01","S02"]` on SQLite).
+        case texts([String])
+        /// Anything else, NULL of a type included, through the database's encoder.
+        case encoded(any Encodable & Sendable)
+
+        static func integer(_ n: Int64) -> Value { .integer(Int(n)) }
+
+        /// `value` as `make` makes it, or NULL (of its type, as a database that types its
+        /// parameters needs) when there is none.
+        static func optional<T: Encodable & Sendable>(_ value: T?, _ make: (T) -> Value) -> Value {
+            value.map(make) ?? .encoded(value)
+        }
+
+        /// The Swift value itself, for databases other than SQLite.
+        var bound: any Encodable & Sendable {
+            switch self {
+            case .id(let id): id
+            case .text(let text): text
+            case .integer(let n): n
+            case .flag(let flag): flag
+            case .time(let time): time
+            case .integers(let list): list
+            case .texts(let list): list
+            case .encoded(let value): value
+            }
+        }
+    }
+
     /// `INSERT INTO table (columns) VALUES (…), (…)…`, `rows` rows a statement.
-    static func insert(into table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
+    static func insert(into table: String, columns: [String], _ values: [[Value]], on db: any Database) async throws {
         if let sqlite = db as? any SQLiteDatabase {
-            // SQLite: the statement's text written here and the values converted by SQLite's own
-            // encoder (what Fluent stores), without SQLKit's serialising of every bound value.
+            // SQLite: the statement's text written here and the values converted as SQLite's own
+            // encoder (Fluent's) converts them, without SQLKit's serialising of every bound value.
             let size = Swift.max(1, 30_000 / Swift.max(1, columns.count))
             let head = "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES "
             let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ",") + ")"
@@ -34,32 +74,30 @@ enum Batches {
         let size = Swift.max(1, Swift.min(rows, 30_000 / Swift.max(1, columns.count)))
         for slice in slices(values, size: size) {
             let insert = sql.insert(into: table).columns(columns)
-            for row in slice { insert.values(row.map { SQLBind($0) }) }
+            for row in slice { insert.values(row.map { SQLBind($0.bound) }) }
             try await insert.run()
         }
     }
 
-    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them; an id, a text,
-    /// an integer, a list of integers and a list of plain codes go straight to what that encoder
-    /// makes of them (an id by way of `Encodable`, as its text; a list as JSON text), without the
-    /// encoder's look-up of their conversion or its JSON encoder.
-    private static func sqliteBinds(_ rows: ArraySlice<[any Encodable & Sendable]>) throws -> [SQLiteData] {
+    /// The values of `rows` in order, as SQLite's encoder (Fluent's) binds them.
+    private static func sqliteBinds(_ rows: ArraySlice<[Value]>) throws -> [SQLiteData] {
         let encoder = SQLiteDataEncoder()
         var binds: [SQLiteData] = []
         binds.reserveCapacity(rows.count * (rows.first?.count ?? 0))
         for row in rows {
             for value in row {
                 switch value {
-                case let id as UUID: binds.append(.text(id.uuidString))
-                case let text as String: binds.append(.text(text))
-                case let n as Int: binds.append(.integer(n))
-                case let n as Int64: binds.append(.integer(Int(n)))
-                // A list of numbers is JSON text, as the encoder writes it (`[1250,300]`).
-                case let list as [Int64]: binds.append(.text("[" + list.map(String.init).joined(separator: ",") + "]"))
-                // A list of codes too (`["S01","S02"]`); a text the encoder would escape goes to it.
-                case let list as [String] where list.allSatisfy(isPlain):
+                case .id(let id): binds.append(.text(id.uuidString))
+                case .text(let text): binds.append(.text(text))
+                case .integer(let n): binds.append(.integer(n))
+                case .flag(let flag): binds.append(.integer(flag ? 1 : 0))
+                case .time(let time): binds.append(.float(time.timeIntervalSince1970))
+                case .integers(let list): binds.append(.text("[" + list.map(String.init).joined(separator: ",") + "]"))
+                // A text the encoder would escape goes to it.
+                case .texts(let list) where list.allSatisfy(isPlain):
                     binds.append(.text("[" + list.map { "\"" + $0 + "\"" }.joined(separator: ",") + "]"))
-                default: binds.append(try encoder.encode(value))
+                case .texts(let list): binds.append(try encoder.encode(list))
+                case .encoded(let value): binds.append(try encoder.encode(value))
                 }
             }
         }
@@ -75,7 +113,7 @@ enum Batches {
     /// `UPDATE table SET column = v.column… FROM (VALUES …) WHERE table.id = v.id`: each row's
     /// first value is its id, the rest the columns' new values. SQLite (3.33 and later) and
     /// PostgreSQL both read this form.
-    static func update(_ table: String, columns: [String], _ values: [[any Encodable & Sendable]], on db: any Database) async throws {
+    static func update(_ table: String, columns: [String], _ values: [[Value]], on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         let names = ["id"] + columns
         let size = Swift.max(1, Swift.min(rows, 30_000 / names.count))
@@ -90,7 +128,7 @@ enum Batches {
             return
         }
         for slice in slices(values, size: size) {
-            let tuples = SQLList(slice.map { row in SQLGroupExpression(SQLList(row.map { SQLBind($0) })) })
+            let tuples = SQLList(slice.map { row in SQLGroupExpression(SQLList(row.map { SQLBind($0.bound) })) })
             let assignments = SQLList(columns.map { SQLBinaryExpression(SQLIdentifier($0), .equal, SQLColumn($0, table: "v")) })
             let query: SQLQueryString = """
                 WITH v(\(SQLList(names.map { SQLIdentifier($0) }))) AS (VALUES \(tuples)) \
