@@ -9,11 +9,19 @@
 #
 # usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM=2026-grade1]
 # e.g.   scripts/bench-round.sh .build/release/jifen /tmp/city
+# With DATABASE_URL set (PostgreSQL, the city loaded there by `jifen demo --scale city`), the
+# round is removed in that database itself (psql, as a superuser: its foreign keys are set aside
+# for the deletion as SQLite's are) and run again there: nothing is copied, and DATA_DIR only
+# holds the server's secret key.
 set -euo pipefail
 BIN=${1:?usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM]}
 DATA=${2:?usage: scripts/bench-round.sh JIFEN_BINARY DATA_DIR [PROGRAM]}
 PROGRAM=${3:-2026-grade1}
-command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (apt-get install sqlite3)"; exit 2; }
+if [ -n "${DATABASE_URL:-}" ]; then
+  command -v psql >/dev/null || { echo "psql is not installed (apt-get install postgresql-client)"; exit 2; }
+else
+  command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed (apt-get install sqlite3)"; exit 2; }
+fi
 PORT=${BENCH_PORT:-8091}
 BASE=http://127.0.0.1:$PORT
 WORK=$(mktemp -d /tmp/jifen-round.XXXXXX)
@@ -21,18 +29,27 @@ trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PID=
 
 cp -r "$DATA"/. "$WORK"/
-sqlite3 "$WORK/jifen.sqlite" <<SQL
-PRAGMA foreign_keys = OFF;
-CREATE TEMP TABLE r AS SELECT o.id FROM allocation_rounds o JOIN programs p ON p.id = o.program_id WHERE p.code = '$PROGRAM' AND o.round = 1;
+REMOVE="CREATE TEMP TABLE r AS SELECT o.id FROM allocation_rounds o JOIN programs p ON p.id = o.program_id WHERE p.code = '$PROGRAM' AND o.round = 1;
 DELETE FROM round_schools WHERE round_id IN (SELECT id FROM r);
 DELETE FROM allocation_results WHERE round_id IN (SELECT id FROM r);
 DELETE FROM allocation_rounds WHERE id IN (SELECT id FROM r);
-UPDATE service_applications SET points = NULL, tiebreak_points = NULL, priority = NULL WHERE program_id = (SELECT id FROM programs WHERE code = '$PROGRAM');
+UPDATE service_applications SET points = NULL, tiebreak_points = NULL, priority = NULL WHERE program_id = (SELECT id FROM programs WHERE code = '$PROGRAM');"
+if [ -n "${DATABASE_URL:-}" ]; then
+  psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
+BEGIN;
+SET LOCAL session_replication_role = replica;
+$REMOVE
+DELETE FROM allocation_traces WHERE round_id NOT IN (SELECT id FROM allocation_rounds);
+COMMIT;
+VACUUM ANALYZE;
 SQL
-# The trace, in the table of the database's version (one row a step before migration 043).
-for table in allocation_traces allocation_steps; do
-  sqlite3 "$WORK/jifen.sqlite" "DELETE FROM $table WHERE round_id NOT IN (SELECT id FROM allocation_rounds)" 2>/dev/null || true
-done
+else
+  printf 'PRAGMA foreign_keys = OFF;\n%s\n' "$REMOVE" | sqlite3 "$WORK/jifen.sqlite"
+  # The trace, in the table of the database's version (one row a step before migration 043).
+  for table in allocation_traces allocation_steps; do
+    sqlite3 "$WORK/jifen.sqlite" "DELETE FROM $table WHERE round_id NOT IN (SELECT id FROM allocation_rounds)" 2>/dev/null || true
+  done
+fi
 sync
 
 JIFEN_DATA_DIR=$WORK JIFEN_LOG_LEVEL=info "$BIN" serve --demo --port "$PORT" > "$WORK/server.log" 2>&1 &

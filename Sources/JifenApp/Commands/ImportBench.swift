@@ -3,22 +3,31 @@ import JifenCore
 import Vapor
 
 /// `jifen bench import`: a generated 1,000,000-row social-insurance feed (1% bad rows) imported
-/// into a fresh SQLite database in a temporary folder. Only the import itself is timed: decoding,
+/// into a fresh SQLite database in a temporary folder, or, with `DATABASE_URL` set, into that
+/// PostgreSQL database (an empty one, made for it). Only the import itself is timed: decoding,
 /// checking every row, keyed hashing, storing.
 enum ImportBench {
+    struct NotEmpty: Error, CustomStringConvertible {
+        var description: String { "数据库已有数据源记录，请用空数据库 / the database holds feed records already: give an empty one" }
+    }
+
     static func run(rows: Int, output: (String) -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jifen-bench-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var key = [UInt8](repeating: 0, count: 32)
         for i in 0..<32 { key[i] = UInt8(i) }
-        let config = try AppConfig.load(environment: ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": key.map { String(format: "%02x", $0) }.joined(),
-                                                      "JIFEN_BCRYPT_COST": "4",
-                                                      "JIFEN_LOG_LEVEL": ProcessInfo.processInfo.environment["JIFEN_LOG_LEVEL"] ?? "error"], demo: false)
+        var environment = ["JIFEN_DATA_DIR": directory, "JIFEN_SECRET_KEY": key.map { String(format: "%02x", $0) }.joined(),
+                           "JIFEN_BCRYPT_COST": "4",
+                           "JIFEN_LOG_LEVEL": ProcessInfo.processInfo.environment["JIFEN_LOG_LEVEL"] ?? "error"]
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"] { environment["DATABASE_URL"] = url }
+        let config = try AppConfig.load(environment: environment, demo: false)
         let app = try await Application.make(.production)
         do {
             try await configure(app, config: config)
             try await prepareDatabase(app)
+            // A database given by DATABASE_URL that holds a feed already would time updates, not an import.
+            guard try await FeedRecordModel.query(on: app.db).count() == 0 else { throw NotEmpty() }
             let csv = feed(rows: rows)
             let today = CivilDate(year: 2026, month: 11, day: 21)!
             let start = ContinuousClock.now
