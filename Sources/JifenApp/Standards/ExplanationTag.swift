@@ -16,8 +16,8 @@ enum Explanation {
         func render(_ ctx: LeafContext) throws -> LeafData {
             guard ctx.parameters.count == 3, let result = ctx.parameters[0].dictionary, let level = ctx.parameters[1].int, (2...3).contains(level),
                   let addableHeading = ctx.parameters[2].string
-            else { throw Problem(description: "#explanation takes a result, a heading level (2 or 3) and the catalog key of the last heading") }
-            guard let request = ctx.request else { throw Problem(description: "#explanation needs the request") }
+            else { throw TagProblem(description: "#explanation takes a result, a heading level (2 or 3) and the catalog key of the last heading") }
+            guard let request = ctx.request else { throw TagProblem(description: "#explanation needs the request") }
             var html = ""
             html.reserveCapacity(4096)
             func heading(_ key: String) {
@@ -54,16 +54,14 @@ enum Explanation {
     /// `#explanationTable(lines)`: the line-by-line table alone.
     struct TableTag: UnsafeUnescapedLeafTag {
         func render(_ ctx: LeafContext) throws -> LeafData {
-            guard ctx.parameters.count == 1 else { throw Problem(description: "#explanationTable takes the lines of a result") }
-            guard let request = ctx.request else { throw Problem(description: "#explanationTable needs the request") }
+            guard ctx.parameters.count == 1 else { throw TagProblem(description: "#explanationTable takes the lines of a result") }
+            guard let request = ctx.request else { throw TagProblem(description: "#explanationTable needs the request") }
             var html = ""
             html.reserveCapacity(2048)
             table(rows(ctx.parameters[0]), into: &html, on: request)
             return .string(html)
         }
     }
-
-    struct Problem: Error, CustomStringConvertible { let description: String }
 
     /// The table: a header of four columns, each row labelled by them for a narrow screen
     /// (`table.stack`), a reason under the status when the line has one.

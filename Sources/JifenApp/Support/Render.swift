@@ -123,15 +123,16 @@ enum Navigation {
     }
 }
 
+/// A page tag used the wrong way in a template (its parameters, or no request to render for).
+struct TagProblem: Error, CustomStringConvertible { let description: String }
+
 /// `#t("key")`: the catalog's text for `key` in the reader's language, escaped like any other
 /// value. A tag rather than a table in every page's context: encoding the whole catalog (more
 /// than a thousand texts) for each page cost more than most pages' own content.
 struct CatalogTag: LeafTag {
-    struct Problem: Error, CustomStringConvertible { let description: String }
-
     func render(_ ctx: LeafContext) throws -> LeafData {
-        guard ctx.parameters.count == 1, let key = ctx.parameters[0].string else { throw Problem(description: "#t takes one catalog key") }
-        guard let request = ctx.request else { throw Problem(description: "#t needs the request") }
+        guard ctx.parameters.count == 1, let key = ctx.parameters[0].string else { throw TagProblem(description: "#t takes one catalog key") }
+        guard let request = ctx.request else { throw TagProblem(description: "#t needs the request") }
         return .string(request.application.catalogTables[request.language]?[key] ?? key)
     }
 }
@@ -141,16 +142,14 @@ struct CatalogTag: LeafTag {
 /// compare them, and each conversion builds Leaf's table of conversions afresh: on a page with a
 /// few such tests that was a measurable share of its rendering.
 struct AnyTag: LeafTag {
-    struct Problem: Error, CustomStringConvertible { let description: String }
-
     func render(_ ctx: LeafContext) throws -> LeafData {
-        guard ctx.parameters.count == 1 else { throw Problem(description: "#any takes one list") }
+        guard ctx.parameters.count == 1 else { throw TagProblem(description: "#any takes one list") }
         let value = ctx.parameters[0]
         if value.isNil { return .bool(false) }
         switch value.celf {
         case .array: return .bool(!(value.array ?? []).isEmpty)
         case .dictionary: return .bool(!(value.dictionary ?? [:]).isEmpty)
-        default: throw Problem(description: "#any takes a list or a dictionary, not \(value.celf)")
+        default: throw TagProblem(description: "#any takes a list or a dictionary, not \(value.celf)")
         }
     }
 }
