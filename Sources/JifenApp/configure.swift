@@ -86,6 +86,12 @@ public func configure(_ app: Application, config: AppConfig, effects: Effects = 
         app.lifecycle.use(ReadConnections.Closer(connections: connections))
         app.middleware.use(ReadConnectionsMiddleware(connections: connections))
     }
+    if case .postgres(let url) = config.database {
+        let connections = PostgresReadConnections(configuration: try SQLPostgresConfiguration(url: url).coreConfiguration, logger: app.logger)
+        app.postgresReadConnections = connections
+        app.lifecycle.use(PostgresReadConnections.Closer(connections: connections))
+        app.middleware.use(PostgresReadConnectionsMiddleware(connections: connections))
+    }
     app.middleware.use(SessionMiddleware())
     app.middleware.use(AccessMiddleware())
     app.middleware.use(CSRFMiddleware(keys: app.keys))

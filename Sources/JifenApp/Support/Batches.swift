@@ -1,12 +1,14 @@
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import SQLKit
 import Vapor
 
 /// Many rows in few statements: what a city's round writes (12,000 frozen figures, results and
 /// a trace of 30,000 steps) goes to the database a few hundred rows a statement, not a row a
-/// statement, and without Fluent's per-model reflection. Values are bound through the database's
-/// own encoder, so they are stored exactly as Fluent stores them.
+/// statement, and without Fluent's per-model reflection. Values are bound as the database's own
+/// encoder binds them, so they are stored exactly as Fluent stores them; the statements' text is
+/// written here, not serialised by SQLKit value by value.
 enum Batches {
     /// Rows a statement: every statement stays far below SQLite's 32,766 and PostgreSQL's 65,535
     /// bound parameters.
@@ -73,6 +75,12 @@ enum Batches {
         let sql = db as! any SQLDatabase
         let size = Swift.max(1, Swift.min(rows, 30_000 / Swift.max(1, columns.count)))
         for slice in slices(values, size: size) {
+            // PostgreSQL: the text written here and the values bound as PostgresKit binds them.
+            if let postgres = db as? any PostgresDatabase, let binds = postgresBinds(slice) {
+                let head = "INSERT INTO \"\(table)\" (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES "
+                _ = try await postgres.rows(head + placeholders(rows: slice.count, columns: columns.count), binds)
+                continue
+            }
             let insert = sql.insert(into: table).columns(columns)
             for row in slice { insert.values(row.map { SQLBind($0.bound) }) }
             try await insert.run()
@@ -104,6 +112,30 @@ enum Batches {
         return binds
     }
 
+    /// `($1,$2),($3,$4)…` for PostgreSQL.
+    private static func placeholders(rows: Int, columns: Int) -> String {
+        var text = ""
+        text.reserveCapacity(rows * columns * 7)
+        var n = 0
+        for row in 0..<rows {
+            text += row == 0 ? "(" : ",("
+            for column in 0..<columns {
+                n += 1
+                text += column == 0 ? "$\(n)" : ",$\(n)"
+            }
+            text += ")"
+        }
+        return text
+    }
+
+    /// The values of `rows` in order as PostgresKit binds them, or nil when one is of a kind only
+    /// its encoder takes (the slice then goes through SQLKit).
+    private static func postgresBinds(_ rows: ArraySlice<[Value]>) -> PostgresValues? {
+        var binds = PostgresValues(capacity: rows.count * (rows.first?.count ?? 0))
+        for row in rows { for value in row { guard binds.append(value) else { return nil } } }
+        return binds
+    }
+
     /// Printable ASCII that JSON writes as it is: no quote, backslash or slash (which the encoder
     /// writes as `\/`).
     private static func isPlain(_ text: String) -> Bool {
@@ -128,6 +160,12 @@ enum Batches {
             return
         }
         for slice in slices(values, size: size) {
+            if let postgres = db as? any PostgresDatabase, let binds = postgresBinds(slice) {
+                let head = "WITH v(\(names.map { "\"\($0)\"" }.joined(separator: ", "))) AS (VALUES "
+                let tail = ") UPDATE \"\(table)\" SET \(columns.map { "\"\($0)\" = \"v\".\"\($0)\"" }.joined(separator: ", ")) FROM v WHERE \"\(table)\".\"id\" = \"v\".\"id\""
+                _ = try await postgres.rows(head + placeholders(rows: slice.count, columns: names.count) + tail, binds)
+                continue
+            }
             let tuples = SQLList(slice.map { row in SQLGroupExpression(SQLList(row.map { SQLBind($0.bound) })) })
             let assignments = SQLList(columns.map { SQLBinaryExpression(SQLIdentifier($0), .equal, SQLColumn($0, table: "v")) })
             let query: SQLQueryString = """

@@ -1,4 +1,5 @@
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import JifenCore
@@ -7,7 +8,8 @@ import SQLKit
 /// A few columns of many rows read with plain SQL, without a model or a `Decodable` per row: what
 /// a city's round reads (tens of thousands of archives and claims) costs SQLite's own work and
 /// little more. On SQLite the values come from a request's read connection (`ReadConnections`,
-/// its kept statements) or straight from SQLiteNIO; on other databases through SQLKit's rows.
+/// its kept statements) or straight from SQLiteNIO; on PostgreSQL from a request's read connection
+/// (`PostgresReadConnections`, its prepared statements) or the pool, decoded by PostgresKit.
 /// The SQL is written by the caller, its identifiers unquoted (only plain names).
 struct PlainRow {
     private enum Source { case sqlite(any SQLiteValues), other(any SQLRow) }
@@ -29,7 +31,25 @@ struct PlainRow {
             }
             return try await sqlite.query(text, binds).map { PlainRow(source: .sqlite($0)) }
         }
+        if let postgres = db as? any PostgresDatabase {
+            let (text, values) = sql.serialize(query)
+            if let values = PostgresValues(values) {
+                // Outside a transaction, a request's read runs prepared on its event loop's own
+                // connection (`PostgresReadConnections`); inside one, on the transaction's.
+                if !db.inTransaction, let connections = PostgresReadConnections.current, Self.reads(text),
+                   let rows = try await connections.rows(text, values, on: db.eventLoop) {
+                    return rows.map { PlainRow(source: .other($0.sql())) }
+                }
+                return try await postgres.rows(text, values).map { PlainRow(source: .other($0.sql())) }
+            }
+        }
         return try await sql.raw(query).all().map { PlainRow(source: .other($0)) }
+    }
+
+    /// A statement that only reads (`SELECT`, or `WITH` before one).
+    private static func reads(_ text: String) -> Bool {
+        let start = text.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
+        return start == "SELECT" || start.hasPrefix("WITH ")
     }
 
     /// The same for a read of thousands of rows (a round's applications, rankings, archives and
@@ -38,7 +58,15 @@ struct PlainRow {
     /// a page reads, `all` is quicker (a signed-in home answered 500–670 requests a second this
     /// way against 980–1,000), so each read says which it is.
     static func many(_ query: SQLQueryString, on db: any Database) async throws -> [PlainRow] {
-        guard let sqlite = db as? any SQLiteDatabase else { return try await all(query, on: db) }
+        guard let sqlite = db as? any SQLiteDatabase else {
+            // PostgreSQL: on the pool's connection (or the transaction's), not holding up the
+            // pages' reads on the event loop's read connection.
+            if let postgres = db as? any PostgresDatabase {
+                let (text, values) = (db as! any SQLDatabase).serialize(query)
+                if let values = PostgresValues(values) { return try await postgres.rows(text, values).map { PlainRow(source: .other($0.sql())) } }
+            }
+            return try await all(query, on: db)
+        }
         let (text, values) = (db as! any SQLDatabase).serialize(query)
         let encoder = SQLiteDataEncoder()
         let binds = try values.map { try encoder.encode($0) }
