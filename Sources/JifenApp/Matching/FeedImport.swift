@@ -1,5 +1,6 @@
 import Crypto
 import Fluent
+import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import SQLKit
@@ -179,7 +180,8 @@ extension FeedImporter {
 /// The feed records table as the import reads and writes it, a few thousand rows a statement. On
 /// SQLite the statements go to SQLiteNIO with values converted as SQLite's encoder converts them
 /// (a test holds the two equal): for a million rows, SQLKit's serialising and the encoder's
-/// dynamic casts cost more than SQLite's own work. Other databases go through SQLKit.
+/// dynamic casts cost more than SQLite's own work. On PostgreSQL the same statements go to
+/// PostgresNIO with values bound as PostgresKit binds them; other databases go through SQLKit.
 enum FeedRows {
     struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
     struct New { let id: UUID; let hash: String; let masked: String; let asOf: CivilDate; let quantity: Int64 }
@@ -204,6 +206,18 @@ enum FeedRows {
                 Stored(id: try decoder.decode(UUID.self, from: row.column("id") ?? .null), id_hash: try decoder.decode(String.self, from: row.column("id_hash") ?? .null),
                        as_of: try decoder.decode(CivilDate.self, from: row.column("as_of") ?? .null), quantity: try decoder.decode(Int64.self, from: row.column("quantity") ?? .null))
             }
+        } else if let postgres = db as? any PostgresDatabase {
+            // As on SQLite; the hashes bound as one array.
+            var range = PostgresValues(capacity: 3)
+            _ = range.append(kind.rawValue); _ = range.append(hashes.min()!); _ = range.append(hashes.max()!)
+            let any = try await postgres.rows("SELECT 1 FROM \(FeedRecordModel.schema) WHERE feed = $1 AND id_hash BETWEEN $2 AND $3 LIMIT 1", range)
+            guard !any.isEmpty else { return found }
+            var values = PostgresValues(capacity: 2)
+            _ = values.append(kind.rawValue); _ = values.append(hashes)
+            rows = try await postgres.rows("SELECT id, id_hash, as_of, quantity FROM \(FeedRecordModel.schema) WHERE feed = $1 AND id_hash = ANY($2)", values).map { row in
+                let (id, hash, asOf, quantity) = try row.decode((UUID, String, CivilDate, Int64).self)
+                return Stored(id: id, id_hash: hash, as_of: asOf, quantity: quantity)
+            }
         } else {
             rows = try await (db as! any SQLDatabase).select().columns("id", "id_hash", "as_of", "quantity").from(FeedRecordModel.schema)
                 .where("feed", .equal, kind.rawValue).where("id_hash", .in, hashes).all(decoding: Stored.self)
@@ -214,7 +228,7 @@ enum FeedRows {
 
     /// One statement's rows, made ready (on SQLite, its text and values) before it is run.
     struct Insert: Sendable {
-        enum Prepared: Sendable { case sqlite(String, [SQLiteData]), other(SQLQueryString) }
+        enum Prepared: Sendable { case sqlite(String, [SQLiteData]), postgres(String, PostgresValues), other(SQLQueryString) }
         let prepared: Prepared?
 
         init(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) throws {
@@ -231,6 +245,20 @@ enum FeedRows {
                     binds.append(.integer(Int(row.quantity)))
                 }
                 prepared = .sqlite(rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count), binds)
+            } else if db is any PostgresDatabase {
+                // The same statement with PostgreSQL's `$n`, its values bound as PostgresKit binds them.
+                var values = PostgresValues(capacity: 3 + rows.count * 5)
+                values.bindings.append(now)
+                values.bindings.append(kind.rawValue)
+                values.bindings.append(importID)
+                for row in rows {
+                    values.bindings.append(row.id)
+                    values.bindings.append(row.hash)
+                    values.bindings.append(row.masked)
+                    values.bindings.append(row.asOf)
+                    values.bindings.append(row.quantity)
+                }
+                prepared = .postgres(statement(rows: rows.count, mark: "$"), values)
             } else {
                 let tuples = SQLList(rows.map { row in
                     SQLGroupExpression(SQLList([SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
@@ -243,18 +271,21 @@ enum FeedRows {
         func run(on db: any Database) async throws {
             switch prepared {
             case .sqlite(let text, let binds): _ = try await (db as! any SQLiteDatabase).query(text, binds)
+            case .postgres(let text, let values): _ = try await (db as! any PostgresDatabase).rows(text, values)
             case .other(let query): try await (db as! any SQLDatabase).raw(query).run()
             case nil: break
             }
         }
     }
 
-    /// `INSERT … VALUES` of `rows` rows: ?1–?3 are the import's own values, each row's five follow.
-    static func statement(rows: Int) -> String {
+    /// `INSERT … VALUES` of `rows` rows: ?1–?3 (PostgreSQL: $1–$3) are the import's own values,
+    /// each row's five follow.
+    static func statement(rows: Int, mark: String = "?") -> String {
         var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
+        let m = mark
         for k in 0..<rows {
             let b = 4 + 5 * k
-            text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
+            text += (k == 0 ? "" : ",") + "(\(m)\(b),\(m)1,\(m)2,\(m)\(b + 1),\(m)\(b + 2),\(m)\(b + 3),\(m)\(b + 4),\(m)3)"
         }
         return text
     }

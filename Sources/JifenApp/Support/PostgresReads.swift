@@ -178,7 +178,7 @@ private struct KeptRead: PostgresPreparedStatement {
 /// Values bound for PostgreSQL as Fluent's PostgreSQL driver binds them (PostgresKit: NULL, or a
 /// value of PostgresNIO's own types), without SQLKit's per-value path. A value of any other kind
 /// is not taken (nil), and the caller binds the whole statement through SQLKit as before.
-struct PostgresValues {
+struct PostgresValues: Sendable {
     var bindings: PostgresBindings
     /// The types bound, in order, by the generic `append` (a read's values): a statement prepared
     /// with one set of types is not run with another. A batch's values do not add to it.
