@@ -3,6 +3,7 @@ import Fluent
 import FluentSQLiteDriver
 @testable import JifenApp
 import JifenCore
+import SQLKit
 import XCTVapor
 
 /// A distinct valid ID number for every n below 6,720,000.
@@ -93,6 +94,26 @@ final class FeedImportTests: XCTestCase {
         XCTAssertEqual(try encoder.encode(day), FeedRows.sqliteData(day))
         XCTAssertEqual(try encoder.encode(Int64(4_300)), .integer(4_300))
         XCTAssertEqual(try encoder.encode("3412**********0021"), .text("3412**********0021"))
+    }
+
+    /// On PostgreSQL the rows go in with `COPY`: its text of an instant is the instant PostgresNIO
+    /// binds, to the microsecond, and a text with a tab, a newline or a backslash reads back as it was.
+    func testTheImportsCopyTextIsWhatPostgreSQLReadsBack() async throws {
+        guard TestDatabase.postgresURL != nil else { throw XCTSkip("PostgreSQL only") }
+        try await withApp { ctx in
+            let sql = ctx.app.db as! any SQLDatabase
+            let instants = [1_790_000_000, 1_790_000_000.123456, 1_790_000_000.999999, 946_684_800, 946_684_799.5, 1_000_000.000001, 2_000_000_000.5]
+                .map { Date(timeIntervalSince1970: $0) } + [Date()]
+            for instant in instants {
+                let text = FeedRows.copyTime(instant)
+                let row = try await sql.raw("SELECT (\(bind: text))::timestamptz = \(bind: instant) AS same").first()
+                XCTAssertEqual(try row?.decode(column: "same", as: Bool.self), true, "\(instant.timeIntervalSince1970) as \(text)")
+            }
+            let odd = "a\tb\nc\\d\re"
+            let read = try await sql.raw("SELECT E'\(unsafeRaw: FeedRows.copyText(odd).replacingOccurrences(of: "'", with: "''"))' AS t").first()
+            XCTAssertEqual(try read?.decode(column: "t", as: String.self), odd)
+            XCTAssertEqual(FeedRows.copyText("3412**********0021"), "3412**********0021")
+        }
     }
 
     /// Stored ids grow in the order they are made, in UUID version 7's layout.

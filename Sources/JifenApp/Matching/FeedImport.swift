@@ -180,8 +180,8 @@ extension FeedImporter {
 /// The feed records table as the import reads and writes it, a few thousand rows a statement. On
 /// SQLite the statements go to SQLiteNIO with values converted as SQLite's encoder converts them
 /// (a test holds the two equal): for a million rows, SQLKit's serialising and the encoder's
-/// dynamic casts cost more than SQLite's own work. On PostgreSQL the same statements go to
-/// PostgresNIO with values bound as PostgresKit binds them; other databases go through SQLKit.
+/// dynamic casts cost more than SQLite's own work. On PostgreSQL the rows go in with `COPY`,
+/// written as its text; other databases go through SQLKit.
 enum FeedRows {
     struct Stored: Decodable { let id: UUID; let id_hash: String; let as_of: CivilDate; let quantity: Int64 }
     struct New { let id: UUID; let hash: String; let masked: String; let asOf: CivilDate; let quantity: Int64 }
@@ -228,7 +228,7 @@ enum FeedRows {
 
     /// One statement's rows, made ready (on SQLite, its text and values) before it is run.
     struct Insert: Sendable {
-        enum Prepared: Sendable { case sqlite(String, [SQLiteData]), postgres(String, PostgresValues), other(SQLQueryString) }
+        enum Prepared: Sendable { case sqlite(String, [SQLiteData]), copy(ByteBuffer), other(SQLQueryString) }
         let prepared: Prepared?
 
         init(_ rows: [New], kind: FeedKind, importID: UUID, at now: Date, on db: any Database) throws {
@@ -246,19 +246,20 @@ enum FeedRows {
                 }
                 prepared = .sqlite(rows.count == FeedImporter.statementRows ? fullStatement : statement(rows: rows.count), binds)
             } else if db is any PostgresDatabase {
-                // The same statement with PostgreSQL's `$n`, its values bound as PostgresKit binds them.
-                var values = PostgresValues(capacity: 3 + rows.count * 5)
-                values.bindings.append(now)
-                values.bindings.append(kind.rawValue)
-                values.bindings.append(importID)
+                // PostgreSQL: the rows as `COPY`'s text, a line a row.
+                var text = ByteBuffer()
+                text.reserveCapacity(rows.count * 160)
+                let shared = ["\t" + copyTime(now) + "\t" + copyText(kind.rawValue) + "\t", "\t" + importID.uuidString + "\n"]
                 for row in rows {
-                    values.bindings.append(row.id)
-                    values.bindings.append(row.hash)
-                    values.bindings.append(row.masked)
-                    values.bindings.append(row.asOf)
-                    values.bindings.append(row.quantity)
+                    text.writeString(row.id.uuidString)
+                    text.writeString(shared[0])
+                    text.writeString(copyText(row.hash)); text.writeString("\t")
+                    text.writeString(copyText(row.masked)); text.writeString("\t")
+                    text.writeString(row.asOf.description); text.writeString("\t")
+                    text.writeString(String(row.quantity))
+                    text.writeString(shared[1])
                 }
-                prepared = .postgres(statement(rows: rows.count, mark: "$"), values)
+                prepared = .copy(text)
             } else {
                 let tuples = SQLList(rows.map { row in
                     SQLGroupExpression(SQLList([SQLBind(row.id), SQLBind(now), SQLBind(kind.rawValue), SQLBind(row.hash), SQLBind(row.masked),
@@ -271,21 +272,57 @@ enum FeedRows {
         func run(on db: any Database) async throws {
             switch prepared {
             case .sqlite(let text, let binds): _ = try await (db as! any SQLiteDatabase).query(text, binds)
-            case .postgres(let text, let values): _ = try await (db as! any PostgresDatabase).rows(text, values)
+            case .copy(let text):
+                let logger = db.logger
+                try await (db as! any PostgresDatabase).withConnection { connection in
+                    connection.eventLoop.makeFutureWithTask {
+                        try await connection.copyFrom(table: FeedRecordModel.schema, columns: columns, logger: logger) { try await $0.write(text) }
+                    }
+                }.get()
             case .other(let query): try await (db as! any SQLDatabase).raw(query).run()
             case nil: break
             }
         }
     }
 
-    /// `INSERT … VALUES` of `rows` rows: ?1–?3 (PostgreSQL: $1–$3) are the import's own values,
-    /// each row's five follow.
-    static func statement(rows: Int, mark: String = "?") -> String {
+    /// A text for `COPY … FROM STDIN` in its text format: backslash, tab, newline and carriage
+    /// return escaped (the hashes and masked numbers have none).
+    static func copyText(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return text }
+        var escaped = ""
+        for c in text.unicodeScalars {
+            switch c {
+            case "\\": escaped += "\\\\"
+            case "\t": escaped += "\\t"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            default: escaped.unicodeScalars.append(c)
+            }
+        }
+        return escaped
+    }
+
+    /// An instant as `COPY`'s text for a `timestamptz`, to the microsecond PostgresNIO binds (its
+    /// microseconds since 2000, cut toward zero), in UTC: `2026-09-21 08:26:40.123456+00`.
+    static func copyTime(_ instant: Date) -> String {
+        let micros = Int64(instant.timeIntervalSince(Date(timeIntervalSince1970: 946_684_800)) * 1_000_000)
+        let perDay: Int64 = 86_400_000_000
+        let days = micros >= 0 ? micros / perDay : (micros - perDay + 1) / perDay
+        var rest = micros - days * perDay
+        let hours = rest / 3_600_000_000; rest -= hours * 3_600_000_000
+        let minutes = rest / 60_000_000; rest -= minutes * 60_000_000
+        let seconds = rest / 1_000_000, fraction = rest - seconds * 1_000_000
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let six = String(fraction), padded = String(repeating: "0", count: 6 - six.count) + six
+        return "\(CivilDate(dayNumber: Int(days) + 10_957)) \(two(hours)):\(two(minutes)):\(two(seconds)).\(padded)+00"
+    }
+
+    /// `INSERT … VALUES` of `rows` rows: ?1–?3 are the import's own values, each row's five follow.
+    static func statement(rows: Int) -> String {
         var text = "INSERT INTO \(FeedRecordModel.schema) (\(columns.joined(separator: ", "))) VALUES "
-        let m = mark
         for k in 0..<rows {
             let b = 4 + 5 * k
-            text += (k == 0 ? "" : ",") + "(\(m)\(b),\(m)1,\(m)2,\(m)\(b + 1),\(m)\(b + 2),\(m)\(b + 3),\(m)\(b + 4),\(m)3)"
+            text += (k == 0 ? "" : ",") + "(?\(b),?1,?2,?\(b + 1),?\(b + 2),?\(b + 3),?\(b + 4),?3)"
         }
         return text
     }
