@@ -87,7 +87,8 @@ final class PostgresReadConnections: Sendable {
             return rows
         } catch where connection.isClosed || Self.planChanged(error) {
             // Lost, or a table changed under a prepared statement (another node's migration):
-            // the connection goes, and the next read opens a fresh one that prepares anew.
+            // the connection goes, this read goes through the pool, and the next opens a fresh
+            // connection that prepares anew.
             state.withLockedValue { state in
                 if state.open[key] === connection { state.open[key] = nil; state.opening[key] = nil }
             }
@@ -97,10 +98,13 @@ final class PostgresReadConnections: Sendable {
         }
     }
 
-    /// PostgreSQL's "cached plan must not change result type": a table a prepared statement reads
-    /// has changed since it was prepared.
+    /// A table a prepared statement reads has changed since it was prepared ("cached plan must not
+    /// change result type"), or one it reads or a column is not there (yet: PostgresNIO keeps a
+    /// statement that failed to prepare as failed on its connection, so it would fail there still
+    /// once another node's migration has made it).
     private static func planChanged(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "0A000"
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "0A000" || state == "42P01" || state == "42703"
     }
 
     private func connection(on loop: any EventLoop) async throws -> (ObjectIdentifier, PostgresConnection)? {
