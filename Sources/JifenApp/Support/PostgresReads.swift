@@ -93,7 +93,7 @@ final class PostgresReadConnections: Sendable {
                 if state.open[key] === connection { state.open[key] = nil; state.opening[key] = nil }
             }
             if !connection.isClosed { try? await connection.close() }
-            logger.warning("a read connection of the database was dropped: \(String(reflecting: error))")
+            logger.warning("a read connection of the database was dropped: \(Self.reason(error))")
             return nil
         }
     }
@@ -105,6 +105,13 @@ final class PostgresReadConnections: Sendable {
     private static func planChanged(_ error: any Error) -> Bool {
         guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
         return state == "0A000" || state == "42P01" || state == "42703"
+    }
+
+    /// An error as the log may show it: PostgreSQL's code and state, not the statement or its
+    /// values.
+    private static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: type(of: error)) }
+        return "PostgreSQL \(error.code)" + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
     }
 
     private func connection(on loop: any EventLoop) async throws -> (ObjectIdentifier, PostgresConnection)? {
@@ -143,7 +150,7 @@ final class PostgresReadConnections: Sendable {
             // Not opened (the database unreachable for a moment): this read goes through the
             // pool, the next one tries again.
             state.withLockedValue { state in state.opening[key] = nil }
-            logger.warning("a read connection of the database could not be opened: \(String(reflecting: error))")
+            logger.warning("a read connection of the database could not be opened: \(Self.reason(error))")
             return nil
         }
     }
