@@ -26,18 +26,13 @@ final class PostgresReadConnections: Sendable {
     /// `IN (…)` lists, so a page's reads stay far below); past that a statement runs unnamed.
     static let limit = 200
 
-    private let configuration: PostgresConnection.Configuration
     private let logger: Logger
+    private let connections: LoopConnections<PostgresConnection>
     private struct State {
-        var opening: [ObjectIdentifier: EventLoopFuture<PostgresConnection>] = [:]
-        /// Those whose opening has finished, found without waiting on a future.
-        var open: [ObjectIdentifier: PostgresConnection] = [:]
         /// A name for each statement (its text and the types of its values).
         var names: [String: String] = [:]
-        var opened = 0
         /// Reads answered here.
         var served = 0
-        var closed = false
     }
     private let state = NIOLockedValueBox(State())
 
@@ -45,12 +40,26 @@ final class PostgresReadConnections: Sendable {
         var configuration = configuration
         // Named in `pg_stat_activity`.
         configuration.options.additionalStartupParameters.append(("application_name", "jifen-read"))
-        self.configuration = configuration
         self.logger = logger
+        let opened = NIOLockedValueBox(0)
+        connections = LoopConnections(
+            logger: logger,
+            make: { [configuration] loop in
+                let id = opened.withLockedValue { $0 += 1; return $0 }
+                return PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger).flatMap { connection in
+                    connection.query("SET default_transaction_read_only = on", logger: logger).map { _ in connection }
+                        .flatMapError { error in connection.close().flatMapThrowing { throw error } }
+                }
+            },
+            // One closed since (the server ended it) is opened again: a statement written to a
+            // closed connection would never be answered. (Fluent's pool checks the same.)
+            usable: { !$0.isClosed },
+            close: { connection in if !connection.isClosed { try? await connection.close() } },
+            describe: { PostgresReadConnections.reason($0) })
     }
 
     /// How many are open (one an event loop at most).
-    var count: Int { state.withLockedValue { $0.opening.count } }
+    var count: Int { connections.count }
 
     /// How many distinct statements have been named for preparing.
     var prepared: Int { state.withLockedValue { $0.names.count } }
@@ -62,7 +71,7 @@ final class PostgresReadConnections: Sendable {
     /// nil once shut down, or when the connection could not be opened or was lost (the caller
     /// reads through the pool).
     func rows(_ sql: String, _ values: PostgresValues, on loop: any EventLoop) async throws -> [PostgresRow]? {
-        guard let (key, connection) = try await connection(on: loop) else { return nil }
+        guard let connection = await connections.connection(on: loop) else { return nil }
         let name: String? = state.withLockedValue { state in
             let statement = values.signature + "\u{1}" + sql
             if let name = state.names[statement] { return name }
@@ -89,10 +98,7 @@ final class PostgresReadConnections: Sendable {
             // Lost, or a table changed under a prepared statement (another node's migration):
             // the connection goes, this read goes through the pool, and the next opens a fresh
             // connection that prepares anew.
-            state.withLockedValue { state in
-                if state.open[key] === connection { state.open[key] = nil; state.opening[key] = nil }
-            }
-            if !connection.isClosed { try? await connection.close() }
+            await connections.forget(connection, on: loop)
             logger.warning("a read connection of the database was dropped: \(Self.reason(error))")
             return nil
         }
@@ -109,60 +115,12 @@ final class PostgresReadConnections: Sendable {
 
     /// An error as the log may show it: PostgreSQL's code and state, not the statement or its
     /// values.
-    private static func reason(_ error: any Error) -> String {
+    fileprivate static func reason(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return String(describing: type(of: error)) }
         return "PostgreSQL \(error.code)" + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
     }
 
-    private func connection(on loop: any EventLoop) async throws -> (ObjectIdentifier, PostgresConnection)? {
-        let key = ObjectIdentifier(loop)
-        let found: (PostgresConnection?, EventLoopFuture<PostgresConnection>?) = state.withLockedValue { state in
-            if state.closed { return (nil, nil) }
-            // One closed since (the server ended it) is opened again: a statement written to a
-            // closed connection would never be answered. (Fluent's pool checks the same.)
-            if let open = state.open[key] {
-                if !open.isClosed { return (open, nil) }
-                state.open[key] = nil
-                state.opening[key] = nil
-            }
-            if let opening = state.opening[key] { return (nil, opening) }
-            state.opened += 1
-            let logger = self.logger
-            let new = PostgresConnection.connect(on: loop, configuration: configuration, id: state.opened, logger: logger).flatMap { connection in
-                connection.query("SET default_transaction_read_only = on", logger: logger).map { _ in connection }
-                    .flatMapError { error in connection.close().flatMapThrowing { throw error } }
-            }
-            state.opening[key] = new
-            return (nil, new)
-        }
-        if let open = found.0 { return (key, open) }
-        guard let opening = found.1 else { return nil }
-        do {
-            let connection = try await opening.get()
-            let kept = state.withLockedValue { state in
-                if state.closed { return false }
-                state.open[key] = connection
-                return true
-            }
-            if !kept { try? await connection.close(); return nil }
-            return (key, connection)
-        } catch {
-            // Not opened (the database unreachable for a moment): this read goes through the
-            // pool, the next one tries again.
-            state.withLockedValue { state in state.opening[key] = nil }
-            logger.warning("a read connection of the database could not be opened: \(Self.reason(error))")
-            return nil
-        }
-    }
-
-    func close() async {
-        let all = state.withLockedValue { state in
-            state.closed = true
-            defer { state.opening = [:]; state.open = [:] }
-            return Array(state.opening.values)
-        }
-        for opening in all { try? await opening.get().close() }
-    }
+    func close() async { await connections.closeAll() }
 
     /// Closes the connections before the event loops go.
     struct Closer: LifecycleHandler {

@@ -22,67 +22,26 @@ import Vapor
 final class ReadConnections: Sendable {
     @TaskLocal static var current: ReadConnections?
 
-    private let path: String
-    private let threadPool: NIOThreadPool
-    private let logger: Logger
-    private struct State {
-        var opening: [ObjectIdentifier: EventLoopFuture<KeptStatements>] = [:]
-        /// Those whose opening has finished, found without waiting on a future.
-        var open: [ObjectIdentifier: KeptStatements] = [:]
-        var closed = false
-    }
-    private let state = NIOLockedValueBox(State())
+    private let connections: LoopConnections<KeptStatements>
 
     init(path: String, threadPool: NIOThreadPool, logger: Logger) {
-        self.path = path
-        self.threadPool = threadPool
-        self.logger = logger
+        connections = LoopConnections(
+            logger: logger,
+            make: { loop in threadPool.runIfActive(eventLoop: loop) { try KeptStatements(path: path) } },
+            close: { $0.close() })
     }
 
     /// How many are open (one an event loop at most).
-    var count: Int { state.withLockedValue { $0.opening.count } }
+    var count: Int { connections.count }
 
     /// The rows of a plain read on `loop`'s connection, opened now if it is the first read there;
     /// nil once shut down, or when it could not be opened (the caller reads through the pool).
     func rows(_ sql: String, _ binds: [SQLiteData], on loop: any EventLoop) async throws -> [KeptStatements.Row]? {
-        guard let connection = try await connection(on: loop) else { return nil }
+        guard let connection = await connections.connection(on: loop) else { return nil }
         return try connection.rows(sql, binds)
     }
 
-    private func connection(on loop: any EventLoop) async throws -> KeptStatements? {
-        let key = ObjectIdentifier(loop)
-        let found: (KeptStatements?, EventLoopFuture<KeptStatements>?) = state.withLockedValue { state in
-            if state.closed { return (nil, nil) }
-            if let open = state.open[key] { return (open, nil) }
-            if let opening = state.opening[key] { return (nil, opening) }
-            let path = self.path
-            let new = threadPool.runIfActive(eventLoop: loop) { try KeptStatements(path: path) }
-            state.opening[key] = new
-            return (nil, new)
-        }
-        if let open = found.0 { return open }
-        guard let opening = found.1 else { return nil }
-        do {
-            let connection = try await opening.get()
-            state.withLockedValue { state in if !state.closed { state.open[key] = connection } }
-            return connection
-        } catch {
-            // Not opened (the file unreadable for a moment): this read goes through the pool, the
-            // next one tries again.
-            state.withLockedValue { state in state.opening[key] = nil }
-            logger.warning("a read connection of the database could not be opened: \(error)")
-            return nil
-        }
-    }
-
-    func close() async {
-        let all = state.withLockedValue { state in
-            state.closed = true
-            defer { state.opening = [:]; state.open = [:] }
-            return Array(state.opening.values)
-        }
-        for opening in all { try? await opening.get().close() }
-    }
+    func close() async { await connections.closeAll() }
 
     /// Closes the connections before the databases and the thread pool go.
     struct Closer: LifecycleHandler {
